@@ -1,0 +1,66 @@
+#!/usr/bin/env bash
+# Installs everything socketscope needs to run and test, idempotently; quick
+# when all is present. As root it installs Debian packages; otherwise it names
+# what is missing and how to install it, and fails.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+say() { echo "setup: $*"; }
+fail() { echo "setup: $*" >&2; exit 1; }
+
+cache_root=${XDG_CACHE_HOME:-$HOME/.cache}/socketscope
+mkdir -p "$cache_root"
+# Concurrent runs (two test commands at once) take turns.
+exec 9>"$cache_root/setup.lock"
+flock 9
+
+# 1. Node
+node -e 'const [a,b]=process.versions.node.split(".").map(Number); process.exit(a>20||(a===20&&b>=6)?0:1)' \
+  || fail "Node >= 20.6 is required (found $(node --version))."
+
+# 2. Debian packages: "command|package"
+required=(
+  "prometheus|prometheus"
+  "promtool|prometheus"
+  "prometheus-alertmanager|prometheus-alertmanager"
+  "amtool|prometheus-alertmanager"
+  "/usr/lib/chromium/chromium|chromium"
+  "docker-compose|docker-compose"
+  "/usr/lib/postgresql/*/bin/initdb|postgresql"
+)
+missing=()
+for entry in "${required[@]}"; do
+  cmd=${entry%%|*}; pkg=${entry##*|}
+  if [[ $cmd == /* ]]; then
+    compgen -G "$cmd" >/dev/null || missing+=("$pkg")
+  else
+    command -v "$cmd" >/dev/null || missing+=("$pkg")
+  fi
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  mapfile -t missing < <(printf '%s\n' "${missing[@]}" | sort -u)
+  if [ "$(id -u)" -eq 0 ]; then
+    say "installing Debian packages: ${missing[*]}"
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get install -y --no-install-recommends "${missing[@]}" >/dev/null \
+      || { apt-get update >/dev/null && apt-get install -y --no-install-recommends "${missing[@]}" >/dev/null; } \
+      || fail "apt-get could not install: ${missing[*]}"
+  else
+    fail "missing Debian packages: ${missing[*]}. Install them with: sudo apt-get install -y --no-install-recommends ${missing[*]}"
+  fi
+fi
+
+# 3. npm packages, when package-lock.json changed since the last install.
+lock_hash=$(sha256sum package-lock.json | cut -c1-16)
+stamp=node_modules/.socketscope-installed
+if [ "$(cat "$stamp" 2>/dev/null)" != "$lock_hash" ]; then
+  say "installing npm packages (npm ci)"
+  npm ci --no-audit --no-fund --loglevel=error
+  echo "$lock_hash" > "$stamp"
+fi
+
+# 4. The web SDK bundle (esbuild; well under a second).
+npm run --silent build -w @socketscope/web-sdk -- --quiet
+
+# 5. Our collector build (cached; a no-op when the manifest is unchanged).
+bash scripts/build-collector.sh

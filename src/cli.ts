@@ -1,0 +1,21 @@
+/**
+ * The one `socketscope` command. Each subcommand lives in src/commands/<name>.ts
+ * and loads its heavy modules only when it runs, so `--help` stays instant.
+ */
+import { Command } from 'commander';
+import { registerDoctor } from './commands/doctor.ts';
+
+const program = new Command()
+  .name('socketscope')
+  .description('OpenTelemetry-centric observability for WebSocket applications')
+  .version('0.1.0')
+  .showHelpAfterError();
+
+registerDoctor(program);
+
+try {
+  await program.parseAsync(process.argv);
+} catch (error) {
+  console.error(`socketscope: ${(error as Error).message}`);
+  process.exitCode = 1;
+}

@@ -1,0 +1,68 @@
+import { writeFileSync } from 'node:fs';
+import { dirname, isAbsolute, join } from 'node:path';
+import { parse, stringify } from 'yaml';
+import { REPO_ROOT, requireBinary } from './binaries.ts';
+import { readWithEndpoints } from './endpoints.ts';
+import { freePort } from './ports.ts';
+import { ManagedProcess } from './process.ts';
+import { waitUntilReady } from './prometheus.ts';
+
+export const ALERTMANAGER_CONFIG = join(REPO_ROOT, 'alertmanager', 'alertmanager.yml');
+
+export interface AlertmanagerHandle {
+  url: string;
+  port: number;
+  process: ManagedProcess;
+  stop(): Promise<void>;
+}
+
+/**
+ * The shipped alertmanager.yml with compose endpoints replaced by native ones
+ * and template paths made absolute (they are relative to the source file).
+ */
+export function renderAlertmanagerConfig(
+  endpoints: Record<string, string>,
+  { source = ALERTMANAGER_CONFIG, groupWait, groupInterval }: { source?: string; groupWait?: string; groupInterval?: string } = {},
+): string {
+  const config = parse(readWithEndpoints(source, endpoints)) as {
+    templates?: string[];
+    route?: { group_wait?: string; group_interval?: string };
+  };
+  // Tests shorten the grouping delays so a notification arrives in seconds.
+  if (config.route && groupWait) config.route.group_wait = groupWait;
+  if (config.route && groupInterval) config.route.group_interval = groupInterval;
+  if (config.templates) {
+    config.templates = config.templates.map((file) => (isAbsolute(file) ? file : join(dirname(source), file)));
+  }
+  return stringify(config);
+}
+
+export interface StartAlertmanagerOptions {
+  runDir: string;
+  /** YAML text of the config (see renderAlertmanagerConfig). */
+  config: string;
+  extraArgs?: string[];
+}
+
+export async function startAlertmanager(options: StartAlertmanagerOptions): Promise<AlertmanagerHandle> {
+  const bin = requireBinary('alertmanager');
+  const port = await freePort();
+  const configFile = join(options.runDir, 'alertmanager.yml');
+  writeFileSync(configFile, options.config);
+  const proc = new ManagedProcess({
+    name: 'alertmanager',
+    command: bin,
+    args: [
+      `--config.file=${configFile}`,
+      `--storage.path=${join(options.runDir, 'alertmanager-data')}`,
+      `--web.listen-address=127.0.0.1:${port}`,
+      // Empty: no gossip cluster (it would otherwise listen on 0.0.0.0:9094).
+      '--cluster.listen-address=',
+      ...(options.extraArgs ?? []),
+    ],
+    logFile: join(options.runDir, 'alertmanager.log'),
+  });
+  const url = `http://127.0.0.1:${port}`;
+  await waitUntilReady('alertmanager', proc, `${url}/-/ready`);
+  return { url, port, process: proc, stop: () => proc.stop() };
+}

@@ -1,0 +1,67 @@
+import { join } from 'node:path';
+import { REPO_ROOT, requireBinary } from './binaries.ts';
+import { freePort } from './ports.ts';
+import { ManagedProcess } from './process.ts';
+import { waitUntilReady } from './prometheus.ts';
+
+export const COLLECTOR_CONFIG = join(REPO_ROOT, 'otel-collector-config.yaml');
+
+export interface CollectorHandle {
+  /** Base URL of the OTLP/HTTP receiver, e.g. http://127.0.0.1:4318 (append /v1/metrics). */
+  otlpHttpUrl: string;
+  /** host:port of the OTLP/gRPC receiver. */
+  otlpGrpcEndpoint: string;
+  /** host:port Prometheus scrapes for pipeline metrics (the prometheus exporter). */
+  metricsEndpoint: string;
+  /** host:port of the collector's own telemetry (refused/failed exports). */
+  selfMetricsEndpoint: string;
+  healthUrl: string;
+  process: ManagedProcess;
+  stop(): Promise<void>;
+}
+
+export interface StartCollectorOptions {
+  runDir: string;
+  /** Config files merged in order; defaults to the shipped otel-collector-config.yaml. */
+  configFiles?: string[];
+  /** Extra environment (e.g. the traces endpoint, CORS origin). */
+  env?: Record<string, string>;
+}
+
+/**
+ * Our collector build with the shipped config; every endpoint the config reads
+ * from the environment gets a free port on 127.0.0.1.
+ */
+export async function startCollector(options: StartCollectorOptions): Promise<CollectorHandle> {
+  const bin = requireBinary('collector');
+  const [grpc, http, metrics, selfMetrics, health] = await Promise.all([freePort(), freePort(), freePort(), freePort(), freePort()]);
+  const host = '127.0.0.1';
+  const env: Record<string, string> = {
+    OTLP_GRPC_ENDPOINT: `${host}:${grpc}`,
+    OTLP_HTTP_ENDPOINT: `${host}:${http}`,
+    PROMETHEUS_EXPORTER_ENDPOINT: `${host}:${metrics}`,
+    COLLECTOR_TELEMETRY_HOST: host,
+    COLLECTOR_TELEMETRY_PORT: String(selfMetrics),
+    COLLECTOR_HEALTH_ENDPOINT: `${host}:${health}`,
+    ...options.env,
+  };
+  const configFiles = options.configFiles ?? [COLLECTOR_CONFIG];
+  const proc = new ManagedProcess({
+    name: 'otelcol',
+    command: bin,
+    args: configFiles.flatMap((file) => ['--config', `file:${file}`]),
+    env: { ...process.env, ...env },
+    logFile: join(options.runDir, 'otelcol.log'),
+  });
+  const healthUrl = `http://${host}:${health}/`;
+  await waitUntilReady('collector', proc, healthUrl);
+  return {
+    otlpHttpUrl: `http://${host}:${http}`,
+    otlpGrpcEndpoint: `${host}:${grpc}`,
+    metricsEndpoint: `${host}:${metrics}`,
+    selfMetricsEndpoint: `${host}:${selfMetrics}`,
+    healthUrl,
+    process: proc,
+    stop: () => proc.stop(),
+  };
+}
