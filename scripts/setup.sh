@@ -50,12 +50,19 @@ if [ ${#missing[@]} -gt 0 ]; then
   fi
 fi
 
-# 3. npm packages, when package-lock.json changed since the last install.
-lock_hash=$(sha256sum package-lock.json | cut -c1-16)
+# 3. npm packages, when package-lock.json changed since the last install:
+#    `npm ci` on a fresh clone; `npm install` (which never deletes node_modules
+#    under a running process) when only the lock file moved on.
+lock_hash=$( (cat package-lock.json; node --version) | sha256sum | cut -c1-16)
 stamp=node_modules/.socketscope-installed
 if [ "$(cat "$stamp" 2>/dev/null)" != "$lock_hash" ]; then
-  say "installing npm packages (npm ci)"
-  npm ci --no-audit --no-fund --loglevel=error
+  if [ -d node_modules ]; then
+    say "updating npm packages (npm install)"
+    npm install --no-audit --no-fund --loglevel=error
+  else
+    say "installing npm packages (npm ci)"
+    npm ci --no-audit --no-fund --loglevel=error
+  fi
   echo "$lock_hash" > "$stamp"
 fi
 

@@ -165,7 +165,7 @@ describe('collector', () => {
     expect(sample?.value[1]).toBe('1234');
     expect(sample?.metric).toMatchObject({ job: 'smoke-service', network_io_direction: 'transmit' });
     // And the collector's own telemetry is scraped (accepted data points).
-    const accepted = await waitForSamples(prometheusUrl, 'otelcol_receiver_accepted_metric_points_total');
+    const accepted = await waitForSamples(prometheusUrl, 'otelcol_receiver_accepted_metric_points');
     expect(Number(accepted[0]?.value[1])).toBeGreaterThanOrEqual(1);
     expect(await promQuery(prometheusUrl, 'up{job="otel-collector"} == 1')).toHaveLength(1);
   });
@@ -193,12 +193,15 @@ describe('Chromium', () => {
       const browser = await stack.chromium();
       const tab = await browser.newPage();
       await tab.goto(page.url);
-      await tab.waitForFunction(() => document.title.startsWith('echo:'));
+      // Interval polling: requestAnimationFrame (the default) does not run in this headless mode.
+      await tab.waitForFunction(() => document.title.startsWith('echo:'), undefined, { polling: 100 });
       expect(await tab.title()).toBe('echo:hello from chromium');
       expect(received).toEqual(['hello from chromium']);
       expect(await browser.version()).toMatch(/^\d+\./);
     } finally {
       await page.close();
+      // ws' close() waits for its HTTP server, which waits for open sockets.
+      for (const client of wss.clients) client.terminate();
       await new Promise((resolve) => wss.close(resolve));
     }
   });
