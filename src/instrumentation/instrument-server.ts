@@ -1,0 +1,538 @@
+/**
+ * `instrumentWebSocketServer(wss, options)`: metrics, spans, heartbeat, auth
+ * and rooms for one `ws` 8 server (standalone, attached to an HTTP server, or
+ * `noServer` with `handleUpgrade`).
+ *
+ * How it hooks in, without a listener or closure per connection:
+ * - `wss.handleUpgrade` gets an instance-level wrapper (ws calls it through
+ *   `this` for attached servers; noServer apps call it themselves): handshake
+ *   span, authentication, rejections.
+ * - `wss.options.WebSocket`, the class ws instantiates per connection, is
+ *   replaced by a subclass whose `emit` and `send` count messages, time the
+ *   application's listeners, measure pongs and see the close.
+ * Per-socket state is one small object in a WeakMap; counters are number
+ * cells reported by a batch observable callback (see instruments.ts).
+ */
+import {
+  type Attributes,
+  type Context,
+  type Link,
+  type Span,
+  SpanKind,
+  SpanStatusCode,
+  type Tracer,
+  context as otelContext,
+  diag,
+  metrics,
+  trace,
+} from '@opentelemetry/api';
+import type { IncomingMessage } from 'node:http';
+import type { Duplex } from 'node:stream';
+import type { RawData, WebSocket, WebSocketServer } from 'ws';
+import { AUTH_CLOSE_CODE, AUTH_HTTP_STATUS, authFailureReason, checkDecision, refuseUpgrade } from './auth.ts';
+import { closeCodeClass, closeErrorType } from './close-codes.ts';
+import { ConnectionState } from './connection-state.ts';
+import { EventLoopDelay } from './event-loop-delay.ts';
+import { DEFAULT_HEARTBEAT_INTERVAL_MS, Heartbeat } from './heartbeat.ts';
+import { ServerInstruments } from './instruments.ts';
+import { messageTypes } from './message-classifier.ts';
+import { type BroadcastData, Rooms } from './rooms.ts';
+import { SCOPE_NAME, SCOPE_VERSION } from './scope.ts';
+import {
+  ATTR_AUTH_FAILURE_REASON,
+  ATTR_AUTH_OUTCOME,
+  ATTR_CLIENT_ADDRESS,
+  ATTR_ERROR_TYPE,
+  ATTR_FRAME_TYPE,
+  ATTR_HTTP_REQUEST_METHOD,
+  ATTR_HTTP_RESPONSE_STATUS_CODE,
+  ATTR_MESSAGE_TYPE,
+  ATTR_MESSAGING_MESSAGE_BODY_SIZE,
+  ATTR_MESSAGING_OPERATION_NAME,
+  ATTR_MESSAGING_OPERATION_TYPE,
+  ATTR_NETWORK_PEER_ADDRESS,
+  ATTR_NETWORK_PEER_PORT,
+  ATTR_SERVER_ADDRESS,
+  ATTR_SERVER_PORT,
+  ATTR_URL_PATH,
+  ATTR_USER_AGENT_ORIGINAL,
+  type AuthFailureReason,
+  type MessageErrorType,
+  type RejectionType,
+} from './semconv.ts';
+import { TimingSampler } from './timing-sampler.ts';
+import { contextFromRequest, contextFromTraceparent, hasSampledParent } from './trace-context.ts';
+import type { AuthDecision, ConnectionInfo, InstrumentWebSocketServerOptions, MessageEnvelope, WebSocketServerInstrumentation } from './types.ts';
+
+const OPEN = 1;
+const EMPTY: Attributes = Object.freeze({});
+const INSTRUMENTED = Symbol.for('socketscope.instrumented');
+/** Default base cost of one idle ws connection on the heap (bench/instrumentation.ts measures it). */
+const DEFAULT_CONNECTION_BASE_BYTES = 3000;
+const DEFAULT_MAX_LATENCY_SECONDS = 300;
+const DEFAULT_TIMING_PER_SECOND = 1000;
+
+type UpgradeCallback = (socket: WebSocket, request: IncomingMessage) => void;
+type HandleUpgrade = (request: IncomingMessage, socket: Duplex, head: Buffer, callback: UpgradeCallback) => void;
+type SocketClass = new (...args: never[]) => WebSocket;
+type Emit = (this: WebSocket, event: string | symbol, ...args: unknown[]) => boolean;
+type Send = (this: WebSocket, data: unknown, options?: unknown, callback?: unknown) => void;
+
+interface ServerInternals {
+  options: { WebSocket: SocketClass };
+  [INSTRUMENTED]?: boolean;
+}
+
+/** ws keeps the net.Socket on `_socket` (also after close) and the receiver's buffer on `_receiver`. */
+interface SocketInternals {
+  _socket?: { bytesRead?: number; bytesWritten?: number } | null;
+  _receiver?: { _bufferedBytes?: number };
+}
+
+export function instrumentWebSocketServer(wss: WebSocketServer, options: InstrumentWebSocketServerOptions = {}): WebSocketServerInstrumentation {
+  const server = wss as unknown as Omit<WebSocketServer, 'options'> & ServerInternals;
+  if (typeof server.handleUpgrade !== 'function' || !server.options || typeof server.options.WebSocket !== 'function') {
+    throw new TypeError('instrumentWebSocketServer: expected a ws 8 WebSocketServer');
+  }
+  if (server[INSTRUMENTED]) throw new Error('instrumentWebSocketServer: this server is already instrumented');
+  if (options.heartbeat && !server.clients) throw new Error('instrumentWebSocketServer: the heartbeat needs clientTracking: true');
+  const maxLatency = options.maxLatencySeconds ?? DEFAULT_MAX_LATENCY_SECONDS;
+  if (!(maxLatency > 0)) throw new RangeError('maxLatencySeconds must be > 0');
+  const sampleRatio = options.tracing?.messageSampleRatio ?? 0;
+  if (!(sampleRatio >= 0 && sampleRatio <= 1)) throw new RangeError('tracing.messageSampleRatio must be within 0..1');
+
+  const meter = (options.meterProvider ?? metrics.getMeterProvider()).getMeter(SCOPE_NAME, SCOPE_VERSION);
+  const tracer: Tracer = (options.tracerProvider ?? trace.getTracerProvider()).getTracer(SCOPE_NAME, SCOPE_VERSION);
+  const traceHandshakes = options.tracing?.handshake ?? true;
+  const traceMessages = options.tracing?.messages ?? false;
+  const rejectWith = options.rejectWith ?? 'http';
+  const baseBytes = options.connectionBaseBytes ?? DEFAULT_CONNECTION_BASE_BYTES;
+  const types = messageTypes(options.messageTypes);
+  const classify = options.classify;
+  const readEnvelope = options.envelope;
+  const authenticate = options.authenticate;
+
+  const sampler = new TimingSampler(options.messageTimingPerSecond ?? DEFAULT_TIMING_PER_SECOND);
+  const states = new WeakMap<WebSocket, ConnectionState>();
+  let active = true;
+  let pendingHandshakes = 0;
+  /** Message type of the send in progress (set by the typed send helpers, reset after). */
+  let sendType = types.other;
+
+  const clients = (): Iterable<WebSocket> => server.clients ?? [];
+  const eventLoop = options.eventLoopDelay === false ? undefined : new EventLoopDelay();
+
+  const instruments = new ServerInstruments(meter, types, {
+    liveBytes() {
+      let received = 0;
+      let transmitted = 0;
+      for (const socket of clients()) {
+        if (!states.has(socket)) continue;
+        const raw = (socket as unknown as SocketInternals)._socket;
+        received += raw?.bytesRead ?? 0;
+        transmitted += raw?.bytesWritten ?? 0;
+      }
+      return [received, transmitted];
+    },
+    subscriptions: (observe) => rooms.observe(observe),
+    rooms: () => rooms.roomCount,
+    memoryPerConnection() {
+      if (!server.clients) return undefined;
+      let count = 0;
+      let buffered = 0;
+      for (const socket of server.clients) {
+        if (!states.has(socket)) continue;
+        count++;
+        buffered += socket.bufferedAmount + ((socket as unknown as SocketInternals)._receiver?._bufferedBytes ?? 0);
+      }
+      return count === 0 ? 0 : baseBytes + buffered / count;
+    },
+    eventLoopDelay: () => eventLoop?.read(),
+  });
+
+  const rooms = new Rooms(
+    {
+      stateOf: (socket) => states.get(socket),
+      typeIndex: (type) => types.indexOf(type),
+      sendTyped(socket, data, typeIndex, binary) {
+        sendType = typeIndex;
+        try {
+          if (binary === undefined) socket.send(data);
+          else socket.send(data, { binary });
+        } finally {
+          sendType = types.other;
+        }
+      },
+      broadcastDone(seconds, recipients, channelAttrs) {
+        if (!active) return;
+        instruments.broadcastDuration.record(seconds, channelAttrs);
+        instruments.broadcastRecipients.record(recipients, channelAttrs);
+      },
+    },
+    options.channels,
+  );
+
+  // --- per-connection lifecycle -------------------------------------------------
+
+  function onOpen(socket: WebSocket, decision: AuthDecision | undefined, handshake: Span | undefined): void {
+    const user = decision?.ok ? decision.user : undefined;
+    const tenant = decision?.ok ? decision.tenant : undefined;
+    const link = traceMessages && handshake ? handshake.spanContext() : undefined;
+    const identity = user !== undefined || tenant !== undefined || link !== undefined ? { user, tenant, handshake: link } : undefined;
+    states.set(socket, new ConnectionState(performance.now(), identity));
+    instruments.opened++;
+    instruments.active++;
+  }
+
+  function onClose(socket: WebSocket, state: ConnectionState, code: number): void {
+    states.delete(socket);
+    instruments.active--;
+    const closeClass = closeCodeClass(code);
+    const errorType = state.closeError ?? (code === 1006 ? 'abnormal_closure' : undefined);
+    instruments.countClosed(closeClass, errorType);
+    instruments.connectionDuration.record((performance.now() - state.openedAt) / 1000, instruments.closeClassAttrs[closeClass]);
+    if (rooms.used) instruments.connectionSubscriptions.record(state.peakSubscriptions, EMPTY);
+    rooms.leaveAll(socket, state);
+    const raw = (socket as unknown as SocketInternals)._socket;
+    instruments.closedBytes[0]! += raw?.bytesRead ?? 0;
+    instruments.closedBytes[1]! += raw?.bytesWritten ?? 0;
+  }
+
+  function recordLatency(sentAt: unknown, typeIndex: number, timed: boolean): void {
+    if (typeof sentAt !== 'number' || !Number.isFinite(sentAt) || sentAt <= 0) {
+      instruments.countLatencyAnomaly('invalid_timestamp');
+      return;
+    }
+    let seconds = (Date.now() - sentAt) / 1000;
+    if (seconds < 0) {
+      // Client clock ahead of ours: the true latency is small but unknown.
+      instruments.countLatencyAnomaly('negative_clamped');
+      seconds = 0;
+    } else if (seconds > maxLatency) {
+      instruments.countLatencyAnomaly('too_large');
+      return;
+    }
+    if (timed) instruments.messageLatency.record(seconds, instruments.messageTypeAttrs(typeIndex));
+  }
+
+  function messageSpan(state: ConnectionState, envelope: MessageEnvelope | undefined, typeIndex: number, isBinary: boolean, size: number): Span | undefined {
+    const parent: Context = contextFromTraceparent(envelope?.traceparent, envelope?.tracestate);
+    if (!hasSampledParent(parent) && !(sampleRatio > 0 && Math.random() < sampleRatio)) return undefined;
+    const handshake = state.identity?.handshake;
+    const links: Link[] = handshake ? [{ context: handshake }] : [];
+    const typeName = types.names[typeIndex]!;
+    return tracer.startSpan(
+      `process ${typeName}`,
+      {
+        kind: SpanKind.CONSUMER,
+        links,
+        attributes: {
+          [ATTR_MESSAGING_OPERATION_TYPE]: 'process',
+          [ATTR_MESSAGING_OPERATION_NAME]: 'process',
+          [ATTR_MESSAGE_TYPE]: typeName,
+          [ATTR_FRAME_TYPE]: isBinary ? 'binary' : 'text',
+          [ATTR_MESSAGING_MESSAGE_BODY_SIZE]: size,
+        },
+      },
+      parent,
+    );
+  }
+
+  // --- the socket subclass: emit and send ---------------------------------------------
+
+  const Base = server.options.WebSocket;
+  const baseEmit = Base.prototype.emit as Emit;
+  const baseSend = Base.prototype.send as Send;
+
+  function onMessage(socket: WebSocket, state: ConnectionState, data: RawData, isBinary: boolean): boolean {
+    let typeIndex = types.other;
+    let envelope: MessageEnvelope | undefined;
+    if (readEnvelope) {
+      try {
+        envelope = readEnvelope(data, isBinary);
+        typeIndex = types.indexOf(envelope?.type);
+      } catch {
+        instruments.countMessageError('parse_error');
+      }
+    } else if (classify) {
+      try {
+        typeIndex = types.indexOf(classify(data, isBinary));
+      } catch {
+        instruments.countMessageError('parse_error');
+      }
+    }
+    instruments.received[instruments.messageCell(isBinary, typeIndex)]! += 1;
+    const timed = sampler.sample();
+    if (envelope?.sentAt !== undefined) recordLatency(envelope.sentAt, typeIndex, timed);
+    const span = traceMessages ? messageSpan(state, envelope, typeIndex, isBinary, rawSize(data)) : undefined;
+    if (!timed && span === undefined) {
+      try {
+        return baseEmit.call(socket, 'message', data, isBinary);
+      } catch (error) {
+        instruments.countMessageError('processing_error');
+        throw error;
+      }
+    }
+    const start = performance.now();
+    try {
+      return span
+        ? otelContext.with(trace.setSpan(otelContext.active(), span), baseEmit, socket, 'message', data, isBinary)
+        : baseEmit.call(socket, 'message', data, isBinary);
+    } catch (error) {
+      instruments.countMessageError('processing_error');
+      if (span) {
+        span.recordException(error as Error);
+        span.setStatus({ code: SpanStatusCode.ERROR });
+        span.setAttribute(ATTR_ERROR_TYPE, 'processing_error');
+      }
+      throw error;
+    } finally {
+      if (timed) {
+        const end = performance.now();
+        instruments.processDuration.record((end - start) / 1000, instruments.messageTypeAttrs(typeIndex));
+        sampler.sampled(end);
+      }
+      span?.end();
+    }
+  }
+
+  function instrumentedEmit(this: WebSocket, event: string | symbol, first?: unknown, second?: unknown): boolean {
+    const state = active ? states.get(this) : undefined;
+    if (state !== undefined) {
+      if (event === 'message') return onMessage(this, state, first as RawData, second as boolean);
+      if (event === 'pong') {
+        if (state.pingSentAt !== 0) {
+          instruments.pingDuration.record((performance.now() - state.pingSentAt) / 1000, EMPTY);
+          state.pingSentAt = 0;
+        }
+      } else if (event === 'close') {
+        onClose(this, state, first as number);
+      } else if (event === 'error') {
+        state.closeError ??= closeErrorType(first);
+      }
+    }
+    // eslint-disable-next-line prefer-rest-params -- forward exactly what ws emitted, without an array per call
+    return baseEmit.apply(this, arguments as unknown as [string | symbol, ...unknown[]]);
+  }
+
+  function instrumentedSend(this: WebSocket, data: unknown, sendOptions?: unknown): void {
+    if (active && states.has(this)) {
+      if (this.readyState !== OPEN) {
+        instruments.countMessageError('send_error');
+      } else {
+        const binary = (sendOptions as { binary?: boolean } | undefined)?.binary ?? typeof data !== 'string';
+        instruments.sent[instruments.messageCell(binary, sendType)]! += 1;
+      }
+    }
+    // eslint-disable-next-line prefer-rest-params -- keep ws's own argument handling (options or callback)
+    return baseSend.apply(this, arguments as unknown as [unknown]);
+  }
+
+  const Instrumented = class extends (Base as unknown as new (...args: unknown[]) => object) {};
+  Object.defineProperty(Instrumented, 'name', { value: Base.name });
+  Object.defineProperty(Instrumented.prototype, 'emit', { value: instrumentedEmit, writable: true, configurable: true });
+  Object.defineProperty(Instrumented.prototype, 'send', { value: instrumentedSend, writable: true, configurable: true });
+  server.options.WebSocket = Instrumented as unknown as SocketClass;
+
+  // --- the handshake ------------------------------------------------------------------
+
+  const originalHandleUpgrade = server.handleUpgrade as unknown as HandleUpgrade;
+
+  function handshakeSpan(request: IncomingMessage): Span | undefined {
+    if (!traceHandshakes) return undefined;
+    const raw = request.socket;
+    const peer = raw.remoteAddress;
+    const forwarded = options.trustProxy ? firstForwardedFor(request.headers['x-forwarded-for']) : undefined;
+    const attributes: Attributes = {
+      [ATTR_HTTP_REQUEST_METHOD]: request.method ?? 'GET',
+      [ATTR_URL_PATH]: pathOf(request.url),
+      [ATTR_SERVER_PORT]: raw.localPort,
+      [ATTR_NETWORK_PEER_ADDRESS]: peer,
+      [ATTR_NETWORK_PEER_PORT]: raw.remotePort,
+      [ATTR_CLIENT_ADDRESS]: forwarded ?? peer,
+    };
+    const host = request.headers.host;
+    if (host) attributes[ATTR_SERVER_ADDRESS] = host.replace(/:\d+$/, '');
+    const agent = request.headers['user-agent'];
+    if (agent) attributes[ATTR_USER_AGENT_ORIGINAL] = agent;
+    return tracer.startSpan('websocket.handshake', { kind: SpanKind.SERVER, attributes }, contextFromRequest(request));
+  }
+
+  const handleUpgrade: HandleUpgrade = function (this: unknown, request, socket, head, callback) {
+    if (!active) return originalHandleUpgrade.call(server, request, socket, head, callback);
+    const start = performance.now();
+    pendingHandshakes++;
+    const span = handshakeSpan(request);
+    let settled = false;
+
+    const settle = (rejection: RejectionType | undefined, status: number, failure?: AuthFailureReason): void => {
+      settled = true;
+      pendingHandshakes--;
+      socket.removeListener('close', onEarlyClose);
+      instruments.handshakeDuration.record((performance.now() - start) / 1000, rejection ? instruments.rejectionAttrs[rejection] : EMPTY);
+      if (rejection) instruments.countRejected(rejection);
+      if (span) {
+        if (status !== 0) span.setAttribute(ATTR_HTTP_RESPONSE_STATUS_CODE, status);
+        if (failure) span.setAttribute(ATTR_AUTH_FAILURE_REASON, failure);
+        if (rejection) {
+          span.setAttribute(ATTR_ERROR_TYPE, rejection);
+          span.setStatus({ code: SpanStatusCode.ERROR, message: failure ?? rejection });
+        }
+        span.end();
+      }
+    };
+    // The client left, or ws refused the upgrade (bad headers, verifyClient, server closing).
+    const onEarlyClose = (): void => {
+      if (!settled) settle('handshake_failed', 0);
+    };
+    socket.once('close', onEarlyClose);
+
+    const upgrade = (decision: AuthDecision | undefined): void => {
+      originalHandleUpgrade.call(server, request, socket, head, (ws, req) => {
+        if (settled) return;
+        if (decision && !decision.ok) {
+          const reason = authFailureReason(decision.reason);
+          settle('authentication_failed', 101, reason);
+          ws.close(AUTH_CLOSE_CODE[reason], reason);
+          return;
+        }
+        settle(undefined, 101);
+        onOpen(ws, decision, span);
+        callback(ws, req);
+      });
+    };
+
+    if (!authenticate) {
+      upgrade(undefined);
+      return;
+    }
+    instruments.authAttempts++;
+    const decide = (raw: unknown): void => {
+      if (settled) return;
+      let decision: AuthDecision;
+      try {
+        decision = checkDecision(raw);
+      } catch (error) {
+        fail(error);
+        return;
+      }
+      span?.setAttribute(ATTR_AUTH_OUTCOME, decision.ok ? 'success' : 'failure');
+      if (decision.ok) {
+        upgrade(decision);
+        return;
+      }
+      const reason = authFailureReason(decision.reason);
+      instruments.countAuthFailure(reason);
+      if (rejectWith === 'close') {
+        upgrade(decision);
+        return;
+      }
+      const status = AUTH_HTTP_STATUS[reason];
+      settle('authentication_failed', status, reason);
+      refuseUpgrade(socket, status, decision.message ?? reason);
+    };
+    const fail = (error: unknown): void => {
+      if (settled) return;
+      diag.error('socketscope: authenticate() failed', error);
+      span?.recordException(error as Error);
+      settle('authenticator_error', 500);
+      refuseUpgrade(socket, 500, 'authentication unavailable');
+    };
+    try {
+      const result = authenticate(request);
+      if (result && typeof (result as Promise<AuthDecision>).then === 'function') (result as Promise<AuthDecision>).then(decide, fail);
+      else decide(result);
+    } catch (error) {
+      fail(error);
+    }
+  };
+  Object.defineProperty(server, 'handleUpgrade', { value: handleUpgrade, writable: true, configurable: true });
+
+  // --- heartbeat, shutdown, handle -----------------------------------------------------
+
+  const heartbeat = options.heartbeat
+    ? new Heartbeat(
+        {
+          clients,
+          stateOf: (socket) => states.get(socket),
+          pinged: () => instruments.pingsSent++,
+          timedOut(socket) {
+            const state = states.get(socket);
+            if (state) state.closeError = 'heartbeat_timeout';
+            instruments.pingTimeouts++;
+            socket.terminate();
+          },
+        },
+        options.heartbeat.intervalMs ?? DEFAULT_HEARTBEAT_INTERVAL_MS,
+      )
+    : undefined;
+  heartbeat?.start();
+
+  const onServerClose = (): void => shutdown();
+  wss.once('close', onServerClose);
+  server[INSTRUMENTED] = true;
+
+  function shutdown(): void {
+    if (!active) return;
+    active = false;
+    heartbeat?.stop();
+    eventLoop?.stop();
+    instruments.shutdown();
+    wss.removeListener('close', onServerClose);
+    if (server.options.WebSocket === (Instrumented as unknown as SocketClass)) server.options.WebSocket = Base;
+    delete (server as { handleUpgrade?: unknown }).handleUpgrade;
+    delete server[INSTRUMENTED];
+  }
+
+  return {
+    rooms,
+    heartbeat,
+    send(socket: WebSocket, data: BroadcastData, type: string): void {
+      sendType = types.indexOf(type);
+      try {
+        socket.send(data);
+      } finally {
+        sendType = types.other;
+      }
+    },
+    recordMessageError(type: MessageErrorType): void {
+      if (active) instruments.countMessageError(type);
+    },
+    connectionInfo(socket: WebSocket): ConnectionInfo | undefined {
+      const state = states.get(socket);
+      return state && { user: state.identity?.user, tenant: state.identity?.tenant, ageMs: performance.now() - state.openedAt };
+    },
+    stats() {
+      let connections = 0;
+      for (const socket of clients()) if (states.has(socket)) connections++;
+      return {
+        connections: instruments.active,
+        trackedClients: connections,
+        pendingHandshakes,
+        timers: (heartbeat?.running ? 1 : 0) + (eventLoop && active ? 1 : 0),
+        serverListeners: wss.listeners('close').includes(onServerClose) ? 1 : 0,
+        rooms: rooms.roomCount,
+        subscriptions: rooms.subscriptionCount,
+      };
+    },
+    shutdown,
+  };
+}
+
+function rawSize(data: RawData): number {
+  if (Array.isArray(data)) return data.reduce((sum, chunk) => sum + chunk.length, 0);
+  return data.byteLength;
+}
+
+function pathOf(url: string | undefined): string {
+  if (!url) return '/';
+  const query = url.indexOf('?');
+  // The query may carry tokens: never record it.
+  return query === -1 ? url : url.slice(0, query);
+}
+
+function firstForwardedFor(header: string | string[] | undefined): string | undefined {
+  const value = Array.isArray(header) ? header[0] : header;
+  const first = value?.split(',')[0]?.trim();
+  return first || undefined;
+}

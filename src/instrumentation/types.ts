@@ -1,0 +1,133 @@
+import type { MeterProvider, TracerProvider } from '@opentelemetry/api';
+import type { IncomingMessage } from 'node:http';
+import type { RawData, WebSocket } from 'ws';
+import type { AuthFailureReason, MessageErrorType } from './semconv.ts';
+import type { Heartbeat } from './heartbeat.ts';
+import type { Rooms } from './rooms.ts';
+
+/** What the envelope hook reads from a received message (all optional). */
+export interface MessageEnvelope {
+  /** Application message type; folded to `_OTHER` unless it is in `messageTypes`. */
+  type?: string | undefined;
+  /** Client send time, milliseconds since the Unix epoch, for `websocket.server.message.latency`. */
+  sentAt?: number | undefined;
+  /** W3C `traceparent` the client put in the envelope; continues the client's trace. */
+  traceparent?: string | undefined;
+  tracestate?: string | undefined;
+}
+
+export type AuthDecision =
+  | { ok: true; user?: string | undefined; tenant?: string | undefined }
+  | { ok: false; reason: AuthFailureReason | (string & {}); message?: string | undefined };
+
+export type Authenticate = (request: IncomingMessage) => AuthDecision | Promise<AuthDecision>;
+
+export interface HeartbeatOptions {
+  /** Ping every socket this often; a socket that has not answered the previous ping by then is terminated. Default 30 000. */
+  intervalMs?: number;
+}
+
+export interface ChannelOptions {
+  /** Channels that get their own `websocket.channel` series; every other channel is `_OTHER`. */
+  allow?: readonly string[];
+  /** Besides the allow-list, the N largest channels at each collection get their own series. Default 0. */
+  topN?: number;
+}
+
+export interface TracingOptions {
+  /** A short SERVER span per upgrade request (never one per connection lifetime). Default true. */
+  handshake?: boolean;
+  /**
+   * Fraction of received messages (0–1) that get a `process` span when the
+   * envelope carries no sampled `traceparent`. Default 0: only messages whose
+   * envelope continues a sampled client trace get a span.
+   */
+  messageSampleRatio?: number;
+  /** Create message spans at all (needs `envelope` for trace continuation). Default false. */
+  messages?: boolean;
+}
+
+export interface InstrumentWebSocketServerOptions {
+  meterProvider?: MeterProvider;
+  tracerProvider?: TracerProvider;
+  /** Message types that get their own `websocket.message.type` series; anything else is `_OTHER`. */
+  messageTypes?: readonly string[];
+  /**
+   * Classifies a received message cheaply (e.g. by its first bytes) into a
+   * message type. Ignored when `envelope` is set (the envelope's `type` wins).
+   */
+  classify?: (data: RawData, isBinary: boolean) => string | undefined;
+  /**
+   * Reads the envelope of a received message: type, client send time and
+   * trace context. Throwing counts a `parse_error`; the message is still
+   * delivered to the application. See `jsonEnvelope()`.
+   */
+  envelope?: (data: RawData, isBinary: boolean) => MessageEnvelope | undefined;
+  /**
+   * Per-message histograms (process duration, latency) record every message
+   * up to this rate and a uniform sample of about this many a second above
+   * it; counts stay exact. `Infinity` records every message. Default 1000.
+   */
+  messageTimingPerSecond?: number;
+  /** Latency samples above this are dropped and counted as `too_large`. Default 300 s. */
+  maxLatencySeconds?: number;
+  /** Decides on every upgrade request before `ws` completes it. */
+  authenticate?: Authenticate;
+  /**
+   * How a failed authentication is answered: `http` (default) rejects the
+   * upgrade with 401/403/429; `close` completes it and closes at once with
+   * 4401/4403/4429/1008 and the reason, which browsers can read (they hide
+   * HTTP statuses of failed upgrades).
+   */
+  rejectWith?: 'http' | 'close';
+  /** Built-in heartbeat: one timer for all sockets; false (default) to bring your own. */
+  heartbeat?: HeartbeatOptions | false;
+  /** Series per channel for subscription and broadcast metrics. */
+  channels?: ChannelOptions;
+  tracing?: TracingOptions;
+  /** Read `client.address` from the first X-Forwarded-For entry (only behind a trusted proxy). Default false. */
+  trustProxy?: boolean;
+  /** Heap cost of one idle `ws` connection, the base of `websocket.server.connection.memory`. Default 3 000 bytes (measured, see docs/benchmarks.md). */
+  connectionBaseBytes?: number;
+  /** Report `nodejs.eventloop.delay.*` (one libuv histogram per instrumented server). Default true. */
+  eventLoopDelay?: boolean;
+}
+
+/** What the instrumentation keeps about one open connection, for the application. */
+export interface ConnectionInfo {
+  user: string | undefined;
+  tenant: string | undefined;
+  /** Milliseconds since the connection opened. */
+  ageMs: number;
+}
+
+/** Internal sizes, exposed so leak tests can assert nothing grows. */
+export interface InstrumentationStats {
+  /** Open connections the instrumentation counts (per-socket states created minus closed). */
+  connections: number;
+  /** Of the server's `clients`, how many have per-socket state (equals `connections` with clientTracking). */
+  trackedClients: number;
+  /** Upgrade requests in flight (authenticating or upgrading). */
+  pendingHandshakes: number;
+  /** Live timers the instrumentation owns (heartbeat interval). */
+  timers: number;
+  /** Listeners the instrumentation added to the server (and its HTTP server). */
+  serverListeners: number;
+  rooms: number;
+  subscriptions: number;
+}
+
+export interface WebSocketServerInstrumentation {
+  readonly rooms: Rooms;
+  /** The built-in heartbeat, when `heartbeat` was configured (`tick()` runs one round now). */
+  readonly heartbeat: Heartbeat | undefined;
+  /** Sends with a known message type (counted under it). */
+  send(socket: WebSocket, data: string | Buffer | ArrayBuffer | Uint8Array, type: string): void;
+  /** Counts an error the application detected (e.g. `validation_error`). */
+  recordMessageError(type: MessageErrorType): void;
+  /** What authentication said about this socket's user and tenant. */
+  connectionInfo(socket: WebSocket): ConnectionInfo | undefined;
+  stats(): InstrumentationStats;
+  /** Removes every listener, timer, patch and callback; sockets stay open. Idempotent. */
+  shutdown(): void;
+}
