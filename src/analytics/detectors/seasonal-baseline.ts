@@ -1,0 +1,351 @@
+/**
+ * Streaming anomaly detector for metric streams: seasonal robust baseline
+ * with a rolling-window fallback. Causal: the point at time t is scored only
+ * from points before it. Method (docs/analytics.md#anomaly-detection):
+ *
+ * - Sampling interval: median of the first inter-sample gaps.
+ * - Candidate baselines, each a one-step-ahead forecast:
+ *   rolling median of the last `window` samples; the same plus a robust slope
+ *   (trend); seasonal naive — median of the values one, two, … cycles ago
+ *   (daily, weekly, and a cycle found by autocorrelation), plus the median
+ *   recent offset from it, so a level shift is absorbed after window/2 samples.
+ * - The baseline with the smallest recent median absolute error is used; its
+ *   scale is 1.4826 × the median absolute (clipped) error, floored by the data's
+ *   resolution and a fraction of the level.
+ * - Robust z = (value − expected) / scale; score = z² / (z² + threshold²), in
+ *   [0,1), monotone in |z|, 0.5 at the threshold.
+ * - is_anomaly marks only the start of an incident: a point past the
+ *   threshold after `refractory` calm samples, and not a return to the level
+ *   before the previous incident.
+ */
+import { estimatePeriod } from './period.ts';
+import { median, medianAbs, nearestIndex } from './robust.ts';
+
+export type Severity = 'low' | 'medium' | 'high';
+export type DetectorState = 'warming_up' | 'normal' | 'anomalous' | 'missing';
+export type BaselineName = 'rolling' | 'trend' | 'daily' | 'weekly' | 'periodic';
+
+export interface DetectorOptions {
+  /** Robust z from which a point is anomalous (default 5). */
+  threshold?: number;
+  /** Rolling window in samples (default 24). */
+  window?: number;
+  /** Samples before any point is scored: the "not enough history" state (default 16). */
+  minHistory?: number;
+  /** Errors the scale is estimated from (default 96). */
+  scaleWindow?: number;
+  /** Calm samples after an incident before a new one may start (default: window). */
+  refractory?: number;
+  /** Scale floor as a fraction of |expected| (default 0.01). */
+  relativeFloor?: number;
+  /** Seasonal cycles looked back (default 4). */
+  maxCycles?: number;
+  /** `none` uses only the rolling baselines. */
+  seasonality?: 'auto' | 'none';
+}
+
+export interface DetectorPoint {
+  timestamp: number;
+  value: number;
+  expected: number | null;
+  lower: number | null;
+  upper: number | null;
+  /** Robust z of the value against the band. */
+  deviation: number | null;
+  /** In [0,1], monotone in |deviation|; 0 while warming up. */
+  score: number;
+  /** True only at the start of an incident. */
+  isAnomaly: boolean;
+  severity: Severity | null;
+  state: DetectorState;
+  baseline: BaselineName | null;
+}
+
+/** Defaults shared by the service and the `anomalies` command. */
+export const DETECTOR_DEFAULTS = { threshold: 5, window: 24 } as const;
+
+const DAY_MS = 86_400_000;
+const WEEK_MS = 7 * DAY_MS;
+const INTERVAL_SAMPLES = 101;
+const MAX_HISTORY = 60_000;
+
+interface Baseline {
+  name: BaselineName;
+  /** Forecast for time t from the history, or NaN when this baseline cannot tell yet. */
+  predict(t: number): number;
+  errors: number[];
+  /** Cached scale for clipping errors, refreshed every few points. */
+  clipScale: number;
+}
+
+export function severityOf(deviation: number, threshold: number): Severity {
+  const ratio = Math.abs(deviation) / threshold;
+  if (ratio < 1.5) return 'low';
+  if (ratio < 3) return 'medium';
+  return 'high';
+}
+
+/** Monotone map of a robust z to [0,1): 0.5 at the threshold, 0.8 at twice it. */
+export function scoreOf(deviation: number, threshold: number): number {
+  const z2 = deviation * deviation;
+  return z2 / (z2 + threshold * threshold);
+}
+
+export class SeasonalBaselineDetector {
+  readonly threshold: number;
+  private readonly window: number;
+  private readonly minHistory: number;
+  private readonly scaleWindow: number;
+  private readonly refractory: number;
+  private readonly relativeFloor: number;
+  private readonly maxCycles: number;
+  private readonly seasonal: boolean;
+
+  private times: number[] = [];
+  private values: number[] = [];
+  /** Rolling level (median of the window before each sample), for seasonal components. */
+  private levels: number[] = [];
+  /** Values with anomalous ones clipped to their band, so an incident does not echo a cycle later. */
+  private cleaned: number[] = [];
+  private currentLevel = Number.NaN;
+  /** Samples seen (never trimmed), the index of the next sample. */
+  private count = 0;
+  private diffs: number[] = [];
+  private interval = Number.NaN;
+  private resolution = Number.POSITIVE_INFINITY;
+  private baselines: Baseline[] = [];
+  private periodic: { baseline: Baseline; cycleMs: number } | null = null;
+  private nextPeriodCheck = 0;
+  private lastCandidate = Number.NEGATIVE_INFINITY;
+  private lastIncident: { index: number; expected: number; scale: number; sign: number; run: number } | null = null;
+
+  constructor(options: DetectorOptions = {}) {
+    this.threshold = options.threshold ?? DETECTOR_DEFAULTS.threshold;
+    this.window = Math.max(4, options.window ?? DETECTOR_DEFAULTS.window);
+    this.minHistory = Math.max(4, options.minHistory ?? 16);
+    this.scaleWindow = Math.max(8, options.scaleWindow ?? 96);
+    this.refractory = options.refractory ?? this.window;
+    this.relativeFloor = options.relativeFloor ?? 0.01;
+    this.maxCycles = Math.max(2, options.maxCycles ?? 4);
+    this.seasonal = (options.seasonality ?? 'auto') === 'auto';
+    this.baselines.push(this.rollingBaseline(), this.trendBaseline());
+  }
+
+  /** Scores one sample (timestamps in ms, non-decreasing), then learns from it. */
+  push(timestamp: number, value: number): DetectorPoint {
+    if (!Number.isFinite(value) || !Number.isFinite(timestamp)) {
+      return { timestamp, value, expected: null, lower: null, upper: null, deviation: null, score: 0, isAnomaly: false, severity: null, state: 'missing', baseline: null };
+    }
+    this.learnSampling(timestamp);
+    if (this.seasonal) this.maybeAddSeasonalBaselines(timestamp);
+    const n = this.values.length;
+    this.currentLevel = n < 3 ? Number.NaN : median(this.values, Math.max(0, n - this.window), n);
+
+    const forecasts = this.baselines.map((b) => b.predict(timestamp));
+    const chosen = this.choose(forecasts);
+    let point: DetectorPoint;
+    if (chosen < 0 || this.count < this.minHistory) {
+      point = { timestamp, value, expected: null, lower: null, upper: null, deviation: null, score: 0, isAnomaly: false, severity: null, state: 'warming_up', baseline: null };
+    } else {
+      point = this.score(timestamp, value, forecasts[chosen] as number, this.baselines[chosen] as Baseline);
+    }
+    const cleaned = point.lower !== null && point.upper !== null ? Math.max(point.lower, Math.min(point.upper, value)) : value;
+    this.learn(timestamp, value, cleaned, forecasts);
+    return point;
+  }
+
+  private score(timestamp: number, value: number, expected: number, baseline: Baseline): DetectorPoint {
+    const scale = this.scaleOf(baseline, expected);
+    const deviation = (value - expected) / scale;
+    const band = this.threshold * scale;
+    const candidate = Math.abs(deviation) >= this.threshold;
+    let isAnomaly = false;
+    if (candidate) {
+      const sign = Math.sign(deviation);
+      const calm = this.count - this.lastCandidate > this.refractory;
+      const incident = this.lastIncident;
+      if (!calm && incident && sign === incident.sign) incident.run++;
+      // Coming back to where the series was before a sustained incident (a dropout, an outage) is its end, not a new incident.
+      const recovery =
+        incident !== null &&
+        incident.run >= 3 &&
+        sign === -incident.sign &&
+        this.count - incident.index <= 16 * this.window &&
+        Math.abs(value - incident.expected) <= this.threshold * incident.scale;
+      if (calm && !recovery) {
+        isAnomaly = true;
+        this.lastIncident = { index: this.count, expected, scale, sign, run: 1 };
+      }
+      this.lastCandidate = this.count;
+    }
+    return {
+      timestamp,
+      value,
+      expected,
+      lower: expected - band,
+      upper: expected + band,
+      deviation,
+      score: scoreOf(deviation, this.threshold),
+      isAnomaly,
+      severity: candidate ? severityOf(deviation, this.threshold) : null,
+      state: candidate ? 'anomalous' : 'normal',
+      baseline: baseline.name,
+    };
+  }
+
+  /** Robust scale of a baseline's recent errors, with floors so a flat series does not make every wiggle infinite. */
+  private scaleOf(baseline: Baseline, expected: number): number {
+    const errors = baseline.errors;
+    const from = Math.max(0, errors.length - this.scaleWindow);
+    const robust = 1.4826 * medianAbs(errors, from, errors.length);
+    const resolutionFloor = Number.isFinite(this.resolution) ? this.resolution : 0;
+    return Math.max(robust, resolutionFloor, this.relativeFloor * Math.abs(expected), 1e-9);
+  }
+
+  /** The baseline with the smallest recent median absolute error (simpler ones win ties). */
+  private choose(forecasts: number[]): number {
+    let best = -1;
+    let bestError = Number.POSITIVE_INFINITY;
+    const span = 2 * this.window;
+    this.baselines.forEach((baseline, i) => {
+      if (!Number.isFinite(forecasts[i] as number)) return;
+      const needed = baseline.name === 'rolling' ? Math.min(8, this.minHistory) : this.window;
+      if (baseline.errors.length < needed) return;
+      const error = medianAbs(baseline.errors, Math.max(0, baseline.errors.length - span), baseline.errors.length) * (baseline.name === 'trend' ? 1.15 : 1);
+      if (error < bestError) {
+        best = i;
+        bestError = error;
+      }
+    });
+    return best;
+  }
+
+  /** The sampling interval from the timestamps seen so far (the value itself is not looked at before it is scored). */
+  private learnSampling(timestamp: number): void {
+    const n = this.times.length;
+    if (n === 0) return;
+    const gap = timestamp - (this.times[n - 1] as number);
+    if (gap > 0 && this.diffs.length < INTERVAL_SAMPLES) {
+      this.diffs.push(gap);
+      this.interval = median(this.diffs);
+    }
+  }
+
+  private learn(timestamp: number, value: number, cleaned: number, forecasts: number[]): void {
+    const previous = this.values[this.values.length - 1];
+    const step = previous === undefined ? 0 : Math.abs(value - previous);
+    if (step > 0 && step < this.resolution) this.resolution = step;
+    this.baselines.forEach((baseline, i) => {
+      const forecast = forecasts[i] as number;
+      if (!Number.isFinite(forecast)) return;
+      let error = value - forecast;
+      // Clip so an incident does not inflate the scale it is judged by.
+      if (baseline.errors.length >= this.minHistory) {
+        if (this.count % 8 === 0 || !Number.isFinite(baseline.clipScale)) baseline.clipScale = this.scaleOf(baseline, forecast);
+        const limit = this.threshold * baseline.clipScale;
+        error = Math.max(-limit, Math.min(limit, error));
+      }
+      baseline.errors.push(error);
+      if (baseline.errors.length > 4 * this.scaleWindow) baseline.errors.splice(0, baseline.errors.length - 2 * this.scaleWindow);
+    });
+    this.times.push(timestamp);
+    this.values.push(value);
+    this.levels.push(this.currentLevel);
+    this.cleaned.push(cleaned);
+    this.count++;
+    if (this.values.length > MAX_HISTORY + 10_000) {
+      for (const list of [this.times, this.values, this.levels, this.cleaned]) list.splice(0, 10_000);
+    }
+  }
+
+  private rollingBaseline(): Baseline {
+    return {
+      name: 'rolling',
+      predict: () => this.currentLevel,
+      errors: [],
+      clipScale: Number.NaN,
+    };
+  }
+
+  /** Rolling median moved along the slope between the medians of the window's two halves. */
+  private trendBaseline(): Baseline {
+    return {
+      name: 'trend',
+      predict: () => {
+        const n = this.values.length;
+        const w = this.window;
+        if (n < w) return Number.NaN;
+        const half = w >> 1;
+        const slope = (median(this.values, n - half, n) - median(this.values, n - 2 * half, n - half)) / half;
+        return median(this.values, n - w, n) + (slope * (w + 1)) / 2;
+      },
+      errors: [],
+      clipScale: Number.NaN,
+    };
+  }
+
+  /**
+   * Current rolling level plus the median seasonal component of the same
+   * phase in past cycles, where a component is (cleaned value − the rolling
+   * level then). Components are level-free, so a level shift only has to be
+   * absorbed by the rolling level (window/2 samples), not by every cycle.
+   */
+  private seasonalBaseline(name: BaselineName, cycleMs: number): Baseline {
+    return {
+      name,
+      predict: (t) => {
+        const n = this.values.length;
+        if (n === 0) return Number.NaN;
+        const cycles = Math.floor((t - (this.times[0] as number)) / cycleMs);
+        if (cycles < 2) return Number.NaN;
+        const level = this.currentLevel;
+        if (!Number.isFinite(level)) return Number.NaN;
+        const tolerance = Math.max(0.75 * this.interval, 1);
+        const components: number[] = [];
+        for (let k = 1; k <= Math.min(cycles, this.maxCycles); k++) {
+          const index = nearestIndex(this.times, n, t - k * cycleMs, tolerance);
+          const then = index >= 0 ? (this.levels[index] as number) : Number.NaN;
+          if (Number.isFinite(then)) components.push((this.cleaned[index] as number) - then);
+        }
+        if (components.length < 2) return Number.NaN;
+        return level + median(components);
+      },
+      errors: [],
+      clipScale: Number.NaN,
+    };
+  }
+
+  private maybeAddSeasonalBaselines(timestamp: number): void {
+    if (!Number.isFinite(this.interval) || this.diffs.length < 8) return;
+    const has = (name: BaselineName) => this.baselines.some((b) => b.name === name);
+    // A cycle needs at least 12 samples to have a shape worth following.
+    if (!has('daily') && this.interval * 12 <= DAY_MS) this.baselines.push(this.seasonalBaseline('daily', DAY_MS));
+    if (!has('weekly') && this.interval * 12 <= WEEK_MS) this.baselines.push(this.seasonalBaseline('weekly', WEEK_MS));
+    if (this.count >= this.nextPeriodCheck && this.values.length >= 48) {
+      this.nextPeriodCheck = this.count + Math.max(64, Math.floor(this.values.length / 8));
+      this.updatePeriodic(timestamp);
+    }
+  }
+
+  /** Re-estimates a data-driven cycle from the recent history; replaces the periodic baseline when it changes. */
+  private updatePeriodic(_timestamp: number): void {
+    const n = this.values.length;
+    const span = Math.min(n, 2048);
+    const estimate = estimatePeriod(this.values.slice(n - span), { minLag: 4, maxLag: Math.floor(span / 3) });
+    if (!estimate) return;
+    const cycleMs = estimate.lag * this.interval;
+    const nearKnown = [DAY_MS, WEEK_MS].some((known) => Math.abs(cycleMs - known) / known < 0.05);
+    if (nearKnown) return;
+    if (this.periodic && Math.abs(this.periodic.cycleMs - cycleMs) / cycleMs < 0.05) return;
+    const baseline = this.seasonalBaseline('periodic', cycleMs);
+    if (this.periodic) this.baselines.splice(this.baselines.indexOf(this.periodic.baseline), 1);
+    this.baselines.push(baseline);
+    this.periodic = { baseline, cycleMs };
+  }
+}
+
+/** Runs the detector over a whole series in order (each point scored from the ones before it). */
+export function detectAnomalies(points: ReadonlyArray<{ timestamp: number; value: number }>, options?: DetectorOptions): DetectorPoint[] {
+  const detector = new SeasonalBaselineDetector(options);
+  return points.map((p) => detector.push(p.timestamp, p.value));
+}

@@ -1,0 +1,77 @@
+/**
+ * One code path to PostgreSQL: node-postgres (`pg`) talks either to the
+ * server at DATABASE_URL or, when there is none, to an embedded PGlite in a
+ * data directory served over the wire protocol on 127.0.0.1 by
+ * @electric-sql/pglite-socket. The rest of the service never knows which.
+ */
+import { mkdirSync } from 'node:fs';
+import { resolve } from 'node:path';
+import pg from 'pg';
+
+// BIGINT (count(*), sums of integers) as JS numbers: our counts stay far below 2^53.
+pg.types.setTypeParser(pg.types.builtins.INT8, (value) => Number(value));
+// NUMERIC results of avg()/sum() as numbers too.
+pg.types.setTypeParser(pg.types.builtins.NUMERIC, (value) => Number(value));
+
+export interface Database {
+  pool: pg.Pool;
+  /** `server` for DATABASE_URL, `embedded` for PGlite. */
+  kind: 'server' | 'embedded';
+  /** Where the data is, for logs and health (connection string without password, or the data dir). */
+  location: string;
+  close(): Promise<void>;
+}
+
+export interface OpenDatabaseOptions {
+  databaseUrl?: string;
+  /** Data directory of the embedded database (used when databaseUrl is absent). */
+  dataDir: string;
+  /** Pool size against a real server. */
+  maxConnections?: number;
+  onPoolError?: (error: Error) => void;
+}
+
+function redact(url: string): string {
+  const parsed = new URL(url);
+  if (parsed.password) parsed.password = '***';
+  return parsed.toString();
+}
+
+export async function openDatabase(options: OpenDatabaseOptions): Promise<Database> {
+  if (options.databaseUrl) {
+    const pool = new pg.Pool({ connectionString: options.databaseUrl, max: options.maxConnections ?? 10, connectionTimeoutMillis: 10_000 });
+    pool.on('error', (error) => options.onPoolError?.(error));
+    return { pool, kind: 'server', location: redact(options.databaseUrl), close: () => pool.end() };
+  }
+  return openEmbedded(options);
+}
+
+async function openEmbedded(options: OpenDatabaseOptions): Promise<Database> {
+  const dataDir = resolve(options.dataDir, 'pglite');
+  mkdirSync(dataDir, { recursive: true });
+  const [{ PGlite }, { PGLiteSocketServer }] = await Promise.all([import('@electric-sql/pglite'), import('@electric-sql/pglite-socket')]);
+  const db = await PGlite.create(dataDir);
+  // PGlite is one backend; the socket server queues statements and keeps a
+  // transaction's statements together, so a small pool is safe.
+  const server = new PGLiteSocketServer({ db, host: '127.0.0.1', port: 0, maxConnections: 8 });
+  try {
+    await server.start();
+  } catch (error) {
+    await db.close();
+    throw error;
+  }
+  const [host, port] = server.getServerConn().split(':');
+  const pool = new pg.Pool({ host, port: Number(port), user: 'postgres', database: 'postgres', max: 4 });
+  pool.on('error', (error) => options.onPoolError?.(error));
+  return {
+    pool,
+    kind: 'embedded',
+    location: dataDir,
+    async close() {
+      await pool.end();
+      await server.stop();
+      // An unclosed PGlite keeps Node alive.
+      await db.close();
+    },
+  };
+}

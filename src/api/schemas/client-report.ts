@@ -1,0 +1,90 @@
+/**
+ * The client report the web SDK POSTs (schema version 1). The TypeScript type
+ * is owned by the web SDK (web-sdk/src/report/schema.ts); this is the
+ * server's runtime check of the same contract, strict so that typos surface.
+ */
+import { z } from 'zod';
+
+export const SUPPORTED_SCHEMA_VERSION = 1;
+export const MAX_BATCH_REPORTS = 100;
+
+const INT4_MAX = 2_147_483_647;
+const count = z.int().min(0).max(INT4_MAX);
+const duration = z.number().min(0).max(1e12);
+const timestamp = z.iso.datetime({ offset: true });
+const shortText = (max: number) => z.string().min(1).max(max);
+
+export const clientReportSchema = z
+  .strictObject({
+    schema_version: z.literal(SUPPORTED_SCHEMA_VERSION),
+    session_id: z.string().regex(/^[A-Za-z0-9_-]{16,64}$/, 'must be 16–64 characters of [A-Za-z0-9_-]'),
+    sent_at: timestamp,
+    window_start: timestamp,
+    window_end: timestamp,
+    page_path: z
+      .string()
+      .max(256)
+      .regex(/^\/[^?#]*$/, 'must be a path starting with / and without query or fragment'),
+    app: z.strictObject({ name: shortText(64).optional(), version: shortText(64).optional() }).optional(),
+    connection: z.strictObject({
+      attempts: count,
+      opens: count,
+      drops: count,
+      reconnect_attempts: count,
+      reconnect_successes: count,
+      outage_ms: duration,
+      connected_ms: duration,
+      close_codes: z
+        .record(z.string().regex(/^\d{4}$/, 'close codes are 4-digit numbers'), count)
+        .refine((codes) => Object.keys(codes).length <= 20, 'at most 20 close codes'),
+    }),
+    messages: z.strictObject({ sent: count, received: count, queued: count, dropped: count, errors: count }),
+    latency_ms: z.strictObject({
+      count,
+      avg: duration.nullable(),
+      p50: duration.nullable(),
+      p95: duration.nullable(),
+      max: duration.nullable(),
+    }),
+    network: z
+      .strictObject({
+        type: shortText(32).optional(),
+        effective_type: shortText(16).optional(),
+        rtt_ms: duration.optional(),
+        downlink_mbps: z.number().min(0).max(1e6).optional(),
+      })
+      .optional(),
+    vitals: z
+      .strictObject({
+        lcp_ms: duration.optional(),
+        inp_ms: duration.optional(),
+        cls: z.number().min(0).max(1e6).optional(),
+        fcp_ms: duration.optional(),
+        ttfb_ms: duration.optional(),
+        page_load_ms: duration.optional(),
+      })
+      .optional(),
+    ux: z.strictObject({ interactions: count, errors: count }),
+  })
+  .superRefine((report, ctx) => {
+    if (Date.parse(report.window_start) > Date.parse(report.window_end)) {
+      ctx.addIssue({ code: 'custom', path: ['window_start'], message: 'window_start must not be after window_end' });
+    }
+    const { latency_ms: latency } = report;
+    if (latency.count > 0) {
+      for (const key of ['avg', 'p50', 'p95', 'max'] as const) {
+        if (latency[key] === null) ctx.addIssue({ code: 'custom', path: ['latency_ms', key], message: 'required when count > 0' });
+      }
+    }
+  });
+
+export type ClientReportInput = z.infer<typeof clientReportSchema>;
+
+export const clientReportBatchSchema = z.strictObject({
+  reports: z.array(clientReportSchema).min(1).max(MAX_BATCH_REPORTS),
+});
+
+/** A single report or `{ reports: [...] }`. */
+export const clientMetricsBodySchema = z.union([clientReportBatchSchema, clientReportSchema]);
+
+export const ingestAcceptedSchema = z.object({ accepted: z.int().min(1) });

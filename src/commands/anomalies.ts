@@ -1,0 +1,39 @@
+import type { Command } from 'commander';
+import { DETECTOR_DEFAULTS } from '../analytics/detectors/seasonal-baseline.ts';
+
+/** `socketscope anomalies --input FILE.csv`: the service's anomaly detector over a CSV series, causally. */
+export function registerAnomalies(program: Command): void {
+  program
+    .command('anomalies')
+    .description('score a `timestamp,value` CSV with the anomaly detector; writes timestamp,value,expected,lower,upper,anomaly_score,is_anomaly')
+    .requiredOption('-i, --input <file>', 'CSV with header timestamp,value ("-" for stdin)')
+    .option('--threshold <z>', 'robust z-score from which a point is anomalous', String(DETECTOR_DEFAULTS.threshold))
+    .option('--window <samples>', 'rolling window in samples', String(DETECTOR_DEFAULTS.window))
+    .option('--json', 'one JSON object per row instead of CSV')
+    .action(async (options: { input: string; threshold: string; window: string; json?: boolean }) => {
+      const [{ readFile }, { SeasonalBaselineDetector }, csv] = await Promise.all([
+        import('node:fs/promises'),
+        import('../analytics/detectors/seasonal-baseline.ts'),
+        import('../analytics/detectors/series-csv.ts'),
+      ]);
+      const threshold = Number(options.threshold);
+      const window = Number(options.window);
+      if (!(threshold > 0)) throw new Error(`--threshold must be a positive number, got ${options.threshold}`);
+      if (!Number.isInteger(window) || window < 4) throw new Error(`--window must be an integer >= 4, got ${options.window}`);
+      const text = options.input === '-' ? await readStdin() : await readFile(options.input, 'utf8');
+      const rows = csv.parseSeriesCsv(text);
+      const detector = new SeasonalBaselineDetector({ threshold, window });
+      const out: string[] = options.json ? [] : [csv.OUTPUT_HEADER];
+      for (const row of rows) {
+        const point = detector.push(row.timestamp, row.value);
+        out.push(options.json ? JSON.stringify({ ...point, timestamp: row.rawTimestamp, value: Number.isFinite(row.value) ? row.value : null }) : csv.formatSeriesCsvRow(row, point));
+      }
+      process.stdout.write(`${out.join('\n')}\n`);
+    });
+}
+
+async function readStdin(): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks).toString('utf8');
+}

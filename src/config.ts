@@ -1,0 +1,106 @@
+/**
+ * The analytics service's configuration: environment variables (and a few
+ * command-line flags that override them), validated with zod once at start.
+ * CONFIG_VARIABLES is the one list; docs/configuration.md is rendered from it
+ * (a unit test keeps the two equal).
+ */
+import { z } from 'zod';
+
+const optionalUrl = z
+  .string()
+  .trim()
+  .transform((value) => (value === '' ? undefined : value))
+  .pipe(z.url({ protocol: /^https?$/ }).optional());
+
+const optionalText = z
+  .string()
+  .trim()
+  .transform((value) => (value === '' ? undefined : value));
+
+function integer(min: number, max: number) {
+  return z.coerce.number().int().min(min).max(max);
+}
+
+interface Variable {
+  env: string;
+  key: string;
+  flag?: string;
+  default?: string;
+  description: string;
+  schema: z.ZodType;
+}
+
+export const CONFIG_VARIABLES = [
+  { env: 'PORT', key: 'port', flag: '--port', default: '8080', schema: integer(0, 65535), description: 'HTTP port of the API and admin pages (0: any free port).' },
+  { env: 'HOST', key: 'host', flag: '--host', default: '127.0.0.1', schema: z.string().min(1), description: 'Address to bind; `0.0.0.0` in containers.' },
+  {
+    env: 'DATABASE_URL',
+    key: 'databaseUrl',
+    flag: '--database-url',
+    schema: optionalText.pipe(z.string().regex(/^postgres(ql)?:\/\//, 'must be a postgres:// URL').optional()),
+    description: 'PostgreSQL connection string. Absent: an embedded PostgreSQL (PGlite) in `SOCKETSCOPE_DATA_DIR`.',
+  },
+  { env: 'SOCKETSCOPE_DATA_DIR', key: 'dataDir', flag: '--data-dir', default: './.data', schema: z.string().min(1), description: 'Where the embedded database lives when `DATABASE_URL` is absent.' },
+  { env: 'PROMETHEUS_URL', key: 'prometheusUrl', schema: optionalUrl, description: 'Prometheus HTTP API base URL (server metrics, anomaly detection over metric streams). Absent: those endpoints answer 503 `prometheus_not_configured`.' },
+  { env: 'PROMETHEUS_TIMEOUT_MS', key: 'prometheusTimeoutMs', default: '10000', schema: integer(100, 300_000), description: 'Timeout of one Prometheus or Alertmanager HTTP call.' },
+  { env: 'ALERTMANAGER_URL', key: 'alertmanagerUrl', schema: optionalUrl, description: 'Alertmanager base URL: anomalies are posted there as alerts, acknowledgements create silences there.' },
+  { env: 'COLLECTOR_HEALTH_URL', key: 'collectorHealthUrl', schema: optionalUrl, description: "The collector's health_check extension URL, reported by `/api/ws/health`." },
+  {
+    env: 'SOCKETSCOPE_ADMIN_TOKEN',
+    key: 'adminToken',
+    schema: optionalText.pipe(z.string().min(16, 'must be at least 16 characters').optional()),
+    description: 'Bearer token of the admin API. Absent: a random token is generated and logged once at start.',
+  },
+  { env: 'ALERTMANAGER_WEBHOOK_TOKEN', key: 'webhookToken', schema: optionalText.pipe(z.string().min(16).optional()), description: 'If set, `POST /api/ws/alerts/webhook` requires `Authorization: Bearer` with it (Alertmanager `http_config.authorization`).' },
+  { env: 'WEBSOCKET_METRICS_RETENTION_DAYS', key: 'retentionDays', default: '30', schema: integer(1, 3650), description: 'Client report partitions older than this many days are dropped.' },
+  { env: 'CORS_ORIGINS', key: 'corsOrigins', default: '', schema: z.string().transform((v) => v.split(',').map((s) => s.trim()).filter(Boolean)).pipe(z.array(z.url())), description: 'Comma-separated browser origins allowed to call the API (the web SDK’s pages).' },
+  { env: 'TRUST_PROXY', key: 'trustProxy', default: 'false', schema: z.string().min(1), description: "Express `trust proxy` setting (`false`, `true`, a hop count, `loopback`, CIDRs): which `X-Forwarded-For` hops to believe for the client address." },
+  { env: 'TRUSTED_COUNTRY_HEADER', key: 'trustedCountryHeader', schema: optionalText.pipe(z.string().regex(/^[a-z0-9-]+$/i).optional()), description: 'A CDN header carrying the ISO country code (e.g. `cf-ipcountry`); used before the GeoIP lookup. Set only behind that CDN.' },
+  { env: 'TRUSTED_REGION_HEADER', key: 'trustedRegionHeader', schema: optionalText.pipe(z.string().regex(/^[a-z0-9-]+$/i).optional()), description: 'A CDN header carrying the region/subdivision code (e.g. `cf-region-code`).' },
+  { env: 'INGEST_RATE_LIMIT_PER_MINUTE', key: 'ingestRateLimit', default: '600', schema: integer(1, 10_000_000), description: 'Requests per minute per client address to `POST /api/ws/client-metrics`.' },
+  { env: 'ADMIN_RATE_LIMIT_PER_MINUTE', key: 'adminRateLimit', default: '600', schema: integer(1, 10_000_000), description: 'Requests per minute per client address to the admin API.' },
+  { env: 'ANOMALY_INTERVAL_SECONDS', key: 'anomalyIntervalSeconds', default: '300', schema: integer(0, 86_400), description: 'How often anomaly detection runs (0: never).' },
+  { env: 'MAINTENANCE_INTERVAL_SECONDS', key: 'maintenanceIntervalSeconds', default: '3600', schema: integer(0, 86_400), description: 'How often partitions are created ahead and expired ones dropped (0: only at start).' },
+  { env: 'GEO_MIN_CLIENTS', key: 'geoMinClients', default: '10', schema: integer(1, 1_000_000), description: 'Regions with fewer distinct clients are folded into `other` (default of the `min_clients` query parameter).' },
+  { env: 'CORRELATION_MIN_N', key: 'correlationMinN', default: '10', schema: integer(3, 1_000_000), description: 'Pairs below this sample size are reported as `insufficient data`.' },
+  { env: 'LOG_LEVEL', key: 'logLevel', flag: '--log-level', default: 'info', schema: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']), description: 'pino log level.' },
+] as const satisfies readonly Variable[];
+
+type VariableOf<K> = Extract<(typeof CONFIG_VARIABLES)[number], { key: K }>;
+export type Config = { [V in (typeof CONFIG_VARIABLES)[number] as V['key']]: z.output<VariableOf<V['key']>['schema']> };
+
+export class ConfigError extends Error {
+  constructor(readonly issues: string[]) {
+    super(`invalid configuration:\n  ${issues.join('\n  ')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+/**
+ * Reads the configuration from `env`, with `overrides` (flags, keyed by config
+ * key) taking precedence. Throws ConfigError naming every bad variable.
+ */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Partial<Record<string, string | undefined>> = {}): Config {
+  const out: Record<string, unknown> = {};
+  const issues: string[] = [];
+  for (const variable of CONFIG_VARIABLES as readonly Variable[]) {
+    const raw = overrides[variable.key] ?? env[variable.env] ?? variable.default;
+    if (raw === undefined) {
+      out[variable.key] = undefined;
+      continue;
+    }
+    const parsed = variable.schema.safeParse(raw);
+    if (parsed.success) out[variable.key] = parsed.data;
+    else issues.push(`${variable.env}=${JSON.stringify(raw)}: ${parsed.error.issues.map((i) => i.message).join('; ')}`);
+  }
+  if (issues.length > 0) throw new ConfigError(issues);
+  return out as Config;
+}
+
+/** The Markdown table of docs/configuration.md. */
+export function renderConfigTable(): string {
+  const rows = (CONFIG_VARIABLES as readonly Variable[]).map(
+    (v) => `| \`${v.env}\` | ${v.flag ? `\`${v.flag}\`` : ''} | ${v.default === undefined ? '—' : v.default === '' ? '(empty)' : `\`${v.default}\``} | ${v.description} |`,
+  );
+  return ['| variable | flag | default | meaning |', '|---|---|---|---|', ...rows].join('\n');
+}
