@@ -4,6 +4,7 @@
  */
 import { Command } from 'commander';
 import { registerDoctor } from './commands/doctor.ts';
+import { registerAnomalies } from './commands/anomalies.ts';
 
 const program = new Command()
   .name('socketscope')
@@ -12,6 +13,7 @@ const program = new Command()
   .showHelpAfterError();
 
 registerDoctor(program);
+registerAnomalies(program);
 
 try {
   await program.parseAsync(process.argv);
