@@ -1,0 +1,119 @@
+import { Argument, type Command } from 'commander';
+import { collect, parseHeaders } from './load.ts';
+
+interface TestCliOptions {
+  url: string;
+  headers: string[];
+  token?: string;
+  subprotocol: string[];
+  handshakeTimeout?: string;
+  count?: string;
+  payloadBytes?: string;
+  message?: string;
+  timeout?: string;
+  connections?: string;
+  workers?: string;
+  hold?: string;
+  json?: boolean;
+}
+
+function positiveInt(name: string, value: string | undefined, min = 1): number | undefined {
+  if (value === undefined) return undefined;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < min) throw new Error(`${name} must be an integer >= ${min}, got "${value}"`);
+  return n;
+}
+
+/** `socketscope test basic|pool|echo`: quick checks that a WebSocket endpoint accepts, holds and echoes. */
+export function registerConnectionTest(program: Command): void {
+  program
+    .command('test')
+    .description('connection tests: basic (connect, ping, close), pool (many connections over worker threads), echo (round trips)')
+    .addArgument(new Argument('<kind>', 'which test').choices(['basic', 'pool', 'echo']))
+    .requiredOption('--url <ws-url>', 'server to test, ws:// or wss://')
+    .option('-H, --headers <header>', 'handshake header "Name: value" (repeatable) or a JSON object', collect, [])
+    .option('--token <token>', 'sent as "Authorization: Bearer <token>"')
+    .option('--subprotocol <name>', 'WebSocket subprotocol to request (repeatable)', collect, [])
+    .option('--handshake-timeout <duration>', 'opening handshake timeout, e.g. 10s')
+    .option('--count <n>', 'echo: messages to send, one at a time (default 20)')
+    .option('--payload-bytes <n>', 'echo: size of the {{payload}} filler (default 0)')
+    .option('--message <template>', 'echo: message template; must contain {{id}}')
+    .option('--timeout <duration>', 'echo: how long to wait for each echo (default 5s)')
+    .option('-c, --connections <n>', 'pool: connections to open (default 20)')
+    .option('--workers <n>', 'pool: worker threads to spread them over (default 2)')
+    .option('--hold <duration>', 'pool: how long to hold them open (default 1s)')
+    .option('--json', 'print the result as JSON on stdout')
+    .addHelpText(
+      'after',
+      `
+Examples:
+  socketscope test basic --url ws://127.0.0.1:8080/ws
+  socketscope test echo --url ws://127.0.0.1:8080/ws --count 100 --payload-bytes 512
+  socketscope test pool --url ws://127.0.0.1:8080/ws --connections 200 --workers 4 --json
+
+Exits 1 when the test fails.`,
+    )
+    .action(async (kind: 'basic' | 'pool' | 'echo', o: TestCliOptions) => {
+      const { runConnectionTest, parseDurationS } = await import('../loadtest/index.ts');
+      const millis = (v: string | undefined): number | undefined => (v === undefined ? undefined : Math.max(1, Math.round(parseDurationS(v) * 1000)));
+      const controller = new AbortController();
+      const onSignal = (): void => controller.abort(new Error('interrupted'));
+      process.once('SIGINT', onSignal);
+      const common = {
+        url: o.url,
+        headers: parseHeaders(o.headers),
+        ...(o.token ? { token: o.token } : {}),
+        subprotocols: o.subprotocol,
+        ...(o.handshakeTimeout ? { handshakeTimeoutMs: millis(o.handshakeTimeout) } : {}),
+        signal: controller.signal,
+      };
+      try {
+        const result =
+          kind === 'basic'
+            ? await runConnectionTest('basic', common)
+            : kind === 'echo'
+              ? await runConnectionTest('echo', {
+                  ...common,
+                  ...(o.count ? { count: positiveInt('--count', o.count) } : {}),
+                  ...(o.payloadBytes ? { payloadBytes: positiveInt('--payload-bytes', o.payloadBytes, 0) } : {}),
+                  ...(o.message ? { message: o.message } : {}),
+                  ...(o.timeout ? { timeoutMs: millis(o.timeout) } : {}),
+                })
+              : await runConnectionTest('pool', {
+                  ...common,
+                  ...(o.connections ? { connections: positiveInt('--connections', o.connections) } : {}),
+                  ...(o.workers ? { workers: positiveInt('--workers', o.workers) } : {}),
+                  ...(o.hold ? { holdS: parseDurationS(o.hold) } : {}),
+                });
+        process.stdout.write(o.json ? `${JSON.stringify(result, null, 2)}\n` : `${formatResult(result)}\n`);
+        if (!result.ok) process.exitCode = 1;
+      } finally {
+        process.off('SIGINT', onSignal);
+      }
+    });
+}
+
+type Result = Awaited<ReturnType<typeof import('../loadtest/index.ts').runConnectionTest>>;
+
+function formatResult(r: Result): string {
+  const head = `${r.kind} test ${r.ok ? 'PASSED' : 'FAILED'}  ${r.url}`;
+  const lines = [head];
+  switch (r.kind) {
+    case 'basic':
+      lines.push(`connect ${r.connect_ms ?? '–'} ms   ping ${r.ping_ms ?? '–'} ms   close ${r.close ? `${r.close.code} ${r.close.reason}`.trim() : '–'}`);
+      if (r.protocol || r.extensions) lines.push(`protocol "${r.protocol}"   extensions "${r.extensions}"`);
+      break;
+    case 'echo':
+      lines.push(`sent ${r.sent}   echoed ${r.received}   identical ${r.identical}   lost ${r.lost}   connect ${r.connect_ms ?? '–'} ms`);
+      if (r.rtt_ms.count > 0) lines.push(`round trip ms   p50 ${r.rtt_ms.p50}   p95 ${r.rtt_ms.p95}   p99 ${r.rtt_ms.p99}   max ${r.rtt_ms.max}`);
+      break;
+    case 'pool':
+      lines.push(`connections target ${r.connections.target}   opened ${r.connections.opened}   failed ${r.connections.failed}   dropped ${r.connections.dropped}`);
+      lines.push(`per worker  ${r.workers.map((w) => `#${w.worker} ${w.opened}/${w.connections}${w.failed ? ` (${w.failed} failed)` : ''}`).join('   ')}`);
+      if (r.connect_ms.count > 0) lines.push(`connect ms  p50 ${r.connect_ms.p50}   p95 ${r.connect_ms.p95}   p99 ${r.connect_ms.p99}   max ${r.connect_ms.max}`);
+      if (Object.keys(r.errors).length > 0) lines.push(`errors      ${Object.entries(r.errors).map(([k, n]) => `${k} ×${n}`).join(', ')}`);
+      break;
+  }
+  if (r.error) lines.push(`error: ${r.error}`);
+  return lines.join('\n');
+}

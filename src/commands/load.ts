@@ -1,0 +1,175 @@
+import { Option, type Command } from 'commander';
+import { ALERT_DRILL, PROFILE_NAMES, RUN_DEFAULTS, SIZE_PROFILES } from '../loadtest/profiles.ts';
+
+interface LoadCliOptions {
+  url: string;
+  profile?: string;
+  connections?: string;
+  stages?: string;
+  rampUp?: string;
+  duration?: string;
+  warmup?: string;
+  rate?: string;
+  payloadBytes?: string;
+  message?: string;
+  headers: string[];
+  token?: string;
+  subprotocol: string[];
+  echo: boolean;
+  workers?: string;
+  handshakeTimeout?: string;
+  drainTimeout?: string;
+  connectConcurrency?: string;
+  drillWarningHold?: string;
+  drillCriticalHold?: string;
+  maxP95?: string;
+  maxErrorRate?: string;
+  json?: boolean;
+  progress?: boolean;
+}
+
+/** Commander accumulator for repeatable options. */
+export const collect = (value: string, previous: string[]): string[] => [...previous, value];
+
+function number(name: string, value: string | undefined, { integer = false, min = 0 } = {}): number | undefined {
+  if (value === undefined) return undefined;
+  const n = Number(value);
+  if (!Number.isFinite(n) || n < min || (integer && !Number.isInteger(n))) {
+    throw new Error(`${name} must be ${integer ? 'an integer' : 'a number'} >= ${min}, got "${value}"`);
+  }
+  return n;
+}
+
+/** `--headers 'X-Key: v'` (repeatable) or `--headers '{"X-Key":"v"}'`. */
+export function parseHeaders(values: string[]): Record<string, string> {
+  const headers: Record<string, string> = {};
+  for (const value of values) {
+    if (value.trim().startsWith('{')) {
+      let parsed: unknown;
+      try {
+        parsed = JSON.parse(value);
+      } catch (error) {
+        throw new Error(`--headers is not valid JSON: ${(error as Error).message}`);
+      }
+      if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw new Error('--headers JSON must be an object');
+      for (const [k, v] of Object.entries(parsed)) {
+        if (typeof v !== 'string') throw new Error(`--headers: the value of "${k}" must be a string`);
+        headers[k.toLowerCase()] = v;
+      }
+      continue;
+    }
+    const colon = value.indexOf(':');
+    if (colon <= 0) throw new Error(`--headers expects "Name: value" or a JSON object, got "${value}"`);
+    headers[value.slice(0, colon).trim().toLowerCase()] = value.slice(colon + 1).trim();
+  }
+  return headers;
+}
+
+const profileHelp = Object.entries(SIZE_PROFILES)
+  .map(([name, p]) => `${name} ${p.connections}`)
+  .join(', ');
+
+/** `socketscope load`: open-model load test with live progress, an HDR latency report and CI gates. */
+export function registerLoad(program: Command): void {
+  program
+    .command('load')
+    .description('load-test a WebSocket server: many connections, messages at a fixed rate, honest latency percentiles')
+    .requiredOption('--url <ws-url>', 'server to test, ws:// or wss://')
+    .addOption(new Option('--profile <name>', `connection profile (${profileHelp}; alert-drill crosses the alert thresholds)`).choices(PROFILE_NAMES))
+    .option('-c, --connections <n>', 'concurrent connections (overrides the profile)')
+    .option('--stages <list>', 'connection stages CONNECTIONS:RAMP-UP:HOLD,… e.g. 510:30s:6m,1010:30s:3m')
+    .option('--ramp-up <duration>', 'time to open all connections, e.g. 10s')
+    .option('-d, --duration <duration>', 'measured time after ramp-up and warm-up, e.g. 60s, 5m')
+    .option('--warmup <duration>', 'time after ramp-up whose messages are sent but not measured (profiles: 5-10s, else 0)')
+    .option('-r, --rate <n>', 'messages per second per connection, sent on schedule (open model); 0 = hold connections only')
+    .option('--payload-bytes <n>', 'size of the {{payload}} filler')
+    .option('--message <template>', 'message template with {{id}} {{seq}} {{conn}} {{ts}} {{payload}} (see docs/load-testing.md)')
+    .option('-H, --headers <header>', 'handshake header "Name: value" (repeatable) or a JSON object', collect, [])
+    .option('--token <token>', 'sent as "Authorization: Bearer <token>"')
+    .option('--subprotocol <name>', 'WebSocket subprotocol to request (repeatable)', collect, [])
+    .option('--no-echo', 'the server does not echo: count received messages, measure no latency, count nothing lost')
+    .option('--workers <n>', 'worker threads driving the connections (default: from connections and rate, at most the cores)')
+    .option('--handshake-timeout <duration>', `opening handshake timeout (default ${RUN_DEFAULTS.handshakeTimeoutMs / 1000}s)`)
+    .option('--drain-timeout <duration>', `after the last send, how long to wait for echoes before counting them lost (default ${RUN_DEFAULTS.drainTimeoutMs / 1000}s)`)
+    .option('--connect-concurrency <n>', `opening handshakes in flight per worker (default ${RUN_DEFAULTS.connectConcurrency})`)
+    .option('--drill-warning-hold <duration>', `alert-drill: time above ${ALERT_DRILL.warningThreshold} connections; the rule has for: 5m (default ${ALERT_DRILL.warningHoldS}s)`)
+    .option('--drill-critical-hold <duration>', `alert-drill: time above ${ALERT_DRILL.criticalThreshold} connections; the rule has for: 2m (default ${ALERT_DRILL.criticalHoldS}s)`)
+    .option('--max-p95 <ms>', 'exit 1 when p95 latency exceeds this many milliseconds')
+    .option('--max-error-rate <ratio>', 'exit 1 when (failed + dropped connections + lost messages) / (connections + messages) exceeds this, e.g. 0.01')
+    .option('--json', 'print the report as JSON on stdout')
+    .option('--progress', 'print progress on stderr even when it is not a terminal')
+    .addHelpText(
+      'after',
+      `
+Examples:
+  socketscope load --url ws://127.0.0.1:8080/ws --profile medium
+  socketscope load --url ws://127.0.0.1:8080/ws -c 1000 --rate 2 --duration 2m --max-p95 100 --json
+  socketscope load --url ws://127.0.0.1:8080/ws --profile alert-drill --drill-warning-hold 6m
+
+Latency is measured from each message's intended send time, so a stalled server
+shows up in the percentiles instead of slowing the sender down.`,
+    )
+    .action(async (o: LoadCliOptions) => {
+      const { parseDurationS, parseStages, resolveLoadPlan, runLoadPlan, checkGates, formatReport, progressWriter } = await import(
+        '../loadtest/index.ts'
+      );
+      const seconds = (v: string | undefined): number | undefined => (v === undefined ? undefined : parseDurationS(v));
+      const millis = (v: string): number => Math.round(parseDurationS(v) * 1000);
+      const plan = resolveLoadPlan({
+        url: o.url,
+        ...(o.profile ? { profile: o.profile as (typeof PROFILE_NAMES)[number] } : {}),
+        ...(o.connections !== undefined ? { connections: number('--connections', o.connections, { integer: true, min: 1 }) } : {}),
+        ...(o.stages ? { stages: parseStages(o.stages) } : {}),
+        ...(o.rampUp !== undefined ? { rampUpS: seconds(o.rampUp) } : {}),
+        ...(o.duration !== undefined ? { durationS: seconds(o.duration) } : {}),
+        ...(o.warmup !== undefined ? { warmupS: seconds(o.warmup) } : {}),
+        ...(o.rate !== undefined ? { rate: number('--rate', o.rate) } : {}),
+        ...(o.payloadBytes !== undefined ? { payloadBytes: number('--payload-bytes', o.payloadBytes, { integer: true }) } : {}),
+        ...(o.message !== undefined ? { message: o.message } : {}),
+        headers: parseHeaders(o.headers),
+        ...(o.token ? { token: o.token } : {}),
+        subprotocols: o.subprotocol,
+        expectEcho: o.echo,
+        ...(o.workers !== undefined ? { workers: number('--workers', o.workers, { integer: true, min: 1 }) } : {}),
+        ...(o.handshakeTimeout !== undefined ? { handshakeTimeoutMs: Math.max(1, millis(o.handshakeTimeout)) } : {}),
+        ...(o.drainTimeout !== undefined ? { drainTimeoutMs: millis(o.drainTimeout) } : {}),
+        ...(o.connectConcurrency !== undefined
+          ? { connectConcurrency: number('--connect-concurrency', o.connectConcurrency, { integer: true, min: 1 }) }
+          : {}),
+        drill: {
+          ...(o.drillWarningHold !== undefined ? { warningHoldS: parseDurationS(o.drillWarningHold) } : {}),
+          ...(o.drillCriticalHold !== undefined ? { criticalHoldS: parseDurationS(o.drillCriticalHold) } : {}),
+        },
+      });
+      const gates = {
+        ...(o.maxP95 !== undefined ? { maxP95Ms: number('--max-p95', o.maxP95) } : {}),
+        ...(o.maxErrorRate !== undefined ? { maxErrorRate: number('--max-error-rate', o.maxErrorRate) } : {}),
+      };
+
+      const progress = progressWriter(process.stderr, Boolean(o.progress));
+      const controller = new AbortController();
+      const onSignal = (): void => {
+        process.stderr.write('\nsocketscope load: stopping, closing connections…\n');
+        controller.abort(new Error('interrupted'));
+      };
+      process.once('SIGINT', onSignal);
+      process.once('SIGTERM', onSignal);
+      let report;
+      try {
+        report = await runLoadPlan(plan, { signal: controller.signal, ...(progress ? { onProgress: (p) => progress.update(p) } : {}) });
+      } finally {
+        progress?.finish();
+        process.off('SIGINT', onSignal);
+        process.off('SIGTERM', onSignal);
+      }
+      const failures = checkGates(report, gates);
+      if (o.json) {
+        process.stdout.write(`${JSON.stringify({ ...report, gates: { ...gates, passed: failures.length === 0, failures } }, null, 2)}\n`);
+      } else {
+        process.stdout.write(`${formatReport(report)}\n`);
+      }
+      for (const failure of failures) process.stderr.write(`socketscope load: FAILED: ${failure}\n`);
+      if (report.aborted) process.exitCode = 130;
+      else if (failures.length > 0) process.exitCode = 1;
+    });
+}

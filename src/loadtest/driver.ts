@@ -1,0 +1,382 @@
+/**
+ * Drives one worker's share of the connections: opens them on schedule,
+ * sends messages at their intended times (open model), matches echoes by id,
+ * and counts everything. Latency is measured from the *intended* send time,
+ * so when the server (or this event loop) stalls, the messages that should
+ * have gone out during the stall carry the stall in their latency instead of
+ * silently not being sent (coordinated omission).
+ *
+ * One timer per worker serves all connections: a priority queue keyed by the
+ * next intended send time, so 10,000 idle-ish connections cost nothing
+ * between sends.
+ */
+import FlatQueue from 'flatqueue';
+import WebSocket from 'ws';
+import { bump, classifyError } from './error-class.ts';
+import { createHistogram, recordMs, type Histogram } from './histogram.ts';
+import { compileTemplate, MessageRenderer, parseCorrelationId } from './template.ts';
+import { clock, emptyCounters, type WorkerCounters, type WorkerInit } from './worker-protocol.ts';
+
+/** Above this many unsent bytes a connection skips its send (and the message counts as lost) rather than queue without bound. */
+const MAX_BUFFERED_BYTES = 8 * 1024 * 1024;
+/** Sends per timer turn before yielding, so receives are processed while catching up. */
+const MAX_SENDS_PER_TURN = 2_000;
+const CLOSE_TIMEOUT_MS = 2_000;
+
+type ConnState = 'pending' | 'connecting' | 'open' | 'closed';
+
+interface Conn {
+  /** Position in this driver's queue-addressable array. */
+  slot: number;
+  index: number;
+  openAt: number;
+  state: ConnState;
+  ws: WebSocket | null;
+  renderer: MessageRenderer;
+  seq: number;
+  /** This connection's offset within the send period, in periods (spreads sends evenly). */
+  frac: number;
+  /** Next send slot: slot k is due at measureStart + (k + frac) periods; k < 0 is warm-up. */
+  k: number;
+  /** First slot past the measured window (no sends from there on). */
+  kEnd: number;
+  /** seq → slot of requests awaiting their echo. */
+  outstanding: Map<number, number>;
+  closing: boolean;
+  lastError: string | null;
+}
+
+export interface DriverResult {
+  counters: WorkerCounters;
+  latency: Histogram;
+  connect: Histogram;
+}
+
+export class LoadDriver {
+  readonly counters: WorkerCounters = emptyCounters();
+  readonly latency = createHistogram();
+  readonly connect = createHistogram();
+  /** Echo latencies since the last progress report, warm-up included. */
+  readonly interval = createHistogram();
+
+  private readonly conns: Conn[];
+  private readonly queue = new FlatQueue<number>();
+  private readonly tagWithDot: Buffer;
+  private readonly periodMs: number;
+  private epoch = 0;
+  private measureStart = 0;
+  private measureEnd = 0;
+  private sendTimer: NodeJS.Timeout | null = null;
+  private sendTimerAt = Number.POSITIVE_INFINITY;
+  private openTimer: NodeJS.Timeout | null = null;
+  private nextToOpen = 0;
+  private connecting = 0;
+  /** Measured requests still awaiting their echo. */
+  private awaiting = 0;
+  private aborted = false;
+  private wake: (() => void) | null = null;
+
+  /** `onMeasureEnd` runs when the measured window closes, before the drain (for a last progress sample at full strength). */
+  constructor(
+    private readonly init: WorkerInit,
+    private readonly onMeasureEnd: () => void = () => {},
+  ) {
+    const template = compileTemplate(init.message);
+    this.tagWithDot = Buffer.from(`${init.tag}.`);
+    this.periodMs = init.rate > 0 ? 1000 / init.rate : Number.POSITIVE_INFINITY;
+    this.conns = [...init.connections]
+      .sort((a, b) => a.openAtMs - b.openAtMs)
+      .map(({ index, openAtMs }, slot) => ({
+        slot,
+        index,
+        openAt: openAtMs,
+        state: 'pending',
+        ws: null,
+        renderer: new MessageRenderer(template, init.tag, index, init.payloadBytes),
+        seq: 0,
+        frac: index / init.totalConnections,
+        k: 0,
+        // Whole slots in the window, computed from the rate (not the rounded period), so counts are exact.
+        kEnd: Math.ceil(((init.measureEndMs - init.measureStartMs) * init.rate) / 1000 - index / init.totalConnections),
+        outstanding: new Map(),
+        closing: false,
+        lastError: null,
+      }));
+  }
+
+  /** Runs the whole plan from `epoch` (absolute ms on the shared clock). */
+  async run(epoch: number): Promise<DriverResult> {
+    this.epoch = epoch;
+    this.measureStart = epoch + this.init.measureStartMs;
+    this.measureEnd = epoch + this.init.measureEndMs;
+    for (const conn of this.conns) conn.openAt += epoch;
+
+    this.scheduleOpens();
+    await this.until(this.measureEnd);
+    this.onMeasureEnd();
+    this.stopOpening();
+    // Slots due just before the end whose timer has not fired yet still go out.
+    if (!this.aborted) this.sendDue(Number.POSITIVE_INFINITY);
+    if (!this.aborted && this.init.expectEcho && this.awaiting > 0) {
+      await this.until(clock() + this.init.drainTimeoutMs, () => this.awaiting === 0);
+    }
+    this.stopSending();
+    if (this.init.expectEcho) {
+      this.counters.lost += this.awaiting;
+      this.awaiting = 0;
+    }
+    await this.closeAll();
+    return { counters: this.counters, latency: this.latency, connect: this.connect };
+  }
+
+  abort(): void {
+    this.aborted = true;
+    this.wake?.();
+  }
+
+  /** Resolves at `deadline`, when `done()` turns true (checked on each wake-up), or on abort. */
+  private until(deadline: number, done: () => boolean = () => false): Promise<void> {
+    return new Promise((resolve) => {
+      const finish = (): void => {
+        clearTimeout(timer);
+        this.wake = null;
+        resolve();
+      };
+      // Timers run on the event loop's millisecond clock and can fire a fraction early.
+      const onTimer = (): void => {
+        const left = deadline - clock();
+        if (left > 0) timer = setTimeout(onTimer, Math.max(1, left));
+        else finish();
+      };
+      let timer = setTimeout(onTimer, Math.max(0, deadline - clock()));
+      this.wake = () => {
+        if (this.aborted || done()) finish();
+      };
+      this.wake();
+    });
+  }
+
+  // ---- opening connections -------------------------------------------------
+
+  private scheduleOpens(): void {
+    if (this.openTimer) clearTimeout(this.openTimer);
+    this.openTimer = null;
+    const now = clock();
+    while (this.nextToOpen < this.conns.length && this.connecting < this.init.connectConcurrency && !this.aborted) {
+      const conn = this.conns[this.nextToOpen] as Conn;
+      if (conn.openAt > now) {
+        this.openTimer = setTimeout(() => this.scheduleOpens(), conn.openAt - now);
+        return;
+      }
+      this.nextToOpen++;
+      this.open(conn);
+    }
+  }
+
+  private stopOpening(): void {
+    if (this.openTimer) clearTimeout(this.openTimer);
+    this.openTimer = null;
+    // Connections whose turn never came (an overloaded server kept the handshakes in flight).
+    for (; this.nextToOpen < this.conns.length; this.nextToOpen++) {
+      this.counters.failed++;
+      bump(this.counters.errors, 'connect:not-started');
+    }
+  }
+
+  private open(conn: Conn): void {
+    const { init, counters } = this;
+    conn.state = 'connecting';
+    this.connecting++;
+    const startedAt = clock();
+    const ws = new WebSocket(init.url, init.subprotocols, {
+      headers: init.headers,
+      handshakeTimeout: init.handshakeTimeoutMs,
+      perMessageDeflate: false,
+    });
+    conn.ws = ws;
+    ws.on('open', () => {
+      const now = clock();
+      this.connecting--;
+      conn.state = 'open';
+      counters.opened++;
+      counters.open++;
+      recordMs(this.connect, now - startedAt);
+      this.startSending(conn, now);
+      this.scheduleOpens();
+    });
+    ws.on('message', (data: Buffer) => this.onMessage(conn, data));
+    ws.on('error', (error) => {
+      conn.lastError = classifyError(error);
+    });
+    ws.on('close', (code) => this.onClose(conn, code));
+  }
+
+  private onClose(conn: Conn, code: number): void {
+    const { counters } = this;
+    bump(counters.closeCodes, String(code));
+    if (conn.state === 'connecting') {
+      this.connecting--;
+      counters.failed++;
+      bump(counters.errors, `connect:${conn.lastError ?? `closed-${code}`}`);
+      conn.state = 'closed';
+      this.scheduleOpens();
+      return;
+    }
+    counters.open--;
+    conn.state = 'closed';
+    if (!conn.closing) {
+      counters.dropped++;
+      bump(counters.errors, conn.lastError ? `dropped:${code}:${conn.lastError}` : `dropped:${code}`);
+    }
+    // Whatever this connection still awaited can no longer arrive.
+    if (this.init.expectEcho) {
+      for (const k of conn.outstanding.values()) {
+        if (k >= 0) {
+          this.awaiting--;
+          counters.lost++;
+        }
+      }
+    }
+    conn.outstanding.clear();
+    this.wake?.();
+  }
+
+  // ---- sending -------------------------------------------------------------
+
+  /** When slot `k` of `conn` is due; always computed from k, so no error accumulates. */
+  private slotTime(conn: Conn, k: number): number {
+    return this.measureStart + (k + conn.frac) * this.periodMs;
+  }
+
+  /**
+   * Puts the connection on the send schedule. Before the measured window it
+   * starts at its next slot; inside it, at its first measured slot after the
+   * time it was *meant* to open, so a slow handshake shows up as late messages
+   * (in the latency) rather than as messages never sent.
+   */
+  private startSending(conn: Conn, now: number): void {
+    if (this.init.rate === 0) return;
+    const firstSlotAfter = (t: number): number => Math.ceil((t - this.measureStart) / this.periodMs - conn.frac);
+    const next = firstSlotAfter(now);
+    conn.k = next <= 0 ? next : Math.max(firstSlotAfter(conn.openAt), 0);
+    if (conn.k >= conn.kEnd) return;
+    this.queue.push(conn.slot, this.slotTime(conn, conn.k));
+    this.armSendTimer();
+  }
+
+  private armSendTimer(): void {
+    const head = this.queue.peekValue();
+    if (head === undefined || head >= this.sendTimerAt) return;
+    if (this.sendTimer) clearTimeout(this.sendTimer);
+    this.sendTimerAt = head;
+    this.sendTimer = setTimeout(() => this.sendDue(), Math.max(0, head - clock()));
+  }
+
+  private sendDue(maxSends = MAX_SENDS_PER_TURN): void {
+    if (this.sendTimer) clearTimeout(this.sendTimer);
+    this.sendTimer = null;
+    this.sendTimerAt = Number.POSITIVE_INFINITY;
+    const now = clock();
+    let sends = 0;
+    while (this.queue.length > 0 && (this.queue.peekValue() as number) <= now) {
+      if (sends++ === maxSends) {
+        // Far behind: let the event loop read echoes before catching up further.
+        this.sendTimerAt = now;
+        this.sendTimer = setTimeout(() => this.sendDue(), 0);
+        return;
+      }
+      const slot = this.queue.pop() as number;
+      const conn = this.conns[slot] as Conn;
+      if (conn.state !== 'open' || conn.closing) continue;
+      this.send(conn);
+      conn.k++;
+      if (conn.k < conn.kEnd) this.queue.push(slot, this.slotTime(conn, conn.k));
+    }
+    this.armSendTimer();
+  }
+
+  private send(conn: Conn): void {
+    const ws = conn.ws as WebSocket;
+    const { counters } = this;
+    const k = conn.k;
+    const measured = k >= 0;
+    if (measured) counters.sent++;
+    if (ws.bufferedAmount > MAX_BUFFERED_BYTES) {
+      bump(counters.errors, 'send:backpressure');
+      if (measured && this.init.expectEcho) counters.lost++;
+      return;
+    }
+    const seq = conn.seq++;
+    const text = conn.renderer.render(seq, Date.now());
+    if (this.init.expectEcho) {
+      conn.outstanding.set(seq, k);
+      if (measured) this.awaiting++;
+    }
+    if (measured) counters.bytesSent += Buffer.byteLength(text);
+    ws.send(text);
+  }
+
+  private stopSending(): void {
+    if (this.sendTimer) clearTimeout(this.sendTimer);
+    this.sendTimer = null;
+    this.sendTimerAt = Number.POSITIVE_INFINITY;
+    this.queue.clear();
+  }
+
+  // ---- receiving -----------------------------------------------------------
+
+  private onMessage(conn: Conn, data: Buffer): void {
+    const now = clock();
+    const { counters } = this;
+    if (this.init.expectEcho) {
+      const id = parseCorrelationId(data, this.tagWithDot);
+      if (id !== null && id.conn === conn.index) {
+        const k = conn.outstanding.get(id.seq);
+        if (k !== undefined) {
+          conn.outstanding.delete(id.seq);
+          const latencyMs = now - this.slotTime(conn, k);
+          recordMs(this.interval, latencyMs);
+          if (k >= 0) {
+            counters.matched++;
+            counters.received++;
+            counters.bytesReceived += data.length;
+            recordMs(this.latency, latencyMs);
+            if (--this.awaiting === 0) this.wake?.();
+          }
+          return;
+        }
+      }
+    }
+    // Not an echo of a measured request: broadcasts, pushes, duplicates.
+    if (now >= this.measureStart && now < this.measureEnd) {
+      counters.received++;
+      counters.bytesReceived += data.length;
+    }
+  }
+
+  // ---- closing -------------------------------------------------------------
+
+  private async closeAll(): Promise<void> {
+    const code = this.aborted ? 1001 : 1000;
+    const closing: Promise<void>[] = [];
+    for (const conn of this.conns) {
+      const ws = conn.ws;
+      if (!ws || conn.state === 'closed') continue;
+      conn.closing = true;
+      closing.push(
+        new Promise<void>((resolve) => {
+          if (ws.readyState === WebSocket.CLOSED) return resolve();
+          ws.once('close', () => resolve());
+          if (conn.state === 'connecting') ws.terminate();
+          else ws.close(code, this.aborted ? 'load test aborted' : 'load test done');
+        }),
+      );
+    }
+    const deadline = setTimeout(() => {
+      // Servers that never answer the close handshake: cut the TCP connection.
+      for (const conn of this.conns) if (conn.ws && conn.state !== 'closed') conn.ws.terminate();
+    }, CLOSE_TIMEOUT_MS);
+    await Promise.all(closing);
+    clearTimeout(deadline);
+  }
+}

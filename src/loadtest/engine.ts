@@ -1,0 +1,210 @@
+/**
+ * The load engine's main thread: checks the machine can hold the plan,
+ * splits connections over worker threads, starts them on one shared clock,
+ * aggregates their progress and merges their histograms into the report.
+ */
+import { assertFdCapacity, ephemeralPortCount } from './fd-limit.ts';
+import { createHistogram, mergeEncoded } from './histogram.ts';
+import { openTimesMs, resolveLoadPlan, timeline, type LoadTestInput } from './plan.ts';
+import { buildReport } from './report.ts';
+import { spawnTsWorker } from './spawn-worker.ts';
+import { runTag } from './template.ts';
+import type { LoadPlan, LoadProgress, LoadReport, RunOptions } from './types.ts';
+import { clock, emptyCounters, type FromWorker, type ToWorker, type WorkerCounters, type WorkerInit } from './worker-protocol.ts';
+
+const WORKER_ENTRY = new URL('./worker.ts', import.meta.url);
+/** Head start between "go" and the first scheduled open, so every worker starts on time. */
+const START_LEAD_MS = 50;
+const WORKER_REPORT_MS = 250;
+
+/** Runs a load test described by `input` (a profile and/or explicit options). */
+export async function runLoadTest(input: LoadTestInput, options: RunOptions = {}): Promise<LoadReport> {
+  return runLoadPlan(resolveLoadPlan(input), options);
+}
+
+/** Throws when the machine cannot hold the plan's connections, saying what to change. */
+export function assertCapacity(plan: LoadPlan): void {
+  const { maxConnections } = timeline(plan);
+  assertFdCapacity(maxConnections);
+  const ports = ephemeralPortCount();
+  if (ports !== null && maxConnections > ports) {
+    throw new Error(
+      `${maxConnections} connections exceed the ${ports} local ephemeral ports one client address can use towards one server address; widen net.ipv4.ip_local_port_range or split the test over several machines`,
+    );
+  }
+}
+
+/**
+ * Runs a resolved plan. Aborting `signal` stops the test early: connections
+ * are closed (1001) and the partial report comes back with `aborted: true`.
+ */
+export async function runLoadPlan(plan: LoadPlan, options: RunOptions = {}): Promise<LoadReport> {
+  assertCapacity(plan);
+  if (options.signal?.aborted) throw options.signal.reason;
+  const line = timeline(plan);
+  const opens = openTimesMs(plan);
+  const tag = runTag();
+  const progressIntervalMs = options.progressIntervalMs ?? 1_000;
+  const workerCount = Math.min(plan.workers, line.maxConnections);
+
+  const inits: WorkerInit[] = Array.from({ length: workerCount }, (_, worker) => ({
+    worker,
+    url: plan.url,
+    headers: plan.headers,
+    subprotocols: plan.subprotocols,
+    handshakeTimeoutMs: plan.handshakeTimeoutMs,
+    connectConcurrency: plan.connectConcurrency,
+    connections: [],
+    totalConnections: line.maxConnections,
+    rate: plan.rate,
+    payloadBytes: plan.payloadBytes,
+    message: plan.message,
+    tag,
+    expectEcho: plan.expectEcho,
+    measureStartMs: line.measureStartMs,
+    measureEndMs: line.measureEndMs,
+    drainTimeoutMs: plan.drainTimeoutMs,
+    // Workers report more often than the display refreshes, so each refresh is at most this stale.
+    progressIntervalMs: Math.min(progressIntervalMs, WORKER_REPORT_MS),
+  }));
+  // Round-robin, so every stage's ramp-up is spread over all workers.
+  opens.forEach((openAtMs, index) => (inits[index % workerCount] as WorkerInit).connections.push({ index, openAtMs }));
+
+  const workers = inits.map((init) => spawnTsWorker(WORKER_ENTRY, init));
+  const latest: WorkerCounters[] = inits.map(() => emptyCounters());
+  const finals: ({ counters: WorkerCounters; latency: string; connect: string } | null)[] = inits.map(() => null);
+  const pendingIntervals: string[] = [];
+  let epoch = Number.POSITIVE_INFINITY;
+  let peakOpen = 0;
+  let lastTotals = { at: clock(), sent: 0, received: 0 };
+  let progressTimer: NodeJS.Timeout | null = null;
+  const startedAt = clock();
+
+  const post = (message: ToWorker): void => {
+    for (const worker of workers) worker.postMessage(message);
+  };
+  let abortedAt: number | null = null;
+  const onAbort = (): void => {
+    abortedAt ??= clock();
+    post({ type: 'abort' });
+  };
+
+  const emitProgress = (): void => {
+    if (!options.onProgress) {
+      pendingIntervals.length = 0;
+      return;
+    }
+    const now = clock();
+    const open = latest.reduce((sum, c) => sum + c.open, 0);
+    const sent = latest.reduce((sum, c) => sum + c.sent, 0);
+    const received = latest.reduce((sum, c) => sum + c.received, 0);
+    const seconds = Math.max((now - lastTotals.at) / 1000, 1e-3);
+    let intervalP95Ms: number | null = null;
+    if (pendingIntervals.length > 0) {
+      const merged = createHistogram();
+      mergeEncoded(merged, pendingIntervals.splice(0));
+      intervalP95Ms = merged.totalCount > 0 ? merged.getValueAtPercentile(95) / 1000 : null;
+      merged.destroy();
+    }
+    const progress: LoadProgress = {
+      phase: phaseAt(now - epoch, line.measureStartMs, line.measureEndMs, plan.stages[0]?.rampUpS ?? 0, finals),
+      elapsedS: Math.max(0, (now - epoch) / 1000),
+      open,
+      target: line.maxConnections,
+      failed: latest.reduce((sum, c) => sum + c.failed, 0),
+      sent,
+      received,
+      errors: latest.reduce((sum, c) => sum + Object.values(c.errors).reduce((a, b) => a + b, 0), 0),
+      sentPerS: (sent - lastTotals.sent) / seconds,
+      receivedPerS: (received - lastTotals.received) / seconds,
+      intervalP95Ms,
+    };
+    lastTotals = { at: now, sent, received };
+    options.onProgress(progress);
+  };
+
+  try {
+    await new Promise<void>((resolve, reject) => {
+      let ready = 0;
+      let done = 0;
+      workers.forEach((worker, i) => {
+        worker.on('message', (message: FromWorker) => {
+          switch (message.type) {
+            case 'ready':
+              if (++ready === workers.length) {
+                epoch = clock() + START_LEAD_MS;
+                post({ type: 'start', epoch });
+                progressTimer = setInterval(emitProgress, progressIntervalMs);
+                options.signal?.addEventListener('abort', onAbort, { once: true });
+                if (options.signal?.aborted) onAbort();
+              }
+              break;
+            case 'progress':
+              latest[i] = message.counters;
+              peakOpen = Math.max(peakOpen, latest.reduce((sum, c) => sum + c.open, 0));
+              if (message.interval) pendingIntervals.push(message.interval);
+              break;
+            case 'done':
+              latest[i] = message.counters;
+              finals[i] = { counters: message.counters, latency: message.latency, connect: message.connect };
+              if (++done === workers.length) resolve();
+              break;
+            case 'failed':
+              reject(new Error(`load worker ${message.worker} failed: ${message.message}`));
+              break;
+          }
+        });
+        worker.on('error', (error) => reject(new Error(`load worker ${i} crashed: ${error.message}`, { cause: error })));
+        worker.on('exit', (code) => {
+          if (finals[i] === null) reject(new Error(`load worker ${i} exited (code ${code}) before reporting`));
+        });
+      });
+    });
+  } finally {
+    if (progressTimer) clearInterval(progressTimer);
+    options.signal?.removeEventListener('abort', onAbort);
+    await Promise.all(workers.map((worker) => worker.terminate()));
+  }
+
+  const latency = createHistogram();
+  const connect = createHistogram();
+  const results = finals.map((f) => f as NonNullable<typeof f>);
+  mergeEncoded(latency, results.map((r) => r.latency));
+  mergeEncoded(connect, results.map((r) => r.connect));
+  const report = buildReport({
+    plan,
+    aborted: abortedAt !== null,
+    measuredS: measuredSeconds(line.measureStartMs, line.measureEndMs, epoch, abortedAt),
+    elapsedS: (clock() - startedAt) / 1000,
+    counters: results.map((r) => r.counters),
+    perWorker: inits.map((init) => init.connections.length),
+    peakOpen,
+    latency,
+    connect,
+  });
+  latency.destroy();
+  connect.destroy();
+  return report;
+}
+
+function phaseAt(
+  sinceEpochMs: number,
+  measureStartMs: number,
+  measureEndMs: number,
+  rampUpS: number,
+  finals: readonly unknown[],
+): LoadProgress['phase'] {
+  if (finals.every((f) => f !== null)) return 'closing';
+  if (sinceEpochMs < 0) return 'starting';
+  if (sinceEpochMs < rampUpS * 1000) return 'ramp-up';
+  if (sinceEpochMs < measureStartMs) return 'warmup';
+  if (sinceEpochMs < measureEndMs) return 'measure';
+  return 'drain';
+}
+
+/** The measured window, cut short when the run was aborted inside it. */
+function measuredSeconds(measureStartMs: number, measureEndMs: number, epoch: number, abortedAt: number | null): number {
+  const planned = (measureEndMs - measureStartMs) / 1000;
+  if (abortedAt === null) return planned;
+  return Math.max(0, Math.min(planned, (abortedAt - epoch - measureStartMs) / 1000));
+}

@@ -1,0 +1,114 @@
+/**
+ * Public types of the load generator: what a caller passes in (a resolved
+ * plan) and what comes back (the report). The CLI and the admin pages'
+ * Testing tab both speak these.
+ */
+
+/** One step of the connection plan: ramp up to `connections`, then hold. */
+export interface Stage {
+  /** Total connections open at the end of this stage's ramp-up (never fewer than the previous stage). */
+  connections: number;
+  rampUpS: number;
+  holdS: number;
+}
+
+/** A fully resolved load test: every field has its final value (see `resolveLoadPlan`). */
+export interface LoadPlan {
+  url: string;
+  stages: Stage[];
+  /** Seconds at the start of the first hold whose messages are sent but not measured. */
+  warmupS: number;
+  /** Messages per second per connection (open model); 0 holds connections without sending. */
+  rate: number;
+  payloadBytes: number;
+  /** Message template, see src/loadtest/template.ts for its placeholders. */
+  message: string;
+  headers: Record<string, string>;
+  subprotocols: string[];
+  /** Correlate echoes with requests; false for servers that do not echo (then nothing counts as lost). */
+  expectEcho: boolean;
+  workers: number;
+  handshakeTimeoutMs: number;
+  /** After the last send, how long to wait for outstanding echoes before counting them lost. */
+  drainTimeoutMs: number;
+  /** Opening handshakes in flight per worker; more would flood the server's accept queue. */
+  connectConcurrency: number;
+}
+
+export interface LatencySummary {
+  count: number;
+  p50: number;
+  p90: number;
+  p95: number;
+  p99: number;
+  max: number;
+  mean: number;
+}
+
+export interface WorkerShare {
+  worker: number;
+  connections: number;
+  opened: number;
+  failed: number;
+}
+
+/** The machine-readable report (`--json`). Latencies in milliseconds. */
+export interface LoadReport {
+  url: string;
+  aborted: boolean;
+  /** Length of the measured window (after ramp-up and warm-up), seconds. */
+  duration_s: number;
+  /** Wall time of the whole run, including ramp-up, warm-up, drain and close. */
+  elapsed_s: number;
+  connections: {
+    target: number;
+    opened: number;
+    failed: number;
+    /** Closed by the server or the network before the test ended. */
+    dropped: number;
+    /** Most connections open at the same time. */
+    peak_open: number;
+  };
+  messages: {
+    sent: number;
+    received: number;
+    /** Echoes matched to a request sent in the measured window. */
+    matched: number;
+    /** Requests whose echo never arrived (only when echoes are expected). */
+    lost: number;
+    per_second: number;
+  };
+  bytes: { sent: number; received: number };
+  latency_ms: LatencySummary;
+  connect_ms: LatencySummary;
+  errors: Record<string, number>;
+  close_codes: Record<string, number>;
+  /** (failed + dropped connections + lost messages) / (target connections + sent messages). */
+  error_rate: number;
+  workers: WorkerShare[];
+  plan: { stages: Stage[]; warmup_s: number; rate: number; payload_bytes: number; expect_echo: boolean };
+}
+
+/** Live numbers for a progress display; cumulative unless said otherwise. */
+export interface LoadProgress {
+  phase: 'starting' | 'ramp-up' | 'warmup' | 'measure' | 'drain' | 'closing';
+  elapsedS: number;
+  open: number;
+  target: number;
+  failed: number;
+  sent: number;
+  received: number;
+  errors: number;
+  /** Over the last progress interval. */
+  sentPerS: number;
+  receivedPerS: number;
+  /** p95 of echoes received in the last interval (warm-up included), ms; null when none arrived. */
+  intervalP95Ms: number | null;
+}
+
+export interface RunOptions {
+  signal?: AbortSignal;
+  onProgress?: (progress: LoadProgress) => void;
+  /** Progress period, milliseconds. */
+  progressIntervalMs?: number;
+}

@@ -1,0 +1,71 @@
+/**
+ * Messages between the engine (main thread) and its load workers. Times are
+ * absolute milliseconds on the shared clock below; histograms travel in the
+ * HDR compressed encoding.
+ */
+
+/** `performance.timeOrigin + performance.now()`: comparable across threads of one process. */
+export function clock(): number {
+  return performance.timeOrigin + performance.now();
+}
+
+export interface WorkerInit {
+  worker: number;
+  url: string;
+  headers: Record<string, string>;
+  subprotocols: string[];
+  handshakeTimeoutMs: number;
+  connectConcurrency: number;
+  /** Connections this worker drives: global index and open time relative to the start. */
+  connections: { index: number; openAtMs: number }[];
+  totalConnections: number;
+  rate: number;
+  payloadBytes: number;
+  message: string;
+  tag: string;
+  expectEcho: boolean;
+  measureStartMs: number;
+  measureEndMs: number;
+  drainTimeoutMs: number;
+  progressIntervalMs: number;
+}
+
+export interface WorkerCounters {
+  opened: number;
+  failed: number;
+  dropped: number;
+  open: number;
+  sent: number;
+  received: number;
+  matched: number;
+  lost: number;
+  bytesSent: number;
+  bytesReceived: number;
+  errors: Record<string, number>;
+  closeCodes: Record<string, number>;
+}
+
+export type ToWorker = { type: 'start'; epoch: number } | { type: 'abort' };
+
+export type FromWorker =
+  | { type: 'ready'; worker: number }
+  | { type: 'progress'; worker: number; counters: WorkerCounters; interval: string | null }
+  | { type: 'done'; worker: number; counters: WorkerCounters; latency: string; connect: string }
+  | { type: 'failed'; worker: number; message: string };
+
+export function emptyCounters(): WorkerCounters {
+  return {
+    opened: 0,
+    failed: 0,
+    dropped: 0,
+    open: 0,
+    sent: 0,
+    received: 0,
+    matched: 0,
+    lost: 0,
+    bytesSent: 0,
+    bytesReceived: 0,
+    errors: {},
+    closeCodes: {},
+  };
+}
