@@ -5,6 +5,8 @@
 import { Command } from 'commander';
 import { registerDoctor } from './commands/doctor.ts';
 import { registerAnomalies } from './commands/anomalies.ts';
+import { registerLoad } from './commands/load.ts';
+import { registerConnectionTest } from './commands/connection-test.ts';
 
 const program = new Command()
   .name('socketscope')
@@ -14,6 +16,8 @@ const program = new Command()
 
 registerDoctor(program);
 registerAnomalies(program);
+registerLoad(program);
+registerConnectionTest(program);
 
 try {
   await program.parseAsync(process.argv);
