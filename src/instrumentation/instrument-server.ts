@@ -468,7 +468,8 @@ export function instrumentWebSocketServer(wss: WebSocketServer, options: Instrum
     : undefined;
   heartbeat?.start();
 
-  const onServerClose = (): void => shutdown();
+  // A closed server needs no heartbeat; its metrics stay until shutdown() so the final export still has them.
+  const onServerClose = (): void => heartbeat?.stop();
   wss.once('close', onServerClose);
   server[INSTRUMENTED] = true;
 

@@ -1,0 +1,393 @@
+/**
+ * Scripted scenarios against a real ws server with real ws clients; every
+ * metric is read back from an in-memory MetricReader with its exact name,
+ * unit, attributes and value.
+ */
+import { SpanKind, SpanStatusCode } from '@opentelemetry/api';
+import { createConnection } from 'node:net';
+import { afterEach, describe, expect, it } from 'vitest';
+import { WebSocket } from 'ws';
+import { SERVER_METRICS, jsonEnvelope } from '../../../src/instrumentation/index.ts';
+import { waitFor } from '../../../src/stack/ports.ts';
+import { type TestServer, closed, connect, nextMessage, startServer, untilValue } from './harness.ts';
+
+let server: TestServer | undefined;
+afterEach(async () => {
+  await server?.close();
+  server = undefined;
+});
+
+describe('connection lifecycle', () => {
+  it('counts an open and a normal close, with duration and a handshake span', async () => {
+    server = await startServer();
+    const { telemetry } = server;
+    const client = await connect(`${server.url}/chat?token=secret`, { headers: { 'user-agent': 'scenario-test' } });
+    await untilValue(telemetry, 'websocket.server.connection.count', {}, 1);
+    expect(await telemetry.value('websocket.server.connection.opened')).toBe(1);
+
+    const [span] = telemetry.spans.getFinishedSpans();
+    expect(span?.name).toBe('websocket.handshake');
+    expect(span?.kind).toBe(SpanKind.SERVER);
+    expect(span?.attributes).toMatchObject({
+      'http.request.method': 'GET',
+      'url.path': '/chat',
+      'http.response.status_code': 101,
+      'network.peer.address': '127.0.0.1',
+      'client.address': '127.0.0.1',
+      'server.address': '127.0.0.1',
+      'user_agent.original': 'scenario-test',
+    });
+    // The query (which may carry a token) is never recorded.
+    expect(JSON.stringify(span?.attributes)).not.toContain('secret');
+    expect(telemetry.spans.getFinishedSpans()).toHaveLength(1);
+
+    client.close(1000, 'bye');
+    await untilValue(telemetry, 'websocket.server.connection.count', {}, 0);
+    expect(await telemetry.series('websocket.server.connection.closed')).toEqual(['{websocket.close_code.class=normal} 1']);
+    const duration = await telemetry.histogram('websocket.server.connection.duration', { 'websocket.close_code.class': 'normal' });
+    expect(duration?.count).toBe(1);
+    expect(await telemetry.series('websocket.server.handshake.duration')).toEqual(['{} 1']);
+    // No span lives as long as the connection: still just the handshake.
+    expect(telemetry.spans.getFinishedSpans()).toHaveLength(1);
+    // Bytes on the wire: the handshake and the close frames, both ways.
+    const received = (await telemetry.value('websocket.server.io', { 'network.io.direction': 'receive' }))!;
+    const transmitted = (await telemetry.value('websocket.server.io', { 'network.io.direction': 'transmit' }))!;
+    expect(received).toBeGreaterThan(150);
+    expect(transmitted).toBeGreaterThan(120);
+  });
+
+  it('reports every emitted metric with the catalogue name, unit and type', async () => {
+    server = await startServer({ eventLoopDelay: true });
+    const client = await connect(server.url);
+    client.send('x');
+    client.close();
+    await untilValue(server.telemetry, 'websocket.server.connection.count', {}, 0);
+    const collected = await server.telemetry.metrics();
+    const byName = new Map(SERVER_METRICS.map((def) => [def.name, def]));
+    expect(collected.size).toBeGreaterThan(10);
+    for (const [name, metric] of collected) {
+      const def = byName.get(name);
+      expect(def, name).toBeDefined();
+      expect(metric.descriptor.unit, name).toBe(def!.unit);
+      const expectedType = { counter: 'COUNTER', updowncounter: 'UP_DOWN_COUNTER', histogram: 'HISTOGRAM', gauge: 'GAUGE' }[def!.instrument];
+      expect(String(metric.descriptor.type).toUpperCase(), name).toContain(expectedType.replace('COUNTER', ''));
+      for (const point of metric.dataPoints) {
+        for (const key of Object.keys(point.attributes)) expect(def!.attributes, `${name} carries ${key}`).toContain(key);
+      }
+      if (def!.buckets) {
+        const value = metric.dataPoints[0]?.value as { buckets?: { boundaries: number[] } } | undefined;
+        if (value?.buckets) expect(value.buckets.boundaries, name).toEqual(def!.buckets);
+      }
+    }
+  });
+
+  it('counts an abrupt close as abnormal with error.type abnormal_closure', async () => {
+    server = await startServer();
+    const client = await connect(server.url);
+    await untilValue(server.telemetry, 'websocket.server.connection.count', {}, 1);
+    client.terminate();
+    await untilValue(server.telemetry, 'websocket.server.connection.count', {}, 0);
+    expect(await server.telemetry.series('websocket.server.connection.closed')).toEqual([
+      '{error.type=abnormal_closure,websocket.close_code.class=abnormal} 1',
+    ]);
+  });
+
+  it('counts a protocol error with the ws error code', async () => {
+    server = await startServer();
+    server.wss.on('connection', (socket) => socket.on('error', () => {}));
+    const client = await connect(server.url);
+    await untilValue(server.telemetry, 'websocket.server.connection.count', {}, 1);
+    // A text frame that is not valid UTF-8: ws closes with 1007.
+    client.send(Buffer.from([0xff, 0xfe, 0xfd]), { binary: false });
+    await untilValue(server.telemetry, 'websocket.server.connection.count', {}, 0);
+    expect(await server.telemetry.series('websocket.server.connection.closed')).toEqual([
+      '{error.type=WS_ERR_INVALID_UTF8,websocket.close_code.class=abnormal} 1',
+    ]);
+  });
+
+  it('counts server shutdown as going_away and removes its hooks when the server closes', async () => {
+    server = await startServer({ heartbeat: { intervalMs: 60_000 } });
+    const { wss, handle, telemetry } = server;
+    const clients = await Promise.all([connect(server.url), connect(server.url)]);
+    await untilValue(telemetry, 'websocket.server.connection.count', {}, 2);
+    expect(handle.stats()).toMatchObject({ connections: 2, trackedClients: 2, timers: 1, serverListeners: 1 });
+    const codes = clients.map(closed);
+    for (const socket of wss.clients) socket.close(1001, 'shutting down');
+    expect((await Promise.all(codes)).map((c) => c.code)).toEqual([1001, 1001]);
+    await untilValue(telemetry, 'websocket.server.connection.count', {}, 0);
+    await new Promise((resolve) => wss.close(resolve));
+    expect(await telemetry.series('websocket.server.connection.closed')).toEqual(['{websocket.close_code.class=going_away} 2']);
+    // The closed server stopped the heartbeat (its once-listener is gone); metrics stay for the final export until shutdown().
+    expect(handle.stats()).toMatchObject({ connections: 0, trackedClients: 0, pendingHandshakes: 0, timers: 0, serverListeners: 0 });
+    handle.shutdown();
+    expect(handle.stats()).toMatchObject({ timers: 0, serverListeners: 0 });
+    // The SDK keeps the last cumulative values of the removed callback: nothing is lost at shutdown.
+    expect(await telemetry.series('websocket.server.connection.closed')).toEqual(['{websocket.close_code.class=going_away} 2']);
+    expect(Object.hasOwn(wss, 'handleUpgrade')).toBe(false);
+    expect((wss as unknown as { options: { WebSocket: unknown } }).options.WebSocket).toBe(WebSocket);
+  });
+});
+
+describe('authentication', () => {
+  const reasons = ['missing_token', 'invalid_token', 'expired_token', 'forbidden_origin', 'rate_limited', 'made_up'] as const;
+  const expectedStatus = [401, 401, 401, 403, 429, 403];
+
+  it('rejects each reason with its HTTP status and counts it', async () => {
+    server = await startServer({
+      authenticate: (request) => {
+        const reason = new URL(request.url!, 'http://x').searchParams.get('fail');
+        return reason ? { ok: false, reason } : { ok: true, user: 'u-1', tenant: 't-1' };
+      },
+    });
+    const { telemetry } = server;
+    const statuses: number[] = [];
+    for (const reason of reasons) {
+      const error = await connect(`${server.url}/?fail=${reason}`).then(
+        () => undefined,
+        (e: { status?: number }) => e,
+      );
+      statuses.push(error?.status ?? 0);
+    }
+    expect(statuses).toEqual(expectedStatus);
+    const ok = await connect(server.url);
+    const [socket] = server.wss.clients;
+    expect(server.handle.connectionInfo(socket!)).toMatchObject({ user: 'u-1', tenant: 't-1' });
+    expect(await telemetry.value('websocket.server.auth.attempts')).toBe(7);
+    expect(await telemetry.series('websocket.server.auth.failures')).toEqual([
+      '{websocket.auth.failure.reason=_OTHER} 1',
+      '{websocket.auth.failure.reason=expired_token} 1',
+      '{websocket.auth.failure.reason=forbidden_origin} 1',
+      '{websocket.auth.failure.reason=invalid_token} 1',
+      '{websocket.auth.failure.reason=missing_token} 1',
+      '{websocket.auth.failure.reason=rate_limited} 1',
+    ]);
+    expect(await telemetry.series('websocket.server.connection.rejected')).toEqual(['{error.type=authentication_failed} 6']);
+    expect(await telemetry.value('websocket.server.connection.opened')).toBe(1);
+    expect(await telemetry.series('websocket.server.handshake.duration')).toEqual(['{error.type=authentication_failed} 6', '{} 1']);
+    const failedSpan = telemetry.spans.getFinishedSpans().find((s) => s.attributes['websocket.auth.failure.reason'] === 'rate_limited');
+    expect(failedSpan?.status.code).toBe(SpanStatusCode.ERROR);
+    expect(failedSpan?.attributes).toMatchObject({ 'http.response.status_code': 429, 'websocket.auth.outcome': 'failure', 'error.type': 'authentication_failed' });
+    ok.close();
+  });
+
+  it('closes with a 44xx code the browser can read when rejectWith is close (async authenticator)', async () => {
+    server = await startServer({
+      rejectWith: 'close',
+      authenticate: async (request) => (request.headers.authorization ? { ok: true } : { ok: false, reason: 'missing_token', message: 'no token' }),
+    });
+    const client = await connect(server.url);
+    expect(await closed(client)).toEqual({ code: 4401, reason: 'missing_token' });
+    expect(await server.telemetry.series('websocket.server.connection.rejected')).toEqual(['{error.type=authentication_failed} 1']);
+    expect(await server.telemetry.value('websocket.server.connection.opened')).toBe(0);
+    expect(await server.telemetry.value('websocket.server.connection.count')).toBe(0);
+    const good = await connect(server.url, { headers: { authorization: 'Bearer x' } });
+    await untilValue(server.telemetry, 'websocket.server.connection.opened', {}, 1);
+    good.close();
+  });
+
+  it('answers 500 and counts authenticator_error when the hook throws', async () => {
+    server = await startServer({
+      authenticate: () => {
+        throw new Error('token service down');
+      },
+    });
+    const error = await connect(server.url).then(
+      () => undefined,
+      (e: { status?: number }) => e,
+    );
+    expect(error?.status).toBe(500);
+    expect(await server.telemetry.series('websocket.server.connection.rejected')).toEqual(['{error.type=authenticator_error} 1']);
+  });
+
+  it('counts a handshake ws refused itself as handshake_failed', async () => {
+    server = await startServer();
+    // An upgrade without Sec-WebSocket-Key: ws answers 400 on its own.
+    const port = Number(new URL(server.url).port);
+    const reply = await new Promise<string>((resolve, reject) => {
+      const socket = createConnection({ host: '127.0.0.1', port }, () =>
+        socket.write('GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Version: 13\r\n\r\n'),
+      );
+      let text = '';
+      socket.on('data', (chunk) => (text += chunk.toString()));
+      socket.on('close', () => resolve(text));
+      socket.on('error', reject);
+    });
+    expect(reply).toMatch(/^HTTP\/1.1 400 /);
+    await untilValue(server.telemetry, 'websocket.server.connection.rejected', { 'error.type': 'handshake_failed' }, 1);
+    expect(server.handle.stats().pendingHandshakes).toBe(0);
+  });
+});
+
+describe('messages', () => {
+  it('counts messages by frame type and allow-listed message type, latency, parse errors and sends', async () => {
+    server = await startServer({ messageTypes: ['chat', 'presence'], envelope: jsonEnvelope(), messageTimingPerSecond: Infinity });
+    const { telemetry, handle } = server;
+    server.wss.on('connection', (socket) => socket.on('message', () => handle.send(socket, '{"type":"ack"}', 'presence')));
+    const client = await connect(server.url);
+    const acks: string[] = [];
+    client.on('message', (data) => acks.push(data.toString()));
+    const now = Date.now();
+    client.send(JSON.stringify({ type: 'chat', sentAt: now - 20 }));
+    client.send(JSON.stringify({ type: 'chat' }));
+    client.send(JSON.stringify({ type: 'presence', sentAt: now + 60_000 }));
+    client.send(JSON.stringify({ type: 'user-42-private' }));
+    client.send(JSON.stringify({ type: 'chat', sentAt: 1 }));
+    client.send('not json at all');
+    client.send(Buffer.from([1, 2, 3]));
+    await waitFor('7 acks', async () => acks.length === 7);
+
+    expect(await telemetry.series('websocket.server.received.messages')).toEqual([
+      '{websocket.frame.type=binary,websocket.message.type=_OTHER} 1',
+      '{websocket.frame.type=text,websocket.message.type=_OTHER} 2',
+      '{websocket.frame.type=text,websocket.message.type=chat} 3',
+      '{websocket.frame.type=text,websocket.message.type=presence} 1',
+    ]);
+    expect(await telemetry.series('websocket.server.sent.messages')).toEqual(['{websocket.frame.type=text,websocket.message.type=presence} 7']);
+    expect(await telemetry.series('websocket.server.message.errors')).toEqual(['{error.type=parse_error} 1']);
+    // Future timestamp: clamped to 0 and counted; ancient one: dropped and counted.
+    expect(await telemetry.series('websocket.server.message.latency.anomalies')).toEqual(['{error.type=negative_clamped} 1', '{error.type=too_large} 1']);
+    const chatLatency = await telemetry.histogram('websocket.server.message.latency', { 'websocket.message.type': 'chat' });
+    expect(chatLatency?.count).toBe(1);
+    expect(chatLatency?.min).toBeGreaterThanOrEqual(0.02);
+    const presenceLatency = await telemetry.histogram('websocket.server.message.latency', { 'websocket.message.type': 'presence' });
+    expect(presenceLatency).toMatchObject({ count: 1, sum: 0, min: 0, max: 0 });
+    expect(await telemetry.series('websocket.server.process.duration')).toEqual([
+      '{websocket.message.type=_OTHER} 3',
+      '{websocket.message.type=chat} 3',
+      '{websocket.message.type=presence} 1',
+    ]);
+    client.close();
+  });
+
+  it('counts an application validation error, a send after close and a listener that throws', async () => {
+    server = await startServer();
+    const { telemetry, handle, wss } = server;
+    let serverSocket: WebSocket | undefined;
+    wss.on('connection', (socket) => {
+      serverSocket = socket;
+      socket.on('message', (data) => {
+        if (data.toString() === 'invalid') handle.recordMessageError('validation_error');
+      });
+    });
+    const client = await connect(server.url);
+    client.send('invalid');
+    await untilValue(telemetry, 'websocket.server.message.errors', { 'error.type': 'validation_error' }, 1);
+    const gone = closed(client);
+    serverSocket!.close();
+    await gone;
+    serverSocket!.send('too late', () => {});
+    expect(await telemetry.series('websocket.server.message.errors')).toEqual(['{error.type=send_error} 1', '{error.type=validation_error} 1']);
+
+    const listenerError = new Error('handler bug');
+    const other = await connect(server.url);
+    await waitFor('second socket', async () => wss.clients.size === 1);
+    const [socket] = wss.clients;
+    socket!.removeAllListeners('message');
+    socket!.on('message', () => {
+      throw listenerError;
+    });
+    const thrown = new Promise<unknown>((resolve) => process.once('uncaughtException', resolve));
+    other.send('boom');
+    expect(await thrown).toBe(listenerError);
+    expect(await telemetry.value('websocket.server.message.errors', { 'error.type': 'processing_error' })).toBe(1);
+  });
+
+  it('continues the client trace from the envelope in a sampled process span linked to the handshake', async () => {
+    server = await startServer({ messageTypes: ['chat'], envelope: jsonEnvelope(), tracing: { messages: true } });
+    const { telemetry } = server;
+    const handshakeParent = '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01';
+    const client = await connect(`${server.url}/?traceparent=${handshakeParent}`);
+    const traceId = '4bf92f3577b34da6a3ce929d0e0e4736';
+    const parentSpan = '00f067aa0ba902b7';
+    client.send(JSON.stringify({ type: 'chat', traceparent: `00-${traceId}-${parentSpan}-01` }));
+    client.send(JSON.stringify({ type: 'chat' })); // no trace context, ratio 0: no span
+    await untilValue(telemetry, 'websocket.server.received.messages', { 'websocket.frame.type': 'text', 'websocket.message.type': 'chat' }, 2);
+    const spans = telemetry.spans.getFinishedSpans();
+    expect(spans.map((s) => s.name)).toEqual(['websocket.handshake', 'process chat']);
+    const [handshake, processSpan] = spans;
+    expect(handshake!.spanContext().traceId).toBe('0af7651916cd43dd8448eb211c80319c');
+    expect(handshake!.parentSpanContext?.spanId).toBe('b7ad6b7169203331');
+    expect(processSpan!.kind).toBe(SpanKind.CONSUMER);
+    expect(processSpan!.spanContext().traceId).toBe(traceId);
+    expect(processSpan!.parentSpanContext?.spanId).toBe(parentSpan);
+    expect(processSpan!.links.map((l) => l.context.spanId)).toEqual([handshake!.spanContext().spanId]);
+    expect(processSpan!.attributes).toMatchObject({ 'messaging.operation.type': 'process', 'websocket.message.type': 'chat', 'websocket.frame.type': 'text' });
+    client.close();
+  });
+});
+
+describe('heartbeat', () => {
+  it('measures pongs, terminates a client that stops answering and counts the timeout', async () => {
+    server = await startServer({ heartbeat: { intervalMs: 60_000 } });
+    const { telemetry, handle } = server;
+    const healthy = await connect(server.url);
+    const silent = await connect(server.url, { autoPong: false });
+    await untilValue(telemetry, 'websocket.server.connection.count', {}, 2);
+
+    handle.heartbeat!.tick();
+    await waitFor('one pong', async () => (await telemetry.histogram('websocket.server.ping.duration'))?.count === 1);
+    const silentClosed = closed(silent);
+    handle.heartbeat!.tick();
+    expect((await silentClosed).code).toBe(1006);
+    await untilValue(telemetry, 'websocket.server.connection.count', {}, 1);
+
+    expect(await telemetry.value('websocket.server.ping.sent')).toBe(3);
+    expect(await telemetry.value('websocket.server.ping.timeouts')).toBe(1);
+    expect(await telemetry.series('websocket.server.connection.closed')).toEqual([
+      '{error.type=heartbeat_timeout,websocket.close_code.class=abnormal} 1',
+    ]);
+    expect(healthy.readyState).toBe(WebSocket.OPEN);
+    healthy.close();
+  });
+});
+
+describe('rooms', () => {
+  it('reports subscriptions per allow-listed channel, rooms, fan-out and subscriptions per connection', async () => {
+    server = await startServer({ channels: { allow: ['lobby'] }, messageTypes: ['update'] });
+    const { telemetry, handle, wss } = server;
+    const clients = await Promise.all([connect(server.url), connect(server.url), connect(server.url)]);
+    await waitFor('3 server sockets', async () => wss.clients.size === 3);
+    const sockets = [...wss.clients];
+    const { rooms } = handle;
+    for (const socket of sockets) rooms.join(socket, 'lobby');
+    rooms.join(sockets[0]!, 'project-7');
+    rooms.join(sockets[1]!, 'project-8');
+    expect(rooms.join(sockets[1]!, 'project-8')).toBe(false);
+    expect(await telemetry.series('websocket.server.subscription.count')).toEqual(['{websocket.channel=_OTHER} 2', '{websocket.channel=lobby} 3']);
+    expect(await telemetry.value('websocket.server.room.count')).toBe(3);
+
+    const received = clients.map(nextMessage);
+    expect(rooms.broadcast('lobby', '{"type":"update"}', { type: 'update' })).toBe(3);
+    expect(await Promise.all(received)).toEqual(Array(3).fill('{"type":"update"}'));
+    expect(rooms.broadcast('project-7', 'x', { except: sockets[0]! })).toBe(0);
+    expect(await telemetry.series('websocket.server.sent.messages')).toEqual(['{websocket.frame.type=text,websocket.message.type=update} 3']);
+    expect(await telemetry.histogram('websocket.server.broadcast.recipients', { 'websocket.channel': 'lobby' })).toMatchObject({ count: 1, sum: 3 });
+    expect(await telemetry.histogram('websocket.server.broadcast.recipients', { 'websocket.channel': '_OTHER' })).toMatchObject({ count: 1, sum: 0 });
+    expect((await telemetry.histogram('websocket.server.broadcast.duration', { 'websocket.channel': 'lobby' }))?.count).toBe(1);
+
+    expect(rooms.leave(sockets[2]!, 'lobby')).toBe(true);
+    expect(rooms.leave(sockets[2]!, 'lobby')).toBe(false);
+    expect(await telemetry.series('websocket.server.subscription.count')).toEqual(['{websocket.channel=_OTHER} 2', '{websocket.channel=lobby} 2']);
+
+    // Closing leaves every room; the peak subscriptions of each connection are recorded.
+    for (const client of clients) client.close();
+    await untilValue(telemetry, 'websocket.server.connection.count', {}, 0);
+    expect(await telemetry.series('websocket.server.subscription.count')).toEqual(['{websocket.channel=_OTHER} 0', '{websocket.channel=lobby} 0']);
+    expect(await telemetry.value('websocket.server.room.count')).toBe(0);
+    expect(await telemetry.histogram('websocket.server.connection.subscriptions')).toMatchObject({ count: 3, sum: 5, min: 1, max: 2 });
+    expect(handle.stats()).toMatchObject({ rooms: 0, subscriptions: 0 });
+  });
+
+  it('gives the top N channels their own series', async () => {
+    server = await startServer({ channels: { topN: 1 } });
+    const { telemetry, handle, wss } = server;
+    const clients = await Promise.all([connect(server.url), connect(server.url)]);
+    await waitFor('2 server sockets', async () => wss.clients.size === 2);
+    const [a, b] = [...wss.clients];
+    handle.rooms.join(a!, 'big');
+    handle.rooms.join(b!, 'big');
+    handle.rooms.join(a!, 'small');
+    expect(await telemetry.series('websocket.server.subscription.count')).toEqual(['{websocket.channel=_OTHER} 1', '{websocket.channel=big} 2']);
+    for (const client of clients) client.close();
+  });
+});
