@@ -9,6 +9,27 @@ import { waitUntilReady } from './prometheus.ts';
 
 export const ALERTMANAGER_CONFIG = join(REPO_ROOT, 'alertmanager', 'alertmanager.yml');
 
+/**
+ * Deployment settings the shipped alertmanager.yml holds as compose defaults,
+ * replaced from the environment when set (docker-compose.yml's alertmanager
+ * entrypoint does the same with sed).
+ */
+export const ALERTMANAGER_ENV_SETTINGS: Record<string, string> = {
+  'smtp:587': 'SMTP_SMARTHOST',
+  'socketscope-alerts@example.com': 'SMTP_FROM',
+  'oncall@example.com': 'ALERT_EMAIL_ONCALL',
+  'platform@example.com': 'ALERT_EMAIL_PLATFORM',
+};
+
+function settingsFromEnv(env: NodeJS.ProcessEnv): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [value, name] of Object.entries(ALERTMANAGER_ENV_SETTINGS)) {
+    const replacement = env[name];
+    if (replacement) out[value] = replacement;
+  }
+  return out;
+}
+
 export interface AlertmanagerHandle {
   url: string;
   port: number;
@@ -24,7 +45,7 @@ export function renderAlertmanagerConfig(
   endpoints: Record<string, string>,
   { source = ALERTMANAGER_CONFIG, groupWait, groupInterval }: { source?: string; groupWait?: string; groupInterval?: string } = {},
 ): string {
-  const config = parse(readWithEndpoints(source, endpoints)) as {
+  const config = parse(readWithEndpoints(source, { ...settingsFromEnv(process.env), ...endpoints })) as {
     templates?: string[];
     route?: { group_wait?: string; group_interval?: string };
   };

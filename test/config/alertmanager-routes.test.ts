@@ -1,0 +1,37 @@
+/**
+ * `amtool config routes test` for every route of alertmanager/alertmanager.yml:
+ * each label set must reach exactly the receiver named.
+ */
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { REPO_ROOT, requireBinary } from '../../src/stack/binaries.ts';
+import { run } from '../helpers/exec.ts';
+
+const CONFIG = join(REPO_ROOT, 'alertmanager', 'alertmanager.yml');
+
+const cases: Array<[labels: string[], receiver: string]> = [
+  [['alertname=Watchdog', 'severity=none', 'component=meta'], 'watchdog'],
+  [['alertname=WebSocketConnectionsHigh', 'severity=critical', 'component=websocket-server', 'job=chat'], 'oncall-critical'],
+  [['alertname=WebSocketClientReconnectFailing', 'severity=critical', 'component=websocket-client'], 'oncall-critical'],
+  [['alertname=WebSocketAnomaly', 'severity=critical', 'component=anomaly'], 'oncall-critical'],
+  [['alertname=OtelCollectorDown', 'severity=critical', 'component=pipeline'], 'platform-critical'],
+  [['alertname=WebSocketConnectionsHigh', 'severity=warning', 'component=websocket-server'], 'analytics-webhook'],
+  [['alertname=OtelCollectorExportFailing', 'severity=warning', 'component=pipeline'], 'analytics-webhook'],
+  // Anything unmatched still reaches the analytics service.
+  [['alertname=Custom', 'severity=info'], 'analytics-webhook'],
+];
+
+describe('alertmanager routes', () => {
+  it.each(cases)('%j → %s', async (labels, receiver) => {
+    const result = await run(requireBinary('amtool'), ['config', 'routes', 'test', `--config.file=${CONFIG}`, `--verify.receivers=${receiver}`, ...labels]);
+    expect(result.code, `${result.stdout}${result.stderr}`).toBe(0);
+    expect(result.stdout.trim()).toBe(receiver);
+  });
+
+  it('fails a case that names the wrong receiver (the check is real)', async () => {
+    const result = await run(requireBinary('amtool'), [
+      'config', 'routes', 'test', `--config.file=${CONFIG}`, '--verify.receivers=analytics-webhook', 'severity=critical', 'component=pipeline',
+    ]);
+    expect(result.code).toBe(1);
+  });
+});
