@@ -97,7 +97,7 @@ export class LoadDriver {
         frac: index / init.totalConnections,
         k: 0,
         // Whole slots in the window, computed from the rate (not the rounded period), so counts are exact.
-        kEnd: Math.ceil(((init.measureEndMs - init.measureStartMs) * init.rate) / 1000 - index / init.totalConnections),
+        kEnd: Math.ceil(((init.measureEndMs - init.measureStartMs) * init.rate) / 1000 - index / init.totalConnections - 1e-9),
         outstanding: new Map(),
         closing: false,
         lastError: null,
@@ -124,6 +124,7 @@ export class LoadDriver {
     if (this.init.expectEcho) {
       this.counters.lost += this.awaiting;
       this.awaiting = 0;
+      for (const conn of this.conns) conn.outstanding.clear();
     }
     await this.closeAll();
     return { counters: this.counters, latency: this.latency, connect: this.connect };

@@ -165,6 +165,7 @@ export async function runLoadPlan(plan: LoadPlan, options: RunOptions = {}): Pro
     options.signal?.removeEventListener('abort', onAbort);
     await Promise.all(workers.map((worker) => worker.terminate()));
   }
+  emitProgress();
 
   const latency = createHistogram();
   const connect = createHistogram();
@@ -194,7 +195,7 @@ function phaseAt(
   rampUpS: number,
   finals: readonly unknown[],
 ): LoadProgress['phase'] {
-  if (finals.every((f) => f !== null)) return 'closing';
+  if (finals.every((f) => f !== null)) return 'done';
   if (sinceEpochMs < 0) return 'starting';
   if (sinceEpochMs < rampUpS * 1000) return 'ramp-up';
   if (sinceEpochMs < measureStartMs) return 'warmup';

@@ -122,17 +122,20 @@ export interface Timeline {
   maxConnections: number;
 }
 
+/** Seconds to milliseconds, rounded to the microsecond so 0.2 + 2.7 s is 2900 ms, not 2900.0000000000005. */
+const toMs = (seconds: number): number => Math.round(seconds * 1e6) / 1e3;
+
 export function timeline(plan: LoadPlan): Timeline {
   const stageStartsMs: number[] = [];
   let t = 0;
   for (const stage of plan.stages) {
     stageStartsMs.push(t);
-    t += (stage.rampUpS + stage.holdS) * 1000;
+    t += toMs(stage.rampUpS + stage.holdS);
   }
   const first = plan.stages[0] as Stage;
   return {
     stageStartsMs,
-    measureStartMs: (first.rampUpS + plan.warmupS) * 1000,
+    measureStartMs: toMs(first.rampUpS + plan.warmupS),
     measureEndMs: t,
     maxConnections: (plan.stages[plan.stages.length - 1] as Stage).connections,
   };

@@ -91,7 +91,7 @@ export interface LoadReport {
 
 /** Live numbers for a progress display; cumulative unless said otherwise. */
 export interface LoadProgress {
-  phase: 'starting' | 'ramp-up' | 'warmup' | 'measure' | 'drain' | 'closing';
+  phase: 'starting' | 'ramp-up' | 'warmup' | 'measure' | 'drain' | 'done';
   elapsedS: number;
   open: number;
   target: number;

@@ -1,0 +1,102 @@
+import { fileURLToPath } from 'node:url';
+import { afterEach, describe, expect, it } from 'vitest';
+import type { LoadReport } from '../../../src/loadtest/index.ts';
+import { run } from '../../helpers/exec.ts';
+import { startWsServer, type TestWsServer } from './servers.ts';
+
+const root = fileURLToPath(new URL('../../../', import.meta.url));
+const socketscope = (...args: string[]) => run(process.execPath, ['bin/socketscope.js', ...args], { cwd: root });
+
+let server: TestWsServer | null = null;
+afterEach(async () => {
+  await server?.close();
+  server = null;
+});
+
+type CliReport = LoadReport & { gates: { passed: boolean; failures: string[]; maxP95Ms?: number; maxErrorRate?: number } };
+
+describe('socketscope load (the real CLI)', () => {
+  it('exits 1 with a clear message when p95 exceeds --max-p95, and 0 when it does not', async () => {
+    server = await startWsServer({ kind: 'delay', ms: 60 });
+    const base = ['load', '--url', server.url, '-c', '4', '--rate', '10', '-d', '0.6s', '--json'];
+
+    const failing = await socketscope(...base, '--max-p95', '50');
+    expect(failing.code).toBe(1);
+    expect(failing.stderr).toMatch(/^socketscope load: FAILED: p95 latency [\d.]+ ms exceeds --max-p95 50 ms$/m);
+    const report = JSON.parse(failing.stdout) as CliReport;
+    expect(report.messages).toMatchObject({ sent: 24, matched: 24, lost: 0 });
+    expect(report.latency_ms.p95).toBeGreaterThanOrEqual(60 * 0.999);
+    expect(report.gates).toMatchObject({ passed: false, maxP95Ms: 50 });
+    expect(report.connections).toMatchObject({ target: 4, opened: 4, failed: 0 });
+    expect(Object.keys(report.connect_ms)).toEqual(['count', 'p50', 'p90', 'p95', 'p99', 'max', 'mean']);
+    expect(typeof report.duration_s).toBe('number');
+
+    // A gate far above anything the machine can produce passes; so does a zero error budget with no errors.
+    const passing = await socketscope(...base, '--max-p95', '60000', '--max-error-rate', '0');
+    expect(passing.stderr).toBe('');
+    expect(passing.code).toBe(0);
+    expect((JSON.parse(passing.stdout) as CliReport).gates).toEqual({ maxP95Ms: 60000, maxErrorRate: 0, passed: true, failures: [] });
+  });
+
+  it('gates on the error rate, and prints the human report with progress lines when asked', async () => {
+    server = await startWsServer({ kind: 'drop', dropEvery: 4 });
+    const result = await socketscope('load', '--url', server.url, '-c', '3', '--rate', '20', '-d', '0.5s', '--drain-timeout', '300ms', '--max-error-rate', '0.1', '--progress');
+    expect(result.code).toBe(1);
+    // 3 connections x 10 messages, every 4th dropped: 6 lost of 30, error rate 6 / (3 + 30).
+    expect(result.stdout).toContain('messages     sent 30  received 24  matched 24  lost 6');
+    expect(result.stdout).toContain('error rate   18.18 %');
+    expect(result.stderr).toMatch(/open \d+\/3/);
+    expect(result.stderr).toContain('socketscope load: FAILED: error rate 18.18 % exceeds --max-error-rate 10.00 %');
+  });
+
+  it('keeps stderr silent without a terminal or --progress', async () => {
+    server = await startWsServer({ kind: 'echo' });
+    const result = await socketscope('load', '--url', server.url, '-c', '2', '--rate', '5', '-d', '0.4s');
+    expect(result.code).toBe(0);
+    expect(result.stderr).toBe('');
+    expect(result.stdout).toContain('messages     sent 4  received 4  matched 4  lost 0');
+  });
+
+  it('refuses a connection count above the open-files limit and says how to raise it', async () => {
+    const result = await run('bash', ['-c', `ulimit -n 200; exec "${process.execPath}" bin/socketscope.js load --url ws://127.0.0.1:9/ -c 500`], {
+      cwd: root,
+    });
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain('500 connections need about 564 open files, but the soft limit (ulimit -n) is 200');
+    expect(result.stderr).toMatch(/ulimit -n \d+/);
+    expect(result.stdout).toBe('');
+  });
+
+  it('rejects bad options with a message', async () => {
+    const result = await socketscope('load', '--url', 'ws://127.0.0.1:9/', '--message', 'hi {{nope}}');
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain('unknown placeholder {{nope}} in --message');
+    const help = await socketscope('load', '--help');
+    expect(help.code).toBe(0);
+    for (const flag of ['--profile', '--max-p95', '--max-error-rate', '--headers', '--token', '--warmup', '--ramp-up', '--rate', '--payload-bytes', '--json']) {
+      expect(help.stdout).toContain(flag);
+    }
+  });
+});
+
+describe('socketscope test (the real CLI)', () => {
+  it('runs basic, echo and pool against a live server and fails on a dead one', async () => {
+    server = await startWsServer({ kind: 'echo' });
+    const echo = await socketscope('test', 'echo', '--url', server.url, '--count', '5', '--payload-bytes', '32', '--json');
+    expect(echo.code).toBe(0);
+    expect(JSON.parse(echo.stdout)).toMatchObject({ kind: 'echo', ok: true, sent: 5, received: 5, identical: 5, lost: 0 });
+
+    const pool = await socketscope('test', 'pool', '--url', server.url, '-c', '6', '--workers', '3', '--hold', '0.2s');
+    expect(pool.code).toBe(0);
+    expect(pool.stdout).toContain('pool test PASSED');
+    expect(pool.stdout).toContain('per worker  #0 2/2   #1 2/2   #2 2/2');
+
+    const url = server.url;
+    await server.close();
+    server = null;
+    const basic = await socketscope('test', 'basic', '--url', url);
+    expect(basic.code).toBe(1);
+    expect(basic.stdout).toContain('basic test FAILED');
+    expect(basic.stdout).toContain('could not connect (ECONNREFUSED)');
+  });
+});

@@ -1,0 +1,154 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { runLoadTest, type LoadProgress } from '../../../src/loadtest/index.ts';
+import { startWsServer, type TestWsServer } from './servers.ts';
+
+// HDR histograms keep 3 significant digits: a recorded value can read back up to 0.1 % lower.
+const PRECISION = 0.001;
+
+let server: TestWsServer | null = null;
+afterEach(async () => {
+  await server?.close();
+  server = null;
+});
+
+describe('load engine against real ws servers', () => {
+  it('counts every message exactly against an echo server and spreads connections over the workers', async () => {
+    server = await startWsServer({ kind: 'echo' });
+    const progress: LoadProgress[] = [];
+    const report = await runLoadTest(
+      { url: server.url, connections: 20, rampUpS: 0.2, warmupS: 0.3, durationS: 1, rate: 10, workers: 2 },
+      { onProgress: (p) => progress.push(p), progressIntervalMs: 200 },
+    );
+    expect(report.aborted).toBe(false);
+    expect(report.connections).toEqual({ target: 20, opened: 20, failed: 0, dropped: 0, peak_open: 20 });
+    expect(report.messages).toEqual({ sent: 200, received: 200, matched: 200, lost: 0, per_second: 200 });
+    expect(report.latency_ms.count).toBe(200);
+    expect(report.connect_ms.count).toBe(20);
+    expect(report.errors).toEqual({});
+    expect(report.close_codes).toEqual({ '1000': 20 });
+    expect(report.error_rate).toBe(0);
+    expect(report.duration_s).toBe(1);
+    expect(report.workers).toEqual([
+      { worker: 0, connections: 10, opened: 10, failed: 0 },
+      { worker: 1, connections: 10, opened: 10, failed: 0 },
+    ]);
+    // The default template's payload filler is counted in the bytes sent.
+    const withPayload = await runLoadTest({ url: server.url, connections: 2, durationS: 0.5, rate: 10, payloadBytes: 100, workers: 1 });
+    expect(withPayload.messages.matched).toBe(10);
+    expect(withPayload.bytes.sent).toBeGreaterThanOrEqual(10 * 100);
+    expect(withPayload.bytes.received).toBe(withPayload.bytes.sent);
+    expect(progress.map((p) => p.phase)).toContain('measure');
+    expect(Math.max(...progress.map((p) => p.open))).toBe(20);
+  });
+
+  it('measures latency no lower than the delay a server adds', async () => {
+    server = await startWsServer({ kind: 'delay', ms: 40 });
+    const report = await runLoadTest({ url: server.url, connections: 5, durationS: 1, rate: 10, workers: 1 });
+    expect(report.messages).toMatchObject({ sent: 50, matched: 50, lost: 0 });
+    expect(report.latency_ms.count).toBe(50);
+    for (const p of ['p50', 'p90', 'p95', 'p99', 'max'] as const) {
+      expect(report.latency_ms[p]).toBeGreaterThanOrEqual(40 * (1 - PRECISION));
+    }
+  });
+
+  it('counts what a dropping server never echoes as lost, exactly', async () => {
+    server = await startWsServer({ kind: 'drop', dropEvery: 5 });
+    // No ramp-up and no warm-up: every message of a connection is measured, so the server's count is ours.
+    const report = await runLoadTest({ url: server.url, connections: 6, durationS: 1, rate: 20, workers: 2, drainTimeoutMs: 300 });
+    expect(report.messages).toEqual({ sent: 120, received: 96, matched: 96, lost: 24, per_second: 96 });
+    expect(report.error_rate).toBeCloseTo(24 / (6 + 120), 12);
+    expect(report.latency_ms.count).toBe(96);
+  });
+
+  it('keeps sending on schedule while the server stalls, and charges the stall to every message it delayed', async () => {
+    server = await startWsServer({ kind: 'echo' });
+    const stallMs = 1_000;
+    let stalled = false;
+    const report = await runLoadTest(
+      { url: server.url, connections: 10, rampUpS: 0.2, warmupS: 0.2, durationS: 2.5, rate: 20, workers: 1 },
+      {
+        progressIntervalMs: 100,
+        onProgress: (p) => {
+          if (p.phase === 'measure' && !stalled) {
+            stalled = true;
+            server?.stall(stallMs);
+          }
+        },
+      },
+    );
+    expect(stalled).toBe(true);
+    // The sender did not wait for the stalled server: every scheduled message went out and came back.
+    expect(report.messages).toMatchObject({ sent: 500, matched: 500, lost: 0 });
+    // Messages meant for the first half of the stall waited at least half of it. Per connection
+    // that is >= 20 msg/s * 0.5 s - 1 = 9 of 50 (18 %), so p90 sits above 500 ms. A closed-loop
+    // tool would have recorded one slow message per connection (2 %) and a p90 of about 1 ms.
+    expect(report.latency_ms.p90).toBeGreaterThanOrEqual((stallMs / 2) * (1 - PRECISION));
+    expect(report.latency_ms.max).toBeGreaterThanOrEqual(stallMs * 0.9);
+  });
+
+  it('counts received messages separately for a server that does not echo', async () => {
+    server = await startWsServer({ kind: 'silent' });
+    const report = await runLoadTest({ url: server.url, connections: 4, durationS: 0.5, rate: 10, expectEcho: false, workers: 1 });
+    expect(report.messages).toEqual({ sent: 20, received: 0, matched: 0, lost: 0, per_second: 0 });
+    expect(report.latency_ms.count).toBe(0);
+    expect(report.error_rate).toBe(0);
+  });
+
+  it('classifies refused handshakes and connections the server closes', async () => {
+    server = await startWsServer({ kind: 'echo' }, { token: 's3cret' });
+    const refused = await runLoadTest({ url: server.url, connections: 4, durationS: 0.2, rate: 0, workers: 2 });
+    expect(refused.connections).toMatchObject({ target: 4, opened: 0, failed: 4 });
+    expect(refused.errors).toEqual({ 'connect:http-401': 4 });
+    const allowed = await runLoadTest({ url: server.url, connections: 4, durationS: 0.2, rate: 0, token: 's3cret', workers: 2 });
+    expect(allowed.connections).toMatchObject({ opened: 4, failed: 0 });
+    await server.close();
+
+    server = await startWsServer({ kind: 'close', code: 1011, afterMessages: 3 });
+    const dropped = await runLoadTest({ url: server.url, connections: 3, durationS: 1, rate: 10, workers: 1, drainTimeoutMs: 200 });
+    expect(dropped.connections).toMatchObject({ opened: 3, failed: 0, dropped: 3 });
+    expect(dropped.errors).toEqual({ 'dropped:1011': 3 });
+    expect(dropped.close_codes).toEqual({ '1011': 3 });
+    expect(dropped.messages.matched).toBe(9);
+    expect(dropped.messages.sent).toBe(dropped.messages.matched + dropped.messages.lost);
+  });
+
+  it('follows stages up to the peak and reports refused connections when nothing listens', async () => {
+    server = await startWsServer({ kind: 'echo' });
+    const staged = await runLoadTest({
+      url: server.url,
+      stages: [
+        { connections: 3, rampUpS: 0, holdS: 0.3 },
+        { connections: 7, rampUpS: 0.2, holdS: 0.3 },
+      ],
+      rate: 0,
+      workers: 2,
+    });
+    expect(staged.connections).toEqual({ target: 7, opened: 7, failed: 0, dropped: 0, peak_open: 7 });
+    expect(server.accepted()).toBe(7);
+    const url = server.url;
+    await server.close();
+    server = null;
+    const nobody = await runLoadTest({ url, connections: 3, durationS: 0.2, rate: 1, workers: 1 });
+    expect(nobody.connections).toMatchObject({ opened: 0, failed: 3 });
+    expect(nobody.errors).toEqual({ 'connect:ECONNREFUSED': 3 });
+    expect(nobody.error_rate).toBe(1);
+  });
+
+  it('stops early on abort and returns the partial report', async () => {
+    server = await startWsServer({ kind: 'echo' });
+    const controller = new AbortController();
+    const report = await runLoadTest(
+      { url: server.url, connections: 4, durationS: 60, rate: 5, workers: 1 },
+      {
+        signal: controller.signal,
+        progressIntervalMs: 100,
+        onProgress: (p) => {
+          if (p.open === 4) controller.abort();
+        },
+      },
+    );
+    expect(report.aborted).toBe(true);
+    expect(report.duration_s).toBeLessThan(60);
+    expect(report.close_codes).toEqual({ '1001': 4 });
+  });
+});

@@ -1,0 +1,72 @@
+import { describe, expect, it } from 'vitest';
+import { openTimesMs, parseDurationS, parseStages, resolveLoadPlan, timeline } from '../../../src/loadtest/plan.ts';
+import { SIZE_PROFILES } from '../../../src/loadtest/profiles.ts';
+
+const url = 'ws://127.0.0.1:8080/ws';
+
+describe('load plans', () => {
+  it('takes a profile and lets explicit options override it', () => {
+    const medium = resolveLoadPlan({ url, profile: 'medium' });
+    expect(medium.stages).toEqual([{ connections: 200, rampUpS: 10, holdS: 5 + 60 }]);
+    expect(medium.warmupS).toBe(5);
+    expect(medium.rate).toBe(1);
+    const custom = resolveLoadPlan({ url, profile: 'heavy', connections: 42, durationS: 7, warmupS: 1, rate: 3, token: 't' });
+    expect(custom.stages).toEqual([{ connections: 42, rampUpS: SIZE_PROFILES.heavy.rampUpS, holdS: 8 }]);
+    expect(custom.rate).toBe(3);
+    expect(custom.headers).toEqual({ authorization: 'Bearer t' });
+    expect(Object.values(SIZE_PROFILES).map((p) => p.connections)).toEqual([50, 200, 500, 1000]);
+  });
+
+  it('builds the alert drill above 500 and then above 1000 connections, with configurable holds', () => {
+    const drill = resolveLoadPlan({ url, profile: 'alert-drill', drill: { warningHoldS: 400, criticalHoldS: 200 } });
+    expect(drill.stages).toEqual([
+      { connections: 510, rampUpS: 30, holdS: 400 },
+      { connections: 1010, rampUpS: 30, holdS: 200 },
+    ]);
+    const line = timeline(drill);
+    expect(line).toEqual({ stageStartsMs: [0, 430_000], measureStartMs: 30_000, measureEndMs: 660_000, maxConnections: 1010 });
+    const defaults = resolveLoadPlan({ url, profile: 'alert-drill' });
+    // for: 5m and for: 2m, each with a minute to spare.
+    expect(defaults.stages.map((s) => s.holdS)).toEqual([360, 180]);
+  });
+
+  it('spreads opens evenly over each stage ramp-up', () => {
+    const plan = resolveLoadPlan({
+      url,
+      stages: [
+        { connections: 4, rampUpS: 1, holdS: 1 },
+        { connections: 6, rampUpS: 0.5, holdS: 1 },
+      ],
+    });
+    expect(openTimesMs(plan)).toEqual([0, 250, 500, 750, 2000, 2250]);
+  });
+
+  it('validates at the boundary with messages that name the option', () => {
+    expect(() => resolveLoadPlan({ url: 'http://x/' })).toThrow('invalid load test options: url: must be a ws:// or wss:// URL');
+    expect(() => resolveLoadPlan({ url, connections: 0 })).toThrow(/connections/);
+    expect(() => resolveLoadPlan({ url, warmupS: 20, durationS: 1, rampUpS: 0, connections: 1, stages: [{ connections: 1, rampUpS: 0, holdS: 5 }] })).toThrow(
+      "warm-up (20 s) is longer than the first stage's hold (5 s)",
+    );
+    expect(() => resolveLoadPlan({ url, message: 'no id' })).toThrow('--message has no {{id}}');
+    expect(resolveLoadPlan({ url, message: 'no id', expectEcho: false }).expectEcho).toBe(false);
+    expect(() =>
+      resolveLoadPlan({
+        url,
+        stages: [
+          { connections: 5, rampUpS: 0, holdS: 1 },
+          { connections: 2, rampUpS: 0, holdS: 1 },
+        ],
+      }),
+    ).toThrow('stages must not lower the connection count');
+  });
+
+  it('parses durations and stage lists', () => {
+    expect([parseDurationS('30'), parseDurationS('30s'), parseDurationS('500ms'), parseDurationS('5m'), parseDurationS('1h')]).toEqual([30, 30, 0.5, 300, 3600]);
+    expect(() => parseDurationS('5 minutes')).toThrow('not a duration: "5 minutes"');
+    expect(parseStages('510:30s:6m,1010:30s:3m')).toEqual([
+      { connections: 510, rampUpS: 30, holdS: 360 },
+      { connections: 1010, rampUpS: 30, holdS: 180 },
+    ]);
+    expect(() => parseStages('510:30s')).toThrow('not a stage: "510:30s"');
+  });
+});
