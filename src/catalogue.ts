@@ -4,15 +4,16 @@
  * Prometheus rules tests, the dashboards tests and the analytics queries
  * read names from here, never from a string typed elsewhere.
  *
- * The browser SDK's CLIENT_METRICS (web-sdk/src/catalogue.ts, same shape)
- * join METRICS where that catalogue is wired in; until then METRICS holds
- * the server metrics.
+ * Server metrics come from the server SDK (src/instrumentation/catalogue.ts),
+ * browser metrics from the web SDK (web-sdk/src/catalogue.ts, same shape);
+ * neither library imports the other.
  */
+import { CLIENT_METRICS } from '../web-sdk/src/catalogue.ts';
 import { SERVER_METRICS, type MetricDefinition } from './instrumentation/catalogue.ts';
 
-export { SERVER_METRICS, type MetricDefinition };
+export { CLIENT_METRICS, SERVER_METRICS, type MetricDefinition };
 
-export const METRICS: readonly MetricDefinition[] = [...SERVER_METRICS];
+export const METRICS: readonly MetricDefinition[] = [...SERVER_METRICS, ...CLIENT_METRICS];
 
 /** The definition with this OTel name; throws when the catalogue has none. */
 export function metricByName(name: string): MetricDefinition {

@@ -1,0 +1,169 @@
+/**
+ * A small typed builder for Grafana dashboard JSON, so the dashboards are code:
+ * panels get ids and grid positions automatically, every Prometheus target
+ * uses the `$datasource` variable, and tests can walk every expression.
+ */
+
+export interface Target {
+  expr?: string;
+  rawSql?: string;
+  legendFormat?: string;
+  refId?: string;
+  format?: 'time_series' | 'table';
+  instant?: boolean;
+}
+
+export interface PanelSpec {
+  title: string;
+  type: 'timeseries' | 'stat' | 'table' | 'barchart' | 'heatmap' | 'text';
+  description?: string;
+  unit?: string;
+  /** Grid width out of 24. */
+  width?: number;
+  height?: number;
+  targets?: Target[];
+  datasource?: 'prometheus' | 'postgres' | 'tempo';
+  options?: Record<string, unknown>;
+  fieldConfig?: Record<string, unknown>;
+  thresholds?: Array<{ value: number | null; color: string }>;
+  min?: number;
+  max?: number;
+}
+
+export interface RowSpec {
+  title: string;
+  panels: PanelSpec[];
+}
+
+export interface DashboardSpec {
+  uid: string;
+  title: string;
+  description: string;
+  tags: string[];
+  rows: RowSpec[];
+  variables: Array<Record<string, unknown>>;
+  links?: Array<Record<string, unknown>>;
+}
+
+export const DATASOURCE_UIDS = {
+  prometheus: 'socketscope-prometheus',
+  tempo: 'socketscope-tempo',
+  postgres: 'socketscope-postgres',
+} as const;
+
+const DATASOURCE_REFS = {
+  prometheus: { type: 'prometheus', uid: '${datasource}' },
+  postgres: { type: 'grafana-postgresql-datasource', uid: DATASOURCE_UIDS.postgres },
+  tempo: { type: 'tempo', uid: DATASOURCE_UIDS.tempo },
+} as const;
+
+/** The `$datasource` variable: any Prometheus-compatible datasource (Mimir, Thanos, VictoriaMetrics). */
+export const datasourceVariable = {
+  name: 'datasource',
+  label: 'Prometheus',
+  type: 'datasource',
+  query: 'prometheus',
+  current: { text: 'Prometheus', value: DATASOURCE_UIDS.prometheus },
+  hide: 0,
+};
+
+export function labelVariable(name: string, label: string, metric: string): Record<string, unknown> {
+  return {
+    name,
+    label,
+    type: 'query',
+    datasource: DATASOURCE_REFS.prometheus,
+    query: { query: `label_values(${metric}, ${name})`, refId: `${name}-values` },
+    definition: `label_values(${metric}, ${name})`,
+    refresh: 2,
+    includeAll: true,
+    multi: true,
+    allValue: '.*',
+    current: { text: 'All', value: '$__all' },
+    sort: 1,
+  };
+}
+
+function buildPanel(spec: PanelSpec, id: number, x: number, y: number): Record<string, unknown> {
+  const datasource = DATASOURCE_REFS[spec.datasource ?? 'prometheus'];
+  const defaults: Record<string, unknown> = { unit: spec.unit ?? 'short' };
+  if (spec.min !== undefined) defaults.min = spec.min;
+  if (spec.max !== undefined) defaults.max = spec.max;
+  if (spec.thresholds) defaults.thresholds = { mode: 'absolute', steps: spec.thresholds };
+  return {
+    id,
+    type: spec.type,
+    title: spec.title,
+    description: spec.description ?? '',
+    datasource,
+    gridPos: { x, y, w: spec.width ?? 8, h: spec.height ?? 8 },
+    fieldConfig: { defaults, overrides: [], ...spec.fieldConfig },
+    options: spec.options ?? {},
+    targets: (spec.targets ?? []).map((target, i) => ({
+      refId: target.refId ?? String.fromCharCode(65 + i),
+      datasource,
+      ...target,
+      ...(target.rawSql ? { editorMode: 'code', format: target.format ?? 'table', rawQuery: true } : {}),
+    })),
+  };
+}
+
+/** Dashboard JSON as Grafana's file provisioning expects it. */
+export function buildDashboard(spec: DashboardSpec): Record<string, unknown> {
+  const panels: Array<Record<string, unknown>> = [];
+  let id = 1;
+  let y = 0;
+  for (const row of spec.rows) {
+    panels.push({ id: id++, type: 'row', title: row.title, collapsed: false, gridPos: { x: 0, y, w: 24, h: 1 }, panels: [] });
+    y += 1;
+    let x = 0;
+    let rowHeight = 0;
+    for (const panel of row.panels) {
+      const w = panel.width ?? 8;
+      if (x + w > 24) {
+        x = 0;
+        y += rowHeight;
+        rowHeight = 0;
+      }
+      panels.push(buildPanel(panel, id++, x, y));
+      x += w;
+      rowHeight = Math.max(rowHeight, panel.height ?? 8);
+    }
+    y += rowHeight;
+  }
+  return {
+    uid: spec.uid,
+    title: spec.title,
+    description: spec.description,
+    tags: spec.tags,
+    editable: true,
+    graphTooltip: 1,
+    refresh: '30s',
+    schemaVersion: 39,
+    time: { from: 'now-6h', to: 'now' },
+    timezone: 'browser',
+    links: spec.links ?? [],
+    templating: { list: spec.variables },
+    annotations: { list: [] },
+    panels,
+  };
+}
+
+/** Every PromQL expression of a built dashboard (for tests that run them). */
+export function promqlExpressions(dashboard: Record<string, unknown>): Array<{ panel: string; expr: string }> {
+  const out: Array<{ panel: string; expr: string }> = [];
+  for (const panel of dashboard.panels as Array<{ title: string; targets?: Target[]; datasource?: { type: string } }>) {
+    if (panel.datasource?.type !== 'prometheus') continue;
+    for (const target of panel.targets ?? []) if (target.expr) out.push({ panel: panel.title, expr: target.expr });
+  }
+  return out;
+}
+
+/** Every SQL query of a built dashboard. */
+export function sqlQueries(dashboard: Record<string, unknown>): Array<{ panel: string; sql: string }> {
+  const out: Array<{ panel: string; sql: string }> = [];
+  for (const panel of dashboard.panels as Array<{ title: string; targets?: Target[] }>) {
+    for (const target of panel.targets ?? []) if (target.rawSql) out.push({ panel: panel.title, sql: target.rawSql });
+  }
+  return out;
+}

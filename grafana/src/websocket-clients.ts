@@ -1,0 +1,180 @@
+import { type DashboardSpec, datasourceVariable, labelVariable } from './panels.ts';
+
+const J = '{job=~"$job"}';
+const rate = (metric: string, by = 'job') => `sum by (${by}) (rate(${metric}${J}[$__rate_interval]))`;
+const quantile = (q: number, metric: string, by = 'job') =>
+  `histogram_quantile(${q}, sum by (${by}, le) (rate(${metric}_bucket${J}[$__rate_interval])))`;
+
+/** Per-session rows from client reports, for geography and UX panels (PostgreSQL). */
+const SESSIONS = `SELECT session_id, max(country) AS country,
+    sum(latency_avg_ms * latency_count) / nullif(sum(latency_count), 0) AS latency_ms,
+    max(page_load_ms) AS page_load_ms, max(lcp_ms) AS lcp_ms, max(inp_ms) AS inp_ms,
+    sum(opens)::float8 / nullif(sum(attempts), 0) AS success_rate
+  FROM client_reports WHERE $__timeFilter(received_at) GROUP BY session_id`;
+
+/** Browser metrics from the web SDK (DELTA, folded by the collector) and client reports in PostgreSQL. */
+export const websocketClients: DashboardSpec = {
+  uid: 'socketscope-websocket-clients',
+  title: 'WebSocket clients',
+  description: 'What browsers experience: drops, reconnects, RTT by network type, Web Vitals, and geography and UX from client reports.',
+  tags: ['socketscope', 'websocket', 'browser'],
+  variables: [datasourceVariable, labelVariable('job', 'Web app', 'websocket_client_connection_attempts_total')],
+  links: [{ title: 'WebSocket server', type: 'link', url: '/d/socketscope-websocket-server', keepTime: true }],
+  rows: [
+    {
+      title: 'Connection stability',
+      panels: [
+        {
+          title: 'Unclean drops per second by close code',
+          type: 'timeseries',
+          unit: 'ops',
+          targets: [{ expr: rate('websocket_client_connection_drops_total', 'websocket_close_code_class'), legendFormat: '{{websocket_close_code_class}}' }],
+        },
+        {
+          title: 'Drop ratio (drops / opened)',
+          type: 'timeseries',
+          unit: 'percentunit',
+          targets: [{ expr: `${rate('websocket_client_connection_drops_total')} / ${rate('websocket_client_connection_opened_total')}`, legendFormat: '{{job}}' }],
+          thresholds: [{ value: null, color: 'green' }, { value: 0.2, color: 'orange' }],
+        },
+        {
+          title: 'Reconnect attempts vs successes',
+          type: 'timeseries',
+          unit: 'ops',
+          targets: [
+            { expr: rate('websocket_client_reconnect_attempts_total'), legendFormat: 'attempts {{job}}' },
+            { expr: rate('websocket_client_reconnect_successes_total'), legendFormat: 'successes {{job}}' },
+          ],
+        },
+        {
+          title: 'Outage duration p50 / p95',
+          type: 'timeseries',
+          unit: 's',
+          targets: [
+            { expr: quantile(0.5, 'websocket_client_outage_duration_seconds'), legendFormat: 'p50 {{job}}' },
+            { expr: quantile(0.95, 'websocket_client_outage_duration_seconds'), legendFormat: 'p95 {{job}}' },
+          ],
+        },
+        {
+          title: 'Connect time p95 by network',
+          type: 'timeseries',
+          unit: 's',
+          targets: [{ expr: quantile(0.95, 'websocket_client_connect_duration_seconds', 'network_connection_effective_type'), legendFormat: '{{network_connection_effective_type}}' }],
+        },
+        {
+          title: 'Connection duration p50',
+          type: 'timeseries',
+          unit: 's',
+          targets: [{ expr: quantile(0.5, 'websocket_client_connection_duration_seconds'), legendFormat: '{{job}}' }],
+        },
+      ],
+    },
+    {
+      title: 'Latency and messages',
+      panels: [
+        {
+          title: 'RTT p95 by effective network type',
+          type: 'timeseries',
+          width: 12,
+          unit: 's',
+          targets: [{ expr: quantile(0.95, 'websocket_client_rtt_seconds', 'network_connection_effective_type'), legendFormat: '{{network_connection_effective_type}}' }],
+        },
+        {
+          title: 'Request / response latency p95 by outcome',
+          type: 'timeseries',
+          width: 12,
+          unit: 's',
+          targets: [{ expr: quantile(0.95, 'websocket_client_request_duration_seconds', 'websocket_request_outcome'), legendFormat: '{{websocket_request_outcome}}' }],
+        },
+        {
+          title: 'Messages sent / received per second',
+          type: 'timeseries',
+          unit: 'ops',
+          targets: [
+            { expr: rate('websocket_client_sent_messages_total'), legendFormat: 'sent {{job}}' },
+            { expr: rate('websocket_client_received_messages_total'), legendFormat: 'received {{job}}' },
+          ],
+        },
+        {
+          title: 'Queued and dropped messages',
+          type: 'timeseries',
+          unit: 'ops',
+          targets: [
+            { expr: rate('websocket_client_queued_messages_total'), legendFormat: 'queued {{job}}' },
+            { expr: rate('websocket_client_dropped_messages_total', 'websocket_drop_reason'), legendFormat: 'dropped {{websocket_drop_reason}}' },
+          ],
+        },
+        {
+          title: 'Client errors by type',
+          type: 'timeseries',
+          unit: 'ops',
+          targets: [{ expr: rate('websocket_client_errors_total', 'error_type'), legendFormat: '{{error_type}}' }],
+        },
+      ],
+    },
+    {
+      title: 'User experience',
+      panels: [
+        {
+          title: 'LCP / INP / page load p75',
+          type: 'timeseries',
+          width: 12,
+          unit: 's',
+          targets: [
+            { expr: quantile(0.75, 'browser_web_vital_lcp_seconds'), legendFormat: 'LCP {{job}}' },
+            { expr: quantile(0.75, 'browser_web_vital_inp_seconds'), legendFormat: 'INP {{job}}' },
+            { expr: quantile(0.75, 'browser_page_load_duration_seconds'), legendFormat: 'page load {{job}}' },
+          ],
+          description: 'p75, as Core Web Vitals are assessed.',
+        },
+        {
+          title: 'CLS p75',
+          type: 'timeseries',
+          width: 6,
+          targets: [{ expr: quantile(0.75, 'browser_web_vital_cls'), legendFormat: '{{job}}' }],
+        },
+        {
+          title: 'Interactions and JS errors per second',
+          type: 'timeseries',
+          width: 6,
+          unit: 'ops',
+          targets: [
+            { expr: rate('browser_interactions_total'), legendFormat: 'interactions {{job}}' },
+            { expr: rate('browser_errors_total'), legendFormat: 'errors {{job}}' },
+          ],
+        },
+        {
+          title: 'Page load and LCP by WebSocket latency band (client reports)',
+          type: 'table',
+          width: 12,
+          datasource: 'postgres',
+          targets: [
+            {
+              rawSql: `SELECT CASE WHEN latency_ms < 50 THEN '< 50 ms' WHEN latency_ms < 100 THEN '50-100 ms'
+    WHEN latency_ms < 250 THEN '100-250 ms' ELSE '>= 250 ms' END AS latency_band,
+  count(*) AS sessions, round(avg(page_load_ms)::numeric, 0) AS avg_page_load_ms,
+  round(avg(lcp_ms)::numeric, 0) AS avg_lcp_ms, round(avg(inp_ms)::numeric, 0) AS avg_inp_ms
+FROM (${SESSIONS}) s WHERE latency_ms IS NOT NULL
+GROUP BY 1 ORDER BY min(latency_ms)`,
+            },
+          ],
+          description: 'Per-session pairs; the analytics API (/api/ws/client-metrics/ux-correlation) gives r, n and confidence intervals.',
+        },
+        {
+          title: 'Geography: clients, latency and connection success by country (client reports)',
+          type: 'table',
+          width: 12,
+          datasource: 'postgres',
+          targets: [
+            {
+              rawSql: `SELECT country, count(*) AS clients, round(avg(latency_ms)::numeric, 1) AS avg_latency_ms,
+  round((percentile_cont(0.95) WITHIN GROUP (ORDER BY latency_ms))::numeric, 1) AS p95_latency_ms,
+  round(avg(success_rate)::numeric, 3) AS success_rate
+FROM (${SESSIONS}) s GROUP BY country ORDER BY clients DESC LIMIT 50`,
+            },
+          ],
+        },
+      ],
+    },
+  ],
+};

@@ -1,0 +1,231 @@
+import { type DashboardSpec, datasourceVariable, labelVariable } from './panels.ts';
+
+const J = '{job=~"$job"}';
+const rate = (metric: string, by = 'job') => `sum by (${by}) (rate(${metric}${J}[$__rate_interval]))`;
+const quantile = (q: number, metric: string, by = 'job') =>
+  `histogram_quantile(${q}, sum by (${by}, le) (rate(${metric}_bucket${J}[$__rate_interval])))`;
+
+/** The guide's panels: connection health, performance, heartbeat, subscriptions, errors, resources. */
+export const websocketServer: DashboardSpec = {
+  uid: 'socketscope-websocket-server',
+  title: 'WebSocket server',
+  description: 'Server SDK metrics (src/instrumentation) through the collector: connections, messages, heartbeats, rooms, errors.',
+  tags: ['socketscope', 'websocket'],
+  variables: [datasourceVariable, labelVariable('job', 'Service', 'websocket_server_connection_count')],
+  links: [{ title: 'WebSocket clients', type: 'link', url: '/d/socketscope-websocket-clients', keepTime: true }],
+  rows: [
+    {
+      title: 'Connection health',
+      panels: [
+        {
+          title: 'Active connections',
+          type: 'stat',
+          width: 4,
+          targets: [{ expr: `sum(websocket_server_connection_count${J})` }],
+          thresholds: [{ value: null, color: 'green' }, { value: 500, color: 'orange' }, { value: 1000, color: 'red' }],
+          description: 'Warning above 500, critical above 1000 (WebSocketConnectionsHigh).',
+        },
+        {
+          title: 'Active connections by service',
+          type: 'timeseries',
+          width: 8,
+          targets: [{ expr: `sum by (job) (websocket_server_connection_count${J})`, legendFormat: '{{job}}' }],
+        },
+        {
+          title: 'Connections opened / closed per second',
+          type: 'timeseries',
+          width: 12,
+          unit: 'ops',
+          targets: [
+            { expr: rate('websocket_server_connection_opened_total'), legendFormat: 'opened {{job}}' },
+            { expr: rate('websocket_server_connection_closed_total'), legendFormat: 'closed {{job}}' },
+            { expr: rate('websocket_server_connection_rejected_total'), legendFormat: 'rejected {{job}}' },
+          ],
+        },
+        {
+          title: 'Connection duration p50 / p95',
+          type: 'timeseries',
+          unit: 's',
+          targets: [
+            { expr: quantile(0.5, 'websocket_server_connection_duration_seconds'), legendFormat: 'p50 {{job}}' },
+            { expr: quantile(0.95, 'websocket_server_connection_duration_seconds'), legendFormat: 'p95 {{job}}' },
+          ],
+          description: 'Warning when the median is under 1 minute, critical under 30 s (WebSocketShortConnections).',
+        },
+        {
+          title: 'Closes by close-code class',
+          type: 'timeseries',
+          unit: 'ops',
+          targets: [{ expr: rate('websocket_server_connection_closed_total', 'websocket_close_code_class'), legendFormat: '{{websocket_close_code_class}}' }],
+        },
+        {
+          title: 'Rejected upgrades by reason',
+          type: 'timeseries',
+          unit: 'ops',
+          targets: [{ expr: rate('websocket_server_connection_rejected_total', 'error_type'), legendFormat: '{{error_type}}' }],
+        },
+      ],
+    },
+    {
+      title: 'Performance',
+      panels: [
+        {
+          title: 'End-to-end message latency p50 / p95 / p99',
+          type: 'timeseries',
+          width: 12,
+          unit: 's',
+          targets: [
+            { expr: quantile(0.5, 'websocket_server_message_latency_seconds'), legendFormat: 'p50 {{job}}' },
+            { expr: quantile(0.95, 'websocket_server_message_latency_seconds'), legendFormat: 'p95 {{job}}' },
+            { expr: quantile(0.99, 'websocket_server_message_latency_seconds'), legendFormat: 'p99 {{job}}' },
+          ],
+          thresholds: [{ value: null, color: 'green' }, { value: 0.1, color: 'orange' }, { value: 0.5, color: 'red' }],
+          description: 'From the send timestamp clients put in the message envelope. Warning above 100 ms, critical above 500 ms (p95).',
+        },
+        {
+          title: 'Message processing time p95 by type',
+          type: 'timeseries',
+          width: 12,
+          unit: 's',
+          targets: [{ expr: quantile(0.95, 'websocket_server_process_duration_seconds', 'websocket_message_type'), legendFormat: '{{websocket_message_type}}' }],
+        },
+        {
+          title: 'Messages per second',
+          type: 'timeseries',
+          unit: 'ops',
+          targets: [
+            { expr: rate('websocket_server_received_messages_total'), legendFormat: 'received {{job}}' },
+            { expr: rate('websocket_server_sent_messages_total'), legendFormat: 'sent {{job}}' },
+          ],
+        },
+        {
+          title: 'Received messages by type',
+          type: 'timeseries',
+          unit: 'ops',
+          targets: [{ expr: rate('websocket_server_received_messages_total', 'websocket_message_type'), legendFormat: '{{websocket_message_type}}' }],
+        },
+        {
+          title: 'Bytes per second',
+          type: 'timeseries',
+          unit: 'Bps',
+          targets: [{ expr: rate('websocket_server_io_bytes_total', 'network_io_direction'), legendFormat: '{{network_io_direction}}' }],
+        },
+        {
+          title: 'Event-loop delay p99',
+          type: 'timeseries',
+          width: 12,
+          unit: 's',
+          targets: [{ expr: `max by (job, instance) (nodejs_eventloop_delay_p99_seconds${J})`, legendFormat: '{{job}} {{instance}}' }],
+        },
+        {
+          title: 'Broadcast fan-out time p95',
+          type: 'timeseries',
+          width: 12,
+          unit: 's',
+          targets: [{ expr: quantile(0.95, 'websocket_server_broadcast_duration_seconds'), legendFormat: '{{job}}' }],
+        },
+      ],
+    },
+    {
+      title: 'Heartbeat',
+      panels: [
+        {
+          title: 'Ping round trip p50 / p95',
+          type: 'timeseries',
+          unit: 's',
+          targets: [
+            { expr: quantile(0.5, 'websocket_server_ping_duration_seconds'), legendFormat: 'p50 {{job}}' },
+            { expr: quantile(0.95, 'websocket_server_ping_duration_seconds'), legendFormat: 'p95 {{job}}' },
+          ],
+        },
+        {
+          title: 'Heartbeat timeouts (share of pings)',
+          type: 'timeseries',
+          unit: 'percentunit',
+          targets: [{ expr: `${rate('websocket_server_ping_timeouts_total')} / ${rate('websocket_server_ping_sent_total')}`, legendFormat: '{{job}}' }],
+          thresholds: [{ value: null, color: 'green' }, { value: 0.01, color: 'orange' }, { value: 0.05, color: 'red' }],
+        },
+        {
+          title: 'Pings sent / timeouts per second',
+          type: 'timeseries',
+          unit: 'ops',
+          targets: [
+            { expr: rate('websocket_server_ping_sent_total'), legendFormat: 'pings {{job}}' },
+            { expr: rate('websocket_server_ping_timeouts_total'), legendFormat: 'timeouts {{job}}' },
+          ],
+        },
+      ],
+    },
+    {
+      title: 'Subscriptions and rooms',
+      panels: [
+        {
+          title: 'Active subscriptions by channel',
+          type: 'timeseries',
+          width: 12,
+          targets: [{ expr: `sum by (websocket_channel) (websocket_server_subscription_count${J})`, legendFormat: '{{websocket_channel}}' }],
+          description: 'Per-channel series only for allow-listed or top-N channels; the rest are _OTHER. Per channel this is the members per room.',
+        },
+        {
+          title: 'Active rooms',
+          type: 'timeseries',
+          width: 6,
+          targets: [{ expr: `sum by (job) (websocket_server_room_count${J})`, legendFormat: '{{job}}' }],
+        },
+        {
+          title: 'Subscriptions per connection p50 / p95',
+          type: 'timeseries',
+          width: 6,
+          targets: [
+            { expr: quantile(0.5, 'websocket_server_connection_subscriptions'), legendFormat: 'p50 {{job}}' },
+            { expr: quantile(0.95, 'websocket_server_connection_subscriptions'), legendFormat: 'p95 {{job}}' },
+          ],
+        },
+      ],
+    },
+    {
+      title: 'Errors',
+      panels: [
+        {
+          title: 'Authentication failures by reason',
+          type: 'timeseries',
+          unit: 'ops',
+          targets: [{ expr: rate('websocket_server_auth_failures_total', 'websocket_auth_failure_reason'), legendFormat: '{{websocket_auth_failure_reason}}' }],
+        },
+        {
+          title: 'Authentication failure ratio',
+          type: 'timeseries',
+          unit: 'percentunit',
+          targets: [{ expr: `${rate('websocket_server_auth_failures_total')} / ${rate('websocket_server_auth_attempts_total')}`, legendFormat: '{{job}}' }],
+          thresholds: [{ value: null, color: 'green' }, { value: 0.05, color: 'orange' }, { value: 0.1, color: 'red' }],
+        },
+        {
+          title: 'Message errors by type',
+          type: 'timeseries',
+          unit: 'ops',
+          targets: [{ expr: rate('websocket_server_message_errors_total', 'error_type'), legendFormat: '{{error_type}}' }],
+        },
+      ],
+    },
+    {
+      title: 'Resources',
+      panels: [
+        {
+          title: 'Estimated memory per connection',
+          type: 'timeseries',
+          width: 12,
+          unit: 'bytes',
+          targets: [{ expr: `avg by (job) (websocket_server_connection_memory_bytes${J})`, legendFormat: '{{job}}' }],
+          thresholds: [{ value: null, color: 'green' }, { value: 5120, color: 'orange' }, { value: 10240, color: 'red' }],
+        },
+        {
+          title: 'Latency samples clamped or dropped (clock skew)',
+          type: 'timeseries',
+          width: 12,
+          unit: 'ops',
+          targets: [{ expr: rate('websocket_server_message_latency_anomalies_total', 'error_type'), legendFormat: '{{error_type}}' }],
+        },
+      ],
+    },
+  ],
+};

@@ -1,0 +1,159 @@
+/**
+ * The pipeline's configs agree with each other and with the metric catalogue:
+ * every metric a rule or dashboard reads is one the SDKs emit (by its
+ * Prometheus name), every alert is complete and documented, every alert is
+ * unit-tested both silent and firing, and the dashboards on disk are the ones
+ * grafana/src builds.
+ */
+import { readFileSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
+import { renderDashboards } from '../../grafana/build.ts';
+import { DATASOURCE_UIDS, promqlExpressions } from '../../grafana/src/panels.ts';
+import { METRICS, prometheusLabel, prometheusSeries } from '../../src/catalogue.ts';
+import { REPO_ROOT } from '../../src/stack/binaries.ts';
+
+const at = (...parts: string[]) => join(REPO_ROOT, ...parts);
+const yamlFiles = (dir: string) => readdirSync(at(dir)).filter((f) => f.endsWith('.yml')).map((f) => at(dir, f));
+
+interface Rule {
+  record?: string;
+  alert?: string;
+  expr: string;
+  for?: string;
+  labels?: Record<string, string>;
+  annotations?: Record<string, string>;
+}
+const rules: Rule[] = yamlFiles('prometheus/rules').flatMap(
+  (file) => (parse(readFileSync(file, 'utf8')) as { groups: Array<{ rules: Rule[] }> }).groups.flatMap((g) => g.rules),
+);
+const alerts = rules.filter((r) => r.alert);
+const recorded = new Set(rules.flatMap((r) => (r.record ? [r.record] : [])));
+
+const catalogueSeries = new Set(METRICS.flatMap((def) => prometheusSeries(def)));
+const catalogueLabels = new Set(METRICS.flatMap((def) => def.attributes.map(prometheusLabel)));
+// Series that do not come from our SDKs: Prometheus' own and the collector's.
+const external = (name: string) => name === 'up' || name.startsWith('otelcol_') || name.startsWith('traces_span_metrics_');
+
+/** Metric names a PromQL expression selects (identifiers not followed by `(` and not in label matchers or by-clauses). */
+function metricNames(expr: string): string[] {
+  const withoutStrings = expr.replace(/"[^"]*"/g, '""');
+  const withoutGroupings = withoutStrings.replace(/\b(by|without|on|ignoring)\s*\([^)]*\)/g, '');
+  const withoutMatchers = withoutGroupings.replace(/\{[^}]*\}/g, '');
+  const withoutRanges = withoutMatchers.replace(/\[[^\]]*\]/g, '');
+  const keywords = new Set(['and', 'or', 'unless', 'by', 'on', 'bool', 'offset', 'Inf', 'NaN']);
+  const names: string[] = [];
+  for (const match of withoutRanges.matchAll(/[a-zA-Z_:][a-zA-Z0-9_:]*/g)) {
+    const rest = withoutRanges.slice((match.index ?? 0) + match[0].length);
+    if (/^\s*\(/.test(rest)) continue; // a function call
+    const before = withoutRanges[(match.index ?? 0) - 1];
+    if (before !== undefined && /[0-9.]/.test(before)) continue; // part of a number such as 1e3
+    if (!keywords.has(match[0])) names.push(match[0]);
+  }
+  return names;
+}
+
+function groupingLabels(expr: string): string[] {
+  return [...expr.matchAll(/\b(?:by|on)\s*\(([^)]*)\)/g)].flatMap((m) => (m[1] ?? '').split(',').map((s) => s.trim()).filter(Boolean));
+}
+
+function expectKnownMetrics(where: string, expr: string): void {
+  for (const name of metricNames(expr)) {
+    const known = catalogueSeries.has(name) || recorded.has(name) || external(name);
+    expect(known, `${where} reads ${name}, which no SDK emits and no rule records`).toBe(true);
+  }
+  for (const label of groupingLabels(expr)) {
+    const known = ['job', 'instance', 'le', 'receiver', 'exporter'].includes(label) || catalogueLabels.has(label);
+    expect(known, `${where} groups by ${label}, which no metric carries`).toBe(true);
+  }
+}
+
+describe('Prometheus rules', () => {
+  it('read only metrics from the catalogue, recording rules, or the collector', () => {
+    for (const rule of rules) expectKnownMetrics(rule.record ?? rule.alert ?? '?', rule.expr);
+  });
+
+  it('give every alert severity, component, summary, description, runbook_url and for', () => {
+    for (const alert of alerts) {
+      expect(Object.keys(alert.labels ?? {}).sort(), alert.alert).toEqual(['component', 'severity']);
+      expect(['none', 'warning', 'critical']).toContain(alert.labels?.severity);
+      expect(Object.keys(alert.annotations ?? {}).sort(), alert.alert).toEqual(['description', 'runbook_url', 'summary']);
+      expect(alert.for, alert.alert).toMatch(/^\d+[smh]$/);
+    }
+  });
+
+  it('link every alert to its section of docs/runbooks.md', () => {
+    const anchors = new Set(
+      [...readFileSync(at('docs', 'runbooks.md'), 'utf8').matchAll(/^##+ (.+)$/gm)].map((m) => (m[1] ?? '').toLowerCase().replace(/[^a-z0-9 -]/g, '').replace(/ /g, '-')),
+    );
+    for (const alert of alerts) {
+      const url = alert.annotations?.runbook_url ?? '';
+      expect(url.startsWith('https://github.com/socketscope/socketscope/blob/main/docs/runbooks.md#'), url).toBe(true);
+      expect(anchors.has(url.split('#')[1] ?? ''), `${alert.alert}: no runbook section for ${url}`).toBe(true);
+    }
+  });
+
+  it('unit-test every alert and severity firing, and every alert silent just before', () => {
+    interface Case { alertname: string; exp_alerts: Array<{ exp_labels: Record<string, string> }> }
+    const cases: Case[] = yamlFiles('prometheus/tests').flatMap(
+      (file) => (parse(readFileSync(file, 'utf8')) as { tests: Array<{ alert_rule_test?: Case[] }> }).tests.flatMap((t) => t.alert_rule_test ?? []),
+    );
+    for (const alert of alerts) {
+      const name = alert.alert ?? '';
+      const severity = alert.labels?.severity;
+      const fires = cases.some((c) => c.alertname === name && c.exp_alerts.some((a) => a.exp_labels.severity === severity));
+      expect(fires, `${name} (${severity}) is never tested firing`).toBe(true);
+      if (name !== 'Watchdog') {
+        expect(cases.some((c) => c.alertname === name && c.exp_alerts.length === 0), `${name} is never tested silent`).toBe(true);
+      }
+    }
+  });
+});
+
+describe('Grafana', () => {
+  const dashboards = renderDashboards();
+
+  it('dashboards on disk are the ones grafana/src builds (run `node --import tsx grafana/build.ts`)', () => {
+    for (const [file, json] of Object.entries(dashboards)) {
+      expect(readFileSync(at('grafana', 'dashboards', file), 'utf8'), file).toBe(json);
+    }
+  });
+
+  it('panels read only catalogue metrics, use $__rate_interval and the datasource variable', () => {
+    for (const [file, json] of Object.entries(dashboards)) {
+      const dashboard = JSON.parse(json) as Record<string, unknown>;
+      const exprs = promqlExpressions(dashboard);
+      expect(exprs.length).toBeGreaterThan(10);
+      for (const { panel, expr } of exprs) {
+        expectKnownMetrics(`${file}: ${panel}`, expr);
+        expect(expr, `${file}: ${panel}`).not.toMatch(/\[\d+[smh]\]/);
+      }
+      const variables = (dashboard.templating as { list: Array<{ name: string; type: string }> }).list;
+      expect(variables.find((v) => v.name === 'datasource')?.type).toBe('datasource');
+      for (const panel of dashboard.panels as Array<{ type: string; fieldConfig?: { defaults: { unit?: string } } }>) {
+        if (panel.type !== 'row') expect(panel.fieldConfig?.defaults.unit).toBeTruthy();
+      }
+    }
+  });
+
+  it('provisions every datasource uid the dashboards use', () => {
+    const provisioned = (parse(readFileSync(at('grafana', 'provisioning', 'datasources', 'datasources.yml'), 'utf8')) as {
+      datasources: Array<{ uid: string; type: string }>;
+    }).datasources;
+    expect(provisioned.map((d) => d.uid).sort()).toEqual(Object.values(DATASOURCE_UIDS).sort());
+    const tempo = provisioned.find((d) => d.type === 'tempo') as unknown as { jsonData: { tracesToMetrics: { datasourceUid: string } } };
+    expect(tempo.jsonData.tracesToMetrics.datasourceUid).toBe(DATASOURCE_UIDS.prometheus);
+  });
+});
+
+describe('Tempo and the collector', () => {
+  it("Tempo's OTLP/gRPC receiver is where the collector's default traces endpoint points", () => {
+    const tempo = parse(readFileSync(at('grafana', 'tempo.yaml'), 'utf8')) as {
+      distributor: { receivers: { otlp: { protocols: { grpc: { endpoint: string } } } } };
+    };
+    const collector = readFileSync(at('otel-collector-config.yaml'), 'utf8');
+    const port = tempo.distributor.receivers.otlp.protocols.grpc.endpoint.split(':')[1];
+    expect(collector).toContain(`\${env:TRACES_OTLP_ENDPOINT:-tempo:${port}}`);
+  });
+});
