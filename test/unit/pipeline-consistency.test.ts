@@ -157,3 +157,17 @@ describe('Tempo and the collector', () => {
     expect(collector).toContain(`\${env:TRACES_OTLP_ENDPOINT:-tempo:${port}}`);
   });
 });
+
+describe('collector version pin', () => {
+  it('the compose image, the builder and every manifest module use the manifest version', () => {
+    const manifest = readFileSync(at('collector', 'manifest.yaml'), 'utf8');
+    const version = /^ {2}version: (\d+\.\d+\.\d+)$/m.exec(manifest)?.[1];
+    expect(version).toMatch(/^0\.\d+\.\d+$/);
+    const compose = readFileSync(at('docker-compose.yml'), 'utf8');
+    expect(compose).toContain(`image: otel/opentelemetry-collector-contrib:${version}`);
+    const v0modules = [...manifest.matchAll(/gomod: \S+ (v0\.\d+\.\d+)/g)].map((m) => m[1]);
+    expect(v0modules.length).toBeGreaterThan(8);
+    expect(new Set(v0modules)).toEqual(new Set([`v${version}`]));
+    expect(readFileSync(at('scripts', 'build-collector.sh'), 'utf8')).toContain('cmd/builder@v$version');
+  });
+});
