@@ -7,7 +7,8 @@ import { SpanKind, SpanStatusCode } from '@opentelemetry/api';
 import { createConnection } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
-import { SERVER_METRICS, jsonEnvelope } from '../../../src/instrumentation/index.ts';
+import { type MetricDefinition, SERVER_METRICS, jsonEnvelope } from '../../../src/instrumentation/index.ts';
+import { instrumentOf } from '../../../src/telemetry/prometheus-endpoint.ts';
 import { waitFor } from '../../../src/stack/ports.ts';
 import { type TestServer, closed, connect, nextMessage, startServer, untilValue } from './harness.ts';
 
@@ -63,14 +64,13 @@ describe('connection lifecycle', () => {
     client.close();
     await untilValue(server.telemetry, 'websocket.server.connection.count', {}, 0);
     const collected = await server.telemetry.metrics();
-    const byName = new Map(SERVER_METRICS.map((def) => [def.name, def]));
+    const byName = new Map<string, MetricDefinition>(SERVER_METRICS.map((def) => [def.name, def]));
     expect(collected.size).toBeGreaterThan(10);
     for (const [name, metric] of collected) {
       const def = byName.get(name);
       expect(def, name).toBeDefined();
       expect(metric.descriptor.unit, name).toBe(def!.unit);
-      const expectedType = { counter: 'COUNTER', updowncounter: 'UP_DOWN_COUNTER', histogram: 'HISTOGRAM', gauge: 'GAUGE' }[def!.instrument];
-      expect(String(metric.descriptor.type).toUpperCase(), name).toContain(expectedType.replace('COUNTER', ''));
+      expect(instrumentOf(metric), name).toBe(def!.instrument);
       for (const point of metric.dataPoints) {
         for (const key of Object.keys(point.attributes)) expect(def!.attributes, `${name} carries ${key}`).toContain(key);
       }

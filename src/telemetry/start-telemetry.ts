@@ -1,0 +1,115 @@
+/**
+ * OpenTelemetry SDK bootstrap for socketscope's own services and the demo:
+ * a MeterProvider and a NodeTracerProvider exporting OTLP/HTTP to the
+ * collector, an optional Prometheus `/metrics` on 127.0.0.1, the standard
+ * `OTEL_*` variables, and one `shutdown()` that flushes everything.
+ *
+ * Honoured variables: OTEL_SERVICE_NAME, OTEL_RESOURCE_ATTRIBUTES,
+ * OTEL_EXPORTER_OTLP_ENDPOINT (and the _METRICS_/_TRACES_ variants),
+ * OTEL_EXPORTER_OTLP_HEADERS, OTEL_METRICS_EXPORTER / OTEL_TRACES_EXPORTER
+ * (`otlp`, `prometheus`, `none`), OTEL_METRIC_EXPORT_INTERVAL,
+ * OTEL_TRACES_SAMPLER / _ARG, OTEL_EXPORTER_PROMETHEUS_HOST / _PORT.
+ */
+import { metrics } from '@opentelemetry/api';
+import { OTLPMetricExporter } from '@opentelemetry/exporter-metrics-otlp-http';
+import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
+import { detectResources, envDetector, hostDetector, processDetector, resourceFromAttributes } from '@opentelemetry/resources';
+import { MeterProvider, type IMetricReader, PeriodicExportingMetricReader, type ViewOptions } from '@opentelemetry/sdk-metrics';
+import { BatchSpanProcessor, NodeTracerProvider, type SpanProcessor } from '@opentelemetry/sdk-trace-node';
+import { type PrometheusEndpoint, startPrometheusEndpoint } from './prometheus-endpoint.ts';
+
+export interface TelemetryOptions {
+  /** Used when OTEL_SERVICE_NAME is not set. */
+  serviceName: string;
+  serviceVersion?: string;
+  /** Overrides the environment; `undefined` fields fall back to it. */
+  env?: NodeJS.ProcessEnv;
+  /** Serve /metrics for scraping (also turned on by OTEL_METRICS_EXPORTER containing `prometheus`). */
+  prometheus?: boolean | { host?: string; port?: number };
+  /** Extra views, e.g. seconds buckets for third-party histograms without bucket advice. */
+  views?: ViewOptions[];
+  /** Extra span processors (tests add an in-memory exporter here). */
+  spanProcessors?: SpanProcessor[];
+  /** Extra metric readers. */
+  metricReaders?: IMetricReader[];
+  /** Register as the global providers, propagator and context manager. Default true. */
+  global?: boolean;
+}
+
+export interface Telemetry {
+  meterProvider: MeterProvider;
+  tracerProvider: NodeTracerProvider;
+  /** Present when the Prometheus endpoint is on. */
+  prometheus: PrometheusEndpoint | undefined;
+  /** Flushes and stops every exporter and the /metrics server. Idempotent. */
+  shutdown(): Promise<void>;
+}
+
+function exporters(value: string | undefined, fallback: string): Set<string> {
+  return new Set((value ?? fallback).split(',').map((s) => s.trim().toLowerCase()).filter(Boolean));
+}
+
+function positiveInt(name: string, value: string | undefined, fallback: number): number {
+  if (value === undefined || value === '') return fallback;
+  const parsed = Number(value);
+  if (!Number.isInteger(parsed) || parsed <= 0) throw new Error(`${name} must be a positive integer, got ${JSON.stringify(value)}`);
+  return parsed;
+}
+
+/** A TCP port; 0 asks the kernel for a free one. */
+function port(name: string, value: string | undefined, fallback: number): number {
+  if (value === undefined || value === '') return fallback;
+  const parsed = Number(value);
+  if (!Number.isInteger(parsed) || parsed < 0 || parsed > 65_535) throw new Error(`${name} must be a port number, got ${JSON.stringify(value)}`);
+  return parsed;
+}
+
+export async function startTelemetry(options: TelemetryOptions): Promise<Telemetry> {
+  const env = { ...process.env, ...options.env };
+  const metricExporters = exporters(env.OTEL_METRICS_EXPORTER, 'otlp');
+  const traceExporters = exporters(env.OTEL_TRACES_EXPORTER, 'otlp');
+  const interval = positiveInt('OTEL_METRIC_EXPORT_INTERVAL', env.OTEL_METRIC_EXPORT_INTERVAL, 15_000);
+
+  // envDetector reads OTEL_SERVICE_NAME and OTEL_RESOURCE_ATTRIBUTES from process.env.
+  const resource = resourceFromAttributes({
+    'service.name': env.OTEL_SERVICE_NAME ?? options.serviceName,
+    ...(options.serviceVersion ? { 'service.version': options.serviceVersion } : {}),
+  }).merge(detectResources({ detectors: [envDetector, hostDetector, processDetector] }));
+
+  const readers: IMetricReader[] = [...(options.metricReaders ?? [])];
+  if (metricExporters.has('otlp')) {
+    readers.push(new PeriodicExportingMetricReader({ exporter: new OTLPMetricExporter(), exportIntervalMillis: interval, exportTimeoutMillis: Math.min(interval, 30_000) }));
+  }
+  let prometheus: PrometheusEndpoint | undefined;
+  const prometheusWanted = options.prometheus ?? metricExporters.has('prometheus');
+  if (prometheusWanted) {
+    const config = typeof prometheusWanted === 'object' ? prometheusWanted : {};
+    prometheus = await startPrometheusEndpoint({
+      host: config.host ?? env.OTEL_EXPORTER_PROMETHEUS_HOST ?? '127.0.0.1',
+      port: config.port ?? port('OTEL_EXPORTER_PROMETHEUS_PORT', env.OTEL_EXPORTER_PROMETHEUS_PORT, 9464),
+    });
+    readers.push(prometheus.reader);
+  }
+  const meterProvider = new MeterProvider({ resource, readers, views: options.views ?? [] });
+
+  const spanProcessors: SpanProcessor[] = [...(options.spanProcessors ?? [])];
+  if (traceExporters.has('otlp')) spanProcessors.push(new BatchSpanProcessor(new OTLPTraceExporter()));
+  // The sampler comes from OTEL_TRACES_SAMPLER / OTEL_TRACES_SAMPLER_ARG (read by the SDK; default parentbased_always_on).
+  const tracerProvider = new NodeTracerProvider({ resource, spanProcessors });
+
+  if (options.global ?? true) {
+    metrics.setGlobalMeterProvider(meterProvider);
+    tracerProvider.register();
+  }
+
+  let stopped: Promise<void> | undefined;
+  const shutdown = (): Promise<void> => {
+    stopped ??= (async () => {
+      const results = await Promise.allSettled([meterProvider.shutdown(), tracerProvider.shutdown(), prometheus?.close()]);
+      const failures = results.filter((r): r is PromiseRejectedResult => r.status === 'rejected');
+      if (failures.length > 0) throw new AggregateError(failures.map((f) => f.reason as Error), 'telemetry shutdown failed');
+    })();
+    return stopped;
+  };
+  return { meterProvider, tracerProvider, prometheus, shutdown };
+}
