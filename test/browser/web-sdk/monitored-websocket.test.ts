@@ -1,0 +1,248 @@
+/**
+ * The web SDK in real Chromium against real servers: a page's
+ * MonitoredWebSocket loses its connection (server kill), is refused twice,
+ * reconnects, and delivers the messages queued meanwhile; its metrics go
+ * through our collector into Prometheus under the documented names; its
+ * request span and the server SDK's span for the same message share a trace;
+ * its client report reaches the analytics endpoint, on page hide too.
+ */
+import { propagation } from '@opentelemetry/api';
+import { W3CTraceContextPropagator } from '@opentelemetry/core';
+import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
+import { resourceFromAttributes } from '@opentelemetry/resources';
+import { BasicTracerProvider, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
+import type { Browser, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { COLLECTOR_CONFIG } from '../../../src/stack/collector.ts';
+import { Stack, renderPrometheusConfig, waitFor } from '../../../src/stack/index.ts';
+import { promQuery } from '../../helpers/prometheus.ts';
+import {
+  type AppServer,
+  type EchoServer,
+  type TraceCapture,
+  attribute,
+  consoleCalls,
+  openSdkPage,
+  recordConsole,
+  startAppServer,
+  startEchoServer,
+  startTraceCapture,
+  waitInPage,
+} from './harness.ts';
+
+let stack: Stack;
+let app: AppServer;
+let echo: EchoServer;
+let capture: TraceCapture;
+let serverTracing: BasicTracerProvider;
+let browser: Browser;
+let page: Page;
+let prometheusUrl: string;
+let otlpHttpUrl: string;
+const pageErrors: string[] = [];
+
+/** Sum of an instant query's samples (0 when there are none). */
+async function total(query: string): Promise<number> {
+  return (await promQuery(prometheusUrl, query)).reduce((sum, sample) => sum + Number(sample.value[1]), 0);
+}
+
+async function waitForTotal(query: string, expected: number): Promise<void> {
+  await waitFor(`${query} = ${expected}`, async () => (await total(query)) === expected, { timeoutMs: 30_000 });
+}
+
+beforeAll(async () => {
+  // The server SDK continues traces through the global propagator, as an app would set it.
+  propagation.setGlobalPropagator(new W3CTraceContextPropagator());
+  stack = new Stack('web-sdk-browser');
+  capture = await startTraceCapture(stack.runDir);
+  const collector = await stack.collector({ configFiles: [COLLECTOR_CONFIG, capture.configFile] });
+  otlpHttpUrl = collector.otlpHttpUrl;
+  app = await startAppServer();
+  const prometheus = await stack.prometheus({
+    config: renderPrometheusConfig({
+      endpoints: { 'otel-collector:8889': collector.metricsEndpoint, 'otel-collector:8888': collector.selfMetricsEndpoint },
+      scrapeInterval: '1s',
+      evaluationInterval: '1s',
+    }),
+  });
+  prometheusUrl = prometheus.url;
+  serverTracing = new BasicTracerProvider({
+    resource: resourceFromAttributes({ 'service.name': 'echo-server' }),
+    spanProcessors: [new SimpleSpanProcessor(new OTLPTraceExporter({ url: `${otlpHttpUrl}/v1/traces` }))],
+  });
+  echo = await startEchoServer(serverTracing);
+  browser = await stack.chromium();
+  page = await browser.newPage();
+  page.on('pageerror', (error) => pageErrors.push(error.message));
+  await recordConsole(page);
+  await openSdkPage(page, app.url);
+});
+
+afterAll(async () => {
+  await serverTracing?.shutdown();
+  await echo?.close();
+  await app?.close();
+  await capture?.close();
+  await stack?.stop();
+});
+
+describe('MonitoredWebSocket in Chromium', () => {
+  it('reconnects after a kill and two refusals, and delivers the messages queued meanwhile', async () => {
+    await page.evaluate(
+      ({ wsUrl, otlp }) => {
+        const { sdk, t } = window;
+        t.events = [];
+        t.scope = sdk.initSocketScope({
+          app: { name: 'browser-test', version: '1.0.0' },
+          report: { url: '/api/ws/client-metrics', intervalMs: 3_600_000 },
+          plugins: [
+            sdk.pageSignals(),
+            (scope) => (t.otel = sdk.otlpExport({ endpoint: otlp, serviceName: 'browser-test', metricsIntervalMs: 3_600_000 })(scope)),
+          ],
+        });
+        const ws = new sdk.MonitoredWebSocket(wsUrl, undefined, {
+          reconnect: { initialDelayMs: 50, maxDelayMs: 200 },
+          heartbeat: { intervalMs: 100, timeoutMs: 5000 },
+        });
+        t.ws = ws;
+        const events = t.events as string[];
+        ws.onopen = () => events.push('open');
+        ws.addEventListener('close', (event) => {
+          events.push(`close ${event.code}`);
+          // Sent while disconnected: queued until the reconnection.
+          if (!t.queuedSent) {
+            ws.send('queued-1');
+            ws.send('queued-2');
+            t.queuedSent = true;
+          }
+        });
+        ws.addEventListener('message', (event) => events.push(`message ${String(event.data)}`));
+      },
+      { wsUrl: echo.url, otlp: otlpHttpUrl },
+    );
+    await waitInPage(page, 'the first open', () => (window.t.events as string[]).includes('open'));
+    await page.evaluate(() => (window.t.ws as WebSocket).send('hello-1'));
+    await waitFor('hello-1 at the server', async () => echo.received.includes('hello-1'));
+    // Heartbeats complete before the drop (RTT samples).
+    await waitFor('two heartbeats', async () => echo.pings >= 2);
+
+    echo.refuse(2);
+    echo.killAll();
+    await waitInPage(page, 'the reconnection', () => (window.t.events as string[]).filter((e) => e === 'open').length === 2);
+    await waitFor('the queued messages at the server', async () => echo.received.length === 3);
+
+    expect(echo.received).toEqual(['hello-1', 'queued-1', 'queued-2']);
+    const events = await page.evaluate(() => (window.t.events as string[]).filter((e) => !e.startsWith('message')));
+    expect(events).toEqual(['open', 'close 1006', 'close 1006', 'close 1006', 'open']);
+    expect(await page.evaluate(() => (window.t.ws as WebSocket).readyState)).toBe(1);
+  });
+
+  it('times a request, and the server SDK continues its trace from the envelope', async () => {
+    const response = await page.evaluate(() =>
+      (window.t.ws as InstanceType<typeof window.sdk.MonitoredWebSocket>).request({ type: 'echo', payload: 42 }, { name: 'echo' }),
+    );
+    expect(response).toMatchObject({ type: 'echo', echo: 42 });
+    const request = JSON.parse(echo.received.at(-1) ?? '{}') as Record<string, unknown>;
+    expect(Object.keys(request).sort()).toEqual(['id', 'payload', 'traceparent', 'type']);
+    expect(request.traceparent).toMatch(/^00-[0-9a-f]{32}-[0-9a-f]{16}-01$/);
+
+    await page.evaluate(() => (window.t.scope as { flush(): void }).flush());
+    await waitFor('the browser and server spans at the collector', async () =>
+      capture.spans.some((s) => s.name === 'request echo') && capture.spans.some((s) => s.name === 'process echo'),
+    );
+    const browserSpan = capture.spans.find((s) => s.name === 'request echo');
+    const serverSpan = capture.spans.find((s) => s.name === 'process echo');
+    expect(browserSpan?.service).toBe('browser-test');
+    expect(serverSpan?.service).toBe('echo-server');
+    expect(serverSpan?.traceId).toBe(browserSpan?.traceId);
+    expect(serverSpan?.parentSpanId).toBe(browserSpan?.spanId);
+    expect(request.traceparent).toBe(`00-${browserSpan?.traceId}-${browserSpan?.spanId}-01`);
+    expect(browserSpan?.kind).toBe(3); // CLIENT
+
+    // One connect span per attempt, numbered from the last open; the refused ones failed.
+    await waitFor('four connect spans', async () => capture.spans.filter((s) => s.name === 'websocket connect').length === 4);
+    const connects = capture.spans.filter((s) => s.name === 'websocket connect');
+    expect(connects.map((s) => [Number(attribute(s, 'websocket.reconnect.attempt')), s.status?.code ?? 0])).toEqual([
+      [0, 0],
+      [1, 2],
+      [2, 2],
+      [3, 0],
+    ]);
+    expect(attribute(connects[0]!, 'server.address')).toBe('127.0.0.1');
+  });
+
+  it('exports its metrics through the collector to Prometheus under the documented names', async () => {
+    // Everything above was exported by the flush in the previous test.
+    const query = (name: string, labels = '') => `${name}{job="browser-test"${labels}}`;
+    await waitForTotal(query('websocket_client_connection_attempts_total'), 4);
+    expect(await total(query('websocket_client_reconnect_attempts_total'))).toBe(3);
+    expect(await total(query('websocket_client_reconnect_successes_total'))).toBe(1);
+    expect(await total(query('websocket_client_connection_opened_total'))).toBe(2);
+    expect(await total(query('websocket_client_connection_drops_total', ',websocket_close_code_class="abnormal"'))).toBe(1);
+    expect(await total(query('websocket_client_connection_closed_total', ',websocket_close_code_class="abnormal"'))).toBe(1);
+    expect(await total(query('websocket_client_sent_messages_total'))).toBe(4);
+    expect(await total(query('websocket_client_received_messages_total'))).toBe(1);
+    expect(await total(query('websocket_client_queued_messages_total'))).toBe(2);
+    expect(await total(query('websocket_client_errors_total', ',error_type="connect"'))).toBe(2);
+    expect(await total(query('websocket_client_io_bytes_total', ',network_io_direction="transmit"'))).toBeGreaterThan(0);
+    expect(await total(query('websocket_client_outage_duration_seconds_count'))).toBe(1);
+    expect(await total(query('websocket_client_connection_duration_seconds_count'))).toBe(1);
+    expect(await total(query('websocket_client_connect_duration_seconds_count'))).toBe(2);
+    expect(await total(query('websocket_client_request_duration_seconds_count', ',websocket_request_outcome="ok"'))).toBe(1);
+    expect(await total(query('websocket_client_rtt_seconds_count'))).toBeGreaterThan(0);
+    expect(await total(query('websocket_client_rtt_seconds_bucket', ',le="+Inf"'))).toBe(await total(query('websocket_client_rtt_seconds_count')));
+    expect(await total(query('browser_web_vital_ttfb_seconds_count'))).toBe(1);
+    expect(await total(query('browser_page_load_duration_seconds_count'))).toBe(1);
+    // Bounded attributes only: network type, never a session id.
+    const [drop] = await promQuery(prometheusUrl, query('websocket_client_connection_drops_total'));
+    expect(Object.keys(drop?.metric ?? {}).sort()).toEqual(
+      ['__name__', 'instance', 'job', 'network_connection_effective_type', 'network_connection_type', 'otel_scope_name', 'otel_scope_version', 'websocket_close_code_class'].sort(),
+    );
+  });
+
+  it('sends the client report with the session summary', async () => {
+    await waitFor('a client report', async () => app.reports.length === 1);
+    const [report] = app.reports;
+    const sessionId = await page.evaluate(() => (window.t.scope as { session: { id: string } }).session.id);
+    expect(report).toMatchObject({
+      schema_version: 1,
+      session_id: sessionId,
+      page_path: '/',
+      app: { name: 'browser-test', version: '1.0.0' },
+      connection: { attempts: 4, opens: 2, drops: 1, reconnect_attempts: 3, reconnect_successes: 1, close_codes: { '1006': 1 } },
+      messages: { sent: 4, received: 1, queued: 2, dropped: 0, errors: 2 },
+      network: { type: 'unknown', effective_type: '4g' },
+      ux: { interactions: 0, errors: 0 },
+    });
+    expect(report?.connection.outage_ms).toBeGreaterThan(0);
+    expect(report?.connection.connected_ms).toBeGreaterThan(0);
+    expect(report?.latency_ms.count).toBeGreaterThan(0);
+    expect(report?.vitals?.ttfb_ms).toBeGreaterThanOrEqual(0);
+    expect(report?.vitals?.page_load_ms).toBeGreaterThan(0);
+  });
+
+  it('lets the collector accept cross-origin OTLP with a traceparent header (CORS preflight)', async () => {
+    const status = await page.evaluate(async (otlp) => {
+      const response = await fetch(`${otlp}/v1/traces`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', traceparent: '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01' },
+        body: '{"resourceSpans":[]}',
+      });
+      return response.status;
+    }, otlpHttpUrl);
+    expect(status).toBe(200);
+  });
+
+  it('flushes metrics and the report when the page is hidden', async () => {
+    await page.evaluate(() => (window.t.ws as WebSocket).send('before-hide'));
+    await waitFor('before-hide at the server', async () => echo.received.includes('before-hide'));
+    // Navigating away fires pagehide: the report goes by sendBeacon, metrics by keepalive fetch.
+    await page.goto('about:blank');
+    await waitFor('the page-hide report', async () => app.reports.some((r) => r.messages.sent === 1));
+    await waitForTotal('websocket_client_sent_messages_total{job="browser-test"}', 5);
+    // Nothing thrown, no unhandled rejection, and not a line on the console from any script
+    // (Chromium's own network log lines, e.g. the refused handshakes, are not script output).
+    expect(pageErrors).toEqual([]);
+    expect(await consoleCalls(page)).toEqual([]);
+  });
+});

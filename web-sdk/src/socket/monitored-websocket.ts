@@ -1,0 +1,311 @@
+/**
+ * A WebSocket with the standard API (events, on* handlers, readyState,
+ * constants) that reconnects with backoff, queues messages sent while it is
+ * not open, optionally measures RTT with a heartbeat, and reports everything
+ * to its scope. An explicit wrapper: window.WebSocket is never patched.
+ *
+ * With reconnection, `open` and `close` fire once per underlying connection
+ * (like reconnecting-websocket); readyState is CONNECTING between attempts and
+ * CLOSED only after close() or when retries run out.
+ */
+import { type BackoffOptions, DEFAULT_BACKOFF, backoffDelay } from '../backoff.ts';
+import { byteLength } from '../byte-length.ts';
+import { DEFAULT_QUEUE_LIMITS, MessageQueue, type QueueLimits } from '../queue.ts';
+import { type SocketScope, getSocketScope } from '../scope.ts';
+import { ConnectionTracker } from './connection-tracker.ts';
+import { Heartbeat, type HeartbeatOptions } from './heartbeat.ts';
+import { type RequestOptions, RequestTracker, type RequestTrackingOptions, type TrackedRequest, trackRequest } from './requests.ts';
+
+type Data = string | ArrayBufferLike | Blob | ArrayBufferView;
+
+export interface ReconnectOptions extends Partial<BackoffOptions> {
+  /** Reconnection attempts in a row before giving up. Default: unlimited. */
+  maxRetries?: number;
+}
+
+export interface MonitoredWebSocketOptions {
+  /** Scope to report to; default the one initSocketScope() started; null: none. */
+  scope?: SocketScope | null;
+  /** Default: on, 500 ms doubling to 30 s, 50 % jitter. false: never reconnect. */
+  reconnect?: ReconnectOptions | false;
+  /** Messages sent while not open; default 100 messages, 1 MiB, 60 s. false: drop them. */
+  queue?: Partial<QueueLimits> | false;
+  /** App-level heartbeat for RTT and dead-connection detection; off by default (the server must answer). */
+  heartbeat?: HeartbeatOptions;
+  requests?: RequestTrackingOptions;
+  /** An attempt not open after this is abandoned (and retried). Default 10 000 ms. */
+  connectTimeoutMs?: number;
+  /**
+   * Adds the connect span's `traceparent` to the URL's query, so the server
+   * SDK's handshake span joins the browser's trace. Default false (the server
+   * then sees one URL per attempt).
+   */
+  propagateOnConnect?: boolean;
+  /** WebSocket implementation. Default globalThis.WebSocket. */
+  WebSocket?: typeof WebSocket;
+}
+
+const HANDLERS = ['open', 'message', 'close', 'error'] as const;
+
+export class MonitoredWebSocket extends EventTarget {
+  static readonly CONNECTING = 0;
+  static readonly OPEN = 1;
+  static readonly CLOSING = 2;
+  static readonly CLOSED = 3;
+  declare readonly CONNECTING: 0;
+  declare readonly OPEN: 1;
+  declare readonly CLOSING: 2;
+  declare readonly CLOSED: 3;
+  declare onopen: ((this: MonitoredWebSocket, event: Event) => unknown) | null;
+  declare onmessage: ((this: MonitoredWebSocket, event: MessageEvent) => unknown) | null;
+  declare onclose: ((this: MonitoredWebSocket, event: CloseEvent) => unknown) | null;
+  declare onerror: ((this: MonitoredWebSocket, event: Event) => unknown) | null;
+
+  private ws: WebSocket | undefined;
+  private closing = false;
+  private finished = false;
+  private retries = 0;
+  private retryTimer: ReturnType<typeof setTimeout> | undefined;
+  private connectTimer: ReturnType<typeof setTimeout> | undefined;
+  private type: BinaryType = 'blob';
+  private readonly protocols: string | string[] | undefined;
+  private readonly tracker: ConnectionTracker;
+  private readonly queue: MessageQueue<Data> | undefined;
+  private readonly heartbeat: Heartbeat | undefined;
+  private readonly requests: RequestTracker;
+  private readonly Impl: typeof WebSocket;
+  private readonly endpoint: string;
+
+  constructor(
+    url: string | URL,
+    protocols?: string | string[],
+    private readonly options: MonitoredWebSocketOptions = {},
+  ) {
+    super();
+    this.endpoint = String(url);
+    this.protocols = protocols;
+    this.Impl = options.WebSocket ?? WebSocket;
+    const scope = options.scope === undefined ? getSocketScope() : (options.scope ?? undefined);
+    this.tracker = new ConnectionTracker(scope, this.endpoint);
+    if (options.queue !== false) this.queue = new MessageQueue({ ...DEFAULT_QUEUE_LIMITS, ...options.queue });
+    if (options.heartbeat) {
+      this.heartbeat = new Heartbeat(
+        options.heartbeat,
+        (ping) => this.ws?.readyState === 1 && this.ws.send(ping),
+        (rtt) => scope?.emit('rtt', rtt),
+        () => {
+          scope?.emit('error', 'heartbeat_timeout');
+          // A dead connection may take the browser a long time to notice: let it go now and reconnect.
+          const ws = this.ws;
+          ws?.close(4000, 'heartbeat timeout');
+          if (ws) this.onClose(ws, { code: 1006, reason: 'heartbeat timeout', wasClean: false });
+        },
+      );
+    }
+    this.requests = new RequestTracker(scope, options.requests);
+    this.connect(true);
+  }
+
+  // Typed like WebSocket's, so listeners receive MessageEvent / CloseEvent.
+  override addEventListener<K extends keyof WebSocketEventMap>(
+    type: K,
+    listener: (this: MonitoredWebSocket, event: WebSocketEventMap[K]) => unknown,
+    options?: boolean | AddEventListenerOptions,
+  ): void;
+  override addEventListener(type: string, listener: EventListenerOrEventListenerObject | null, options?: boolean | AddEventListenerOptions): void;
+  override addEventListener(type: string, listener: EventListenerOrEventListenerObject | null, options?: boolean | AddEventListenerOptions): void {
+    super.addEventListener(type, listener, options);
+  }
+
+  override removeEventListener<K extends keyof WebSocketEventMap>(
+    type: K,
+    listener: (this: MonitoredWebSocket, event: WebSocketEventMap[K]) => unknown,
+    options?: boolean | EventListenerOptions,
+  ): void;
+  override removeEventListener(type: string, listener: EventListenerOrEventListenerObject | null, options?: boolean | EventListenerOptions): void;
+  override removeEventListener(type: string, listener: EventListenerOrEventListenerObject | null, options?: boolean | EventListenerOptions): void {
+    super.removeEventListener(type, listener, options);
+  }
+
+  get url(): string {
+    return this.ws?.url ?? this.endpoint;
+  }
+
+  get readyState(): number {
+    if (this.finished) return 3;
+    if (this.closing) return 2;
+    return this.ws?.readyState === 1 ? 1 : 0;
+  }
+
+  get protocol(): string {
+    return this.ws?.protocol ?? '';
+  }
+
+  get extensions(): string {
+    return this.ws?.extensions ?? '';
+  }
+
+  /** Bytes buffered by the browser plus bytes waiting in the reconnection queue. */
+  get bufferedAmount(): number {
+    return (this.ws?.bufferedAmount ?? 0) + (this.queue?.byteLength ?? 0);
+  }
+
+  get binaryType(): BinaryType {
+    return this.type;
+  }
+
+  set binaryType(type: BinaryType) {
+    this.type = type;
+    if (this.ws) this.ws.binaryType = type;
+  }
+
+  /** Sends now when open; otherwise queues (bounded) until the next open. Never throws. */
+  send(data: Data): void {
+    const scope = this.tracker.scope;
+    if (this.ws?.readyState === 1) this.transmit(data);
+    else if (this.closing || this.finished) scope?.emit('dropped', 'closed', 1);
+    else if (this.queue?.offer(data, byteLength(data), performance.now())) scope?.emit('queued');
+    else scope?.emit('dropped', 'queue_full', 1);
+  }
+
+  /**
+   * Sends a JSON request with an id (and trace context) and resolves with the
+   * parsed response carrying the same id; rejects with a TimeoutError.
+   */
+  request(message: Record<string, unknown>, options?: RequestOptions): Promise<unknown> {
+    const { payload, response } = this.requests.prepare(message, options);
+    this.send(payload);
+    return response;
+  }
+
+  /** Times and traces a request the app encodes and matches itself: put `carrier` in it, call end() on the response. */
+  startRequest(name?: string): TrackedRequest {
+    return trackRequest(this.tracker.scope, name);
+  }
+
+  /** Closes the connection for good: no reconnection; queued messages are dropped. */
+  close(code?: number, reason?: string): void {
+    if (this.closing || this.finished) return;
+    // The native close() validates code and reason first, so bad arguments throw as they would on a WebSocket.
+    this.ws?.close(code, reason);
+    this.closing = true;
+    clearTimeout(this.retryTimer);
+    if (!this.ws) {
+      this.finish();
+      this.dispatchEvent(new CloseEvent('close', { code: code ?? 1000, reason: reason ?? '', wasClean: true }));
+    }
+  }
+
+  private connect(first = false): void {
+    const carrier = this.tracker.attempt();
+    let ws: WebSocket;
+    try {
+      let url = this.endpoint;
+      if (this.options.propagateOnConnect && carrier) {
+        const parsed = new URL(url, location.href);
+        for (const [key, value] of Object.entries(carrier)) parsed.searchParams.set(key, value);
+        url = parsed.href;
+      }
+      ws = new this.Impl(url, this.protocols);
+    } catch (error) {
+      // A malformed URL throws on the first attempt as a WebSocket would; it cannot start failing later.
+      if (first) throw error;
+      this.tracker.closed(1006, false, true);
+      this.scheduleReconnect();
+      return;
+    }
+    ws.binaryType = this.type;
+    this.ws = ws;
+    this.connectTimer = setTimeout(() => ws.close(), this.options.connectTimeoutMs ?? 10_000);
+    ws.onopen = () => this.onOpen(ws);
+    ws.onmessage = (event) => this.onMessage(ws, event);
+    ws.onerror = () => {
+      if (this.ws !== ws) return;
+      if (this.tracker.isOpen) this.tracker.scope?.emit('error', 'socket');
+      this.dispatchEvent(new Event('error'));
+    };
+    ws.onclose = (event) => this.onClose(ws, event);
+  }
+
+  private onOpen(ws: WebSocket): void {
+    if (this.ws !== ws) return;
+    clearTimeout(this.connectTimer);
+    this.retries = 0;
+    this.tracker.opened();
+    this.heartbeat?.start();
+    // Messages queued while disconnected go first: the app sent them before anything its open handler sends.
+    if (this.queue?.length) {
+      const { fresh, expired } = this.queue.drain(performance.now());
+      if (expired > 0) this.tracker.scope?.emit('dropped', 'expired', expired);
+      for (const data of fresh) this.transmit(data);
+    }
+    this.dispatchEvent(new Event('open'));
+  }
+
+  private onMessage(ws: WebSocket, event: MessageEvent): void {
+    if (this.ws !== ws || this.heartbeat?.handle(event.data)) return;
+    this.tracker.received(event.data);
+    this.requests.match(event.data);
+    this.dispatchEvent(new MessageEvent('message', { data: event.data, origin: event.origin, lastEventId: event.lastEventId }));
+  }
+
+  private onClose(ws: WebSocket, event: Pick<CloseEvent, 'code' | 'reason' | 'wasClean'>): void {
+    if (this.ws !== ws) return;
+    clearTimeout(this.connectTimer);
+    this.heartbeat?.stop();
+    this.ws = undefined;
+    const reconnect = this.options.reconnect;
+    const willReconnect = !this.closing && reconnect !== false && this.retries < (reconnect?.maxRetries ?? Infinity);
+    this.tracker.closed(event.code, this.closing, willReconnect);
+    if (!willReconnect) this.finish();
+    this.dispatchEvent(new CloseEvent('close', { code: event.code, reason: event.reason, wasClean: event.wasClean }));
+    // The app's close handler may have called close(): then no reconnection.
+    if (willReconnect) {
+      if (this.closing) this.finish();
+      else this.scheduleReconnect();
+    }
+  }
+
+  private scheduleReconnect(): void {
+    const delay = backoffDelay(++this.retries, { ...DEFAULT_BACKOFF, ...(this.options.reconnect || {}) });
+    this.retryTimer = setTimeout(() => this.connect(), delay);
+  }
+
+  private finish(): void {
+    this.finished = true;
+    this.tracker.abandon();
+    const dropped = this.queue?.clear() ?? 0;
+    if (dropped > 0) this.tracker.scope?.emit('dropped', 'closed', dropped);
+    this.requests.cancel();
+  }
+
+  private transmit(data: Data): void {
+    try {
+      this.ws?.send(data);
+      this.tracker.sent(data);
+    } catch {
+      // send() on an open socket only throws for data it cannot serialise: counted, never thrown into the app.
+      this.tracker.scope?.emit('error', 'send');
+    }
+  }
+}
+
+for (const [index, name] of ['CONNECTING', 'OPEN', 'CLOSING', 'CLOSED'].entries()) {
+  Object.defineProperty(MonitoredWebSocket.prototype, name, { value: index, enumerable: true });
+}
+// on<event> handlers behave like the native ones: one listener per event type, replaced on assignment.
+const handlers = new WeakMap<EventTarget, Partial<Record<string, EventListener>>>();
+for (const type of HANDLERS) {
+  Object.defineProperty(MonitoredWebSocket.prototype, `on${type}`, {
+    get(this: EventTarget) {
+      return handlers.get(this)?.[type] ?? null;
+    },
+    set(this: EventTarget, handler: unknown) {
+      const own = handlers.get(this) ?? {};
+      handlers.set(this, own);
+      if (own[type]) this.removeEventListener(type, own[type]);
+      own[type] = typeof handler === 'function' ? (handler as EventListener) : undefined;
+      if (own[type]) this.addEventListener(type, own[type]);
+    },
+  });
+}

@@ -1,0 +1,175 @@
+/**
+ * The one place telemetry leaves the page (client reports and OTLP): a
+ * bounded queue, batching, bounded retry with backoff, 429/503 Retry-After,
+ * and page-hide delivery with keepalive fetch (within the browser's 64 KB
+ * in-flight budget) or sendBeacon. It never throws and never logs.
+ */
+import { type BackoffOptions, backoffDelay } from '../backoff.ts';
+import { utf8Length } from '../byte-length.ts';
+
+export interface TransportOptions<T> {
+  url: string;
+  encode(items: T[]): string;
+  headers?: Record<string, string>;
+  /** Items kept while the endpoint is unreachable; beyond it the oldest are dropped. */
+  maxItems: number;
+  /** Items per request. */
+  maxBatch: number;
+  /** Deliver final flushes with navigator.sendBeacon (same-origin endpoints only: a beacon cannot be preflighted). */
+  beacon?: boolean;
+  backoff?: BackoffOptions;
+  /** Consecutive failed deliveries of one batch before it is dropped. */
+  maxRetries?: number;
+}
+
+/** Bodies in flight with keepalive may not exceed 64 KiB per page; keep a margin. */
+export const KEEPALIVE_BUDGET = 60 * 1024;
+const MAX_RETRY_AFTER_MS = 5 * 60_000;
+const TRANSPORT_BACKOFF: BackoffOptions = { initialDelayMs: 1000, maxDelayMs: 60_000, multiplier: 2, jitter: 0.5 };
+
+export interface TransportStats {
+  /** Items waiting to be sent. */
+  pending: number;
+  /** Items delivered (2xx). */
+  delivered: number;
+  /** Items dropped: queue overflow, rejected (4xx) or out of retries. */
+  dropped: number;
+  /** Failed requests (network error or non-2xx). */
+  failures: number;
+}
+
+export class Transport<T> {
+  readonly stats: TransportStats = { pending: 0, delivered: 0, dropped: 0, failures: 0 };
+  private queue: T[] = [];
+  private inFlight = false;
+  private retries = 0;
+  private backoffUntil = 0;
+  private retryAfterUntil = 0;
+  private timer: ReturnType<typeof setTimeout> | undefined;
+  private keepaliveBytes = 0;
+
+  constructor(private readonly options: TransportOptions<T>) {}
+
+  push(item: T): void {
+    this.queue.push(item);
+    this.trim();
+  }
+
+  /** Sends queued items now; `final` when the page is going away. */
+  flush(final = false): void {
+    if (final) this.flushFinal();
+    else this.pump();
+  }
+
+  /** Stops the retry timer (queued items stay queued). */
+  stop(): void {
+    clearTimeout(this.timer);
+  }
+
+  private trim(): void {
+    const excess = this.queue.length - this.options.maxItems;
+    if (excess > 0) {
+      this.queue.splice(0, excess);
+      this.stats.dropped += excess;
+    }
+    this.stats.pending = this.queue.length;
+  }
+
+  private pump(): void {
+    const now = Date.now();
+    if (this.inFlight || this.queue.length === 0 || now < this.backoffUntil || now < this.retryAfterUntil) return;
+    const batch = this.queue.splice(0, this.options.maxBatch);
+    this.stats.pending = this.queue.length;
+    this.inFlight = true;
+    this.post(batch, this.options.encode(batch), false, () => {
+      this.inFlight = false;
+      this.pump();
+    });
+  }
+
+  private flushFinal(): void {
+    if (Date.now() < this.retryAfterUntil) return;
+    let size = this.options.maxBatch;
+    while (this.queue.length > 0) {
+      const batch = this.queue.slice(0, size);
+      const body = this.options.encode(batch);
+      // Split until a batch fits the keepalive budget (a single oversized item goes as it is).
+      if (utf8Length(body) > KEEPALIVE_BUDGET && batch.length > 1) {
+        size = Math.ceil(batch.length / 2);
+        continue;
+      }
+      this.queue.splice(0, batch.length);
+      this.stats.pending = this.queue.length;
+      if (this.options.beacon && this.beacon(body)) this.stats.delivered += batch.length;
+      else this.post(batch, body, true, () => {});
+    }
+  }
+
+  private beacon(body: string): boolean {
+    try {
+      return typeof navigator !== 'undefined' && typeof navigator.sendBeacon === 'function' &&
+        navigator.sendBeacon(this.options.url, new Blob([body], { type: 'application/json' }));
+    } catch {
+      // A refused beacon (quota, policy) falls back to a keepalive fetch.
+      return false;
+    }
+  }
+
+  private post(batch: T[], body: string, final: boolean, done: () => void): void {
+    const bytes = utf8Length(body);
+    const keepalive = this.keepaliveBytes + bytes <= KEEPALIVE_BUDGET;
+    if (keepalive) this.keepaliveBytes += bytes;
+    const settle = (status: number, retryAfter: string | null): void => {
+      if (keepalive) this.keepaliveBytes -= bytes;
+      this.settle(batch, status, retryAfter, final);
+      done();
+    };
+    try {
+      fetch(this.options.url, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', ...this.options.headers },
+        body,
+        keepalive,
+        credentials: 'omit',
+      }).then(
+        (response) => settle(response.status, response.headers.get('retry-after')),
+        () => settle(0, null),
+      );
+    } catch {
+      // fetch throws synchronously for an invalid URL or header: a failed attempt like any other.
+      settle(0, null);
+    }
+  }
+
+  private settle(batch: T[], status: number, retryAfter: string | null, final: boolean): void {
+    if (status >= 200 && status < 300) {
+      this.stats.delivered += batch.length;
+      this.retries = 0;
+      this.backoffUntil = 0;
+      return;
+    }
+    this.stats.failures++;
+    const retryable = status === 0 || status === 408 || status === 429 || status >= 500;
+    if (!retryable || ++this.retries > (this.options.maxRetries ?? 5)) {
+      this.stats.dropped += batch.length;
+      this.retries = 0;
+      return;
+    }
+    // Back to the head of the queue, still within its bound.
+    this.queue.unshift(...batch);
+    this.trim();
+    const delay = retryAfterMs(retryAfter);
+    if (delay !== undefined) this.retryAfterUntil = Date.now() + delay;
+    else if (!final) this.backoffUntil = Date.now() + backoffDelay(this.retries, this.options.backoff ?? TRANSPORT_BACKOFF);
+    clearTimeout(this.timer);
+    this.timer = setTimeout(() => this.pump(), Math.max(this.backoffUntil, this.retryAfterUntil) - Date.now());
+  }
+}
+
+/** Retry-After as delay-seconds or an HTTP date, capped; undefined when absent or unreadable. */
+export function retryAfterMs(header: string | null, now = Date.now()): number | undefined {
+  if (!header) return undefined;
+  const seconds = Number(header);
+  const ms = Number.isFinite(seconds) ? seconds * 1000 : Date.parse(header) - now;
+  return Number.isFinite(ms) ? Math.min(MAX_RETRY_AFTER_MS, Math.max(0, ms)) : undefined;
+}
