@@ -1,0 +1,163 @@
+/**
+ * Scheduled anomaly detection: each stream (server metrics from Prometheus,
+ * aggregates of client reports from PostgreSQL) is read over a look-back
+ * window and run through the same detector as `socketscope anomalies`. New
+ * incident starts are stored and posted to Alertmanager as alerts, so they
+ * route like every other alert.
+ */
+import type pg from 'pg';
+import type { AlertmanagerClient, PostableAlert } from './alertmanager.ts';
+import { type DetectorOptions, detectAnomalies } from './detectors/seasonal-baseline.ts';
+import type { PrometheusClient } from './prometheus.ts';
+import { SERVER_QUERIES } from './server-queries.ts';
+import { type AnomalyRecord, type AnomalySource, type StoredAnomaly, insertAnomalies, markAlertPosted } from './storage/anomalies.ts';
+
+export const ANOMALY_ALERTNAME = 'WebSocketMetricAnomaly';
+const SEVERITY_LABEL = { low: 'info', medium: 'warning', high: 'critical' } as const;
+
+export interface SeriesPoint {
+  timestamp: number;
+  value: number;
+}
+
+export interface AnomalyStream {
+  name: string;
+  source: AnomalySource;
+  description: string;
+  /** Samples from `start` to `end`, in time order. */
+  read(start: Date, end: Date): Promise<SeriesPoint[]>;
+}
+
+export interface AnomalyJobOptions {
+  pool: pg.Pool;
+  prometheus?: PrometheusClient;
+  alertmanager?: AlertmanagerClient;
+  /** Step of the series, seconds. */
+  stepSeconds?: number;
+  /** How far back the detector reads (enough for a weekly cycle plus warm-up). */
+  lookbackMs?: number;
+  detector?: DetectorOptions;
+  /** How long a posted anomaly alert stays firing unless re-posted. */
+  alertTtlMs?: number;
+  now?: () => Date;
+  /** Public URL of the service, for the alerts' generatorURL. */
+  publicUrl?: string;
+}
+
+export interface AnomalyRunResult {
+  streams: number;
+  points: number;
+  stored: number;
+  posted: number;
+  errors: Array<{ stream: string; error: string }>;
+}
+
+/** Client-report aggregates per step bucket; empty buckets are 0 for counts and missing for averages. */
+export function clientReportStreams(pool: pg.Pool, stepSeconds: number): AnomalyStream[] {
+  const bucketed = (select: string, fillZero: boolean) => async (start: Date, end: Date) => {
+    const { rows } = await pool.query<{ bucket: number; value: number | null }>(
+      `SELECT floor(extract(epoch FROM received_at) / $3) * $3 AS bucket, ${select} AS value
+         FROM client_reports WHERE received_at >= $1 AND received_at < $2
+        GROUP BY 1 ORDER BY 1`,
+      [start, end, stepSeconds],
+    );
+    const byBucket = new Map(rows.map((r) => [Number(r.bucket) * 1000, r.value === null ? Number.NaN : Number(r.value)]));
+    const points: SeriesPoint[] = [];
+    const step = stepSeconds * 1000;
+    for (let t = Math.ceil(start.getTime() / step) * step; t < end.getTime(); t += step) {
+      const value = byBucket.get(t);
+      if (value !== undefined) points.push({ timestamp: t, value });
+      else if (fillZero) points.push({ timestamp: t, value: 0 });
+    }
+    return points;
+  };
+  return [
+    { name: 'client_reports_per_bucket', source: 'client_reports', description: 'Client reports received per step (traffic)', read: bucketed('count(*)', true) },
+    {
+      name: 'client_latency_avg_ms',
+      source: 'client_reports',
+      description: 'Mean WebSocket round trip reported by browsers',
+      read: bucketed('sum(latency_avg_ms * latency_count) / nullif(sum(latency_count) FILTER (WHERE latency_avg_ms IS NOT NULL), 0)', false),
+    },
+    { name: 'client_drops_per_open', source: 'client_reports', description: 'Connection drops per opened connection in browsers', read: bucketed('sum(drops)::float8 / nullif(sum(opens), 0)', false) },
+  ];
+}
+
+export function prometheusStreams(prometheus: PrometheusClient, stepSeconds: number): AnomalyStream[] {
+  return SERVER_QUERIES.filter((q) => q.anomalyStream).map((q) => ({
+    name: q.id,
+    source: 'prometheus' as const,
+    description: q.description,
+    async read(start: Date, end: Date) {
+      const series = await prometheus.queryRange(q.expr, start, end, stepSeconds);
+      // Aggregated expressions return one series; no data yields none.
+      return (series[0]?.points ?? []).filter((p) => Number.isFinite(p.value));
+    },
+  }));
+}
+
+function toAlert(anomaly: StoredAnomaly, stream: AnomalyStream, endsAt: Date, publicUrl?: string): PostableAlert {
+  const fmt = (v: number) => Number(v.toPrecision(6)).toString();
+  return {
+    labels: {
+      alertname: ANOMALY_ALERTNAME,
+      severity: SEVERITY_LABEL[anomaly.severity],
+      component: 'analytics',
+      stream: anomaly.stream,
+      source: anomaly.source,
+    },
+    annotations: {
+      summary: `Anomaly in ${anomaly.stream}: ${fmt(anomaly.value)} where ${fmt(anomaly.expected)} was expected`,
+      description: `${stream.description} was ${fmt(anomaly.value)} at ${anomaly.observed_at.toISOString()}, outside the expected band [${fmt(anomaly.lower_bound)}, ${fmt(anomaly.upper_bound)}] (robust z ${fmt(anomaly.deviation)}, ${anomaly.severity}).`,
+      anomaly_id: String(anomaly.id),
+    },
+    startsAt: anomaly.observed_at.toISOString(),
+    endsAt: endsAt.toISOString(),
+    ...(publicUrl ? { generatorURL: `${publicUrl.replace(/\/$/, '')}/api/ws/client-metrics/anomalies` } : {}),
+  };
+}
+
+/** Runs detection over every stream once; errors of one stream do not stop the others. */
+export async function runAnomalyDetection(options: AnomalyJobOptions, streams: AnomalyStream[]): Promise<AnomalyRunResult> {
+  const now = options.now?.() ?? new Date();
+  const step = (options.stepSeconds ?? 300) * 1000;
+  // The current, incomplete bucket is left for the next run.
+  const end = new Date(Math.floor(now.getTime() / step) * step);
+  const start = new Date(end.getTime() - (options.lookbackMs ?? 8 * 86_400_000));
+  const result: AnomalyRunResult = { streams: streams.length, points: 0, stored: 0, posted: 0, errors: [] };
+  for (const stream of streams) {
+    try {
+      const points = await stream.read(start, end);
+      result.points += points.length;
+      const records: AnomalyRecord[] = [];
+      detectAnomalies(points, options.detector).forEach((p) => {
+        if (!p.isAnomaly || p.expected === null || p.lower === null || p.upper === null || p.deviation === null || p.severity === null) return;
+        records.push({
+          stream: stream.name,
+          source: stream.source,
+          observed_at: new Date(p.timestamp),
+          value: p.value,
+          expected: p.expected,
+          lower_bound: p.lower,
+          upper_bound: p.upper,
+          score: p.score,
+          deviation: p.deviation,
+          severity: p.severity,
+        });
+      });
+      const stored = await insertAnomalies(options.pool, records);
+      result.stored += stored.length;
+      // Only recent incidents page someone; older ones found on a first run are history.
+      const recent = stored.filter((a) => now.getTime() - a.observed_at.getTime() <= 3 * step);
+      if (options.alertmanager && recent.length > 0) {
+        const endsAt = new Date(now.getTime() + (options.alertTtlMs ?? 30 * 60_000));
+        await options.alertmanager.postAlerts(recent.map((a) => toAlert(a, stream, endsAt, options.publicUrl)));
+        await markAlertPosted(options.pool, recent.map((a) => a.id), now);
+        result.posted += recent.length;
+      }
+    } catch (error) {
+      result.errors.push({ stream: stream.name, error: (error as Error).message });
+    }
+  }
+  return result;
+}

@@ -1,0 +1,118 @@
+/**
+ * Client performance by country and region. A region (or a whole country)
+ * with fewer than `minClients` distinct clients is folded into `other`, so
+ * small groups neither leak individuals nor show noise as a finding. Success
+ * rate = opens / attempts with a 95% Wilson interval.
+ */
+import type pg from 'pg';
+import { type Interval, wilsonInterval } from './statistics.ts';
+import type { TimeRange } from './time-range.ts';
+
+export const OTHER = 'other';
+
+export interface GeoGroupStats {
+  clients: number;
+  reports: number;
+  latency_ms: { avg: number | null; p50: number | null; p95: number | null };
+  connection: { attempts: number; opens: number; drops: number; success_rate: number | null; success_rate_ci: Interval | null };
+}
+
+export interface GeoRegion extends GeoGroupStats {
+  /** Region/subdivision code, `other` for folded small regions, null where unknown. */
+  region: string | null;
+}
+
+export interface GeoCountry extends GeoGroupStats {
+  /** ISO 3166-1 alpha-2, `ZZ` for unknown, `other` for folded small countries. */
+  country: string;
+  regions: GeoRegion[];
+}
+
+export interface Geography {
+  from: string;
+  to: string;
+  min_clients: number;
+  countries: GeoCountry[];
+}
+
+interface GeoRow {
+  country: string;
+  region: string | null;
+  is_country_total: boolean;
+  clients: number;
+  reports: number;
+  latency_avg: number | null;
+  latency_p50: number | null;
+  latency_p95: number | null;
+  attempts: number;
+  opens: number;
+  drops: number;
+}
+
+// Labels first (client counts per country and per region), then one pass
+// aggregating per country and per (country, region) with GROUPING SETS.
+const GEOGRAPHY_SQL = `
+WITH base AS MATERIALIZED (
+  SELECT country, region, session_id, attempts, opens, drops, latency_count, latency_avg_ms, latency_p50_ms, latency_p95_ms
+    FROM client_reports
+   WHERE received_at >= $1 AND received_at < $2
+),
+country_clients AS (SELECT country, count(DISTINCT session_id) AS n FROM base GROUP BY country),
+region_clients AS (SELECT country, region, count(DISTINCT session_id) AS n FROM base WHERE region IS NOT NULL GROUP BY country, region),
+labelled AS (
+  SELECT CASE WHEN cc.n >= $3 THEN b.country ELSE '${OTHER}' END AS country_label,
+         CASE WHEN cc.n < $3 OR b.region IS NULL THEN NULL
+              WHEN rc.n >= $3 THEN b.region ELSE '${OTHER}' END AS region_label,
+         b.*
+    FROM base b
+    JOIN country_clients cc ON cc.country = b.country
+    LEFT JOIN region_clients rc ON rc.country = b.country AND rc.region = b.region
+)
+SELECT country_label AS country,
+       region_label AS region,
+       grouping(region_label) = 1 AS is_country_total,
+       count(DISTINCT session_id) AS clients,
+       count(*) AS reports,
+       sum(latency_avg_ms * latency_count) / nullif(sum(latency_count) FILTER (WHERE latency_avg_ms IS NOT NULL), 0) AS latency_avg,
+       percentile_cont(0.5) WITHIN GROUP (ORDER BY latency_p50_ms) AS latency_p50,
+       percentile_cont(0.95) WITHIN GROUP (ORDER BY latency_p95_ms) AS latency_p95,
+       coalesce(sum(attempts), 0) AS attempts,
+       coalesce(sum(opens), 0) AS opens,
+       coalesce(sum(drops), 0) AS drops
+  FROM labelled
+ GROUP BY GROUPING SETS ((country_label), (country_label, region_label))`;
+
+function stats(row: GeoRow): GeoGroupStats {
+  const opens = Math.min(row.opens, row.attempts);
+  return {
+    clients: row.clients,
+    reports: row.reports,
+    latency_ms: { avg: row.latency_avg, p50: row.latency_p50, p95: row.latency_p95 },
+    connection: {
+      attempts: row.attempts,
+      opens: row.opens,
+      drops: row.drops,
+      success_rate: row.attempts > 0 ? opens / row.attempts : null,
+      success_rate_ci: wilsonInterval(opens, row.attempts),
+    },
+  };
+}
+
+export async function geographicDistribution(pool: pg.Pool, range: TimeRange, minClients: number): Promise<Geography> {
+  const { rows } = await pool.query<GeoRow>(GEOGRAPHY_SQL, [range.from, range.to, minClients]);
+  const countries = new Map<string, GeoCountry>();
+  for (const row of rows.filter((r) => r.is_country_total)) countries.set(row.country, { country: row.country, ...stats(row), regions: [] });
+  for (const row of rows.filter((r) => !r.is_country_total)) {
+    const country = countries.get(row.country);
+    // Only countries with some known region list regions; "unknown" alone says nothing.
+    if (country) country.regions.push({ region: row.region, ...stats(row) });
+  }
+  const ordered = [...countries.values()]
+    .map((c) => ({ ...c, regions: c.regions.some((r) => r.region !== null) ? c.regions.sort(byClients) : [] }))
+    .sort((a, b) => (a.country === OTHER ? 1 : b.country === OTHER ? -1 : byClients(a, b)));
+  return { from: range.from.toISOString(), to: range.to.toISOString(), min_clients: minClients, countries: ordered };
+}
+
+function byClients(a: { clients: number; region?: string | null; country?: string }, b: { clients: number; region?: string | null; country?: string }): number {
+  return b.clients - a.clients || String(a.country ?? a.region).localeCompare(String(b.country ?? b.region));
+}

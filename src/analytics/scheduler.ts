@@ -1,0 +1,88 @@
+/**
+ * Periodic background work (anomaly detection, partition maintenance): runs
+ * a task now and then every interval, never two runs of one task at once,
+ * timers unref'd so they never keep the process alive; stop() waits for a
+ * running task to finish.
+ */
+
+export interface TaskStatus {
+  name: string;
+  interval_ms: number;
+  running: boolean;
+  runs: number;
+  last_started_at: string | null;
+  last_duration_ms: number | null;
+  last_error: string | null;
+  last_result: unknown;
+}
+
+export interface TaskLog {
+  info(obj: object, message: string): void;
+  error(obj: object, message: string): void;
+}
+
+interface Entry {
+  status: TaskStatus;
+  run: () => Promise<void>;
+  timer?: NodeJS.Timeout;
+  current?: Promise<void>;
+}
+
+export class Scheduler {
+  private readonly tasks = new Map<string, Entry>();
+  private stopped = false;
+
+  constructor(private readonly log: TaskLog) {}
+
+  /** Schedules `task` every `intervalMs` (0: runs once, now); the first run starts immediately. */
+  every(name: string, intervalMs: number, task: () => Promise<unknown>): void {
+    const status: TaskStatus = { name, interval_ms: intervalMs, running: false, runs: 0, last_started_at: null, last_duration_ms: null, last_error: null, last_result: null };
+    const entry: Entry = { status, run: async () => undefined };
+    this.tasks.set(name, entry);
+    entry.run = async () => {
+      if (this.stopped || entry.status.running) return;
+      entry.status.running = true;
+      const started = Date.now();
+      entry.status.last_started_at = new Date(started).toISOString();
+      try {
+        entry.status.last_result = (await task()) ?? null;
+        entry.status.last_error = null;
+        this.log.info({ task: name, duration_ms: Date.now() - started, result: entry.status.last_result }, `${name} done`);
+      } catch (error) {
+        entry.status.last_error = (error as Error).message;
+        this.log.error({ task: name, err: error }, `${name} failed`);
+      } finally {
+        entry.status.running = false;
+        entry.status.runs++;
+        entry.status.last_duration_ms = Date.now() - started;
+      }
+    };
+    const tick = () => {
+      entry.current = entry.run();
+    };
+    tick();
+    if (intervalMs > 0) {
+      entry.timer = setInterval(tick, intervalMs);
+      entry.timer.unref();
+    }
+  }
+
+  /** Runs a task now (and waits for it); used by tests and admin actions. */
+  async runNow(name: string): Promise<void> {
+    const entry = this.tasks.get(name);
+    if (!entry) throw new Error(`no task named ${name}`);
+    await entry.current;
+    entry.current = entry.run();
+    await entry.current;
+  }
+
+  status(): TaskStatus[] {
+    return [...this.tasks.values()].map((t) => ({ ...t.status }));
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    for (const entry of this.tasks.values()) clearInterval(entry.timer);
+    await Promise.all([...this.tasks.values()].map((t) => t.current));
+  }
+}

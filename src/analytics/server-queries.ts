@@ -1,0 +1,55 @@
+/**
+ * The PromQL behind /api/ws/metrics, /api/ws/metrics/historical and the
+ * anomaly streams. Metric names come from the server SDK's catalogue,
+ * translated the way the collector's Prometheus exporter names them.
+ */
+import { type MetricDefinition, type ServerMetricName, serverMetric } from '../instrumentation/catalogue.ts';
+
+const UNIT_SUFFIX: Record<string, string> = { s: 'seconds', ms: 'milliseconds', By: 'bytes', '1': 'ratio' };
+
+/** OTel name → Prometheus name as the collector exports it (unit suffix, `_total` for counters). */
+export function prometheusName(definition: MetricDefinition): string {
+  let name = definition.name.replace(/\./g, '_');
+  const suffix = UNIT_SUFFIX[definition.unit];
+  if (suffix && !name.endsWith(`_${suffix}`)) name += `_${suffix}`;
+  if (definition.instrument === 'counter') name += '_total';
+  return name;
+}
+
+function metric(name: ServerMetricName): string {
+  return prometheusName(serverMetric(name));
+}
+
+export interface ServerQuery {
+  id: string;
+  description: string;
+  unit: string;
+  expr: string;
+  /** Also watched by the anomaly detector. */
+  anomalyStream: boolean;
+}
+
+const rate = (name: ServerMetricName, selector = '') => `sum(rate(${metric(name)}${selector}[5m]))`;
+const quantile = (q: number, name: ServerMetricName) => `histogram_quantile(${q}, sum by (le) (rate(${metric(name)}_bucket[5m])))`;
+
+export const SERVER_QUERIES: readonly ServerQuery[] = [
+  { id: 'active_connections', description: 'Open WebSocket connections', unit: '{connection}', expr: `sum(${metric('websocket.server.connection.count')})`, anomalyStream: true },
+  { id: 'connections_opened_per_second', description: 'Handshakes completed per second', unit: '{connection}/s', expr: rate('websocket.server.connection.opened'), anomalyStream: true },
+  { id: 'connections_closed_per_second', description: 'Connections closed per second', unit: '{connection}/s', expr: rate('websocket.server.connection.closed'), anomalyStream: false },
+  { id: 'connections_rejected_per_second', description: 'Upgrade requests rejected per second', unit: '{connection}/s', expr: rate('websocket.server.connection.rejected'), anomalyStream: true },
+  { id: 'messages_received_per_second', description: 'Messages received per second', unit: '{message}/s', expr: rate('websocket.server.received.messages'), anomalyStream: true },
+  { id: 'messages_sent_per_second', description: 'Messages sent per second', unit: '{message}/s', expr: rate('websocket.server.sent.messages'), anomalyStream: false },
+  { id: 'message_errors_per_second', description: 'Message handling errors per second', unit: '{error}/s', expr: rate('websocket.server.message.errors'), anomalyStream: true },
+  { id: 'bytes_received_per_second', description: 'Bytes received per second', unit: 'By/s', expr: rate('websocket.server.io', '{network_io_direction="receive"}'), anomalyStream: false },
+  { id: 'bytes_sent_per_second', description: 'Bytes sent per second', unit: 'By/s', expr: rate('websocket.server.io', '{network_io_direction="transmit"}'), anomalyStream: false },
+  { id: 'message_latency_p95_seconds', description: '95th percentile message latency', unit: 's', expr: quantile(0.95, 'websocket.server.message.latency'), anomalyStream: true },
+  { id: 'process_duration_p95_seconds', description: '95th percentile handler time', unit: 's', expr: quantile(0.95, 'websocket.server.process.duration'), anomalyStream: false },
+  { id: 'ping_duration_p95_seconds', description: '95th percentile heartbeat round trip', unit: 's', expr: quantile(0.95, 'websocket.server.ping.duration'), anomalyStream: true },
+  { id: 'ping_timeouts_per_second', description: 'Heartbeat timeouts per second', unit: '{timeout}/s', expr: rate('websocket.server.ping.timeouts'), anomalyStream: false },
+];
+
+export const SERVER_QUERY_IDS = SERVER_QUERIES.map((q) => q.id) as [string, ...string[]];
+
+export function serverQuery(id: string): ServerQuery | undefined {
+  return SERVER_QUERIES.find((q) => q.id === id);
+}

@@ -1,0 +1,59 @@
+/** Stored anomalies: one row per incident start of a stream. */
+import type pg from 'pg';
+import type { Severity } from '../detectors/seasonal-baseline.ts';
+import type { TimeRange } from '../time-range.ts';
+
+export type AnomalySource = 'prometheus' | 'client_reports';
+
+export interface AnomalyRecord {
+  stream: string;
+  source: AnomalySource;
+  observed_at: Date;
+  value: number;
+  expected: number;
+  lower_bound: number;
+  upper_bound: number;
+  score: number;
+  deviation: number;
+  severity: Severity;
+}
+
+export interface StoredAnomaly extends AnomalyRecord {
+  id: number;
+  detected_at: Date;
+  alert_posted_at: Date | null;
+}
+
+/** Inserts anomalies not stored yet (same stream and time); returns the new rows. */
+export async function insertAnomalies(pool: pg.Pool, anomalies: readonly AnomalyRecord[]): Promise<StoredAnomaly[]> {
+  if (anomalies.length === 0) return [];
+  const { rows } = await pool.query<StoredAnomaly>(
+    `INSERT INTO anomalies (stream, source, observed_at, value, expected, lower_bound, upper_bound, score, deviation, severity)
+     SELECT stream, source, observed_at, value, expected, lower_bound, upper_bound, score, deviation, severity
+       FROM json_populate_recordset(NULL::anomalies, $1::json)
+     ON CONFLICT (stream, observed_at) DO NOTHING
+     RETURNING *`,
+    [JSON.stringify(anomalies)],
+  );
+  return rows;
+}
+
+export async function markAlertPosted(pool: pg.Pool, ids: readonly number[], at = new Date()): Promise<void> {
+  if (ids.length > 0) await pool.query('UPDATE anomalies SET alert_posted_at = $2 WHERE id = ANY($1::bigint[])', [ids, at]);
+}
+
+export async function listAnomalies(
+  pool: pg.Pool,
+  range: TimeRange,
+  { severity, stream, limit = 500 }: { severity?: Severity; stream?: string; limit?: number } = {},
+): Promise<StoredAnomaly[]> {
+  const { rows } = await pool.query<StoredAnomaly>(
+    `SELECT * FROM anomalies
+      WHERE observed_at >= $1 AND observed_at < $2
+        AND ($3::text IS NULL OR severity = $3) AND ($4::text IS NULL OR stream = $4)
+      ORDER BY observed_at DESC, id DESC
+      LIMIT $5`,
+    [range.from, range.to, severity ?? null, stream ?? null, limit],
+  );
+  return rows;
+}

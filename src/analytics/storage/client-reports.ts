@@ -1,0 +1,131 @@
+/**
+ * Writing client reports. One statement per batch, so a batch is committed
+ * whole or not at all: COPY against a PostgreSQL server (several times the
+ * rows/s of INSERT), one INSERT … SELECT FROM json_populate_recordset on the
+ * embedded database (PGlite's wire protocol has no COPY FROM STDIN).
+ */
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import type pg from 'pg';
+import { from as copyFrom } from 'pg-copy-streams';
+import type { Database } from './database.ts';
+import { ensurePartitions } from './partitions.ts';
+
+/** A client report as stored: the validated report plus server-side fields. */
+export interface ClientReportRow {
+  received_at: Date;
+  schema_version: number;
+  session_id: string;
+  sent_at: string;
+  window_start: string;
+  window_end: string;
+  page_path: string;
+  app_name: string | null;
+  app_version: string | null;
+  country: string;
+  region: string | null;
+  attempts: number;
+  opens: number;
+  drops: number;
+  reconnect_attempts: number;
+  reconnect_successes: number;
+  outage_ms: number;
+  connected_ms: number;
+  close_codes: Record<string, number>;
+  messages_sent: number;
+  messages_received: number;
+  messages_queued: number;
+  messages_dropped: number;
+  message_errors: number;
+  latency_count: number;
+  latency_avg_ms: number | null;
+  latency_p50_ms: number | null;
+  latency_p95_ms: number | null;
+  latency_max_ms: number | null;
+  network_type: string | null;
+  effective_type: string | null;
+  network_rtt_ms: number | null;
+  downlink_mbps: number | null;
+  lcp_ms: number | null;
+  inp_ms: number | null;
+  cls: number | null;
+  fcp_ms: number | null;
+  ttfb_ms: number | null;
+  page_load_ms: number | null;
+  ux_interactions: number;
+  ux_errors: number;
+}
+
+/** Column order of the table (and of COPY). */
+export const CLIENT_REPORT_COLUMNS = [
+  'received_at', 'schema_version', 'session_id', 'sent_at', 'window_start', 'window_end', 'page_path', 'app_name', 'app_version',
+  'country', 'region', 'attempts', 'opens', 'drops', 'reconnect_attempts', 'reconnect_successes', 'outage_ms', 'connected_ms',
+  'close_codes', 'messages_sent', 'messages_received', 'messages_queued', 'messages_dropped', 'message_errors', 'latency_count',
+  'latency_avg_ms', 'latency_p50_ms', 'latency_p95_ms', 'latency_max_ms', 'network_type', 'effective_type', 'network_rtt_ms',
+  'downlink_mbps', 'lcp_ms', 'inp_ms', 'cls', 'fcp_ms', 'ttfb_ms', 'page_load_ms', 'ux_interactions', 'ux_errors',
+] as const satisfies ReadonlyArray<keyof ClientReportRow>;
+
+/** COPY text format: tab-separated, \N for NULL, backslash escapes. */
+function copyField(value: unknown): string {
+  if (value === null || value === undefined) return '\\N';
+  if (typeof value === 'number') return String(value);
+  if (value instanceof Date) return value.toISOString();
+  const text = typeof value === 'string' ? value : JSON.stringify(value);
+  return text.replace(/[\\\t\n\r]/g, (c) => (c === '\\' ? '\\\\' : c === '\t' ? '\\t' : c === '\n' ? '\\n' : '\\r'));
+}
+
+export function toCopyText(rows: readonly ClientReportRow[]): string {
+  let out = '';
+  for (const row of rows) {
+    for (let i = 0; i < CLIENT_REPORT_COLUMNS.length; i++) {
+      if (i > 0) out += '\t';
+      out += copyField(row[CLIENT_REPORT_COLUMNS[i] as keyof ClientReportRow]);
+    }
+    out += '\n';
+  }
+  return out;
+}
+
+const COPY_SQL = `COPY client_reports (${CLIENT_REPORT_COLUMNS.join(', ')}) FROM STDIN`;
+const JSON_INSERT_SQL = `INSERT INTO client_reports (${CLIENT_REPORT_COLUMNS.join(', ')})
+  SELECT ${CLIENT_REPORT_COLUMNS.join(', ')} FROM json_populate_recordset(NULL::client_reports, $1::json)`;
+
+async function copyRows(pool: pg.Pool, rows: readonly ClientReportRow[]): Promise<void> {
+  const client = await pool.connect();
+  try {
+    await pipeline(Readable.from([toCopyText(rows)]), client.query(copyFrom(COPY_SQL)));
+    client.release();
+  } catch (error) {
+    // A connection that failed mid-COPY is not reused.
+    client.release(error as Error);
+    throw error;
+  }
+}
+
+async function insertRows(database: Database, rows: readonly ClientReportRow[]): Promise<void> {
+  if (database.kind === 'server') await copyRows(database.pool, rows);
+  else await database.pool.query(JSON_INSERT_SQL, [JSON.stringify(rows)]);
+}
+
+/** PostgreSQL's "no partition of relation … found for row". */
+function isMissingPartition(error: unknown): boolean {
+  return (error as { code?: string }).code === '23514' && /no partition/i.test((error as Error).message);
+}
+
+/**
+ * Stores a batch atomically; returns the number of rows. A missing day
+ * partition (a service that just crossed midnight before its maintenance ran)
+ * is created and the batch retried once.
+ */
+export async function insertClientReports(database: Database, rows: readonly ClientReportRow[]): Promise<number> {
+  if (rows.length === 0) return 0;
+  try {
+    await insertRows(database, rows);
+  } catch (error) {
+    if (!isMissingPartition(error)) throw error;
+    const days = [...new Set(rows.map((r) => r.received_at.getTime()))].map((t) => new Date(t));
+    for (const day of days) await ensurePartitions(database.pool, { from: day, daysAhead: 0 });
+    await insertRows(database, rows);
+  }
+  return rows.length;
+}

@@ -1,0 +1,64 @@
+/**
+ * Day partitions of client_reports (UTC days of the receive time): created
+ * ahead by the service, dropped whole once older than the retention, which is
+ * far cheaper than deleting rows and leaves no bloat.
+ */
+import type pg from 'pg';
+
+const DAY_MS = 86_400_000;
+const NAME = /^client_reports_(\d{4})(\d{2})(\d{2})$/;
+
+export function startOfUtcDay(at: Date): Date {
+  return new Date(Math.floor(at.getTime() / DAY_MS) * DAY_MS);
+}
+
+export function partitionName(day: Date): string {
+  return `client_reports_${day.toISOString().slice(0, 10).replace(/-/g, '')}`;
+}
+
+/** Creates the partitions of the days from `from` through `from + daysAhead` that do not exist; returns their names. */
+export async function ensurePartitions(pool: pg.Pool, { from = new Date(), daysAhead = 2 }: { from?: Date; daysAhead?: number } = {}): Promise<string[]> {
+  const existing = new Set((await listPartitions(pool)).map((p) => p.name));
+  const created: string[] = [];
+  const first = startOfUtcDay(from);
+  for (let d = 0; d <= daysAhead; d++) {
+    const day = new Date(first.getTime() + d * DAY_MS);
+    const name = partitionName(day);
+    if (existing.has(name)) continue;
+    const next = new Date(day.getTime() + DAY_MS);
+    // IF NOT EXISTS: another instance may create the same day concurrently.
+    await pool.query(`CREATE TABLE IF NOT EXISTS ${name} PARTITION OF client_reports FOR VALUES FROM ('${day.toISOString()}') TO ('${next.toISOString()}')`);
+    created.push(name);
+  }
+  return created;
+}
+
+export interface Partition {
+  name: string;
+  day: Date;
+}
+
+export async function listPartitions(pool: pg.Pool): Promise<Partition[]> {
+  const { rows } = await pool.query<{ name: string }>(
+    `SELECT c.relname AS name FROM pg_inherits i
+       JOIN pg_class c ON c.oid = i.inhrelid
+       JOIN pg_class p ON p.oid = i.inhparent
+      WHERE p.relname = 'client_reports'
+      ORDER BY c.relname`,
+  );
+  return rows.flatMap(({ name }) => {
+    const match = NAME.exec(name);
+    return match ? [{ name, day: new Date(Date.UTC(Number(match[1]), Number(match[2]) - 1, Number(match[3]))) }] : [];
+  });
+}
+
+/**
+ * Drops the partitions whose whole day is older than `retentionDays` before
+ * the start of today (UTC); returns their names.
+ */
+export async function dropExpiredPartitions(pool: pg.Pool, { retentionDays, now = new Date() }: { retentionDays: number; now?: Date }): Promise<string[]> {
+  const cutoff = startOfUtcDay(now).getTime() - retentionDays * DAY_MS;
+  const expired = (await listPartitions(pool)).filter((p) => p.day.getTime() + DAY_MS <= cutoff);
+  for (const partition of expired) await pool.query(`DROP TABLE IF EXISTS ${partition.name}`);
+  return expired.map((p) => p.name);
+}

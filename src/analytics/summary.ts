@@ -1,0 +1,124 @@
+/** Totals of client reports over a time range: connection health, messages, latency, web vitals, UX. */
+import type pg from 'pg';
+import { type Interval, wilsonInterval } from './statistics.ts';
+import type { TimeRange } from './time-range.ts';
+
+export interface ClientMetricsSummary {
+  from: string;
+  to: string;
+  reports: number;
+  clients: number;
+  countries: number;
+  connection: {
+    attempts: number;
+    opens: number;
+    drops: number;
+    reconnect_attempts: number;
+    reconnect_successes: number;
+    /** opens / attempts, with a 95% Wilson interval. */
+    success_rate: number | null;
+    success_rate_ci: Interval | null;
+    /** Drops per hour connected. */
+    drops_per_hour: number | null;
+    outage_ms: number;
+    connected_ms: number;
+  };
+  messages: { sent: number; received: number; queued: number; dropped: number; errors: number; error_rate: number | null };
+  latency_ms: { samples: number; avg: number | null; p50: number | null; p95: number | null; max: number | null };
+  /** 75th percentiles, the Core Web Vitals convention. */
+  vitals_p75: { lcp_ms: number | null; inp_ms: number | null; cls: number | null; fcp_ms: number | null; ttfb_ms: number | null; page_load_ms: number | null };
+  ux: { interactions: number; errors: number };
+}
+
+interface SummaryRow {
+  reports: number;
+  clients: number;
+  countries: number;
+  attempts: number | null;
+  opens: number | null;
+  drops: number | null;
+  reconnect_attempts: number | null;
+  reconnect_successes: number | null;
+  outage_ms: number | null;
+  connected_ms: number | null;
+  sent: number | null;
+  received: number | null;
+  queued: number | null;
+  dropped: number | null;
+  errors: number | null;
+  latency_samples: number | null;
+  latency_avg: number | null;
+  latency_p50: number | null;
+  latency_p95: number | null;
+  latency_max: number | null;
+  lcp: number | null;
+  inp: number | null;
+  cls: number | null;
+  fcp: number | null;
+  ttfb: number | null;
+  page_load: number | null;
+  interactions: number | null;
+  ux_errors: number | null;
+}
+
+const SUMMARY_SQL = `
+SELECT count(*) AS reports,
+       count(DISTINCT session_id) AS clients,
+       count(DISTINCT country) AS countries,
+       sum(attempts) AS attempts, sum(opens) AS opens, sum(drops) AS drops,
+       sum(reconnect_attempts) AS reconnect_attempts, sum(reconnect_successes) AS reconnect_successes,
+       sum(outage_ms) AS outage_ms, sum(connected_ms) AS connected_ms,
+       sum(messages_sent) AS sent, sum(messages_received) AS received, sum(messages_queued) AS queued,
+       sum(messages_dropped) AS dropped, sum(message_errors) AS errors,
+       sum(latency_count) AS latency_samples,
+       sum(latency_avg_ms * latency_count) / nullif(sum(latency_count) FILTER (WHERE latency_avg_ms IS NOT NULL), 0) AS latency_avg,
+       percentile_cont(0.5) WITHIN GROUP (ORDER BY latency_p50_ms) AS latency_p50,
+       percentile_cont(0.95) WITHIN GROUP (ORDER BY latency_p95_ms) AS latency_p95,
+       max(latency_max_ms) AS latency_max,
+       percentile_cont(0.75) WITHIN GROUP (ORDER BY lcp_ms) AS lcp,
+       percentile_cont(0.75) WITHIN GROUP (ORDER BY inp_ms) AS inp,
+       percentile_cont(0.75) WITHIN GROUP (ORDER BY cls) AS cls,
+       percentile_cont(0.75) WITHIN GROUP (ORDER BY fcp_ms) AS fcp,
+       percentile_cont(0.75) WITHIN GROUP (ORDER BY ttfb_ms) AS ttfb,
+       percentile_cont(0.75) WITHIN GROUP (ORDER BY page_load_ms) AS page_load,
+       sum(ux_interactions) AS interactions, sum(ux_errors) AS ux_errors
+  FROM client_reports
+ WHERE received_at >= $1 AND received_at < $2`;
+
+function ratio(numerator: number, denominator: number): number | null {
+  return denominator > 0 ? numerator / denominator : null;
+}
+
+export async function clientMetricsSummary(pool: pg.Pool, range: TimeRange): Promise<ClientMetricsSummary> {
+  const { rows } = await pool.query<SummaryRow>(SUMMARY_SQL, [range.from, range.to]);
+  const r = rows[0] as SummaryRow;
+  const n = (value: number | null) => value ?? 0;
+  const attempts = n(r.attempts);
+  const opens = Math.min(n(r.opens), attempts);
+  const connectedMs = n(r.connected_ms);
+  const sent = n(r.sent);
+  const received = n(r.received);
+  return {
+    from: range.from.toISOString(),
+    to: range.to.toISOString(),
+    reports: r.reports,
+    clients: r.clients,
+    countries: r.countries,
+    connection: {
+      attempts,
+      opens: n(r.opens),
+      drops: n(r.drops),
+      reconnect_attempts: n(r.reconnect_attempts),
+      reconnect_successes: n(r.reconnect_successes),
+      success_rate: ratio(opens, attempts),
+      success_rate_ci: wilsonInterval(opens, attempts),
+      drops_per_hour: ratio(n(r.drops), connectedMs / 3_600_000),
+      outage_ms: n(r.outage_ms),
+      connected_ms: connectedMs,
+    },
+    messages: { sent, received, queued: n(r.queued), dropped: n(r.dropped), errors: n(r.errors), error_rate: ratio(n(r.errors), sent + received) },
+    latency_ms: { samples: n(r.latency_samples), avg: r.latency_avg, p50: r.latency_p50, p95: r.latency_p95, max: r.latency_max },
+    vitals_p75: { lcp_ms: r.lcp, inp_ms: r.inp, cls: r.cls, fcp_ms: r.fcp, ttfb_ms: r.ttfb, page_load_ms: r.page_load },
+    ux: { interactions: n(r.interactions), errors: n(r.ux_errors) },
+  };
+}

@@ -1,0 +1,140 @@
+/**
+ * The Express application: routers built from the route declarations, zod
+ * validation of every input, bearer auth on the admin API, CORS from the
+ * allow-list, per-client rate limits, body size limits, structured logs, and
+ * errors as `{error:{code,message,details}}`. `/admin` is a mount point for
+ * the admin pages (src/admin/), which are not part of this module.
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import cors from 'cors';
+import express, { type RequestHandler, type Router } from 'express';
+import { pinoHttp } from 'pino-http';
+import type { z } from 'zod';
+import { requireBearer } from './auth.ts';
+import type { ApiContext } from './context.ts';
+import { ApiError, errorHandler, notFound, zodDetails } from './errors.ts';
+import { buildOpenApiDocument } from './openapi.ts';
+import { perClientLimit } from './rate-limit.ts';
+import { type Route, expressPath } from './route-spec.ts';
+import { alertRoutes } from './routes/alerts.ts';
+import { clientMetricsRoutes } from './routes/client-metrics.ts';
+import { healthRoutes } from './routes/health.ts';
+import { serverMetricsRoutes } from './routes/server-metrics.ts';
+
+/** The contract's limit for client report bodies. */
+export const INGEST_BODY_LIMIT = '256kb';
+
+/** Serves the service's own Prometheus metrics (the OTel Prometheus exporter's request handler fits). */
+export interface MetricsEndpoint {
+  handle(req: IncomingMessage, res: ServerResponse): void;
+}
+
+export interface AppOptions {
+  metrics?: MetricsEndpoint;
+  /** Mounted at /admin (pages and static assets). */
+  admin?: Router;
+}
+
+export function allRoutes(ctx: ApiContext): Route[] {
+  return [...clientMetricsRoutes(ctx), ...serverMetricsRoutes(ctx), ...alertRoutes(ctx), ...healthRoutes(ctx)];
+}
+
+/** `TRUST_PROXY` → Express' setting: booleans, hop counts, or names/CIDRs. */
+export function trustProxySetting(value: string): boolean | number | string {
+  if (value === 'true') return true;
+  if (value === 'false') return false;
+  if (/^\d+$/.test(value)) return Number(value);
+  return value;
+}
+
+function validate(schema: z.ZodType | undefined, value: unknown, where: string): unknown {
+  if (!schema) return undefined;
+  const parsed = schema.safeParse(value);
+  if (!parsed.success) throw new ApiError(400, 'validation_failed', `invalid ${where}`, zodDetails(parsed.error));
+  return parsed.data;
+}
+
+function handle(route: Route): RequestHandler {
+  return async (req, res) => {
+    const input = {
+      query: validate(route.query, req.query, 'query parameters'),
+      params: validate(route.params, req.params, 'path parameters'),
+      body: route.rawBody ? undefined : validate(route.body, req.body, 'request body'),
+    };
+    const result = await route.handler(input, req, res);
+    if (res.statusCode === 200) res.status(route.status);
+    res.json(result);
+  };
+}
+
+export function createApp(ctx: ApiContext, options: AppOptions = {}): express.Express {
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('trust proxy', trustProxySetting(ctx.config.trustProxy));
+  app.set('etag', false);
+
+  app.use(
+    pinoHttp({
+      logger: ctx.logger,
+      // No addresses or headers in logs: the client address is personal data we do not keep.
+      serializers: {
+        req: (req: { id: unknown; method: string; url: string }) => ({ id: req.id, method: req.method, url: req.url }),
+        res: (res: { statusCode: number }) => ({ statusCode: res.statusCode }),
+      },
+      customLogLevel: (req, res, error) => {
+        if (error || res.statusCode >= 500) return 'error';
+        if (res.statusCode >= 400) return 'warn';
+        return req.method === 'POST' && req.url?.startsWith('/api/ws/client-metrics') ? 'debug' : 'info';
+      },
+      autoLogging: { ignore: (req) => req.url === '/metrics' || req.url === '/health/websocket' },
+    }),
+  );
+
+  const allowed = new Set(ctx.config.corsOrigins.map((o) => new URL(o).origin));
+  app.use(
+    '/api',
+    cors({
+      origin: (origin, callback) => callback(null, origin !== undefined && allowed.has(origin)),
+      methods: ['GET', 'POST'],
+      allowedHeaders: ['content-type', 'authorization', 'traceparent'],
+      maxAge: 600,
+    }),
+  );
+
+  const adminAuth = requireBearer(ctx.adminToken);
+  const adminLimit = perClientLimit('admin', ctx.config.adminRateLimit);
+  const ingestLimit = perClientLimit('ingest', ctx.config.ingestRateLimit);
+  const webhookAuth: RequestHandler = ctx.config.webhookToken ? requireBearer(ctx.config.webhookToken, 'socketscope-webhook') : (_req, _res, next) => next();
+  const ingestBody = express.json({ limit: INGEST_BODY_LIMIT, type: ['application/json', 'text/plain'] });
+  const jsonBody = express.json({ limit: '1mb' });
+  const webhookBody = express.json({ limit: '10mb' });
+
+  const routes = allRoutes(ctx);
+  for (const route of routes) {
+    const chain: RequestHandler[] = [];
+    if (route.access === 'admin') chain.push(adminLimit, adminAuth);
+    if (route.access === 'ingest') chain.push(ingestLimit);
+    if (route.access === 'webhook') chain.push(webhookAuth);
+    if (route.method === 'post') chain.push(route.access === 'ingest' ? ingestBody : route.access === 'webhook' ? webhookBody : jsonBody);
+    app[route.method](expressPath(route.path), ...chain, handle(route));
+  }
+
+  const openApi = buildOpenApiDocument(routes, { version: ctx.version });
+  app.get('/api/openapi.json', (_req, res) => {
+    res.json(openApi);
+  });
+
+  app.get('/metrics', (req, res, next) => {
+    if (!options.metrics) {
+      next(new ApiError(503, 'metrics_not_configured', 'the service metrics exporter is not wired'));
+      return;
+    }
+    options.metrics.handle(req, res);
+  });
+
+  if (options.admin) app.use('/admin', options.admin);
+
+  app.use(notFound);
+  app.use(errorHandler(ctx.logger));
+  return app;
+}

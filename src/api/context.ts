@@ -1,0 +1,21 @@
+/** What the routers need from the service: storage, clients, configuration. Built once by the service. */
+import type { Logger } from 'pino';
+import type { AlertmanagerClient } from '../analytics/alertmanager.ts';
+import type { GeoResolver } from '../analytics/geo.ts';
+import type { PrometheusClient } from '../analytics/prometheus.ts';
+import type { Scheduler } from '../analytics/scheduler.ts';
+import type { Database } from '../analytics/storage/database.ts';
+import type { Config } from '../config.ts';
+
+export interface ApiContext {
+  config: Config;
+  logger: Logger;
+  database: Database;
+  geo: GeoResolver;
+  prometheus?: PrometheusClient;
+  alertmanager?: AlertmanagerClient;
+  scheduler?: Scheduler;
+  adminToken: string;
+  startedAt: Date;
+  version: string;
+}

@@ -1,0 +1,83 @@
+/**
+ * Every error leaves the API as `{ "error": { "code", "message", "details" } }`
+ * with a fitting status; unexpected errors are logged and answered 500
+ * without internals.
+ */
+import type { ErrorRequestHandler, RequestHandler } from 'express';
+import { z } from 'zod';
+import { UpstreamError } from '../analytics/http-json.ts';
+
+export class ApiError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+    readonly details?: unknown,
+  ) {
+    super(message);
+    this.name = 'ApiError';
+  }
+}
+
+export const errorBodySchema = z
+  .object({
+    error: z.object({
+      code: z.string().meta({ description: 'Machine-readable, e.g. validation_failed, malformed_json, unauthorized, rate_limited' }),
+      message: z.string(),
+      details: z.unknown().optional(),
+    }),
+  })
+  .meta({ id: 'Error' });
+
+export interface IssueDetail {
+  path: string;
+  message: string;
+  code: string;
+}
+
+export function zodDetails(error: z.ZodError): IssueDetail[] {
+  return error.issues.map((issue) => ({ path: issue.path.map(String).join('.'), message: issue.message, code: issue.code }));
+}
+
+export const notFound: RequestHandler = (req, _res, next) => {
+  next(new ApiError(404, 'not_found', `no route for ${req.method} ${req.path}`));
+};
+
+interface ErrorLogger {
+  error(obj: object, message: string): void;
+}
+
+/** body-parser errors carry `type`; map them to our codes. */
+const BODY_ERRORS: Record<string, [number, string, string]> = {
+  'entity.parse.failed': [400, 'malformed_json', 'the request body is not valid JSON'],
+  'entity.too.large': [413, 'payload_too_large', 'the request body is larger than the limit'],
+  'encoding.unsupported': [415, 'unsupported_encoding', 'unsupported content encoding'],
+  'charset.unsupported': [415, 'unsupported_charset', 'unsupported charset'],
+  'request.aborted': [400, 'request_aborted', 'the request was aborted'],
+};
+
+export function errorHandler(log: ErrorLogger): ErrorRequestHandler {
+  return (error: unknown, req, res, _next) => {
+    let status = 500;
+    let body: { code: string; message: string; details?: unknown };
+    const bodyError = BODY_ERRORS[(error as { type?: string }).type ?? ''];
+    if (error instanceof ApiError) {
+      status = error.status;
+      body = { code: error.code, message: error.message, ...(error.details === undefined ? {} : { details: error.details }) };
+    } else if (bodyError) {
+      [status] = bodyError;
+      body = { code: bodyError[1], message: bodyError[2], ...((error as { limit?: number }).limit ? { details: { limit_bytes: (error as { limit: number }).limit } } : {}) };
+    } else if (error instanceof z.ZodError) {
+      status = 400;
+      body = { code: 'validation_failed', message: 'the request is invalid', details: zodDetails(error) };
+    } else if (error instanceof UpstreamError) {
+      status = 502;
+      body = { code: `${error.service}_unavailable`, message: error.message };
+    } else {
+      log.error({ err: error, method: req.method, path: req.path }, 'unhandled error');
+      body = { code: 'internal_error', message: 'internal server error' };
+    }
+    if (res.headersSent) return;
+    res.status(status).json({ error: body });
+  };
+}

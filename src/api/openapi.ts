@@ -1,0 +1,55 @@
+/** The OpenAPI 3.1 document, generated from the same route declarations and zod schemas the API validates with. */
+import { OpenAPIRegistry, OpenApiGeneratorV31 } from '@asteasolutions/zod-to-openapi';
+import { errorBodySchema } from './errors.ts';
+import type { Route } from './route-spec.ts';
+
+const ERROR_DESCRIPTIONS: Record<number, string> = {
+  400: 'Invalid request (validation_failed, malformed_json, invalid_range, unsupported_schema_version, …)',
+  401: 'Missing or wrong bearer token',
+  404: 'Not found',
+  413: 'Body larger than the limit',
+  429: 'Rate limit exceeded',
+  500: 'Internal error',
+  502: 'An upstream (Prometheus, Alertmanager) failed',
+  503: 'A needed dependency is not configured or down',
+};
+
+export function buildOpenApiDocument(routes: readonly Route[], { version, serverUrl }: { version: string; serverUrl?: string }): object {
+  const registry = new OpenAPIRegistry();
+  registry.registerComponent('securitySchemes', 'adminToken', { type: 'http', scheme: 'bearer', description: 'SOCKETSCOPE_ADMIN_TOKEN' });
+  for (const route of routes) {
+    const errorStatuses = new Set<number>([500, ...(route.errors ?? [])]);
+    if (route.query || route.params || route.body) errorStatuses.add(400);
+    if (route.access === 'admin') errorStatuses.add(401).add(429);
+    if (route.access === 'ingest') errorStatuses.add(429).add(413);
+    const responses: Record<string, { description: string; content: { 'application/json': { schema: typeof errorBodySchema | Route['response'] } } }> = {
+      [route.status]: { description: 'Success', content: { 'application/json': { schema: route.response } } },
+    };
+    for (const status of [...errorStatuses].sort()) {
+      responses[status] = { description: ERROR_DESCRIPTIONS[status] ?? 'Error', content: { 'application/json': { schema: errorBodySchema } } };
+    }
+    registry.registerPath({
+      method: route.method,
+      path: route.path,
+      summary: route.summary,
+      ...(route.description ? { description: route.description } : {}),
+      tags: [route.tag],
+      ...(route.access === 'admin' ? { security: [{ adminToken: [] }] } : {}),
+      request: {
+        ...(route.query ? { query: route.query as never } : {}),
+        ...(route.params ? { params: route.params as never } : {}),
+        ...(route.body ? { body: { required: true, content: { 'application/json': { schema: route.body } } } } : {}),
+      },
+      responses,
+    });
+  }
+  return new OpenApiGeneratorV31(registry.definitions).generateDocument({
+    openapi: '3.1.0',
+    info: {
+      title: 'socketscope analytics API',
+      version,
+      description: 'Client reports, geography, anomalies, UX correlation, server metrics and alerts for WebSocket applications.',
+    },
+    ...(serverUrl ? { servers: [{ url: serverUrl }] } : {}),
+  });
+}

@@ -1,0 +1,175 @@
+/**
+ * Alerts: GET (active from Alertmanager, recent from our record of its
+ * webhook), acknowledge (who and when, plus an Alertmanager silence), and
+ * the webhook Alertmanager posts to.
+ */
+import { z } from 'zod';
+import type { GettableAlert } from '../../analytics/alertmanager.ts';
+import { type Acknowledgement, type StoredAlert, findAlertByFingerprint, insertAcknowledgement, latestAcknowledgements, listAlerts, upsertAlerts } from '../../analytics/storage/alerts.ts';
+import type { ApiContext } from '../context.ts';
+import { ApiError } from '../errors.ts';
+import { type Route, defineRoute } from '../route-spec.ts';
+import { resolveRange, timeRangeQuery } from '../schemas/common.ts';
+import { acknowledgeResponseSchema, alertsSchema, type alertSchema } from '../schemas/responses.ts';
+
+type AlertView = z.input<typeof alertSchema>;
+
+/** Alertmanager writes this for "no end" on firing alerts. */
+const ZERO_TIME = '0001-01-01T00:00:00Z';
+
+function ackView(ack: Acknowledgement | undefined) {
+  return ack
+    ? { acknowledged_by: ack.acknowledged_by, comment: ack.comment, acknowledged_at: ack.acknowledged_at.toISOString(), silence_id: ack.silence_id, silence_ends_at: ack.silence_ends_at.toISOString() }
+    : null;
+}
+
+function fromAlertmanager(alert: GettableAlert, ack?: Acknowledgement): AlertView {
+  return {
+    id: alert.fingerprint,
+    alertname: alert.labels.alertname ?? 'unknown',
+    severity: alert.labels.severity ?? null,
+    status: alert.status.state,
+    labels: alert.labels,
+    annotations: alert.annotations,
+    starts_at: alert.startsAt,
+    ends_at: alert.endsAt.startsWith('0001-') ? null : alert.endsAt,
+    acknowledgement: ackView(ack),
+  };
+}
+
+function fromDatabase(alert: StoredAlert, ack?: Acknowledgement): AlertView {
+  return {
+    id: alert.fingerprint,
+    alertname: alert.alertname,
+    severity: alert.severity,
+    status: alert.status === 'firing' ? 'active' : 'resolved',
+    labels: alert.labels,
+    annotations: alert.annotations,
+    starts_at: alert.starts_at.toISOString(),
+    ends_at: alert.ends_at?.toISOString() ?? null,
+    acknowledgement: ackView(ack),
+  };
+}
+
+const webhookAlert = z.looseObject({
+  status: z.enum(['firing', 'resolved']),
+  labels: z.record(z.string(), z.string()),
+  annotations: z.record(z.string(), z.string()).default({}),
+  startsAt: z.iso.datetime({ offset: true }),
+  endsAt: z.string().optional(),
+  generatorURL: z.string().optional(),
+  fingerprint: z.string().min(1).max(64),
+});
+
+export const webhookBodySchema = z
+  .looseObject({
+    version: z.string(),
+    status: z.enum(['firing', 'resolved']),
+    receiver: z.string(),
+    alerts: z.array(webhookAlert).max(10_000),
+  })
+  .meta({ id: 'AlertmanagerWebhook', description: 'Alertmanager webhook payload (version 4)' });
+
+export function alertRoutes(ctx: ApiContext): Route[] {
+  return [
+    defineRoute({
+      method: 'get',
+      path: '/api/ws/alerts',
+      tag: 'alerts',
+      summary: 'Active alerts (from Alertmanager) and recent ones (firing or updated within from..to)',
+      access: 'admin',
+      query: timeRangeQuery,
+      status: 200,
+      response: alertsSchema,
+      async handler({ query }) {
+        const range = resolveRange(query);
+        const recentRows = await listAlerts(ctx.database.pool, range);
+        let activeSource: 'alertmanager' | 'database' = 'database';
+        let activeAm: GettableAlert[] | undefined;
+        if (ctx.alertmanager) {
+          activeAm = await ctx.alertmanager.alerts();
+          activeSource = 'alertmanager';
+        }
+        const fingerprints = [...new Set([...recentRows.map((a) => a.fingerprint), ...(activeAm ?? []).map((a) => a.fingerprint)])];
+        const acks = await latestAcknowledgements(ctx.database.pool, fingerprints);
+        const active = activeAm
+          ? activeAm.map((a) => fromAlertmanager(a, acks.get(a.fingerprint)))
+          : recentRows.filter((a) => a.status === 'firing').map((a) => fromDatabase(a, acks.get(a.fingerprint)));
+        return {
+          from: range.from.toISOString(),
+          to: range.to.toISOString(),
+          active_source: activeSource,
+          active,
+          recent: recentRows.map((a) => fromDatabase(a, acks.get(a.fingerprint))),
+        };
+      },
+    }),
+    defineRoute({
+      method: 'post',
+      path: '/api/ws/alerts/{id}/acknowledge',
+      tag: 'alerts',
+      summary: 'Acknowledge an alert: records who and when, and silences it in Alertmanager',
+      access: 'admin',
+      params: z.object({ id: z.string().regex(/^[0-9a-f]{1,64}$/i).meta({ description: 'Alert fingerprint' }) }),
+      body: z.strictObject({
+        acknowledged_by: z.string().trim().min(1).max(128),
+        comment: z.string().max(1000).optional(),
+        duration_minutes: z.int().min(1).max(7 * 24 * 60).default(60).meta({ description: 'How long the silence lasts' }),
+      }),
+      status: 201,
+      response: acknowledgeResponseSchema,
+      errors: [404, 502, 503],
+      async handler({ params, body }) {
+        if (!ctx.alertmanager) throw new ApiError(503, 'alertmanager_not_configured', 'acknowledging creates an Alertmanager silence: set ALERTMANAGER_URL');
+        const live = (await ctx.alertmanager.alerts()).find((a) => a.fingerprint === params.id);
+        const stored = live ? undefined : await findAlertByFingerprint(ctx.database.pool, params.id);
+        const labels = live?.labels ?? stored?.labels;
+        if (!labels) throw new ApiError(404, 'alert_not_found', `no alert with id ${params.id}`);
+        const startsAt = new Date();
+        const endsAt = new Date(startsAt.getTime() + body.duration_minutes * 60_000);
+        const silenceId = await ctx.alertmanager.createSilence({
+          matchers: Object.entries(labels).map(([name, value]) => ({ name, value, isRegex: false, isEqual: true })),
+          startsAt,
+          endsAt,
+          createdBy: body.acknowledged_by,
+          comment: body.comment ?? `acknowledged in socketscope by ${body.acknowledged_by}`,
+        });
+        const ack = await insertAcknowledgement(ctx.database.pool, {
+          fingerprint: params.id,
+          alertname: labels.alertname ?? 'unknown',
+          acknowledged_by: body.acknowledged_by,
+          comment: body.comment ?? null,
+          silence_id: silenceId,
+          silence_ends_at: endsAt,
+        });
+        const alert = live ? fromAlertmanager(live, ack) : fromDatabase(stored as StoredAlert, ack);
+        return { alert, acknowledgement: ackView(ack)! };
+      },
+    }),
+    defineRoute({
+      method: 'post',
+      path: '/api/ws/alerts/webhook',
+      tag: 'alerts',
+      summary: 'Alertmanager webhook receiver: records alerts as they fire and resolve',
+      access: 'webhook',
+      body: webhookBodySchema,
+      status: 200,
+      response: z.object({ received: z.int() }),
+      async handler({ body }) {
+        const received = await upsertAlerts(
+          ctx.database.pool,
+          body.alerts.map((a) => ({
+            fingerprint: a.fingerprint,
+            status: a.status,
+            labels: a.labels,
+            annotations: a.annotations,
+            starts_at: new Date(a.startsAt),
+            ends_at: a.endsAt && a.endsAt !== ZERO_TIME && !a.endsAt.startsWith('0001-') && !Number.isNaN(Date.parse(a.endsAt)) ? new Date(a.endsAt) : null,
+            generator_url: a.generatorURL ?? null,
+          })),
+        );
+        return { received };
+      },
+    }),
+  ];
+}

@@ -1,0 +1,98 @@
+/** Health: /api/ws/health (every dependency and the service's own state) and /health/websocket (the monitoring guide's shape). */
+import { probe } from '../../analytics/http-json.ts';
+import type { ApiContext } from '../context.ts';
+import { type Route, defineRoute } from '../route-spec.ts';
+import { healthSchema, websocketHealthSchema } from '../schemas/responses.ts';
+
+const NEEDS_PROMETHEUS = ['GET /api/ws/metrics', 'GET /api/ws/metrics/historical', 'anomaly detection over server metric streams', 'activeConnections in GET /health/websocket'];
+
+interface Check {
+  configured: boolean;
+  ok: boolean;
+  detail: string;
+  latency_ms: number | null;
+}
+
+async function timed(run: () => Promise<{ ok: boolean; detail: string }>): Promise<Check> {
+  const started = performance.now();
+  const result = await run();
+  return { configured: true, ...result, latency_ms: Math.round((performance.now() - started) * 10) / 10 };
+}
+
+const notConfigured = (variable: string): Check => ({ configured: false, ok: false, detail: `not configured (${variable})`, latency_ms: null });
+
+export function healthRoutes(ctx: ApiContext): Route[] {
+  const timeoutMs = Math.min(ctx.config.prometheusTimeoutMs, 3_000);
+  return [
+    defineRoute({
+      method: 'get',
+      path: '/api/ws/health',
+      tag: 'health',
+      summary: 'Reachability of PostgreSQL, Prometheus, Alertmanager and the collector, and the service’s own state',
+      description: '200 while the database answers (status `ok`, or `degraded` when a configured dependency does not); 503 when it does not.',
+      access: 'public',
+      status: 200,
+      response: healthSchema,
+      errors: [503],
+      async handler(_input, _req, res) {
+        const [postgres, prometheus, alertmanager, collector] = await Promise.all([
+          timed(async () => {
+            try {
+              await ctx.database.pool.query('SELECT 1');
+              return { ok: true, detail: `${ctx.database.kind} ${ctx.database.location}` };
+            } catch (error) {
+              return { ok: false, detail: (error as Error).message };
+            }
+          }),
+          ctx.prometheus ? timed(() => ctx.prometheus!.ready()) : notConfigured('PROMETHEUS_URL'),
+          ctx.alertmanager ? timed(() => ctx.alertmanager!.ready()) : notConfigured('ALERTMANAGER_URL'),
+          ctx.config.collectorHealthUrl ? timed(() => probe(ctx.config.collectorHealthUrl!, timeoutMs)) : notConfigured('COLLECTOR_HEALTH_URL'),
+        ]);
+        const optional = [prometheus, alertmanager, collector];
+        const status: 'ok' | 'degraded' | 'down' = !postgres.ok ? 'down' : optional.some((c) => c.configured && !c.ok) ? 'degraded' : 'ok';
+        if (status === 'down') res.status(503);
+        return {
+          status,
+          checks: { postgres, prometheus, alertmanager, collector },
+          service: {
+            version: ctx.version,
+            started_at: ctx.startedAt.toISOString(),
+            uptime_s: Math.round((Date.now() - ctx.startedAt.getTime()) / 1000),
+            database: ctx.database.kind,
+            tasks: ctx.scheduler?.status() ?? [],
+            needs_prometheus: ctx.prometheus ? [] : NEEDS_PROMETHEUS,
+          },
+        };
+      },
+    }),
+    defineRoute({
+      method: 'get',
+      path: '/health/websocket',
+      tag: 'health',
+      summary: 'Liveness with the current number of WebSocket connections (from Prometheus when configured)',
+      access: 'public',
+      status: 200,
+      response: websocketHealthSchema,
+      errors: [503],
+      async handler(_input, _req, res) {
+        let healthy = true;
+        try {
+          await ctx.database.pool.query('SELECT 1');
+        } catch {
+          healthy = false;
+        }
+        let activeConnections: number | null = null;
+        if (ctx.prometheus) {
+          try {
+            const [sample] = await ctx.prometheus.query('sum(websocket_server_connection_count)');
+            activeConnections = sample && Number.isFinite(sample.value) ? sample.value : null;
+          } catch (error) {
+            ctx.logger.warn({ err: error }, 'health: Prometheus query failed');
+          }
+        }
+        if (!healthy) res.status(503);
+        return { status: healthy ? ('healthy' as const) : ('unhealthy' as const), activeConnections, timestamp: new Date().toISOString() };
+      },
+    }),
+  ];
+}

@@ -1,0 +1,85 @@
+/** Current and historical server metrics from Prometheus (admin). */
+import { z } from 'zod';
+import type { PrometheusClient } from '../../analytics/prometheus.ts';
+import { MAX_RANGE_POINTS } from '../../analytics/prometheus.ts';
+import { SERVER_QUERIES, SERVER_QUERY_IDS, serverQuery } from '../../analytics/server-queries.ts';
+import type { ApiContext } from '../context.ts';
+import { ApiError } from '../errors.ts';
+import { type Route, defineRoute } from '../route-spec.ts';
+import { resolveRange, timeRangeQuery } from '../schemas/common.ts';
+import { historicalMetricsSchema, serverMetricsSchema } from '../schemas/responses.ts';
+
+export function requirePrometheus(ctx: ApiContext): PrometheusClient {
+  if (!ctx.prometheus) throw new ApiError(503, 'prometheus_not_configured', 'server metrics need Prometheus: set PROMETHEUS_URL');
+  return ctx.prometheus;
+}
+
+const metricIds = z
+  .string()
+  .transform((s) => s.split(',').map((x) => x.trim()).filter(Boolean))
+  .pipe(z.array(z.enum(SERVER_QUERY_IDS)).min(1))
+  .meta({ description: `Comma-separated metric ids (default: all): ${SERVER_QUERY_IDS.join(', ')}` });
+
+export function serverMetricsRoutes(ctx: ApiContext): Route[] {
+  return [
+    defineRoute({
+      method: 'get',
+      path: '/api/ws/metrics',
+      tag: 'server metrics',
+      summary: 'Current WebSocket server metrics (PromQL instant queries)',
+      access: 'admin',
+      query: z.object({ metric: metricIds.optional() }),
+      status: 200,
+      response: serverMetricsSchema,
+      errors: [502, 503],
+      async handler({ query }) {
+        const prometheus = requirePrometheus(ctx);
+        const at = new Date();
+        const queries = query.metric ? query.metric.map((id) => serverQuery(id)!) : SERVER_QUERIES;
+        const values = await Promise.all(queries.map((q) => prometheus.query(q.expr, at)));
+        return {
+          at: at.toISOString(),
+          metrics: queries.map((q, i) => {
+            const value = values[i]?.[0]?.value;
+            return { id: q.id, description: q.description, unit: q.unit, expr: q.expr, value: value !== undefined && Number.isFinite(value) ? value : null };
+          }),
+        };
+      },
+    }),
+    defineRoute({
+      method: 'get',
+      path: '/api/ws/metrics/historical',
+      tag: 'server metrics',
+      summary: 'Server metrics over time (PromQL range queries)',
+      access: 'admin',
+      query: timeRangeQuery.extend({
+        step: z.coerce.number().min(1).max(86_400).optional().meta({ description: 'Seconds between points (default: range / 300, at least 15)' }),
+        metric: metricIds.optional(),
+      }),
+      status: 200,
+      response: historicalMetricsSchema,
+      errors: [502, 503],
+      async handler({ query }) {
+        const range = resolveRange(query);
+        const spanS = (range.to.getTime() - range.from.getTime()) / 1000;
+        const step = query.step ?? Math.max(15, Math.ceil(spanS / 300));
+        if (spanS / step > MAX_RANGE_POINTS) {
+          throw new ApiError(400, 'too_many_points', `from..to / step gives more than ${MAX_RANGE_POINTS} points; use a larger step`, { points: Math.ceil(spanS / step), max: MAX_RANGE_POINTS });
+        }
+        const prometheus = requirePrometheus(ctx);
+        const queries = query.metric ? query.metric.map((id) => serverQuery(id)!) : SERVER_QUERIES;
+        const results = await Promise.all(queries.map((q) => prometheus.queryRange(q.expr, range.from, range.to, step)));
+        return {
+          from: range.from.toISOString(),
+          to: range.to.toISOString(),
+          step_s: step,
+          series: queries.map((q, i) => ({
+            id: q.id,
+            unit: q.unit,
+            points: (results[i]?.[0]?.points ?? []).filter((p) => Number.isFinite(p.value)).map((p) => [new Date(p.timestamp).toISOString(), p.value] as [string, number]),
+          })),
+        };
+      },
+    }),
+  ];
+}

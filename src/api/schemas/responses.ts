@@ -1,0 +1,180 @@
+/** Response bodies of the read endpoints, for the OpenAPI document and type checks of the handlers. */
+import { z } from 'zod';
+import { intervalSchema } from './common.ts';
+
+const num = z.number().nullable();
+
+export const summarySchema = z
+  .object({
+    from: z.string(),
+    to: z.string(),
+    reports: z.int(),
+    clients: z.int().meta({ description: 'Distinct sessions' }),
+    countries: z.int(),
+    connection: z.object({
+      attempts: z.number(),
+      opens: z.number(),
+      drops: z.number(),
+      reconnect_attempts: z.number(),
+      reconnect_successes: z.number(),
+      success_rate: num.meta({ description: 'opens / attempts' }),
+      success_rate_ci: intervalSchema.nullable(),
+      drops_per_hour: num.meta({ description: 'Drops per hour of connected time' }),
+      outage_ms: z.number(),
+      connected_ms: z.number(),
+    }),
+    messages: z.object({ sent: z.number(), received: z.number(), queued: z.number(), dropped: z.number(), errors: z.number(), error_rate: num }),
+    latency_ms: z.object({ samples: z.number(), avg: num, p50: num, p95: num, max: num }),
+    vitals_p75: z.object({ lcp_ms: num, inp_ms: num, cls: num, fcp_ms: num, ttfb_ms: num, page_load_ms: num }),
+    ux: z.object({ interactions: z.number(), errors: z.number() }),
+  })
+  .meta({ id: 'ClientMetricsSummary' });
+
+const geoStats = {
+  clients: z.int(),
+  reports: z.int(),
+  latency_ms: z.object({ avg: num, p50: num, p95: num }),
+  connection: z.object({ attempts: z.number(), opens: z.number(), drops: z.number(), success_rate: num, success_rate_ci: intervalSchema.nullable() }),
+};
+
+export const geographySchema = z
+  .object({
+    from: z.string(),
+    to: z.string(),
+    min_clients: z.int(),
+    countries: z.array(
+      z.object({
+        country: z.string().meta({ description: 'ISO 3166-1 alpha-2; ZZ unknown; other = folded small countries' }),
+        ...geoStats,
+        regions: z.array(z.object({ region: z.string().nullable(), ...geoStats })),
+      }),
+    ),
+  })
+  .meta({ id: 'Geography' });
+
+const correlationSide = z.object({ r: z.number(), ci95: intervalSchema.nullable(), p_value: num }).nullable();
+
+export const uxCorrelationSchema = z
+  .object({
+    from: z.string(),
+    to: z.string(),
+    min_n: z.int(),
+    sessions: z.int(),
+    pairs: z.array(
+      z.object({
+        id: z.string(),
+        description: z.string(),
+        n: z.int(),
+        status: z.enum(['ok', 'insufficient_data']),
+        pearson: correlationSide,
+        spearman: correlationSide,
+        strength: z.enum(['strong', 'moderate', 'weak', 'negligible']).nullable(),
+      }),
+    ),
+  })
+  .meta({ id: 'UxCorrelation' });
+
+export const severitySchema = z.enum(['low', 'medium', 'high']);
+
+export const anomalySchema = z
+  .object({
+    id: z.number(),
+    stream: z.string(),
+    source: z.enum(['prometheus', 'client_reports']),
+    observed_at: z.string(),
+    value: z.number(),
+    expected: z.number(),
+    lower: z.number(),
+    upper: z.number(),
+    score: z.number(),
+    deviation: z.number(),
+    severity: severitySchema,
+    detected_at: z.string(),
+    alert_posted_at: z.string().nullable(),
+  })
+  .meta({ id: 'Anomaly' });
+
+export const anomaliesSchema = z
+  .object({
+    from: z.string(),
+    to: z.string(),
+    total: z.int(),
+    by_severity: z.object({ low: z.int(), medium: z.int(), high: z.int() }),
+    by_stream: z.record(z.string(), z.int()),
+    anomalies: z.array(anomalySchema),
+    detection: z.object({ interval_s: z.int(), last_run: z.unknown().nullable(), prometheus_configured: z.boolean() }),
+  })
+  .meta({ id: 'Anomalies' });
+
+export const serverMetricsSchema = z
+  .object({
+    at: z.string(),
+    metrics: z.array(z.object({ id: z.string(), description: z.string(), unit: z.string(), expr: z.string(), value: num })),
+  })
+  .meta({ id: 'ServerMetrics' });
+
+export const historicalMetricsSchema = z
+  .object({
+    from: z.string(),
+    to: z.string(),
+    step_s: z.number(),
+    series: z.array(
+      z.object({
+        id: z.string(),
+        unit: z.string(),
+        points: z.array(z.tuple([z.string(), z.number()])).meta({ description: '[ISO time, value]' }),
+      }),
+    ),
+  })
+  .meta({ id: 'HistoricalMetrics' });
+
+const acknowledgementSchema = z
+  .object({ acknowledged_by: z.string(), comment: z.string().nullable(), acknowledged_at: z.string(), silence_id: z.string(), silence_ends_at: z.string() })
+  .meta({ id: 'Acknowledgement' });
+
+export const alertSchema = z
+  .object({
+    id: z.string().meta({ description: "Alertmanager's fingerprint; use it to acknowledge" }),
+    alertname: z.string(),
+    severity: z.string().nullable(),
+    status: z.string().meta({ description: 'active, suppressed (silenced or inhibited), resolved' }),
+    labels: z.record(z.string(), z.string()),
+    annotations: z.record(z.string(), z.string()),
+    starts_at: z.string(),
+    ends_at: z.string().nullable(),
+    acknowledgement: acknowledgementSchema.nullable(),
+  })
+  .meta({ id: 'Alert' });
+
+export const alertsSchema = z
+  .object({
+    from: z.string(),
+    to: z.string(),
+    active_source: z.enum(['alertmanager', 'database']),
+    active: z.array(alertSchema),
+    recent: z.array(alertSchema),
+  })
+  .meta({ id: 'Alerts' });
+
+export const acknowledgeResponseSchema = z.object({ alert: alertSchema, acknowledgement: acknowledgementSchema }).meta({ id: 'AcknowledgeResult' });
+
+const check = z.object({ configured: z.boolean(), ok: z.boolean(), detail: z.string(), latency_ms: z.number().nullable() });
+
+export const healthSchema = z
+  .object({
+    status: z.enum(['ok', 'degraded', 'down']),
+    checks: z.object({ postgres: check, prometheus: check, alertmanager: check, collector: check }),
+    service: z.object({
+      version: z.string(),
+      started_at: z.string(),
+      uptime_s: z.number(),
+      database: z.enum(['server', 'embedded']),
+      tasks: z.array(z.unknown()),
+      needs_prometheus: z.array(z.string()).meta({ description: 'Endpoints and features that answer 503 until PROMETHEUS_URL is set' }),
+    }),
+  })
+  .meta({ id: 'Health' });
+
+export const websocketHealthSchema = z
+  .object({ status: z.enum(['healthy', 'unhealthy']), activeConnections: z.number().nullable(), timestamp: z.string() })
+  .meta({ id: 'WebSocketHealth' });

@@ -1,0 +1,144 @@
+/**
+ * The analytics service as one unit: database (server or embedded), migrations,
+ * partitions, Prometheus/Alertmanager clients, scheduled detection and
+ * retention, the HTTP server, and an orderly close() for graceful shutdown.
+ * `socketscope serve` and the integration tests both start it through here.
+ */
+import { randomBytes } from 'node:crypto';
+import { type Server, createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { type Logger, pino } from 'pino';
+import { AlertmanagerClient } from '../analytics/alertmanager.ts';
+import { clientReportStreams, prometheusStreams, runAnomalyDetection } from '../analytics/anomaly-job.ts';
+import { createGeoResolver } from '../analytics/geo.ts';
+import { maintainPartitions } from '../analytics/maintenance.ts';
+import { PrometheusClient } from '../analytics/prometheus.ts';
+import { Scheduler } from '../analytics/scheduler.ts';
+import { type Database, openDatabase } from '../analytics/storage/database.ts';
+import { migrate } from '../analytics/storage/migrate.ts';
+import type { Config } from '../config.ts';
+import { type AppOptions, createApp } from './app.ts';
+import type { ApiContext } from './context.ts';
+
+export const SERVICE_VERSION = '0.1.0';
+/** In-flight requests get this long to finish on shutdown before connections are cut. */
+const DRAIN_MS = 10_000;
+const ANOMALY_STEP_SECONDS = 300;
+
+export interface RunningService {
+  url: string;
+  port: number;
+  context: ApiContext;
+  scheduler: Scheduler;
+  server: Server;
+  close(): Promise<void>;
+}
+
+export interface StartServiceOptions extends AppOptions {
+  logger?: Logger;
+  /** Clock for the scheduled jobs (tests). */
+  now?: () => Date;
+}
+
+export function createLogger(level: string): Logger {
+  return pino({ level, base: { service: 'socketscope-analytics' }, redact: ['req.headers.authorization', 'req.headers.cookie'] });
+}
+
+export async function startService(config: Config, options: StartServiceOptions = {}): Promise<RunningService> {
+  const logger = options.logger ?? createLogger(config.logLevel);
+  const startedAt = new Date();
+  let database: Database | undefined;
+  let scheduler: Scheduler | undefined;
+  try {
+    database = await openDatabase({
+      databaseUrl: config.databaseUrl,
+      dataDir: config.dataDir,
+      onPoolError: (error) => logger.error({ err: error }, 'idle database connection failed'),
+    });
+    logger.info({ database: database.kind, location: database.location }, 'database open');
+    const applied = await migrate(database.pool, { log: { info: (m) => logger.debug(m) } });
+    if (applied.length > 0) logger.info({ migrations: applied }, 'migrations applied');
+    const partitions = await maintainPartitions(database.pool, { retentionDays: config.retentionDays, now: options.now?.() });
+    logger.info(partitions, 'partitions maintained');
+
+    let adminToken = config.adminToken;
+    if (!adminToken) {
+      adminToken = randomBytes(24).toString('base64url');
+      logger.warn({ admin_token: adminToken }, 'SOCKETSCOPE_ADMIN_TOKEN is not set: generated a token for this run');
+    }
+    const prometheus = config.prometheusUrl ? new PrometheusClient(config.prometheusUrl, config.prometheusTimeoutMs) : undefined;
+    const alertmanager = config.alertmanagerUrl ? new AlertmanagerClient(config.alertmanagerUrl, config.prometheusTimeoutMs) : undefined;
+    if (!prometheus) logger.warn('PROMETHEUS_URL is not set: server metrics and anomaly detection over them are unavailable');
+
+    scheduler = new Scheduler(logger);
+    const context: ApiContext = {
+      config,
+      logger,
+      database,
+      geo: createGeoResolver({ countryHeader: config.trustedCountryHeader, regionHeader: config.trustedRegionHeader }),
+      prometheus,
+      alertmanager,
+      scheduler,
+      adminToken,
+      startedAt,
+      version: SERVICE_VERSION,
+    };
+    const db = database;
+    if (config.maintenanceIntervalSeconds > 0) {
+      scheduler.every('partition-maintenance', config.maintenanceIntervalSeconds * 1000, () =>
+        maintainPartitions(db.pool, { retentionDays: config.retentionDays, now: options.now?.() }),
+      );
+    }
+    if (config.anomalyIntervalSeconds > 0) {
+      const streams = [...clientReportStreams(db.pool, ANOMALY_STEP_SECONDS), ...(prometheus ? prometheusStreams(prometheus, ANOMALY_STEP_SECONDS) : [])];
+      scheduler.every('anomaly-detection', config.anomalyIntervalSeconds * 1000, () =>
+        runAnomalyDetection({ pool: db.pool, prometheus, alertmanager, stepSeconds: ANOMALY_STEP_SECONDS, now: options.now }, streams),
+      );
+    }
+
+    const app = createApp(context, options);
+    const server = createServer(app);
+    server.keepAliveTimeout = 65_000;
+    server.headersTimeout = 66_000;
+    server.requestTimeout = 60_000;
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(config.port, config.host, () => {
+        server.off('error', reject);
+        resolve();
+      });
+    });
+    const { port } = server.address() as AddressInfo;
+    const url = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`;
+    logger.info({ url }, 'socketscope analytics listening');
+
+    let closing: Promise<void> | undefined;
+    const sched = scheduler;
+    return {
+      url,
+      port,
+      context,
+      scheduler: sched,
+      server,
+      close() {
+        closing ??= (async () => {
+          logger.info('shutting down');
+          const drained = new Promise<void>((resolve) => server.close(() => resolve()));
+          server.closeIdleConnections();
+          const timer = setTimeout(() => server.closeAllConnections(), DRAIN_MS);
+          timer.unref();
+          await drained;
+          clearTimeout(timer);
+          await sched.stop();
+          await db.close();
+          logger.info('stopped');
+        })();
+        return closing;
+      },
+    };
+  } catch (error) {
+    await scheduler?.stop();
+    await database?.close().catch(() => undefined);
+    throw error;
+  }
+}

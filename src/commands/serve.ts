@@ -1,0 +1,30 @@
+import type { Command } from 'commander';
+
+/** `socketscope serve`: the analytics API (and admin pages), configured from the environment and these flags. */
+export function registerServe(program: Command): void {
+  program
+    .command('serve')
+    .description('start the analytics service: client reports, geography, anomalies, UX correlation, alerts (see docs/configuration.md)')
+    .option('-p, --port <port>', 'HTTP port (env PORT, default 8080)')
+    .option('--host <address>', 'address to bind (env HOST, default 127.0.0.1)')
+    .option('--database-url <url>', 'PostgreSQL URL (env DATABASE_URL; absent: embedded database in --data-dir)')
+    .option('--data-dir <dir>', 'embedded database directory (env SOCKETSCOPE_DATA_DIR, default ./.data)')
+    .option('--log-level <level>', 'log level (env LOG_LEVEL, default info)')
+    .action(async (flags: { port?: string; host?: string; databaseUrl?: string; dataDir?: string; logLevel?: string }) => {
+      const [{ loadConfig }, { startService }] = await Promise.all([import('../config.ts'), import('../api/service.ts')]);
+      const config = loadConfig(process.env, { port: flags.port, host: flags.host, databaseUrl: flags.databaseUrl, dataDir: flags.dataDir, logLevel: flags.logLevel });
+      const service = await startService(config);
+      await new Promise<void>((resolve) => {
+        const stop = (signal: NodeJS.Signals) => {
+          service.context.logger.info({ signal }, 'signal received');
+          service.close().then(resolve, (error: unknown) => {
+            service.context.logger.error({ err: error }, 'shutdown failed');
+            process.exitCode = 1;
+            resolve();
+          });
+        };
+        process.once('SIGINT', stop);
+        process.once('SIGTERM', stop);
+      });
+    });
+}
