@@ -4,6 +4,7 @@
  */
 import { Command } from 'commander';
 import { registerDoctor } from './commands/doctor.ts';
+import { registerServe } from './commands/serve.ts';
 import { registerAnomalies } from './commands/anomalies.ts';
 import { registerLoad } from './commands/load.ts';
 import { registerConnectionTest } from './commands/connection-test.ts';
@@ -15,6 +16,7 @@ const program = new Command()
   .showHelpAfterError();
 
 registerDoctor(program);
+registerServe(program);
 registerAnomalies(program);
 registerLoad(program);
 registerConnectionTest(program);
