@@ -4,6 +4,7 @@
  */
 import { Command } from 'commander';
 import { registerDoctor } from './commands/doctor.ts';
+import { registerMigrate } from './commands/migrate.ts';
 import { registerServe } from './commands/serve.ts';
 import { registerAnomalies } from './commands/anomalies.ts';
 import { registerLoad } from './commands/load.ts';
@@ -16,6 +17,7 @@ const program = new Command()
   .showHelpAfterError();
 
 registerDoctor(program);
+registerMigrate(program);
 registerServe(program);
 registerAnomalies(program);
 registerLoad(program);
