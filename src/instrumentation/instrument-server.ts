@@ -101,8 +101,8 @@ export function instrumentWebSocketServer(wss: WebSocketServer, options: Instrum
   const sampleRatio = options.tracing?.messageSampleRatio ?? 0;
   if (!(sampleRatio >= 0 && sampleRatio <= 1)) throw new RangeError('tracing.messageSampleRatio must be within 0..1');
 
-  const meter = (options.meterProvider ?? metrics.getMeterProvider()).getMeter(SCOPE_NAME, SCOPE_VERSION);
-  const tracer: Tracer = (options.tracerProvider ?? trace.getTracerProvider()).getTracer(SCOPE_NAME, SCOPE_VERSION);
+  const meter = options.meter ?? (options.meterProvider ?? metrics.getMeterProvider()).getMeter(SCOPE_NAME, SCOPE_VERSION);
+  const tracer: Tracer = options.tracer ?? (options.tracerProvider ?? trace.getTracerProvider()).getTracer(SCOPE_NAME, SCOPE_VERSION);
   const traceHandshakes = options.tracing?.handshake ?? true;
   const traceMessages = options.tracing?.messages ?? false;
   const rejectWith = options.rejectWith ?? 'http';

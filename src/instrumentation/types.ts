@@ -1,4 +1,4 @@
-import type { MeterProvider, TracerProvider } from '@opentelemetry/api';
+import type { Meter, MeterProvider, Tracer, TracerProvider } from '@opentelemetry/api';
 import type { IncomingMessage } from 'node:http';
 import type { RawData, WebSocket } from 'ws';
 import type { AuthFailureReason, MessageErrorType } from './semconv.ts';
@@ -50,6 +50,10 @@ export interface TracingOptions {
 export interface InstrumentWebSocketServerOptions {
   meterProvider?: MeterProvider;
   tracerProvider?: TracerProvider;
+  /** A meter to use instead of one from `meterProvider` (the OTel Instrumentation class passes its own). */
+  meter?: Meter;
+  /** A tracer to use instead of one from `tracerProvider`. */
+  tracer?: Tracer;
   /** Message types that get their own `websocket.message.type` series; anything else is `_OTHER`. */
   messageTypes?: readonly string[];
   /**

@@ -1,0 +1,89 @@
+/**
+ * The server SDK as an OpenTelemetry `Instrumentation`, for apps that set up
+ * telemetry with `registerInstrumentations()` / NodeSDK: it patches
+ * `WebSocketServer.prototype.handleUpgrade` of `ws` 8 so that every server
+ * instruments itself (with `instrumentWebSocketServer`) on its first upgrade
+ * request. Import it from `socketscope/instrumentation/register`: this is the
+ * only module of the SDK that needs `@opentelemetry/instrumentation` (an
+ * optional peer dependency).
+ */
+import { InstrumentationBase, type InstrumentationConfig, InstrumentationNodeModuleDefinition, isWrapped } from '@opentelemetry/instrumentation';
+import type { WebSocketServer } from 'ws';
+import { instrumentWebSocketServer } from './instrument-server.ts';
+import { SCOPE_NAME, SCOPE_VERSION } from './scope.ts';
+import type { InstrumentWebSocketServerOptions, WebSocketServerInstrumentation } from './types.ts';
+
+export type WebSocketInstrumentationConfig = InstrumentationConfig &
+  Omit<InstrumentWebSocketServerOptions, 'meter' | 'tracer' | 'meterProvider' | 'tracerProvider'>;
+
+type HandleUpgrade = WebSocketServer['handleUpgrade'];
+interface ServerClass {
+  prototype: { handleUpgrade: HandleUpgrade };
+}
+
+function serverClass(exports: unknown): ServerClass | undefined {
+  const module = exports as { WebSocketServer?: ServerClass; Server?: ServerClass; default?: { WebSocketServer?: ServerClass } };
+  return module.WebSocketServer ?? module.Server ?? module.default?.WebSocketServer;
+}
+
+export class WsServerInstrumentation extends InstrumentationBase<WebSocketInstrumentationConfig> {
+  /** Servers this instrumentation instrumented, so disable() can undo them. */
+  private readonly handles = new Map<WebSocketServer, WebSocketServerInstrumentation>();
+
+  constructor(config: WebSocketInstrumentationConfig = {}) {
+    super(SCOPE_NAME, SCOPE_VERSION, config);
+  }
+
+  protected override init() {
+    return new InstrumentationNodeModuleDefinition(
+      'ws',
+      ['>=8.0.0 <9'],
+      (exports: unknown) => {
+        const Server = serverClass(exports);
+        if (!Server) {
+          this._diag.error('ws module without a WebSocketServer export; not instrumented');
+          return exports;
+        }
+        if (isWrapped(Server.prototype.handleUpgrade)) this._unwrap(Server.prototype, 'handleUpgrade');
+        this._wrap(Server.prototype, 'handleUpgrade', (original) => this.patchHandleUpgrade(original));
+        return exports;
+      },
+      (exports: unknown) => {
+        const Server = serverClass(exports);
+        if (Server && isWrapped(Server.prototype.handleUpgrade)) this._unwrap(Server.prototype, 'handleUpgrade');
+      },
+    );
+  }
+
+  override disable(): void {
+    super.disable();
+    for (const handle of this.handles.values()) handle.shutdown();
+    this.handles.clear();
+  }
+
+  /** How many servers it instrumented and has not released (for tests). */
+  get instrumentedServers(): number {
+    return this.handles.size;
+  }
+
+  private patchHandleUpgrade(original: HandleUpgrade): HandleUpgrade {
+    // eslint-disable-next-line @typescript-eslint/no-this-alias -- the wrapper's `this` is the server
+    const instrumentation = this;
+    return function handleUpgrade(this: WebSocketServer, ...args: Parameters<HandleUpgrade>) {
+      if (!instrumentation.isEnabled() || instrumentation.handles.has(this)) return original.apply(this, args);
+      let handle: WebSocketServerInstrumentation;
+      try {
+        const { enabled: _enabled, ...options } = instrumentation.getConfig();
+        handle = instrumentWebSocketServer(this, { ...options, meter: instrumentation.meter, tracer: instrumentation.tracer });
+      } catch (error) {
+        // Already instrumented by hand, or not a server we understand: leave it as it is.
+        instrumentation._diag.debug('server not instrumented', error);
+        return original.apply(this, args);
+      }
+      // Kept until disable(), also past the server's close, so the final export still has its values.
+      instrumentation.handles.set(this, handle);
+      // The instance now has its own instrumented handleUpgrade.
+      return this.handleUpgrade(...args);
+    };
+  }
+}

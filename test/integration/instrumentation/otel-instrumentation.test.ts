@@ -1,0 +1,46 @@
+/**
+ * The Instrumentation class: registerInstrumentations() patches `ws` as it
+ * is required, and every server then instruments itself on its first upgrade.
+ */
+import { registerInstrumentations } from '@opentelemetry/instrumentation';
+import { createRequire } from 'node:module';
+import { describe, expect, it } from 'vitest';
+import { WsServerInstrumentation } from '../../../src/instrumentation/instrumentation.ts';
+import { Telemetry, closed, connect, untilValue } from './harness.ts';
+
+describe('WsServerInstrumentation', () => {
+  it('instruments servers created after registration, and disable() undoes it', async () => {
+    const telemetry = new Telemetry();
+    const instrumentation = new WsServerInstrumentation({ messageTypes: ['chat'], classify: (data) => (data.toString().startsWith('chat:') ? 'chat' : undefined) });
+    const unregister = registerInstrumentations({
+      instrumentations: [instrumentation],
+      meterProvider: telemetry.meterProvider,
+      tracerProvider: telemetry.tracerProvider,
+    });
+    const ws = createRequire(import.meta.url)('ws') as typeof import('ws');
+    const wss = new ws.WebSocketServer({ host: '127.0.0.1', port: 0 });
+    await new Promise((resolve) => wss.once('listening', resolve));
+    const url = `ws://127.0.0.1:${(wss.address() as { port: number }).port}`;
+    try {
+      const client = await connect(url);
+      client.send('chat:hello');
+      await untilValue(telemetry, 'websocket.server.received.messages', { 'websocket.frame.type': 'text', 'websocket.message.type': 'chat' }, 1);
+      expect(await telemetry.value('websocket.server.connection.opened')).toBe(1);
+      expect(telemetry.spans.getFinishedSpans().map((s) => [s.name, s.instrumentationScope.name])).toEqual([['websocket.handshake', 'socketscope-instrumentation-ws']]);
+      expect(instrumentation.instrumentedServers).toBe(1);
+      const gone = closed(client);
+      client.close();
+      await gone;
+
+      unregister();
+      expect(instrumentation.instrumentedServers).toBe(0);
+      expect(Object.hasOwn(wss, 'handleUpgrade')).toBe(false);
+      const after = await connect(url);
+      after.close();
+      expect(await telemetry.value('websocket.server.connection.opened')).toBe(1);
+    } finally {
+      await new Promise((resolve) => wss.close(resolve));
+      await telemetry.shutdown();
+    }
+  });
+});
