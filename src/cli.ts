@@ -3,6 +3,7 @@
  * and loads its heavy modules only when it runs, so `--help` stays instant.
  */
 import { Command } from 'commander';
+import { registerDemo } from './commands/demo.ts';
 import { registerDoctor } from './commands/doctor.ts';
 import { registerMigrate } from './commands/migrate.ts';
 import { registerServe } from './commands/serve.ts';
@@ -16,6 +17,7 @@ const program = new Command()
   .version('0.1.0')
   .showHelpAfterError();
 
+registerDemo(program);
 registerDoctor(program);
 registerMigrate(program);
 registerServe(program);

@@ -1,4 +1,4 @@
-import { accessSync, constants, existsSync } from 'node:fs';
+import { accessSync, constants } from 'node:fs';
 import { delimiter, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -71,9 +71,9 @@ function extraDirs(name: ComponentName): string[] {
 
 /** The absolute path of a component, or undefined when it is not installed. */
 export function findBinary(name: ComponentName): string | undefined {
-  if (name === 'collector' && process.env.SOCKETSCOPE_OTELCOL && existsSync(process.env.SOCKETSCOPE_OTELCOL)) {
-    return process.env.SOCKETSCOPE_OTELCOL;
-  }
+  // An explicit collector path wins; one that does not exist means "no collector".
+  const explicit = process.env.SOCKETSCOPE_OTELCOL;
+  if (name === 'collector' && explicit) return isExecutable(explicit) ? explicit : undefined;
   return searchPath(COMPONENTS[name].bin, extraDirs(name));
 }
 

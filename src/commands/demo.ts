@@ -1,0 +1,92 @@
+import type { Command } from 'commander';
+
+interface DemoFlags {
+  clients: string;
+  browser: boolean;
+  dataDir: string;
+  port?: string;
+  logLevel: string;
+  json?: boolean;
+  install?: boolean;
+}
+
+/** `socketscope demo`: the whole pipeline locally with embedded defaults (see src/demo/run-demo.ts). */
+export function registerDemo(program: Command): void {
+  program
+    .command('demo')
+    .description('run the whole pipeline locally: demo app, synthetic clients, collector, Prometheus, Alertmanager, analytics service and admin pages')
+    .option('--clients <n>', 'synthetic clients', '60')
+    .option('--no-browser', 'do not open the demo page in headless Chromium')
+    .option('--data-dir <dir>', 'embedded database directory when DATABASE_URL is not set', './.data')
+    .option('-p, --port <port>', 'port of the analytics service and admin pages (default: a free port)')
+    .option('--log-level <level>', 'service log level', 'warn')
+    .option('--install', 'install missing Debian packages and build the collector first (as root: runs scripts/setup.sh)')
+    .option('--json', 'print the URLs as one JSON line on stdout once everything runs')
+    .action(async (flags: DemoFlags) => {
+      const clients = Number(flags.clients);
+      if (!Number.isInteger(clients) || clients < 0 || clients > 5_000) throw new Error(`--clients must be an integer in 0..5000, got ${flags.clients}`);
+      if (flags.port !== undefined && !/^\d{1,5}$/.test(flags.port)) throw new Error(`--port must be a port number, got ${flags.port}`);
+      if (flags.install) await install();
+      const { runDemo } = await import('../demo/run-demo.ts');
+      const progress = (line: string) => process.stderr.write(`${line}\n`);
+      const demo = await runDemo({
+        clients,
+        browser: flags.browser,
+        dataDir: flags.dataDir,
+        port: flags.port === undefined ? undefined : Number(flags.port),
+        logLevel: flags.logLevel,
+        progress,
+      });
+      const { urls } = demo;
+      if (flags.json) {
+        process.stdout.write(`${JSON.stringify(urls)}\n`);
+      } else {
+        const rows: Array<[string, string | null]> = [
+          ['demo app', urls.app],
+          ['admin: server analytics', urls.admin],
+          ['admin: client metrics', urls.clientMetrics],
+          ['admin token', urls.adminToken],
+          ['API', urls.api],
+          ['OpenAPI', urls.openapi],
+          ['Prometheus', urls.prometheus],
+          ['Alertmanager', urls.alertmanager],
+          ['collector OTLP/HTTP', urls.collector],
+          ['database', urls.database === 'embedded' ? 'embedded PGlite' : 'PostgreSQL (DATABASE_URL)'],
+        ];
+        process.stdout.write(`\nsocketscope demo is running — Ctrl-C stops everything\n\n`);
+        for (const [label, value] of rows) process.stdout.write(`  ${label.padEnd(24)} ${value ?? 'not running (not installed)'}\n`);
+        process.stdout.write('\n');
+      }
+      await new Promise<void>((resolve) => {
+        const stop = (signal: NodeJS.Signals) => {
+          progress(`\n${signal}: stopping…`);
+          demo.stop().then(
+            () => {
+              progress('✓ stopped');
+              resolve();
+            },
+            (error: unknown) => {
+              progress(`shutdown failed: ${(error as Error).message}`);
+              process.exitCode = 1;
+              resolve();
+            },
+          );
+        };
+        process.once('SIGINT', stop);
+        process.once('SIGTERM', stop);
+      });
+    });
+}
+
+async function install(): Promise<void> {
+  if (process.getuid?.() !== 0) {
+    throw new Error('--install needs root (it installs Debian packages): run `sudo npm run setup`, or see `socketscope doctor`');
+  }
+  const { spawn } = await import('node:child_process');
+  const { REPO_ROOT } = await import('../stack/binaries.ts');
+  await new Promise<void>((resolve, reject) => {
+    const child = spawn('bash', ['scripts/setup.sh'], { cwd: REPO_ROOT, stdio: 'inherit' });
+    child.on('exit', (code) => (code === 0 ? resolve() : reject(new Error(`scripts/setup.sh exited with ${code}`))));
+    child.on('error', reject);
+  });
+}

@@ -1,0 +1,222 @@
+/**
+ * `socketscope demo`: the whole pipeline on one machine. Starts, on
+ * 127.0.0.1 and free ports, whichever of our collector, Prometheus and
+ * Alertmanager are installed (with the shipped configs, endpoints
+ * substituted), the analytics service with its admin pages (PostgreSQL from
+ * DATABASE_URL or embedded PGlite), the instrumented demo app, synthetic
+ * browser-like clients and optionally one real Chromium running the web SDK.
+ */
+import { randomBytes } from 'node:crypto';
+import { createLogger, startService, type RunningService } from '../api/service.ts';
+import { loadConfig } from '../config.ts';
+import { renderAlertmanagerConfig } from '../stack/alertmanager.ts';
+import { COMPONENTS, findBinary, type ComponentName } from '../stack/binaries.ts';
+import { type CollectorHandle, Stack, freePort, renderPrometheusConfig } from '../stack/index.ts';
+import { startTelemetry, type Telemetry } from '../telemetry/index.ts';
+import { startDashboardApp, type DashboardApp } from './dashboard-app.ts';
+import { SyntheticClients } from './synthetic-clients.ts';
+
+export interface DemoOptions {
+  clients: number;
+  /** Open the demo page in headless Chromium (the web SDK in a real browser). */
+  browser: boolean;
+  dataDir: string;
+  port?: number;
+  logLevel: string;
+  /** Where progress lines go (stderr by default). */
+  progress: (line: string) => void;
+}
+
+export interface DemoUrls {
+  app: string;
+  admin: string;
+  clientMetrics: string;
+  api: string;
+  openapi: string;
+  adminToken: string;
+  prometheus: string | null;
+  alertmanager: string | null;
+  collector: string | null;
+  database: string;
+  missing: string[];
+  ports: number[];
+}
+
+export interface RunningDemo {
+  urls: DemoUrls;
+  clients: SyntheticClients;
+  stop(): Promise<void>;
+}
+
+/** Components the demo can run without, and what each adds. */
+const OPTIONAL: Array<{ name: ComponentName; adds: string }> = [
+  { name: 'collector', adds: 'SDK metrics over OTLP' },
+  { name: 'prometheus', adds: 'server metrics, dashboards data, alert rules' },
+  { name: 'alertmanager', adds: 'alert routing and acknowledgement silences' },
+];
+
+export async function runDemo(options: DemoOptions): Promise<RunningDemo> {
+  const say = options.progress;
+  const stack = new Stack('demo');
+  const stops: Array<() => Promise<void>> = [];
+  const missing = OPTIONAL.filter(({ name }) => !findBinary(name));
+  for (const { name, adds } of missing) {
+    say(`! ${COMPONENTS[name].bin} is not installed (${adds}); the demo runs without it. ${COMPONENTS[name].install}`);
+  }
+  const has = (name: ComponentName) => !missing.some((m) => m.name === name);
+
+  try {
+    const servicePort = options.port ?? (await freePort());
+    const serviceUrl = `http://127.0.0.1:${servicePort}`;
+
+    let collector: CollectorHandle | undefined;
+    if (has('collector')) {
+      say('… starting the OpenTelemetry Collector');
+      // Natively there is no Tempo: traces go to a port nothing listens on and
+      // the demo's own SDK exports metrics only (traces need docker-compose).
+      collector = await stack.collector({ env: { TRACES_OTLP_ENDPOINT: `127.0.0.1:${await freePort()}` } });
+      say(`✓ collector: OTLP/HTTP ${collector.otlpHttpUrl}`);
+    }
+    let alertmanagerUrl: string | undefined;
+    let alertmanagerPort: number | undefined;
+    if (has('alertmanager')) {
+      say('… starting Alertmanager');
+      const am = await stack.alertmanager(renderAlertmanagerConfig({ 'http://app:8080': serviceUrl }, { groupWait: '5s', groupInterval: '30s' }));
+      alertmanagerUrl = am.url;
+      alertmanagerPort = am.port;
+      say(`✓ alertmanager: ${am.url}`);
+    }
+    let prometheusUrl: string | undefined;
+    let prometheusPort: number | undefined;
+    if (has('prometheus')) {
+      say('… starting Prometheus');
+      const endpoints: Record<string, string> = { 'app:8080': `127.0.0.1:${servicePort}` };
+      // Targets of components that are not running point at a closed port: they show as down.
+      const closed = `127.0.0.1:${await freePort()}`;
+      endpoints['otel-collector:8889'] = collector?.metricsEndpoint ?? closed;
+      endpoints['otel-collector:8888'] = collector?.selfMetricsEndpoint ?? closed;
+      endpoints['alertmanager:9093'] = alertmanagerPort ? `127.0.0.1:${alertmanagerPort}` : closed;
+      const prometheus = await stack.prometheus({ config: renderPrometheusConfig({ endpoints, scrapeInterval: '5s', evaluationInterval: '5s' }) });
+      prometheusUrl = prometheus.url;
+      prometheusPort = prometheus.port;
+      say(`✓ prometheus: ${prometheus.url}`);
+    }
+
+    say(`… starting the analytics service (${process.env.DATABASE_URL ? 'PostgreSQL from DATABASE_URL' : `embedded PostgreSQL in ${options.dataDir}`})`);
+    const adminToken = process.env.SOCKETSCOPE_ADMIN_TOKEN ?? randomBytes(18).toString('base64url');
+    const config = loadConfig(
+      {
+        ...process.env,
+        SOCKETSCOPE_ADMIN_TOKEN: adminToken,
+        PROMETHEUS_URL: prometheusUrl ?? '',
+        ALERTMANAGER_URL: alertmanagerUrl ?? '',
+        COLLECTOR_HEALTH_URL: collector?.healthUrl ?? '',
+        // Synthetic clients say where they are through this header (the demo binds to 127.0.0.1 only).
+        TRUSTED_COUNTRY_HEADER: 'x-socketscope-demo-country',
+        ANOMALY_INTERVAL_SECONDS: process.env.ANOMALY_INTERVAL_SECONDS ?? '60',
+        GEO_MIN_CLIENTS: process.env.GEO_MIN_CLIENTS ?? '3',
+      },
+      { port: String(servicePort), host: '127.0.0.1', dataDir: options.dataDir, logLevel: options.logLevel },
+    );
+    const service: RunningService = await startService(config, { logger: createLogger(options.logLevel), ...(await adminRouter()) });
+    stops.push(() => service.close());
+    say(`✓ analytics service: ${service.url}`);
+
+    say('… starting the instrumented demo app');
+    let telemetry: Telemetry | undefined;
+    if (collector) {
+      telemetry = await startTelemetry({
+        serviceName: 'socketscope-demo',
+        global: false,
+        env: {
+          OTEL_SERVICE_NAME: process.env.OTEL_SERVICE_NAME ?? 'socketscope-demo',
+          OTEL_EXPORTER_OTLP_ENDPOINT: collector.otlpHttpUrl,
+          OTEL_METRIC_EXPORT_INTERVAL: '5000',
+          OTEL_TRACES_EXPORTER: 'none',
+        },
+      });
+      const t = telemetry;
+      stops.push(() => t.shutdown());
+    }
+    const app: DashboardApp = await startDashboardApp({
+      meterProvider: telemetry?.meterProvider,
+      tracerProvider: telemetry?.tracerProvider,
+      analyticsUrl: service.url,
+      otlpUrl: collector?.otlpHttpUrl,
+    });
+    stops.push(() => app.close());
+    say(`✓ demo app: ${app.url} (WebSocket ${app.wsUrl})`);
+
+    const clients = new SyntheticClients({
+      wsUrl: app.wsUrl,
+      clients: options.clients,
+      reportUrl: `${service.url}/api/ws/client-metrics`,
+      countryHeader: 'x-socketscope-demo-country',
+    });
+    clients.start();
+    stops.push(() => clients.stop());
+    say(`✓ ${options.clients} synthetic clients connecting`);
+
+    if (options.browser) {
+      say('… opening the demo page in headless Chromium (web SDK)');
+      const browser = await stack.chromium();
+      const page = await browser.newPage();
+      await page.goto(app.url);
+      say('✓ Chromium client running');
+    }
+
+    const urls: DemoUrls = {
+      app: app.url,
+      admin: `${service.url}/admin/websocket-analytics`,
+      clientMetrics: `${service.url}/admin/websocket-client-metrics`,
+      api: `${service.url}/api/ws`,
+      openapi: `${service.url}/api/openapi.json`,
+      adminToken,
+      prometheus: prometheusUrl ?? null,
+      alertmanager: alertmanagerUrl ?? null,
+      collector: collector?.otlpHttpUrl ?? null,
+      database: service.context.database.kind,
+      missing: missing.map(({ name }) => COMPONENTS[name].bin),
+      ports: [servicePort, app.port, prometheusPort, alertmanagerPort, ...(collector ? collectorPorts(collector) : [])].filter(
+        (p): p is number => typeof p === 'number',
+      ),
+    };
+    let stopping: Promise<void> | undefined;
+    return {
+      urls,
+      clients,
+      stop: () => (stopping ??= stopAll(stops, stack)),
+    };
+  } catch (error) {
+    await stopAll(stops, stack).catch(() => undefined);
+    throw error;
+  }
+}
+
+function collectorPorts(collector: CollectorHandle): number[] {
+  return [collector.otlpHttpUrl, collector.otlpGrpcEndpoint, collector.metricsEndpoint, collector.selfMetricsEndpoint, collector.healthUrl].map((s) =>
+    Number(/:(\d+)\/?$/.exec(s)?.[1]),
+  );
+}
+
+async function stopAll(stops: Array<() => Promise<void>>, stack: Stack): Promise<void> {
+  const errors: string[] = [];
+  for (const stop of stops.reverse()) {
+    try {
+      await stop();
+    } catch (error) {
+      errors.push((error as Error).message);
+    }
+  }
+  try {
+    await stack.stop();
+  } catch (error) {
+    errors.push((error as Error).message);
+  }
+  if (errors.length > 0) throw new Error(`demo shutdown: ${errors.join('; ')}`);
+}
+
+/** The admin pages' router, when that module is present. */
+async function adminRouter(): Promise<{ admin?: import('express').Router }> {
+  return {};
+}
