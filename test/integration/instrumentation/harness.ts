@@ -143,7 +143,7 @@ export function nextMessage(client: WebSocket): Promise<string> {
 /** Polls a metric until it reaches the expected value (sockets close asynchronously). */
 export async function untilValue(telemetry: Telemetry, name: string, attributes: Attributes, expected: number): Promise<void> {
   await waitFor(`${name} ${JSON.stringify(attributes)} = ${expected}`, async () => (await telemetry.value(name, attributes)) === expected, {
-    timeoutMs: 5_000,
+    timeoutMs: 15_000,
     intervalMs: 5,
   });
 }
