@@ -7,7 +7,7 @@
  * echo) for a fixed duration, in interleaved rounds. Then the heap each
  * server holds per idle connection (10 000 connections, after GC).
  *
- *   npm run bench -- instrumentation [--seconds 5] [--rounds 3] [--connections 100] [--idle 10000]
+ *   npm run bench -- instrumentation [--seconds 3] [--rounds 7] [--connections 100] [--idle 10000]
  *
  * Last line: key=value pairs (throughput_ratio = ours / bare, medians of the rounds).
  */
@@ -217,8 +217,8 @@ const median = (values: number[]): number => {
 async function main(): Promise<void> {
   const { values } = parseArgs({
     options: {
-      seconds: { type: 'string', default: '5' },
-      rounds: { type: 'string', default: '5' },
+      seconds: { type: 'string', default: '3' },
+      rounds: { type: 'string', default: '7' },
       connections: { type: 'string', default: '100' },
       idle: { type: 'string', default: '10000' },
     },

@@ -68,7 +68,7 @@ const OPEN = 1;
 const EMPTY: Attributes = Object.freeze({});
 const INSTRUMENTED = Symbol.for('socketscope.instrumented');
 /** Default base cost of one idle ws connection on the heap (bench/instrumentation.ts measures it). */
-const DEFAULT_CONNECTION_BASE_BYTES = 3000;
+const DEFAULT_CONNECTION_BASE_BYTES = 2700;
 const DEFAULT_MAX_LATENCY_SECONDS = 300;
 const DEFAULT_TIMING_PER_SECOND = 1000;
 

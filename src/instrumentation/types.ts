@@ -91,7 +91,7 @@ export interface InstrumentWebSocketServerOptions {
   tracing?: TracingOptions;
   /** Read `client.address` from the first X-Forwarded-For entry (only behind a trusted proxy). Default false. */
   trustProxy?: boolean;
-  /** Heap cost of one idle `ws` connection, the base of `websocket.server.connection.memory`. Default 3 000 bytes (measured, see docs/benchmarks.md). */
+  /** Heap cost of one idle `ws` connection, the base of `websocket.server.connection.memory`. Default 2 700 bytes (bare ws 8.23 on Node 20 measured about 2 660, see docs/benchmarks.md). */
   connectionBaseBytes?: number;
   /** Report `nodejs.eventloop.delay.*` (one libuv histogram per instrumented server). Default true. */
   eventLoopDelay?: boolean;

@@ -25,6 +25,8 @@ describe('connection lifecycle', () => {
     const client = await connect(`${server.url}/chat?token=secret`, { headers: { 'user-agent': 'scenario-test' } });
     await untilValue(telemetry, 'websocket.server.connection.count', {}, 1);
     expect(await telemetry.value('websocket.server.connection.opened')).toBe(1);
+    // An idle connection: the base estimate, nothing buffered.
+    expect(await telemetry.value('websocket.server.connection.memory')).toBe(2700);
 
     const [span] = telemetry.spans.getFinishedSpans();
     expect(span?.name).toBe('websocket.handshake');
