@@ -90,6 +90,17 @@ export function createApp(ctx: ApiContext, options: AppOptions = {}): express.Ex
     }),
   );
 
+  app.use((req, res, next) => {
+    const started = performance.now();
+    res.once('finish', () => {
+      // The matched route pattern, never the raw URL: bounded cardinality.
+      const route = (req.route as { path?: string } | undefined)?.path ?? 'unmatched';
+      ctx.instruments.recordRequest(req.method, route, res.statusCode, (performance.now() - started) / 1000);
+      if (route === '/api/ws/client-metrics' && req.method === 'POST' && res.statusCode >= 400) ctx.instruments.reportsRejected(String(res.statusCode));
+    });
+    next();
+  });
+
   const allowed = new Set(ctx.config.corsOrigins.map((o) => new URL(o).origin));
   app.use(
     '/api',

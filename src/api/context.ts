@@ -6,6 +6,7 @@ import type { PrometheusClient } from '../analytics/prometheus.ts';
 import type { Scheduler } from '../analytics/scheduler.ts';
 import type { Database } from '../analytics/storage/database.ts';
 import type { Config } from '../config.ts';
+import type { ApiInstruments } from './service-metrics.ts';
 
 export interface ApiContext {
   config: Config;
@@ -18,4 +19,5 @@ export interface ApiContext {
   adminToken: string;
   startedAt: Date;
   version: string;
+  instruments: ApiInstruments;
 }

@@ -19,6 +19,8 @@ import { migrate } from '../analytics/storage/migrate.ts';
 import type { Config } from '../config.ts';
 import { type AppOptions, createApp } from './app.ts';
 import type { ApiContext } from './context.ts';
+import { apiInstruments, createServiceMetrics } from './service-metrics.ts';
+import type { Meter } from '@opentelemetry/api';
 
 export const SERVICE_VERSION = '0.1.0';
 /** In-flight requests get this long to finish on shutdown before connections are cut. */
@@ -35,6 +37,8 @@ export interface RunningService {
 }
 
 export interface StartServiceOptions extends AppOptions {
+  /** The meter of an SDK set up elsewhere (src/telemetry); with it pass `metrics` too. Absent: our own exporter. */
+  meter?: Meter;
   logger?: Logger;
   /** Clock for the scheduled jobs (tests). */
   now?: () => Date;
@@ -49,6 +53,9 @@ export async function startService(config: Config, options: StartServiceOptions 
   const startedAt = new Date();
   let database: Database | undefined;
   let scheduler: Scheduler | undefined;
+  const ownMetrics = options.meter ? undefined : createServiceMetrics();
+  const meter = options.meter ?? (ownMetrics as NonNullable<typeof ownMetrics>).meter;
+  const metricsEndpoint = options.metrics ?? ownMetrics;
   try {
     database = await openDatabase({
       databaseUrl: config.databaseUrl,
@@ -82,6 +89,7 @@ export async function startService(config: Config, options: StartServiceOptions 
       adminToken,
       startedAt,
       version: SERVICE_VERSION,
+      instruments: apiInstruments(meter),
     };
     const db = database;
     if (config.maintenanceIntervalSeconds > 0) {
@@ -96,7 +104,7 @@ export async function startService(config: Config, options: StartServiceOptions 
       );
     }
 
-    const app = createApp(context, options);
+    const app = createApp(context, { ...options, metrics: metricsEndpoint });
     const server = createServer(app);
     server.keepAliveTimeout = 65_000;
     server.headersTimeout = 66_000;
@@ -131,6 +139,7 @@ export async function startService(config: Config, options: StartServiceOptions 
           clearTimeout(timer);
           await sched.stop();
           await db.close();
+          await ownMetrics?.shutdown();
           logger.info('stopped');
         })();
         return closing;
@@ -139,6 +148,7 @@ export async function startService(config: Config, options: StartServiceOptions 
   } catch (error) {
     await scheduler?.stop();
     await database?.close().catch(() => undefined);
+    await ownMetrics?.shutdown();
     throw error;
   }
 }

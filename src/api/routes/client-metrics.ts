@@ -8,7 +8,7 @@ import { clientMetricsSummary } from '../../analytics/summary.ts';
 import type { ApiContext } from '../context.ts';
 import { ApiError, zodDetails } from '../errors.ts';
 import { type Route, defineRoute } from '../route-spec.ts';
-import { type ClientReportInput, SUPPORTED_SCHEMA_VERSION, clientMetricsBodySchema, ingestAcceptedSchema } from '../schemas/client-report.ts';
+import { type ClientReportInput, SUPPORTED_SCHEMA_VERSION, clientMetricsBodySchema, clientReportBatchSchema, clientReportSchema, ingestAcceptedSchema } from '../schemas/client-report.ts';
 import { resolveRange, timeRangeQuery } from '../schemas/common.ts';
 import { anomaliesSchema, geographySchema, severitySchema, summarySchema, uxCorrelationSchema } from '../schemas/responses.ts';
 
@@ -94,12 +94,15 @@ export function clientMetricsRoutes(ctx: ApiContext): Route[] {
       errors: [413],
       async handler(_input, req) {
         checkSchemaVersion(req.body);
-        const parsed = clientMetricsBodySchema.safeParse(req.body);
+        // Pick the shape first so the details point at the field, not at "no union member matched".
+        const isBatch = req.body !== null && typeof req.body === 'object' && 'reports' in req.body;
+        const parsed = (isBatch ? clientReportBatchSchema : clientReportSchema.transform((r) => ({ reports: [r] }))).safeParse(req.body);
         if (!parsed.success) throw new ApiError(400, 'validation_failed', 'the client report is invalid', zodDetails(parsed.error));
-        const reports = 'reports' in parsed.data ? parsed.data.reports : [parsed.data];
+        const { reports } = parsed.data;
         const { country, region } = ctx.geo(req.ip, req.headers);
         const receivedAt = new Date();
         const accepted = await insertClientReports(ctx.database, reports.map((r) => toRow(r, receivedAt, country, region)));
+        ctx.instruments.reportsAccepted(accepted);
         return { accepted };
       },
     }),

@@ -1,0 +1,515 @@
+/* eslint-disable @typescript-eslint/no-explicit-any -- JSON bodies are inspected loosely; their shape is checked against the route schemas. */
+/**
+ * Every endpoint of the analytics API against real PostgreSQL, Prometheus and
+ * Alertmanager: exact numbers from seeded data, the error contract (400, 401,
+ * 404, 413, 429), atomic batches, retention by partition drop, anomalies
+ * posted to Alertmanager, and acknowledgements that create real silences.
+ */
+import pg from 'pg';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runAnomalyDetection } from '../../../src/analytics/anomaly-job.ts';
+import { wilsonInterval } from '../../../src/analytics/statistics.ts';
+import { insertClientReports } from '../../../src/analytics/storage/client-reports.ts';
+import { ensurePartitions, listPartitions, partitionName, startOfUtcDay } from '../../../src/analytics/storage/partitions.ts';
+import { maintainPartitions } from '../../../src/analytics/maintenance.ts';
+import { createApp } from '../../../src/api/app.ts';
+import { waitFor } from '../../../src/stack/index.ts';
+import { listenHttp } from '../../helpers/http.ts';
+import { waitForSamples } from '../../helpers/prometheus.ts';
+import { ADMIN_TOKEN, type AnalyticsFixture, call, clientReport, startAnalyticsFixture, storedRow } from './analytics-fixture.ts';
+
+let fx: AnalyticsFixture;
+let base: string;
+let client: pg.Client;
+const testStart = new Date();
+const DAY = 86_400_000;
+
+const admin = (path: string, init: Parameters<typeof call>[2] = {}) => call(base, path, { ...init, token: ADMIN_TOKEN });
+const countRows = async () => Number((await client.query('SELECT count(*) AS n FROM client_reports')).rows[0].n);
+
+/** Checks a success body against the route's declared response schema (the one in the OpenAPI document). */
+function expectMatchesSchema(method: string, path: string, body: unknown): void {
+  const route = fx.routes.find((r) => r.method === method && r.path === path);
+  expect(route, `${method} ${path} is declared`).toBeDefined();
+  const parsed = route!.response.safeParse(body);
+  expect(parsed.success ? [] : parsed.error.issues).toEqual([]);
+}
+
+function post(path: string, body: unknown, headers: Record<string, string> = {}) {
+  return call(base, path, { method: 'POST', body, headers });
+}
+
+// Seed: 7 sessions, 8 reports, posted through the API with CDN geography headers.
+const DE_BE = { 'cf-ipcountry': 'DE', 'cf-region-code': 'BE' };
+const SEED: Array<{ headers: Record<string, string>; report: Record<string, unknown> }> = [
+  {
+    headers: DE_BE,
+    report: clientReport({
+      session: 's1',
+      connection: { attempts: 2, opens: 2 },
+      latency: { count: 10, avg: 40, p50: 38, p95: 80, max: 100 },
+      vitals: { lcp_ms: 1000, inp_ms: 100, cls: 0.1, fcp_ms: 500, ttfb_ms: 100, page_load_ms: 1500 },
+    }),
+  },
+  { headers: DE_BE, report: clientReport({ session: 's1', connection: { attempts: 1, opens: 0 } }) },
+  {
+    headers: DE_BE,
+    report: clientReport({
+      session: 's2',
+      latency: { count: 30, avg: 60, p50: 55, p95: 120, max: 150 },
+      messages: { errors: 3 },
+      vitals: { lcp_ms: 2000, inp_ms: 200, cls: 0.2, fcp_ms: 700, ttfb_ms: 300, page_load_ms: 2500 },
+    }),
+  },
+  { headers: DE_BE, report: clientReport({ session: 's3', latency: { count: 20, avg: 50, p50: 45, p95: 90, max: 95 } }) },
+  { headers: { 'cf-ipcountry': 'DE', 'cf-region-code': 'BY' }, report: clientReport({ session: 's4', connection: { attempts: 4, opens: 3 }, latency: { count: 10, avg: 100, p50: 90, p95: 200, max: 250 } }) },
+  { headers: { 'cf-ipcountry': 'FR' }, report: clientReport({ session: 's5', latency: { count: 10, avg: 30, p50: 28, p95: 50, max: 60 } }) },
+  { headers: { 'cf-ipcountry': 'FR' }, report: clientReport({ session: 's6', connection: { attempts: 2, opens: 2 }, latency: { count: 10, avg: 20, p50: 18, p95: 40, max: 45 } }) },
+  {
+    headers: { 'cf-ipcountry': 'US', 'cf-region-code': 'CA' },
+    report: clientReport({ session: 's7', connection: { attempts: 5, opens: 1, drops: 2, reconnect_attempts: 3, reconnect_successes: 1, outage_ms: 5000 }, ux: { interactions: 5, errors: 2 } }),
+  },
+];
+
+const range = () => `from=${encodeURIComponent(testStart.toISOString())}&to=${encodeURIComponent(new Date(Date.now() + 60_000).toISOString())}`;
+
+beforeAll(async () => {
+  fx = await startAnalyticsFixture();
+  base = fx.service.url;
+  client = new pg.Client({ connectionString: fx.databaseUrl });
+  await client.connect();
+  for (const { headers, report } of SEED) {
+    const response = await post('/api/ws/client-metrics', report, headers);
+    expect(response).toMatchObject({ status: 202, body: { accepted: 1 } });
+  }
+});
+
+afterAll(async () => {
+  await client?.end();
+  await fx?.stop();
+});
+
+describe('POST /api/ws/client-metrics', () => {
+  it('commits a batch and answers 202 with the count; geography is stored, the address is not', async () => {
+    const before = await countRows();
+    const batch = { reports: [clientReport({ session: 'batch-a' }), clientReport({ session: 'batch-b' })] };
+    const response = await post('/api/ws/client-metrics', batch, { 'cf-ipcountry': 'jp' });
+    expect(response).toMatchObject({ status: 202, body: { accepted: 2 } });
+    expectMatchesSchema('post', '/api/ws/client-metrics', response.body);
+    expect(await countRows()).toBe(before + 2);
+    const { rows } = await client.query("SELECT country, region, session_id FROM client_reports WHERE session_id LIKE 'batch-%' ORDER BY session_id");
+    expect(rows).toEqual([
+      { country: 'JP', region: null, session_id: 'batch-a000000000' },
+      { country: 'JP', region: null, session_id: 'batch-b000000000' },
+    ]);
+    // No column can hold an address.
+    const columns = (await client.query("SELECT column_name FROM information_schema.columns WHERE table_name = 'client_reports'")).rows.map((r) => r.column_name as string);
+    expect(columns.filter((c) => /ip|addr/.test(c))).toEqual([]);
+    await client.query("DELETE FROM client_reports WHERE session_id LIKE 'batch-%'");
+  });
+
+  it('accepts text/plain bodies (navigator.sendBeacon)', async () => {
+    const response = await call(base, '/api/ws/client-metrics', {
+      method: 'POST',
+      rawBody: JSON.stringify(clientReport({ session: 'beacon' })),
+      headers: { 'content-type': 'text/plain;charset=UTF-8' },
+    });
+    expect(response).toMatchObject({ status: 202, body: { accepted: 1 } });
+    await client.query("DELETE FROM client_reports WHERE session_id LIKE 'beacon%'");
+  });
+
+  it.each([
+    ['malformed JSON', '{"reports": [', 400, 'malformed_json'],
+    ['a wrong type', JSON.stringify(clientReport({ session: 'wrongtype', connection: { attempts: '3' as unknown as number } })), 400, 'validation_failed'],
+    ['an unknown key', JSON.stringify({ ...clientReport({ session: 'unknownkey' }), extra: 1 }), 400, 'validation_failed'],
+    ['a bad date', JSON.stringify({ ...clientReport({ session: 'baddate' }), sent_at: 'yesterday' }), 400, 'validation_failed'],
+    ['window_start after window_end', JSON.stringify({ ...clientReport({ session: 'window' }), window_start: '2026-11-24T10:01:00Z' }), 400, 'validation_failed'],
+    ['another schema version', JSON.stringify({ ...clientReport({ session: 'version' }), schema_version: 2 }), 400, 'unsupported_schema_version'],
+    ['more than 100 reports', JSON.stringify({ reports: Array.from({ length: 101 }, (_, i) => clientReport({ session: `many${i}` })) }), 400, 'validation_failed'],
+    ['a body over 256 KB', JSON.stringify({ pad: 'x'.repeat(300 * 1024) }), 413, 'payload_too_large'],
+  ])('rejects %s and writes nothing', async (_label, rawBody, status, code) => {
+    const before = await countRows();
+    const response = await call(base, '/api/ws/client-metrics', { method: 'POST', rawBody });
+    expect(response.status).toBe(status);
+    expect(response.body).toMatchObject({ error: { code } });
+    expect(await countRows()).toBe(before);
+  });
+
+  it('names the offending field of a wrong type', async () => {
+    const response = await call(base, '/api/ws/client-metrics', {
+      method: 'POST',
+      body: clientReport({ session: 'wrongtype', connection: { attempts: '3' as unknown as number } }),
+    });
+    expect(response.body).toMatchObject({ error: { code: 'validation_failed', details: [{ path: 'connection.attempts', code: 'invalid_type' }] } });
+  });
+
+  it('rejects a whole batch when one report is invalid: nothing is partially written', async () => {
+    const before = await countRows();
+    const bad = { ...clientReport({ session: 'partial-c' }), page_path: 'no-leading-slash' };
+    const response = await post('/api/ws/client-metrics', { reports: [clientReport({ session: 'partial-a' }), clientReport({ session: 'partial-b' }), bad] });
+    expect(response.status).toBe(400);
+    expect(response.body).toMatchObject({ error: { code: 'validation_failed', details: [{ path: 'reports.2.page_path' }] } });
+    expect(await countRows()).toBe(before);
+  });
+
+  it('answers 429 past the per-client rate limit, in the error shape', async () => {
+    // A second app over the same service context with a limit of 3 per minute.
+    const limited = createApp({ ...fx.service.context, config: { ...fx.service.context.config, ingestRateLimit: 3 } });
+    const server = await listenHttp(limited);
+    try {
+      const statuses: number[] = [];
+      let last;
+      for (let i = 0; i < 4; i++) {
+        last = await call(server.url, '/api/ws/client-metrics', { method: 'POST', rawBody: '{' });
+        statuses.push(last.status);
+      }
+      expect(statuses).toEqual([400, 400, 400, 429]);
+      expect(last?.body).toMatchObject({ error: { code: 'rate_limited', details: { limit_per_minute: 3 } } });
+      expect(last?.headers.get('ratelimit-policy')).toContain('q=3');
+    } finally {
+      await server.close();
+    }
+  });
+});
+
+describe('GET /api/ws/client-metrics/summary', () => {
+  it('gives exact totals, weighted latency, percentiles and a Wilson interval from the seed', async () => {
+    const response = await admin(`/api/ws/client-metrics/summary?${range()}`);
+    expect(response.status).toBe(200);
+    expectMatchesSchema('get', '/api/ws/client-metrics/summary', response.body);
+    const body = response.body as Record<string, any>;
+    expect(body).toMatchObject({ reports: 8, clients: 7, countries: 3 });
+    expect(body.connection).toMatchObject({ attempts: 17, opens: 11, drops: 2, reconnect_attempts: 3, reconnect_successes: 1, outage_ms: 5000, connected_ms: 480_000 });
+    expect(body.connection.success_rate).toBeCloseTo(11 / 17, 12);
+    expect(body.connection.success_rate_ci).toEqual(wilsonInterval(11, 17));
+    expect(body.connection.drops_per_hour).toBeCloseTo(15, 12);
+    expect(body.messages).toEqual({ sent: 80, received: 160, queued: 0, dropped: 0, errors: 3, error_rate: 0.0125 });
+    // (40·10 + 60·30 + 50·20 + 100·10 + 30·10 + 20·10) / 90
+    expect(body.latency_ms.avg).toBeCloseTo(4700 / 90, 10);
+    expect(body.latency_ms).toMatchObject({ samples: 90, p50: 41.5, p95: 180, max: 250 });
+    expect(body.vitals_p75).toMatchObject({ lcp_ms: 1750, inp_ms: 175, fcp_ms: 650, ttfb_ms: 250, page_load_ms: 2250 });
+    expect(body.vitals_p75.cls).toBeCloseTo(0.175, 12);
+    expect(body.ux).toEqual({ interactions: 40, errors: 2 });
+  });
+
+  it('defaults to the last 24 hours and checks its dates', async () => {
+    const response = await admin('/api/ws/client-metrics/summary');
+    const body = response.body as { from: string; to: string; reports: number };
+    expect(Date.parse(body.to) - Date.parse(body.from)).toBe(DAY);
+    expect(body.reports).toBe(8);
+    expect(await admin('/api/ws/client-metrics/summary?from=yesterday')).toMatchObject({ status: 400, body: { error: { code: 'validation_failed', details: [{ path: 'from' }] } } });
+    expect(await admin('/api/ws/client-metrics/summary?from=2026-11-24T10:00:00Z&to=2026-11-23T10:00:00Z')).toMatchObject({
+      status: 400,
+      body: { error: { code: 'invalid_range' } },
+    });
+  });
+});
+
+describe('GET /api/ws/client-metrics/geographic', () => {
+  it('aggregates by country and region, folds groups under min_clients into other', async () => {
+    const response = await admin(`/api/ws/client-metrics/geographic?${range()}&min_clients=2`);
+    expect(response.status).toBe(200);
+    expectMatchesSchema('get', '/api/ws/client-metrics/geographic', response.body);
+    const { countries } = response.body as { countries: Array<Record<string, any>> };
+    expect(countries.map((c) => c.country)).toEqual(['DE', 'FR', 'other']);
+    const [de, fr, other] = countries;
+    expect(de).toMatchObject({ clients: 4, reports: 5, latency_ms: { avg: 60, p50: 50 }, connection: { attempts: 9, opens: 7, drops: 0 } });
+    expect(de!.latency_ms.p95).toBeCloseTo(188, 10);
+    expect(de!.connection.success_rate_ci).toEqual(wilsonInterval(7, 9));
+    expect(de!.regions.map((r: { region: string }) => r.region)).toEqual(['BE', 'other']);
+    expect(de!.regions[0]).toMatchObject({ clients: 3, reports: 4, latency_ms: { p50: 45 }, connection: { attempts: 5, opens: 4 } });
+    expect(de!.regions[0].latency_ms.p95).toBeCloseTo(117, 10);
+    expect(de!.regions[0].latency_ms.avg).toBeCloseTo(3200 / 60, 10);
+    expect(de!.regions[1]).toMatchObject({ clients: 1, latency_ms: { avg: 100, p50: 90, p95: 200 }, connection: { attempts: 4, opens: 3 } });
+    expect(fr).toMatchObject({ clients: 2, reports: 2, latency_ms: { avg: 25, p50: 23 }, connection: { attempts: 3, opens: 3, success_rate: 1 }, regions: [] });
+    expect(fr!.latency_ms.p95).toBeCloseTo(49.5, 10);
+    expect(other).toMatchObject({ clients: 1, reports: 1, latency_ms: { avg: null, p50: null, p95: null }, connection: { attempts: 5, opens: 1, drops: 2, success_rate: 0.2 }, regions: [] });
+  });
+
+  it('rejects a bad min_clients', async () => {
+    expect(await admin('/api/ws/client-metrics/geographic?min_clients=zero')).toMatchObject({ status: 400, body: { error: { code: 'validation_failed', details: [{ path: 'min_clients' }] } } });
+  });
+});
+
+describe('GET /api/ws/client-metrics/ux-correlation', () => {
+  // Anscombe's set I as (latency, page load) of eleven sessions, three days ago.
+  const x = [10, 8, 13, 9, 11, 14, 6, 4, 12, 7, 5];
+  const y = [8.04, 6.95, 7.58, 8.81, 8.33, 9.96, 7.24, 4.26, 10.84, 4.82, 5.68];
+  const day = new Date(startOfUtcDay(new Date()).getTime() - 3 * DAY);
+  const at = new Date(day.getTime() + 12 * 3_600_000);
+
+  beforeAll(async () => {
+    await ensurePartitions(fx.service.context.database.pool, { from: day, daysAhead: 0 });
+    const rows = x.map((xi, i) =>
+      storedRow(at, `anscombe-session-${i}`, { latency_count: 1, latency_avg_ms: xi, latency_p50_ms: xi, latency_p95_ms: xi, latency_max_ms: xi, page_load_ms: y[i]! }),
+    );
+    await insertClientReports(fx.service.context.database, rows);
+  });
+
+  it('gives Pearson, Spearman, Fisher-z intervals and p-values per pair, per session', async () => {
+    const from = encodeURIComponent(day.toISOString());
+    const to = encodeURIComponent(new Date(day.getTime() + DAY).toISOString());
+    const response = await admin(`/api/ws/client-metrics/ux-correlation?from=${from}&to=${to}`);
+    expect(response.status).toBe(200);
+    expectMatchesSchema('get', '/api/ws/client-metrics/ux-correlation', response.body);
+    const body = response.body as { sessions: number; min_n: number; pairs: Array<Record<string, any>> };
+    expect(body).toMatchObject({ sessions: 11, min_n: 10 });
+    const byId = Object.fromEntries(body.pairs.map((p) => [p.id, p]));
+    const latency = byId.latency_vs_page_load!;
+    expect(latency).toMatchObject({ n: 11, status: 'ok', strength: 'strong' });
+    expect(latency.pearson.r).toBeCloseTo(0.8164205, 6);
+    expect(latency.pearson.p_value).toBeCloseTo(0.00217, 5);
+    expect(latency.pearson.ci95.lower).toBeCloseTo(0.4244, 3);
+    expect(latency.pearson.ci95.upper).toBeCloseTo(0.9507, 3);
+    expect(latency.spearman.r).toBeCloseTo(0.8181818, 6);
+    // No LCP/INP reported, no messages (no error rate): insufficient data; drops constant 0: no correlation to speak of.
+    expect(byId.latency_vs_lcp).toMatchObject({ n: 0, status: 'insufficient_data', pearson: null, strength: null });
+    expect(byId.error_rate_vs_ux_errors).toMatchObject({ n: 0, status: 'insufficient_data' });
+    expect(byId.drops_vs_interactions).toMatchObject({ n: 11, status: 'insufficient_data' });
+    // Below min_n everything is insufficient.
+    const strict = await admin(`/api/ws/client-metrics/ux-correlation?from=${from}&to=${to}&min_n=12`);
+    expect((strict.body as { pairs: Array<{ status: string }> }).pairs.every((p) => p.status === 'insufficient_data')).toBe(true);
+  });
+});
+
+describe('anomaly detection → storage → Alertmanager → GET /api/ws/client-metrics/anomalies', () => {
+  it('stores an incident start once, posts it as an alert, and lists it', async () => {
+    const step = 300_000;
+    const end = Math.floor(Date.now() / step) * step;
+    const points = Array.from({ length: 200 }, (_, i) => ({ timestamp: end - (200 - i) * step, value: 100 + (i % 3) }));
+    points[199]!.value = 400;
+    const stream = { name: 'test_stream', source: 'prometheus' as const, description: 'A test stream', read: async () => points };
+    const options = { pool: fx.service.context.database.pool, alertmanager: fx.service.context.alertmanager, stepSeconds: 300, now: () => new Date(end + 1000) };
+    const first = await runAnomalyDetection(options, [stream]);
+    expect(first).toEqual({ streams: 1, points: 200, stored: 1, posted: 1, errors: [] });
+    // The same window again: nothing new.
+    expect(await runAnomalyDetection(options, [stream])).toEqual({ streams: 1, points: 200, stored: 0, posted: 0, errors: [] });
+
+    const am = await fetch(`${fx.alertmanagerUrl}/api/v2/alerts?filter=alertname%3D%22WebSocketMetricAnomaly%22`).then((r) => r.json() as Promise<Array<{ labels: Record<string, string> }>>);
+    expect(am.map((a) => a.labels)).toEqual([{ alertname: 'WebSocketMetricAnomaly', severity: 'critical', component: 'analytics', stream: 'test_stream', source: 'prometheus' }]);
+
+    const from = encodeURIComponent(new Date(end - DAY).toISOString());
+    const response = await admin(`/api/ws/client-metrics/anomalies?from=${from}`);
+    expect(response.status).toBe(200);
+    expectMatchesSchema('get', '/api/ws/client-metrics/anomalies', response.body);
+    const body = response.body as Record<string, any>;
+    expect(body).toMatchObject({ total: 1, by_severity: { low: 0, medium: 0, high: 1 }, by_stream: { test_stream: 1 } });
+    expect(body.anomalies[0]).toMatchObject({ stream: 'test_stream', source: 'prometheus', value: 400, expected: 101, severity: 'high', observed_at: new Date(points[199]!.timestamp).toISOString() });
+    expect(body.anomalies[0].score).toBeGreaterThan(0.9);
+    expect(body.anomalies[0].alert_posted_at).not.toBeNull();
+    expect(await admin(`/api/ws/client-metrics/anomalies?from=${from}&severity=low`)).toMatchObject({ body: { total: 0 } });
+    expect(await admin('/api/ws/client-metrics/anomalies?severity=urgent')).toMatchObject({ status: 400 });
+  });
+});
+
+describe('server metrics from Prometheus', () => {
+  beforeAll(async () => {
+    // Rates need two samples, and the range below three seconds of them.
+    await waitForSamples(fx.prometheusUrl, 'count_over_time(websocket_server_connection_count[1m]) >= 4');
+  });
+
+  it('GET /api/ws/metrics answers the current values', async () => {
+    const response = await admin('/api/ws/metrics');
+    expect(response.status).toBe(200);
+    expectMatchesSchema('get', '/api/ws/metrics', response.body);
+    const metrics = Object.fromEntries((response.body as { metrics: Array<{ id: string; value: number | null }> }).metrics.map((m) => [m.id, m.value]));
+    expect(metrics.active_connections).toBe(42);
+    // A counter that does not move has a rate of exactly 0; a histogram with no data has no quantile.
+    expect(metrics.connections_opened_per_second).toBe(0);
+    expect(metrics.message_latency_p95_seconds).toBeNull();
+    expect(await admin('/api/ws/metrics?metric=active_connections')).toMatchObject({ body: { metrics: [{ id: 'active_connections', value: 42 }] } });
+    expect(await admin('/api/ws/metrics?metric=nope')).toMatchObject({ status: 400, body: { error: { code: 'validation_failed' } } });
+  });
+
+  it('GET /api/ws/metrics/historical answers range queries and guards their size', async () => {
+    const [sample] = await waitForSamples(fx.prometheusUrl, 'websocket_server_connection_count');
+    const at = Math.floor(sample!.value[0]);
+    const from = new Date((at - 2) * 1000).toISOString();
+    const to = new Date(at * 1000).toISOString();
+    const response = await admin(`/api/ws/metrics/historical?metric=active_connections&from=${from}&to=${to}&step=1`);
+    expect(response.status).toBe(200);
+    expectMatchesSchema('get', '/api/ws/metrics/historical', response.body);
+    const body = response.body as { step_s: number; series: Array<{ id: string; points: Array<[string, number]> }> };
+    expect(body.step_s).toBe(1);
+    expect(body.series).toHaveLength(1);
+    expect(body.series[0]!.points).toEqual([
+      [from, 42],
+      [new Date((at - 1) * 1000).toISOString(), 42],
+      [to, 42],
+    ]);
+    expect(await admin(`/api/ws/metrics/historical?from=2026-01-01T00:00:00Z&to=2026-03-01T00:00:00Z&step=1`)).toMatchObject({ status: 400, body: { error: { code: 'too_many_points' } } });
+    expect(await admin(`/api/ws/metrics/historical?step=-5`)).toMatchObject({ status: 400, body: { error: { code: 'validation_failed', details: [{ path: 'step' }] } } });
+  });
+
+  it('GET /health/websocket reports the active connections', async () => {
+    const response = await call(base, '/health/websocket');
+    expect(response.status).toBe(200);
+    expectMatchesSchema('get', '/health/websocket', response.body);
+    expect(response.body).toMatchObject({ status: 'healthy', activeConnections: 42 });
+  });
+});
+
+describe('alerts', () => {
+  const labels = { alertname: 'WebSocketHighLatency', severity: 'warning', component: 'test' };
+  let fingerprint = '';
+
+  beforeAll(async () => {
+    const posted = await fetch(`${fx.alertmanagerUrl}/api/v2/alerts`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify([{ labels, annotations: { summary: 'p95 above 500 ms' }, startsAt: new Date().toISOString() }]),
+    });
+    expect(posted.status).toBe(200);
+  });
+
+  it('GET /api/ws/alerts lists active alerts from Alertmanager and recent ones its webhook delivered', async () => {
+    let body: Record<string, any> = {};
+    // Alertmanager delivers to POST /api/ws/alerts/webhook after group_wait (1 s here).
+    await waitFor('the webhook to record the alert', async () => {
+      body = (await admin('/api/ws/alerts')).body as Record<string, any>;
+      return body.recent.some((a: { alertname: string }) => a.alertname === 'WebSocketHighLatency');
+    }, { timeoutMs: 30_000, intervalMs: 250 });
+    expectMatchesSchema('get', '/api/ws/alerts', body);
+    expect(body.active_source).toBe('alertmanager');
+    const active = body.active.find((a: { alertname: string }) => a.alertname === 'WebSocketHighLatency');
+    expect(active).toMatchObject({ severity: 'warning', status: 'active', labels, annotations: { summary: 'p95 above 500 ms' }, acknowledgement: null });
+    fingerprint = active.id;
+    const recent = body.recent.find((a: { alertname: string }) => a.alertname === 'WebSocketHighLatency');
+    expect(recent).toMatchObject({ id: fingerprint, status: 'active', labels });
+  });
+
+  it('POST /api/ws/alerts/{id}/acknowledge records who and when and creates a silence in Alertmanager', async () => {
+    expect(fingerprint).not.toBe('');
+    const response = await admin(`/api/ws/alerts/${fingerprint}/acknowledge`, { method: 'POST', body: { acknowledged_by: 'alice', comment: 'looking into it', duration_minutes: 30 } });
+    expect(response.status).toBe(201);
+    expectMatchesSchema('post', '/api/ws/alerts/{id}/acknowledge', response.body);
+    const { acknowledgement } = response.body as { acknowledgement: { silence_id: string; acknowledged_by: string; acknowledged_at: string; silence_ends_at: string } };
+    expect(acknowledgement).toMatchObject({ acknowledged_by: 'alice', comment: 'looking into it' });
+    expect(Date.parse(acknowledgement.silence_ends_at) - Date.parse(acknowledgement.acknowledged_at)).toBeGreaterThan(29 * 60_000);
+
+    // The silence, in the real Alertmanager.
+    const silence = (await fetch(`${fx.alertmanagerUrl}/api/v2/silence/${acknowledgement.silence_id}`).then((r) => r.json())) as Record<string, any>;
+    expect(silence).toMatchObject({ createdBy: 'alice', comment: 'looking into it', status: { state: 'active' } });
+    expect(silence.matchers).toEqual(expect.arrayContaining([{ name: 'alertname', value: 'WebSocketHighLatency', isRegex: false, isEqual: true }]));
+    await waitFor('the alert to be silenced', async () => {
+      const alerts = (await fetch(`${fx.alertmanagerUrl}/api/v2/alerts`).then((r) => r.json())) as Array<{ fingerprint: string; status: { silencedBy: string[] } }>;
+      return alerts.find((a) => a.fingerprint === fingerprint)?.status.silencedBy.includes(acknowledgement.silence_id) ?? false;
+    });
+
+    const { rows } = await client.query('SELECT acknowledged_by, silence_id FROM alert_acknowledgements WHERE fingerprint = $1', [fingerprint]);
+    expect(rows).toEqual([{ acknowledged_by: 'alice', silence_id: acknowledgement.silence_id }]);
+    const listed = (await admin('/api/ws/alerts')).body as { active: Array<{ id: string; status: string; acknowledgement: { acknowledged_by: string } | null }> };
+    expect(listed.active.find((a) => a.id === fingerprint)).toMatchObject({ status: 'suppressed', acknowledgement: { acknowledged_by: 'alice' } });
+  });
+
+  it('answers 404 for an unknown alert and 400 for a bad acknowledgement', async () => {
+    expect(await admin('/api/ws/alerts/0123456789abcdef/acknowledge', { method: 'POST', body: { acknowledged_by: 'bob' } })).toMatchObject({
+      status: 404,
+      body: { error: { code: 'alert_not_found' } },
+    });
+    expect(await admin(`/api/ws/alerts/${fingerprint}/acknowledge`, { method: 'POST', body: { acknowledged_by: '' } })).toMatchObject({ status: 400 });
+    expect(await admin('/api/ws/alerts/not-hex!/acknowledge', { method: 'POST', body: { acknowledged_by: 'bob' } })).toMatchObject({ status: 400 });
+  });
+
+  it('POST /api/ws/alerts/webhook records resolutions and validates its payload', async () => {
+    const startsAt = '2026-11-20T10:00:00Z';
+    const payload = (status: 'firing' | 'resolved') => ({
+      version: '4',
+      status,
+      receiver: 'analytics-webhook',
+      groupKey: '{}:{}',
+      alerts: [{ status, labels: { alertname: 'Hooked', severity: 'critical' }, annotations: {}, startsAt, endsAt: status === 'firing' ? '0001-01-01T00:00:00Z' : '2026-11-20T10:05:00Z', fingerprint: 'feedfacecafe0001' }],
+    });
+    expect(await post('/api/ws/alerts/webhook', payload('firing'))).toMatchObject({ status: 200, body: { received: 1 } });
+    expect(await post('/api/ws/alerts/webhook', payload('resolved'))).toMatchObject({ status: 200, body: { received: 1 } });
+    const { rows } = await client.query("SELECT status, ends_at FROM alerts WHERE fingerprint = 'feedfacecafe0001'");
+    expect(rows).toEqual([{ status: 'resolved', ends_at: new Date('2026-11-20T10:05:00Z') }]);
+    expect(await post('/api/ws/alerts/webhook', { version: '4', alerts: 'nope' })).toMatchObject({ status: 400, body: { error: { code: 'validation_failed' } } });
+  });
+});
+
+describe('auth, health, OpenAPI, own metrics', () => {
+  const adminEndpoints: Array<[string, string]> = [
+    ['GET', '/api/ws/client-metrics/summary'],
+    ['GET', '/api/ws/client-metrics/geographic'],
+    ['GET', '/api/ws/client-metrics/anomalies'],
+    ['GET', '/api/ws/client-metrics/ux-correlation'],
+    ['GET', '/api/ws/metrics'],
+    ['GET', '/api/ws/metrics/historical'],
+    ['GET', '/api/ws/alerts'],
+    ['POST', '/api/ws/alerts/0123456789abcdef/acknowledge'],
+  ];
+
+  it.each(adminEndpoints)('%s %s answers 401 without the token or with a wrong one', async (method, path) => {
+    const none = await call(base, path, { method });
+    expect(none).toMatchObject({ status: 401, body: { error: { code: 'unauthorized' } } });
+    expect(none.headers.get('www-authenticate')).toBe('Bearer realm="socketscope-admin"');
+    expect(await call(base, path, { method, token: `${ADMIN_TOKEN}x` })).toMatchObject({ status: 401 });
+  });
+
+  it('GET /api/ws/health reports every dependency', async () => {
+    const response = await call(base, '/api/ws/health');
+    expect(response.status).toBe(200);
+    expectMatchesSchema('get', '/api/ws/health', response.body);
+    expect(response.body).toMatchObject({
+      status: 'ok',
+      checks: {
+        postgres: { configured: true, ok: true },
+        prometheus: { configured: true, ok: true, detail: 'HTTP 200' },
+        alertmanager: { configured: true, ok: true, detail: 'HTTP 200' },
+        collector: { configured: false, ok: false },
+      },
+      service: { database: 'server', needs_prometheus: [] },
+    });
+  });
+
+  it('GET /api/openapi.json is an OpenAPI 3.1 document of every route', async () => {
+    const response = await call(base, '/api/openapi.json');
+    expect(response.status).toBe(200);
+    const doc = response.body as { openapi: string; paths: Record<string, Record<string, any>>; components: { schemas: Record<string, unknown> } };
+    expect(doc.openapi).toBe('3.1.0');
+    for (const route of fx.routes) expect(doc.paths[route.path]?.[route.method], `${route.method} ${route.path}`).toBeDefined();
+    expect(doc.paths['/api/ws/client-metrics']!.post.requestBody.content['application/json'].schema).toBeDefined();
+    expect(doc.paths['/api/ws/client-metrics/summary']!.get.security).toEqual([{ adminToken: [] }]);
+    expect(doc.paths['/api/ws/client-metrics/summary']!.get.parameters.map((p: { name: string }) => p.name)).toEqual(['from', 'to']);
+    expect(Object.keys(doc.components.schemas)).toEqual(expect.arrayContaining(['Error', 'ClientMetricsSummary', 'Geography', 'Alert']));
+  });
+
+  it('GET /metrics exposes the service’s own metrics', async () => {
+    const response = await call(base, '/metrics');
+    expect(response.status).toBe(200);
+    expect(response.headers.get('content-type')).toContain('text/plain');
+    const text = response.body as string;
+    expect(text).toMatch(/^socketscope_client_reports_accepted_total(\{[^}]*\})? 11$/m);
+    expect(text).toContain('http_server_request_duration_bucket');
+    expect(text).toMatch(/http_route="\/api\/ws\/client-metrics"/);
+  });
+
+  it('answers unknown routes with 404 in the error shape and honours the CORS allow-list', async () => {
+    expect(await call(base, '/api/ws/nope')).toMatchObject({ status: 404, body: { error: { code: 'not_found' } } });
+    const denied = await fetch(`${base}/api/ws/client-metrics`, { method: 'OPTIONS', headers: { origin: 'https://evil.example', 'access-control-request-method': 'POST' } });
+    expect(denied.headers.get('access-control-allow-origin')).toBeNull();
+  });
+});
+
+describe('retention', () => {
+  it('drops day partitions older than the retention and keeps recent ones', async () => {
+    const pool = fx.service.context.database.pool;
+    const today = startOfUtcDay(new Date());
+    const days = [40, 31, 30, 29].map((d) => new Date(today.getTime() - d * DAY));
+    for (const day of days) {
+      await ensurePartitions(pool, { from: day, daysAhead: 0 });
+      await insertClientReports(fx.service.context.database, [storedRow(new Date(day.getTime() + 3_600_000), `retention-${partitionName(day)}`)]);
+    }
+    const result = await maintainPartitions(pool, { retentionDays: 30 });
+    expect(result.dropped).toEqual([partitionName(days[0]!), partitionName(days[1]!)]);
+    const names = (await listPartitions(pool)).map((p) => p.name);
+    expect(names).not.toContain(partitionName(days[0]!));
+    expect(names).not.toContain(partitionName(days[1]!));
+    expect(names).toEqual(expect.arrayContaining([partitionName(days[2]!), partitionName(days[3]!), partitionName(today), partitionName(new Date(today.getTime() + 2 * DAY))]));
+    const kept = await client.query("SELECT session_id FROM client_reports WHERE session_id LIKE 'retention-%' ORDER BY session_id");
+    expect(kept.rows.map((r) => r.session_id)).toEqual([`retention-${partitionName(days[2]!)}`, `retention-${partitionName(days[3]!)}`]);
+    // Rows of kept days are untouched (the UX seed of three days ago).
+    expect(Number((await client.query("SELECT count(*) AS n FROM client_reports WHERE session_id LIKE 'anscombe-%'")).rows[0].n)).toBe(11);
+  });
+});
