@@ -36,12 +36,14 @@ export interface TransportStats {
   dropped: number;
   /** Failed requests (network error or non-2xx). */
   failures: number;
+  /** Requests under way. */
+  inFlight: number;
 }
 
 export class Transport<T> {
-  readonly stats: TransportStats = { pending: 0, delivered: 0, dropped: 0, failures: 0 };
+  readonly stats: TransportStats = { pending: 0, delivered: 0, dropped: 0, failures: 0, inFlight: 0 };
   private queue: T[] = [];
-  private inFlight = false;
+  private sending = false;
   private retries = 0;
   private backoffUntil = 0;
   private retryAfterUntil = 0;
@@ -77,12 +79,12 @@ export class Transport<T> {
 
   private pump(): void {
     const now = Date.now();
-    if (this.inFlight || this.queue.length === 0 || now < this.backoffUntil || now < this.retryAfterUntil) return;
+    if (this.sending || this.queue.length === 0 || now < this.backoffUntil || now < this.retryAfterUntil) return;
     const batch = this.queue.splice(0, this.options.maxBatch);
     this.stats.pending = this.queue.length;
-    this.inFlight = true;
+    this.sending = true;
     this.post(batch, this.options.encode(batch), false, () => {
-      this.inFlight = false;
+      this.sending = false;
       this.pump();
     });
   }
@@ -119,7 +121,9 @@ export class Transport<T> {
     const bytes = utf8Length(body);
     const keepalive = this.keepaliveBytes + bytes <= KEEPALIVE_BUDGET;
     if (keepalive) this.keepaliveBytes += bytes;
+    this.stats.inFlight++;
     const settle = (status: number, retryAfter: string | null): void => {
+      this.stats.inFlight--;
       if (keepalive) this.keepaliveBytes -= bytes;
       this.settle(batch, status, retryAfter, final);
       done();

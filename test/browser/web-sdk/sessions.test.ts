@@ -1,0 +1,155 @@
+/**
+ * 50 browser sessions, each its own SDK instance with its own session id and
+ * meter provider, five after one another in each of ten Chromium pages that
+ * run at the same time. Each exports DELTA metrics every 100 ms while it
+ * sends: their windows overlap and they all write the same streams. Through
+ * our collector, Prometheus must hold counters equal to the sum of what the
+ * sessions sent, in a number of series that does not grow with the sessions.
+ */
+import type { Browser } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Stack, renderPrometheusConfig, waitFor } from '../../../src/stack/index.ts';
+import { promQuery } from '../../helpers/prometheus.ts';
+import { type AppServer, type EchoServer, openSdkPage, startAppServer, startEchoServer } from './harness.ts';
+
+const JOB = 'sessions-test';
+let stack: Stack;
+let app: AppServer;
+let echo: EchoServer;
+let browser: Browser;
+let prometheusUrl: string;
+let otlpHttpUrl: string;
+
+/** Messages session `i` sends: 1 to 5, so the sums are not a multiple of the session count. */
+const messagesOf = (i: number) => (i % 5) + 1;
+
+async function total(query: string): Promise<number> {
+  return (await promQuery(prometheusUrl, query)).reduce((sum, sample) => sum + Number(sample.value[1]), 0);
+}
+
+const SESSIONS_PER_PAGE = 5;
+
+/** Runs sessions [first, first + 5) one after another in a fresh context, each connecting, sending, closing and flushing. */
+async function runPage(first: number): Promise<void> {
+  const context = await browser.newContext();
+  try {
+    const page = await context.newPage();
+    await openSdkPage(page, app.url);
+    for (let i = first; i < first + SESSIONS_PER_PAGE; i++) {
+      const stats = await page.evaluate(
+        async ({ wsUrl, otlp, job, count }) => {
+          const { sdk } = window;
+          let otel: { stats: { metrics: { pending: number; inFlight: number; failures: number; delivered: number } } } | undefined;
+          const scope = new sdk.SocketScope({
+            // A fresh session (id and sampling decision) rather than the tab's stored one.
+            storage: { getItem: () => null, setItem: () => undefined } as unknown as Storage,
+            plugins: [(s) => (otel = sdk.otlpExport({ endpoint: otlp, serviceName: job, metricsIntervalMs: 100, traces: false })(s))],
+          });
+          const ws = new sdk.MonitoredWebSocket(wsUrl, undefined, { scope });
+          await new Promise((resolve) => ws.addEventListener('open', resolve, { once: true }));
+          for (let n = 0; n < count; n++) {
+            ws.send(`message ${n}`);
+            // Spread over several export intervals, so deltas of concurrent sessions interleave.
+            await new Promise((resolve) => setTimeout(resolve, 50));
+          }
+          const closed = new Promise((resolve) => ws.addEventListener('close', resolve, { once: true }));
+          ws.close(1000);
+          await closed;
+          await scope.shutdown();
+          const metrics = otel!.stats.metrics;
+          while (metrics.pending > 0 || metrics.inFlight > 0) await new Promise((resolve) => setTimeout(resolve, 20));
+          return { ...metrics };
+        },
+        { wsUrl: echo.url, otlp: otlpHttpUrl, job: JOB, count: messagesOf(i) },
+      );
+      expect(stats).toMatchObject({ pending: 0, inFlight: 0, failures: 0 });
+      expect(stats.delivered).toBeGreaterThan(0);
+    }
+  } finally {
+    await context.close();
+  }
+}
+
+/** Sessions [from, to) in pages running side by side. */
+async function runSessions(from: number, to: number): Promise<void> {
+  const pages: Promise<void>[] = [];
+  for (let first = from; first < to; first += SESSIONS_PER_PAGE) pages.push(runPage(first));
+  await Promise.all(pages);
+}
+
+/** Client series in Prometheus for the job, as sorted `name{labels}` strings. */
+async function clientSeries(): Promise<string[]> {
+  const samples = await promQuery(prometheusUrl, `{__name__=~"websocket_client_.+", job="${JOB}"}`);
+  return samples
+    .map(({ metric }) => {
+      const { __name__: name, ...labels } = metric;
+      return `${name}{${Object.entries(labels).sort().map(([k, v]) => `${k}=${v}`).join(',')}}`;
+    })
+    .sort();
+}
+
+async function waitForSent(expected: number): Promise<void> {
+  await waitFor(`sum of sent messages = ${expected}`, async () => (await total(`websocket_client_sent_messages_total{job="${JOB}"}`)) === expected, {
+    timeoutMs: 30_000,
+  });
+}
+
+beforeAll(async () => {
+  stack = new Stack('web-sdk-sessions');
+  const collector = await stack.collector();
+  otlpHttpUrl = collector.otlpHttpUrl;
+  const prometheus = await stack.prometheus({
+    config: renderPrometheusConfig({
+      endpoints: { 'otel-collector:8889': collector.metricsEndpoint, 'otel-collector:8888': collector.selfMetricsEndpoint },
+      scrapeInterval: '1s',
+      evaluationInterval: '1s',
+    }),
+  });
+  prometheusUrl = prometheus.url;
+  app = await startAppServer();
+  echo = await startEchoServer();
+  browser = await stack.chromium();
+});
+
+afterAll(async () => {
+  await echo?.close();
+  await app?.close();
+  await stack?.stop();
+});
+
+describe('50 browser sessions through the collector', () => {
+  // Ten Chromium pages at once: generous on a loaded 2-core machine, about 10 s on a quiet one.
+  it('sum exactly in Prometheus, in series that do not grow with the sessions', { timeout: 180_000 }, async () => {
+    const sentBy = (n: number) => Array.from({ length: n }, (_, i) => messagesOf(i)).reduce((a, b) => a + b, 0);
+
+    await runSessions(0, 10);
+    await waitForSent(sentBy(10));
+    const seriesAfter10 = await clientSeries();
+
+    await runSessions(10, 50);
+    await waitForSent(sentBy(50));
+    // The other counters are complete too (same exports), and exact.
+    expect(await total(`websocket_client_connection_attempts_total{job="${JOB}"}`)).toBe(50);
+    expect(await total(`websocket_client_connection_opened_total{job="${JOB}"}`)).toBe(50);
+    expect(await total(`websocket_client_connection_closed_total{job="${JOB}",websocket_close_code_class="normal"}`)).toBe(50);
+    expect(await total(`websocket_client_connection_duration_seconds_count{job="${JOB}"}`)).toBe(50);
+    expect(await total(`websocket_client_connection_drops_total{job="${JOB}"}`)).toBe(0);
+    expect(echo.received).toHaveLength(sentBy(50));
+
+    const seriesAfter50 = await clientSeries();
+    expect(seriesAfter50).toEqual(seriesAfter10);
+    // One series per counter here: no label tells one session (or browser) from another.
+    expect(seriesAfter50.filter((s) => s.startsWith('websocket_client_sent_messages_total'))).toHaveLength(1);
+    const samples = await promQuery(prometheusUrl, `{__name__=~"websocket_client_.+", job="${JOB}"}`);
+    const labelKeys = new Set(samples.flatMap((sample) => Object.keys(sample.metric)));
+    expect([...labelKeys].sort()).toEqual(
+      ['__name__', 'instance', 'job', 'le', 'network_connection_effective_type', 'network_connection_type', 'network_io_direction', 'otel_scope_name', 'otel_scope_version', 'websocket_close_code_class'],
+    );
+    // `instance` is the scraped collector, the same for every session.
+    expect(new Set(samples.map((sample) => sample.metric.instance)).size).toBe(1);
+    // The collector's fold dropped nothing: every browser data point was accepted.
+    const folded = await promQuery(prometheusUrl, '{__name__=~"otelcol_deltatocumulative_datapoints(_total)?"}');
+    expect(folded.filter((sample) => sample.metric.error !== undefined).map((sample) => sample.metric.error)).toEqual([]);
+    expect(folded.reduce((sum, sample) => sum + Number(sample.value[1]), 0)).toBeGreaterThan(0);
+  });
+});
