@@ -14,9 +14,10 @@ import { type BackoffOptions, DEFAULT_BACKOFF } from './backoff.ts';
 import { createInstruments } from './metrics/instruments.ts';
 import { OtlpJsonMetricExporter } from './metrics/otlp-json.ts';
 import { MetricsRecorder } from './metrics/recorder.ts';
-import type { ScopePlugin } from './scope.ts';
+import type { SocketScope } from './scope.ts';
 import type { MonitorSink } from './sink.ts';
 import { createSocketTracer } from './traces/otel-tracer.ts';
+import type { SocketTracer } from './traces/socket-tracer.ts';
 import { OtlpJsonSpanExporter } from './traces/otlp-json.ts';
 import { otlpTransport } from './transport/otlp-json.ts';
 import type { TransportStats } from './transport/transport.ts';
@@ -45,9 +46,10 @@ export interface OtlpExportOptions {
 export interface OtlpExportSink extends MonitorSink {
   /** Delivery statistics per signal (pending, delivered, dropped, failures). */
   readonly stats: { metrics: TransportStats; traces: TransportStats };
+  readonly tracer: SocketTracer | undefined;
 }
 
-export function otlpExport(options: OtlpExportOptions): ScopePlugin {
+export function otlpExport(options: OtlpExportOptions): (scope: SocketScope) => OtlpExportSink {
   return (scope) => {
     const resource = resourceFromAttributes({
       'service.name': options.serviceName,
@@ -95,7 +97,7 @@ export function otlpExport(options: OtlpExportOptions): ScopePlugin {
       traces.flush(final);
     };
 
-    const sink: OtlpExportSink & { tracer?: ReturnType<typeof createSocketTracer> } = Object.assign(recorder, {
+    const sink: OtlpExportSink = Object.assign(recorder, {
       stats: { metrics: metrics.stats, traces: traces.stats },
       tracer: tracerProvider && createSocketTracer(tracerProvider.getTracer(SDK_NAME, SDK_VERSION)),
       flush,
