@@ -42,9 +42,11 @@ async function runServer(subject: Subject): Promise<void> {
     const { registerInstrumentations } = await import('@opentelemetry/instrumentation');
     const { WSInstrumentation } = require('opentelemetry-instrumentation-ws') as typeof import('opentelemetry-instrumentation-ws');
     registerInstrumentations({ tracerProvider, instrumentations: [new WSInstrumentation()] });
-    // Through require(), which the instrumentation patches; its WebSocket subclass serves the sockets.
+    // Through require(), which the instrumentation patches. The module export is its WebSocket
+    // subclass (ws.WebSocket stays the original): serve the sockets with it so its per-socket
+    // hooks run too, not only the upgrade spans.
     ws = require('ws') as typeof import('ws');
-    serverOptions = { WebSocket: ws.WebSocket ?? ws };
+    serverOptions = { WebSocket: ws };
   } else {
     ws = require('ws') as typeof import('ws');
   }

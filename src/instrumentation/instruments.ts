@@ -23,6 +23,7 @@ import {
   type LatencyAnomaly,
   MESSAGE_ERROR_TYPES,
   type MessageErrorType,
+  OTHER,
   REJECTION_TYPES,
   type RejectionType,
 } from './semconv.ts';
@@ -231,7 +232,8 @@ export class ServerInstruments {
   }
 
   countMessageError(type: MessageErrorType): void {
-    this.messageErrors[MESSAGE_ERROR_INDEX[type]]! += 1;
+    // Applications call this too (recordMessageError): an unknown type from untyped code is _OTHER.
+    this.messageErrors[MESSAGE_ERROR_INDEX[type] ?? MESSAGE_ERROR_INDEX[OTHER]]! += 1;
   }
 
   countLatencyAnomaly(type: LatencyAnomaly): void {

@@ -269,16 +269,22 @@ describe('messages', () => {
       serverSocket = socket;
       socket.on('message', (data) => {
         if (data.toString() === 'invalid') handle.recordMessageError('validation_error');
+        if (data.toString() === 'odd') handle.recordMessageError('user 7 typo' as 'validation_error');
       });
     });
     const client = await connect(server.url);
+    client.send('odd');
     client.send('invalid');
     await untilValue(telemetry, 'websocket.server.message.errors', { 'error.type': 'validation_error' }, 1);
     const gone = closed(client);
     serverSocket!.close();
     await gone;
     serverSocket!.send('too late', () => {});
-    expect(await telemetry.series('websocket.server.message.errors')).toEqual(['{error.type=send_error} 1', '{error.type=validation_error} 1']);
+    expect(await telemetry.series('websocket.server.message.errors')).toEqual([
+      '{error.type=_OTHER} 1',
+      '{error.type=send_error} 1',
+      '{error.type=validation_error} 1',
+    ]);
 
     const listenerError = new Error('handler bug');
     const other = await connect(server.url);
