@@ -1,23 +1,13 @@
 /**
  * The PromQL behind /api/ws/metrics, /api/ws/metrics/historical and the
- * anomaly streams. Metric names come from the server SDK's catalogue,
- * translated the way the collector's Prometheus exporter names them.
+ * anomaly streams. Metric names come from the catalogue (src/catalogue.ts),
+ * as the collector's Prometheus exporter names them.
  */
-import { type MetricDefinition, type ServerMetricName, serverMetric } from '../instrumentation/catalogue.ts';
-
-const UNIT_SUFFIX: Record<string, string> = { s: 'seconds', ms: 'milliseconds', By: 'bytes', '1': 'ratio' };
-
-/** OTel name → Prometheus name as the collector exports it (unit suffix, `_total` for counters). */
-export function prometheusName(definition: MetricDefinition): string {
-  let name = definition.name.replace(/\./g, '_');
-  const suffix = UNIT_SUFFIX[definition.unit];
-  if (suffix && !name.endsWith(`_${suffix}`)) name += `_${suffix}`;
-  if (definition.instrument === 'counter') name += '_total';
-  return name;
-}
+import { metricByName, prometheusLabel, prometheusName } from '../catalogue.ts';
+import type { ServerMetricName } from '../instrumentation/catalogue.ts';
 
 function metric(name: ServerMetricName): string {
-  return prometheusName(serverMetric(name));
+  return prometheusName(metricByName(name));
 }
 
 export interface ServerQuery {
@@ -30,6 +20,7 @@ export interface ServerQuery {
 }
 
 const rate = (name: ServerMetricName, selector = '') => `sum(rate(${metric(name)}${selector}[5m]))`;
+const direction = (value: 'receive' | 'transmit') => `{${prometheusLabel('network.io.direction')}="${value}"}`;
 const quantile = (q: number, name: ServerMetricName) => `histogram_quantile(${q}, sum by (le) (rate(${metric(name)}_bucket[5m])))`;
 
 export const SERVER_QUERIES: readonly ServerQuery[] = [
@@ -40,8 +31,8 @@ export const SERVER_QUERIES: readonly ServerQuery[] = [
   { id: 'messages_received_per_second', description: 'Messages received per second', unit: '{message}/s', expr: rate('websocket.server.received.messages'), anomalyStream: true },
   { id: 'messages_sent_per_second', description: 'Messages sent per second', unit: '{message}/s', expr: rate('websocket.server.sent.messages'), anomalyStream: false },
   { id: 'message_errors_per_second', description: 'Message handling errors per second', unit: '{error}/s', expr: rate('websocket.server.message.errors'), anomalyStream: true },
-  { id: 'bytes_received_per_second', description: 'Bytes received per second', unit: 'By/s', expr: rate('websocket.server.io', '{network_io_direction="receive"}'), anomalyStream: false },
-  { id: 'bytes_sent_per_second', description: 'Bytes sent per second', unit: 'By/s', expr: rate('websocket.server.io', '{network_io_direction="transmit"}'), anomalyStream: false },
+  { id: 'bytes_received_per_second', description: 'Bytes received per second', unit: 'By/s', expr: rate('websocket.server.io', direction('receive')), anomalyStream: false },
+  { id: 'bytes_sent_per_second', description: 'Bytes sent per second', unit: 'By/s', expr: rate('websocket.server.io', direction('transmit')), anomalyStream: false },
   { id: 'message_latency_p95_seconds', description: '95th percentile message latency', unit: 's', expr: quantile(0.95, 'websocket.server.message.latency'), anomalyStream: true },
   { id: 'process_duration_p95_seconds', description: '95th percentile handler time', unit: 's', expr: quantile(0.95, 'websocket.server.process.duration'), anomalyStream: false },
   { id: 'ping_duration_p95_seconds', description: '95th percentile heartbeat round trip', unit: 's', expr: quantile(0.95, 'websocket.server.ping.duration'), anomalyStream: true },

@@ -1,13 +1,15 @@
 /**
- * The service's own metrics (GET /metrics): OpenTelemetry instruments read by
- * a Prometheus exporter that serves through our Express app (no second
- * port). When src/telemetry's SDK bootstrap is wired in, pass its meter and
- * exporter handler instead (StartServiceOptions.metrics / .meter).
+ * The service's own metrics (GET /metrics on the API port, where the shipped
+ * prometheus.yml scrapes `app:8080`): OpenTelemetry instruments collected by
+ * a Prometheus reader and named as the collector names them (src/telemetry's
+ * renameForPrometheus), so the service and the pipeline agree on every name.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Meter } from '@opentelemetry/api';
-import { PrometheusExporter } from '@opentelemetry/exporter-prometheus';
+import { PrometheusExporter, PrometheusSerializer } from '@opentelemetry/exporter-prometheus';
+import { resourceFromAttributes } from '@opentelemetry/resources';
 import { MeterProvider } from '@opentelemetry/sdk-metrics';
+import { renameForPrometheus } from '../telemetry/index.ts';
 
 export interface ServiceMetrics {
   meter: Meter;
@@ -15,12 +17,25 @@ export interface ServiceMetrics {
   shutdown(): Promise<void>;
 }
 
-export function createServiceMetrics(serviceName = 'socketscope-analytics'): ServiceMetrics {
-  const exporter = new PrometheusExporter({ preventServerStart: true });
-  const provider = new MeterProvider({ readers: [exporter] });
+export function createServiceMetrics(serviceName = 'socketscope-analytics', serviceVersion?: string): ServiceMetrics {
+  const reader = new PrometheusExporter({ preventServerStart: true });
+  const serializer = new PrometheusSerializer();
+  const resource = resourceFromAttributes({ 'service.name': serviceName, ...(serviceVersion ? { 'service.version': serviceVersion } : {}) });
+  const provider = new MeterProvider({ resource, readers: [reader] });
   return {
     meter: provider.getMeter(serviceName),
-    handle: (req, res) => exporter.getMetricsRequestHandler(req, res),
+    handle(_req, res) {
+      reader.collect().then(
+        ({ resourceMetrics }) => {
+          res.setHeader('content-type', 'text/plain; version=0.0.4; charset=utf-8');
+          res.end(serializer.serialize(renameForPrometheus(resourceMetrics)));
+        },
+        (error: unknown) => {
+          res.statusCode = 500;
+          res.end(`collection failed: ${(error as Error).message}\n`);
+        },
+      );
+    },
     shutdown: () => provider.shutdown(),
   };
 }

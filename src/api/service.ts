@@ -53,7 +53,7 @@ export async function startService(config: Config, options: StartServiceOptions 
   const startedAt = new Date();
   let database: Database | undefined;
   let scheduler: Scheduler | undefined;
-  const ownMetrics = options.meter ? undefined : createServiceMetrics();
+  const ownMetrics = options.meter ? undefined : createServiceMetrics('socketscope-analytics', SERVICE_VERSION);
   const meter = options.meter ?? (ownMetrics as NonNullable<typeof ownMetrics>).meter;
   const metricsEndpoint = options.metrics ?? ownMetrics;
   try {

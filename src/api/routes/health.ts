@@ -1,5 +1,6 @@
 /** Health: /api/ws/health (every dependency and the service's own state) and /health/websocket (the monitoring guide's shape). */
 import { probe } from '../../analytics/http-json.ts';
+import { serverQuery } from '../../analytics/server-queries.ts';
 import type { ApiContext } from '../context.ts';
 import { type Route, defineRoute } from '../route-spec.ts';
 import { healthSchema, websocketHealthSchema } from '../schemas/responses.ts';
@@ -84,7 +85,7 @@ export function healthRoutes(ctx: ApiContext): Route[] {
         let activeConnections: number | null = null;
         if (ctx.prometheus) {
           try {
-            const [sample] = await ctx.prometheus.query('sum(websocket_server_connection_count)');
+            const [sample] = await ctx.prometheus.query(serverQuery('active_connections')!.expr);
             activeConnections = sample && Number.isFinite(sample.value) ? sample.value : null;
           } catch (error) {
             ctx.logger.warn({ err: error }, 'health: Prometheus query failed');

@@ -4,9 +4,18 @@
  * server's runtime check of the same contract, strict so that typos surface.
  */
 import { z } from 'zod';
+import {
+  type ClientReport,
+  MAX_APP_FIELD,
+  MAX_CLOSE_CODES,
+  MAX_PAGE_PATH,
+  MAX_REPORTS_PER_BATCH,
+  REPORT_SCHEMA_VERSION,
+  SESSION_ID_PATTERN,
+} from '../../../web-sdk/src/report/schema.ts';
 
-export const SUPPORTED_SCHEMA_VERSION = 1;
-export const MAX_BATCH_REPORTS = 100;
+export const SUPPORTED_SCHEMA_VERSION = REPORT_SCHEMA_VERSION;
+export const MAX_BATCH_REPORTS = MAX_REPORTS_PER_BATCH;
 
 const INT4_MAX = 2_147_483_647;
 const count = z.int().min(0).max(INT4_MAX);
@@ -17,15 +26,15 @@ const shortText = (max: number) => z.string().min(1).max(max);
 export const clientReportSchema = z
   .strictObject({
     schema_version: z.literal(SUPPORTED_SCHEMA_VERSION),
-    session_id: z.string().regex(/^[A-Za-z0-9_-]{16,64}$/, 'must be 16–64 characters of [A-Za-z0-9_-]'),
+    session_id: z.string().regex(SESSION_ID_PATTERN, 'must be 16–64 characters of [A-Za-z0-9_-]'),
     sent_at: timestamp,
     window_start: timestamp,
     window_end: timestamp,
     page_path: z
       .string()
-      .max(256)
+      .max(MAX_PAGE_PATH)
       .regex(/^\/[^?#]*$/, 'must be a path starting with / and without query or fragment'),
-    app: z.strictObject({ name: shortText(64).optional(), version: shortText(64).optional() }).optional(),
+    app: z.strictObject({ name: shortText(MAX_APP_FIELD).optional(), version: shortText(MAX_APP_FIELD).optional() }).optional(),
     connection: z.strictObject({
       attempts: count,
       opens: count,
@@ -36,7 +45,7 @@ export const clientReportSchema = z
       connected_ms: duration,
       close_codes: z
         .record(z.string().regex(/^\d{4}$/, 'close codes are 4-digit numbers'), count)
-        .refine((codes) => Object.keys(codes).length <= 20, 'at most 20 close codes'),
+        .refine((codes) => Object.keys(codes).length <= MAX_CLOSE_CODES, `at most ${MAX_CLOSE_CODES} close codes`),
     }),
     messages: z.strictObject({ sent: count, received: count, queued: count, dropped: count, errors: count }),
     latency_ms: z.strictObject({
@@ -79,6 +88,10 @@ export const clientReportSchema = z
   });
 
 export type ClientReportInput = z.infer<typeof clientReportSchema>;
+
+// Compile-time proof that this schema and the web SDK's ClientReport describe the same JSON.
+type Same<A, B> = (<T>() => T extends A ? 1 : 2) extends <T>() => T extends B ? 1 : 2 ? true : false;
+export const SCHEMA_MATCHES_WEB_SDK: Same<ClientReportInput, ClientReport> = true;
 
 export const clientReportBatchSchema = z.strictObject({
   reports: z.array(clientReportSchema).min(1).max(MAX_BATCH_REPORTS),

@@ -481,7 +481,7 @@ describe('auth, health, OpenAPI, own metrics', () => {
     expect(response.headers.get('content-type')).toContain('text/plain');
     const text = response.body as string;
     expect(text).toMatch(/^socketscope_client_reports_accepted_total(\{[^}]*\})? 11$/m);
-    expect(text).toContain('http_server_request_duration_bucket');
+    expect(text).toContain('http_server_request_duration_seconds_bucket');
     expect(text).toMatch(/http_route="\/api\/ws\/client-metrics"/);
   });
 
