@@ -1,0 +1,159 @@
+/**
+ * The transport's delivery policy with a scripted fetch and fake timers:
+ * batching, bounded queue, bounded retry with backoff, Retry-After, 4xx
+ * drops, and page-hide delivery within the keepalive budget.
+ */
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { KEEPALIVE_BUDGET, Transport, retryAfterMs } from '../src/transport/transport.ts';
+
+interface Call {
+  body: string;
+  keepalive: boolean;
+}
+
+let calls: Call[];
+let replies: Array<number | 'network-error' | { status: number; retryAfter: string }>;
+
+beforeEach(() => {
+  vi.useFakeTimers({ now: 1_000_000 });
+  calls = [];
+  replies = [];
+  vi.stubGlobal('fetch', (_url: string, init: RequestInit) => {
+    calls.push({ body: String(init.body), keepalive: init.keepalive === true });
+    const reply = replies.shift() ?? 200;
+    if (reply === 'network-error') return Promise.reject(new TypeError('Failed to fetch'));
+    const { status, retryAfter } = typeof reply === 'number' ? { status: reply, retryAfter: undefined } : reply;
+    return Promise.resolve(new Response(null, { status, headers: retryAfter ? { 'retry-after': retryAfter } : {} }));
+  });
+});
+
+afterEach(() => {
+  vi.useRealTimers();
+  vi.unstubAllGlobals();
+});
+
+const settle = () => vi.advanceTimersByTimeAsync(0);
+const backoff = { initialDelayMs: 1000, maxDelayMs: 8000, multiplier: 2, jitter: 0 };
+
+function transport(options: Partial<ConstructorParameters<typeof Transport<number>>[0]> = {}) {
+  return new Transport<number>({ url: 'http://127.0.0.1:1/v1', encode: (items) => JSON.stringify(items), maxItems: 5, maxBatch: 3, backoff, ...options });
+}
+
+describe('Transport', () => {
+  it('sends queued items in batches, one request at a time', async () => {
+    const t = transport();
+    for (let i = 1; i <= 5; i++) t.push(i);
+    t.flush();
+    t.flush();
+    await settle();
+    expect(calls.map((c) => c.body)).toEqual(['[1,2,3]', '[4,5]']);
+    expect(t.stats).toEqual({ pending: 0, delivered: 5, dropped: 0, failures: 0, inFlight: 0 });
+  });
+
+  it('keeps at most maxItems, dropping the oldest', async () => {
+    const t = transport();
+    for (let i = 1; i <= 8; i++) t.push(i);
+    expect(t.stats).toMatchObject({ pending: 5, dropped: 3 });
+    t.flush();
+    await settle();
+    expect(calls.map((c) => c.body)).toEqual(['[4,5,6]', '[7,8]']);
+  });
+
+  it('retries a failed batch with exponential backoff, then drops it after maxRetries', async () => {
+    const t = transport({ maxRetries: 2 });
+    replies = ['network-error', 'network-error', 'network-error'];
+    t.push(1);
+    t.flush();
+    await settle();
+    expect(calls).toHaveLength(1);
+    expect(t.stats).toMatchObject({ pending: 1, failures: 1 });
+    t.flush(); // still backing off: nothing is sent
+    await vi.advanceTimersByTimeAsync(999);
+    expect(calls).toHaveLength(1);
+    await vi.advanceTimersByTimeAsync(1);
+    expect(calls).toHaveLength(2);
+    await vi.advanceTimersByTimeAsync(1999);
+    expect(calls).toHaveLength(2);
+    await vi.advanceTimersByTimeAsync(1);
+    expect(calls).toHaveLength(3);
+    expect(t.stats).toMatchObject({ pending: 0, delivered: 0, dropped: 1, failures: 3 });
+  });
+
+  it('waits as long as Retry-After says on 429 and 503', async () => {
+    const t = transport();
+    replies = [{ status: 429, retryAfter: '30' }, { status: 503, retryAfter: '5' }, 202];
+    t.push(1);
+    t.flush();
+    await settle();
+    await vi.advanceTimersByTimeAsync(29_999);
+    t.flush(true); // not even a page-hide flush may send before Retry-After
+    expect(calls).toHaveLength(1);
+    await vi.advanceTimersByTimeAsync(1);
+    expect(calls).toHaveLength(2);
+    await vi.advanceTimersByTimeAsync(5000);
+    expect(calls).toHaveLength(3);
+    expect(t.stats).toMatchObject({ delivered: 1, failures: 2, pending: 0 });
+  });
+
+  it('drops a batch the endpoint rejects (4xx other than 408/429) without retrying', async () => {
+    const t = transport();
+    replies = [400, 200];
+    t.push(1);
+    t.push(2);
+    t.push(3);
+    t.push(4);
+    t.flush();
+    await settle();
+    expect(calls.map((c) => c.body)).toEqual(['[1,2,3]', '[4]']);
+    expect(t.stats).toMatchObject({ delivered: 1, dropped: 3, failures: 1 });
+  });
+
+  it('on page hide sends everything at once, split to fit the keepalive budget', async () => {
+    const big = 'x'.repeat(25 * 1024);
+    const t = new Transport<string>({ url: 'http://127.0.0.1:1/v1', encode: (items) => JSON.stringify(items), maxItems: 10, maxBatch: 10 });
+    for (let i = 0; i < 5; i++) t.push(big);
+    t.flush(true);
+    // All requests leave synchronously (the page may be gone a moment later).
+    expect(calls.map((c) => (JSON.parse(c.body) as string[]).length)).toEqual([2, 2, 1]);
+    expect(calls.every((c) => c.body.length <= KEEPALIVE_BUDGET)).toBe(true);
+    // Keepalive bodies in flight may total 64 KB per page: the first batch (50 KB) uses it up,
+    // the rest go as ordinary requests (delivered if the page lives on, e.g. only hidden).
+    expect(calls.map((c) => c.keepalive)).toEqual([true, false, false]);
+    await settle();
+    expect(t.stats).toMatchObject({ delivered: 5, pending: 0 });
+  });
+
+  it('uses sendBeacon for page-hide flushes when configured, and fetch when the beacon is refused', async () => {
+    const beacons: string[] = [];
+    let accept = true;
+    vi.stubGlobal('navigator', {
+      sendBeacon: (_url: string, body: Blob) => {
+        void body.text().then((text) => beacons.push(text));
+        return accept;
+      },
+    });
+    const t = transport({ beacon: true });
+    t.push(1);
+    t.flush(true);
+    accept = false;
+    t.push(2);
+    t.flush(true);
+    await settle();
+    expect(beacons).toEqual(['[1]', '[2]']);
+    expect(calls.map((c) => c.body)).toEqual(['[2]']);
+    expect(t.stats).toMatchObject({ delivered: 2, pending: 0 });
+  });
+});
+
+describe('retryAfterMs', () => {
+  it('reads delay-seconds and HTTP dates, capped at five minutes', () => {
+    const now = Date.parse('2026-11-24T10:00:00Z');
+    expect(retryAfterMs('7', now)).toBe(7000);
+    expect(retryAfterMs('0.5', now)).toBe(500);
+    expect(retryAfterMs('Tue, 24 Nov 2026 10:00:30 GMT', now)).toBe(30_000);
+    expect(retryAfterMs('Tue, 24 Nov 2026 09:00:00 GMT', now)).toBe(0);
+    expect(retryAfterMs('86400', now)).toBe(300_000);
+    expect(retryAfterMs('soon', now)).toBeUndefined();
+    expect(retryAfterMs(null, now)).toBeUndefined();
+  });
+});
