@@ -1,0 +1,103 @@
+/**
+ * `socketscope serve` with nothing configured: no DATABASE_URL, so it runs
+ * its migrations on an embedded PostgreSQL (PGlite) under ./.data of its
+ * working directory, answers the API, and exits cleanly on SIGTERM (an
+ * unclosed PGlite would keep Node alive). `socketscope migrate` applies and
+ * reverts the schema on a real server.
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { REPO_ROOT, Stack } from '../../../src/stack/index.ts';
+import { run } from '../../helpers/exec.ts';
+import { call, clientReport } from './analytics-fixture.ts';
+
+const TOKEN = 'embedded-admin-token-0123';
+const dir = mkdtempSync(join(tmpdir(), 'socketscope-serve-'));
+const bin = join(REPO_ROOT, 'bin', 'socketscope.js');
+let child: ChildProcess | undefined;
+
+afterAll(() => {
+  if (child && child.exitCode === null) child.kill('SIGKILL');
+  rmSync(dir, { recursive: true, force: true });
+});
+
+/** Environment without any analytics setting inherited from the caller. */
+function cleanEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
+  const env = { ...process.env };
+  for (const key of ['DATABASE_URL', 'PROMETHEUS_URL', 'ALERTMANAGER_URL', 'SOCKETSCOPE_ADMIN_TOKEN', 'PORT', 'SOCKETSCOPE_DATA_DIR']) delete env[key];
+  return { ...env, ...extra };
+}
+
+describe('socketscope serve on the embedded database', () => {
+  it('starts with no DATABASE_URL, answers /api/ws/health and client reports, and stops on SIGTERM', async () => {
+    child = spawn(process.execPath, [bin, 'serve', '--port', '0'], {
+      cwd: dir,
+      env: cleanEnv({ SOCKETSCOPE_ADMIN_TOKEN: TOKEN, ANOMALY_INTERVAL_SECONDS: '0', LOG_LEVEL: 'info' }),
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    const lines: string[] = [];
+    let stderr = '';
+    child.stderr?.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    const url = await new Promise<string>((resolve, reject) => {
+      let buffer = '';
+      child!.stdout?.on('data', (chunk: Buffer) => {
+        buffer += chunk.toString();
+        const parts = buffer.split('\n');
+        buffer = parts.pop() ?? '';
+        for (const line of parts) {
+          lines.push(line);
+          const entry = JSON.parse(line) as { msg: string; url?: string };
+          if (entry.msg === 'socketscope analytics listening' && entry.url) resolve(entry.url);
+        }
+      });
+      child!.once('exit', (code) => reject(new Error(`serve exited with ${code}:\n${lines.join('\n')}\n${stderr}`)));
+    });
+
+    const health = await call(url, '/api/ws/health');
+    expect(health.status).toBe(200);
+    expect(health.body).toMatchObject({
+      status: 'ok',
+      checks: { postgres: { ok: true }, prometheus: { configured: false } },
+      service: { database: 'embedded' },
+    });
+    expect((health.body as { service: { needs_prometheus: string[] } }).service.needs_prometheus).toContain('GET /api/ws/metrics');
+    expect(existsSync(join(dir, '.data', 'pglite'))).toBe(true);
+
+    const posted = await call(url, '/api/ws/client-metrics', {
+      method: 'POST',
+      body: { reports: [clientReport({ session: 'embedded-a', latency: { count: 4, avg: 10, p50: 9, p95: 20, max: 25 } }), clientReport({ session: 'embedded-b' })] },
+    });
+    expect(posted).toMatchObject({ status: 202, body: { accepted: 2 } });
+    const summary = await call(url, '/api/ws/client-metrics/summary', { token: TOKEN });
+    expect(summary).toMatchObject({ status: 200, body: { reports: 2, clients: 2, latency_ms: { samples: 4, avg: 10, p50: 9, p95: 20 } } });
+    expect(await call(url, '/api/ws/metrics', { token: TOKEN })).toMatchObject({ status: 503, body: { error: { code: 'prometheus_not_configured' } } });
+
+    const exited = new Promise<number | null>((resolve) => child!.once('exit', (code) => resolve(code)));
+    child.kill('SIGTERM');
+    expect(await exited).toBe(0);
+    expect(lines.some((line) => line.includes('"msg":"stopped"'))).toBe(true);
+  }, 120_000); // creating a PGlite data directory takes 3–20 s depending on load
+});
+
+describe('socketscope migrate', () => {
+  const stack = new Stack('migrate-cli');
+  afterAll(() => stack.stop());
+
+  it('applies pending migrations, is idempotent, and reverts with --down', async () => {
+    const { url } = await stack.postgres();
+    const migrate = async (...args: string[]) => {
+      const result = await run(process.execPath, [bin, 'migrate', '--json', '--database-url', url, ...args], { cwd: dir, env: cleanEnv({}) });
+      expect(result.stderr).toBe('');
+      expect(result.code).toBe(0);
+      return JSON.parse(result.stdout) as { database: string; direction: string; migrations: string[] };
+    };
+    const all = ['1764000000000_client-reports', '1764000000001_anomalies', '1764000000002_alerts'];
+    expect(await migrate()).toEqual({ database: 'server', direction: 'up', migrations: all });
+    expect(await migrate()).toEqual({ database: 'server', direction: 'up', migrations: [] });
+    expect(await migrate('--down', '--count', '2')).toEqual({ database: 'server', direction: 'down', migrations: [all[2], all[1]] });
+    expect(await migrate()).toEqual({ database: 'server', direction: 'up', migrations: all.slice(1) });
+  });
+});
