@@ -18,13 +18,21 @@ export class TimingSampler {
   /** Called once per message. */
   sample(): boolean {
     this.seen++;
-    return this.ratio === 1 || Math.random() < this.ratio;
+    if (this.ratio === 1) {
+      if (this.seen <= this.perSecond) return true;
+      // The budget is spent before the window ended: the rate is above it, start sampling now.
+      this.estimate(performance.now());
+    }
+    return Math.random() < this.ratio;
   }
 
-  /** Called with performance.now() after a sampled message; re-estimates the ratio about once a second. */
+  /** Called with performance.now() after a sampled message; re-estimates the ratio about once a second (so a falling rate is noticed). */
   sampled(now: number): void {
-    const elapsed = now - this.windowStart;
-    if (elapsed < 1000) return;
+    if (now - this.windowStart >= 1000) this.estimate(now);
+  }
+
+  private estimate(now: number): void {
+    const elapsed = Math.max(now - this.windowStart, 1);
     const rate = (this.seen * 1000) / elapsed;
     this.ratio = rate <= this.perSecond ? 1 : this.perSecond / rate;
     this.windowStart = now;
