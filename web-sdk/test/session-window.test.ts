@@ -135,9 +135,12 @@ describe('SessionWindow', () => {
     expect(codes['4025']).toBeUndefined();
   });
 
-  it('has nothing to report for an idle window', () => {
+  it('has nothing to report for an idle window, unless a vital arrived', () => {
     const { window, clock } = windowAt();
     clock.advance(60_000);
+    expect(window.take()).toBeUndefined();
+    window.vital('cls', 0.1);
+    expect(window.take()?.vitals).toEqual({ cls: 0.1 });
     expect(window.take()).toBeUndefined();
   });
 

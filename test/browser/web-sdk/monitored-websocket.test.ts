@@ -13,6 +13,7 @@ import { resourceFromAttributes } from '@opentelemetry/resources';
 import { BasicTracerProvider, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CLIENT_METRICS, prometheusSeries } from '../../../src/catalogue.ts';
 import { COLLECTOR_CONFIG } from '../../../src/stack/collector.ts';
 import { Stack, renderPrometheusConfig, waitFor } from '../../../src/stack/index.ts';
 import { promQuery } from '../../helpers/prometheus.ts';
@@ -233,16 +234,72 @@ describe('MonitoredWebSocket in Chromium', () => {
     expect(status).toBe(200);
   });
 
-  it('flushes metrics and the report when the page is hidden', async () => {
-    await page.evaluate(() => (window.t.ws as WebSocket).send('before-hide'));
+  it('flushes metrics and the report when the page is hidden, with page signals', async () => {
+    await page.evaluate(() => {
+      // A slow click handler: an interaction long enough for INP.
+      document.body.addEventListener('click', () => {
+        const end = performance.now() + 100;
+        while (performance.now() < end);
+      });
+      // A message sent on a socket the app closed is dropped, and counted.
+      const closed = new window.sdk.MonitoredWebSocket('ws://127.0.0.1:9/');
+      closed.close();
+      closed.send('too late');
+      (window.t.ws as WebSocket).send('before-hide');
+      setTimeout(() => {
+        throw new Error('deliberate uncaught error');
+      });
+    });
+    await page.mouse.click(20, 20);
+    // The browser reports the click's Event Timing entry (which INP is computed from) after the next paint.
+    await page.evaluate(
+      () =>
+        new Promise<void>((resolve) =>
+          new PerformanceObserver((list, observer) => {
+            if (list.getEntries().some((entry) => entry.name === 'click')) {
+              observer.disconnect();
+              resolve();
+            }
+          }).observe({ type: 'event', buffered: true, durationThreshold: 16 } as PerformanceObserverInit),
+        ),
+    );
+    // web-vitals processes interactions when the page is idle.
+    await page.evaluate(() => new Promise<void>((resolve) => requestIdleCallback(() => resolve())));
     await waitFor('before-hide at the server', async () => echo.received.includes('before-hide'));
-    // Navigating away fires pagehide: the report goes by sendBeacon, metrics by keepalive fetch.
+    await waitFor('the uncaught error', async () => pageErrors.length === 1);
+    // Nothing else thrown, no unhandled rejection, and not a line on the console from any script
+    // (Chromium's own network log lines, e.g. the refused handshakes, are not script output).
+    expect(pageErrors).toEqual(['deliberate uncaught error']);
+    expect(await consoleCalls(page)).toEqual([]);
+
+    // Navigating away hides the page: the report goes by sendBeacon, metrics by keepalive fetch.
     await page.goto('about:blank');
     await waitFor('the page-hide report', async () => app.reports.some((r) => r.messages.sent === 1));
+    const report = app.reports.find((r) => r.messages.sent === 1);
+    expect(report).toMatchObject({ messages: { sent: 1, dropped: 1 }, ux: { interactions: 1, errors: 1 } });
+    // web-vitals reports CLS and INP as the page is hidden: they come with the flush that follows.
+    await waitFor('a report with CLS', async () => app.reports.some((r) => r.vitals?.cls !== undefined));
+    const last = app.reports.find((r) => r.vitals?.cls !== undefined);
+    expect(Object.keys(last?.vitals ?? {}).sort()).toEqual(['cls', 'fcp_ms', 'inp_ms', 'lcp_ms', 'page_load_ms', 'ttfb_ms']);
+    expect(last?.vitals?.inp_ms).toBeGreaterThanOrEqual(100);
     await waitForTotal('websocket_client_sent_messages_total{job="browser-test"}', 5);
-    // Nothing thrown, no unhandled rejection, and not a line on the console from any script
-    // (Chromium's own network log lines, e.g. the refused handshakes, are not script output).
-    expect(pageErrors).toEqual([]);
-    expect(await consoleCalls(page)).toEqual([]);
+    expect(await total('websocket_client_dropped_messages_total{job="browser-test",websocket_drop_reason="closed"}')).toBe(1);
+    expect(await total('browser_interactions_total{job="browser-test"}')).toBe(1);
+    expect(await total('browser_errors_total{job="browser-test"}')).toBe(1);
+  });
+
+  it('has every client metric of the catalogue in Prometheus under its documented name', async () => {
+    const expected = CLIENT_METRICS.flatMap((definition) => prometheusSeries(definition)).sort();
+    const present = async () =>
+      (await promQuery(prometheusUrl, 'count by (__name__) ({job="browser-test"})')).map((sample) => sample.metric.__name__ ?? '').sort();
+    let names: string[] = [];
+    const complete = async () => {
+      names = await present();
+      return expected.every((name) => names.includes(name));
+    };
+    // On a timeout, the assertion below shows which names are missing or unexpected.
+    await waitFor('every client metric', complete, { timeoutMs: 15_000 }).catch(() => complete());
+    // Recording rules (job:…) and span metrics share the job label; the client's own series are these.
+    expect(names.filter((name) => /^(websocket_client|browser)_/.test(name))).toEqual(expected);
   });
 });

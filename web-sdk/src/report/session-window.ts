@@ -27,6 +27,8 @@ export class SessionWindow implements MonitorSink {
   private closeCodes: Record<string, number> = {};
   private readonly latency = new LatencyStats();
   private vitals: NonNullable<ClientReport['vitals']> = {};
+  /** A vital arrived in this window (web-vitals reports some only when the page is hidden). */
+  private vitalsChanged = false;
   private start: number;
   // Integration of connected and outage time: how many are open / down since `tick`.
   private openCount = 0;
@@ -91,6 +93,7 @@ export class SessionWindow implements MonitorSink {
   vital(name: VitalName, value: number): void {
     const key = name === 'cls' ? 'cls' : (`${name}_ms` as const);
     this.vitals[key] = Math.round(value * (name === 'cls' ? 10_000 : 1)) / (name === 'cls' ? 10_000 : 1);
+    this.vitalsChanged = true;
   }
 
   interaction(): void {
@@ -108,7 +111,12 @@ export class SessionWindow implements MonitorSink {
     const c = this.counters;
     const latency = this.latency.take();
     const idle =
-      Object.values(c).every((value) => value === 0) && this.pageErrors === 0 && this.connectedMs === 0 && this.outageMs === 0 && latency.count === 0;
+      Object.values(c).every((value) => value === 0) &&
+      this.pageErrors === 0 &&
+      this.connectedMs === 0 &&
+      this.outageMs === 0 &&
+      latency.count === 0 &&
+      !this.vitalsChanged;
     const report: ClientReport = {
       schema_version: REPORT_SCHEMA_VERSION,
       session_id: this.context.sessionId,
@@ -143,6 +151,7 @@ export class SessionWindow implements MonitorSink {
     this.pageErrors = 0;
     this.closeCodes = {};
     this.connectedMs = this.outageMs = 0;
+    this.vitalsChanged = false;
     this.start = end;
     return idle ? undefined : report;
   }
