@@ -68,6 +68,7 @@ fi
 
 # 4. The web SDK bundle (esbuild; well under a second).
 npm run --silent build -w @socketscope/web-sdk -- --quiet
+node --import tsx src/admin/build.ts --quiet
 
 # 5. Our collector build (cached; a no-op when the manifest is unchanged).
 bash scripts/build-collector.sh

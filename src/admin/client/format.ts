@@ -1,0 +1,97 @@
+/** Number, time and unit formatting for the pages; '–' stands for no data. */
+export const NO_DATA = '–';
+
+type Maybe = number | null | undefined;
+const valid = (v: Maybe): v is number => typeof v === 'number' && Number.isFinite(v);
+
+/** Up to `digits` significant decimals, grouped thousands: 1234.5 → "1,234.5". */
+export function num(v: Maybe, maxDecimals = 2): string {
+  if (!valid(v)) return NO_DATA;
+  const abs = Math.abs(v);
+  const decimals = abs >= 1000 ? 0 : abs >= 100 ? Math.min(1, maxDecimals) : maxDecimals;
+  return v.toLocaleString('en-US', { maximumFractionDigits: decimals });
+}
+
+export function int(v: Maybe): string {
+  return valid(v) ? Math.round(v).toLocaleString('en-US') : NO_DATA;
+}
+
+/** A ratio as a percentage: 0.9512 → "95.1%". */
+export function percent(v: Maybe, decimals = 1): string {
+  return valid(v) ? `${(v * 100).toFixed(decimals)}%` : NO_DATA;
+}
+
+/** Milliseconds: 38.8889 → "38.9 ms", 1234 → "1.23 s". */
+export function ms(v: Maybe): string {
+  if (!valid(v)) return NO_DATA;
+  if (Math.abs(v) >= 1000) return `${(v / 1000).toFixed(2)} s`;
+  return `${num(v, Math.abs(v) < 10 ? 2 : 1)} ms`;
+}
+
+/** Seconds (as Prometheus reports durations) shown in milliseconds. */
+export function secondsAsMs(v: Maybe): string {
+  return valid(v) ? ms(v * 1000) : NO_DATA;
+}
+
+export function perSecond(v: Maybe): string {
+  return valid(v) ? `${num(v)}/s` : NO_DATA;
+}
+
+export function bytesPerSecond(v: Maybe): string {
+  if (!valid(v)) return NO_DATA;
+  const units = ['B/s', 'kB/s', 'MB/s', 'GB/s'];
+  let value = v;
+  let i = 0;
+  while (Math.abs(value) >= 1000 && i < units.length - 1) {
+    value /= 1000;
+    i++;
+  }
+  return `${num(value)} ${units[i]}`;
+}
+
+/** A value in a Prometheus unit ('s', 'By/s', '{message}/s', '{connection}'). */
+export function byUnit(unit: string, v: Maybe): string {
+  if (unit === 's') return secondsAsMs(v);
+  if (unit === 'By/s') return bytesPerSecond(v);
+  if (unit.endsWith('/s')) return perSecond(v);
+  return num(v);
+}
+
+export function interval(lower: Maybe, upper: Maybe, fmt: (v: Maybe) => string): string {
+  return valid(lower) && valid(upper) ? `${fmt(lower)} – ${fmt(upper)}` : NO_DATA;
+}
+
+const dateTime = new Intl.DateTimeFormat('en-GB', { year: 'numeric', month: 'short', day: 'numeric', hour: '2-digit', minute: '2-digit', second: '2-digit' });
+const shortDateTime = new Intl.DateTimeFormat('en-GB', { month: 'short', day: 'numeric', hour: '2-digit', minute: '2-digit' });
+
+export function when(iso: string | Date | null | undefined): string {
+  if (!iso) return NO_DATA;
+  const date = typeof iso === 'string' ? new Date(iso) : iso;
+  return Number.isNaN(date.getTime()) ? NO_DATA : dateTime.format(date);
+}
+
+export function shortWhen(date: Date): string {
+  return shortDateTime.format(date);
+}
+
+export function duration(ms: number): string {
+  const s = Math.round(ms / 1000);
+  if (s < 90) return `${s} s`;
+  const m = Math.round(s / 60);
+  if (m < 90) return `${m} min`;
+  const hours = Math.round(m / 60);
+  return hours < 48 ? `${hours} h` : `${Math.round(hours / 24)} d`;
+}
+
+const regionNames = new Intl.DisplayNames(['en'], { type: 'region', fallback: 'code' });
+
+/** ISO country code → name; 'other' and 'ZZ' are ours. */
+export function countryName(code: string): string {
+  if (code === 'other') return 'Other (small countries)';
+  if (code === 'ZZ') return 'Unknown';
+  try {
+    return regionNames.of(code) ?? code;
+  } catch {
+    return code;
+  }
+}
