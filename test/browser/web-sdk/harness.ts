@@ -11,6 +11,7 @@ import { createServer, type IncomingMessage } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { join, normalize } from 'node:path';
 import type { TracerProvider } from '@opentelemetry/api';
+import { build } from 'esbuild';
 import type { Page } from 'playwright-core';
 import { type WebSocket, WebSocketServer } from 'ws';
 import { parse, stringify } from 'yaml';
@@ -45,6 +46,23 @@ const PAGE = `<!doctype html><meta charset="utf-8"><title>web-sdk test</title>
 </script>
 <p>web-sdk test page</p>`;
 
+/** Libraries a test page may import from /lib/<name>.js, bundled for the browser on first use. */
+const LIBRARIES: Record<string, string> = { partysocket: 'partysocket/ws' };
+
+async function bundleLibrary(name: string): Promise<string | undefined> {
+  const specifier = LIBRARIES[name];
+  if (!specifier) return undefined;
+  const result = await build({
+    stdin: { contents: `export { default } from '${specifier}';`, resolveDir: join(REPO_ROOT, 'web-sdk'), loader: 'js' },
+    bundle: true,
+    format: 'esm',
+    platform: 'browser',
+    write: false,
+    logLevel: 'error',
+  });
+  return result.outputFiles[0]?.text;
+}
+
 export interface AppServer extends TestHttpServer {
   /** Client reports received (each POST body's reports, in arrival order). */
   reports: ClientReport[];
@@ -72,6 +90,14 @@ export async function startAppServer(): Promise<AppServer> {
       readFile(file).then(
         (content) => res.writeHead(200, { 'content-type': file.endsWith('.js') ? 'text/javascript' : 'application/json' }).end(content),
         () => res.writeHead(404).end(),
+      );
+      return;
+    }
+    const library = /^\/lib\/([a-z-]+)\.js$/.exec(url.pathname)?.[1];
+    if (library) {
+      bundleLibrary(library).then(
+        (code) => (code ? res.writeHead(200, { 'content-type': 'text/javascript' }).end(code) : res.writeHead(404).end()),
+        (error: Error) => res.writeHead(500).end(error.message),
       );
       return;
     }
