@@ -9,9 +9,11 @@
 import { copyFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
+import { sampleCorrelation } from 'simple-statistics';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { REPO_ROOT } from '../../../src/stack/index.ts';
 import { waitFor } from '../../../src/stack/ports.ts';
+import { RECENT_COUNTRIES, recentLatency, recentPageLoad } from './client-reports-seed.ts';
 import { ACTIVE_ALERT, ADMIN_TOKEN, type AdminEnv, GRAFANA_URL, collectErrors, openSignedIn, startAdminEnv, texts, waitForPanel, waitForText } from './harness.ts';
 
 const ARTIFACTS = join(REPO_ROOT, 'test-results', 'admin');
@@ -99,7 +101,9 @@ describe('/admin/websocket-analytics', () => {
   it('draws historical trends that change with the date range', async () => {
     const page = await open('/admin/websocket-analytics?range=1h#tab=trends');
     expect(await waitForPanel(page, '#trends-charts')).toBe('ready');
-    expect(await chartCell(page, '#trends-charts', 'Message rates', 'Received', 'Min')).toBe('20/s');
+    // Latest and Max: the points where the backfilled history meets the first live scrapes dip a little.
+    expect(await chartCell(page, '#trends-charts', 'Message rates', 'Received', 'Latest')).toBe('20/s');
+    expect(await chartCell(page, '#trends-charts', 'Message rates', 'Received', 'Max')).toBe('20/s');
     expect(await chartCell(page, '#trends-charts', 'Message rates', 'Sent', 'Max')).toBe('60/s');
     expect(await chartCell(page, '#trends-charts', 'Latency p95', 'Message latency', 'Max')).toBe('38.9 ms');
     await screenshot(page, 'websocket-analytics-trends');
@@ -169,5 +173,156 @@ describe('/admin/websocket-analytics', () => {
     expect(traces.pathname).toBe('/explore');
     expect(JSON.parse(traces.searchParams.get('panes') ?? '{}').a.datasource).toBe('socketscope-tempo');
     await page.context().close();
+  });
+});
+
+describe('/admin/websocket-client-metrics', () => {
+  const stat = (page: Page, id: string) => page.textContent(`[data-metric=${id}] .stat-value`);
+
+  it('summarises client reports, and the date range changes the figures', async () => {
+    const page = await open('/admin/websocket-client-metrics');
+    expect(await waitForPanel(page, '#panel-summary')).toBe('ready');
+    expect(await stat(page, 'reports')).toBe('12');
+    expect(await stat(page, 'clients')).toBe('12');
+    expect(await stat(page, 'countries')).toBe('4');
+    // 118 of 120 connection attempts opened.
+    expect(await stat(page, 'success_rate')).toBe('98.3%');
+    expect(await stat(page, 'message_error_rate')).toBe('0.17%');
+    expect(await stat(page, 'latency_avg')).toBe('75 ms');
+    await screenshot(page, 'websocket-client-metrics-summary');
+    copyFileSync(join(ARTIFACTS, 'websocket-client-metrics-summary.png'), join(REPO_ROOT, 'docs', 'admin-websocket-client-metrics.png'));
+
+    await chooseRange(page, '7d');
+    await waitForText(page, '[data-metric=reports] .stat-value', '17');
+    expect(await stat(page, 'countries')).toBe('5');
+    // Plus 25 of 50 from the older Brazilian sessions.
+    expect(await stat(page, 'success_rate')).toBe('84.1%');
+    await page.context().close();
+  });
+
+  it('shows clients, latency and connection success by country, in a table and a ranking', async () => {
+    const page = await open('/admin/websocket-client-metrics#tab=geographic');
+    expect(await waitForPanel(page, '#panel-geographic')).toBe('ready');
+    const cell = (country: string, col: string) => page.textContent(`#geo-table tr[data-country="${country}"] td[data-col=${col}]`);
+    expect(await texts(page, '#geo-table tr[data-country]')).toHaveLength(4);
+    expect(await cell('DE', 'clients')).toBe('5');
+    expect(await cell('DE', 'latency_avg')).toBe('40 ms');
+    expect(await cell('US', 'clients')).toBe('4');
+    expect(await cell('US', 'latency_avg')).toBe('85 ms');
+    expect(await cell('JP', 'clients')).toBe('2');
+    // FR has one client, under GEO_MIN_CLIENTS=2.
+    expect(await cell('other', 'clients')).toBe('1');
+    // 39 of 40 opened; Wilson 95% interval [0.8712, 0.9956].
+    expect(await cell('US', 'success')).toBe('97.5% (87.1% – 99.6%)');
+    expect(await texts(page, '#geo-bars li .bar-label')).toEqual(['Germany', 'United States', 'Japan', 'Other (small countries)']);
+    await page.click('#geo-table tr[data-country=DE] button.disclosure');
+    expect(await page.isVisible('#geo-table tr[data-region="DE/BE"]')).toBe(true);
+    await screenshot(page, 'websocket-client-metrics-geographic');
+
+    await chooseRange(page, '7d');
+    await page.waitForSelector('#geo-table tr[data-country=BR]', { timeout: 20_000 });
+    expect(await cell('BR', 'clients')).toBe('5');
+    expect(await cell('BR', 'latency_avg')).toBe('300 ms');
+    expect(await cell('BR', 'success')).toMatch(/^50\.0% /);
+    await page.context().close();
+  });
+
+  it('lists anomalies with severity, deviation and expected band, and draws the series around one', async () => {
+    const page = await open('/admin/websocket-client-metrics#tab=anomalies');
+    expect(await waitForPanel(page, '#panel-anomalies')).toBe('ready');
+    expect(await stat(page, 'total')).toBe('1');
+    expect(await stat(page, 'high')).toBe('1');
+    const row = '#anomalies-table tr[data-anomaly]';
+    expect(await texts(page, `${row} td:first-child`)).toEqual(['high']);
+    expect(await texts(page, `${row} code`)).toEqual(['client_latency_avg_ms']);
+    expect(await texts(page, `${row} td[data-col=value]`)).toEqual(['480']);
+    expect(await texts(page, `${row} td[data-col=expected]`)).toEqual(['75']);
+    expect(await texts(page, `${row} td[data-col=band]`)).toEqual(['40 – 110']);
+    expect(await texts(page, `${row} td[data-col=deviation]`)).toEqual(['+8.4σ']);
+    expect(await waitForPanel(page, '#anomaly-detail')).toBe('ready');
+    expect(await page.isVisible('#anomaly-detail figure.chart canvas')).toBe(true);
+    // One series (the stream), drawn with the expected value and band.
+    const points = await page.evaluate(() => document.querySelectorAll('#anomaly-detail .chart-summary tbody tr').length);
+    expect(points).toBe(1);
+    await screenshot(page, 'websocket-client-metrics-anomalies');
+
+    await chooseRange(page, '7d');
+    await waitForText(page, '[data-metric=total] .stat-value', '2');
+    expect(await stat(page, 'medium')).toBe('1');
+    expect(await texts(page, `${row} code`)).toEqual(['client_latency_avg_ms', 'messages_received_per_second']);
+    await page.context().close();
+  });
+
+  it('plots UX correlation per session with r, n, confidence interval and the strong mark', async () => {
+    const page = await open('/admin/websocket-client-metrics#tab=ux');
+    expect(await waitForPanel(page, '#panel-ux')).toBe('ready');
+    const latency = RECENT_COUNTRIES.map((_, i) => recentLatency(i));
+    const pageLoad = RECENT_COUNTRIES.map((_, i) => recentPageLoad(i));
+    const r = sampleCorrelation(latency, pageLoad);
+    const card = '[data-pair=latency_vs_page_load]';
+    expect(await page.textContent(`${card} .n`)).toBe('12');
+    expect(await page.textContent(`${card} [data-coef=pearson] .r`)).toBe(`r = ${r.toFixed(3)}`);
+    expect(await page.textContent(`${card} [data-coef=pearson] .ci`)).toMatch(/^ 95% CI \[0\.\d{3}, (0\.\d{3}|1\.000)\]$/);
+    expect(await page.textContent(`${card} .badge`)).toBe('★ strong');
+    expect(await page.getAttribute(card, 'class')).toContain('strong');
+    expect(await page.isVisible(`${card} canvas`)).toBe(true);
+    expect(await page.getAttribute('[data-pair=latency_vs_inp]', 'data-status')).toBe('insufficient_data');
+    expect(await page.textContent('[data-pair=latency_vs_inp] .badge')).toBe('insufficient data');
+    await screenshot(page, 'websocket-client-metrics-ux');
+
+    await chooseRange(page, '7d');
+    await waitForText(page, `${card} .n`, '17');
+    const r7 = sampleCorrelation([...latency, 300, 300, 300, 300, 300], [...pageLoad, 1500, 1500, 1500, 1500, 1500]);
+    expect(await page.textContent(`${card} [data-coef=pearson] .r`)).toBe(`r = ${r7.toFixed(3)}`);
+    await page.context().close();
+  });
+
+  it('moves between tabs with the arrow keys', async () => {
+    const page = await open('/admin/websocket-client-metrics');
+    await page.focus('#tab-summary');
+    await page.keyboard.press('ArrowRight');
+    expect(await page.getAttribute('#tab-geographic', 'aria-selected')).toBe('true');
+    expect(await page.evaluate(() => document.activeElement?.id)).toBe('tab-geographic');
+    await page.keyboard.press('End');
+    expect(await page.evaluate(() => document.activeElement?.id)).toBe('tab-ux');
+    expect(await page.isHidden('#panel-summary')).toBe(true);
+    expect(new URL(page.url()).hash).toBe('#tab=ux');
+    await page.context().close();
+  });
+});
+
+describe('sign-in', () => {
+  it('the admin API rejects the page without the token, and a wrong token returns to sign-in', async () => {
+    const context = await env.browser.newContext({ viewport: { width: 1366, height: 768 } });
+    const page = await context.newPage();
+    await page.goto(`${env.url}/admin/websocket-client-metrics`);
+    await page.waitForSelector('#token');
+    const statuses = await page.evaluate(async () =>
+      Promise.all(['/admin/api/session', '/admin/api/live', '/api/ws/client-metrics/summary', '/admin/api/ux-correlation/points'].map(async (path) => (await fetch(path)).status)),
+    );
+    expect(statuses).toEqual([401, 401, 401, 401]);
+    const posted = await page.evaluate(async () => (await fetch('/admin/api/connection-tests', { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"kind":"basic","url":"ws://127.0.0.1:9/"}' })).status);
+    expect(posted).toBe(401);
+    await screenshot(page, 'sign-in');
+
+    await page.fill('#token', 'not-the-admin-token');
+    await page.click('form.sign-in button[type=submit]');
+    await waitForText(page, '#sign-in-error', 'That token was not accepted.');
+    await page.fill('#token', ADMIN_TOKEN);
+    await page.click('form.sign-in button[type=submit]');
+    expect(await waitForPanel(page, '#panel-summary')).toBe('ready');
+    expect(await page.evaluate(() => sessionStorage.getItem('socketscope.admin-token'))).toBe(ADMIN_TOKEN);
+
+    // A token the service no longer accepts sends the page back to sign-in.
+    await page.evaluate(() => sessionStorage.setItem('socketscope.admin-token', 'revoked-token-value'));
+    await page.reload();
+    await page.waitForSelector('#token');
+    expect(await page.textContent('#sign-in-error')).toBe('Your session ended: the admin token was not accepted. Sign in again.');
+    await context.close();
+  });
+
+  it('no page logged a console error or threw', () => {
+    expect(pageErrors.length).toBeGreaterThanOrEqual(11);
+    expect(pageErrors.flat()).toEqual([]);
   });
 });
