@@ -16,8 +16,8 @@ export interface WebSocketLike {
   readonly url?: string;
   send(data: never): void;
   close(code?: number, reason?: string): void;
-  addEventListener(type: string, listener: (event: never) => void): void;
-  removeEventListener(type: string, listener: (event: never) => void): void;
+  addEventListener(type: string, listener: (event: Event) => void): void;
+  removeEventListener(type: string, listener: (event: Event) => void): void;
 }
 
 export interface MonitorOptions {
@@ -38,8 +38,6 @@ export interface SocketMonitor {
   /** Stops monitoring and restores the socket's own send() and close(). */
   detach(): void;
 }
-
-type Listener = (event: never) => void;
 
 export function monitor(socket: WebSocketLike, options: MonitorOptions = {}): SocketMonitor {
   const scope = options.scope === undefined ? getSocketScope() : (options.scope ?? undefined);
@@ -74,26 +72,27 @@ export function monitor(socket: WebSocketLike, options: MonitorOptions = {}): So
     return close.call(this, code, reason);
   };
 
-  const listeners: Record<string, Listener> = {
+  const listeners: Record<string, (event: Event) => void> = {
     open: () => {
       closing = false;
       tracker.opened();
       heartbeat?.start();
     },
-    message: (event: MessageEvent) => {
-      if (!heartbeat?.handle(event.data)) tracker.received(event.data);
+    message: (event) => {
+      const { data } = event as MessageEvent;
+      if (!heartbeat?.handle(data)) tracker.received(data);
     },
     error: () => {
       if (tracker.isOpen) scope?.emit('error', 'socket');
     },
-    close: (event: CloseEvent) => {
+    close: (event) => {
       heartbeat?.stop();
       const willReconnect = !!options.reconnecting && !closing;
-      tracker.closed(event.code, closing, willReconnect);
+      tracker.closed((event as CloseEvent).code, closing, willReconnect);
       // The library's next attempt starts after its own backoff, which is not observable: not timed.
       if (willReconnect) tracker.attempt(false);
     },
-  } as Record<string, Listener>;
+  };
   for (const [type, listener] of Object.entries(listeners)) socket.addEventListener(type, listener);
 
   if (socket.readyState === 0) tracker.attempt();
