@@ -193,6 +193,8 @@ export class LoadDriver {
       headers: init.headers,
       handshakeTimeout: init.handshakeTimeoutMs,
       perMessageDeflate: false,
+      // Echoes are only scanned for an id; validating their UTF-8 would cost CPU per message for nothing.
+      skipUTF8Validation: true,
     });
     conn.ws = ws;
     ws.on('open', () => {
@@ -308,13 +310,14 @@ export class LoadDriver {
       return;
     }
     const seq = conn.seq++;
-    const text = conn.renderer.render(seq, Date.now());
+    // As a Buffer, ws writes header and masked payload in one write; a string takes a corked two-buffer writev.
+    const frame = Buffer.from(conn.renderer.render(seq, Date.now()));
     if (this.init.expectEcho) {
       conn.outstanding.set(seq, k);
       if (measured) this.awaiting++;
     }
-    if (measured) counters.bytesSent += Buffer.byteLength(text);
-    ws.send(text);
+    if (measured) counters.bytesSent += frame.length;
+    ws.send(frame, { binary: false });
   }
 
   private stopSending(): void {

@@ -14,7 +14,8 @@
 export const PLACEHOLDERS = ['id', 'seq', 'conn', 'ts', 'payload'] as const;
 export type Placeholder = (typeof PLACEHOLDERS)[number];
 
-export const DEFAULT_TEMPLATE = '{"type":"loadtest","id":"{{id}}","seq":{{seq}},"ts":{{ts}},"payload":"{{payload}}"}';
+/** `sentAt` is the field the server SDK's jsonEnvelope() reads for end-to-end latency. */
+export const DEFAULT_TEMPLATE = '{"type":"loadtest","id":"{{id}}","seq":{{seq}},"sentAt":{{ts}},"payload":"{{payload}}"}';
 
 const SLOT = /\{\{\s*([A-Za-z_]+)\s*\}\}/g;
 

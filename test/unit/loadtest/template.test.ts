@@ -11,7 +11,7 @@ describe('message templates', () => {
 
   it('renders the default template as JSON a server can parse', () => {
     const renderer = new MessageRenderer(compileTemplate(DEFAULT_TEMPLATE), 'sstag000', 3, 4);
-    expect(JSON.parse(renderer.render(9, 1000))).toEqual({ type: 'loadtest', id: 'sstag000.3.9', seq: 9, ts: 1000, payload: 'xxxx' });
+    expect(JSON.parse(renderer.render(9, 1000))).toEqual({ type: 'loadtest', id: 'sstag000.3.9', seq: 9, sentAt: 1000, payload: 'xxxx' });
   });
 
   it('rejects unknown placeholders and notices a template without {{id}}', () => {
