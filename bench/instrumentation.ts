@@ -2,9 +2,10 @@
  * Server SDK overhead: a bare `ws` echo server, the same server with our
  * instrumentation (metrics + default tracing, exported periodically to a
  * discarding exporter) and with `opentelemetry-instrumentation-ws` from npm,
- * each in its own process, driven by the same closed-loop load (a separate
- * process: N connections, each sending a small message and waiting for its
- * echo) for a fixed duration, in interleaved rounds. Then the heap each
+ * each in its own process, driven by the same closed-loop load for a fixed
+ * duration, in interleaved rounds: a separate process with N raw TCP
+ * WebSocket connections, each keeping 4 small messages in flight, cheap
+ * enough per message that the server is the bottleneck. Then the heap each
  * server holds per idle connection (10 000 connections, after GC).
  *
  *   npm run bench -- instrumentation [--seconds 3] [--rounds 7] [--connections 100] [--idle 10000]
@@ -13,6 +14,7 @@
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { createRequire } from 'node:module';
+import { type Socket, createConnection } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 
@@ -79,7 +81,91 @@ async function runServer(subject: Subject): Promise<void> {
 
 // ---------------------------------------------------------------------------------------------
 // role: load
-async function runLoad(port: number, connections: number, seconds: number, mode: 'echo' | 'idle'): Promise<void> {
+/** Client frames are masked; a zero mask key leaves the payload as is (the server still unmasks). */
+function maskedTextFrame(text: string): Buffer {
+  const payload = Buffer.from(text);
+  if (payload.length > 125) throw new Error('bench messages must fit a 7-bit length');
+  return Buffer.concat([Buffer.from([0x81, 0x80 | payload.length, 0, 0, 0, 0]), payload]);
+}
+
+const UPGRADE =
+  'GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n' +
+  'Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n';
+
+/**
+ * The echo load: raw TCP WebSocket clients that write pre-built frames and
+ * count echoed bytes, so the load generator spends far less per message
+ * than the server and the server is the bottleneck being measured. Each
+ * connection keeps WINDOW messages in flight (closed loop).
+ */
+async function runEcho(port: number, connections: number, seconds: number): Promise<void> {
+  const WINDOW = 4;
+  const frame = maskedTextFrame(MESSAGE);
+  const echoSize = 2 + Buffer.byteLength(MESSAGE);
+  const frames = Buffer.concat(Array.from({ length: WINDOW }, () => frame));
+  const latencies = new Float64Array(8_000_000);
+  let count = 0;
+  let measuring = false;
+  let stopping = false;
+  const sockets: Socket[] = [];
+
+  const start = (): Promise<void> =>
+    new Promise((resolve, reject) => {
+      const socket = createConnection({ host: '127.0.0.1', port, noDelay: true }, () => socket.write(UPGRADE));
+      sockets.push(socket);
+      // Send times of the messages in flight, oldest first (a ring of WINDOW slots).
+      const sentAt = new Float64Array(WINDOW);
+      let head = 0;
+      let pending = 0;
+      let upgraded = false;
+      socket.on('error', reject);
+      socket.on('data', (chunk: Buffer) => {
+        let bytes = chunk.length;
+        if (!upgraded) {
+          const end = chunk.indexOf('\r\n\r\n');
+          if (!chunk.toString('latin1', 0, 12).startsWith('HTTP/1.1 101') || end === -1) {
+            reject(new Error(`upgrade refused: ${chunk.toString('latin1', 0, 40)}`));
+            return;
+          }
+          upgraded = true;
+          bytes = chunk.length - end - 4;
+          const now = performance.now();
+          for (let i = 0; i < WINDOW; i++) sentAt[i] = now;
+          socket.write(frames);
+          resolve();
+        }
+        pending += bytes;
+        const echoed = Math.floor(pending / echoSize);
+        if (echoed === 0) return;
+        pending -= echoed * echoSize;
+        const now = performance.now();
+        for (let i = 0; i < echoed; i++) {
+          if (measuring && count < latencies.length) latencies[count++] = now - sentAt[head]!;
+          sentAt[head] = now;
+          head = (head + 1) % WINDOW;
+        }
+        if (!stopping) socket.write(echoed === WINDOW ? frames : frames.subarray(0, echoed * frame.length));
+      });
+    });
+
+  await Promise.all(Array.from({ length: connections }, start));
+  await new Promise((r) => setTimeout(r, 1000)); // warm-up
+  process.send!({ measuring: true });
+  measuring = true;
+  const started = performance.now();
+  await new Promise((r) => setTimeout(r, seconds * 1000));
+  measuring = false;
+  const elapsed = (performance.now() - started) / 1000;
+  stopping = true;
+  const sorted = latencies.subarray(0, count).sort();
+  const pick = (q: number) => sorted[Math.min(count - 1, Math.floor(q * count))] ?? 0;
+  process.send!({ done: { messages: count, seconds: elapsed, p50: pick(0.5), p99: pick(0.99) } });
+  for (const socket of sockets) socket.destroy();
+  process.exit(0);
+}
+
+/** Idle connections for the heap measurement (real ws clients; they only stay open). */
+async function runIdle(port: number, connections: number): Promise<void> {
   const { WebSocket } = await import('ws');
   const url = `ws://127.0.0.1:${port}/`;
   const sockets: InstanceType<typeof WebSocket>[] = [];
@@ -93,44 +179,11 @@ async function runLoad(port: number, connections: number, seconds: number, mode:
     const batch = await Promise.all(Array.from({ length: Math.min(500, connections - i) }, open));
     sockets.push(...batch);
   }
-  if (mode === 'idle') {
-    process.send!({ ready: sockets.length });
-    process.on('message', () => {
-      for (const socket of sockets) socket.terminate();
-      process.exit(0);
-    });
-    return;
-  }
-  const warmupMs = 1000;
-  const latencies = new Float64Array(4_000_000);
-  let count = 0;
-  let measuring = false;
-  let stopping = false;
-  const sentAt = new Float64Array(sockets.length);
-  sockets.forEach((socket, i) => {
-    socket.on('message', () => {
-      const now = performance.now();
-      if (measuring && count < latencies.length) latencies[count++] = now - sentAt[i]!;
-      if (stopping) return;
-      sentAt[i] = performance.now();
-      socket.send(MESSAGE);
-    });
-    sentAt[i] = performance.now();
-    socket.send(MESSAGE);
+  process.send!({ ready: sockets.length });
+  process.on('message', () => {
+    for (const socket of sockets) socket.terminate();
+    process.exit(0);
   });
-  await new Promise((r) => setTimeout(r, warmupMs));
-  process.send!({ measuring: true });
-  measuring = true;
-  const started = performance.now();
-  await new Promise((r) => setTimeout(r, seconds * 1000));
-  measuring = false;
-  const elapsed = (performance.now() - started) / 1000;
-  stopping = true;
-  const sorted = latencies.subarray(0, count).sort();
-  const pick = (q: number) => sorted[Math.min(count - 1, Math.floor(q * count))] ?? 0;
-  process.send!({ done: { messages: count, seconds: elapsed, p50: pick(0.5), p99: pick(0.99) } });
-  for (const socket of sockets) socket.terminate();
-  process.exit(0);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -299,7 +352,8 @@ const args = process.argv.slice(2);
 if (args[0] === '--server') {
   await runServer(args[1] as Subject);
 } else if (args[0] === '--load') {
-  await runLoad(Number(args[1]), Number(args[2]), Number(args[3]), args[4] as 'echo' | 'idle');
+  if (args[4] === 'idle') await runIdle(Number(args[1]), Number(args[2]));
+  else await runEcho(Number(args[1]), Number(args[2]), Number(args[3]));
 } else {
   await main();
 }
