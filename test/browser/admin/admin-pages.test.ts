@@ -14,7 +14,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { REPO_ROOT } from '../../../src/stack/index.ts';
 import { waitFor } from '../../../src/stack/ports.ts';
 import { RECENT_COUNTRIES, recentLatency, recentPageLoad } from './client-reports-seed.ts';
-import { ACTIVE_ALERT, ADMIN_TOKEN, type AdminEnv, GRAFANA_URL, collectErrors, openSignedIn, startAdminEnv, texts, waitForPanel, waitForText } from './harness.ts';
+import { ACTIVE_ALERT, ADMIN_TOKEN, type AdminEnv, GRAFANA_URL, openSignedIn, startAdminEnv, texts, waitForPanel, waitForText } from './harness.ts';
 
 const ARTIFACTS = join(REPO_ROOT, 'test-results', 'admin');
 let env: AdminEnv;
@@ -31,11 +31,6 @@ async function open(path: string): Promise<Page> {
   const { page, errors } = await openSignedIn(env, path);
   pageErrors.push(errors);
   return page;
-}
-
-async function selectTab(page: Page, id: string): Promise<void> {
-  await page.click(`#tab-${id}`);
-  expect(await page.getAttribute(`#tab-${id}`, 'aria-selected')).toBe('true');
 }
 
 async function chooseRange(page: Page, preset: string): Promise<void> {

@@ -66,13 +66,15 @@ export async function startAdminEnv(): Promise<AdminEnv> {
   try {
     const now = Date.now();
     let connections = 42;
-    let timeline: SeedTimeline | undefined;
+    // The timeline names the target's port, so it is set once the target listens.
+    const seed: { timeline?: SeedTimeline } = {};
     const target: TestHttpServer = await listenHttp((_req, res) => {
       res.setHeader('content-type', 'text/plain; version=0.0.4');
-      res.end(timeline ? exposition(timeline, Date.now(), connections) : '');
+      res.end(seed.timeline ? exposition(seed.timeline, Date.now(), connections) : '');
     });
     cleanups.push(() => target.close());
-    timeline = { start: now - 8 * HOUR, shiftAt: now - 3 * HOUR, labels: `job="websocket-app",instance="127.0.0.1:${target.port}"` };
+    const timeline: SeedTimeline = { start: now - 8 * HOUR, shiftAt: now - 3 * HOUR, labels: `job="websocket-app",instance="127.0.0.1:${target.port}"` };
+    seed.timeline = timeline;
 
     // History up to now in TSDB blocks; the live scrape continues the same series.
     const dataDir = join(stack.runDir, 'prometheus-data');
@@ -119,9 +121,11 @@ export async function startAdminEnv(): Promise<AdminEnv> {
       MAINTENANCE_INTERVAL_SECONDS: '0',
       LOG_LEVEL: 'silent',
     });
-    let service: RunningService | undefined;
-    const admin: AdminRouter = createAdminRouter(() => (service as RunningService).context, { grafanaUrl: GRAFANA_URL, liveIntervalMs: 1000 });
-    service = await startService(config, { admin });
+    // The router reads the service's context on each request; it exists once startService returns.
+    const started: { service?: RunningService } = {};
+    const admin: AdminRouter = createAdminRouter(() => (started.service as RunningService).context, { grafanaUrl: GRAFANA_URL, liveIntervalMs: 1000 });
+    const service = await startService(config, { admin });
+    started.service = service;
     const running = service;
     cleanups.push(async () => {
       admin.close();

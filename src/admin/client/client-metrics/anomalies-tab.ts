@@ -71,7 +71,7 @@ function anomaliesView(data: Anomalies, signal: AbortSignal): HTMLElement[] {
       h(
         'p',
         { class: 'muted' },
-        `Detection runs every ${duration(data.detection.interval_s * 1000)}`,
+        data.detection.interval_s > 0 ? `Detection runs every ${duration(data.detection.interval_s * 1000)}` : 'Scheduled detection is off (ANOMALY_INTERVAL_SECONDS=0)',
         last?.last_started_at ? ` (last ${when(last.last_started_at)}${last.last_error ? `, failed: ${last.last_error}` : ''})` : '',
         data.detection.prometheus_configured ? '' : '; server metric streams need Prometheus (PROMETHEUS_URL)',
         '. Deviation is a robust z-score: distance from the expected value in robust standard deviations.',
@@ -100,7 +100,7 @@ export const anomaliesTab: TabView = {
     void load(panel, () => get<Anomalies>('/api/ws/client-metrics/anomalies', rangeQuery(range), signal), (data) => anomaliesView(data, signal), {
       what: 'anomalies',
       signal,
-      empty: (d) => (d.total === 0 ? { message: 'No anomalies in this range.', hint: `The detector runs every ${duration(d.detection.interval_s * 1000)} over the server metrics and client reports.` } : null),
+      empty: (d) => (d.total === 0 ? { message: 'No anomalies in this range.', hint: d.detection.interval_s > 0 ? `The detector runs every ${duration(d.detection.interval_s * 1000)} over the server metrics and client reports.` : 'Scheduled detection is off (ANOMALY_INTERVAL_SECONDS=0).' } : null),
     });
   },
 };

@@ -57,7 +57,9 @@ function pairCard(pair: UxPair, points: UxPoints['pairs'][number] | undefined, m
       coefficient('Pearson', pair.pearson),
       coefficient('Spearman', pair.spearman),
     ),
-    scatterChart(pair.description, points?.points ?? [], { x: x.label, y: y.label, fmtX: x.fmt, fmtY: y.fmt }, PALETTE[index % PALETTE.length]),
+    (points?.points.length ?? 0) > 0
+      ? scatterChart(pair.description, points?.points ?? [], { x: x.label, y: y.label, fmtX: x.fmt, fmtY: y.fmt }, PALETTE[index % PALETTE.length])
+      : h('p', { class: 'muted' }, 'No session in this range reports both values.'),
   );
 }
 
