@@ -164,7 +164,11 @@ shows up in the percentiles instead of slowing the sender down.`,
       }
       const failures = checkGates(report, gates);
       if (o.json) {
-        process.stdout.write(`${JSON.stringify({ ...report, gates: { ...gates, passed: failures.length === 0, failures } }, null, 2)}\n`);
+        const limits = {
+          ...(gates.maxP95Ms !== undefined ? { max_p95_ms: gates.maxP95Ms } : {}),
+          ...(gates.maxErrorRate !== undefined ? { max_error_rate: gates.maxErrorRate } : {}),
+        };
+        process.stdout.write(`${JSON.stringify({ ...report, gates: { ...limits, passed: failures.length === 0, failures } }, null, 2)}\n`);
       } else {
         process.stdout.write(`${formatReport(report)}\n`);
       }

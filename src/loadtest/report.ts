@@ -4,7 +4,7 @@
  */
 import { bump } from './error-class.ts';
 import { summarize, type Histogram } from './histogram.ts';
-import type { LoadPlan, LoadReport, Stage } from './types.ts';
+import type { LoadPlan, LoadReport, ReportStage, Stage } from './types.ts';
 import type { WorkerCounters } from './worker-protocol.ts';
 
 export interface ReportInput {
@@ -59,7 +59,13 @@ export function buildReport(input: ReportInput): LoadReport {
     close_codes: closeCodes,
     error_rate: attempts > 0 ? (failed + dropped + lost) / attempts : 0,
     workers: counters.map((c, worker) => ({ worker, connections: input.perWorker[worker] ?? 0, opened: c.opened, failed: c.failed })),
-    plan: { stages: plan.stages, warmup_s: plan.warmupS, rate: plan.rate, payload_bytes: plan.payloadBytes, expect_echo: plan.expectEcho },
+    plan: {
+      stages: plan.stages.map((st) => ({ connections: st.connections, ramp_up_s: st.rampUpS, hold_s: st.holdS })),
+      warmup_s: plan.warmupS,
+      rate: plan.rate,
+      payload_bytes: plan.payloadBytes,
+      expect_echo: plan.expectEcho,
+    },
   };
 }
 
@@ -88,12 +94,12 @@ function formatRate(rate: number): string {
   return `${(rate * 100).toFixed(rate < 0.001 && rate > 0 ? 4 : 2)} %`;
 }
 
-function describeStages(stages: Stage[], warmupS: number): string {
+function describeStages(stages: ReportStage[], warmupS: number): string {
   if (stages.length === 1) {
-    const s = stages[0] as Stage;
-    return `${s.connections} connections, ${s.rampUpS} s ramp-up, ${warmupS} s warm-up, ${s.holdS - warmupS} s measured`;
+    const s = stages[0] as ReportStage;
+    return `${s.connections} connections, ${s.ramp_up_s} s ramp-up, ${warmupS} s warm-up, ${s.hold_s - warmupS} s measured`;
   }
-  return stages.map((s) => `${s.connections} conn (ramp ${s.rampUpS} s, hold ${s.holdS} s)`).join(' → ');
+  return stages.map((s) => `${s.connections} conn (ramp ${s.ramp_up_s} s, hold ${s.hold_s} s)`).join(' → ');
 }
 
 const counts = (map: Record<string, number>): string =>

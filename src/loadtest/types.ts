@@ -86,7 +86,13 @@ export interface LoadReport {
   /** (failed + dropped connections + lost messages) / (target connections + sent messages). */
   error_rate: number;
   workers: WorkerShare[];
-  plan: { stages: Stage[]; warmup_s: number; rate: number; payload_bytes: number; expect_echo: boolean };
+  plan: { stages: ReportStage[]; warmup_s: number; rate: number; payload_bytes: number; expect_echo: boolean };
+}
+
+export interface ReportStage {
+  connections: number;
+  ramp_up_s: number;
+  hold_s: number;
 }
 
 /** Live numbers for a progress display; cumulative unless said otherwise. */

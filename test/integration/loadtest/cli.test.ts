@@ -13,7 +13,7 @@ afterEach(async () => {
   server = null;
 });
 
-type CliReport = LoadReport & { gates: { passed: boolean; failures: string[]; maxP95Ms?: number; maxErrorRate?: number } };
+type CliReport = LoadReport & { gates: { passed: boolean; failures: string[]; max_p95_ms?: number; max_error_rate?: number } };
 
 describe('socketscope load (the real CLI)', () => {
   it('exits 1 with a clear message when p95 exceeds --max-p95, and 0 when it does not', async () => {
@@ -26,7 +26,7 @@ describe('socketscope load (the real CLI)', () => {
     const report = JSON.parse(failing.stdout) as CliReport;
     expect(report.messages).toMatchObject({ sent: 24, matched: 24, lost: 0 });
     expect(report.latency_ms.p95).toBeGreaterThanOrEqual(60 * 0.999);
-    expect(report.gates).toMatchObject({ passed: false, maxP95Ms: 50 });
+    expect(report.gates).toMatchObject({ passed: false, max_p95_ms: 50 });
     expect(report.connections).toMatchObject({ target: 4, opened: 4, failed: 0 });
     expect(Object.keys(report.connect_ms)).toEqual(['count', 'p50', 'p90', 'p95', 'p99', 'max', 'mean']);
     expect(typeof report.duration_s).toBe('number');
@@ -35,7 +35,7 @@ describe('socketscope load (the real CLI)', () => {
     const passing = await socketscope(...base, '--max-p95', '60000', '--max-error-rate', '0');
     expect(passing.stderr).toBe('');
     expect(passing.code).toBe(0);
-    expect((JSON.parse(passing.stdout) as CliReport).gates).toEqual({ maxP95Ms: 60000, maxErrorRate: 0, passed: true, failures: [] });
+    expect((JSON.parse(passing.stdout) as CliReport).gates).toEqual({ max_p95_ms: 60000, max_error_rate: 0, passed: true, failures: [] });
   });
 
   it('gates on the error rate, and prints the human report with progress lines when asked', async () => {
