@@ -1,0 +1,102 @@
+/**
+ * The admin router's own guards, without the browser: a missing build is a
+ * clear error, every /admin/api endpoint needs the token, the Testing
+ * endpoint accepts only ws:// and wss:// URLs and one test per client, and
+ * the live stream says plainly when Prometheus is not configured.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import express from 'express';
+import { pino } from 'pino';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { AdminAssetsMissingError, loadAssetManifest } from '../../../src/admin/assets.ts';
+import { type AdminContext, type AdminRouter, createAdminRouter } from '../../../src/admin/router.ts';
+import { errorHandler } from '../../../src/api/errors.ts';
+import { loadConfig } from '../../../src/config.ts';
+import { type TestHttpServer, listenHttp } from '../../helpers/http.ts';
+
+const TOKEN = 'router-unit-test-token-0123456789';
+let server: TestHttpServer;
+let admin: AdminRouter;
+
+beforeAll(async () => {
+  const context = {
+    adminToken: TOKEN,
+    config: loadConfig({}),
+    logger: pino({ level: 'silent' }),
+    database: { pool: undefined },
+    prometheus: undefined,
+  } as unknown as AdminContext;
+  admin = createAdminRouter(context, { liveIntervalMs: 200 });
+  const app = express();
+  app.use('/admin', admin);
+  app.use(errorHandler(pino({ level: 'silent' })));
+  server = await listenHttp(app);
+});
+
+afterAll(async () => {
+  admin?.close();
+  await server?.close();
+});
+
+const call = (path: string, init: RequestInit = {}, token: string | null = TOKEN) =>
+  fetch(`${server.url}${path}`, { ...init, headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}), ...(init.headers as Record<string, string>) } });
+
+describe('admin router', () => {
+  it('names the build command when the assets were not built', () => {
+    const empty = mkdtempSync(join(tmpdir(), 'admin-dist-'));
+    try {
+      expect(() => loadAssetManifest(`${empty}/`)).toThrow(AdminAssetsMissingError);
+      expect(() => loadAssetManifest(`${empty}/`)).toThrow(/src\/admin\/build\.ts/);
+    } finally {
+      rmSync(empty, { recursive: true, force: true });
+    }
+  });
+
+  it('serves the pages without a token and with a strict Content-Security-Policy', async () => {
+    const response = await call('/admin/websocket-client-metrics', {}, null);
+    expect(response.status).toBe(200);
+    expect(response.headers.get('content-security-policy')).toContain("script-src 'self'");
+    const html = await response.text();
+    expect(html).toMatch(/<script type="module" src="\/admin\/assets\/websocket-client-metrics-[A-Z0-9]+\.js"><\/script>/);
+  });
+
+  it.each(['/admin/api/session', '/admin/api/live', '/admin/api/performance', '/admin/api/ux-correlation/points', '/admin/api/anomalies/1/context'])('%s answers 401 without the token', async (path) => {
+    const response = await call(path, {}, null);
+    expect(response.status).toBe(401);
+    expect(((await response.json()) as { error: { code: string } }).error.code).toBe('unauthorized');
+    expect((await call(path, {}, 'wrong-token-wrong-token')).status).toBe(401);
+  });
+
+  it('runs connection tests only against ws:// and wss:// URLs', async () => {
+    for (const url of ['http://127.0.0.1:9/', 'file:///etc/passwd', 'not a url']) {
+      const response = await call('/admin/api/connection-tests', { method: 'POST', body: JSON.stringify({ kind: 'echo', url }) });
+      expect(response.status).toBe(400);
+      expect(((await response.json()) as { error: { code: string } }).error.code).toBe('validation_failed');
+    }
+    const tooMany = await call('/admin/api/connection-tests', { method: 'POST', body: JSON.stringify({ kind: 'pool', url: 'ws://127.0.0.1:9/', connections: 100_000 }) });
+    expect(tooMany.status).toBe(400);
+  });
+
+  it('reports a refused connection as a failed basic test', async () => {
+    const response = await call('/admin/api/connection-tests', { method: 'POST', body: JSON.stringify({ kind: 'basic', url: 'ws://127.0.0.1:9/' }) });
+    expect(response.status).toBe(200);
+    const result = (await response.json()) as { kind: string; ok: boolean; error: string };
+    expect([result.kind, result.ok]).toEqual(['basic', false]);
+    expect(result.error).toMatch(/^could not connect/);
+  });
+
+  it('says on the live stream that Prometheus is not configured', async () => {
+    const controller = new AbortController();
+    const response = await call('/admin/api/live', { signal: controller.signal });
+    expect(response.headers.get('content-type')).toBe('text/event-stream; charset=utf-8');
+    const reader = (response.body as ReadableStream<Uint8Array>).pipeThrough(new TextDecoderStream()).getReader();
+    let text = '';
+    while (!text.includes('event: stats')) text += (await reader.read()).value ?? '';
+    while (!text.slice(text.indexOf('event: stats')).includes('\n\n')) text += (await reader.read()).value ?? '';
+    controller.abort();
+    const data = /event: stats\ndata: (.*)\n/.exec(text)?.[1] ?? '{}';
+    expect((JSON.parse(data) as { error: { code: string } }).error.code).toBe('prometheus_not_configured');
+  });
+});
