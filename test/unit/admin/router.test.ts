@@ -91,10 +91,14 @@ describe('admin router', () => {
     const controller = new AbortController();
     const response = await call('/admin/api/live', { signal: controller.signal });
     expect(response.headers.get('content-type')).toBe('text/event-stream; charset=utf-8');
-    const reader = (response.body as ReadableStream<Uint8Array>).pipeThrough(new TextDecoderStream()).getReader();
+    const reader = (response.body as ReadableStream<Uint8Array>).getReader();
+    const decoder = new TextDecoder();
     let text = '';
-    while (!text.includes('event: stats')) text += (await reader.read()).value ?? '';
-    while (!text.slice(text.indexOf('event: stats')).includes('\n\n')) text += (await reader.read()).value ?? '';
+    const more = async () => {
+      text += decoder.decode((await reader.read()).value ?? new Uint8Array(), { stream: true });
+    };
+    while (!text.includes('event: stats')) await more();
+    while (!text.slice(text.indexOf('event: stats')).includes('\n\n')) await more();
     controller.abort();
     const data = /event: stats\ndata: (.*)\n/.exec(text)?.[1] ?? '{}';
     expect((JSON.parse(data) as { error: { code: string } }).error.code).toBe('prometheus_not_configured');
