@@ -33,3 +33,50 @@ export function chartOf(data: { series: HistoricalMetrics['series'] }, spec: Cha
 }
 
 export const hasPoints = (data: { series: HistoricalMetrics['series'] }): boolean => data.series.some((s) => s.points.length > 0);
+
+/** Every server metric of the historical endpoint, grouped into charts (Trends shows all, Overview a few). */
+export const SERVER_CHARTS: ChartSpec[] = [
+  { title: 'Active connections', unit: '{connection}', series: [{ id: 'active_connections', label: 'Active' }] },
+  {
+    title: 'Connection churn',
+    unit: '{connection}/s',
+    series: [
+      { id: 'connections_opened_per_second', label: 'Opened' },
+      { id: 'connections_closed_per_second', label: 'Closed' },
+      { id: 'connections_rejected_per_second', label: 'Rejected' },
+    ],
+  },
+  {
+    title: 'Message rates',
+    unit: '{message}/s',
+    series: [
+      { id: 'messages_received_per_second', label: 'Received' },
+      { id: 'messages_sent_per_second', label: 'Sent' },
+    ],
+  },
+  {
+    title: 'Errors and heartbeat timeouts',
+    unit: '{error}/s',
+    series: [
+      { id: 'message_errors_per_second', label: 'Message errors' },
+      { id: 'ping_timeouts_per_second', label: 'Heartbeat timeouts' },
+    ],
+  },
+  {
+    title: 'Throughput',
+    unit: 'By/s',
+    series: [
+      { id: 'bytes_received_per_second', label: 'In' },
+      { id: 'bytes_sent_per_second', label: 'Out' },
+    ],
+  },
+  {
+    title: 'Latency p95',
+    unit: 's',
+    series: [
+      { id: 'message_latency_p95_seconds', label: 'Message latency' },
+      { id: 'ping_duration_p95_seconds', label: 'Heartbeat RTT' },
+      { id: 'process_duration_p95_seconds', label: 'Handler time' },
+    ],
+  },
+];

@@ -4,7 +4,7 @@ import type { LiveClient } from '../live-client.ts';
 import { load } from '../panel-state.ts';
 import { section } from '../stat-cards.ts';
 import type { TabView } from '../shell.ts';
-import { type ChartSpec, chartOf, hasPoints, historical } from './historical.ts';
+import { SERVER_CHARTS, chartOf, hasPoints, historical } from './historical.ts';
 import { type LiveCardSpec, errorRatio, liveCards, liveStatus } from './live-view.ts';
 
 export const CONNECTION_CARDS: LiveCardSpec[] = [
@@ -23,25 +23,9 @@ export const MESSAGE_CARDS: LiveCardSpec[] = [
   { id: 'bytes_sent_per_second', label: 'Bytes out', unit: 'By/s' },
 ];
 
-const RANGE_CHARTS: ChartSpec[] = [
-  { title: 'Active connections', unit: '{connection}', series: [{ id: 'active_connections', label: 'Active' }] },
-  {
-    title: 'Messages per second',
-    unit: '{message}/s',
-    series: [
-      { id: 'messages_received_per_second', label: 'Received' },
-      { id: 'messages_sent_per_second', label: 'Sent' },
-    ],
-  },
-  {
-    title: 'Errors per second',
-    unit: '{error}/s',
-    series: [
-      { id: 'message_errors_per_second', label: 'Message errors' },
-      { id: 'connections_rejected_per_second', label: 'Rejected upgrades' },
-    ],
-  },
-];
+/** The range charts under the live figures. */
+const OVERVIEW_CHARTS = ['Active connections', 'Message rates', 'Errors and heartbeat timeouts'];
+const RANGE_CHARTS = SERVER_CHARTS.filter((c) => OVERVIEW_CHARTS.includes(c.title));
 
 export function overviewTab(live: LiveClient): TabView {
   return {
