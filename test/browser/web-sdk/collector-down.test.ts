@@ -39,6 +39,14 @@ interface Stats {
 
 const metricsStats = (): Promise<Stats> => page.evaluate(() => (window.t.otel as { stats: { metrics: Stats } }).stats.metrics);
 
+/** Polls the exporter's delivery statistics; a timeout names the last ones seen. */
+async function waitForStats(description: string, done: (stats: Stats) => boolean, timeoutMs = 30_000): Promise<void> {
+  let last: Stats | undefined;
+  await waitFor(description, async () => done((last = await metricsStats())), { timeoutMs }).catch((error: Error) => {
+    throw new Error(`${error.message}; metrics export stats: ${JSON.stringify(last)}`);
+  });
+}
+
 /** Sends `count` echo requests one after another; resolves with how many were answered. */
 const requests = (count: number): Promise<number> =>
   page.evaluate(async (n) => {
@@ -111,11 +119,11 @@ describe('web SDK with the collector down', () => {
     await waitInPage(page, 'the socket to open', () => (window.t.ws as WebSocket).readyState === 1);
 
     expect(await requests(100)).toBe(100);
-    await waitFor('failed exports', async () => (await metricsStats()).failures >= 5);
+    await waitForStats('failed exports', (stats) => stats.failures >= 5);
     const heapBefore = await heapAfterGc();
     // Much more traffic and many more failed exports.
     expect(await requests(1000)).toBe(1000);
-    await waitFor('dropped exports', async () => (await metricsStats()).dropped > 0);
+    await waitForStats('dropped exports', (stats) => stats.dropped > 0);
     const heapAfter = await heapAfterGc();
     const down = await metricsStats();
     expect(down.delivered).toBe(0);
@@ -125,11 +133,10 @@ describe('web SDK with the collector down', () => {
 
     // The collector comes back on the address the page exports to.
     const collector = await stack.collector({ env: { OTLP_HTTP_ENDPOINT: `127.0.0.1:${otlpPort}` } });
-    await waitFor('export to resume', async () => (await metricsStats()).delivered > 0, { timeoutMs: 30_000 });
-    await waitFor('the pending exports to drain', async () => {
-      const stats = await metricsStats();
-      return stats.pending === 0 && stats.inFlight === 0;
-    });
+    // New activity is exported (what the outage dropped is gone; what was still queued goes too).
+    expect(await requests(10)).toBe(10);
+    await waitForStats('export to resume', (stats) => stats.delivered > 0);
+    await waitForStats('the pending exports to drain', (stats) => stats.pending === 0 && stats.inFlight === 0);
     await waitFor('the sent counter at the collector', async () => (await collectorSent(collector.metricsEndpoint)) !== undefined);
     const before = (await collectorSent(collector.metricsEndpoint)) ?? 0;
     expect(await requests(10)).toBe(10);

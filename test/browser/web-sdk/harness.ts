@@ -17,13 +17,14 @@ import { type WebSocket, WebSocketServer } from 'ws';
 import { parse, stringify } from 'yaml';
 import { instrumentWebSocketServer, jsonEnvelope } from '../../../src/instrumentation/index.ts';
 import { COLLECTOR_CONFIG } from '../../../src/stack/collector.ts';
-import { REPO_ROOT } from '../../../src/stack/index.ts';
+import { REPO_ROOT, type Stack, renderPrometheusConfig } from '../../../src/stack/index.ts';
 import { waitFor } from '../../../src/stack/ports.ts';
 import type { ClientReport } from '../../../web-sdk/src/report/schema.ts';
 import type * as Core from '../../../web-sdk/src/index.ts';
 import type * as Otel from '../../../web-sdk/src/otel.ts';
 import type * as Vitals from '../../../web-sdk/src/vitals.ts';
 import { type TestHttpServer, listenHttp, readBody } from '../../helpers/http.ts';
+import { promQuery } from '../../helpers/prometheus.ts';
 
 /** What the test page puts on window: the SDK's three entry points, loaded from /sdk/. */
 export type Sdk = typeof Core & typeof Otel & typeof Vitals;
@@ -282,6 +283,24 @@ export async function recordConsole(page: Page): Promise<void> {
 /** Console calls recorded since the page loaded (see recordConsole). */
 export function consoleCalls(page: Page): Promise<string[]> {
   return page.evaluate(() => (window as unknown as { consoleCalls: string[] }).consoleCalls);
+}
+
+/** Our collector (the shipped config, plus overlays) and a Prometheus scraping it every second. */
+export async function startPipeline(stack: Stack, configFiles?: string[]): Promise<{ otlpHttpUrl: string; prometheusUrl: string }> {
+  const collector = await stack.collector(configFiles ? { configFiles: [COLLECTOR_CONFIG, ...configFiles] } : {});
+  const prometheus = await stack.prometheus({
+    config: renderPrometheusConfig({
+      endpoints: { 'otel-collector:8889': collector.metricsEndpoint, 'otel-collector:8888': collector.selfMetricsEndpoint },
+      scrapeInterval: '1s',
+      evaluationInterval: '1s',
+    }),
+  });
+  return { otlpHttpUrl: collector.otlpHttpUrl, prometheusUrl: prometheus.url };
+}
+
+/** Sum of an instant query's samples (0 when there are none). */
+export async function sumOf(prometheusUrl: string, query: string): Promise<number> {
+  return (await promQuery(prometheusUrl, query)).reduce((sum, sample) => sum + Number(sample.value[1]), 0);
 }
 
 /** Polls a condition evaluated in the page. */

@@ -14,8 +14,7 @@ import { BasicTracerProvider, SimpleSpanProcessor } from '@opentelemetry/sdk-tra
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CLIENT_METRICS, prometheusSeries } from '../../../src/catalogue.ts';
-import { COLLECTOR_CONFIG } from '../../../src/stack/collector.ts';
-import { Stack, renderPrometheusConfig, waitFor } from '../../../src/stack/index.ts';
+import { Stack, waitFor } from '../../../src/stack/index.ts';
 import { promQuery } from '../../helpers/prometheus.ts';
 import {
   type AppServer,
@@ -27,7 +26,9 @@ import {
   recordConsole,
   startAppServer,
   startEchoServer,
+  startPipeline,
   startTraceCapture,
+  sumOf,
   waitInPage,
 } from './harness.ts';
 
@@ -42,10 +43,7 @@ let prometheusUrl: string;
 let otlpHttpUrl: string;
 const pageErrors: string[] = [];
 
-/** Sum of an instant query's samples (0 when there are none). */
-async function total(query: string): Promise<number> {
-  return (await promQuery(prometheusUrl, query)).reduce((sum, sample) => sum + Number(sample.value[1]), 0);
-}
+const total = (query: string) => sumOf(prometheusUrl, query);
 
 async function waitForTotal(query: string, expected: number): Promise<void> {
   await waitFor(`${query} = ${expected}`, async () => (await total(query)) === expected, { timeoutMs: 30_000 });
@@ -56,17 +54,8 @@ beforeAll(async () => {
   propagation.setGlobalPropagator(new W3CTraceContextPropagator());
   stack = new Stack('web-sdk-browser');
   capture = await startTraceCapture(stack.runDir);
-  const collector = await stack.collector({ configFiles: [COLLECTOR_CONFIG, capture.configFile] });
-  otlpHttpUrl = collector.otlpHttpUrl;
+  ({ otlpHttpUrl, prometheusUrl } = await startPipeline(stack, [capture.configFile]));
   app = await startAppServer();
-  const prometheus = await stack.prometheus({
-    config: renderPrometheusConfig({
-      endpoints: { 'otel-collector:8889': collector.metricsEndpoint, 'otel-collector:8888': collector.selfMetricsEndpoint },
-      scrapeInterval: '1s',
-      evaluationInterval: '1s',
-    }),
-  });
-  prometheusUrl = prometheus.url;
   serverTracing = new BasicTracerProvider({
     resource: resourceFromAttributes({ 'service.name': 'echo-server' }),
     spanProcessors: [new SimpleSpanProcessor(new OTLPTraceExporter({ url: `${otlpHttpUrl}/v1/traces` }))],

@@ -8,9 +8,9 @@
  */
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Stack, renderPrometheusConfig, waitFor } from '../../../src/stack/index.ts';
+import { Stack, waitFor } from '../../../src/stack/index.ts';
 import { promQuery } from '../../helpers/prometheus.ts';
-import { type AppServer, type EchoServer, openSdkPage, startAppServer, startEchoServer } from './harness.ts';
+import { type AppServer, type EchoServer, openSdkPage, startAppServer, startEchoServer, startPipeline, sumOf } from './harness.ts';
 
 const JOB = 'sessions-test';
 let stack: Stack;
@@ -23,9 +23,7 @@ let otlpHttpUrl: string;
 /** Messages session `i` sends: 1 to 5, so the sums are not a multiple of the session count. */
 const messagesOf = (i: number) => (i % 5) + 1;
 
-async function total(query: string): Promise<number> {
-  return (await promQuery(prometheusUrl, query)).reduce((sum, sample) => sum + Number(sample.value[1]), 0);
-}
+const total = (query: string) => sumOf(prometheusUrl, query);
 
 const SESSIONS_PER_PAGE = 5;
 
@@ -96,16 +94,7 @@ async function waitForSent(expected: number): Promise<void> {
 
 beforeAll(async () => {
   stack = new Stack('web-sdk-sessions');
-  const collector = await stack.collector();
-  otlpHttpUrl = collector.otlpHttpUrl;
-  const prometheus = await stack.prometheus({
-    config: renderPrometheusConfig({
-      endpoints: { 'otel-collector:8889': collector.metricsEndpoint, 'otel-collector:8888': collector.selfMetricsEndpoint },
-      scrapeInterval: '1s',
-      evaluationInterval: '1s',
-    }),
-  });
-  prometheusUrl = prometheus.url;
+  ({ otlpHttpUrl, prometheusUrl } = await startPipeline(stack));
   app = await startAppServer();
   echo = await startEchoServer();
   browser = await stack.chromium();
