@@ -44,6 +44,7 @@ export const CONFIG_VARIABLES = [
   { env: 'PROMETHEUS_URL', key: 'prometheusUrl', schema: optionalUrl, description: 'Prometheus HTTP API base URL (server metrics, anomaly detection over metric streams). Absent: those endpoints answer 503 `prometheus_not_configured`.' },
   { env: 'PROMETHEUS_TIMEOUT_MS', key: 'prometheusTimeoutMs', default: '10000', schema: integer(100, 300_000), description: 'Timeout of one Prometheus or Alertmanager HTTP call.' },
   { env: 'ALERTMANAGER_URL', key: 'alertmanagerUrl', schema: optionalUrl, description: 'Alertmanager base URL: anomalies are posted there as alerts, acknowledgements create silences there.' },
+  { env: 'GRAFANA_URL', key: 'grafanaUrl', schema: optionalUrl, description: 'Grafana base URL: the admin pages link to the socketscope dashboards and to traces in Tempo.' },
   { env: 'COLLECTOR_HEALTH_URL', key: 'collectorHealthUrl', schema: optionalUrl, description: "The collector's health_check extension URL, reported by `/api/ws/health`." },
   {
     env: 'SOCKETSCOPE_ADMIN_TOKEN',

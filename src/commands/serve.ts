@@ -11,9 +11,9 @@ export function registerServe(program: Command): void {
     .option('--data-dir <dir>', 'embedded database directory (env SOCKETSCOPE_DATA_DIR, default ./.data)')
     .option('--log-level <level>', 'log level (env LOG_LEVEL, default info)')
     .action(async (flags: { port?: string; host?: string; databaseUrl?: string; dataDir?: string; logLevel?: string }) => {
-      const [{ loadConfig }, { startService }] = await Promise.all([import('../config.ts'), import('../api/service.ts')]);
+      const [{ loadConfig }, { startServiceWithAdmin }] = await Promise.all([import('../config.ts'), import('../admin/start.ts')]);
       const config = loadConfig(process.env, { port: flags.port, host: flags.host, databaseUrl: flags.databaseUrl, dataDir: flags.dataDir, logLevel: flags.logLevel });
-      const service = await startService(config);
+      const service = await startServiceWithAdmin(config);
       await new Promise<void>((resolve) => {
         const stop = (signal: NodeJS.Signals) => {
           service.context.logger.info({ signal }, 'signal received');

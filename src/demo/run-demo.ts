@@ -7,7 +7,8 @@
  * browser-like clients and optionally one real Chromium running the web SDK.
  */
 import { randomBytes } from 'node:crypto';
-import { createLogger, startService, type RunningService } from '../api/service.ts';
+import { startServiceWithAdmin } from '../admin/start.ts';
+import { createLogger, type RunningService } from '../api/service.ts';
 import { loadConfig } from '../config.ts';
 import { renderAlertmanagerConfig } from '../stack/alertmanager.ts';
 import { COMPONENTS, findBinary, type ComponentName } from '../stack/binaries.ts';
@@ -118,7 +119,7 @@ export async function runDemo(options: DemoOptions): Promise<RunningDemo> {
       },
       { port: String(servicePort), host: '127.0.0.1', dataDir: options.dataDir, logLevel: options.logLevel },
     );
-    const service: RunningService = await startService(config, { logger: createLogger(options.logLevel), ...(await adminRouter()) });
+    const service: RunningService = await startServiceWithAdmin(config, { logger: createLogger(options.logLevel) });
     stops.push(() => service.close());
     say(`✓ analytics service: ${service.url}`);
 
@@ -214,9 +215,4 @@ async function stopAll(stops: Array<() => Promise<void>>, stack: Stack): Promise
     errors.push((error as Error).message);
   }
   if (errors.length > 0) throw new Error(`demo shutdown: ${errors.join('; ')}`);
-}
-
-/** The admin pages' router, when that module is present. */
-async function adminRouter(): Promise<{ admin?: import('express').Router }> {
-  return {};
 }
