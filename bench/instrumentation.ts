@@ -231,18 +231,30 @@ interface Run {
   cpuPerMessageUs: number;
 }
 
-async function throughputRun(subject: Subject, connections: number, seconds: number): Promise<Run> {
-  const server = child(['--server', subject]);
+/**
+ * One round: the given subjects' servers and loads run at once (the bench
+ * runs one subject per round; running several together proved unfair under
+ * the scheduler, one pair starving another).
+ */
+async function throughputRound(subjects: Subject[], connections: number, seconds: number): Promise<Run[]> {
+  const servers = subjects.map((subject) => child(['--server', subject]));
   try {
-    const port = await next<number>(server, 'port');
-    const load = child(['--load', String(port), String(connections), String(seconds), 'echo']);
-    await next(load, 'measuring');
-    const cpuStart = await ask<number>(server, 'cpu', 'cpu');
-    const done = await next<{ messages: number; seconds: number; p50: number; p99: number }>(load, 'done');
-    const cpuEnd = await ask<number>(server, 'cpu', 'cpu');
-    return { throughput: done.messages / done.seconds, p50: done.p50, p99: done.p99, cpuPerMessageUs: (cpuEnd - cpuStart) / done.messages };
+    const ports = await Promise.all(servers.map((server) => next<number>(server, 'port')));
+    const loads = ports.map((port) => child(['--load', String(port), String(connections), String(seconds), 'echo']));
+    // Listen for every reply up front: one load may finish before another has started measuring.
+    return await Promise.all(
+      loads.map(async (load, i) => {
+        const server = servers[i]!;
+        const done = next<{ messages: number; seconds: number; p50: number; p99: number }>(load, 'done');
+        await next(load, 'measuring');
+        const cpuStart = await ask<number>(server, 'cpu', 'cpu');
+        const d = await done;
+        const cpuEnd = await ask<number>(server, 'cpu', 'cpu');
+        return { throughput: d.messages / d.seconds, p50: d.p50, p99: d.p99, cpuPerMessageUs: (cpuEnd - cpuStart) / d.messages };
+      }),
+    );
   } finally {
-    await stop(server);
+    await Promise.all(servers.map(stop));
   }
 }
 
@@ -289,7 +301,8 @@ async function main(): Promise<void> {
     // Rotate the order so no subject always runs first (warm caches, thermal drift).
     const order = SUBJECTS.map((_, i) => SUBJECTS[(i + round - 1) % SUBJECTS.length]!);
     for (const subject of order) {
-      const run = await throughputRun(subject, connections, seconds);
+      const [run] = await throughputRound([subject], connections, seconds);
+      if (!run) throw new Error('no result');
       runs[subject].push(run);
       console.log(
         `round ${round} ${subject.padEnd(8)} ${run.throughput.toFixed(0).padStart(7)} msg/s  p50 ${run.p50.toFixed(3)} ms  p99 ${run.p99.toFixed(3)} ms  server cpu ${run.cpuPerMessageUs.toFixed(2)} µs/msg`,
@@ -349,6 +362,8 @@ async function main(): Promise<void> {
 }
 
 const args = process.argv.slice(2);
+// A child whose orchestrator is gone has nothing left to do.
+if (args[0] === '--server' || args[0] === '--load') process.on('disconnect', () => process.exit(0));
 if (args[0] === '--server') {
   await runServer(args[1] as Subject);
 } else if (args[0] === '--load') {
