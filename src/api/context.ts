@@ -5,6 +5,7 @@ import type { GeoResolver } from '../analytics/geo.ts';
 import type { PrometheusClient } from '../analytics/prometheus.ts';
 import type { Scheduler } from '../analytics/scheduler.ts';
 import type { Database } from '../analytics/storage/database.ts';
+import type { ReportWriter } from '../analytics/storage/report-writer.ts';
 import type { Config } from '../config.ts';
 import type { ApiInstruments } from './service-metrics.ts';
 
@@ -12,6 +13,8 @@ export interface ApiContext {
   config: Config;
   logger: Logger;
   database: Database;
+  /** Group-committing writer of client reports. */
+  reports: ReportWriter;
   geo: GeoResolver;
   prometheus?: PrometheusClient;
   alertmanager?: AlertmanagerClient;

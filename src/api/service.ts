@@ -16,6 +16,7 @@ import { PrometheusClient } from '../analytics/prometheus.ts';
 import { Scheduler } from '../analytics/scheduler.ts';
 import { type Database, openDatabase } from '../analytics/storage/database.ts';
 import { migrate } from '../analytics/storage/migrate.ts';
+import { ReportWriter } from '../analytics/storage/report-writer.ts';
 import type { Config } from '../config.ts';
 import { type AppOptions, createApp } from './app.ts';
 import type { ApiContext } from './context.ts';
@@ -82,6 +83,7 @@ export async function startService(config: Config, options: StartServiceOptions 
       config,
       logger,
       database,
+      reports: new ReportWriter(database),
       geo: createGeoResolver({ countryHeader: config.trustedCountryHeader, regionHeader: config.trustedRegionHeader }),
       prometheus,
       alertmanager,

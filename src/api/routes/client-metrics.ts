@@ -2,7 +2,7 @@
 import { z } from 'zod';
 import { uxCorrelation } from '../../analytics/correlation.ts';
 import { geographicDistribution } from '../../analytics/geography.ts';
-import { type ClientReportRow, insertClientReports } from '../../analytics/storage/client-reports.ts';
+import type { ClientReportRow } from '../../analytics/storage/client-reports.ts';
 import { listAnomalies } from '../../analytics/storage/anomalies.ts';
 import { clientMetricsSummary } from '../../analytics/summary.ts';
 import type { ApiContext } from '../context.ts';
@@ -101,7 +101,7 @@ export function clientMetricsRoutes(ctx: ApiContext): Route[] {
         const { reports } = parsed.data;
         const { country, region } = ctx.geo(req.ip, req.headers);
         const receivedAt = new Date();
-        const accepted = await insertClientReports(ctx.database, reports.map((r) => toRow(r, receivedAt, country, region)));
+        const accepted = await ctx.reports.write(reports.map((r) => toRow(r, receivedAt, country, region)));
         ctx.instruments.reportsAccepted(accepted);
         return { accepted };
       },

@@ -1,0 +1,62 @@
+/**
+ * Group commit of client reports on a real PostgreSQL: concurrent writes
+ * share statements, every promise settles after its statement committed, and
+ * a failing statement writes none of its rows.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type Database, openDatabase } from '../../../src/analytics/storage/database.ts';
+import { migrate } from '../../../src/analytics/storage/migrate.ts';
+import { ensurePartitions } from '../../../src/analytics/storage/partitions.ts';
+import { ReportWriter } from '../../../src/analytics/storage/report-writer.ts';
+import { Stack } from '../../../src/stack/index.ts';
+import { storedRow } from './analytics-fixture.ts';
+
+const stack = new Stack('report-writer');
+let database: Database;
+
+beforeAll(async () => {
+  const postgres = await stack.postgres();
+  database = await openDatabase({ databaseUrl: postgres.url, dataDir: stack.runDir });
+  await migrate(database.pool);
+  await ensurePartitions(database.pool);
+});
+
+afterAll(async () => {
+  await database?.close();
+  await stack.stop();
+});
+
+const rows = (prefix: string, n: number) => Array.from({ length: n }, (_, i) => storedRow(new Date(), `${prefix}-${i}`));
+const sessions = async () => (await database.pool.query<{ session_id: string }>('SELECT session_id FROM client_reports ORDER BY session_id')).rows.map((r) => r.session_id);
+
+describe('ReportWriter', () => {
+  it('writes concurrent requests together and resolves each with its own count', async () => {
+    const writer = new ReportWriter(database, { maxInFlight: 1 });
+    const statements: number[] = [];
+    const query = database.pool.connect.bind(database.pool);
+    // Count statements: each flush takes one connection.
+    database.pool.connect = (async () => {
+      statements.push(1);
+      return query();
+    }) as typeof database.pool.connect;
+    try {
+      const results = await Promise.all([writer.write(rows('a', 3)), writer.write(rows('b', 2)), writer.write(rows('c', 4)), writer.write(rows('d', 1))]);
+      expect(results).toEqual([3, 2, 4, 1]);
+      // The first request starts a statement alone; the three that queued behind it share the next.
+      expect(statements).toHaveLength(2);
+    } finally {
+      database.pool.connect = query as typeof database.pool.connect;
+    }
+    expect(await sessions()).toHaveLength(10);
+  });
+
+  it('fails every request of a failing statement and writes none of its rows', async () => {
+    await database.pool.query('TRUNCATE client_reports');
+    const writer = new ReportWriter(database, { maxInFlight: 1 });
+    const bad = { ...storedRow(new Date(), 'bad-0'), country: null as unknown as string };
+    const outcomes = await Promise.allSettled([writer.write(rows('first', 2)), writer.write(rows('second', 2)), writer.write([bad])]);
+    expect(outcomes.map((o) => o.status)).toEqual(['fulfilled', 'rejected', 'rejected']);
+    expect((outcomes[2] as PromiseRejectedResult).reason).toMatchObject({ code: '23502' });
+    expect(await sessions()).toEqual(['first-0', 'first-1']);
+  });
+});
