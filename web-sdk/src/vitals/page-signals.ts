@@ -24,9 +24,24 @@ export function pageSignals(): ScopePlugin {
     else addEventListener('load', () => setTimeout(pageLoad), { once: true });
 
     const options = { capture: true, passive: true };
-    addEventListener('pointerdown', () => scope.emit('interaction'), options);
-    addEventListener('keydown', (event) => event.repeat || scope.emit('interaction'), options);
-    addEventListener('error', (event) => event instanceof ErrorEvent && scope.emit('pageError'));
-    addEventListener('unhandledrejection', () => scope.emit('pageError'));
+    const interaction = (event: Event): void => {
+      if (!(event as KeyboardEvent).repeat) scope.emit('interaction');
+    };
+    const error = (event: Event): void => {
+      if (event instanceof ErrorEvent || event.type === 'unhandledrejection') scope.emit('pageError');
+    };
+    addEventListener('pointerdown', interaction, options);
+    addEventListener('keydown', interaction, options);
+    addEventListener('error', error);
+    addEventListener('unhandledrejection', error);
+    return {
+      shutdown() {
+        // web-vitals' own observers cannot be removed; they report to a scope that no longer has sinks.
+        removeEventListener('pointerdown', interaction, options);
+        removeEventListener('keydown', interaction, options);
+        removeEventListener('error', error);
+        removeEventListener('unhandledrejection', error);
+      },
+    };
   };
 }
