@@ -76,10 +76,10 @@ export class LoadDriver {
   private aborted = false;
   private wake: (() => void) | null = null;
 
-  /** `onMeasureEnd` runs when the measured window closes, before the drain (for a last progress sample at full strength). */
+  /** `beforeClose` runs once everything is sent and settled, just before the connections close (a last progress sample at full strength). */
   constructor(
     private readonly init: WorkerInit,
-    private readonly onMeasureEnd: () => void = () => {},
+    private readonly beforeClose: () => void = () => {},
   ) {
     const template = compileTemplate(init.message);
     this.tagWithDot = Buffer.from(`${init.tag}.`);
@@ -113,10 +113,14 @@ export class LoadDriver {
 
     this.scheduleOpens();
     await this.until(this.measureEnd);
-    this.onMeasureEnd();
-    this.stopOpening();
     // Slots due just before the end whose timer has not fired yet still go out.
     if (!this.aborted) this.sendDue(Number.POSITIVE_INFINITY);
+    // Handshakes still in flight (or waiting for a free slot) get one handshake timeout to
+    // settle, so a slow server shows up as connect time rather than as invented failures.
+    if (!this.aborted && !this.opensSettled()) {
+      await this.until(clock() + this.init.handshakeTimeoutMs, () => this.opensSettled());
+    }
+    this.stopOpening();
     if (!this.aborted && this.init.expectEcho && this.awaiting > 0) {
       await this.until(clock() + this.init.drainTimeoutMs, () => this.awaiting === 0);
     }
@@ -126,6 +130,7 @@ export class LoadDriver {
       this.awaiting = 0;
       for (const conn of this.conns) conn.outstanding.clear();
     }
+    this.beforeClose();
     await this.closeAll();
     return { counters: this.counters, latency: this.latency, connect: this.connect };
   }
@@ -133,6 +138,10 @@ export class LoadDriver {
   abort(): void {
     this.aborted = true;
     this.wake?.();
+  }
+
+  private opensSettled(): boolean {
+    return this.connecting === 0 && this.nextToOpen >= this.conns.length;
   }
 
   /** Resolves at `deadline`, when `done()` turns true (checked on each wake-up), or on abort. */
@@ -206,6 +215,7 @@ export class LoadDriver {
       recordMs(this.connect, now - startedAt);
       this.startSending(conn, now);
       this.scheduleOpens();
+      this.wake?.();
     });
     ws.on('message', (data: Buffer) => this.onMessage(conn, data));
     ws.on('error', (error) => {
@@ -223,6 +233,7 @@ export class LoadDriver {
       bump(counters.errors, `connect:${conn.lastError ?? `closed-${code}`}`);
       conn.state = 'closed';
       this.scheduleOpens();
+      this.wake?.();
       return;
     }
     counters.open--;
@@ -258,7 +269,7 @@ export class LoadDriver {
    * (in the latency) rather than as messages never sent.
    */
   private startSending(conn: Conn, now: number): void {
-    if (this.init.rate === 0) return;
+    if (this.init.rate === 0 || now >= this.measureEnd) return;
     const firstSlotAfter = (t: number): number => Math.ceil((t - this.measureStart) / this.periodMs - conn.frac);
     const next = firstSlotAfter(now);
     conn.k = next <= 0 ? next : Math.max(firstSlotAfter(conn.openAt), 0);

@@ -39,17 +39,15 @@ export function mergeEncoded(into: Histogram, encoded: readonly string[]): void 
 
 const round = (us: number): number => Math.round(us) / 1000;
 
-/** Percentiles in milliseconds, rounded to the microsecond. All zero when nothing was recorded. */
+/**
+ * Percentiles in milliseconds, rounded to the microsecond; all zero when
+ * nothing was recorded. A percentile reads back as the top of its bucket, so
+ * it is capped at the exact maximum.
+ */
 export function summarize(histogram: Histogram): LatencySummary {
   const count = histogram.totalCount;
   if (count === 0) return { count: 0, p50: 0, p90: 0, p95: 0, p99: 0, max: 0, mean: 0 };
-  return {
-    count,
-    p50: round(histogram.getValueAtPercentile(50)),
-    p90: round(histogram.getValueAtPercentile(90)),
-    p95: round(histogram.getValueAtPercentile(95)),
-    p99: round(histogram.getValueAtPercentile(99)),
-    max: round(histogram.maxValue),
-    mean: round(histogram.mean),
-  };
+  const max = histogram.maxValue;
+  const at = (p: number): number => round(Math.min(histogram.getValueAtPercentile(p), max));
+  return { count, p50: at(50), p90: at(90), p95: at(95), p99: at(99), max: round(max), mean: round(histogram.mean) };
 }

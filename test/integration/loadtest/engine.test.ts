@@ -134,6 +134,14 @@ describe('load engine against real ws servers', () => {
     expect(nobody.error_rate).toBe(1);
   });
 
+  it('lets handshakes still in flight at the end finish instead of counting them failed', async () => {
+    server = await startWsServer({ kind: 'echo' }, { handshakeDelayMs: 400 });
+    const report = await runLoadTest({ url: server.url, connections: 4, durationS: 0.1, rate: 0, workers: 1 });
+    expect(report.connections).toEqual({ target: 4, opened: 4, failed: 0, dropped: 0, peak_open: 4 });
+    expect(report.connect_ms.p50).toBeGreaterThanOrEqual(400 * (1 - PRECISION));
+    expect(report.errors).toEqual({});
+  });
+
   it('stops early on abort and returns the partial report', async () => {
     server = await startWsServer({ kind: 'echo' });
     const controller = new AbortController();

@@ -1,7 +1,7 @@
 /**
  * Real `ws` servers on 127.0.0.1 with the behaviours the load tests need:
  * echo, echo after a delay, drop every Nth message, stall then flush,
- * require a token, stay silent, close connections with a code.
+ * require a token, answer the handshake late, stay silent, close connections with a code.
  */
 import type { AddressInfo } from 'node:net';
 import { WebSocketServer, type RawData, type WebSocket } from 'ws';
@@ -24,13 +24,14 @@ export interface TestWsServer {
   close(): Promise<void>;
 }
 
-export async function startWsServer(behaviour: Behaviour, options: { token?: string } = {}): Promise<TestWsServer> {
+export async function startWsServer(behaviour: Behaviour, options: { token?: string; handshakeDelayMs?: number } = {}): Promise<TestWsServer> {
   const wss = new WebSocketServer({
     host: '127.0.0.1',
     port: 0,
-    ...(options.token
-      ? { verifyClient: (info: { req: { headers: Record<string, string | string[] | undefined> } }) => info.req.headers.authorization === `Bearer ${options.token}` }
-      : {}),
+    verifyClient: (info: { req: { headers: Record<string, string | string[] | undefined> } }, accept: (ok: boolean, status?: number) => void) => {
+      const ok = !options.token || info.req.headers.authorization === `Bearer ${options.token}`;
+      setTimeout(() => accept(ok, ok ? undefined : 401), options.handshakeDelayMs ?? 0);
+    },
   });
   await new Promise<void>((resolve) => wss.once('listening', resolve));
   let accepted = 0;
