@@ -57,6 +57,18 @@ function positiveInt(name: string, value: string | undefined, fallback: number):
 }
 
 /** A TCP port; 0 asks the kernel for a free one. */
+/**
+ * The OTLP/HTTP URL of one signal from `env` (the exporters themselves read
+ * only process.env, so overrides in `options.env` must be passed explicitly):
+ * the signal-specific variable as is, else the base endpoint plus /v1/<signal>.
+ */
+function otlpUrl(env: NodeJS.ProcessEnv, signal: 'metrics' | 'traces'): string | undefined {
+  const specific = env[`OTEL_EXPORTER_OTLP_${signal.toUpperCase()}_ENDPOINT`];
+  if (specific) return specific;
+  const base = env.OTEL_EXPORTER_OTLP_ENDPOINT;
+  return base ? `${base.replace(/\/+$/, '')}/v1/${signal}` : undefined;
+}
+
 function port(name: string, value: string | undefined, fallback: number): number {
   if (value === undefined || value === '') return fallback;
   const parsed = Number(value);
@@ -78,7 +90,7 @@ export async function startTelemetry(options: TelemetryOptions): Promise<Telemet
 
   const readers: IMetricReader[] = [...(options.metricReaders ?? [])];
   if (metricExporters.has('otlp')) {
-    readers.push(new PeriodicExportingMetricReader({ exporter: new OTLPMetricExporter(), exportIntervalMillis: interval, exportTimeoutMillis: Math.min(interval, 30_000) }));
+    readers.push(new PeriodicExportingMetricReader({ exporter: new OTLPMetricExporter({ url: otlpUrl(env, 'metrics') }), exportIntervalMillis: interval, exportTimeoutMillis: Math.min(interval, 30_000) }));
   }
   let prometheus: PrometheusEndpoint | undefined;
   const prometheusWanted = options.prometheus ?? metricExporters.has('prometheus');
@@ -93,7 +105,7 @@ export async function startTelemetry(options: TelemetryOptions): Promise<Telemet
   const meterProvider = new MeterProvider({ resource, readers, views: options.views ?? [] });
 
   const spanProcessors: SpanProcessor[] = [...(options.spanProcessors ?? [])];
-  if (traceExporters.has('otlp')) spanProcessors.push(new BatchSpanProcessor(new OTLPTraceExporter()));
+  if (traceExporters.has('otlp')) spanProcessors.push(new BatchSpanProcessor(new OTLPTraceExporter({ url: otlpUrl(env, 'traces') })));
   // The sampler comes from OTEL_TRACES_SAMPLER / OTEL_TRACES_SAMPLER_ARG (read by the SDK; default parentbased_always_on).
   const tracerProvider = new NodeTracerProvider({ resource, spanProcessors });
 

@@ -1,0 +1,218 @@
+/**
+ * The README's run command, as a newcomer runs it: `npm start` brings up the
+ * whole pipeline; the admin page shows live connection numbers and Prometheus
+ * has the demo's series; Ctrl-C (SIGINT to the process group, as a terminal
+ * sends it) stops every process it started and frees every port. Then the same
+ * command without Prometheus, Alertmanager or the collector and without
+ * DATABASE_URL: the service runs on embedded PGlite, the admin page loads, and
+ * the health endpoint names what is missing.
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { connect } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Browser } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { DemoUrls } from '../../src/demo/run-demo.ts';
+import { REPO_ROOT, Stack, waitFor } from '../../src/stack/index.ts';
+import { promQuery } from '../helpers/prometheus.ts';
+
+interface Demo {
+  child: ChildProcess;
+  urls: DemoUrls;
+  output: () => string;
+  exited: Promise<number | null>;
+}
+
+/** Starts a command in its own process group and resolves once it printed the demo's URLs (--json). */
+async function startDemo(command: string, args: string[], env: NodeJS.ProcessEnv, cwd: string): Promise<Demo> {
+  const child = spawn(command, args, { cwd, env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  child.stdout?.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+  child.stderr?.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code, signal) => resolve(code ?? (signal ? 128 : null))));
+  const output = () => `--- stdout\n${stdout}\n--- stderr\n${stderr}`;
+  let urls: DemoUrls | undefined;
+  await waitFor(
+    'the demo to print its URLs',
+    async () => {
+      if (child.exitCode !== null) throw new Error(`the demo exited early:\n${output()}`);
+      const line = stdout.split('\n').find((l) => l.startsWith('{"app"'));
+      if (line) urls = JSON.parse(line) as DemoUrls;
+      return urls !== undefined;
+    },
+    { timeoutMs: 240_000, intervalMs: 250 },
+  );
+  return { child, urls: urls as DemoUrls, output, exited };
+}
+
+/** Every process descended from `root` (from /proc). */
+function descendants(root: number): number[] {
+  const children = new Map<number, number[]>();
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+      const list = children.get(ppid) ?? [];
+      list.push(Number(entry));
+      children.set(ppid, list);
+    } catch {
+      // exited meanwhile
+    }
+  }
+  const out: number[] = [];
+  const queue = [root];
+  while (queue.length > 0) {
+    const pid = queue.shift() as number;
+    for (const child of children.get(pid) ?? []) {
+      out.push(child);
+      queue.push(child);
+    }
+  }
+  return out;
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    // A zombie is dead but not yet reaped: treat it as gone.
+    return !readFileSync(`/proc/${pid}/stat`, 'utf8').includes(') Z ');
+  } catch {
+    return false;
+  }
+}
+
+function listening(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = connect({ host: '127.0.0.1', port });
+    socket.once('connect', () => {
+      socket.destroy();
+      resolve(true);
+    });
+    socket.once('error', () => resolve(false));
+  });
+}
+
+/** Last resort after a failure: the whole process group, if it is still there. */
+function killGroup(demo: Demo): void {
+  try {
+    process.kill(-(demo.child.pid as number), 'SIGKILL');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ESRCH') throw error;
+  }
+}
+
+/** Ctrl-C: SIGINT to the whole foreground process group; then nothing it started may remain. */
+async function interruptAndCheck(demo: Demo, processes: number[]): Promise<void> {
+  process.kill(-(demo.child.pid as number), 'SIGINT');
+  const code = await Promise.race([demo.exited, new Promise<'timeout'>((r) => setTimeout(() => r('timeout'), 60_000))]);
+  expect(code, demo.output()).not.toBe('timeout');
+  expect(demo.output()).toContain('✓ stopped');
+  await waitFor('every process of the demo to exit', async () => processes.every((pid) => !alive(pid)), { timeoutMs: 15_000 });
+  for (const port of demo.urls.ports) expect(await listening(port), `port ${port} still listening`).toBe(false);
+}
+
+async function adminShowsLiveConnections(browser: Browser, urls: DemoUrls): Promise<number> {
+  const context = await browser.newContext({ viewport: { width: 1366, height: 768 } });
+  await context.addInitScript((token) => sessionStorage.setItem('socketscope.admin-token', token), urls.adminToken);
+  const page = await context.newPage();
+  await page.goto(urls.admin);
+  const selector = '[data-metric=active_connections] .stat-value';
+  await page.waitForFunction((s) => /^[1-9]\d*$/.test(document.querySelector(s)?.textContent ?? ''), selector, { polling: 250, timeout: 90_000 });
+  const value = Number(await page.textContent(selector));
+  await context.close();
+  return value;
+}
+
+let stack: Stack;
+let browser: Browser;
+const workDirs: string[] = [];
+
+beforeAll(async () => {
+  stack = new Stack('e2e-demo');
+  browser = await stack.chromium();
+});
+
+afterAll(async () => {
+  await stack?.stop();
+  for (const dir of workDirs) rmSync(dir, { recursive: true, force: true });
+});
+
+describe('npm start (the demo)', () => {
+  it('runs the whole pipeline on the real PostgreSQL server, and Ctrl-C stops every process', { timeout: 420_000 }, async () => {
+    const database = await stack.postgres();
+    const env = { ...process.env, DATABASE_URL: database.url };
+    const demo = await startDemo('npm', ['start', '--silent', '--', '--clients', '20', '--no-browser', '--json'], env, REPO_ROOT);
+    try {
+      expect(demo.urls.missing).toEqual([]);
+      expect(demo.urls.database).toBe('server');
+      const prometheus = demo.urls.prometheus as string;
+      // Prometheus has the demo's series, under the documented names.
+      await waitFor(
+        'the demo app series in Prometheus',
+        async () => (await promQuery(prometheus, 'sum(websocket_server_connection_count{job="socketscope-demo"}) > 0')).length === 1,
+        { timeoutMs: 120_000, intervalMs: 1_000 },
+      );
+      const [opened] = await promQuery(prometheus, 'sum(websocket_server_connection_opened_total{job="socketscope-demo"})');
+      expect(Number(opened?.value[1])).toBeGreaterThan(0);
+      expect(await adminShowsLiveConnections(browser, demo.urls)).toBeGreaterThan(0);
+      const processes = descendants(demo.child.pid as number);
+      // npm, the shell, node, and the collector, Prometheus and Alertmanager it started.
+      expect(processes.length).toBeGreaterThanOrEqual(5);
+      await interruptAndCheck(demo, processes);
+    } finally {
+      killGroup(demo);
+    }
+  });
+
+  it('without Prometheus, the collector or DATABASE_URL still starts on PGlite and says what is missing', { timeout: 300_000 }, async () => {
+    const cwd = mkdtempSync(join(tmpdir(), 'socketscope-e2e-demo-'));
+    workDirs.push(cwd);
+    const env: NodeJS.ProcessEnv = {
+      ...process.env,
+      // Nothing on PATH: no prometheus, no prometheus-alertmanager; and no collector build.
+      PATH: join(cwd, 'empty-path'),
+      SOCKETSCOPE_OTELCOL: join(cwd, 'no-collector'),
+    };
+    delete env.DATABASE_URL;
+    const demo = await startDemo(process.execPath, [join(REPO_ROOT, 'bin', 'socketscope.js'), 'demo', '--clients', '5', '--no-browser', '--json'], env, cwd);
+    try {
+      expect(demo.urls.missing.sort()).toEqual(['prometheus', 'prometheus-alertmanager', 'socketscope-otelcol']);
+      expect(demo.urls.database).toBe('embedded');
+      expect(demo.urls.prometheus).toBeNull();
+      // The embedded database lives in ./.data of the directory it was started from.
+      expect(readdirSync(join(cwd, '.data')).length).toBeGreaterThan(0);
+      expect(demo.output()).toContain('prometheus is not installed');
+
+      const health = (await (await fetch(`${demo.urls.api}/health`)).json()) as {
+        status: string;
+        checks: Record<string, { configured: boolean; ok: boolean; detail: string }>;
+        service: { database: string; needs_prometheus: string[] };
+      };
+      expect(health.status).toBe('ok');
+      expect(health.checks.postgres?.ok).toBe(true);
+      expect(health.service.database).toBe('embedded');
+      for (const part of ['prometheus', 'alertmanager', 'collector']) {
+        expect(health.checks[part]?.configured, part).toBe(false);
+        expect(health.checks[part]?.detail, part).toMatch(/not configured/);
+      }
+      expect(health.service.needs_prometheus).toContain('GET /api/ws/metrics');
+
+      // The admin page loads and signs in; its live panel says Prometheus is needed.
+      const context = await browser.newContext({ viewport: { width: 1366, height: 768 } });
+      await context.addInitScript((token) => sessionStorage.setItem('socketscope.admin-token', token), demo.urls.adminToken);
+      const page = await context.newPage();
+      const response = await page.goto(demo.urls.admin);
+      expect(response?.status()).toBe(200);
+      await page.waitForFunction(() => /Prometheus/i.test(document.body.innerText), undefined, { polling: 250, timeout: 60_000 });
+      await context.close();
+
+      await interruptAndCheck(demo, descendants(demo.child.pid as number));
+    } finally {
+      killGroup(demo);
+    }
+  });
+});
