@@ -69,6 +69,7 @@ export async function runDemo(options: DemoOptions): Promise<RunningDemo> {
   try {
     const servicePort = options.port ?? (await freePort());
     const serviceUrl = `http://127.0.0.1:${servicePort}`;
+    const appPort = await freePort();
 
     let collector: CollectorHandle | undefined;
     if (has('collector')) {
@@ -116,6 +117,8 @@ export async function runDemo(options: DemoOptions): Promise<RunningDemo> {
         TRUSTED_COUNTRY_HEADER: 'x-socketscope-demo-country',
         ANOMALY_INTERVAL_SECONDS: process.env.ANOMALY_INTERVAL_SECONDS ?? '60',
         GEO_MIN_CLIENTS: process.env.GEO_MIN_CLIENTS ?? '3',
+        // The demo page posts its client reports from the app's origin.
+        CORS_ORIGINS: `http://127.0.0.1:${appPort}`,
       },
       { port: String(servicePort), host: '127.0.0.1', dataDir: options.dataDir, logLevel: options.logLevel },
     );
@@ -140,6 +143,7 @@ export async function runDemo(options: DemoOptions): Promise<RunningDemo> {
       stops.push(() => t.shutdown());
     }
     const app: DashboardApp = await startDashboardApp({
+      port: appPort,
       meterProvider: telemetry?.meterProvider,
       tracerProvider: telemetry?.tracerProvider,
       analyticsUrl: service.url,
@@ -162,8 +166,15 @@ export async function runDemo(options: DemoOptions): Promise<RunningDemo> {
       say('… opening the demo page in headless Chromium (web SDK)');
       const browser = await stack.chromium();
       const page = await browser.newPage();
+      const pageErrors: string[] = [];
+      page.on('pageerror', (error) => pageErrors.push(error.message));
       await page.goto(app.url);
-      say('✓ Chromium client running');
+      try {
+        await page.waitForFunction(() => document.getElementById('status')?.textContent === 'open', undefined, { polling: 100, timeout: 15_000 });
+        say('✓ Chromium client connected (web SDK exporting to the collector and reporting to the service)');
+      } catch {
+        say(`! the Chromium client did not connect within 15 s${pageErrors.length ? `: ${pageErrors.join('; ')}` : ''}`);
+      }
     }
 
     const urls: DemoUrls = {
