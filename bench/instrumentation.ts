@@ -1,18 +1,27 @@
 /**
  * Server SDK overhead: a bare `ws` echo server, the same server with our
- * instrumentation (metrics + default tracing, exported periodically to a
+ * instrumentation (metrics + default tracing, exported every second to a
  * discarding exporter) and with `opentelemetry-instrumentation-ws` from npm,
- * each in its own process, driven by the same closed-loop load for a fixed
- * duration, in interleaved rounds: a separate process with N raw TCP
- * WebSocket connections, each keeping 4 small messages in flight, cheap
- * enough per message that the server is the bottleneck. Then the heap each
- * server holds per idle connection (10 000 connections, after GC).
+ * each in its own process, all three up at once.
  *
- *   npm run bench -- instrumentation [--seconds 3] [--rounds 7] [--connections 100] [--idle 10000]
+ * Throughput and latency: one load process holds N raw TCP WebSocket
+ * connections to each server (each keeping 4 small messages in flight; far
+ * cheaper per message than the server, so the server is the bottleneck) and
+ * drives the servers in turn, in short slices, round-robin, for a fixed
+ * total time each. Alternating every few hundred milliseconds spreads other
+ * load on the machine evenly over the three, which back-to-back runs of
+ * several seconds did not (this bench shares two cores with test suites).
  *
- * Last line: key=value pairs (throughput_ratio = ours / bare, medians of the rounds).
+ * Heap: 10 000 idle connections to one server at a time, heap used after
+ * GC minus before, per connection.
+ *
+ *   npm run bench -- instrumentation [--seconds 8] [--slice 250] [--connections 100] [--idle 10000]
+ *
+ * Last line: key=value pairs; throughput_ratio = ours / bare.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
+import type { Profiler } from 'node:inspector';
+import { Session } from 'node:inspector/promises';
 import { createRequire } from 'node:module';
 import { type Socket, createConnection } from 'node:net';
 import { fileURLToPath } from 'node:url';
@@ -22,6 +31,7 @@ type Subject = 'bare' | 'ours' | 'otel-ws';
 const SUBJECTS: Subject[] = ['bare', 'ours', 'otel-ws'];
 const SELF = fileURLToPath(import.meta.url);
 const MESSAGE = JSON.stringify({ type: 'chat', sentAt: 0, data: 'x'.repeat(40) });
+const WINDOW = 4;
 
 // ---------------------------------------------------------------------------------------------
 // role: server
@@ -63,8 +73,18 @@ async function runServer(subject: Subject): Promise<void> {
     socket.on('message', (data, isBinary) => socket.send(data, { binary: isBinary }));
   });
   const port = (wss.address() as { port: number }).port;
+  const profiler = new Session();
+  profiler.connect();
   process.on('message', async (message: { cmd: string }) => {
-    if (message.cmd === 'cpu') {
+    if (message.cmd === 'profile-start') {
+      await profiler.post('Profiler.enable');
+      await profiler.post('Profiler.setSamplingInterval', { interval: 200 });
+      await profiler.post('Profiler.start');
+      process.send!({ profiling: true });
+    } else if (message.cmd === 'profile-stop') {
+      const { profile } = await profiler.post('Profiler.stop');
+      process.send!({ profile: telemetryShare(profile) });
+    } else if (message.cmd === 'cpu') {
       const usage = process.cpuUsage();
       process.send!({ cpu: usage.user + usage.system });
     } else if (message.cmd === 'heap') {
@@ -79,8 +99,44 @@ async function runServer(subject: Subject): Promise<void> {
   process.send!({ port });
 }
 
+/**
+ * Of the CPU samples the server was busy in, the share spent in
+ * OpenTelemetry code (our instrumentation, the API, the SDK's recording and
+ * collection). A sample belongs to the nearest JavaScript frame of its stack
+ * that is not a Node.js internal or native: so `performance.now()` called by
+ * the instrumentation counts as telemetry, while ws and the application's
+ * listener, called through the instrumentation's `emit`, do not. A ratio
+ * within one process, so other load on the machine barely moves it.
+ */
+function telemetryShare(profile: Profiler.Profile): { busy: number; telemetry: number } {
+  const isTelemetry = (url: string) => url.includes('/src/instrumentation/') || url.includes('/@opentelemetry/');
+  const isNeutral = (url: string) => url === '' || url.startsWith('node:');
+  const byId = new Map(profile.nodes.map((node) => [node.id, node]));
+  const owner = new Map<number, boolean>();
+  const visit = (id: number, inherited: boolean): void => {
+    const node = byId.get(id)!;
+    const url = node.callFrame.url;
+    const telemetry = isTelemetry(url) ? true : isNeutral(url) ? inherited : false;
+    owner.set(id, telemetry);
+    for (const child of node.children ?? []) visit(child, telemetry);
+  };
+  visit(profile.nodes[0]!.id, false);
+  let busy = 0;
+  let telemetry = 0;
+  const deltas = profile.timeDeltas ?? [];
+  (profile.samples ?? []).forEach((id, i) => {
+    const name = byId.get(id)!.callFrame.functionName;
+    if (name === '(idle)' || name === '(program)') return;
+    const dt = deltas[i] ?? 0;
+    busy += dt;
+    if (owner.get(id)) telemetry += dt;
+  });
+  return { busy, telemetry };
+}
+
 // ---------------------------------------------------------------------------------------------
 // role: load
+
 /** Client frames are masked; a zero mask key leaves the payload as is (the server still unmasks). */
 function maskedTextFrame(text: string): Buffer {
   const payload = Buffer.from(text);
@@ -92,75 +148,117 @@ const UPGRADE =
   'GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n' +
   'Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n';
 
-/**
- * The echo load: raw TCP WebSocket clients that write pre-built frames and
- * count echoed bytes, so the load generator spends far less per message
- * than the server and the server is the bottleneck being measured. Each
- * connection keeps WINDOW messages in flight (closed loop).
- */
-async function runEcho(port: number, connections: number, seconds: number): Promise<void> {
-  const WINDOW = 4;
-  const frame = maskedTextFrame(MESSAGE);
-  const echoSize = 2 + Buffer.byteLength(MESSAGE);
-  const frames = Buffer.concat(Array.from({ length: WINDOW }, () => frame));
-  const latencies = new Float64Array(8_000_000);
-  let count = 0;
-  let measuring = false;
-  let stopping = false;
-  const sockets: Socket[] = [];
+const FRAME = maskedTextFrame(MESSAGE);
+const FRAMES = Buffer.concat(Array.from({ length: WINDOW }, () => FRAME));
+const ECHO_SIZE = 2 + Buffer.byteLength(MESSAGE);
 
-  const start = (): Promise<void> =>
-    new Promise((resolve, reject) => {
+/** The connections to one server, driven only while its slice runs. */
+class Group {
+  readonly sockets: Socket[] = [];
+  readonly latencies = new Float64Array(4_000_000);
+  count = 0;
+  inFlight = 0;
+  active = false;
+  activeMs = 0;
+  private readonly sentAt: Float64Array[] = [];
+  private readonly heads: number[] = [];
+  private readonly pending: number[] = [];
+
+  async connect(port: number, connections: number): Promise<void> {
+    await Promise.all(Array.from({ length: connections }, (_, i) => this.open(port, i)));
+  }
+
+  private open(port: number, i: number): Promise<void> {
+    this.sentAt[i] = new Float64Array(WINDOW);
+    this.heads[i] = 0;
+    this.pending[i] = 0;
+    return new Promise((resolve, reject) => {
       const socket = createConnection({ host: '127.0.0.1', port, noDelay: true }, () => socket.write(UPGRADE));
-      sockets.push(socket);
-      // Send times of the messages in flight, oldest first (a ring of WINDOW slots).
-      const sentAt = new Float64Array(WINDOW);
-      let head = 0;
-      let pending = 0;
+      this.sockets[i] = socket;
       let upgraded = false;
       socket.on('error', reject);
       socket.on('data', (chunk: Buffer) => {
-        let bytes = chunk.length;
         if (!upgraded) {
-          const end = chunk.indexOf('\r\n\r\n');
-          if (!chunk.toString('latin1', 0, 12).startsWith('HTTP/1.1 101') || end === -1) {
-            reject(new Error(`upgrade refused: ${chunk.toString('latin1', 0, 40)}`));
-            return;
-          }
+          if (!chunk.toString('latin1', 0, 12).startsWith('HTTP/1.1 101')) reject(new Error(`upgrade refused: ${chunk.toString('latin1', 0, 40)}`));
           upgraded = true;
-          bytes = chunk.length - end - 4;
-          const now = performance.now();
-          for (let i = 0; i < WINDOW; i++) sentAt[i] = now;
-          socket.write(frames);
           resolve();
+          return;
         }
-        pending += bytes;
-        const echoed = Math.floor(pending / echoSize);
-        if (echoed === 0) return;
-        pending -= echoed * echoSize;
-        const now = performance.now();
-        for (let i = 0; i < echoed; i++) {
-          if (measuring && count < latencies.length) latencies[count++] = now - sentAt[head]!;
-          sentAt[head] = now;
-          head = (head + 1) % WINDOW;
-        }
-        if (!stopping) socket.write(echoed === WINDOW ? frames : frames.subarray(0, echoed * frame.length));
+        this.onEcho(i, chunk.length);
       });
     });
+  }
 
-  await Promise.all(Array.from({ length: connections }, start));
-  await new Promise((r) => setTimeout(r, 1000)); // warm-up
+  /** Starts a slice: every connection sends WINDOW messages. */
+  start(): void {
+    this.active = true;
+    const now = performance.now();
+    this.sockets.forEach((socket, i) => {
+      this.sentAt[i]!.fill(now);
+      this.heads[i] = 0;
+      this.inFlight += WINDOW;
+      socket.write(FRAMES);
+    });
+  }
+
+  private onEcho(i: number, bytes: number): void {
+    let pending = this.pending[i]! + bytes;
+    const echoed = Math.floor(pending / ECHO_SIZE);
+    pending -= echoed * ECHO_SIZE;
+    this.pending[i] = pending;
+    if (echoed === 0) return;
+    this.inFlight -= echoed;
+    const now = performance.now();
+    const sentAt = this.sentAt[i]!;
+    let head = this.heads[i]!;
+    for (let k = 0; k < echoed; k++) {
+      if (this.active && this.count < this.latencies.length) this.latencies[this.count++] = now - sentAt[head]!;
+      sentAt[head] = now;
+      head = (head + 1) % WINDOW;
+    }
+    this.heads[i] = head;
+    if (this.active) {
+      this.inFlight += echoed;
+      this.sockets[i]!.write(echoed === WINDOW ? FRAMES : FRAMES.subarray(0, echoed * FRAME.length));
+    }
+  }
+
+  /** Ends a slice: stop sending, wait for the messages in flight (not counted). */
+  async stop(): Promise<void> {
+    this.active = false;
+    while (this.inFlight > 0) await new Promise((r) => setImmediate(r));
+  }
+
+  result(): { messages: number; seconds: number; p50: number; p99: number } {
+    const sorted = this.latencies.subarray(0, this.count).sort();
+    const pick = (q: number) => sorted[Math.min(this.count - 1, Math.floor(q * this.count))] ?? 0;
+    return { messages: this.count, seconds: this.activeMs / 1000, p50: pick(0.5), p99: pick(0.99) };
+  }
+}
+
+async function runAlternating(ports: number[], connections: number, seconds: number, sliceMs: number): Promise<void> {
+  const groups = ports.map(() => new Group());
+  await Promise.all(groups.map((group, i) => group.connect(ports[i]!, connections)));
+  const slice = async (group: Group, measure: boolean): Promise<void> => {
+    const started = performance.now();
+    if (!measure) group.count = 0;
+    group.start();
+    await new Promise((r) => setTimeout(r, sliceMs));
+    const elapsed = performance.now() - started;
+    await group.stop();
+    if (measure) group.activeMs += elapsed;
+    else group.count = 0;
+  };
+  // Warm-up: a second per server, discarded.
+  for (let i = 0; i < Math.ceil(1000 / sliceMs); i++) for (const group of groups) await slice(group, false);
   process.send!({ measuring: true });
-  measuring = true;
-  const started = performance.now();
-  await new Promise((r) => setTimeout(r, seconds * 1000));
-  measuring = false;
-  const elapsed = (performance.now() - started) / 1000;
-  stopping = true;
-  const sorted = latencies.subarray(0, count).sort();
-  const pick = (q: number) => sorted[Math.min(count - 1, Math.floor(q * count))] ?? 0;
-  process.send!({ done: { messages: count, seconds: elapsed, p50: pick(0.5), p99: pick(0.99) } });
-  for (const socket of sockets) socket.destroy();
+  const slices = Math.ceil((seconds * 1000) / sliceMs);
+  for (let s = 0; s < slices; s++) {
+    // Rotate who goes first so no server always follows the same one.
+    for (let k = 0; k < groups.length; k++) await slice(groups[(s + k) % groups.length]!, true);
+  }
+  process.send!({ done: groups.map((group) => group.result()) });
+  for (const group of groups) for (const socket of group.sockets) socket.destroy();
   process.exit(0);
 }
 
@@ -190,7 +288,9 @@ async function runIdle(port: number, connections: number): Promise<void> {
 // role: orchestrator
 function child(args: string[]): ChildProcess {
   // ulimit is a shell builtin: raise the descriptor limit for 10 000 sockets, then become node.
-  const node = [process.execPath, '--expose-gc', ...(process.env.BENCH_NODE_FLAGS?.split(' ').filter(Boolean) ?? []), '--import', 'tsx', SELF, ...args].map((a) => `'${a}'`).join(' ');
+  const node = [process.execPath, '--expose-gc', ...(process.env.BENCH_NODE_FLAGS?.split(' ').filter(Boolean) ?? []), '--import', 'tsx', SELF, ...args]
+    .map((a) => `'${a}'`)
+    .join(' ');
   return spawn('bash', ['-c', `ulimit -n 65536 2>/dev/null || ulimit -n "$(ulimit -Hn)"; exec ${node}`], {
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });
@@ -229,30 +329,38 @@ interface Run {
   p50: number;
   p99: number;
   cpuPerMessageUs: number;
+  /** Share of the server's busy CPU spent in OpenTelemetry code during the run. */
+  telemetryShare: number;
 }
 
-/**
- * One round: the given subjects' servers and loads run at once (the bench
- * runs one subject per round; running several together proved unfair under
- * the scheduler, one pair starving another).
- */
-async function throughputRound(subjects: Subject[], connections: number, seconds: number): Promise<Run[]> {
-  const servers = subjects.map((subject) => child(['--server', subject]));
+async function throughput(connections: number, seconds: number, sliceMs: number): Promise<Record<Subject, Run>> {
+  const servers = SUBJECTS.map((subject) => child(['--server', subject]));
   try {
     const ports = await Promise.all(servers.map((server) => next<number>(server, 'port')));
-    const loads = ports.map((port) => child(['--load', String(port), String(connections), String(seconds), 'echo']));
-    // Listen for every reply up front: one load may finish before another has started measuring.
-    return await Promise.all(
-      loads.map(async (load, i) => {
-        const server = servers[i]!;
-        const done = next<{ messages: number; seconds: number; p50: number; p99: number }>(load, 'done');
-        await next(load, 'measuring');
-        const cpuStart = await ask<number>(server, 'cpu', 'cpu');
-        const d = await done;
-        const cpuEnd = await ask<number>(server, 'cpu', 'cpu');
-        return { throughput: d.messages / d.seconds, p50: d.p50, p99: d.p99, cpuPerMessageUs: (cpuEnd - cpuStart) / d.messages };
+    const load = child(['--alternate', ports.join(','), String(connections), String(seconds), String(sliceMs)]);
+    const done = next<Array<{ messages: number; seconds: number; p50: number; p99: number }>>(load, 'done');
+    await next(load, 'measuring');
+    await Promise.all(servers.map((server) => ask(server, 'profile-start', 'profiling')));
+    const cpuStart = await Promise.all(servers.map((server) => ask<number>(server, 'cpu', 'cpu')));
+    const results = await done;
+    const cpuEnd = await Promise.all(servers.map((server) => ask<number>(server, 'cpu', 'cpu')));
+    const profiles = await Promise.all(servers.map((server) => ask<{ busy: number; telemetry: number }>(server, 'profile-stop', 'profile')));
+    return Object.fromEntries(
+      SUBJECTS.map((subject, i) => {
+        const r = results[i]!;
+        const p = profiles[i]!;
+        return [
+          subject,
+          {
+            throughput: r.messages / r.seconds,
+            p50: r.p50,
+            p99: r.p99,
+            cpuPerMessageUs: (cpuEnd[i]! - cpuStart[i]!) / r.messages,
+            telemetryShare: p.busy > 0 ? p.telemetry / p.busy : 0,
+          },
+        ];
       }),
-    );
+    ) as Record<Subject, Run>;
   } finally {
     await Promise.all(servers.map(stop));
   }
@@ -263,7 +371,7 @@ async function heapPerConnection(subject: Subject, idle: number): Promise<number
   try {
     const port = await next<number>(server, 'port');
     const before = await ask<{ heap: number }>(server, 'heap', 'heap');
-    const load = child(['--load', String(port), String(idle), '0', 'idle']);
+    const load = child(['--load', String(port), String(idle)]);
     await next(load, 'ready');
     const after = await ask<{ heap: number; clients: number }>(server, 'heap', 'heap');
     if (after.clients !== idle) throw new Error(`${subject}: ${after.clients} of ${idle} connections open`);
@@ -275,100 +383,73 @@ async function heapPerConnection(subject: Subject, idle: number): Promise<number
   }
 }
 
-const median = (values: number[]): number => {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = Math.floor(sorted.length / 2);
-  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
-};
-
 async function main(): Promise<void> {
   const { values } = parseArgs({
     options: {
-      seconds: { type: 'string', default: '3' },
-      rounds: { type: 'string', default: '7' },
+      seconds: { type: 'string', default: '8' },
+      slice: { type: 'string', default: '250' },
       connections: { type: 'string', default: '100' },
       idle: { type: 'string', default: '10000' },
     },
   });
   const seconds = Number(values.seconds);
-  const rounds = Number(values.rounds);
+  const sliceMs = Number(values.slice);
   const connections = Number(values.connections);
   const idle = Number(values.idle);
-  console.log(`server SDK overhead: ${connections} connections, ${MESSAGE.length}-byte messages, ${rounds} interleaved rounds of ${seconds} s; heap with ${idle} idle connections`);
+  console.log(
+    `server SDK overhead: ${connections} connections per server, ${MESSAGE.length}-byte messages, ${WINDOW} in flight per connection, ` +
+      `${seconds} s per server in ${sliceMs} ms slices, round-robin; heap with ${idle} idle connections`,
+  );
 
-  const runs: Record<Subject, Run[]> = { bare: [], ours: [], 'otel-ws': [] };
-  for (let round = 1; round <= rounds; round++) {
-    // Rotate the order so no subject always runs first (warm caches, thermal drift).
-    const order = SUBJECTS.map((_, i) => SUBJECTS[(i + round - 1) % SUBJECTS.length]!);
-    for (const subject of order) {
-      const [run] = await throughputRound([subject], connections, seconds);
-      if (!run) throw new Error('no result');
-      runs[subject].push(run);
-      console.log(
-        `round ${round} ${subject.padEnd(8)} ${run.throughput.toFixed(0).padStart(7)} msg/s  p50 ${run.p50.toFixed(3)} ms  p99 ${run.p99.toFixed(3)} ms  server cpu ${run.cpuPerMessageUs.toFixed(2)} µs/msg`,
-      );
-    }
-  }
-  const summary = Object.fromEntries(
-    SUBJECTS.map((s) => [
-      s,
-      {
-        throughput: median(runs[s].map((r) => r.throughput)),
-        p50: median(runs[s].map((r) => r.p50)),
-        p99: median(runs[s].map((r) => r.p99)),
-        cpu: median(runs[s].map((r) => r.cpuPerMessageUs)),
-      },
-    ]),
-  ) as Record<Subject, { throughput: number; p50: number; p99: number; cpu: number }>;
-  // Paired per round (same machine state), then the median.
-  const ratio = median(runs.ours.map((r, i) => r.throughput / runs.bare[i]!.throughput));
-  const ratioOtel = median(runs['otel-ws'].map((r, i) => r.throughput / runs.bare[i]!.throughput));
-  const cpuRatio = summary.ours.cpu / summary.bare.cpu;
-
+  const runs = await throughput(connections, seconds, sliceMs);
   const heap: Record<Subject, number> = { bare: 0, ours: 0, 'otel-ws': 0 };
-  for (const subject of SUBJECTS) {
-    heap[subject] = await heapPerConnection(subject, idle);
-    console.log(`heap ${subject.padEnd(8)} ${heap[subject].toFixed(0)} B per idle connection`);
-  }
-  const added = heap.ours - heap.bare;
-  const addedOtel = heap['otel-ws'] - heap.bare;
+  for (const subject of SUBJECTS) heap[subject] = await heapPerConnection(subject, idle);
 
   console.log('');
-  console.log('| subject | throughput (msg/s) | p50 (ms) | p99 (ms) | server CPU (µs/msg) | heap per idle connection (B) |');
-  console.log('|---|---:|---:|---:|---:|---:|');
+  console.log('| subject | throughput (msg/s) | p50 (ms) | p99 (ms) | server CPU (µs/msg) | CPU in OTel code | heap per idle connection (B) |');
+  console.log('|---|---:|---:|---:|---:|---:|---:|');
   for (const s of SUBJECTS) {
-    const r = summary[s];
-    console.log(`| ${s} | ${r.throughput.toFixed(0)} | ${r.p50.toFixed(3)} | ${r.p99.toFixed(3)} | ${r.cpu.toFixed(2)} | ${heap[s].toFixed(0)} |`);
+    const r = runs[s];
+    console.log(
+      `| ${s} | ${r.throughput.toFixed(0)} | ${r.p50.toFixed(3)} | ${r.p99.toFixed(3)} | ${r.cpuPerMessageUs.toFixed(2)} | ${(r.telemetryShare * 100).toFixed(1)}% | ${heap[s].toFixed(0)} |`,
+    );
   }
   console.log('');
+  const ratio = runs.ours.throughput / runs.bare.throughput;
   console.log(
     [
       `throughput_ratio=${ratio.toFixed(3)}`,
-      `heap_per_connection_bytes=${added.toFixed(0)}`,
-      `bare_msgs_per_s=${summary.bare.throughput.toFixed(0)}`,
-      `ours_msgs_per_s=${summary.ours.throughput.toFixed(0)}`,
-      `otel_ws_msgs_per_s=${summary['otel-ws'].throughput.toFixed(0)}`,
-      `otel_ws_throughput_ratio=${ratioOtel.toFixed(3)}`,
-      `bare_p50_ms=${summary.bare.p50.toFixed(3)}`,
-      `bare_p99_ms=${summary.bare.p99.toFixed(3)}`,
-      `ours_p50_ms=${summary.ours.p50.toFixed(3)}`,
-      `ours_p99_ms=${summary.ours.p99.toFixed(3)}`,
-      `otel_ws_p50_ms=${summary['otel-ws'].p50.toFixed(3)}`,
-      `otel_ws_p99_ms=${summary['otel-ws'].p99.toFixed(3)}`,
-      `server_cpu_ratio=${cpuRatio.toFixed(3)}`,
-      `otel_ws_heap_per_connection_bytes=${addedOtel.toFixed(0)}`,
+      `heap_per_connection_bytes=${(heap.ours - heap.bare).toFixed(0)}`,
+      `bare_msgs_per_s=${runs.bare.throughput.toFixed(0)}`,
+      `ours_msgs_per_s=${runs.ours.throughput.toFixed(0)}`,
+      `otel_ws_msgs_per_s=${runs['otel-ws'].throughput.toFixed(0)}`,
+      `otel_ws_throughput_ratio=${(runs['otel-ws'].throughput / runs.bare.throughput).toFixed(3)}`,
+      `bare_p50_ms=${runs.bare.p50.toFixed(3)}`,
+      `bare_p99_ms=${runs.bare.p99.toFixed(3)}`,
+      `ours_p50_ms=${runs.ours.p50.toFixed(3)}`,
+      `ours_p99_ms=${runs.ours.p99.toFixed(3)}`,
+      `otel_ws_p50_ms=${runs['otel-ws'].p50.toFixed(3)}`,
+      `otel_ws_p99_ms=${runs['otel-ws'].p99.toFixed(3)}`,
+      `server_cpu_ratio=${(runs.ours.cpuPerMessageUs / runs.bare.cpuPerMessageUs).toFixed(3)}`,
+      `ours_otel_cpu_share=${runs.ours.telemetryShare.toFixed(4)}`,
+      `otel_ws_otel_cpu_share=${runs['otel-ws'].telemetryShare.toFixed(4)}`,
+      // What the throughput ratio is when the server is CPU-bound: the CPU left for ws after our share.
+      `profiled_throughput_ratio=${(1 - runs.ours.telemetryShare).toFixed(3)}`,
+      `bare_heap_per_connection_bytes=${heap.bare.toFixed(0)}`,
+      `otel_ws_heap_per_connection_bytes=${(heap['otel-ws'] - heap.bare).toFixed(0)}`,
     ].join(' '),
   );
 }
 
 const args = process.argv.slice(2);
 // A child whose orchestrator is gone has nothing left to do.
-if (args[0] === '--server' || args[0] === '--load') process.on('disconnect', () => process.exit(0));
+if (args[0] !== undefined) process.on('disconnect', () => process.exit(0));
 if (args[0] === '--server') {
   await runServer(args[1] as Subject);
+} else if (args[0] === '--alternate') {
+  await runAlternating(args[1]!.split(',').map(Number), Number(args[2]), Number(args[3]), Number(args[4]));
 } else if (args[0] === '--load') {
-  if (args[4] === 'idle') await runIdle(Number(args[1]), Number(args[2]));
-  else await runEcho(Number(args[1]), Number(args[2]), Number(args[3]));
+  await runIdle(Number(args[1]), Number(args[2]));
 } else {
   await main();
 }

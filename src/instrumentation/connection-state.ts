@@ -3,8 +3,9 @@ import type { CloseErrorType } from './close-codes.ts';
 
 /**
  * Everything the instrumentation keeps about one open connection, in one
- * small object held in a WeakMap keyed by the socket: no closures, no
- * listeners, no timers per connection.
+ * small object held in a symbol-keyed slot of the instrumentation's own
+ * socket subclass (so it dies with the socket): no closures, no listeners,
+ * no timers per connection.
  */
 export class ConnectionState {
   /** performance.now() at open. */

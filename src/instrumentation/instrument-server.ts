@@ -10,7 +10,8 @@
  * - `wss.options.WebSocket`, the class ws instantiates per connection, is
  *   replaced by a subclass whose `emit` and `send` count messages, time the
  *   application's listeners, measure pongs and see the close.
- * Per-socket state is one small object in a WeakMap; counters are number
+ * Per-socket state is one small object in a symbol slot of that subclass
+ * (it dies with the socket, like a WeakMap entry, without the table); counters are number
  * cells reported by a batch observable callback (see instruments.ts).
  */
 import {
@@ -67,10 +68,15 @@ import type { AuthDecision, ConnectionInfo, InstrumentWebSocketServerOptions, Me
 const OPEN = 1;
 const EMPTY: Attributes = Object.freeze({});
 const INSTRUMENTED = Symbol.for('socketscope.instrumented');
+const STATE = Symbol('socketscope.connection');
+
+interface StateSlot {
+  [STATE]: ConnectionState | undefined;
+}
 /** Default base cost of one idle ws connection on the heap (bench/instrumentation.ts measures it). */
 const DEFAULT_CONNECTION_BASE_BYTES = 2700;
 const DEFAULT_MAX_LATENCY_SECONDS = 300;
-const DEFAULT_TIMING_PER_SECOND = 1000;
+const DEFAULT_TIMING_PER_SECOND = 250;
 
 type UpgradeCallback = (socket: WebSocket, request: IncomingMessage) => void;
 type HandleUpgrade = (request: IncomingMessage, socket: Duplex, head: Buffer, callback: UpgradeCallback) => void;
@@ -113,7 +119,18 @@ export function instrumentWebSocketServer(wss: WebSocketServer, options: Instrum
   const authenticate = options.authenticate;
 
   const sampler = new TimingSampler(options.messageTimingPerSecond ?? DEFAULT_TIMING_PER_SECOND);
-  const states = new WeakMap<WebSocket, ConnectionState>();
+  // Per-socket state lives in one slot on our own socket subclass (see below): a property load
+  // on the hot path instead of a WeakMap lookup, and no table entry per connection.
+  const states = {
+    get: (socket: WebSocket): ConnectionState | undefined => (socket as unknown as StateSlot)[STATE],
+    has: (socket: WebSocket): boolean => (socket as unknown as StateSlot)[STATE] !== undefined,
+    set: (socket: WebSocket, state: ConnectionState): void => {
+      (socket as unknown as StateSlot)[STATE] = state;
+    },
+    delete: (socket: WebSocket): void => {
+      if (STATE in socket) (socket as unknown as StateSlot)[STATE] = undefined;
+    },
+  };
   let active = true;
   let pendingHandshakes = 0;
   /** Message type of the send in progress (set by the typed send helpers, reset after). */
@@ -244,28 +261,31 @@ export function instrumentWebSocketServer(wss: WebSocketServer, options: Instrum
   const baseEmit = Base.prototype.emit as Emit;
   const baseSend = Base.prototype.send as Send;
 
+  const typeCount = types.names.length;
+  const received = instruments.received;
+
   function onMessage(socket: WebSocket, state: ConnectionState, data: RawData, isBinary: boolean): boolean {
     let typeIndex = types.other;
     let envelope: MessageEnvelope | undefined;
-    if (readEnvelope) {
+    if (readEnvelope !== undefined) {
       try {
         envelope = readEnvelope(data, isBinary);
         typeIndex = types.indexOf(envelope?.type);
       } catch {
         instruments.countMessageError('parse_error');
       }
-    } else if (classify) {
+    } else if (classify !== undefined) {
       try {
         typeIndex = types.indexOf(classify(data, isBinary));
       } catch {
         instruments.countMessageError('parse_error');
       }
     }
-    instruments.received[instruments.messageCell(isBinary, typeIndex)]! += 1;
+    received[isBinary ? typeCount + typeIndex : typeIndex]! += 1;
     const timed = sampler.sample();
-    if (envelope?.sentAt !== undefined) recordLatency(envelope.sentAt, typeIndex, timed);
-    const span = traceMessages ? messageSpan(state, envelope, typeIndex, isBinary, rawSize(data)) : undefined;
-    if (!timed && span === undefined) {
+    if (envelope !== undefined && envelope.sentAt !== undefined) recordLatency(envelope.sentAt, typeIndex, timed);
+    if (traceMessages) return tracedMessage(socket, state, data, isBinary, envelope, typeIndex, timed);
+    if (!timed) {
       try {
         return baseEmit.call(socket, 'message', data, isBinary);
       } catch (error) {
@@ -274,6 +294,33 @@ export function instrumentWebSocketServer(wss: WebSocketServer, options: Instrum
       }
     }
     const start = performance.now();
+    try {
+      return baseEmit.call(socket, 'message', data, isBinary);
+    } catch (error) {
+      instruments.countMessageError('processing_error');
+      throw error;
+    } finally {
+      recordProcessing(start, typeIndex);
+    }
+  }
+
+  function recordProcessing(start: number, typeIndex: number): void {
+    const end = performance.now();
+    instruments.processDuration.record((end - start) / 1000, instruments.messageTypeAttrs(typeIndex));
+    sampler.sampled(end);
+  }
+
+  function tracedMessage(
+    socket: WebSocket,
+    state: ConnectionState,
+    data: RawData,
+    isBinary: boolean,
+    envelope: MessageEnvelope | undefined,
+    typeIndex: number,
+    timed: boolean,
+  ): boolean {
+    const span = messageSpan(state, envelope, typeIndex, isBinary, rawSize(data));
+    const start = timed ? performance.now() : 0;
     try {
       return span
         ? otelContext.with(trace.setSpan(otelContext.active(), span), baseEmit, socket, 'message', data, isBinary)
@@ -287,11 +334,7 @@ export function instrumentWebSocketServer(wss: WebSocketServer, options: Instrum
       }
       throw error;
     } finally {
-      if (timed) {
-        const end = performance.now();
-        instruments.processDuration.record((end - start) / 1000, instruments.messageTypeAttrs(typeIndex));
-        sampler.sampled(end);
-      }
+      if (timed) recordProcessing(start, typeIndex);
       span?.end();
     }
   }
@@ -328,7 +371,10 @@ export function instrumentWebSocketServer(wss: WebSocketServer, options: Instrum
     return baseSend.apply(this, arguments as unknown as [unknown]);
   }
 
-  const Instrumented = class extends (Base as unknown as new (...args: unknown[]) => object) {};
+  const Instrumented = class extends (Base as unknown as new (...args: unknown[]) => object) {
+    // Declared in the constructor so every socket has the slot from birth (one hidden class).
+    [STATE]: ConnectionState | undefined = undefined;
+  };
   Object.defineProperty(Instrumented, 'name', { value: Base.name });
   Object.defineProperty(Instrumented.prototype, 'emit', { value: instrumentedEmit, writable: true, configurable: true });
   Object.defineProperty(Instrumented.prototype, 'send', { value: instrumentedSend, writable: true, configurable: true });
