@@ -131,7 +131,8 @@ export async function runDemo(options: DemoOptions): Promise<RunningDemo> {
     if (collector) {
       telemetry = await startTelemetry({
         serviceName: 'socketscope-demo',
-        global: false,
+        // Global: the server SDK continues browser traces with the registered W3C propagator.
+        global: true,
         env: {
           OTEL_SERVICE_NAME: process.env.OTEL_SERVICE_NAME ?? 'socketscope-demo',
           OTEL_EXPORTER_OTLP_ENDPOINT: collector.otlpHttpUrl,
