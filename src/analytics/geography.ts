@@ -5,6 +5,7 @@
  * rate = opens / attempts with a 95% Wilson interval.
  */
 import type pg from 'pg';
+import { type MergedGroup, histogramQuantile, mergeInto, mergedGroups, rolledSpan } from './rollups.ts';
 import { type Interval, wilsonInterval } from './statistics.ts';
 import type { TimeRange } from './time-range.ts';
 
@@ -98,8 +99,67 @@ function stats(row: GeoRow): GeoGroupStats {
   };
 }
 
+function emptyGroup(country: string, region: string): MergedGroup {
+  return { country, region, sums: Object.fromEntries(['reports', 'attempts', 'opens', 'drops', 'latency_count', 'latency_sum'].map((k) => [k, 0])) as MergedGroup['sums'], clients: 0, histograms: new Map() };
+}
+
+function rowOf(group: MergedGroup, country: string, region: string | null, isCountryTotal: boolean): GeoRow {
+  const s = group.sums;
+  return {
+    country,
+    region,
+    is_country_total: isCountryTotal,
+    clients: group.clients,
+    reports: s.reports,
+    latency_avg: s.latency_count > 0 ? s.latency_sum / s.latency_count : null,
+    latency_p50: histogramQuantile(group, 'latency_p50', 0.5),
+    latency_p95: histogramQuantile(group, 'latency_p95', 0.95),
+    attempts: s.attempts,
+    opens: s.opens,
+    drops: s.drops,
+  };
+}
+
+/**
+ * The same rows as GEOGRAPHY_SQL from rollups plus raw edges. A session is
+ * counted once per region it reported from, so a country's clients are the
+ * sum of its regions'.
+ */
+async function geographyFromRollups(pool: pg.Pool, range: TimeRange, span: { start: Date; end: Date }, minClients: number): Promise<GeoRow[]> {
+  const groups = await mergedGroups(pool, range, span, ['latency_p50', 'latency_p95']);
+  const countryTotals = new Map<string, MergedGroup>();
+  for (const g of groups) {
+    const total = countryTotals.get(g.country) ?? emptyGroup(g.country, '');
+    mergeInto(total, g);
+    countryTotals.set(g.country, total);
+  }
+  const labelled = new Map<string, { country: string; region: string | null; group: MergedGroup }>();
+  const countryRows = new Map<string, MergedGroup>();
+  for (const g of groups) {
+    const keep = (countryTotals.get(g.country) as MergedGroup).clients >= minClients;
+    const country = keep ? g.country : OTHER;
+    const region = !keep || g.region === '' ? null : g.clients >= minClients ? g.region : OTHER;
+    const key = `${country}\t${region}`;
+    const entry = labelled.get(key) ?? { country, region, group: emptyGroup(country, region ?? '') };
+    mergeInto(entry.group, g);
+    labelled.set(key, entry);
+    const total = countryRows.get(country) ?? emptyGroup(country, '');
+    mergeInto(total, g);
+    countryRows.set(country, total);
+  }
+  return [
+    ...[...countryRows.entries()].map(([country, group]) => rowOf(group, country, null, true)),
+    ...[...labelled.values()].map(({ country, region, group }) => rowOf(group, country, region, false)),
+  ];
+}
+
+/**
+ * Exact from raw rows when the range holds no rolled-up hour; otherwise from
+ * rollups plus raw edges (percentiles within 10%).
+ */
 export async function geographicDistribution(pool: pg.Pool, range: TimeRange, minClients: number): Promise<Geography> {
-  const { rows } = await pool.query<GeoRow>(GEOGRAPHY_SQL, [range.from, range.to, minClients]);
+  const span = await rolledSpan(pool, range);
+  const rows = span ? await geographyFromRollups(pool, range, span, minClients) : (await pool.query<GeoRow>(GEOGRAPHY_SQL, [range.from, range.to, minClients])).rows;
   const countries = new Map<string, GeoCountry>();
   for (const row of rows.filter((r) => r.is_country_total)) countries.set(row.country, { country: row.country, ...stats(row), regions: [] });
   for (const row of rows.filter((r) => !r.is_country_total)) {

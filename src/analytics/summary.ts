@@ -1,5 +1,6 @@
 /** Totals of client reports over a time range: connection health, messages, latency, web vitals, UX. */
 import type pg from 'pg';
+import { type MergedGroup, histogramQuantile, mergeInto, mergedGroups, rolledSpan } from './rollups.ts';
 import { type Interval, wilsonInterval } from './statistics.ts';
 import type { TimeRange } from './time-range.ts';
 
@@ -89,9 +90,68 @@ function ratio(numerator: number, denominator: number): number | null {
   return denominator > 0 ? numerator / denominator : null;
 }
 
+/** The same row from hourly rollups plus raw edges (percentiles from histograms). */
+async function summaryFromRollups(pool: pg.Pool, range: TimeRange, span: { start: Date; end: Date }): Promise<SummaryRow> {
+  const [groups, distinct] = await Promise.all([
+    mergedGroups(pool, range, span, ['latency_p50', 'latency_p95', 'lcp', 'inp', 'cls', 'fcp', 'ttfb', 'page_load']),
+    pool.query<{ clients: number; countries: number }>(
+      `SELECT count(DISTINCT session_id) AS clients, count(DISTINCT country) AS countries
+         FROM (SELECT country, session_id FROM client_report_session_hours WHERE hour >= $3 AND hour < $4
+               UNION ALL
+               SELECT country, session_id FROM client_reports
+                WHERE (received_at >= $1 AND received_at < $3) OR (received_at >= $4 AND received_at < $2)) AS parts`,
+      [range.from, range.to, span.start, span.end],
+    ),
+  ]);
+  const total: MergedGroup = groups.reduce(
+    (acc, g) => {
+      mergeInto(acc, g);
+      return acc;
+    },
+    { country: '', region: '', sums: Object.fromEntries(Object.keys(groups[0]?.sums ?? {}).map((k) => [k, 0])) as MergedGroup['sums'], clients: 0, histograms: new Map() },
+  );
+  const s = total.sums;
+  const q = (metric: Parameters<typeof histogramQuantile>[1], p: number) => histogramQuantile(total, metric, p);
+  return {
+    reports: s.reports ?? 0,
+    clients: distinct.rows[0]?.clients ?? 0,
+    countries: distinct.rows[0]?.countries ?? 0,
+    attempts: s.attempts ?? 0,
+    opens: s.opens ?? 0,
+    drops: s.drops ?? 0,
+    reconnect_attempts: s.reconnect_attempts ?? 0,
+    reconnect_successes: s.reconnect_successes ?? 0,
+    outage_ms: s.outage_ms ?? 0,
+    connected_ms: s.connected_ms ?? 0,
+    sent: s.messages_sent ?? 0,
+    received: s.messages_received ?? 0,
+    queued: s.messages_queued ?? 0,
+    dropped: s.messages_dropped ?? 0,
+    errors: s.message_errors ?? 0,
+    latency_samples: s.latency_count ?? 0,
+    latency_avg: s.latency_count ? s.latency_sum / s.latency_count : null,
+    latency_p50: q('latency_p50', 0.5),
+    latency_p95: q('latency_p95', 0.95),
+    latency_max: s.latency_max === undefined || Number.isNaN(s.latency_max) ? null : s.latency_max,
+    lcp: q('lcp', 0.75),
+    inp: q('inp', 0.75),
+    cls: q('cls', 0.75),
+    fcp: q('fcp', 0.75),
+    ttfb: q('ttfb', 0.75),
+    page_load: q('page_load', 0.75),
+    interactions: s.ux_interactions ?? 0,
+    ux_errors: s.ux_errors ?? 0,
+  };
+}
+
+/**
+ * Exact from the raw rows when the range holds no rolled-up hour (recent
+ * data, short ranges); otherwise rollups plus raw edges, with percentiles
+ * from histograms (within 10%).
+ */
 export async function clientMetricsSummary(pool: pg.Pool, range: TimeRange): Promise<ClientMetricsSummary> {
-  const { rows } = await pool.query<SummaryRow>(SUMMARY_SQL, [range.from, range.to]);
-  const r = rows[0] as SummaryRow;
+  const span = await rolledSpan(pool, range);
+  const r = span ? await summaryFromRollups(pool, range, span) : ((await pool.query<SummaryRow>(SUMMARY_SQL, [range.from, range.to])).rows[0] as SummaryRow);
   const n = (value: number | null) => value ?? 0;
   const attempts = n(r.attempts);
   const opens = Math.min(n(r.opens), attempts);

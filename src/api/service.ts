@@ -13,6 +13,7 @@ import { clientReportStreams, prometheusStreams, runAnomalyDetection } from '../
 import { createGeoResolver } from '../analytics/geo.ts';
 import { maintainPartitions } from '../analytics/maintenance.ts';
 import { PrometheusClient } from '../analytics/prometheus.ts';
+import { rollUp } from '../analytics/rollups.ts';
 import { Scheduler } from '../analytics/scheduler.ts';
 import { type Database, openDatabase } from '../analytics/storage/database.ts';
 import { migrate } from '../analytics/storage/migrate.ts';
@@ -98,6 +99,9 @@ export async function startService(config: Config, options: StartServiceOptions 
       scheduler.every('partition-maintenance', config.maintenanceIntervalSeconds * 1000, () =>
         maintainPartitions(db.pool, { retentionDays: config.retentionDays, now: options.now?.() }),
       );
+    }
+    if (config.rollupIntervalSeconds > 0) {
+      scheduler.every('rollup', config.rollupIntervalSeconds * 1000, () => rollUp(db.pool, options.now?.()));
     }
     if (config.anomalyIntervalSeconds > 0) {
       const streams = [...clientReportStreams(db.pool, ANOMALY_STEP_SECONDS), ...(prometheus ? prometheusStreams(prometheus, ANOMALY_STEP_SECONDS) : [])];

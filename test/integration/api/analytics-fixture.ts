@@ -61,6 +61,8 @@ export async function startAnalyticsFixture(env: Record<string, string> = {}): P
       TRUSTED_COUNTRY_HEADER: 'cf-ipcountry',
       TRUSTED_REGION_HEADER: 'cf-region-code',
       ANOMALY_INTERVAL_SECONDS: '0',
+      // Reads stay on the exact raw path (rollups have their own test).
+      ROLLUP_INTERVAL_SECONDS: '0',
       INGEST_RATE_LIMIT_PER_MINUTE: '100000',
       ADMIN_RATE_LIMIT_PER_MINUTE: '100000',
       LOG_LEVEL: 'silent',

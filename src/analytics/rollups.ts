@@ -1,0 +1,248 @@
+/**
+ * Hourly rollups of client reports, so that reads over days and weeks touch
+ * thousands of rows instead of millions. Per hour, country and region:
+ * additive sums; log-spaced histograms (bins 10% wide) of the percentile
+ * metrics; and the sessions seen (distinct clients are not additive).
+ *
+ * A read takes whole rolled-up hours from the rollups and the rest (partial
+ * hours at the edges, the hours not rolled up yet) from the raw rows, bucketed
+ * the same way. Sums and counts stay exact; percentiles from histograms are
+ * within the bin width (10%), interpolated linearly. Ranges with no rolled-up
+ * hour are computed exactly from the raw rows (see summary.ts, geography.ts).
+ */
+import type pg from 'pg';
+import type { TimeRange } from './time-range.ts';
+
+const HOUR_MS = 3_600_000;
+/** Rows are stamped when the request arrives and may commit up to the request timeout later. */
+export const ROLLUP_GRACE_MS = 2 * 60_000;
+export const BIN_RATIO = 1.1;
+const MAX_BIN = 300;
+
+/** Percentile metrics with histograms; `scale` maps the column onto the bins (CLS is unitless, around 0.1). */
+export const HISTOGRAM_METRICS = [
+  { id: 0, name: 'latency_p50', column: 'latency_p50_ms', scale: 1 },
+  { id: 1, name: 'latency_p95', column: 'latency_p95_ms', scale: 1 },
+  { id: 2, name: 'lcp', column: 'lcp_ms', scale: 1 },
+  { id: 3, name: 'inp', column: 'inp_ms', scale: 1 },
+  { id: 4, name: 'cls', column: 'cls', scale: 1000 },
+  { id: 5, name: 'fcp', column: 'fcp_ms', scale: 1 },
+  { id: 6, name: 'ttfb', column: 'ttfb_ms', scale: 1 },
+  { id: 7, name: 'page_load', column: 'page_load_ms', scale: 1 },
+] as const;
+export type HistogramMetric = (typeof HISTOGRAM_METRICS)[number]['name'];
+
+const binSql = (value: string) => `CASE WHEN ${value} <= 1 THEN 0 ELSE least(ceil(ln(${value}) / ln(${BIN_RATIO})), ${MAX_BIN})::int END`;
+const METRIC_VALUES = `(VALUES ${HISTOGRAM_METRICS.map((m) => `(${m.id}, ${m.scale === 1 ? m.column : `${m.column} * ${m.scale}`})`).join(', ')})`;
+const HOUR_OF = `date_bin('1 hour', received_at, timestamptz '2000-01-01 00:00:00+00')`;
+
+/** Sum columns, in the order both the rollup table and the raw aggregation produce them. */
+export const SUM_COLUMNS = [
+  'reports', 'attempts', 'opens', 'drops', 'reconnect_attempts', 'reconnect_successes', 'outage_ms', 'connected_ms', 'messages_sent',
+  'messages_received', 'messages_queued', 'messages_dropped', 'message_errors', 'latency_count', 'latency_sum', 'latency_max', 'ux_interactions', 'ux_errors',
+] as const;
+export type Sums = Record<(typeof SUM_COLUMNS)[number], number>;
+
+/** The raw aggregation matching SUM_COLUMNS. */
+export const RAW_SUMS_SQL = `count(*), coalesce(sum(attempts), 0), coalesce(sum(opens), 0), coalesce(sum(drops), 0), coalesce(sum(reconnect_attempts), 0),
+  coalesce(sum(reconnect_successes), 0), coalesce(sum(outage_ms), 0), coalesce(sum(connected_ms), 0), coalesce(sum(messages_sent), 0),
+  coalesce(sum(messages_received), 0), coalesce(sum(messages_queued), 0), coalesce(sum(messages_dropped), 0), coalesce(sum(message_errors), 0),
+  coalesce(sum(latency_count) FILTER (WHERE latency_avg_ms IS NOT NULL), 0), coalesce(sum(latency_avg_ms * latency_count), 0), max(latency_max_ms),
+  coalesce(sum(ux_interactions), 0), coalesce(sum(ux_errors), 0)`;
+
+export function floorHour(at: Date): Date {
+  return new Date(Math.floor(at.getTime() / HOUR_MS) * HOUR_MS);
+}
+
+function ceilHour(at: Date): Date {
+  return new Date(Math.ceil(at.getTime() / HOUR_MS) * HOUR_MS);
+}
+
+export async function rolledUntil(pool: pg.Pool): Promise<Date | null> {
+  const { rows } = await pool.query<{ rolled_until: Date }>('SELECT rolled_until FROM client_report_rollup_state WHERE id = 1');
+  return rows[0]?.rolled_until ?? null;
+}
+
+/**
+ * Rolls up every complete hour not rolled up yet (a day per transaction);
+ * returns the number of hours. The first run starts at the oldest row.
+ */
+export async function rollUp(pool: pg.Pool, now = new Date()): Promise<{ hours: number; rolled_until: string | null }> {
+  const target = floorHour(new Date(now.getTime() - ROLLUP_GRACE_MS));
+  let from: Date;
+  const until = await rolledUntil(pool);
+  if (until) from = until;
+  else {
+    const { rows } = await pool.query<{ oldest: Date | null }>('SELECT min(received_at) AS oldest FROM client_reports');
+    from = floorHour(rows[0]?.oldest ?? target);
+    await pool.query('INSERT INTO client_report_rollup_state (id, rolled_until) VALUES (1, $1) ON CONFLICT (id) DO NOTHING', [from]);
+  }
+  let hours = 0;
+  while (from < target) {
+    const to: Date = new Date(Math.min(target.getTime(), from.getTime() + 24 * HOUR_MS));
+    const client = await pool.connect();
+    try {
+      await client.query('BEGIN');
+      const params = [from, to];
+      const where = 'received_at >= $1 AND received_at < $2';
+      await client.query(
+        `INSERT INTO client_report_rollups (hour, country, region, ${SUM_COLUMNS.join(', ')})
+         SELECT ${HOUR_OF}, country, coalesce(region, ''), ${RAW_SUMS_SQL}
+           FROM client_reports WHERE ${where} GROUP BY 1, 2, 3
+         ON CONFLICT DO NOTHING`,
+        params,
+      );
+      await client.query(
+        `INSERT INTO client_report_histograms (hour, country, region, metric, bin, count)
+         SELECT ${HOUR_OF}, country, coalesce(region, ''), m.metric, ${binSql('m.v')}, count(*)
+           FROM client_reports CROSS JOIN LATERAL ${METRIC_VALUES} AS m(metric, v)
+          WHERE ${where} AND m.v IS NOT NULL GROUP BY 1, 2, 3, 4, 5
+         ON CONFLICT DO NOTHING`,
+        params,
+      );
+      await client.query(
+        `INSERT INTO client_report_session_hours (hour, country, region, session_id)
+         SELECT DISTINCT ${HOUR_OF}, country, coalesce(region, ''), session_id FROM client_reports WHERE ${where}
+         ON CONFLICT DO NOTHING`,
+        params,
+      );
+      await client.query('UPDATE client_report_rollup_state SET rolled_until = $1 WHERE id = 1', [to]);
+      await client.query('COMMIT');
+    } catch (error) {
+      await client.query('ROLLBACK');
+      throw error;
+    } finally {
+      client.release();
+    }
+    hours += (to.getTime() - from.getTime()) / HOUR_MS;
+    from = to;
+  }
+  return { hours, rolled_until: from.toISOString() };
+}
+
+/** Deletes rollups of hours before `cutoff` (retention, with the partitions). */
+export async function dropRollupsBefore(pool: pg.Pool, cutoff: Date): Promise<void> {
+  for (const table of ['client_report_rollups', 'client_report_histograms', 'client_report_session_hours']) {
+    await pool.query(`DELETE FROM ${table} WHERE hour < $1`, [cutoff]);
+  }
+}
+
+/** The whole hours of the range that are rolled up, or null when there are none. */
+export async function rolledSpan(pool: pg.Pool, range: TimeRange): Promise<{ start: Date; end: Date } | null> {
+  const until = await rolledUntil(pool);
+  if (!until) return null;
+  const start = ceilHour(range.from);
+  const end = new Date(Math.min(floorHour(range.to).getTime(), until.getTime()));
+  return start < end ? { start, end } : null;
+}
+
+/** A key per group: '' for the summary, `country\tregion` for geography. */
+export interface MergedGroup {
+  country: string;
+  region: string;
+  sums: Sums;
+  clients: number;
+  histograms: Map<number, Map<number, number>>;
+}
+
+/**
+ * Sums, histograms and distinct clients per (country, region) over the range:
+ * rolled-up hours from the rollups, everything else from raw rows.
+ * `metrics` limits the histograms read.
+ */
+export async function mergedGroups(pool: pg.Pool, range: TimeRange, span: { start: Date; end: Date }, metrics: readonly HistogramMetric[]): Promise<MergedGroup[]> {
+  const params = [range.from, range.to, span.start, span.end];
+  const edges = '((received_at >= $1 AND received_at < $3) OR (received_at >= $4 AND received_at < $2))';
+  const metricIds = HISTOGRAM_METRICS.filter((m) => metrics.includes(m.name));
+  const metricValues = `(VALUES ${metricIds.map((m) => `(${m.id}, ${m.scale === 1 ? m.column : `${m.column} * ${m.scale}`})`).join(', ')})`;
+  const [sums, histograms, clients] = await Promise.all([
+    pool.query<Record<string, number | string>>(
+      `SELECT country, region, ${SUM_COLUMNS.map((c) => (c === 'latency_max' ? `max(${c}) AS ${c}` : `sum(${c}) AS ${c}`)).join(', ')}
+         FROM (SELECT country, region, ${SUM_COLUMNS.join(', ')} FROM client_report_rollups WHERE hour >= $3 AND hour < $4
+               UNION ALL
+               SELECT country, coalesce(region, '') AS region, ${RAW_SUMS_SQL} FROM client_reports WHERE ${edges} GROUP BY 1, 2) AS parts
+        GROUP BY country, region`,
+      params,
+    ),
+    metricIds.length === 0
+      ? Promise.resolve({ rows: [] as Array<{ country: string; region: string; metric: number; bin: number; count: number }> })
+      : pool.query<{ country: string; region: string; metric: number; bin: number; count: number }>(
+          `SELECT country, region, metric, bin, sum(count) AS count
+             FROM (SELECT country, region, metric, bin, count FROM client_report_histograms WHERE hour >= $3 AND hour < $4 AND metric = ANY($5::smallint[])
+                   UNION ALL
+                   SELECT country, coalesce(region, ''), m.metric, ${binSql('m.v')}, count(*)
+                     FROM client_reports CROSS JOIN LATERAL ${metricValues} AS m(metric, v)
+                    WHERE ${edges} AND m.v IS NOT NULL GROUP BY 1, 2, 3, 4) AS parts
+            GROUP BY 1, 2, 3, 4`,
+          [...params, metricIds.map((m) => m.id)],
+        ),
+    pool.query<{ country: string; region: string; clients: number }>(
+      `SELECT country, region, count(DISTINCT session_id) AS clients
+         FROM (SELECT country, region, session_id FROM client_report_session_hours WHERE hour >= $3 AND hour < $4
+               UNION ALL
+               SELECT country, coalesce(region, ''), session_id FROM client_reports WHERE ${edges}) AS parts
+        GROUP BY 1, 2`,
+      params,
+    ),
+  ]);
+  const groups = new Map<string, MergedGroup>();
+  const group = (country: string, region: string) => {
+    const key = `${country}\t${region}`;
+    let g = groups.get(key);
+    if (!g) {
+      g = { country, region, sums: Object.fromEntries(SUM_COLUMNS.map((c) => [c, 0])) as Sums, clients: 0, histograms: new Map() };
+      groups.set(key, g);
+    }
+    return g;
+  };
+  for (const row of sums.rows) {
+    const g = group(row.country as string, row.region as string);
+    for (const c of SUM_COLUMNS) g.sums[c] = row[c] === null ? (c === 'latency_max' ? Number.NaN : 0) : Number(row[c]);
+  }
+  for (const row of histograms.rows) {
+    const bins = group(row.country, row.region).histograms;
+    const metric = bins.get(row.metric) ?? new Map<number, number>();
+    metric.set(row.bin, (metric.get(row.bin) ?? 0) + Number(row.count));
+    bins.set(row.metric, metric);
+  }
+  for (const row of clients.rows) group(row.country, row.region).clients = row.clients;
+  return [...groups.values()].filter((g) => g.sums.reports > 0);
+}
+
+/** Adds b's sums, histograms and clients into a. */
+export function mergeInto(a: MergedGroup, b: MergedGroup): void {
+  for (const c of SUM_COLUMNS) a.sums[c] = c === 'latency_max' ? Math.max(nanToMinus(a.sums[c]), nanToMinus(b.sums[c])) : a.sums[c] + b.sums[c];
+  if (a.sums.latency_max === Number.NEGATIVE_INFINITY) a.sums.latency_max = Number.NaN;
+  a.clients += b.clients;
+  for (const [metric, bins] of b.histograms) {
+    const target = a.histograms.get(metric) ?? new Map<number, number>();
+    for (const [bin, count] of bins) target.set(bin, (target.get(bin) ?? 0) + count);
+    a.histograms.set(metric, target);
+  }
+}
+
+function nanToMinus(v: number): number {
+  return Number.isNaN(v) ? Number.NEGATIVE_INFINITY : v;
+}
+
+/** The q-quantile of a histogram metric, interpolated within its bin; null when empty. */
+export function histogramQuantile(group: MergedGroup, metric: HistogramMetric, q: number): number | null {
+  const definition = HISTOGRAM_METRICS.find((m) => m.name === metric)!;
+  const bins = group.histograms.get(definition.id);
+  if (!bins || bins.size === 0) return null;
+  const ordered = [...bins.entries()].sort((a, b) => a[0] - b[0]);
+  const total = ordered.reduce((sum, [, count]) => sum + count, 0);
+  const target = q * total;
+  let before = 0;
+  for (const [bin, count] of ordered) {
+    if (before + count >= target) {
+      const lower = bin === 0 ? 0 : BIN_RATIO ** (bin - 1);
+      const upper = BIN_RATIO ** bin;
+      const fraction = count === 0 ? 0 : Math.min(1, Math.max(0, (target - before) / count));
+      return (lower + (upper - lower) * fraction) / definition.scale;
+    }
+    before += count;
+  }
+  const last = ordered[ordered.length - 1]![0];
+  return BIN_RATIO ** last / definition.scale;
+}
