@@ -45,16 +45,24 @@ async function runServer(): Promise<void> {
   const wss = new WebSocketServer({ host: '127.0.0.1', port: 0, backlog: 4096 });
   await new Promise((resolve) => wss.once('listening', resolve));
   let peak = 0;
+  let accepted = 0;
+  let errors = 0;
   wss.on('connection', (socket) => {
+    accepted++;
     peak = Math.max(peak, wss.clients.size);
     socket.on('message', (data, isBinary) => socket.send(data, { binary: isBinary }));
-    socket.on('error', () => socket.terminate());
+    socket.on('error', () => {
+      errors++;
+      socket.terminate();
+    });
   });
   const lines = createInterface({ input: process.stdin });
   lines.on('line', (line) => {
     if (line === 'peak') {
-      process.stdout.write(`${JSON.stringify({ peak, clients: wss.clients.size })}\n`);
+      process.stdout.write(`${JSON.stringify({ peak, clients: wss.clients.size, accepted, errors })}\n`);
       peak = wss.clients.size;
+      accepted = 0;
+      errors = 0;
     }
   });
   lines.on('close', () => process.exit(0));
@@ -97,9 +105,17 @@ function withUlimit(commandLine: string, env: NodeJS.ProcessEnv = process.env): 
   });
 }
 
+interface ServerCounts {
+  /** Most clients at once since the last ask. */
+  peak: number;
+  clients: number;
+  accepted: number;
+  errors: number;
+}
+
 interface EchoServer {
   url: string;
-  peak(): Promise<{ peak: number; clients: number }>;
+  peak(): Promise<ServerCounts>;
   stop(): void;
 }
 
@@ -116,7 +132,7 @@ async function startServer(): Promise<EchoServer> {
     url: `ws://127.0.0.1:${port}/`,
     peak: () =>
       new Promise((resolve) => {
-        replies.push((line) => resolve(JSON.parse(line) as { peak: number; clients: number }));
+        replies.push((line) => resolve(JSON.parse(line) as ServerCounts));
         child.stdin.write('peak\n');
       }),
     stop: () => {
@@ -184,7 +200,7 @@ async function holdConnections(server: EchoServer, target: number): Promise<Conn
   await settle(server);
   await server.peak();
   const { report } = await ours(server.url, ['-c', String(target), '--rate', '0', '--ramp-up', `${Math.max(1, target / RAMP_PER_S)}s`, '-d', '5s', '--handshake-timeout', '30s']);
-  const { peak } = await server.peak();
+  const { peak, accepted, errors: serverErrors } = await server.peak();
   const step: ConnectionStep = {
     target,
     opened: report.connections.opened,
@@ -197,7 +213,7 @@ async function holdConnections(server: EchoServer, target: number): Promise<Conn
     .map(([k, n]) => `${k} ×${n}`)
     .join(', ');
   console.log(
-    `  ours  ${String(target).padStart(6)} connections: opened ${step.opened}, failed ${step.failed}, dropped ${step.dropped}, server peak ${peak}, connect p99 ${step.connectP99} ms${errors ? `; ${errors}` : ''}`,
+    `  ours  ${String(target).padStart(6)} connections: opened ${step.opened}, failed ${step.failed}, dropped ${step.dropped}; server: peak ${peak}, accepted ${accepted}, socket errors ${serverErrors}; connect p99 ${step.connectP99} ms${errors ? `; ${errors}` : ''}`,
   );
   return step;
 }

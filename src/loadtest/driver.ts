@@ -21,7 +21,9 @@ import { clock, emptyCounters, type WorkerCounters, type WorkerInit } from './wo
 const MAX_BUFFERED_BYTES = 8 * 1024 * 1024;
 /** Sends per timer turn before yielding, so receives are processed while catching up. */
 const MAX_SENDS_PER_TURN = 2_000;
+/** Waiting for the server's close replies: 2 s, plus 1 ms per connection unless aborted (a server answers thousands of closes slowly). */
 const CLOSE_TIMEOUT_MS = 2_000;
+const CLOSE_TIMEOUT_PER_CONNECTION_MS = 1;
 
 type ConnState = 'pending' | 'connecting' | 'open' | 'closed';
 
@@ -390,7 +392,7 @@ export class LoadDriver {
     const deadline = setTimeout(() => {
       // Servers that never answer the close handshake: cut the TCP connection.
       for (const conn of this.conns) if (conn.ws && conn.state !== 'closed') conn.ws.terminate();
-    }, CLOSE_TIMEOUT_MS);
+    }, this.aborted ? CLOSE_TIMEOUT_MS : CLOSE_TIMEOUT_MS + closing.length * CLOSE_TIMEOUT_PER_CONNECTION_MS);
     await Promise.all(closing);
     clearTimeout(deadline);
   }
