@@ -1,6 +1,6 @@
 /**
  * Server SDK overhead: a bare `ws` echo server, the same server with our
- * instrumentation (metrics + default tracing, exported every second to a
+ * instrumentation (metrics + default tracing, collected every 5 s into a
  * discarding exporter) and with `opentelemetry-instrumentation-ws` from npm,
  * each in its own process, all three up at once.
  *
@@ -64,7 +64,7 @@ async function runServer(subject: Subject): Promise<void> {
   }
   const wss = new ws.WebSocketServer({ host: '127.0.0.1', port: 0, ...serverOptions });
   await new Promise((resolve) => wss.once('listening', resolve));
-  const meterProvider = new MeterProvider({ readers: [new PeriodicExportingMetricReader({ exporter: discardMetrics, exportIntervalMillis: 1000 })] });
+  const meterProvider = new MeterProvider({ readers: [new PeriodicExportingMetricReader({ exporter: discardMetrics, exportIntervalMillis: 5000 })] });
   if (subject === 'ours') {
     const { instrumentWebSocketServer } = await import('../src/instrumentation/index.ts');
     instrumentWebSocketServer(wss, { meterProvider, tracerProvider });
@@ -104,15 +104,27 @@ async function runServer(subject: Subject): Promise<void> {
  * OpenTelemetry code (our instrumentation, the API, the SDK's recording and
  * collection). A sample belongs to the nearest JavaScript frame of its stack
  * that is not a Node.js internal or native: so `performance.now()` called by
- * the instrumentation counts as telemetry, while ws and the application's
- * listener, called through the instrumentation's `emit`, do not. A ratio
+ * the instrumentation counts as telemetry, while ws, EventEmitter#emit and
+ * the application's listener, called through the instrumentation's `emit`,
+ * do not. A ratio
  * within one process, so other load on the machine barely moves it.
  */
-function telemetryShare(profile: Profiler.Profile): { busy: number; telemetry: number } {
+interface ProfileShare {
+  busy: number;
+  telemetry: number;
+  /** The telemetry functions the time went to, largest first: [name, share of busy]. */
+  top: Array<[string, number]>;
+}
+
+function telemetryShare(profile: Profiler.Profile): ProfileShare {
   const isTelemetry = (url: string) => url.includes('/src/instrumentation/') || url.includes('/@opentelemetry/');
-  const isNeutral = (url: string) => url === '' || url.startsWith('node:');
+  // EventEmitter#emit is what ws calls anyway; through our emit override it must not count as ours.
+  const isNeutral = (url: string) => url === '' || (url.startsWith('node:') && url !== 'node:events');
   const byId = new Map(profile.nodes.map((node) => [node.id, node]));
   const owner = new Map<number, boolean>();
+  const parents = new Map<number, number>();
+  for (const node of profile.nodes) for (const child of node.children ?? []) parents.set(child, node.id);
+  const byFunction = new Map<string, number>();
   const visit = (id: number, inherited: boolean): void => {
     const node = byId.get(id)!;
     const url = node.callFrame.url;
@@ -129,9 +141,20 @@ function telemetryShare(profile: Profiler.Profile): { busy: number; telemetry: n
     if (name === '(idle)' || name === '(program)') return;
     const dt = deltas[i] ?? 0;
     busy += dt;
-    if (owner.get(id)) telemetry += dt;
+    if (!owner.get(id)) return;
+    telemetry += dt;
+    // Charge it to the nearest telemetry frame (a native it called counts as that frame).
+    let frame: number | undefined = id;
+    while (frame !== undefined && !isTelemetry(byId.get(frame)!.callFrame.url)) frame = parents.get(frame);
+    const call = byId.get(frame ?? id)!.callFrame;
+    const key = `${call.functionName || '(anonymous)'} ${call.url.split('/').slice(-2).join('/')}`;
+    byFunction.set(key, (byFunction.get(key) ?? 0) + dt);
   });
-  return { busy, telemetry };
+  const top = [...byFunction.entries()]
+    .sort((a, b) => b[1] - a[1])
+    .slice(0, 8)
+    .map(([name, dt]): [string, number] => [name, busy > 0 ? dt / busy : 0]);
+  return { busy, telemetry, top };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -331,6 +354,7 @@ interface Run {
   cpuPerMessageUs: number;
   /** Share of the server's busy CPU spent in OpenTelemetry code during the run. */
   telemetryShare: number;
+  top: Array<[string, number]>;
 }
 
 async function throughput(connections: number, seconds: number, sliceMs: number): Promise<Record<Subject, Run>> {
@@ -344,7 +368,7 @@ async function throughput(connections: number, seconds: number, sliceMs: number)
     const cpuStart = await Promise.all(servers.map((server) => ask<number>(server, 'cpu', 'cpu')));
     const results = await done;
     const cpuEnd = await Promise.all(servers.map((server) => ask<number>(server, 'cpu', 'cpu')));
-    const profiles = await Promise.all(servers.map((server) => ask<{ busy: number; telemetry: number }>(server, 'profile-stop', 'profile')));
+    const profiles = await Promise.all(servers.map((server) => ask<ProfileShare>(server, 'profile-stop', 'profile')));
     return Object.fromEntries(
       SUBJECTS.map((subject, i) => {
         const r = results[i]!;
@@ -357,6 +381,7 @@ async function throughput(connections: number, seconds: number, sliceMs: number)
             p99: r.p99,
             cpuPerMessageUs: (cpuEnd[i]! - cpuStart[i]!) / r.messages,
             telemetryShare: p.busy > 0 ? p.telemetry / p.busy : 0,
+            top: p.top,
           },
         ];
       }),
@@ -383,6 +408,56 @@ async function heapPerConnection(subject: Subject, idle: number): Promise<number
   }
 }
 
+/**
+ * The instrumentation's added cost per received message, without sockets:
+ * `emit('message')` on a ws socket of our subclass versus a plain one, same
+ * listener, alternating 10 rounds in this process (median of the paired
+ * differences). Deterministic enough to read in nanoseconds.
+ */
+async function emitOverheadNs(): Promise<{ bare: number; ours: number }> {
+  const { WebSocket, WebSocketServer } = await import('ws');
+  const { MeterProvider, MetricReader } = await import('@opentelemetry/sdk-metrics');
+  const { instrumentWebSocketServer } = await import('../src/instrumentation/index.ts');
+  class Reader extends MetricReader {
+    protected override async onForceFlush(): Promise<void> {}
+    protected override async onShutdown(): Promise<void> {}
+  }
+  const wss = new WebSocketServer({ noServer: true });
+  const handle = instrumentWebSocketServer(wss, { meterProvider: new MeterProvider({ readers: [new Reader()] }), eventLoopDelay: false });
+  type Emitting = { emit(event: string, data: Buffer, isBinary: boolean): boolean; on(event: string, fn: () => void): void };
+  const Instrumented = (wss as unknown as { options: { WebSocket: new (...args: unknown[]) => Emitting } }).options.WebSocket;
+  const ours = new Instrumented(null, undefined, {});
+  // Give it the per-connection state an open connection has.
+  const slot = Object.getOwnPropertySymbols(ours)[0]!;
+  const { ConnectionState } = await import('../src/instrumentation/connection-state.ts');
+  (ours as unknown as Record<symbol, unknown>)[slot] = new ConnectionState(performance.now(), undefined);
+  const bare = new (WebSocket as unknown as new (...args: unknown[]) => Emitting)(null, undefined, {});
+  let received = 0;
+  const listener = () => {
+    received++;
+  };
+  ours.on('message', listener);
+  bare.on('message', listener);
+  const data = Buffer.from(MESSAGE);
+  const run = (socket: Emitting, n: number): number => {
+    const start = performance.now();
+    for (let i = 0; i < n; i++) socket.emit('message', data, false);
+    return ((performance.now() - start) * 1e6) / n;
+  };
+  // Warm-up, so both paths are optimized before measuring.
+  for (let round = 0; round < 5; round++) {
+    run(bare, 200_000);
+    run(ours, 200_000);
+  }
+  const pairs: Array<[number, number]> = [];
+  for (let round = 0; round < 10; round++) pairs.push([run(bare, 500_000), run(ours, 500_000)]);
+  pairs.sort((a, b) => a[1] - a[0] - (b[1] - b[0]));
+  handle.shutdown();
+  if (received === 0) throw new Error('listener never ran');
+  const [bareNs, oursNs] = pairs[5]!;
+  return { bare: bareNs, ours: oursNs };
+}
+
 async function main(): Promise<void> {
   const { values } = parseArgs({
     options: {
@@ -401,6 +476,8 @@ async function main(): Promise<void> {
       `${seconds} s per server in ${sliceMs} ms slices, round-robin; heap with ${idle} idle connections`,
   );
 
+  const emit = await emitOverheadNs();
+  console.log(`emit('message'): bare ${emit.bare.toFixed(1)} ns, ours ${emit.ours.toFixed(1)} ns (median of 10 paired rounds)`);
   const runs = await throughput(connections, seconds, sliceMs);
   const heap: Record<Subject, number> = { bare: 0, ours: 0, 'otel-ws': 0 };
   for (const subject of SUBJECTS) heap[subject] = await heapPerConnection(subject, idle);
@@ -414,6 +491,9 @@ async function main(): Promise<void> {
       `| ${s} | ${r.throughput.toFixed(0)} | ${r.p50.toFixed(3)} | ${r.p99.toFixed(3)} | ${r.cpuPerMessageUs.toFixed(2)} | ${(r.telemetryShare * 100).toFixed(1)}% | ${heap[s].toFixed(0)} |`,
     );
   }
+  console.log('');
+  console.log(`where "ours" spends its ${(runs.ours.telemetryShare * 100).toFixed(1)}% (share of the server's busy CPU):`);
+  for (const [name, share] of runs.ours.top) console.log(`  ${(share * 100).toFixed(2).padStart(5)}%  ${name}`);
   console.log('');
   const ratio = runs.ours.throughput / runs.bare.throughput;
   console.log(
@@ -431,6 +511,7 @@ async function main(): Promise<void> {
       `otel_ws_p50_ms=${runs['otel-ws'].p50.toFixed(3)}`,
       `otel_ws_p99_ms=${runs['otel-ws'].p99.toFixed(3)}`,
       `server_cpu_ratio=${(runs.ours.cpuPerMessageUs / runs.bare.cpuPerMessageUs).toFixed(3)}`,
+      `added_ns_per_received_message=${(emit.ours - emit.bare).toFixed(1)}`,
       `ours_otel_cpu_share=${runs.ours.telemetryShare.toFixed(4)}`,
       `otel_ws_otel_cpu_share=${runs['otel-ws'].telemetryShare.toFixed(4)}`,
       // What the throughput ratio is when the server is CPU-bound: the CPU left for ws after our share.

@@ -67,7 +67,7 @@ export function renderMetricsDoc(): string {
     '## Per-message histograms',
     '',
     '`websocket.server.process.duration` and `websocket.server.message.latency` record every message up to',
-    '`messageTimingPerSecond` (default 250 per second per server) and a uniform random sample above that:',
+    '`messageTimingPerSecond` (default 100 per second per server) and a uniform random sample above that:',
     'their quantiles stay unbiased while their `_count` can be lower than the message count. Use',
     '`websocket_server_received_messages_total` for message rates.',
     '',

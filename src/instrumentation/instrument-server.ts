@@ -76,7 +76,7 @@ interface StateSlot {
 /** Default base cost of one idle ws connection on the heap (bench/instrumentation.ts measures it). */
 const DEFAULT_CONNECTION_BASE_BYTES = 2700;
 const DEFAULT_MAX_LATENCY_SECONDS = 300;
-const DEFAULT_TIMING_PER_SECOND = 250;
+const DEFAULT_TIMING_PER_SECOND = 100;
 
 type UpgradeCallback = (socket: WebSocket, request: IncomingMessage) => void;
 type HandleUpgrade = (request: IncomingMessage, socket: Duplex, head: Buffer, callback: UpgradeCallback) => void;
