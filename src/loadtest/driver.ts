@@ -10,6 +10,7 @@
  * next intended send time, so 10,000 idle-ish connections cost nothing
  * between sends.
  */
+import type { Socket } from 'node:net';
 import FlatQueue from 'flatqueue';
 import WebSocket from 'ws';
 import { bump, classifyError } from './error-class.ts';
@@ -294,21 +295,29 @@ export class LoadDriver {
     this.sendTimerAt = Number.POSITIVE_INFINITY;
     const now = clock();
     let sends = 0;
+    const corked: Socket[] = [];
     while (this.queue.length > 0 && (this.queue.peekValue() as number) <= now) {
       if (sends++ === maxSends) {
         // Far behind: let the event loop read echoes before catching up further.
         this.sendTimerAt = now;
         this.sendTimer = setTimeout(() => this.sendDue(), 0);
-        return;
+        break;
       }
       const slot = this.queue.pop() as number;
       const conn = this.conns[slot] as Conn;
       if (conn.state !== 'open' || conn.closing) continue;
+      // Messages of one connection due in the same turn leave in one write (corked until the turn ends).
+      const socket = (conn.ws as unknown as { _socket: Socket })._socket;
+      if (socket.writableCorked === 0) {
+        socket.cork();
+        corked.push(socket);
+      }
       this.send(conn);
       conn.k++;
       if (conn.k < conn.kEnd) this.queue.push(slot, this.slotTime(conn, conn.k));
     }
-    this.armSendTimer();
+    for (const socket of corked) socket.uncork();
+    if (this.sendTimer === null) this.armSendTimer();
   }
 
   private send(conn: Conn): void {
