@@ -32,6 +32,12 @@ export const HISTOGRAM_METRICS = [
 ] as const;
 export type HistogramMetric = (typeof HISTOGRAM_METRICS)[number]['name'];
 
+/** Country and region of the all-groups histograms. */
+const GLOBAL = '*';
+/** Metrics with per-group histograms. */
+const GROUP_METRICS: readonly HistogramMetric[] = ['latency_p50', 'latency_p95'];
+const metricValuesSql = (names: readonly HistogramMetric[]) =>
+  `(VALUES ${HISTOGRAM_METRICS.filter((m) => names.includes(m.name)).map((m) => `(${m.id}, ${m.scale === 1 ? m.column : `${m.column} * ${m.scale}`})`).join(', ')})`;
 const binSql = (value: string) => `CASE WHEN ${value} <= 1 THEN 0 ELSE least(ceil(ln(${value}) / ln(${BIN_RATIO})), ${MAX_BIN})::int END`;
 const METRIC_VALUES = `(VALUES ${HISTOGRAM_METRICS.map((m) => `(${m.id}, ${m.scale === 1 ? m.column : `${m.column} * ${m.scale}`})`).join(', ')})`;
 const HOUR_OF = `date_bin('1 hour', received_at, timestamptz '2000-01-01 00:00:00+00')`;
@@ -92,11 +98,20 @@ export async function rollUp(pool: pg.Pool, now = new Date()): Promise<{ hours: 
          ON CONFLICT DO NOTHING`,
         params,
       );
+      // Per group only the latency histograms (geography); all metrics once per hour under GLOBAL (the summary).
       await client.query(
         `INSERT INTO client_report_histograms (hour, country, region, metric, bin, count)
          SELECT ${HOUR_OF}, country, coalesce(region, ''), m.metric, ${binSql('m.v')}, count(*)
-           FROM client_reports CROSS JOIN LATERAL ${METRIC_VALUES} AS m(metric, v)
+           FROM client_reports CROSS JOIN LATERAL ${metricValuesSql(GROUP_METRICS)} AS m(metric, v)
           WHERE ${where} AND m.v IS NOT NULL GROUP BY 1, 2, 3, 4, 5
+         ON CONFLICT DO NOTHING`,
+        params,
+      );
+      await client.query(
+        `INSERT INTO client_report_histograms (hour, country, region, metric, bin, count)
+         SELECT ${HOUR_OF}, '${GLOBAL}', '${GLOBAL}', m.metric, ${binSql('m.v')}, count(*)
+           FROM client_reports CROSS JOIN LATERAL ${METRIC_VALUES} AS m(metric, v)
+          WHERE ${where} AND m.v IS NOT NULL GROUP BY 1, 4, 5
          ON CONFLICT DO NOTHING`,
         params,
       );
@@ -136,6 +151,13 @@ export async function rolledSpan(pool: pg.Pool, range: TimeRange): Promise<{ sta
   return start < end ? { start, end } : null;
 }
 
+/**
+ * The raw rows outside the rolled-up span ($1..$3 and $4..$2), as two range
+ * scans: an OR of the two ranges would defeat partition pruning.
+ */
+export const RAW_EDGES = `(SELECT * FROM client_reports WHERE received_at >= $1 AND received_at < $3
+  UNION ALL SELECT * FROM client_reports WHERE received_at >= $4 AND received_at < $2)`;
+
 /** A key per group: '' for the summary, `country\tregion` for geography. */
 export interface MergedGroup {
   country: string;
@@ -150,17 +172,27 @@ export interface MergedGroup {
  * rolled-up hours from the rollups, everything else from raw rows.
  * `metrics` limits the histograms read.
  */
-export async function mergedGroups(pool: pg.Pool, range: TimeRange, span: { start: Date; end: Date }, metrics: readonly HistogramMetric[]): Promise<MergedGroup[]> {
+export async function mergedGroups(
+  pool: pg.Pool,
+  range: TimeRange,
+  span: { start: Date; end: Date },
+  metrics: readonly HistogramMetric[],
+  { global = false }: { global?: boolean } = {},
+): Promise<MergedGroup[]> {
   const params = [range.from, range.to, span.start, span.end];
-  const edges = '((received_at >= $1 AND received_at < $3) OR (received_at >= $4 AND received_at < $2))';
+  const edges = RAW_EDGES;
+  if (!global && metrics.some((m) => !GROUP_METRICS.includes(m))) throw new Error(`per-group histograms exist only for ${GROUP_METRICS.join(', ')}`);
   const metricIds = HISTOGRAM_METRICS.filter((m) => metrics.includes(m.name));
-  const metricValues = `(VALUES ${metricIds.map((m) => `(${m.id}, ${m.scale === 1 ? m.column : `${m.column} * ${m.scale}`})`).join(', ')})`;
+  const metricValues = metricValuesSql(metrics);
+  // Global histograms are read as one group (GLOBAL, GLOBAL) and merged into the totals by the caller.
+  const histogramGroup = global ? `'${GLOBAL}', '${GLOBAL}'` : `country, coalesce(region, '')`;
+  const histogramFilter = global ? `country = '${GLOBAL}'` : `country <> '${GLOBAL}'`;
   const [sums, histograms, clients] = await Promise.all([
     pool.query<Record<string, number | string>>(
       `SELECT country, region, ${SUM_COLUMNS.map((c) => (c === 'latency_max' ? `max(${c}) AS ${c}` : `sum(${c}) AS ${c}`)).join(', ')}
          FROM (SELECT country, region, ${SUM_COLUMNS.join(', ')} FROM client_report_rollups WHERE hour >= $3 AND hour < $4
                UNION ALL
-               SELECT country, coalesce(region, '') AS region, ${RAW_SUMS_SQL} FROM client_reports WHERE ${edges} GROUP BY 1, 2) AS parts
+               SELECT country, coalesce(region, '') AS region, ${RAW_SUMS_SQL} FROM ${edges} AS edge GROUP BY 1, 2) AS parts
         GROUP BY country, region`,
       params,
     ),
@@ -168,11 +200,12 @@ export async function mergedGroups(pool: pg.Pool, range: TimeRange, span: { star
       ? Promise.resolve({ rows: [] as Array<{ country: string; region: string; metric: number; bin: number; count: number }> })
       : pool.query<{ country: string; region: string; metric: number; bin: number; count: number }>(
           `SELECT country, region, metric, bin, sum(count) AS count
-             FROM (SELECT country, region, metric, bin, count FROM client_report_histograms WHERE hour >= $3 AND hour < $4 AND metric = ANY($5::smallint[])
+             FROM (SELECT country, region, metric, bin, count FROM client_report_histograms
+                    WHERE hour >= $3 AND hour < $4 AND metric = ANY($5::smallint[]) AND ${histogramFilter}
                    UNION ALL
-                   SELECT country, coalesce(region, ''), m.metric, ${binSql('m.v')}, count(*)
-                     FROM client_reports CROSS JOIN LATERAL ${metricValues} AS m(metric, v)
-                    WHERE ${edges} AND m.v IS NOT NULL GROUP BY 1, 2, 3, 4) AS parts
+                   SELECT ${histogramGroup}, m.metric, ${binSql('m.v')}, count(*)
+                     FROM ${edges} AS edge CROSS JOIN LATERAL ${metricValues} AS m(metric, v)
+                    WHERE m.v IS NOT NULL GROUP BY 1, 2, 3, 4) AS parts
             GROUP BY 1, 2, 3, 4`,
           [...params, metricIds.map((m) => m.id)],
         ),
@@ -180,7 +213,7 @@ export async function mergedGroups(pool: pg.Pool, range: TimeRange, span: { star
       `SELECT country, region, count(DISTINCT session_id) AS clients
          FROM (SELECT country, region, session_id FROM client_report_session_hours WHERE hour >= $3 AND hour < $4
                UNION ALL
-               SELECT country, coalesce(region, ''), session_id FROM client_reports WHERE ${edges}) AS parts
+               SELECT country, coalesce(region, ''), session_id FROM ${edges} AS edge) AS parts
         GROUP BY 1, 2`,
       params,
     ),
@@ -206,7 +239,7 @@ export async function mergedGroups(pool: pg.Pool, range: TimeRange, span: { star
     bins.set(row.metric, metric);
   }
   for (const row of clients.rows) group(row.country, row.region).clients = row.clients;
-  return [...groups.values()].filter((g) => g.sums.reports > 0);
+  return [...groups.values()].filter((g) => g.sums.reports > 0 || (global && g.country === GLOBAL));
 }
 
 /** Adds b's sums, histograms and clients into a. */

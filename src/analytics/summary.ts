@@ -1,6 +1,6 @@
 /** Totals of client reports over a time range: connection health, messages, latency, web vitals, UX. */
 import type pg from 'pg';
-import { type MergedGroup, histogramQuantile, mergeInto, mergedGroups, rolledSpan } from './rollups.ts';
+import { type MergedGroup, RAW_EDGES, histogramQuantile, mergeInto, mergedGroups, rolledSpan } from './rollups.ts';
 import { type Interval, wilsonInterval } from './statistics.ts';
 import type { TimeRange } from './time-range.ts';
 
@@ -93,13 +93,12 @@ function ratio(numerator: number, denominator: number): number | null {
 /** The same row from hourly rollups plus raw edges (percentiles from histograms). */
 async function summaryFromRollups(pool: pg.Pool, range: TimeRange, span: { start: Date; end: Date }): Promise<SummaryRow> {
   const [groups, distinct] = await Promise.all([
-    mergedGroups(pool, range, span, ['latency_p50', 'latency_p95', 'lcp', 'inp', 'cls', 'fcp', 'ttfb', 'page_load']),
+    mergedGroups(pool, range, span, ['latency_p50', 'latency_p95', 'lcp', 'inp', 'cls', 'fcp', 'ttfb', 'page_load'], { global: true }),
     pool.query<{ clients: number; countries: number }>(
       `SELECT count(DISTINCT session_id) AS clients, count(DISTINCT country) AS countries
          FROM (SELECT country, session_id FROM client_report_session_hours WHERE hour >= $3 AND hour < $4
                UNION ALL
-               SELECT country, session_id FROM client_reports
-                WHERE (received_at >= $1 AND received_at < $3) OR (received_at >= $4 AND received_at < $2)) AS parts`,
+               SELECT country, session_id FROM ${RAW_EDGES} AS edge) AS parts`,
       [range.from, range.to, span.start, span.end],
     ),
   ]);

@@ -74,6 +74,8 @@ interface Baseline {
   /** Forecast for time t from the history, or NaN when this baseline cannot tell yet. */
   predict(t: number): number;
   errors: number[];
+  /** Cycle length of a seasonal baseline. */
+  cycleMs?: number;
   /** Cached scale for clipping errors, refreshed every few points. */
   clipScale: number;
 }
@@ -108,6 +110,8 @@ export class SeasonalBaselineDetector {
   /** Values with anomalous ones clipped to their band, so an incident does not echo a cycle later. */
   private cleaned: number[] = [];
   private currentLevel = Number.NaN;
+  /** |error| of the baseline used at each sample (NaN while warming up), for the scale at the same phase of past cycles. */
+  private usedErrors: number[] = [];
   /** Samples seen (never trimmed), the index of the next sample. */
   private count = 0;
   private diffs: number[] = [];
@@ -149,13 +153,15 @@ export class SeasonalBaselineDetector {
     } else {
       point = this.score(timestamp, value, forecasts[chosen] as number, this.baselines[chosen] as Baseline);
     }
-    const cleaned = point.lower !== null && point.upper !== null ? Math.max(point.lower, Math.min(point.upper, value)) : value;
-    this.learn(timestamp, value, cleaned, forecasts);
+    const cleaned = this.cleanForSeasonalMemory(value, forecasts);
+    // Clipped like the baselines' errors, so an incident does not widen the band at its phase a cycle later.
+    const usedError = point.expected === null || point.upper === null ? Number.NaN : Math.min(Math.abs(value - point.expected), point.upper - point.expected);
+    this.learn(timestamp, value, cleaned, forecasts, usedError);
     return point;
   }
 
   private score(timestamp: number, value: number, expected: number, baseline: Baseline): DetectorPoint {
-    const scale = this.scaleOf(baseline, expected);
+    const scale = Math.max(this.scaleOf(baseline, expected), this.phaseScale(timestamp, baseline));
     const deviation = (value - expected) / scale;
     const band = this.threshold * scale;
     const candidate = Math.abs(deviation) >= this.threshold;
@@ -193,6 +199,60 @@ export class SeasonalBaselineDetector {
     };
   }
 
+  /**
+   * The value as the seasonal memory keeps it: clipped to the band of the best
+   * seasonal forecast, so a one-off incident does not echo a cycle later; raw
+   * while no seasonal forecast exists, so the first cycles teach the shape
+   * (including abrupt daily steps) rather than what a rolling window expected.
+   */
+  private cleanForSeasonalMemory(value: number, forecasts: number[]): number {
+    let best = -1;
+    let bestError = Number.POSITIVE_INFINITY;
+    this.baselines.forEach((baseline, i) => {
+      if (baseline.name === 'rolling' || baseline.name === 'trend' || !Number.isFinite(forecasts[i] as number) || baseline.errors.length < this.window) return;
+      const error = this.recentError(baseline);
+      if (error < bestError) {
+        best = i;
+        bestError = error;
+      }
+    });
+    if (best < 0) return value;
+    const forecast = forecasts[best] as number;
+    const limit = this.threshold * this.scaleOf(this.baselines[best] as Baseline, forecast);
+    return Math.max(forecast - limit, Math.min(forecast + limit, value));
+  }
+
+  /** Mean absolute (clipped) one-step error over the selection span: rare misses, like a missed daily step, count. */
+  private recentError(baseline: Baseline): number {
+    const errors = baseline.errors;
+    const from = Math.max(0, errors.length - 2 * this.scaleWindow);
+    let sum = 0;
+    for (let i = from; i < errors.length; i++) sum += Math.abs(errors[i] as number);
+    return errors.length > from ? sum / (errors.length - from) : Number.POSITIVE_INFINITY;
+  }
+
+  /**
+   * Robust scale of the errors around the same phase of past cycles: noise
+   * that is larger at some hours (daytime traffic) is expected there, even
+   * when the last hours were quiet.
+   */
+  private phaseScale(timestamp: number, baseline: Baseline): number {
+    const cycleMs = baseline.cycleMs ?? this.baselines.find((b) => b.name === 'daily')?.cycleMs;
+    const n = this.times.length;
+    if (!cycleMs || n === 0 || timestamp - (this.times[0] as number) < 2 * cycleMs) return 0;
+    const half = this.window >> 1;
+    const nearby: number[] = [];
+    for (let k = 1; k <= this.maxCycles; k++) {
+      const centre = nearestIndex(this.times, n, timestamp - k * cycleMs, Math.max(0.75 * this.interval, 1));
+      if (centre < 0) continue;
+      for (let i = Math.max(0, centre - half); i <= Math.min(n - 1, centre + half); i++) {
+        const e = this.usedErrors[i] as number;
+        if (Number.isFinite(e)) nearby.push(e);
+      }
+    }
+    return nearby.length >= this.window ? 1.4826 * median(nearby) : 0;
+  }
+
   /** Robust scale of a baseline's recent errors, with floors so a flat series does not make every wiggle infinite. */
   private scaleOf(baseline: Baseline, expected: number): number {
     const errors = baseline.errors;
@@ -202,16 +262,16 @@ export class SeasonalBaselineDetector {
     return Math.max(robust, resolutionFloor, this.relativeFloor * Math.abs(expected), 1e-9);
   }
 
-  /** The baseline with the smallest recent median absolute error (simpler ones win ties). */
+  /** The baseline with the smallest recent mean absolute error; seasonal ones win ties, trend pays a handicap. */
   private choose(forecasts: number[]): number {
     let best = -1;
     let bestError = Number.POSITIVE_INFINITY;
-    const span = 2 * this.window;
     this.baselines.forEach((baseline, i) => {
       if (!Number.isFinite(forecasts[i] as number)) return;
       const needed = baseline.name === 'rolling' ? Math.min(8, this.minHistory) : this.window;
       if (baseline.errors.length < needed) return;
-      const error = medianAbs(baseline.errors, Math.max(0, baseline.errors.length - span), baseline.errors.length) * (baseline.name === 'trend' ? 1.15 : 1);
+      const handicap = baseline.name === 'trend' ? 1.15 : baseline.name === 'rolling' ? 1.02 : 1;
+      const error = this.recentError(baseline) * handicap;
       if (error < bestError) {
         best = i;
         bestError = error;
@@ -231,7 +291,7 @@ export class SeasonalBaselineDetector {
     }
   }
 
-  private learn(timestamp: number, value: number, cleaned: number, forecasts: number[]): void {
+  private learn(timestamp: number, value: number, cleaned: number, forecasts: number[], usedError: number): void {
     const previous = this.values[this.values.length - 1];
     const step = previous === undefined ? 0 : Math.abs(value - previous);
     if (step > 0 && step < this.resolution) this.resolution = step;
@@ -252,9 +312,10 @@ export class SeasonalBaselineDetector {
     this.values.push(value);
     this.levels.push(this.currentLevel);
     this.cleaned.push(cleaned);
+    this.usedErrors.push(usedError);
     this.count++;
     if (this.values.length > MAX_HISTORY + 10_000) {
-      for (const list of [this.times, this.values, this.levels, this.cleaned]) list.splice(0, 10_000);
+      for (const list of [this.times, this.values, this.levels, this.cleaned, this.usedErrors]) list.splice(0, 10_000);
     }
   }
 
@@ -311,6 +372,7 @@ export class SeasonalBaselineDetector {
         return level + median(components);
       },
       errors: [],
+      cycleMs,
       clipScale: Number.NaN,
     };
   }
