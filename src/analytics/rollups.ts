@@ -142,13 +142,16 @@ export async function dropRollupsBefore(pool: pg.Pool, cutoff: Date): Promise<vo
   }
 }
 
-/** The whole hours of the range that are rolled up, or null when there are none. */
+/** The whole hours of the range that are rolled up (and hold data), or null when there are none. */
 export async function rolledSpan(pool: pg.Pool, range: TimeRange): Promise<{ start: Date; end: Date } | null> {
   const until = await rolledUntil(pool);
   if (!until) return null;
   const start = ceilHour(range.from);
   const end = new Date(Math.min(floorHour(range.to).getTime(), until.getTime()));
-  return start < end ? { start, end } : null;
+  if (start >= end) return null;
+  // Hours rolled up but empty (a new service) gain nothing: the exact raw path is as cheap.
+  const { rowCount } = await pool.query('SELECT 1 FROM client_report_rollups WHERE hour >= $1 AND hour < $2 LIMIT 1', [start, end]);
+  return rowCount ? { start, end } : null;
 }
 
 /**
