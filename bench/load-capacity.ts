@@ -434,7 +434,7 @@ async function main(): Promise<void> {
 
     console.log(`(b) messages/s with p95 < ${P95_LIMIT_MS} ms`);
     console.log(`    socketscope load: ${OURS_CONNECTIONS} connections, open model, default workers`);
-    const oursBest = await oursSearch(server, 5_000, 320_000, quick ? 1 : 3);
+    const oursBest = await oursSearch(server, 5_000, 320_000, quick ? 1 : 2);
     console.log('    Artillery ws engine: closed loop per VU (send, wait for the echo), its default workers');
     const artBest = await artillerySearch(server, dir, quick ? 64 : 512);
 
