@@ -24,6 +24,8 @@ export interface AnomalyStream {
   name: string;
   source: AnomalySource;
   description: string;
+  /** How far back this stream is read (default: the job's lookback). */
+  lookbackMs?: number;
   /** Samples from `start` to `end`, in time order. */
   read(start: Date, end: Date): Promise<SeriesPoint[]>;
 }
@@ -52,7 +54,11 @@ export interface AnomalyRunResult {
   errors: Array<{ stream: string; error: string }>;
 }
 
-/** Client-report aggregates per step bucket; empty buckets are 0 for counts and missing for averages. */
+/**
+ * Client-report aggregates per step bucket; empty buckets are 0 for counts and
+ * missing for averages. Three days back: two daily cycles plus the current
+ * one, without scanning a week of raw rows every run.
+ */
 export function clientReportStreams(pool: pg.Pool, stepSeconds: number): AnomalyStream[] {
   const bucketed = (select: string, fillZero: boolean) => async (start: Date, end: Date) => {
     const { rows } = await pool.query<{ bucket: number; value: number | null }>(
@@ -71,15 +77,17 @@ export function clientReportStreams(pool: pg.Pool, stepSeconds: number): Anomaly
     }
     return points;
   };
+  const lookbackMs = 3 * 86_400_000;
   return [
-    { name: 'client_reports_per_bucket', source: 'client_reports', description: 'Client reports received per step (traffic)', read: bucketed('count(*)', true) },
+    { name: 'client_reports_per_bucket', lookbackMs, source: 'client_reports', description: 'Client reports received per step (traffic)', read: bucketed('count(*)', true) },
     {
       name: 'client_latency_avg_ms',
       source: 'client_reports',
+      lookbackMs,
       description: 'Mean WebSocket round trip reported by browsers',
       read: bucketed('sum(latency_avg_ms * latency_count) / nullif(sum(latency_count) FILTER (WHERE latency_avg_ms IS NOT NULL), 0)', false),
     },
-    { name: 'client_drops_per_open', source: 'client_reports', description: 'Connection drops per opened connection in browsers', read: bucketed('sum(drops)::float8 / nullif(sum(opens), 0)', false) },
+    { name: 'client_drops_per_open', source: 'client_reports', lookbackMs, description: 'Connection drops per opened connection in browsers', read: bucketed('sum(drops)::float8 / nullif(sum(opens), 0)', false) },
   ];
 }
 
@@ -123,10 +131,11 @@ export async function runAnomalyDetection(options: AnomalyJobOptions, streams: A
   const step = (options.stepSeconds ?? 300) * 1000;
   // The current, incomplete bucket is left for the next run.
   const end = new Date(Math.floor(now.getTime() / step) * step);
-  const start = new Date(end.getTime() - (options.lookbackMs ?? 8 * 86_400_000));
+  const lookback = options.lookbackMs ?? 8 * 86_400_000;
   const result: AnomalyRunResult = { streams: streams.length, points: 0, stored: 0, posted: 0, errors: [] };
   for (const stream of streams) {
     try {
+      const start = new Date(end.getTime() - (stream.lookbackMs ?? lookback));
       const points = await stream.read(start, end);
       result.points += points.length;
       const records: AnomalyRecord[] = [];
