@@ -34,7 +34,7 @@ export interface DetectorOptions {
   minHistory?: number;
   /** Errors the scale is estimated from (default 96). */
   scaleWindow?: number;
-  /** Calm samples after an incident before a new one may start (default: window). */
+  /** Calm samples after an incident before a new one may start (default: 2 × window). */
   refractory?: number;
   /** Scale floor as a fraction of |expected| (default 0.01). */
   relativeFloor?: number;
@@ -128,7 +128,7 @@ export class SeasonalBaselineDetector {
     this.window = Math.max(4, options.window ?? DETECTOR_DEFAULTS.window);
     this.minHistory = Math.max(4, options.minHistory ?? 16);
     this.scaleWindow = Math.max(8, options.scaleWindow ?? 96);
-    this.refractory = options.refractory ?? this.window;
+    this.refractory = options.refractory ?? 2 * this.window;
     this.relativeFloor = options.relativeFloor ?? 0.01;
     this.maxCycles = Math.max(2, options.maxCycles ?? 4);
     this.seasonal = (options.seasonality ?? 'auto') === 'auto';
