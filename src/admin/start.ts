@@ -8,16 +8,16 @@ import type { Config } from '../config.ts';
 import { createAdminRouter } from './router.ts';
 
 export async function startServiceWithAdmin(config: Config, options: StartServiceOptions = {}): Promise<RunningService> {
-  let service: RunningService | undefined;
+  const holder: { service?: RunningService } = {};
   const admin = createAdminRouter(
     () => {
-      if (!service) throw new Error('the analytics service is still starting');
-      return service.context;
+      if (!holder.service) throw new Error('the analytics service is still starting');
+      return holder.service.context;
     },
     { grafanaUrl: config.grafanaUrl },
   );
   const started = await startService(config, { ...options, admin });
-  service = started;
+  holder.service = started;
   return {
     ...started,
     async close() {

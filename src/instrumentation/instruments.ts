@@ -168,6 +168,12 @@ export class ServerInstruments {
         if (value > 0) result.observe(observable, value, attrs[i]);
       }
     };
+    // Failure counters over a fixed, small set of reasons start at 0: a series
+    // first scraped with its burst already counted shows no increase(), so
+    // rate-based alerts would miss exactly the first incident.
+    const all = (result: BatchObservableResult, observable: Observable, cellsToReport: Float64Array, attrs: readonly Attributes[]) => {
+      for (let i = 0; i < cellsToReport.length; i++) result.observe(observable, cellsToReport[i]!, attrs[i]);
+    };
     const rejectionAttrList = REJECTION_TYPES.map((t) => this.rejectionAttrs[t]);
     const reasonAttrList = AUTH_FAILURE_REASONS.map((r) => this.authReasonAttrs[r]);
     const errorAttrList = MESSAGE_ERROR_TYPES.map((t) => this.messageErrorAttrs[t]);
@@ -177,16 +183,16 @@ export class ServerInstruments {
       result.observe(count, this.active, EMPTY);
       result.observe(opened, this.opened, EMPTY);
       nonZero(result, closed, this.closed, this.closedAttrs);
-      nonZero(result, rejected, this.rejected, rejectionAttrList);
+      all(result, rejected, this.rejected, rejectionAttrList);
       result.observe(attempts, this.authAttempts, EMPTY);
-      nonZero(result, failures, this.authFailures, reasonAttrList);
+      all(result, failures, this.authFailures, reasonAttrList);
       nonZero(result, received, this.received, this.messageAttrs);
       nonZero(result, sent, this.sent, this.messageAttrs);
       const [liveIn, liveOut] = this.state.liveBytes();
       result.observe(io, this.closedBytes[0]! + liveIn, this.ioAttrs[0]);
       result.observe(io, this.closedBytes[1]! + liveOut, this.ioAttrs[1]);
-      nonZero(result, anomalies, this.latencyAnomalies, anomalyAttrList);
-      nonZero(result, errors, this.messageErrors, errorAttrList);
+      all(result, anomalies, this.latencyAnomalies, anomalyAttrList);
+      all(result, errors, this.messageErrors, errorAttrList);
       result.observe(pings, this.pingsSent, EMPTY);
       result.observe(timeouts, this.pingTimeouts, EMPTY);
       this.state.subscriptions((value, attributes) => result.observe(subscriptions, value, attributes));

@@ -7,7 +7,7 @@ import { SpanKind, SpanStatusCode } from '@opentelemetry/api';
 import { createConnection } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
-import { type MetricDefinition, SERVER_METRICS, jsonEnvelope } from '../../../src/instrumentation/index.ts';
+import { AUTH_FAILURE_REASONS, MESSAGE_ERROR_TYPES, type MetricDefinition, SERVER_METRICS, jsonEnvelope } from '../../../src/instrumentation/index.ts';
 import { instrumentOf } from '../../../src/telemetry/prometheus-endpoint.ts';
 import { waitFor } from '../../../src/stack/ports.ts';
 import { type TestServer, closed, connect, nextMessage, startServer, untilValue } from './harness.ts';
@@ -133,6 +133,17 @@ describe('connection lifecycle', () => {
 describe('authentication', () => {
   const reasons = ['missing_token', 'invalid_token', 'expired_token', 'forbidden_origin', 'rate_limited', 'made_up'] as const;
   const expectedStatus = [401, 401, 401, 403, 429, 403];
+
+  it('reports every failure reason, rejection and error type at 0 before the first failure', async () => {
+    const started = await startServer({ authenticate: () => ({ ok: true }) });
+    server = started;
+    await connect(started.url);
+    const zeros = async (name: string) => (await started.telemetry.points(name)).map((p) => [Object.values(p.attributes)[0], p.value]);
+    expect(await zeros('websocket.server.auth.failures')).toEqual(AUTH_FAILURE_REASONS.map((r) => [r, 0]));
+    expect(await zeros('websocket.server.connection.rejected')).toEqual([['authentication_failed', 0], ['authenticator_error', 0], ['handshake_failed', 0]]);
+    expect(await zeros('websocket.server.message.errors')).toEqual(MESSAGE_ERROR_TYPES.map((t) => [t, 0]));
+    expect(await zeros('websocket.server.message.latency.anomalies')).toEqual([['negative_clamped', 0], ['too_large', 0], ['invalid_timestamp', 0]]);
+  });
 
   it('rejects each reason with its HTTP status and counts it', async () => {
     server = await startServer({
