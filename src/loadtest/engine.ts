@@ -44,7 +44,7 @@ export async function runLoadPlan(plan: LoadPlan, options: RunOptions = {}): Pro
   const line = timeline(plan);
   const opens = openTimesMs(plan);
   const tag = runTag();
-  const progressIntervalMs = options.progressIntervalMs ?? 1_000;
+  const progressIntervalMs = Math.max(50, options.progressIntervalMs ?? 1_000);
   const workerCount = Math.min(plan.workers, line.maxConnections);
 
   const inits: WorkerInit[] = Array.from({ length: workerCount }, (_, worker) => ({

@@ -115,6 +115,6 @@ export interface LoadProgress {
 export interface RunOptions {
   signal?: AbortSignal;
   onProgress?: (progress: LoadProgress) => void;
-  /** Progress period, milliseconds. */
+  /** Progress period, milliseconds (at least 50). */
   progressIntervalMs?: number;
 }
