@@ -45,6 +45,16 @@ export interface DashboardSpec {
   links?: Array<Record<string, unknown>>;
 }
 
+/** The service filter every panel applies (the `job` variable). */
+export const JOB = '{job=~"$job"}';
+
+/** Per-second rate of a counter, summed by the given labels. */
+export const rate = (metric: string, by = 'job'): string => `sum by (${by}) (rate(${metric}${JOB}[$__rate_interval]))`;
+
+/** A quantile of a histogram, from bucket rates summed by the given labels. */
+export const quantile = (q: number, metric: string, by = 'job'): string =>
+  `histogram_quantile(${q}, sum by (${by}, le) (rate(${metric}_bucket${JOB}[$__rate_interval])))`;
+
 export const DATASOURCE_UIDS = {
   prometheus: 'socketscope-prometheus',
   tempo: 'socketscope-tempo',

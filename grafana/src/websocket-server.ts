@@ -1,9 +1,6 @@
-import { type DashboardSpec, datasourceVariable, labelVariable } from './panels.ts';
+import { type DashboardSpec, JOB, datasourceVariable, labelVariable, quantile, rate } from './panels.ts';
 
-const J = '{job=~"$job"}';
-const rate = (metric: string, by = 'job') => `sum by (${by}) (rate(${metric}${J}[$__rate_interval]))`;
-const quantile = (q: number, metric: string, by = 'job') =>
-  `histogram_quantile(${q}, sum by (${by}, le) (rate(${metric}_bucket${J}[$__rate_interval])))`;
+const J = JOB;
 
 /** The guide's panels: connection health, performance, heartbeat, subscriptions, errors, resources. */
 export const websocketServer: DashboardSpec = {
