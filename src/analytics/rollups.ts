@@ -180,7 +180,7 @@ export async function mergedGroups(
   range: TimeRange,
   span: { start: Date; end: Date },
   metrics: readonly HistogramMetric[],
-  { global = false }: { global?: boolean } = {},
+  { global = false, clients = true }: { global?: boolean; clients?: boolean } = {},
 ): Promise<MergedGroup[]> {
   const params = [range.from, range.to, span.start, span.end];
   const edges = RAW_EDGES;
@@ -190,7 +190,7 @@ export async function mergedGroups(
   // Global histograms are read as one group (GLOBAL, GLOBAL) and merged into the totals by the caller.
   const histogramGroup = global ? `'${GLOBAL}', '${GLOBAL}'` : `country, coalesce(region, '')`;
   const histogramFilter = global ? `country = '${GLOBAL}'` : `country <> '${GLOBAL}'`;
-  const [sums, histograms, clients] = await Promise.all([
+  const [sums, histograms, clientRows] = await Promise.all([
     pool.query<Record<string, number | string>>(
       `SELECT country, region, ${SUM_COLUMNS.map((c) => (c === 'latency_max' ? `max(${c}) AS ${c}` : `sum(${c}) AS ${c}`)).join(', ')}
          FROM (SELECT country, region, ${SUM_COLUMNS.join(', ')} FROM client_report_rollups WHERE hour >= $3 AND hour < $4
@@ -212,7 +212,9 @@ export async function mergedGroups(
             GROUP BY 1, 2, 3, 4`,
           [...params, metricIds.map((m) => m.id)],
         ),
-    pool.query<{ country: string; region: string; clients: number }>(
+    !clients
+      ? Promise.resolve({ rows: [] as Array<{ country: string; region: string; clients: number }> })
+      : pool.query<{ country: string; region: string; clients: number }>(
       `SELECT country, region, count(DISTINCT session_id) AS clients
          FROM (SELECT country, region, session_id FROM client_report_session_hours WHERE hour >= $3 AND hour < $4
                UNION ALL
@@ -241,7 +243,7 @@ export async function mergedGroups(
     metric.set(row.bin, (metric.get(row.bin) ?? 0) + Number(row.count));
     bins.set(row.metric, metric);
   }
-  for (const row of clients.rows) group(row.country, row.region).clients = row.clients;
+  for (const row of clientRows.rows) group(row.country, row.region).clients = row.clients;
   return [...groups.values()].filter((g) => g.sums.reports > 0 || (global && g.country === GLOBAL));
 }
 

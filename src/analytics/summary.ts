@@ -93,7 +93,7 @@ function ratio(numerator: number, denominator: number): number | null {
 /** The same row from hourly rollups plus raw edges (percentiles from histograms). */
 async function summaryFromRollups(pool: pg.Pool, range: TimeRange, span: { start: Date; end: Date }): Promise<SummaryRow> {
   const [groups, distinct] = await Promise.all([
-    mergedGroups(pool, range, span, ['latency_p50', 'latency_p95', 'lcp', 'inp', 'cls', 'fcp', 'ttfb', 'page_load'], { global: true }),
+    mergedGroups(pool, range, span, ['latency_p50', 'latency_p95', 'lcp', 'inp', 'cls', 'fcp', 'ttfb', 'page_load'], { global: true, clients: false }),
     pool.query<{ clients: number; countries: number }>(
       `SELECT count(DISTINCT session_id) AS clients, count(DISTINCT country) AS countries
          FROM (SELECT country, session_id FROM client_report_session_hours WHERE hour >= $3 AND hour < $4
