@@ -4,7 +4,7 @@
  * PostgreSQL) against raw COPY rows/s into the same table, in one run.
  * Target: ingestion >= 25% of COPY.
  *
- *   npm run bench -- ingest [reports=200000] [concurrency=8]
+ *   npm run bench -- ingest [reports=200000] [concurrency=32]
  */
 import { loadavg } from 'node:os';
 import { Readable } from 'node:stream';
@@ -16,7 +16,7 @@ import { Stack } from '../src/stack/index.ts';
 import { startServeProcess } from './_analytics-service.ts';
 
 const TOTAL = Number(process.argv[2] ?? 200_000);
-const CONCURRENCY = Number(process.argv[3] ?? 8);
+const CONCURRENCY = Number(process.argv[3] ?? 32);
 const BATCH = 100;
 
 function report(i: number) {
