@@ -195,10 +195,12 @@ describe('npm start (the demo)', () => {
       expect(health.status).toBe('ok');
       expect(health.checks.postgres?.ok).toBe(true);
       expect(health.service.database).toBe('embedded');
-      for (const part of ['prometheus', 'alertmanager', 'collector']) {
-        expect(health.checks[part]?.configured, part).toBe(false);
-        expect(health.checks[part]?.detail, part).toMatch(/not configured/);
-      }
+      for (const part of ['prometheus', 'alertmanager', 'collector']) expect(health.checks[part]?.configured, part).toBe(false);
+      expect(health.checks.prometheus?.detail).toBe(
+        'Prometheus is not configured (set PROMETHEUS_URL): live server metrics, historical trends and anomaly detection over server metrics are unavailable.',
+      );
+      expect(health.checks.alertmanager?.detail).toMatch(/^Alertmanager is not configured \(set ALERTMANAGER_URL\): /);
+      expect(health.checks.collector?.detail).toMatch(/^The OpenTelemetry Collector is not configured \(set COLLECTOR_HEALTH_URL\): /);
       expect(health.service.needs_prometheus).toContain('GET /api/ws/metrics');
 
       // The admin page loads and signs in; its live panel says Prometheus is needed.

@@ -20,7 +20,13 @@ async function timed(run: () => Promise<{ ok: boolean; detail: string }>): Promi
   return { configured: true, ...result, latency_ms: Math.round((performance.now() - started) * 10) / 10 };
 }
 
-const notConfigured = (variable: string): Check => ({ configured: false, ok: false, detail: `not configured (${variable})`, latency_ms: null });
+/** What is missing, in plain words: the dependency, the variable that names it, and what does not work without it. */
+const notConfigured = (what: string, variable: string, consequence: string): Check => ({
+  configured: false,
+  ok: false,
+  detail: `${what} is not configured (set ${variable}): ${consequence}.`,
+  latency_ms: null,
+});
 
 export function healthRoutes(ctx: ApiContext): Route[] {
   const timeoutMs = Math.min(ctx.config.prometheusTimeoutMs, 3_000);
@@ -45,9 +51,15 @@ export function healthRoutes(ctx: ApiContext): Route[] {
               return { ok: false, detail: (error as Error).message };
             }
           }),
-          ctx.prometheus ? timed(() => ctx.prometheus!.ready()) : notConfigured('PROMETHEUS_URL'),
-          ctx.alertmanager ? timed(() => ctx.alertmanager!.ready()) : notConfigured('ALERTMANAGER_URL'),
-          ctx.config.collectorHealthUrl ? timed(() => probe(ctx.config.collectorHealthUrl!, timeoutMs)) : notConfigured('COLLECTOR_HEALTH_URL'),
+          ctx.prometheus
+            ? timed(() => ctx.prometheus!.ready())
+            : notConfigured('Prometheus', 'PROMETHEUS_URL', 'live server metrics, historical trends and anomaly detection over server metrics are unavailable'),
+          ctx.alertmanager
+            ? timed(() => ctx.alertmanager!.ready())
+            : notConfigured('Alertmanager', 'ALERTMANAGER_URL', 'anomalies are not raised as alerts and acknowledging an alert creates no silence'),
+          ctx.config.collectorHealthUrl
+            ? timed(() => probe(ctx.config.collectorHealthUrl!, timeoutMs))
+            : notConfigured('The OpenTelemetry Collector', 'COLLECTOR_HEALTH_URL', 'its health is not checked; SDK metrics reach Prometheus only through a collector'),
         ]);
         const optional = [prometheus, alertmanager, collector];
         const status: 'ok' | 'degraded' | 'down' = !postgres.ok ? 'down' : optional.some((c) => c.configured && !c.ok) ? 'degraded' : 'ok';
