@@ -5,15 +5,22 @@ import { REPO_ROOT } from '../src/stack/index.ts';
 
 export interface ServeProcess {
   url: string;
+  pid: number;
   stop(): Promise<void>;
 }
 
 export async function startServeProcess(env: Record<string, string>): Promise<ServeProcess> {
-  const child: ChildProcess = spawn(process.execPath, [join(REPO_ROOT, 'bin', 'socketscope.js'), 'serve', '--port', '0'], {
+  // BENCH_SERVE_NODE_ARGS: extra Node flags for the service, e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof` to profile it under load.
+  const nodeArgs = process.env.BENCH_SERVE_NODE_ARGS?.split(' ').filter(Boolean) ?? [];
+  const child: ChildProcess = spawn(process.execPath, [...nodeArgs, join(REPO_ROOT, 'bin', 'socketscope.js'), 'serve', '--port', '0'], {
     // LOG_LEVEL stays info: the "listening" line is how we learn the URL.
     env: { ...process.env, ANOMALY_INTERVAL_SECONDS: '0', ...env, LOG_LEVEL: 'info' },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
+  // A bench that dies (an exception, Ctrl-C) must not leave the service running.
+  const killOnExit = () => child.kill('SIGKILL');
+  process.once('exit', killOnExit);
+  child.once('exit', () => process.off('exit', killOnExit));
   const url = await new Promise<string>((resolve, reject) => {
     let buffer = '';
     child.stdout?.on('data', (chunk: Buffer) => {
@@ -21,6 +28,11 @@ export async function startServeProcess(env: Record<string, string>): Promise<Se
       const lines = buffer.split('\n');
       buffer = lines.pop() ?? '';
       for (const line of lines) {
+        // Not a log line (e.g. V8's --trace-gc output): pass it on.
+        if (!line.startsWith('{')) {
+          process.stderr.write(`${line}\n`);
+          continue;
+        }
         const entry = JSON.parse(line) as { msg?: string; url?: string };
         if (entry.msg === 'socketscope analytics listening' && entry.url) resolve(entry.url);
       }
@@ -31,10 +43,10 @@ export async function startServeProcess(env: Record<string, string>): Promise<Se
       reject(new Error('serve did not start within 120 s'));
     }, 120_000).unref();
   });
-  // Keep draining stdout so the child never blocks on a full pipe.
-  child.stdout?.resume();
+  // The listener above keeps draining stdout, so the child never blocks on a full pipe.
   return {
     url,
+    pid: child.pid as number,
     stop: () =>
       new Promise((resolve) => {
         if (child.exitCode !== null) return resolve();

@@ -4,8 +4,9 @@
  * PostgreSQL) against raw COPY rows/s into the same table, in one run.
  * Target: ingestion >= 25% of COPY.
  *
- *   npm run bench -- ingest [reports=200000] [concurrency=32]
+ *   npm run bench -- ingest [reports=200000] [concurrency=32] [rounds=3]
  */
+import { Agent, request } from 'node:http';
 import { loadavg } from 'node:os';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -14,10 +15,12 @@ import { from as copyFrom } from 'pg-copy-streams';
 import { CLIENT_REPORT_COLUMNS, type ClientReportRow, toCopyText } from '../src/analytics/storage/client-reports.ts';
 import { Stack } from '../src/stack/index.ts';
 import { startServeProcess } from './_analytics-service.ts';
+import { busyShare, machineTicks, processCpuSeconds } from './_cpu.ts';
 
 const TOTAL = Number(process.argv[2] ?? 200_000);
 const CONCURRENCY = Number(process.argv[3] ?? 32);
 const BATCH = 100;
+const ROUNDS = Number(process.argv[4] ?? 3);
 
 function report(i: number) {
   return {
@@ -88,50 +91,104 @@ try {
   });
   const client = new pg.Client({ connectionString: postgres.url });
   await client.connect();
+  const agent = new Agent({ keepAlive: true, maxSockets: CONCURRENCY });
   try {
-    // Bodies prepared up front: the load generator should cost as little CPU as possible.
-    const bodies = Array.from({ length: 50 }, (_, b) => JSON.stringify({ reports: Array.from({ length: BATCH }, (_, i) => report(b * BATCH + i)) }));
+    // Bodies encoded up front and sent with node:http over keep-alive sockets: the load
+    // generator shares the machine's two cores with the service and PostgreSQL, so it
+    // should cost as little CPU as possible (fetch costs several times more per request).
+    const bodies = Array.from({ length: 50 }, (_, b) => Buffer.from(JSON.stringify({ reports: Array.from({ length: BATCH }, (_, i) => report(b * BATCH + i)) })));
     const requests = Math.ceil(TOTAL / BATCH);
-    const post = async (i: number) => {
-      const response = await fetch(`${service.url}/api/ws/client-metrics`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: bodies[i % bodies.length] });
-      if (response.status !== 202) throw new Error(`POST answered ${response.status}: ${await response.text()}`);
-      await response.arrayBuffer();
-    };
+    const target = new URL('/api/ws/client-metrics', service.url);
+    const post = (i: number) =>
+      new Promise<void>((resolve, reject) => {
+        const body = bodies[i % bodies.length]!;
+        const req = request(target, { method: 'POST', agent, headers: { 'content-type': 'application/json', 'content-length': body.length } }, (res) => {
+          const chunks: Buffer[] = [];
+          res.on('data', (chunk: Buffer) => chunks.push(chunk));
+          res.on('end', () => (res.statusCode === 202 ? resolve() : reject(new Error(`POST answered ${res.statusCode}: ${Buffer.concat(chunks).toString()}`))));
+          res.on('error', reject);
+        });
+        req.on('error', reject);
+        req.end(body);
+      });
     // Warm-up (JIT, connections), then truncate.
     for (let i = 0; i < 20; i++) await post(i);
-    await client.query('TRUNCATE client_reports');
+    const copyRows = Array.from({ length: 5000 }, (_, i) => row(i));
+    const copyChunk = toCopyText(copyRows);
+    const copyPid = Number((await client.query('SELECT pg_backend_pid() AS pid')).rows[0].pid);
+    // The service's PostgreSQL backends (its pool), for their CPU time.
+    const servicePids = async () =>
+      (await client.query('SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()')).rows.map((r) => Number(r.pid));
+    const count = async () => Number((await client.query('SELECT count(*) AS n FROM client_reports')).rows[0].n);
 
+    // Alternating rounds of the two subjects, so a change in the machine's background load hits both alike.
+    const perRound = Math.ceil(requests / ROUNDS);
+    const totals = { ingestSeconds: 0, ingested: 0, copySeconds: 0, copied: 0, serviceCpu: 0, ingestDbCpu: 0, copyDbCpu: 0, busy: 0 };
+    const ratios: number[] = [];
     let next = 0;
-    const started = performance.now();
-    await Promise.all(
-      Array.from({ length: CONCURRENCY }, async () => {
-        while (next < requests) await post(next++);
-      }),
-    );
-    const ingestSeconds = (performance.now() - started) / 1000;
-    const stored = Number((await client.query('SELECT count(*) AS n FROM client_reports')).rows[0].n);
-    if (stored !== requests * BATCH) throw new Error(`expected ${requests * BATCH} rows, found ${stored}`);
-    const ingestRate = stored / ingestSeconds;
-    console.log(`POST /api/ws/client-metrics: ${stored} reports in ${ingestSeconds.toFixed(2)} s = ${Math.round(ingestRate)} reports/s (batches of ${BATCH}, ${CONCURRENCY} concurrent)`);
+    for (let round = 0; round < ROUNDS; round++) {
+      await client.query('TRUNCATE client_reports');
+      const first = next;
+      const last = Math.min(requests, first + perRound);
+      const pidsBefore = await servicePids();
+      const dbBefore = new Map(pidsBefore.map((pid) => [pid, processCpuSeconds(pid)]));
+      const cpuBefore = processCpuSeconds(service.pid);
+      const machineBefore = machineTicks();
+      const started = performance.now();
+      await Promise.all(
+        Array.from({ length: CONCURRENCY }, async () => {
+          while (next < last) await post(next++);
+        }),
+      );
+      const ingestSeconds = (performance.now() - started) / 1000;
+      totals.busy += busyShare(machineBefore, machineTicks()) * ingestSeconds;
+      totals.serviceCpu += processCpuSeconds(service.pid) - cpuBefore;
+      for (const pid of new Set([...pidsBefore, ...(await servicePids())])) totals.ingestDbCpu += processCpuSeconds(pid) - (dbBefore.get(pid) ?? 0);
+      const stored = await count();
+      if (stored !== (last - first) * BATCH) throw new Error(`expected ${(last - first) * BATCH} rows, found ${stored}`);
+      totals.ingestSeconds += ingestSeconds;
+      totals.ingested += stored;
 
-    await client.query('TRUNCATE client_reports');
-    const rows = Array.from({ length: 5000 }, (_, i) => row(i));
-    const chunk = toCopyText(rows);
-    const chunks = Math.ceil(stored / rows.length);
-    const copyStarted = performance.now();
-    await pipeline(
-      Readable.from((function* () {
-        for (let i = 0; i < chunks; i++) yield chunk;
-      })()),
-      client.query(copyFrom(`COPY client_reports (${CLIENT_REPORT_COLUMNS.join(', ')}) FROM STDIN`)),
-    );
-    const copySeconds = (performance.now() - copyStarted) / 1000;
-    const copied = chunks * rows.length;
-    const copyRate = copied / copySeconds;
-    console.log(`COPY client_reports: ${copied} rows in ${copySeconds.toFixed(2)} s = ${Math.round(copyRate)} rows/s`);
+      await client.query('TRUNCATE client_reports');
+      // Exactly as many rows as the round ingested: whole prepared chunks, then the rest.
+      const whole = Math.floor(stored / copyRows.length);
+      const rest = toCopyText(copyRows.slice(0, stored % copyRows.length));
+      const copyCpuBefore = processCpuSeconds(copyPid);
+      const copyStarted = performance.now();
+      await pipeline(
+        Readable.from((function* () {
+          for (let i = 0; i < whole; i++) yield copyChunk;
+          if (rest) yield rest;
+        })()),
+        client.query(copyFrom(`COPY client_reports (${CLIENT_REPORT_COLUMNS.join(', ')}) FROM STDIN`)),
+      );
+      const copySeconds = (performance.now() - copyStarted) / 1000;
+      totals.copyDbCpu += processCpuSeconds(copyPid) - copyCpuBefore;
+      totals.copySeconds += copySeconds;
+      if ((await count()) !== stored) throw new Error(`COPY wrote ${await count()} rows, expected ${stored}`);
+      totals.copied += stored;
+      ratios.push(stored / ingestSeconds / (stored / copySeconds));
+      console.log(
+        `round ${round + 1}: POST ${stored} reports in ${ingestSeconds.toFixed(2)} s = ${Math.round(stored / ingestSeconds)} reports/s; ` +
+          `COPY ${stored} rows in ${copySeconds.toFixed(2)} s = ${Math.round(stored / copySeconds)} rows/s`,
+      );
+    }
+    const ingestRate = totals.ingested / totals.ingestSeconds;
+    const copyRate = totals.copied / totals.copySeconds;
     const ratio = ingestRate / copyRate;
-    console.log(`ingest_reports_per_s=${Math.round(ingestRate)} copy_rows_per_s=${Math.round(copyRate)} ingest_vs_copy=${ratio.toFixed(3)} target=0.25 met=${ratio >= 0.25} reports=${stored} batch=${BATCH} concurrency=${CONCURRENCY} loadavg1=${loadavg()[0]!.toFixed(1)}`);
+    const perReport = (seconds: number, n: number) => ((seconds * 1e6) / n).toFixed(1);
+    console.log(
+      `POST /api/ws/client-metrics: ${totals.ingested} reports in ${totals.ingestSeconds.toFixed(2)} s = ${Math.round(ingestRate)} reports/s (batches of ${BATCH}, ${CONCURRENCY} concurrent); ` +
+        `CPU per report: service ${perReport(totals.serviceCpu, totals.ingested)} µs, its database backends ${perReport(totals.ingestDbCpu, totals.ingested)} µs; machine busy ${Math.round((100 * totals.busy) / totals.ingestSeconds)}%`,
+    );
+    console.log(`COPY client_reports: ${totals.copied} rows in ${totals.copySeconds.toFixed(2)} s = ${Math.round(copyRate)} rows/s; database backend CPU per row ${perReport(totals.copyDbCpu, totals.copied)} µs`);
+    console.log(
+      `ingest_reports_per_s=${Math.round(ingestRate)} copy_rows_per_s=${Math.round(copyRate)} ingest_vs_copy=${ratio.toFixed(3)} target=0.25 met=${ratio >= 0.25} ` +
+        `round_ratios=${ratios.map((r) => r.toFixed(3)).join(',')} service_cpu_us_per_report=${perReport(totals.serviceCpu, totals.ingested)} ` +
+        `reports=${totals.ingested} batch=${BATCH} concurrency=${CONCURRENCY} loadavg1=${loadavg()[0]!.toFixed(1)}`,
+    );
   } finally {
+    agent.destroy();
     await client.end();
     await service.stop();
   }

@@ -9,7 +9,7 @@ import { pipeline } from 'node:stream/promises';
 import type pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
 import type { Database } from './database.ts';
-import { ensurePartitions } from './partitions.ts';
+import { ensurePartitions, startOfUtcDay } from './partitions.ts';
 
 /** A client report as stored: the validated report plus server-side fields. */
 export interface ClientReportRow {
@@ -65,21 +65,33 @@ export const CLIENT_REPORT_COLUMNS = [
   'downlink_mbps', 'lcp_ms', 'inp_ms', 'cls', 'fcp_ms', 'ttfb_ms', 'page_load_ms', 'ux_interactions', 'ux_errors',
 ] as const satisfies ReadonlyArray<keyof ClientReportRow>;
 
-/** COPY text format: tab-separated, \N for NULL, backslash escapes. */
-function copyField(value: unknown): string {
-  if (value === null || value === undefined) return '\\N';
-  if (typeof value === 'number') return String(value);
-  if (value instanceof Date) return value.toISOString();
-  const text = typeof value === 'string' ? value : JSON.stringify(value);
-  return text.replace(/[\\\t\n\r]/g, (c) => (c === '\\' ? '\\\\' : c === '\t' ? '\\t' : c === '\n' ? '\\n' : '\\r'));
+const COPY_ESCAPED = /[\\\t\n\r]/;
+const COPY_ESCAPES = /[\\\t\n\r]/g;
+
+function escapeCopy(text: string): string {
+  // Most values need no escape: test before paying for a replace.
+  return COPY_ESCAPED.test(text) ? text.replace(COPY_ESCAPES, (c) => (c === '\\' ? '\\\\' : c === '\t' ? '\\t' : c === '\n' ? '\\n' : '\\r')) : text;
 }
 
+/** COPY text format: tab-separated, \N for NULL, backslash escapes. Rows of one request share a Date: its text is made once. */
 export function toCopyText(rows: readonly ClientReportRow[]): string {
   let out = '';
+  let lastDate: Date | undefined;
+  let lastDateText = '';
   for (const row of rows) {
     for (let i = 0; i < CLIENT_REPORT_COLUMNS.length; i++) {
+      const value: unknown = row[CLIENT_REPORT_COLUMNS[i] as keyof ClientReportRow];
       if (i > 0) out += '\t';
-      out += copyField(row[CLIENT_REPORT_COLUMNS[i] as keyof ClientReportRow]);
+      if (typeof value === 'number') out += value;
+      else if (value === null || value === undefined) out += '\\N';
+      else if (typeof value === 'string') out += escapeCopy(value);
+      else if (value instanceof Date) {
+        if (value !== lastDate) {
+          lastDate = value;
+          lastDateText = value.toISOString();
+        }
+        out += lastDateText;
+      } else out += escapeCopy(JSON.stringify(value));
     }
     out += '\n';
   }
@@ -90,10 +102,32 @@ const COPY_SQL = `COPY client_reports (${CLIENT_REPORT_COLUMNS.join(', ')}) FROM
 const JSON_INSERT_SQL = `INSERT INTO client_reports (${CLIENT_REPORT_COLUMNS.join(', ')})
   SELECT ${CLIENT_REPORT_COLUMNS.join(', ')} FROM json_populate_recordset(NULL::client_reports, $1::json)`;
 
-async function copyRows(pool: pg.Pool, rows: readonly ClientReportRow[]): Promise<void> {
+/**
+ * Rows made ready for the database at hand: COPY data for a server, the rows
+ * themselves for the embedded database. Encoding when a request arrives (not
+ * when its statement runs) lets the request's objects die young: what waits
+ * for the group commit is one buffer outside the JS heap, not the parsed
+ * reports and the thousands of pieces of a concatenated string, which every
+ * young-generation GC would have to copy while they wait.
+ */
+export interface EncodedRows {
+  count: number;
+  /** The distinct receive times, for creating a missing day partition. */
+  receivedAt: readonly Date[];
+  copyData?: Buffer;
+  rows?: readonly ClientReportRow[];
+}
+
+export function encodeRows(database: Database, rows: readonly ClientReportRow[]): EncodedRows {
+  const receivedAt: Date[] = [];
+  for (const row of rows) if (!receivedAt.some((t) => t.getTime() === row.received_at.getTime())) receivedAt.push(row.received_at);
+  return database.kind === 'server' ? { count: rows.length, receivedAt, copyData: Buffer.from(toCopyText(rows)) } : { count: rows.length, receivedAt, rows };
+}
+
+async function copyData(pool: pg.Pool, chunks: readonly Buffer[]): Promise<void> {
   const client = await pool.connect();
   try {
-    await pipeline(Readable.from([toCopyText(rows)]), client.query(copyFrom(COPY_SQL)));
+    await pipeline(Readable.from(chunks), client.query(copyFrom(COPY_SQL)));
     client.release();
   } catch (error) {
     // A connection that failed mid-COPY is not reused.
@@ -102,9 +136,9 @@ async function copyRows(pool: pg.Pool, rows: readonly ClientReportRow[]): Promis
   }
 }
 
-async function insertRows(database: Database, rows: readonly ClientReportRow[]): Promise<void> {
-  if (database.kind === 'server') await copyRows(database.pool, rows);
-  else await database.pool.query(JSON_INSERT_SQL, [JSON.stringify(rows)]);
+async function insertRows(database: Database, batches: readonly EncodedRows[]): Promise<void> {
+  if (database.kind === 'server') await copyData(database.pool, batches.map((b) => b.copyData ?? Buffer.from(toCopyText(b.rows ?? []))));
+  else await database.pool.query(JSON_INSERT_SQL, [JSON.stringify(batches.flatMap((b) => b.rows ?? []))]);
 }
 
 /** PostgreSQL's "no partition of relation … found for row". */
@@ -113,19 +147,25 @@ function isMissingPartition(error: unknown): boolean {
 }
 
 /**
- * Stores a batch atomically; returns the number of rows. A missing day
- * partition (a service that just crossed midnight before its maintenance ran)
- * is created and the batch retried once.
+ * Stores encoded batches atomically, by one statement; returns the number of
+ * rows. A missing day partition (a service that just crossed midnight before
+ * its maintenance ran) is created and the statement retried once.
  */
-export async function insertClientReports(database: Database, rows: readonly ClientReportRow[]): Promise<number> {
-  if (rows.length === 0) return 0;
+export async function insertEncoded(database: Database, batches: readonly EncodedRows[]): Promise<number> {
+  const count = batches.reduce((sum, b) => sum + b.count, 0);
+  if (count === 0) return 0;
   try {
-    await insertRows(database, rows);
+    await insertRows(database, batches);
   } catch (error) {
     if (!isMissingPartition(error)) throw error;
-    const days = [...new Set(rows.map((r) => r.received_at.getTime()))].map((t) => new Date(t));
-    for (const day of days) await ensurePartitions(database.pool, { from: day, daysAhead: 0 });
-    await insertRows(database, rows);
+    const days = new Set(batches.flatMap((b) => b.receivedAt.map((t) => startOfUtcDay(t).getTime())));
+    for (const day of days) await ensurePartitions(database.pool, { from: new Date(day), daysAhead: 0 });
+    await insertRows(database, batches);
   }
-  return rows.length;
+  return count;
+}
+
+/** Stores rows atomically, by one statement; returns the number of rows. */
+export function insertClientReports(database: Database, rows: readonly ClientReportRow[]): Promise<number> {
+  return insertEncoded(database, [encodeRows(database, rows)]);
 }

@@ -6,12 +6,11 @@
  * committed (or failed: then none of the statement's rows are written), so a
  * 2xx still means committed and a request is never partially written.
  */
-import type { ClientReportRow } from './client-reports.ts';
-import { insertClientReports } from './client-reports.ts';
+import { type ClientReportRow, type EncodedRows, encodeRows, insertEncoded } from './client-reports.ts';
 import type { Database } from './database.ts';
 
 interface Pending {
-  rows: readonly ClientReportRow[];
+  batch: EncodedRows;
   resolve: (count: number) => void;
   reject: (error: unknown) => void;
 }
@@ -37,11 +36,12 @@ export class ReportWriter {
     this.maxInFlight = options.maxInFlight ?? 2;
   }
 
-  /** Resolves with the number of rows once they are committed. */
+  /** Resolves with the number of rows once they are committed. The rows are encoded at once: the caller's objects are not kept. */
   write(rows: readonly ClientReportRow[]): Promise<number> {
     if (rows.length === 0) return Promise.resolve(0);
+    const batch = encodeRows(this.database, rows);
     return new Promise((resolve, reject) => {
-      this.queue.push({ rows, resolve, reject });
+      this.queue.push({ batch, resolve, reject });
       this.drain();
     });
   }
@@ -50,10 +50,10 @@ export class ReportWriter {
     while (this.inFlight < this.maxInFlight && this.queue.length > 0) {
       const group: Pending[] = [];
       let count = 0;
-      while (this.queue.length > 0 && (group.length === 0 || count + (this.queue[0] as Pending).rows.length <= this.maxRows)) {
+      while (this.queue.length > 0 && (group.length === 0 || count + (this.queue[0] as Pending).batch.count <= this.maxRows)) {
         const next = this.queue.shift() as Pending;
         group.push(next);
-        count += next.rows.length;
+        count += next.batch.count;
       }
       this.inFlight++;
       void this.flush(group).finally(() => {
@@ -65,8 +65,8 @@ export class ReportWriter {
 
   private async flush(group: Pending[]): Promise<void> {
     try {
-      await insertClientReports(this.database, group.length === 1 ? (group[0] as Pending).rows : group.flatMap((p) => p.rows));
-      for (const pending of group) pending.resolve(pending.rows.length);
+      await insertEncoded(this.database, group.map((p) => p.batch));
+      for (const pending of group) pending.resolve(pending.batch.count);
     } catch (error) {
       for (const pending of group) pending.reject(error);
     }

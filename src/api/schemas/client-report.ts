@@ -119,6 +119,17 @@ export const clientReportBatchSchema = z.strictObject({
   reports: z.array(clientReportSchema).min(1).max(MAX_BATCH_REPORTS),
 });
 
+/**
+ * The ingest hot path's parsers: the same schemas compiled by zod ahead of
+ * time (generated straight-line checks, 2–3× the runtime's speed). A compiled
+ * parser only answers the happy path; any input it does not accept is parsed
+ * again by the runtime, which gives the verdict and the error details, so
+ * strictness and messages are the runtime's. A schema zod cannot compile stays
+ * on the runtime (test/unit/analytics/client-report-compiled.test.ts refuses that).
+ */
+export const compiledClientReportSchema = z.compile(clientReportSchema);
+export const compiledClientReportBatchSchema = z.compile(clientReportBatchSchema);
+
 /** A single report or `{ reports: [...] }`. */
 export const clientMetricsBodySchema = z.union([clientReportBatchSchema, clientReportSchema]);
 
