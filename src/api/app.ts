@@ -8,13 +8,13 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import cors from 'cors';
 import express, { type RequestHandler, type Router } from 'express';
-import { pinoHttp } from 'pino-http';
 import type { z } from 'zod';
 import { requireBearer } from './auth.ts';
 import type { ApiContext } from './context.ts';
 import { ApiError, errorHandler, notFound, zodDetails } from './errors.ts';
 import { buildOpenApiDocument } from './openapi.ts';
 import { perClientLimit } from './rate-limit.ts';
+import { requestLog } from './request-log.ts';
 import { type Route, expressPath } from './route-spec.ts';
 import { alertRoutes } from './routes/alerts.ts';
 import { clientMetricsRoutes } from './routes/client-metrics.ts';
@@ -74,19 +74,13 @@ export function createApp(ctx: ApiContext, options: AppOptions = {}): express.Ex
   app.set('etag', false);
 
   app.use(
-    pinoHttp({
-      logger: ctx.logger,
-      // No addresses or headers in logs: the client address is personal data we do not keep.
-      serializers: {
-        req: (req: { id: unknown; method: string; url: string }) => ({ id: req.id, method: req.method, url: req.url }),
-        res: (res: { statusCode: number }) => ({ statusCode: res.statusCode }),
-      },
-      customLogLevel: (req, res, error) => {
-        if (error || res.statusCode >= 500) return 'error';
+    requestLog(ctx.logger, {
+      level: (req, res) => {
+        if (res.statusCode >= 500) return 'error';
         if (res.statusCode >= 400) return 'warn';
-        return req.method === 'POST' && req.url?.startsWith('/api/ws/client-metrics') ? 'debug' : 'info';
+        return req.method === 'POST' && req.originalUrl.startsWith('/api/ws/client-metrics') ? 'debug' : 'info';
       },
-      autoLogging: { ignore: (req) => req.url === '/metrics' || req.url === '/health/websocket' },
+      ignore: (req) => req.url === '/metrics' || req.url === '/health/websocket',
     }),
   );
 
