@@ -1,6 +1,5 @@
-import { type DashboardSpec, JOB, datasourceVariable, labelVariable, quantile, rate } from './panels.ts';
+import { type DashboardSpec, datasourceVariable, labelVariable, quantile, rate } from './panels.ts';
 
-const J = JOB;
 
 /** Per-session rows from client reports, for geography and UX panels (PostgreSQL). */
 const SESSIONS = `SELECT session_id, max(country) AS country,

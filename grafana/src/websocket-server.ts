@@ -1,6 +1,5 @@
 import { type DashboardSpec, JOB, datasourceVariable, labelVariable, quantile, rate } from './panels.ts';
 
-const J = JOB;
 
 /** The guide's panels: connection health, performance, heartbeat, subscriptions, errors, resources. */
 export const websocketServer: DashboardSpec = {
@@ -18,7 +17,7 @@ export const websocketServer: DashboardSpec = {
           title: 'Active connections',
           type: 'stat',
           width: 4,
-          targets: [{ expr: `sum(websocket_server_connection_count${J})` }],
+          targets: [{ expr: `sum(websocket_server_connection_count${JOB})` }],
           thresholds: [{ value: null, color: 'green' }, { value: 500, color: 'orange' }, { value: 1000, color: 'red' }],
           description: 'Warning above 500, critical above 1000 (WebSocketConnectionsHigh).',
         },
@@ -26,7 +25,7 @@ export const websocketServer: DashboardSpec = {
           title: 'Active connections by service',
           type: 'timeseries',
           width: 8,
-          targets: [{ expr: `sum by (job) (websocket_server_connection_count${J})`, legendFormat: '{{job}}' }],
+          targets: [{ expr: `sum by (job) (websocket_server_connection_count${JOB})`, legendFormat: '{{job}}' }],
         },
         {
           title: 'Connections opened / closed per second',
@@ -112,7 +111,7 @@ export const websocketServer: DashboardSpec = {
           type: 'timeseries',
           width: 12,
           unit: 's',
-          targets: [{ expr: `max by (job, instance) (nodejs_eventloop_delay_p99_seconds${J})`, legendFormat: '{{job}} {{instance}}' }],
+          targets: [{ expr: `max by (job, instance) (nodejs_eventloop_delay_p99_seconds${JOB})`, legendFormat: '{{job}} {{instance}}' }],
         },
         {
           title: 'Broadcast fan-out time p95',
@@ -160,14 +159,14 @@ export const websocketServer: DashboardSpec = {
           title: 'Active subscriptions by channel',
           type: 'timeseries',
           width: 12,
-          targets: [{ expr: `sum by (websocket_channel) (websocket_server_subscription_count${J})`, legendFormat: '{{websocket_channel}}' }],
+          targets: [{ expr: `sum by (websocket_channel) (websocket_server_subscription_count${JOB})`, legendFormat: '{{websocket_channel}}' }],
           description: 'Per-channel series only for allow-listed or top-N channels; the rest are _OTHER. Per channel this is the members per room.',
         },
         {
           title: 'Active rooms',
           type: 'timeseries',
           width: 6,
-          targets: [{ expr: `sum by (job) (websocket_server_room_count${J})`, legendFormat: '{{job}}' }],
+          targets: [{ expr: `sum by (job) (websocket_server_room_count${JOB})`, legendFormat: '{{job}}' }],
         },
         {
           title: 'Subscriptions per connection p50 / p95',
@@ -212,7 +211,7 @@ export const websocketServer: DashboardSpec = {
           type: 'timeseries',
           width: 12,
           unit: 'bytes',
-          targets: [{ expr: `avg by (job) (websocket_server_connection_memory_bytes${J})`, legendFormat: '{{job}}' }],
+          targets: [{ expr: `avg by (job) (websocket_server_connection_memory_bytes${JOB})`, legendFormat: '{{job}}' }],
           thresholds: [{ value: null, color: 'green' }, { value: 5120, color: 'orange' }, { value: 10240, color: 'red' }],
         },
         {
