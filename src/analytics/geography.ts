@@ -5,7 +5,7 @@
  * rate = opens / attempts with a 95% Wilson interval.
  */
 import type pg from 'pg';
-import { type MergedGroup, histogramQuantile, mergeInto, mergedGroups, rolledSpan } from './rollups.ts';
+import { GLOBAL, type MergedGroup, type RolledSpan, histogramQuantile, mergeInto, mergedGroups, rolledSpan } from './rollups.ts';
 import { type Interval, wilsonInterval } from './statistics.ts';
 import type { TimeRange } from './time-range.ts';
 
@@ -121,24 +121,23 @@ function rowOf(group: MergedGroup, country: string, region: string | null, isCou
 }
 
 /**
- * The same rows as GEOGRAPHY_SQL from rollups plus raw edges. A session is
- * counted once per region it reported from, so a country's clients are the
- * sum of its regions'.
+ * The same rows as GEOGRAPHY_SQL from rollups plus raw edges. Distinct
+ * clients per country and per region are exact; a bucket folded into `other`
+ * sums its members' clients, so a session that moved between two folded
+ * countries (or regions) counts in each.
  */
-async function geographyFromRollups(pool: pg.Pool, range: TimeRange, span: { start: Date; end: Date }, minClients: number): Promise<GeoRow[]> {
+async function geographyFromRollups(pool: pg.Pool, range: TimeRange, span: RolledSpan, minClients: number): Promise<GeoRow[]> {
   const groups = await mergedGroups(pool, range, span, ['latency_p50', 'latency_p95']);
-  const countryTotals = new Map<string, MergedGroup>();
-  for (const g of groups) {
-    const total = countryTotals.get(g.country) ?? emptyGroup(g.country, '');
-    mergeInto(total, g);
-    countryTotals.set(g.country, total);
-  }
+  const countryClients = new Map(groups.filter((g) => g.region === GLOBAL).map((g) => [g.country, g.clients]));
+  const keep = (country: string) => (countryClients.get(country) ?? 0) >= minClients;
   const labelled = new Map<string, { country: string; region: string | null; group: MergedGroup }>();
   const countryRows = new Map<string, MergedGroup>();
+  const folded = new Set<string>();
   for (const g of groups) {
-    const keep = (countryTotals.get(g.country) as MergedGroup).clients >= minClients;
-    const country = keep ? g.country : OTHER;
-    const region = !keep || g.region === '' ? null : g.clients >= minClients ? g.region : OTHER;
+    if (g.region === GLOBAL) continue;
+    const country = keep(g.country) ? g.country : OTHER;
+    if (country === OTHER) folded.add(g.country);
+    const region = country === OTHER || g.region === '' ? null : g.clients >= minClients ? g.region : OTHER;
     const key = `${country}\t${region}`;
     const entry = labelled.get(key) ?? { country, region, group: emptyGroup(country, region ?? '') };
     mergeInto(entry.group, g);
@@ -146,6 +145,9 @@ async function geographyFromRollups(pool: pg.Pool, range: TimeRange, span: { sta
     const total = countryRows.get(country) ?? emptyGroup(country, '');
     mergeInto(total, g);
     countryRows.set(country, total);
+  }
+  for (const [country, total] of countryRows) {
+    total.clients = country === OTHER ? [...folded].reduce((sum, c) => sum + (countryClients.get(c) ?? 0), 0) : (countryClients.get(country) ?? 0);
   }
   return [
     ...[...countryRows.entries()].map(([country, group]) => rowOf(group, country, null, true)),

@@ -1,6 +1,6 @@
 /** Totals of client reports over a time range: connection health, messages, latency, web vitals, UX. */
 import type pg from 'pg';
-import { type MergedGroup, RAW_EDGES, histogramQuantile, mergeInto, mergedGroups, rolledSpan } from './rollups.ts';
+import { GLOBAL, type MergedGroup, type RolledSpan, SUM_COLUMNS, histogramQuantile, mergeInto, mergedGroups, rolledSpan } from './rollups.ts';
 import { type Interval, wilsonInterval } from './statistics.ts';
 import type { TimeRange } from './time-range.ts';
 
@@ -90,31 +90,24 @@ function ratio(numerator: number, denominator: number): number | null {
   return denominator > 0 ? numerator / denominator : null;
 }
 
-/** The same row from hourly rollups plus raw edges (percentiles from histograms). */
-async function summaryFromRollups(pool: pg.Pool, range: TimeRange, span: { start: Date; end: Date }): Promise<SummaryRow> {
-  const [groups, distinct] = await Promise.all([
-    mergedGroups(pool, range, span, ['latency_p50', 'latency_p95', 'lcp', 'inp', 'cls', 'fcp', 'ttfb', 'page_load'], { global: true, clients: false }),
-    pool.query<{ clients: number; countries: number }>(
-      `SELECT count(DISTINCT session_id) AS clients, count(DISTINCT country) AS countries
-         FROM (SELECT country, session_id FROM client_report_session_hours WHERE hour >= $3 AND hour < $4
-               UNION ALL
-               SELECT country, session_id FROM ${RAW_EDGES} AS edge) AS parts`,
-      [range.from, range.to, span.start, span.end],
-    ),
-  ]);
+/** The same row from rollups plus raw edges (percentiles from histograms, clients and countries exact). */
+async function summaryFromRollups(pool: pg.Pool, range: TimeRange, span: RolledSpan): Promise<SummaryRow> {
+  // Histograms and clients of all groups together (GLOBAL); sums per group, which also gives the countries.
+  const groups = await mergedGroups(pool, range, span, ['latency_p50', 'latency_p95', 'lcp', 'inp', 'cls', 'fcp', 'ttfb', 'page_load'], { global: true });
+  const countries = new Set(groups.filter((g) => g.country !== GLOBAL && g.sums.reports > 0).map((g) => g.country));
   const total: MergedGroup = groups.reduce(
     (acc, g) => {
       mergeInto(acc, g);
       return acc;
     },
-    { country: '', region: '', sums: Object.fromEntries(Object.keys(groups[0]?.sums ?? {}).map((k) => [k, 0])) as MergedGroup['sums'], clients: 0, histograms: new Map() },
+    { country: '', region: '', sums: Object.fromEntries(SUM_COLUMNS.map((k) => [k, 0])) as MergedGroup['sums'], clients: 0, histograms: new Map() },
   );
   const s = total.sums;
   const q = (metric: Parameters<typeof histogramQuantile>[1], p: number) => histogramQuantile(total, metric, p);
   return {
     reports: s.reports ?? 0,
-    clients: distinct.rows[0]?.clients ?? 0,
-    countries: distinct.rows[0]?.countries ?? 0,
+    clients: total.clients,
+    countries: countries.size,
     attempts: s.attempts ?? 0,
     opens: s.opens ?? 0,
     drops: s.drops ?? 0,

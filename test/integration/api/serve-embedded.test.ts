@@ -94,10 +94,10 @@ describe('socketscope migrate', () => {
       expect(result.code).toBe(0);
       return JSON.parse(result.stdout) as { database: string; direction: string; migrations: string[] };
     };
-    const all = ['1764000000000_client-reports', '1764000000001_anomalies', '1764000000002_alerts', '1764000000003_client-report-rollups'];
+    const all = ['1764000000000_client-reports', '1764000000001_anomalies', '1764000000002_alerts', '1764000000003_client-report-rollups', '1764000000004_client-report-daily-rollups'];
     expect(await migrate()).toEqual({ database: 'server', direction: 'up', migrations: all });
     expect(await migrate()).toEqual({ database: 'server', direction: 'up', migrations: [] });
-    expect(await migrate('--down', '--count', '2')).toEqual({ database: 'server', direction: 'down', migrations: [all[3], all[2]] });
-    expect(await migrate()).toEqual({ database: 'server', direction: 'up', migrations: all.slice(2) });
+    expect(await migrate('--down', '--count', '2')).toEqual({ database: 'server', direction: 'down', migrations: [all[4], all[3]] });
+    expect(await migrate()).toEqual({ database: 'server', direction: 'up', migrations: all.slice(3) });
   });
 });

@@ -1,0 +1,174 @@
+/**
+ * Daily rollups and exact distinct clients on a real PostgreSQL: over ranges
+ * made of whole days, whole hours and raw edges, reads from the rollups give
+ * the same counts, sums and distinct clients (in total and per group) as the
+ * exact raw path, and percentiles within the bin width; sessions that span
+ * hours, midnights and groups, come back days later, or live only in a raw
+ * edge are each counted once; and after retention drops the oldest days the
+ * counts still match the rows that are left.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { geographicDistribution } from '../../../src/analytics/geography.ts';
+import { maintainPartitions } from '../../../src/analytics/maintenance.ts';
+import { rollUp, rolledSpan } from '../../../src/analytics/rollups.ts';
+import { type ClientReportRow, insertClientReports } from '../../../src/analytics/storage/client-reports.ts';
+import { type Database, openDatabase } from '../../../src/analytics/storage/database.ts';
+import { migrate } from '../../../src/analytics/storage/migrate.ts';
+import { ensurePartitions, startOfUtcDay } from '../../../src/analytics/storage/partitions.ts';
+import { clientMetricsSummary } from '../../../src/analytics/summary.ts';
+import type { TimeRange } from '../../../src/analytics/time-range.ts';
+import { Stack } from '../../../src/stack/index.ts';
+import { randomSource } from '../../unit/analytics/synthetic-series.ts';
+import { storedRow } from './analytics-fixture.ts';
+
+const MINUTE = 60_000;
+const HOUR = 3_600_000;
+const DAY = 86_400_000;
+const stack = new Stack('daily-rollups');
+let database: Database;
+// A fixed clock in the past: yesterday 13:45 UTC. Data covers the five days before it.
+const today = startOfUtcDay(new Date());
+const now = new Date(today.getTime() - DAY + 13.75 * HOUR);
+const D = startOfUtcDay(now);
+const at = (days: number, hours: number) => new Date(D.getTime() + days * DAY + hours * HOUR);
+
+const PLACES = [['DE', 'BE'], ['DE', 'BY'], ['FR', null], ['US', 'CA'], ['JP', null], ['BR', 'SP']] as const;
+
+/** 400 sessions of 1 minute to 30 hours, reporting every 1–20 minutes; a tenth move to another group midway, a tenth come back two days later. */
+function seed(): ClientReportRow[] {
+  const random = randomSource(2026);
+  const first = at(-4, 0).getTime();
+  const rows: ClientReportRow[] = [];
+  for (let s = 0; s < 400; s++) {
+    const session = `daily-session-${String(s).padStart(4, '0')}`;
+    let place = Math.floor(random() * PLACES.length);
+    const start = first + Math.floor(random() * (now.getTime() - first - 30 * MINUTE) / MINUTE) * MINUTE;
+    const duration = random() < 0.2 ? 30 * HOUR * random() : 3 * HOUR * random();
+    const cadence = (1 + Math.floor(random() * 20)) * MINUTE;
+    const moves = random() < 0.1;
+    const returns = random() < 0.1;
+    const bursts = returns ? [start, start + 2 * DAY] : [start];
+    for (const burst of bursts) {
+      for (let t = burst; t <= burst + duration && t < now.getTime(); t += cadence) {
+        if (moves && t > burst + duration / 2) place = (place + 1) % PLACES.length;
+        const [country, region] = PLACES[place]!;
+        const latency = 10 + 300 * random() ** 2;
+        rows.push(
+          storedRow(new Date(t), session, {
+            country,
+            region,
+            attempts: 1 + Math.floor(random() * 3),
+            opens: 1,
+            drops: random() < 0.1 ? 1 : 0,
+            messages_sent: 10,
+            message_errors: random() < 0.05 ? 1 : 0,
+            latency_count: 1 + Math.floor(random() * 20),
+            latency_avg_ms: latency,
+            latency_p50_ms: latency * 0.9,
+            latency_p95_ms: latency * 2,
+            latency_max_ms: latency * 3,
+            lcp_ms: 1000 + 3000 * random(),
+            cls: 0.3 * random(),
+          }),
+        );
+      }
+    }
+  }
+  return rows;
+}
+
+const RANGES: Array<[string, TimeRange]> = [
+  ['days, hours and raw edges', { from: at(-4, 10.5), to: now }],
+  ['whole days only', { from: at(-3, 0), to: at(-1, 0) }],
+  ['hours of one day and raw edges', { from: at(-3, 5 + 1 / 3), to: at(-3, 23 + 2 / 3) }],
+  ['across two midnights', { from: at(-4, 22.5), to: at(-2, 1.5) }],
+  ['everything', { from: at(-5, 0), to: new Date(now.getTime() + 1000) }],
+];
+
+type Summary = Awaited<ReturnType<typeof clientMetricsSummary>>;
+type Geography = Awaited<ReturnType<typeof geographicDistribution>>;
+const exact = new Map<string, { summary: Summary; geography: Geography }>();
+
+beforeAll(async () => {
+  const postgres = await stack.postgres();
+  database = await openDatabase({ databaseUrl: postgres.url, dataDir: stack.runDir });
+  await migrate(database.pool);
+  await ensurePartitions(database.pool, { from: at(-5, 0), daysAhead: 6 });
+  await insertClientReports(database, seed());
+  // Before any rollup every range is read exactly from the raw rows.
+  for (const [name, range] of RANGES) {
+    expect(await rolledSpan(database.pool, range)).toBeNull();
+    exact.set(name, { summary: await clientMetricsSummary(database.pool, range), geography: await geographicDistribution(database.pool, range, 1) });
+  }
+  const rolled = await rollUp(database.pool, now);
+  expect(rolled).toMatchObject({ hours: 4 * 24 + 13, days: 4 });
+});
+
+afterAll(async () => {
+  await database?.close();
+  await stack.stop();
+});
+
+const counts = (g: Geography) =>
+  g.countries.map((c) => ({ country: c.country, clients: c.clients, reports: c.reports, connection: c.connection, regions: c.regions.map((r) => ({ region: r.region, clients: r.clients, reports: r.reports })) }));
+
+describe('daily rollups', () => {
+  it.each(RANGES)('give the exact counts, sums and distinct clients over %s', async (name, range) => {
+    const span = await rolledSpan(database.pool, range);
+    expect(span).not.toBeNull();
+    if (name === 'days, hours and raw edges' || name === 'whole days only') expect(span!.daysTo.getTime()).toBeGreaterThan(span!.daysFrom.getTime());
+    const { summary: want, geography: wantGeo } = exact.get(name)!;
+    expect(want.clients).toBeGreaterThan(20);
+
+    const summary = await clientMetricsSummary(database.pool, range);
+    expect({ ...summary, latency_ms: undefined, vitals_p75: undefined }).toEqual({ ...want, latency_ms: undefined, vitals_p75: undefined });
+    expect(summary.latency_ms.avg).toBeCloseTo(want.latency_ms.avg!, 9);
+    expect(summary.latency_ms.max).toBe(want.latency_ms.max);
+    for (const [got, wanted] of [
+      [summary.latency_ms.p50, want.latency_ms.p50],
+      [summary.latency_ms.p95, want.latency_ms.p95],
+      [summary.vitals_p75.lcp_ms, want.vitals_p75.lcp_ms],
+      [summary.vitals_p75.cls, want.vitals_p75.cls],
+    ] as const) {
+      expect(Math.abs(got! - wanted!) / wanted!).toBeLessThan(0.1);
+    }
+
+    const geography = await geographicDistribution(database.pool, range, 1);
+    expect(counts(geography)).toEqual(counts(wantGeo));
+  });
+
+  it('count a session once in the totals however many groups and days it reported from', async () => {
+    const range = RANGES[0]![1];
+    const { rows } = await database.pool.query<{ n: number }>(
+      `SELECT count(*) AS n FROM (SELECT session_id FROM client_reports WHERE received_at >= $1 AND received_at < $2 GROUP BY session_id HAVING count(DISTINCT country) > 1) AS s`,
+      [range.from, range.to],
+    );
+    expect(rows[0]!.n).toBeGreaterThan(5);
+    const geography = await geographicDistribution(database.pool, range, 1);
+    const summary = await clientMetricsSummary(database.pool, range);
+    // Per country a moving session counts in each; in the total once.
+    expect(geography.countries.reduce((sum, c) => sum + c.clients, 0)).toBeGreaterThan(summary.clients);
+  });
+
+  it('match the remaining rows after retention dropped the oldest days', async () => {
+    await maintainPartitions(database.pool, { retentionDays: 3, now });
+    const range = { from: at(-5, 0), to: new Date(now.getTime() + 1000) };
+    const { rows } = await database.pool.query<{ reports: number; clients: number; countries: number }>(
+      'SELECT count(*) AS reports, count(DISTINCT session_id) AS clients, count(DISTINCT country) AS countries FROM client_reports WHERE received_at >= $1 AND received_at < $2',
+      [range.from, range.to],
+    );
+    const { rows: groups } = await database.pool.query<{ country: string; region: string | null; clients: number }>(
+      'SELECT country, region, count(DISTINCT session_id) AS clients FROM client_reports WHERE received_at >= $1 AND received_at < $2 GROUP BY 1, 2 ORDER BY 1, 2',
+      [range.from, range.to],
+    );
+    expect(rows[0]!.reports).toBeLessThan(exact.get('everything')!.summary.reports);
+    expect(await rolledSpan(database.pool, range)).not.toBeNull();
+    const summary = await clientMetricsSummary(database.pool, range);
+    expect({ reports: summary.reports, clients: summary.clients, countries: summary.countries }).toEqual(rows[0]);
+    const geography = await geographicDistribution(database.pool, range, 1);
+    const perGroup = geography.countries
+      .flatMap((c) => (c.regions.length ? c.regions.filter((r) => r.region !== null).map((r) => ({ country: c.country, region: r.region, clients: r.clients })) : []))
+      .sort((a, b) => `${a.country}${a.region}`.localeCompare(`${b.country}${b.region}`));
+    expect(perGroup).toEqual(groups.filter((g) => g.region !== null));
+  });
+});
