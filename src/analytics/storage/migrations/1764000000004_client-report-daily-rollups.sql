@@ -60,14 +60,17 @@ CREATE INDEX client_report_session_hours_session ON client_report_session_hours 
 CREATE INDEX client_report_histograms_global ON client_report_histograms (hour) INCLUDE (metric, bin, count) WHERE country = '*';
 CREATE INDEX client_report_daily_histograms_global ON client_report_daily_histograms (day) INCLUDE (metric, bin, count) WHERE country = '*';
 
--- The sessions each day saw per group, with the session's last active hour before the day.
-CREATE TABLE client_report_session_days (
-  day        timestamptz NOT NULL,
-  country    text        NOT NULL,
-  region     text        NOT NULL,
-  session_id text        NOT NULL,
-  prev_hour  timestamptz,
-  PRIMARY KEY (day, country, region, session_id)
+-- How many sessions each day saw per group, by the session's last active hour
+-- before the day ('-infinity': none): a read over whole days sums the counts
+-- whose previous hour lies before its range, a few rows per group and day
+-- however many sessions there were.
+CREATE TABLE client_report_session_day_counts (
+  day       timestamptz NOT NULL,
+  country   text        NOT NULL,
+  region    text        NOT NULL,
+  prev_hour timestamptz NOT NULL,
+  sessions  bigint      NOT NULL,
+  PRIMARY KEY (day, country, region, prev_hour)
 );
 
 -- Days before days_rolled_until are in the daily tables (NULL: none yet).
@@ -75,7 +78,7 @@ ALTER TABLE client_report_rollup_state ADD COLUMN days_rolled_until timestamptz;
 
 -- Down Migration
 ALTER TABLE client_report_rollup_state DROP COLUMN days_rolled_until;
-DROP TABLE client_report_session_days;
+DROP TABLE client_report_session_day_counts;
 DROP INDEX client_report_histograms_global;
 DROP INDEX client_report_session_hours_session;
 DELETE FROM client_report_session_hours WHERE region = '*';
