@@ -22,6 +22,7 @@
  * scanning a row per session and day, 200–290 ms for 480 000).
  */
 import type pg from 'pg';
+import { inTransaction } from './storage/transaction.ts';
 import type { TimeRange } from './time-range.ts';
 
 const HOUR_MS = 3_600_000;
@@ -116,9 +117,7 @@ export async function rollUp(pool: pg.Pool, now = new Date()): Promise<{ hours: 
   let hours = 0;
   while (from < target) {
     const to: Date = new Date(Math.min(target.getTime(), from.getTime() + 24 * HOUR_MS));
-    const client = await pool.connect();
-    try {
-      await client.query('BEGIN');
+    await inTransaction(pool, async (client) => {
       const params = [from, to];
       const where = 'received_at >= $1 AND received_at < $2';
       await client.query(
@@ -162,13 +161,7 @@ export async function rollUp(pool: pg.Pool, now = new Date()): Promise<{ hours: 
         params,
       );
       await client.query('UPDATE client_report_rollup_state SET rolled_until = $1 WHERE id = 1', [to]);
-      await client.query('COMMIT');
-    } catch (error) {
-      await client.query('ROLLBACK');
-      throw error;
-    } finally {
-      client.release();
-    }
+    });
     hours += (to.getTime() - from.getTime()) / HOUR_MS;
     from = to;
   }
@@ -188,9 +181,7 @@ async function rollUpDays(pool: pg.Pool, hoursUntil: Date): Promise<number> {
   let days = 0;
   for (; day < last; day = new Date(day.getTime() + DAY_MS), days++) {
     const params = [day, new Date(day.getTime() + DAY_MS)];
-    const client = await pool.connect();
-    try {
-      await client.query('BEGIN');
+    await inTransaction(pool, async (client) => {
       await client.query(
         `INSERT INTO client_report_daily_rollups (day, country, region, ${SUM_COLUMNS.join(', ')})
          SELECT $1, country, region, ${SUM_COLUMNS.map((c) => (c === 'latency_max' ? `max(${c})` : `sum(${c})`)).join(', ')}
@@ -216,13 +207,7 @@ async function rollUpDays(pool: pg.Pool, hoursUntil: Date): Promise<number> {
         params,
       );
       await client.query('UPDATE client_report_rollup_state SET days_rolled_until = $1 WHERE id = 1', [params[1]]);
-      await client.query('COMMIT');
-    } catch (error) {
-      await client.query('ROLLBACK');
-      throw error;
-    } finally {
-      client.release();
-    }
+    });
   }
   return days;
 }
@@ -317,25 +302,15 @@ function clientsSql(global: boolean): string {
  * more than they saved (3–5× on a 2-core server).
  */
 async function read<R extends pg.QueryResultRow>(pool: pg.Pool, text: string, params: unknown[], { indexOnlyScans = true } = {}): Promise<pg.QueryResult<R>> {
-  const client = await pool.connect();
-  let broken = false;
-  try {
-    await client.query('BEGIN READ ONLY');
-    await client.query('SET LOCAL max_parallel_workers_per_gather = 0');
-    if (!indexOnlyScans) await client.query('SET LOCAL enable_indexonlyscan = off');
-    const result = await client.query<R>(text, params);
-    await client.query('COMMIT');
-    return result;
-  } catch (error) {
-    // A connection whose transaction could not be ended is not reused.
-    broken = await client.query('ROLLBACK').then(
-      () => false,
-      () => true,
-    );
-    throw error;
-  } finally {
-    client.release(broken);
-  }
+  return inTransaction(
+    pool,
+    async (client) => {
+      await client.query('SET LOCAL max_parallel_workers_per_gather = 0');
+      if (!indexOnlyScans) await client.query('SET LOCAL enable_indexonlyscan = off');
+      return client.query<R>(text, params);
+    },
+    'BEGIN READ ONLY',
+  );
 }
 
 /** A key per group: '' for the summary, `country\tregion` for geography. */

@@ -5,6 +5,8 @@
  * itself started in-process through startService().
  */
 import { pino } from 'pino';
+import { expect } from 'vitest';
+import type { clientMetricsSummary } from '../../../src/analytics/summary.ts';
 import type { ClientReportRow } from '../../../src/analytics/storage/client-reports.ts';
 import { stringify } from 'yaml';
 import { allRoutes } from '../../../src/api/app.ts';
@@ -192,4 +194,25 @@ export function storedRow(receivedAt: Date, session: string, fields: Partial<Cli
     ux_errors: 0,
     ...fields,
   };
+}
+
+type Summary = Awaited<ReturnType<typeof clientMetricsSummary>>;
+
+/**
+ * A summary read from rollups against the exact one from raw rows: counts,
+ * sums, rates and the maximum equal, the average to 9 digits, percentiles
+ * within the histograms' 10% bins.
+ */
+export function expectSameSummary(got: Summary, exact: Summary): void {
+  expect({ ...got, latency_ms: undefined, vitals_p75: undefined }).toEqual({ ...exact, latency_ms: undefined, vitals_p75: undefined });
+  expect(got.latency_ms.avg).toBeCloseTo(exact.latency_ms.avg!, 9);
+  expect(got.latency_ms.max).toBe(exact.latency_ms.max);
+  for (const [value, wanted] of [
+    [got.latency_ms.p50, exact.latency_ms.p50],
+    [got.latency_ms.p95, exact.latency_ms.p95],
+    [got.vitals_p75.lcp_ms, exact.vitals_p75.lcp_ms],
+    [got.vitals_p75.cls, exact.vitals_p75.cls],
+  ] as const) {
+    expect(Math.abs(value! - wanted!) / wanted!).toBeLessThan(0.1);
+  }
 }

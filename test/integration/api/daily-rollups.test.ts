@@ -4,8 +4,9 @@
  * the same counts, sums and distinct clients (in total and per group) as the
  * exact raw path, and percentiles within the bin width; sessions that span
  * hours, midnights and groups, come back days later, or live only in a raw
- * edge are each counted once; and after retention drops the oldest days the
- * counts still match the rows that are left.
+ * edge are each counted once; an upgrade from hourly-only rollups builds the
+ * same; and after retention drops the oldest days the counts still match the
+ * rows that are left.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { geographicDistribution } from '../../../src/analytics/geography.ts';
@@ -19,7 +20,7 @@ import { clientMetricsSummary } from '../../../src/analytics/summary.ts';
 import type { TimeRange } from '../../../src/analytics/time-range.ts';
 import { Stack } from '../../../src/stack/index.ts';
 import { randomSource } from '../../unit/analytics/synthetic-series.ts';
-import { storedRow } from './analytics-fixture.ts';
+import { expectSameSummary, storedRow } from './analytics-fixture.ts';
 
 const MINUTE = 60_000;
 const HOUR = 3_600_000;
@@ -121,17 +122,7 @@ describe('daily rollups', () => {
     expect(want.clients).toBeGreaterThan(20);
 
     const summary = await clientMetricsSummary(database.pool, range);
-    expect({ ...summary, latency_ms: undefined, vitals_p75: undefined }).toEqual({ ...want, latency_ms: undefined, vitals_p75: undefined });
-    expect(summary.latency_ms.avg).toBeCloseTo(want.latency_ms.avg!, 9);
-    expect(summary.latency_ms.max).toBe(want.latency_ms.max);
-    for (const [got, wanted] of [
-      [summary.latency_ms.p50, want.latency_ms.p50],
-      [summary.latency_ms.p95, want.latency_ms.p95],
-      [summary.vitals_p75.lcp_ms, want.vitals_p75.lcp_ms],
-      [summary.vitals_p75.cls, want.vitals_p75.cls],
-    ] as const) {
-      expect(Math.abs(got! - wanted!) / wanted!).toBeLessThan(0.1);
-    }
+    expectSameSummary(summary, want);
 
     const geography = await geographicDistribution(database.pool, range, 1);
     expect(counts(geography)).toEqual(counts(wantGeo));
@@ -148,6 +139,20 @@ describe('daily rollups', () => {
     const summary = await clientMetricsSummary(database.pool, range);
     // Per country a moving session counts in each; in the total once.
     expect(geography.countries.reduce((sum, c) => sum + c.clients, 0)).toBeGreaterThan(summary.clients);
+  });
+
+  it('are built on upgrade from hourly rollups made before them, with the same results', async () => {
+    // Reverting the migration leaves the hourly tables as the version before it wrote them.
+    expect(await migrate(database.pool, { direction: 'down' })).toEqual(['1764000000004_client-report-daily-rollups']);
+    const { rows } = await database.pool.query<{ n: number }>(`SELECT count(*) AS n FROM client_report_session_hours WHERE region = '*'`);
+    expect(rows[0]!.n).toBe(0);
+    expect(await migrate(database.pool)).toEqual(['1764000000004_client-report-daily-rollups']);
+    expect(await rollUp(database.pool, now)).toMatchObject({ hours: 0, days: 4 });
+    for (const [name, range] of RANGES) {
+      const { summary: want, geography: wantGeo } = exact.get(name)!;
+      expectSameSummary(await clientMetricsSummary(database.pool, range), want);
+      expect(counts(await geographicDistribution(database.pool, range, 1))).toEqual(counts(wantGeo));
+    }
   });
 
   it('match the remaining rows after retention dropped the oldest days', async () => {

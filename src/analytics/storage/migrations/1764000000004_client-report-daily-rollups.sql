@@ -2,41 +2,11 @@
 -- Daily rollups of client reports per country and region, made from the
 -- hourly rollups once all hours of a UTC day are rolled up, so that reads over
 -- weeks touch tens of rows per group instead of hundreds (src/analytics/rollups.ts).
--- Same columns as the hourly tables, keyed by the start of the day.
-CREATE TABLE client_report_daily_rollups (
-  day                 timestamptz      NOT NULL,
-  country             text             NOT NULL,
-  region              text             NOT NULL,
-  reports             bigint           NOT NULL,
-  attempts            bigint           NOT NULL,
-  opens               bigint           NOT NULL,
-  drops               bigint           NOT NULL,
-  reconnect_attempts  bigint           NOT NULL,
-  reconnect_successes bigint           NOT NULL,
-  outage_ms           double precision NOT NULL,
-  connected_ms        double precision NOT NULL,
-  messages_sent       bigint           NOT NULL,
-  messages_received   bigint           NOT NULL,
-  messages_queued     bigint           NOT NULL,
-  messages_dropped    bigint           NOT NULL,
-  message_errors      bigint           NOT NULL,
-  latency_count       bigint           NOT NULL,
-  latency_sum         double precision NOT NULL,
-  latency_max         double precision,
-  ux_interactions     bigint           NOT NULL,
-  ux_errors           bigint           NOT NULL,
-  PRIMARY KEY (day, country, region)
-);
-
-CREATE TABLE client_report_daily_histograms (
-  day     timestamptz NOT NULL,
-  country text        NOT NULL,
-  region  text        NOT NULL,
-  metric  smallint    NOT NULL,
-  bin     smallint    NOT NULL,
-  count   bigint      NOT NULL,
-  PRIMARY KEY (day, country, region, metric, bin)
-);
+-- Same columns and keys as the hourly tables, with the start of the day for the hour.
+CREATE TABLE client_report_daily_rollups (LIKE client_report_rollups INCLUDING CONSTRAINTS INCLUDING INDEXES);
+ALTER TABLE client_report_daily_rollups RENAME COLUMN hour TO day;
+CREATE TABLE client_report_daily_histograms (LIKE client_report_histograms INCLUDING CONSTRAINTS INCLUDING INDEXES);
+ALTER TABLE client_report_daily_histograms RENAME COLUMN hour TO day;
 
 -- Distinct clients over a range are counted exactly without DISTINCT: every
 -- session row carries the session's previous active hour in its group
