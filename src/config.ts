@@ -61,7 +61,7 @@ export const CONFIG_VARIABLES = [
   { env: 'INGEST_RATE_LIMIT_PER_MINUTE', key: 'ingestRateLimit', default: '600', schema: integer(1, 10_000_000), description: 'Requests per minute per client address to `POST /api/ws/client-metrics`.' },
   { env: 'ADMIN_RATE_LIMIT_PER_MINUTE', key: 'adminRateLimit', default: '600', schema: integer(1, 10_000_000), description: 'Requests per minute per client address to the admin API.' },
   { env: 'ANOMALY_INTERVAL_SECONDS', key: 'anomalyIntervalSeconds', default: '300', schema: integer(0, 86_400), description: 'How often anomaly detection runs (0: never).' },
-  { env: 'ROLLUP_INTERVAL_SECONDS', key: 'rollupIntervalSeconds', default: '60', schema: integer(0, 86_400), description: 'How often complete hours of client reports are rolled up for fast long-range reads (0: never; reads then scan raw rows).' },
+  { env: 'ROLLUP_INTERVAL_SECONDS', key: 'rollupIntervalSeconds', default: '60', schema: integer(0, 86_400), description: 'How often complete hours (and then complete days) of client reports are rolled up for fast long-range reads (0: never; reads then scan raw rows).' },
   { env: 'MAINTENANCE_INTERVAL_SECONDS', key: 'maintenanceIntervalSeconds', default: '3600', schema: integer(0, 86_400), description: 'How often partitions are created ahead and expired ones dropped (0: only at start).' },
   { env: 'GEO_MIN_CLIENTS', key: 'geoMinClients', default: '10', schema: integer(1, 1_000_000), description: 'Regions with fewer distinct clients are folded into `other` (default of the `min_clients` query parameter).' },
   { env: 'CORRELATION_MIN_N', key: 'correlationMinN', default: '10', schema: integer(3, 1_000_000), description: 'Pairs below this sample size are reported as `insufficient data`.' },
