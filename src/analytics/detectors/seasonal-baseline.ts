@@ -12,10 +12,12 @@
  * - The baseline with the smallest recent median absolute error is used; its
  *   scale is 1.4826 × the median absolute (clipped) error, floored by the data's
  *   resolution and a fraction of the level.
- * - Robust z = (value − expected) / scale; score = z² / (z² + threshold²), in
- *   [0,1), monotone in |z|, 0.5 at the threshold.
+ * - Robust z = (value − expected) / scale. The gate is the threshold, or the
+ *   0.995 quantile of recent |z| when that is higher (heavy-tailed noise).
+ *   score = z² / (z² + gate²), in [0,1), 0.5 at the gate; halved for the
+ *   points of an incident already reported, so score ≥ 0.5 ⇔ is_anomaly.
  * - is_anomaly marks only the start of an incident: a point past the
- *   threshold after `refractory` calm samples, and not a return to the level
+ *   gate after `refractory` calm samples, and not a return to the level
  *   before the previous incident.
  */
 import { estimatePeriod } from './period.ts';
@@ -42,6 +44,8 @@ export interface DetectorOptions {
   maxCycles?: number;
   /** `none` uses only the rolling baselines. */
   seasonality?: 'auto' | 'none';
+  /** Quantile of past |deviation|s an incident must also reach, for heavy-tailed noise (default 0.995; 1 turns it off). */
+  tailQuantile?: number;
 }
 
 export interface DetectorPoint {
@@ -52,7 +56,7 @@ export interface DetectorPoint {
   upper: number | null;
   /** Robust z of the value against the band. */
   deviation: number | null;
-  /** In [0,1], monotone in |deviation|; 0 while warming up. */
+  /** In [0,1]: 0.5 at the gate, monotone in |deviation| except that points of an incident already reported score half; 0 while warming up. */
   score: number;
   /** True only at the start of an incident. */
   isAnomaly: boolean;
@@ -67,6 +71,10 @@ export const DETECTOR_DEFAULTS = { threshold: 5, window: 24 } as const;
 const DAY_MS = 86_400_000;
 const WEEK_MS = 7 * DAY_MS;
 const INTERVAL_SAMPLES = 101;
+const TAIL_QUANTILE = 0.995;
+/** Deviations the tail gate is estimated from, and how many it needs first. */
+const TAIL_HISTORY = 2000;
+const TAIL_MIN = 400;
 const MAX_HISTORY = 60_000;
 
 interface Baseline {
@@ -102,6 +110,10 @@ export class SeasonalBaselineDetector {
   private readonly relativeFloor: number;
   private readonly maxCycles: number;
   private readonly seasonal: boolean;
+  private readonly tailQuantile: number;
+  /** |deviation| of recent scored points, and the incident gate derived from them. */
+  private deviations: number[] = [];
+  private gate: number;
 
   private times: number[] = [];
   private values: number[] = [];
@@ -132,6 +144,8 @@ export class SeasonalBaselineDetector {
     this.relativeFloor = options.relativeFloor ?? 0.01;
     this.maxCycles = Math.max(2, options.maxCycles ?? 4);
     this.seasonal = (options.seasonality ?? 'auto') === 'auto';
+    this.tailQuantile = options.tailQuantile ?? TAIL_QUANTILE;
+    this.gate = this.threshold;
     this.baselines.push(this.rollingBaseline(), this.trendBaseline());
   }
 
@@ -163,9 +177,11 @@ export class SeasonalBaselineDetector {
   private score(timestamp: number, value: number, expected: number, baseline: Baseline): DetectorPoint {
     const scale = Math.max(this.scaleOf(baseline, expected), this.phaseScale(timestamp, baseline));
     const deviation = (value - expected) / scale;
-    const band = this.threshold * scale;
-    const candidate = Math.abs(deviation) >= this.threshold;
+    const gate = this.gate;
+    const band = gate * scale;
+    const candidate = Math.abs(deviation) >= gate;
     let isAnomaly = false;
+    const continues = candidate && this.lastCandidate === this.count - 1;
     if (candidate) {
       const sign = Math.sign(deviation);
       const calm = this.count - this.lastCandidate > this.refractory;
@@ -184,6 +200,9 @@ export class SeasonalBaselineDetector {
       }
       this.lastCandidate = this.count;
     }
+    // A sustained incident (a dropout, a shift) counts as reaching the gate, no further, so it does not
+    // raise the gate for the next one; scattered spikes count in full: they are what the noise is like.
+    this.trackDeviation(continues && !isAnomaly ? gate : Math.abs(deviation));
     return {
       timestamp,
       value,
@@ -191,12 +210,28 @@ export class SeasonalBaselineDetector {
       lower: expected - band,
       upper: expected + band,
       deviation,
-      score: scoreOf(deviation, this.threshold),
+      score: candidate && !isAnomaly ? scoreOf(deviation, gate) / 2 : scoreOf(deviation, gate),
       isAnomaly,
-      severity: candidate ? severityOf(deviation, this.threshold) : null,
+      severity: candidate ? severityOf(deviation, gate) : null,
       state: candidate ? 'anomalous' : 'normal',
       baseline: baseline.name,
     };
+  }
+
+  /**
+   * The gate a deviation must reach: the threshold, or on heavy-tailed series
+   * (bursty traffic, spiky CPU) the `tailQuantile` of recent |deviation|s when
+   * that is higher, so noise that often reaches the threshold is not an
+   * incident each time. Re-estimated every 16 points.
+   */
+  private trackDeviation(abs: number): void {
+    if (this.tailQuantile >= 1) return;
+    this.deviations.push(abs);
+    if (this.deviations.length > 2 * TAIL_HISTORY) this.deviations.splice(0, this.deviations.length - TAIL_HISTORY);
+    if (this.deviations.length < TAIL_MIN || this.count % 16 !== 0) return;
+    const recent = this.deviations.slice(-TAIL_HISTORY).sort((a, b) => a - b);
+    const tail = recent[Math.min(recent.length - 1, Math.floor(this.tailQuantile * recent.length))] as number;
+    this.gate = Math.max(this.threshold, tail);
   }
 
   /**

@@ -91,6 +91,27 @@ describe('SeasonalBaselineDetector behaviour', () => {
     expect(flagged).toEqual([100, 200]);
   });
 
+  it('raises its gate on heavy-tailed noise: of the frequent spikes of the noise itself it flags at most half as many, a far larger spike still', () => {
+    const random = randomSource(11);
+    // Spikes of 6–8 (robust z about 7–10) at 2% of random samples, none in the 70 before the large one at 2500.
+    const series = noisyFlat(3000).map((p, i) =>
+      i === 2500 ? { ...p, value: p.value + 40 } : random() < 0.02 && !(i > 2430 && i < 2500) ? { ...p, value: p.value + 6 + 2 * random() } : p,
+    );
+    const flags = (points: ReturnType<typeof detectAnomalies>) => points.flatMap((p, i) => (p.isAnomaly && i >= 1000 && i !== 2500 ? [i] : []));
+    const gated = detectAnomalies(series);
+    const ungated = detectAnomalies(series, { tailQuantile: 1 });
+    expect(flags(ungated).length).toBe(11);
+    expect(flags(gated).length).toBeLessThanOrEqual(Math.floor(flags(ungated).length / 2));
+    expect(gated[2500]).toMatchObject({ isAnomaly: true, severity: 'high' });
+  });
+
+  it('scores the points of an incident already reported below 0.5: a score of 0.5 or more means a new incident', () => {
+    const series = noisyFlat(400).map((p, i) => (i >= 200 && i < 260 ? { ...p, value: 0 } : p));
+    const points = [...detectAnomalies(series), ...detectAnomalies(makeSeries(SPECS[1]!).points)];
+    expect(points.filter((p) => p.state === 'anomalous' && !p.isAnomaly).length).toBeGreaterThan(59);
+    for (const p of points) expect(p.score >= 0.5).toBe(p.isAnomaly);
+  });
+
   it('handles a constant series, missing values and irregular sampling with gaps', () => {
     const detector = new SeasonalBaselineDetector();
     let t = 0;
