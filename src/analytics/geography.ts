@@ -5,7 +5,7 @@
  * rate = opens / attempts with a 95% Wilson interval.
  */
 import type pg from 'pg';
-import { GLOBAL, type MergedGroup, type RolledSpan, histogramQuantile, mergeInto, mergedGroups, rolledSpan } from './rollups.ts';
+import { GLOBAL, type MergedGroup, type RolledSpan, emptyGroup, histogramQuantile, mergeInto, mergedGroups, rolledSpan } from './rollups.ts';
 import { type Interval, wilsonInterval } from './statistics.ts';
 import type { TimeRange } from './time-range.ts';
 
@@ -97,10 +97,6 @@ function stats(row: GeoRow): GeoGroupStats {
       success_rate_ci: wilsonInterval(opens, row.attempts),
     },
   };
-}
-
-function emptyGroup(country: string, region: string): MergedGroup {
-  return { country, region, sums: Object.fromEntries(['reports', 'attempts', 'opens', 'drops', 'latency_count', 'latency_sum'].map((k) => [k, 0])) as MergedGroup['sums'], clients: 0, histograms: new Map() };
 }
 
 function rowOf(group: MergedGroup, country: string, region: string | null, isCountryTotal: boolean): GeoRow {

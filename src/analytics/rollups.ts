@@ -383,7 +383,7 @@ export async function mergedGroups(
     const key = `${country}\t${region}`;
     let g = groups.get(key);
     if (!g) {
-      g = { country, region, sums: Object.fromEntries(SUM_COLUMNS.map((c) => [c, 0])) as Sums, clients: 0, histograms: new Map() };
+      g = emptyGroup(country, region);
       groups.set(key, g);
     }
     return g;
@@ -400,6 +400,12 @@ export async function mergedGroups(
   }
   for (const row of clientRows.rows) group(row.country, row.region).clients = row.clients;
   return [...groups.values()].filter((g) => g.sums.reports > 0 || g.region === GLOBAL);
+}
+
+/** A group with zero sums (no maximum: NaN), no clients and no histograms, to merge others into. */
+export function emptyGroup(country: string, region: string): MergedGroup {
+  const sums = Object.fromEntries(SUM_COLUMNS.map((c) => [c, c === 'latency_max' ? Number.NaN : 0])) as Sums;
+  return { country, region, sums, clients: 0, histograms: new Map() };
 }
 
 /** Adds b's sums, histograms and clients into a. */

@@ -1,6 +1,6 @@
 /** Totals of client reports over a time range: connection health, messages, latency, web vitals, UX. */
 import type pg from 'pg';
-import { GLOBAL, type MergedGroup, type RolledSpan, SUM_COLUMNS, histogramQuantile, mergeInto, mergedGroups, rolledSpan } from './rollups.ts';
+import { GLOBAL, type MergedGroup, type RolledSpan, emptyGroup, histogramQuantile, mergeInto, mergedGroups, rolledSpan } from './rollups.ts';
 import { type Interval, wilsonInterval } from './statistics.ts';
 import type { TimeRange } from './time-range.ts';
 
@@ -100,27 +100,27 @@ async function summaryFromRollups(pool: pg.Pool, range: TimeRange, span: RolledS
       mergeInto(acc, g);
       return acc;
     },
-    { country: '', region: '', sums: Object.fromEntries(SUM_COLUMNS.map((k) => [k, 0])) as MergedGroup['sums'], clients: 0, histograms: new Map() },
+    emptyGroup('', ''),
   );
   const s = total.sums;
   const q = (metric: Parameters<typeof histogramQuantile>[1], p: number) => histogramQuantile(total, metric, p);
   return {
-    reports: s.reports ?? 0,
+    reports: s.reports,
     clients: total.clients,
     countries: countries.size,
-    attempts: s.attempts ?? 0,
-    opens: s.opens ?? 0,
-    drops: s.drops ?? 0,
-    reconnect_attempts: s.reconnect_attempts ?? 0,
-    reconnect_successes: s.reconnect_successes ?? 0,
-    outage_ms: s.outage_ms ?? 0,
-    connected_ms: s.connected_ms ?? 0,
-    sent: s.messages_sent ?? 0,
-    received: s.messages_received ?? 0,
-    queued: s.messages_queued ?? 0,
-    dropped: s.messages_dropped ?? 0,
-    errors: s.message_errors ?? 0,
-    latency_samples: s.latency_count ?? 0,
+    attempts: s.attempts,
+    opens: s.opens,
+    drops: s.drops,
+    reconnect_attempts: s.reconnect_attempts,
+    reconnect_successes: s.reconnect_successes,
+    outage_ms: s.outage_ms,
+    connected_ms: s.connected_ms,
+    sent: s.messages_sent,
+    received: s.messages_received,
+    queued: s.messages_queued,
+    dropped: s.messages_dropped,
+    errors: s.message_errors,
+    latency_samples: s.latency_count,
     latency_avg: s.latency_count ? s.latency_sum / s.latency_count : null,
     latency_p50: q('latency_p50', 0.5),
     latency_p95: q('latency_p95', 0.95),
@@ -131,8 +131,8 @@ async function summaryFromRollups(pool: pg.Pool, range: TimeRange, span: RolledS
     fcp: q('fcp', 0.75),
     ttfb: q('ttfb', 0.75),
     page_load: q('page_load', 0.75),
-    interactions: s.ux_interactions ?? 0,
-    ux_errors: s.ux_errors ?? 0,
+    interactions: s.ux_interactions,
+    ux_errors: s.ux_errors,
   };
 }
 

@@ -216,3 +216,8 @@ export function expectSameSummary(got: Summary, exact: Summary): void {
     expect(Math.abs(value! - wanted!) / wanted!).toBeLessThan(0.1);
   }
 }
+
+/** The latency fields of a stored report whose average is `latency`, in the proportions the rollup tests use. */
+export function latencyFields(latency: number): Pick<ClientReportRow, 'latency_avg_ms' | 'latency_p50_ms' | 'latency_p95_ms' | 'latency_max_ms'> {
+  return { latency_avg_ms: latency, latency_p50_ms: latency * 0.9, latency_p95_ms: latency * 2, latency_max_ms: latency * 3 };
+}

@@ -20,7 +20,7 @@ import { clientMetricsSummary } from '../../../src/analytics/summary.ts';
 import type { TimeRange } from '../../../src/analytics/time-range.ts';
 import { Stack } from '../../../src/stack/index.ts';
 import { randomSource } from '../../unit/analytics/synthetic-series.ts';
-import { expectSameSummary, storedRow } from './analytics-fixture.ts';
+import { expectSameSummary, latencyFields, storedRow } from './analytics-fixture.ts';
 
 const MINUTE = 60_000;
 const HOUR = 3_600_000;
@@ -64,10 +64,7 @@ function seed(): ClientReportRow[] {
             messages_sent: 10,
             message_errors: random() < 0.05 ? 1 : 0,
             latency_count: 1 + Math.floor(random() * 20),
-            latency_avg_ms: latency,
-            latency_p50_ms: latency * 0.9,
-            latency_p95_ms: latency * 2,
-            latency_max_ms: latency * 3,
+            ...latencyFields(latency),
             lcp_ms: 1000 + 3000 * random(),
             cls: 0.3 * random(),
           }),

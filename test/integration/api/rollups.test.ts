@@ -15,7 +15,7 @@ import { migrate } from '../../../src/analytics/storage/migrate.ts';
 import { ensurePartitions, startOfUtcDay } from '../../../src/analytics/storage/partitions.ts';
 import { clientMetricsSummary } from '../../../src/analytics/summary.ts';
 import { Stack } from '../../../src/stack/index.ts';
-import { expectSameSummary, storedRow } from './analytics-fixture.ts';
+import { expectSameSummary, latencyFields, storedRow } from './analytics-fixture.ts';
 
 const HOUR = 3_600_000;
 const stack = new Stack('rollups');
@@ -43,10 +43,7 @@ beforeAll(async () => {
       messages_sent: 10,
       message_errors: i % 13 === 0 ? 1 : 0,
       latency_count: 1 + (i % 20),
-      latency_avg_ms: latency,
-      latency_p50_ms: latency * 0.9,
-      latency_p95_ms: latency * 2,
-      latency_max_ms: latency * 3,
+      ...latencyFields(latency),
       lcp_ms: 1000 + 3000 * random(),
       cls: 0.3 * random(),
     });
