@@ -7,7 +7,7 @@ export function registerAnomalies(program: Command): void {
     .command('anomalies')
     .description('score a `timestamp,value` CSV with the anomaly detector; writes timestamp,value,expected,lower,upper,anomaly_score,is_anomaly')
     .requiredOption('-i, --input <file>', 'CSV with header timestamp,value ("-" for stdin)')
-    .option('--threshold <z>', 'robust z-score from which a point is anomalous (raised to the 0.995 quantile of recent |z| on heavy-tailed series)', String(DETECTOR_DEFAULTS.threshold))
+    .option('--threshold <z>', 'robust z-score from which a point is anomalous (raised to the 0.999 quantile of recent |z| outside incidents on heavy-tailed series)', String(DETECTOR_DEFAULTS.threshold))
     .option('--window <samples>', 'rolling window in samples', String(DETECTOR_DEFAULTS.window))
     .option('--json', 'one JSON object per row instead of CSV')
     .action(async (options: { input: string; threshold: string; window: string; json?: boolean }) => {

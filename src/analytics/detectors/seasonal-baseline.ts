@@ -13,7 +13,8 @@
  *   scale is 1.4826 × the median absolute (clipped) error, floored by the data's
  *   resolution and a fraction of the level.
  * - Robust z = (value − expected) / scale. The gate is the threshold, or the
- *   0.995 quantile of recent |z| when that is higher (heavy-tailed noise).
+ *   0.999 quantile of recent |z| outside incidents when that is higher
+ *   (heavy-tailed noise).
  *   score = z² / (z² + gate²), in [0,1), 0.5 at the gate; halved for the
  *   points of an incident already reported, so score ≥ 0.5 ⇔ is_anomaly.
  * - is_anomaly marks only the start of an incident: a point past the
@@ -44,7 +45,7 @@ export interface DetectorOptions {
   maxCycles?: number;
   /** `none` uses only the rolling baselines. */
   seasonality?: 'auto' | 'none';
-  /** Quantile of past |deviation|s an incident must also reach, for heavy-tailed noise (default 0.995; 1 turns it off). */
+  /** Quantile of past |deviation|s outside incidents that an incident must also reach, for heavy-tailed noise (default 0.999; 1 turns it off). */
   tailQuantile?: number;
 }
 
@@ -71,10 +72,10 @@ export const DETECTOR_DEFAULTS = { threshold: 5, window: 24 } as const;
 const DAY_MS = 86_400_000;
 const WEEK_MS = 7 * DAY_MS;
 const INTERVAL_SAMPLES = 101;
-const TAIL_QUANTILE = 0.995;
+const TAIL_QUANTILE = 0.999;
 /** Deviations the tail gate is estimated from, and how many it needs first. */
-const TAIL_HISTORY = 2000;
-const TAIL_MIN = 400;
+const TAIL_HISTORY = 4000;
+const TAIL_MIN = 250;
 const MAX_HISTORY = 60_000;
 
 interface Baseline {
@@ -181,6 +182,7 @@ export class SeasonalBaselineDetector {
     const band = gate * scale;
     const candidate = Math.abs(deviation) >= gate;
     let isAnomaly = false;
+    let recovery = false;
     const continues = candidate && this.lastCandidate === this.count - 1;
     if (candidate) {
       const sign = Math.sign(deviation);
@@ -188,7 +190,7 @@ export class SeasonalBaselineDetector {
       const incident = this.lastIncident;
       if (!calm && incident && sign === incident.sign) incident.run++;
       // Coming back to where the series was before a sustained incident (a dropout, an outage) is its end, not a new incident.
-      const recovery =
+      recovery =
         incident !== null &&
         incident.run >= 3 &&
         sign === -incident.sign &&
@@ -200,9 +202,9 @@ export class SeasonalBaselineDetector {
       }
       this.lastCandidate = this.count;
     }
-    // A sustained incident (a dropout, a shift) counts as reaching the gate, no further, so it does not
-    // raise the gate for the next one; scattered spikes count in full: they are what the noise is like.
-    this.trackDeviation(continues && !isAnomaly ? gate : Math.abs(deviation));
+    // The gate learns what the noise is like: scattered exceedances count; an incident's start, its
+    // sustained points and its recovery do not, or each incident would raise the gate for the next.
+    if (!isAnomaly && !continues && !recovery) this.trackDeviation(Math.abs(deviation));
     return {
       timestamp,
       value,
@@ -220,9 +222,9 @@ export class SeasonalBaselineDetector {
 
   /**
    * The gate a deviation must reach: the threshold, or on heavy-tailed series
-   * (bursty traffic, spiky CPU) the `tailQuantile` of recent |deviation|s when
-   * that is higher, so noise that often reaches the threshold is not an
-   * incident each time. Re-estimated every 16 points.
+   * (bursty traffic, spiky CPU) the `tailQuantile` of recent |deviation|s
+   * outside incidents when that is higher, so noise that often reaches the
+   * threshold is not an incident each time. Re-estimated every 16 points.
    */
   private trackDeviation(abs: number): void {
     if (this.tailQuantile >= 1) return;

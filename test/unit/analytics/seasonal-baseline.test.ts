@@ -105,6 +105,25 @@ describe('SeasonalBaselineDetector behaviour', () => {
     expect(gated[2500]).toMatchObject({ isAnomaly: true, severity: 'high' });
   });
 
+  it('does not let incidents raise its gate: frequent spikes and outages on calm noise are each flagged', () => {
+    // From sample 600 on, an incident every 100–199 samples (irregular, so no cycle to learn), alternately
+    // a spike of +10 (robust z above 10) and a 20-sample outage to 0: about 1% of the points start an
+    // incident, ten times the tail quantile's share.
+    const random = randomSource(5);
+    const starts: number[] = [];
+    for (let at = 600; at < 9_800; at += 100 + Math.floor(random() * 100)) starts.push(at);
+    const series = noisyFlat(10_000).map((p, i) => {
+      const k = starts.findLastIndex((at) => at <= i);
+      if (k < 0) return p;
+      const since = i - (starts[k] as number);
+      if (k % 2 === 0) return since === 0 ? { ...p, value: p.value + 10 } : p;
+      return since < 20 ? { ...p, value: 0 } : p;
+    });
+    const flagged = detectAnomalies(series).flatMap((p, i) => (p.isAnomaly ? [i] : []));
+    expect(starts.length).toBeGreaterThan(60);
+    expect(flagged).toEqual(starts);
+  });
+
   it('scores the points of an incident already reported below 0.5: a score of 0.5 or more means a new incident', () => {
     const series = noisyFlat(400).map((p, i) => (i >= 200 && i < 260 ? { ...p, value: 0 } : p));
     const points = [...detectAnomalies(series), ...detectAnomalies(makeSeries(SPECS[1]!).points)];
