@@ -112,8 +112,9 @@ describe('SeasonalBaselineDetector behaviour', () => {
     const random = randomSource(5);
     const starts: number[] = [];
     for (let at = 600; at < 9_800; at += 100 + Math.floor(random() * 100)) starts.push(at);
+    let k = -1;
     const series = noisyFlat(10_000).map((p, i) => {
-      const k = starts.findLastIndex((at) => at <= i);
+      if (i === starts[k + 1]) k++;
       if (k < 0) return p;
       const since = i - (starts[k] as number);
       if (k % 2 === 0) return since === 0 ? { ...p, value: p.value + 10 } : p;
