@@ -16,6 +16,7 @@ const GROUPS: Array<{ title: string; match: (def: MetricDefinition) => boolean }
   { title: 'Server: rooms and subscriptions', match: (d) => /^websocket\.server\.(subscription|room|broadcast)\./.test(d.name) },
   { title: 'Server: runtime', match: (d) => d.name.startsWith('nodejs.') },
   { title: 'Browser', match: (d) => d.name.startsWith('websocket.client.') || d.name.startsWith('browser.') },
+  { title: 'Load generator (`socketscope load --otlp`)', match: (d) => d.name.startsWith('socketscope.load.') },
 ];
 
 function cell(text: string): string {

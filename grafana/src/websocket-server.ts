@@ -1,5 +1,6 @@
 import { type DashboardSpec, JOB, datasourceVariable, labelVariable, quantile, rate } from './panels.ts';
 
+const LOAD = 'socketscope_load';
 
 /** The guide's panels: connection health, performance, heartbeat, subscriptions, errors, resources. */
 export const websocketServer: DashboardSpec = {
@@ -220,6 +221,40 @@ export const websocketServer: DashboardSpec = {
           width: 12,
           unit: 'ops',
           targets: [{ expr: rate('websocket_server_message_latency_anomalies_total', 'error_type'), legendFormat: '{{error_type}}' }],
+        },
+      ],
+    },
+    {
+      // Exported by `socketscope load --otlp` (job socketscope-load), so not filtered by the service variable.
+      title: 'Load tests (socketscope load --otlp)',
+      panels: [
+        {
+          title: 'Load generator: connections held / planned',
+          type: 'timeseries',
+          width: 8,
+          targets: [
+            { expr: `sum by (server_address, server_port) (${LOAD}_connection_count)`, legendFormat: 'held {{server_address}}:{{server_port}}' },
+            { expr: `sum by (server_address, server_port) (${LOAD}_connection_target)`, legendFormat: 'planned {{server_address}}:{{server_port}}' },
+          ],
+        },
+        {
+          title: 'Load generator: messages per second',
+          type: 'timeseries',
+          width: 8,
+          unit: 'ops',
+          targets: [
+            { expr: `sum by (server_address, server_port) (rate(${LOAD}_sent_total[$__rate_interval]))`, legendFormat: 'sent {{server_address}}:{{server_port}}' },
+            { expr: `sum by (server_address, server_port) (rate(${LOAD}_received_total[$__rate_interval]))`, legendFormat: 'received {{server_address}}:{{server_port}}' },
+            { expr: `sum by (server_address, server_port) (rate(${LOAD}_errors_total[$__rate_interval]))`, legendFormat: 'errors {{server_address}}:{{server_port}}' },
+          ],
+        },
+        {
+          title: 'Load generator: echo latency p95',
+          type: 'timeseries',
+          width: 8,
+          unit: 's',
+          description: "From each message's intended send time, so a stalled server cannot hide latency; over the load generator's last progress interval.",
+          targets: [{ expr: `max by (server_address, server_port) (${LOAD}_latency_p95_seconds)`, legendFormat: '{{server_address}}:{{server_port}}' }],
         },
       ],
     },

@@ -1,5 +1,6 @@
 import { Option, type Command } from 'commander';
 import { ALERT_DRILL, PROFILE_NAMES, RUN_DEFAULTS, SIZE_PROFILES } from '../loadtest/profiles.ts';
+import type { LoadProgress } from '../loadtest/types.ts';
 
 interface LoadCliOptions {
   url: string;
@@ -26,6 +27,14 @@ interface LoadCliOptions {
   maxErrorRate?: string;
   json?: boolean;
   progress?: boolean;
+  otlp?: string | boolean;
+}
+
+/** Where `--otlp` sends: its value, else OTEL_EXPORTER_OTLP_ENDPOINT, else the local collector. */
+export function otlpEndpoint(value: string | boolean | undefined, env: NodeJS.ProcessEnv = process.env): string | null {
+  if (value === undefined || value === false) return null;
+  if (typeof value === 'string') return value;
+  return env.OTEL_EXPORTER_OTLP_ENDPOINT || 'http://127.0.0.1:4318';
 }
 
 /** Commander accumulator for repeatable options. */
@@ -98,6 +107,7 @@ export function registerLoad(program: Command): void {
     .option('--max-error-rate <ratio>', 'exit 1 when (failed + dropped connections + lost messages) / (connections + messages) exceeds this, e.g. 0.01')
     .option('--json', 'print the report as JSON on stdout')
     .option('--progress', 'print progress on stderr even when it is not a terminal')
+    .option('--otlp [endpoint]', "export the run's own metrics over OTLP/HTTP every 5 s (default endpoint: OTEL_EXPORTER_OTLP_ENDPOINT, else http://127.0.0.1:4318)")
     .addHelpText(
       'after',
       `
@@ -105,6 +115,7 @@ Examples:
   socketscope load --url ws://127.0.0.1:8080/ws --profile medium
   socketscope load --url ws://127.0.0.1:8080/ws -c 1000 --rate 2 --duration 2m --max-p95 100 --json
   socketscope load --url ws://127.0.0.1:8080/ws --profile alert-drill --drill-warning-hold 6m
+  socketscope load --url ws://127.0.0.1:8080/ws --profile heavy --otlp http://127.0.0.1:4318
 
 Latency is measured from each message's intended send time, so a stalled server
 shows up in the percentiles instead of slowing the sender down.`,
@@ -147,6 +158,16 @@ shows up in the percentiles instead of slowing the sender down.`,
       };
 
       const progress = progressWriter(process.stderr, Boolean(o.progress));
+      const endpoint = otlpEndpoint(o.otlp);
+      const { startLoadExport } = await import('../loadtest/otlp-export.ts');
+      const exported = endpoint === null ? null : await startLoadExport({ endpoint, targetUrl: plan.url });
+      const onProgress =
+        progress || exported
+          ? (p: LoadProgress): void => {
+              progress?.update(p);
+              exported?.observe(p);
+            }
+          : undefined;
       const controller = new AbortController();
       const onSignal = (): void => {
         process.stderr.write('\nsocketscope load: stopping, closing connections…\n');
@@ -156,11 +177,18 @@ shows up in the percentiles instead of slowing the sender down.`,
       process.once('SIGTERM', onSignal);
       let report;
       try {
-        report = await runLoadPlan(plan, { signal: controller.signal, ...(progress ? { onProgress: (p) => progress.update(p) } : {}) });
+        report = await runLoadPlan(plan, { signal: controller.signal, ...(onProgress ? { onProgress } : {}) });
       } finally {
         progress?.finish();
         process.off('SIGINT', onSignal);
         process.off('SIGTERM', onSignal);
+        // A failed export is reported, not fatal: the report and the gates are the run's result.
+        if (exported) {
+          await exported.finish().then(
+            () => process.stderr.write(`socketscope load: metrics exported to ${exported.url}\n`),
+            (error: unknown) => process.stderr.write(`socketscope load: ${(error as Error).message}\n`),
+          );
+        }
       }
       const failures = checkGates(report, gates);
       if (o.json) {

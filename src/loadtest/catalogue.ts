@@ -1,0 +1,68 @@
+/**
+ * The metrics `socketscope load --otlp` exports about its own run, so a load
+ * test shows up in Prometheus beside the server's metrics it drives. One
+ * series per metric and target: the resource says which run (service.name
+ * `socketscope-load`, service.instance.id), the attributes which server.
+ */
+import type { MetricDefinition } from '../instrumentation/catalogue.ts';
+
+const TARGET = ['server.address', 'server.port'] as const;
+
+export const LOAD_METRICS = [
+  {
+    name: 'socketscope.load.connection.count',
+    instrument: 'gauge',
+    unit: '{connection}',
+    description: 'Connections the load generator holds open now.',
+    attributes: TARGET,
+  },
+  {
+    name: 'socketscope.load.connection.target',
+    instrument: 'gauge',
+    unit: '{connection}',
+    description: 'Connections the load plan opens at its peak.',
+    attributes: TARGET,
+  },
+  {
+    name: 'socketscope.load.connection.failed',
+    instrument: 'counter',
+    unit: '{connection}',
+    description: 'Connections that failed to open or closed before the end of the run.',
+    attributes: TARGET,
+  },
+  {
+    name: 'socketscope.load.sent',
+    instrument: 'counter',
+    unit: '{message}',
+    description: 'Messages the load generator sent, warm-up included.',
+    attributes: TARGET,
+  },
+  {
+    name: 'socketscope.load.received',
+    instrument: 'counter',
+    unit: '{message}',
+    description: 'Messages the load generator received, warm-up included.',
+    attributes: TARGET,
+  },
+  {
+    name: 'socketscope.load.errors',
+    instrument: 'counter',
+    unit: '{error}',
+    description: 'Connection and message errors the load generator saw, all classes.',
+    attributes: TARGET,
+  },
+  {
+    name: 'socketscope.load.latency.p95',
+    instrument: 'gauge',
+    unit: 's',
+    description:
+      "95th percentile of echo latency (from each message's intended send time) over the last progress interval; absent while no echo arrives.",
+    attributes: TARGET,
+  },
+] as const satisfies readonly MetricDefinition[];
+
+export type LoadMetricName = (typeof LOAD_METRICS)[number]['name'];
+
+export function loadMetric(name: LoadMetricName): MetricDefinition {
+  return LOAD_METRICS.find((m) => m.name === name)!;
+}

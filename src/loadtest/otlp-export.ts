@@ -1,0 +1,126 @@
+/**
+ * `socketscope load --otlp`: the run's own numbers exported over OTLP/HTTP
+ * (to the collector, like every other socketscope component), so a load test
+ * is visible in Prometheus and Grafana beside the server metrics it moves.
+ * Observable instruments read the latest progress snapshot at each export;
+ * the last one, taken after the workers finish, is flushed before exit.
+ */
+import { randomUUID } from 'node:crypto';
+import type { Attributes } from '@opentelemetry/api';
+import { type ExportResult, ExportResultCode } from '@opentelemetry/core';
+import { OTLPMetricExporter } from '@opentelemetry/exporter-metrics-otlp-http';
+import { resourceFromAttributes } from '@opentelemetry/resources';
+import {
+  type AggregationTemporality,
+  type InstrumentType,
+  MeterProvider,
+  PeriodicExportingMetricReader,
+  type PushMetricExporter,
+  type ResourceMetrics,
+} from '@opentelemetry/sdk-metrics';
+import { type LoadMetricName, loadMetric } from './catalogue.ts';
+import type { LoadProgress } from './types.ts';
+
+export interface LoadExport {
+  /** Where the metrics go (…/v1/metrics). */
+  url: string;
+  /** Records a progress snapshot (cumulative counters, current gauges). */
+  observe(progress: LoadProgress): void;
+  /** Exports the last snapshot and stops; rejects when that export failed. */
+  finish(): Promise<void>;
+}
+
+export interface LoadExportOptions {
+  /** OTLP/HTTP base URL, e.g. http://127.0.0.1:4318 (the /v1/metrics path is added). */
+  endpoint: string;
+  /** The load test's target, for the server.address / server.port attributes. */
+  targetUrl: string;
+  /** Export period, milliseconds (default 5 000: a load run is minutes, not hours). */
+  intervalMs?: number;
+}
+
+/** server.address and server.port of a ws:// or wss:// URL (default ports filled in). */
+export function targetAttributes(url: string): Attributes {
+  const parsed = new URL(url);
+  const port = parsed.port ? Number(parsed.port) : parsed.protocol === 'wss:' ? 443 : 80;
+  return { 'server.address': parsed.hostname.replace(/^\[|\]$/g, ''), 'server.port': port };
+}
+
+/** The OTLP exporter, keeping the outcome of its latest export (the periodic reader only logs failures). */
+class OutcomeExporter implements PushMetricExporter {
+  last: ExportResult | null = null;
+  constructor(private readonly inner: OTLPMetricExporter) {}
+  export(metrics: ResourceMetrics, done: (result: ExportResult) => void): void {
+    this.inner.export(metrics, (result) => {
+      this.last = result;
+      done(result);
+    });
+  }
+  forceFlush(): Promise<void> {
+    return this.inner.forceFlush();
+  }
+  shutdown(): Promise<void> {
+    return this.inner.shutdown();
+  }
+  selectAggregationTemporality(kind: InstrumentType): AggregationTemporality {
+    return this.inner.selectAggregationTemporality(kind);
+  }
+}
+
+export async function startLoadExport(options: LoadExportOptions): Promise<LoadExport> {
+  let endpoint: URL;
+  try {
+    endpoint = new URL(options.endpoint);
+  } catch {
+    throw new Error(`--otlp expects an http(s):// OTLP endpoint, got "${options.endpoint}"`);
+  }
+  if (endpoint.protocol !== 'http:' && endpoint.protocol !== 'https:') throw new Error(`--otlp expects an http(s):// OTLP endpoint, got "${options.endpoint}"`);
+  const url = `${endpoint.href.replace(/\/+$/, '')}/v1/metrics`;
+  const exporter = new OutcomeExporter(new OTLPMetricExporter({ url, timeoutMillis: 3_000 }));
+  const intervalMs = options.intervalMs ?? 5_000;
+  const meterProvider = new MeterProvider({
+    // One instance per run, so two load generators against the same server stay two series.
+    resource: resourceFromAttributes({ 'service.name': 'socketscope-load', 'service.instance.id': randomUUID() }),
+    readers: [new PeriodicExportingMetricReader({ exporter, exportIntervalMillis: intervalMs, exportTimeoutMillis: Math.min(intervalMs, 10_000) })],
+  });
+  const meter = meterProvider.getMeter('socketscope-load');
+  const attributes = targetAttributes(options.targetUrl);
+  let latest: LoadProgress | null = null;
+
+  const observe = (name: LoadMetricName, read: (p: LoadProgress) => number | null): void => {
+    const def = loadMetric(name);
+    const instrument =
+      def.instrument === 'counter'
+        ? meter.createObservableCounter(def.name, { unit: def.unit, description: def.description })
+        : meter.createObservableGauge(def.name, { unit: def.unit, description: def.description });
+    instrument.addCallback((result) => {
+      const value = latest === null ? null : read(latest);
+      if (value !== null) result.observe(value, attributes);
+    });
+  };
+  observe('socketscope.load.connection.count', (p) => p.open);
+  observe('socketscope.load.connection.target', (p) => p.target);
+  observe('socketscope.load.connection.failed', (p) => p.failed);
+  observe('socketscope.load.sent', (p) => p.sent);
+  observe('socketscope.load.received', (p) => p.received);
+  observe('socketscope.load.errors', (p) => p.errors);
+  observe('socketscope.load.latency.p95', (p) => (p.intervalP95Ms === null ? null : p.intervalP95Ms / 1000));
+
+  return {
+    url,
+    observe(progress) {
+      latest = progress;
+    },
+    async finish() {
+      try {
+        await meterProvider.forceFlush();
+      } finally {
+        await meterProvider.shutdown();
+      }
+      const last = exporter.last;
+      if (last === null || last.code !== ExportResultCode.SUCCESS) {
+        throw new Error(`OTLP export to ${url} failed: ${last?.error?.message ?? 'nothing was exported'}`);
+      }
+    },
+  };
+}

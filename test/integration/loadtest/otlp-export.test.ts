@@ -1,0 +1,86 @@
+/**
+ * `socketscope load --otlp`: the run's own numbers reach the real collector
+ * over OTLP/HTTP and come out of its Prometheus exporter under the catalogue's
+ * names, equal to the report; an unreachable endpoint is reported, not fatal.
+ */
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { LOAD_METRICS, prometheusSeries } from '../../../src/catalogue.ts';
+import type { LoadReport } from '../../../src/loadtest/index.ts';
+import { type CollectorHandle, Stack, waitFor } from '../../../src/stack/index.ts';
+import { run } from '../../helpers/exec.ts';
+import { startWsServer, type TestWsServer } from './servers.ts';
+
+const root = fileURLToPath(new URL('../../../', import.meta.url));
+const socketscope = (...args: string[]) => run(process.execPath, ['bin/socketscope.js', ...args], { cwd: root });
+
+let stack: Stack;
+let collector: CollectorHandle;
+let server: TestWsServer;
+
+beforeAll(async () => {
+  stack = new Stack('load-otlp');
+  collector = await stack.collector({ env: { TRACES_OTLP_ENDPOINT: '127.0.0.1:9' } });
+  server = await startWsServer({ kind: 'drop', dropEvery: 4 });
+});
+
+afterAll(async () => {
+  await server?.close();
+  await stack?.stop();
+});
+
+/** The value of the one sample of `name` whose labels include every given label. */
+function sample(exposition: string, name: string, labels: Record<string, string>): number | undefined {
+  for (const line of exposition.split('\n')) {
+    const match = /^([a-zA-Z_:][\w:]*)\{([^}]*)\} (\S+)/.exec(line);
+    if (!match || match[1] !== name) continue;
+    const has = Object.entries(labels).every(([k, v]) => match[2]!.includes(`${k}="${v}"`));
+    if (has) return Number(match[3]);
+  }
+  return undefined;
+}
+
+describe('socketscope load --otlp', () => {
+  it("exports the run's connections, messages and errors to the collector, equal to the report", async () => {
+    const port = new URL(server.url).port;
+    const result = await socketscope('load', '--url', server.url, '-c', '3', '--rate', '20', '-d', '0.5s', '--drain-timeout', '300ms', '--otlp', collector.otlpHttpUrl, '--json');
+    expect(result.code).toBe(0);
+    expect(result.stderr).toBe(`socketscope load: metrics exported to ${collector.otlpHttpUrl}/v1/metrics\n`);
+    const report = JSON.parse(result.stdout) as LoadReport;
+    // 3 connections x 10 messages, every 4th dropped by the server.
+    expect(report.messages).toMatchObject({ sent: 30, received: 24, lost: 6 });
+
+    let exposition = '';
+    // The collector batches before its Prometheus exporter shows the data.
+    await waitFor('the collector to expose the load metrics', async () => {
+      exposition = await (await fetch(`http://${collector.metricsEndpoint}/metrics`)).text();
+      return exposition.includes('socketscope_load_sent_total{');
+    });
+    const labels = { job: 'socketscope-load', server_address: '127.0.0.1', server_port: port };
+    const value = (name: string) => sample(exposition, name, labels);
+    expect(value('socketscope_load_sent_total')).toBe(30);
+    expect(value('socketscope_load_received_total')).toBe(24);
+    expect(value('socketscope_load_connection_target')).toBe(3);
+    expect(value('socketscope_load_connection_count')).toBe(0);
+    expect(value('socketscope_load_connection_failed_total')).toBe(0);
+    expect(value('socketscope_load_errors_total')).toBe(0);
+    // Every catalogue series but the interval p95 (absent when the last interval saw no echo) is there.
+    for (const def of LOAD_METRICS.filter((d) => d.name !== 'socketscope.load.latency.p95')) {
+      for (const series of prometheusSeries(def)) expect(exposition).toContain(`${series}{`);
+    }
+  });
+
+  it('reports an unreachable endpoint on stderr and still prints the report with the exit code of its gates', async () => {
+    const result = await socketscope('load', '--url', server.url, '-c', '1', '--rate', '4', '-d', '0.5s', '--drain-timeout', '300ms', '--otlp', 'http://127.0.0.1:9', '--json');
+    expect(result.code).toBe(0);
+    expect(result.stderr).toMatch(/^socketscope load: OTLP export to http:\/\/127\.0\.0\.1:9\/v1\/metrics failed: .+\n$/);
+    expect((JSON.parse(result.stdout) as LoadReport).messages.sent).toBe(2);
+  });
+
+  it('refuses an endpoint that is not http(s) before connecting anything', async () => {
+    const result = await socketscope('load', '--url', server.url, '-c', '1', '--otlp', 'grpc://127.0.0.1:4317');
+    expect(result.code).not.toBe(0);
+    expect(result.stderr).toContain('--otlp expects an http(s):// OTLP endpoint, got "grpc://127.0.0.1:4317"');
+    expect(result.stdout).toBe('');
+  });
+});
