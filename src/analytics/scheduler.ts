@@ -2,8 +2,9 @@
  * Periodic background work (anomaly detection, partition maintenance): runs
  * a task now and then every interval, never two runs of one task at once,
  * timers unref'd so they never keep the process alive; stop() waits for a
- * running task to finish.
+ * running task to finish. With a tracer, each run is a root span.
  */
+import { SpanKind, SpanStatusCode, type Tracer } from '@opentelemetry/api';
 
 export interface TaskStatus {
   name: string;
@@ -32,7 +33,26 @@ export class Scheduler {
   private readonly tasks = new Map<string, Entry>();
   private stopped = false;
 
-  constructor(private readonly log: TaskLog) {}
+  constructor(
+    private readonly log: TaskLog,
+    private readonly tracer?: Tracer,
+  ) {}
+
+  /** Runs `task` in a span `scheduled NAME` when tracing is on. */
+  private traced<T>(name: string, task: () => Promise<T>): Promise<T> {
+    if (!this.tracer) return task();
+    return this.tracer.startActiveSpan(`scheduled ${name}`, { kind: SpanKind.INTERNAL, root: true, attributes: { 'socketscope.task': name } }, async (span) => {
+      try {
+        return await task();
+      } catch (error) {
+        span.recordException(error as Error);
+        span.setStatus({ code: SpanStatusCode.ERROR, message: (error as Error).message });
+        throw error;
+      } finally {
+        span.end();
+      }
+    });
+  }
 
   /** Schedules `task` every `intervalMs` (0: runs once, now); the first run starts immediately. */
   every(name: string, intervalMs: number, task: () => Promise<unknown>): void {
@@ -45,7 +65,7 @@ export class Scheduler {
       const started = Date.now();
       entry.status.last_started_at = new Date(started).toISOString();
       try {
-        entry.status.last_result = (await task()) ?? null;
+        entry.status.last_result = (await this.traced(name, task)) ?? null;
         entry.status.last_error = null;
         this.log.info({ task: name, duration_ms: Date.now() - started, result: entry.status.last_result }, `${name} done`);
       } catch (error) {

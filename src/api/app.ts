@@ -6,6 +6,7 @@
  * the admin pages (src/admin/), which are not part of this module.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Tracer } from '@opentelemetry/api';
 import cors from 'cors';
 import express, { type RequestHandler, type Router } from 'express';
 import type { z } from 'zod';
@@ -20,6 +21,7 @@ import { alertRoutes } from './routes/alerts.ts';
 import { clientMetricsRoutes } from './routes/client-metrics.ts';
 import { healthRoutes } from './routes/health.ts';
 import { serverMetricsRoutes } from './routes/server-metrics.ts';
+import { routeOf, traceRequests } from './tracing.ts';
 
 /** The contract's limit for client report bodies. */
 export const INGEST_BODY_LIMIT = '256kb';
@@ -31,6 +33,8 @@ export interface MetricsEndpoint {
 
 export interface AppOptions {
   metrics?: MetricsEndpoint;
+  /** Traces each request (a SERVER span) when given. */
+  tracer?: Tracer;
   /** Mounted at /admin (pages and static assets). */
   admin?: Router;
 }
@@ -84,11 +88,12 @@ export function createApp(ctx: ApiContext, options: AppOptions = {}): express.Ex
     }),
   );
 
+  if (options.tracer) app.use(traceRequests(options.tracer));
+
   app.use((req, res, next) => {
     const started = performance.now();
     res.once('finish', () => {
-      // The matched route pattern, never the raw URL: bounded cardinality.
-      const route = (req.route as { path?: string } | undefined)?.path ?? 'unmatched';
+      const route = routeOf(req) ?? 'unmatched';
       ctx.instruments.recordRequest(req.method, route, res.statusCode, (performance.now() - started) / 1000);
       if (route === '/api/ws/client-metrics' && req.method === 'POST' && res.statusCode >= 400) ctx.instruments.reportsRejected(String(res.statusCode));
     });

@@ -79,7 +79,7 @@ export async function startService(config: Config, options: StartServiceOptions 
     const alertmanager = config.alertmanagerUrl ? new AlertmanagerClient(config.alertmanagerUrl, config.prometheusTimeoutMs) : undefined;
     if (!prometheus) logger.warn('PROMETHEUS_URL is not set: server metrics and anomaly detection over them are unavailable');
 
-    scheduler = new Scheduler(logger);
+    scheduler = new Scheduler(logger, options.tracer);
     const context: ApiContext = {
       config,
       logger,

@@ -11,17 +11,33 @@ export function registerServe(program: Command): void {
     .option('--data-dir <dir>', 'embedded database directory (env SOCKETSCOPE_DATA_DIR, default ./.data)')
     .option('--log-level <level>', 'log level (env LOG_LEVEL, default info)')
     .action(async (flags: { port?: string; host?: string; databaseUrl?: string; dataDir?: string; logLevel?: string }) => {
-      const [{ loadConfig }, { startServiceWithAdmin }] = await Promise.all([import('../config.ts'), import('../admin/start.ts')]);
+      const [{ loadConfig }, { startServiceWithAdmin }, { SERVICE_VERSION }, { otlpTracesConfigured, startTelemetry }] = await Promise.all([
+        import('../config.ts'),
+        import('../admin/start.ts'),
+        import('../api/service.ts'),
+        import('../telemetry/index.ts'),
+      ]);
       const config = loadConfig(process.env, { port: flags.port, host: flags.host, databaseUrl: flags.databaseUrl, dataDir: flags.dataDir, logLevel: flags.logLevel });
-      const service = await startServiceWithAdmin(config);
+      // Traces over OTLP when an endpoint is configured; the service's metrics stay on its own /metrics.
+      const telemetry = otlpTracesConfigured()
+        ? await startTelemetry({ serviceName: 'socketscope-analytics', serviceVersion: SERVICE_VERSION, env: { OTEL_METRICS_EXPORTER: 'none' } })
+        : undefined;
+      const tracer = telemetry?.tracerProvider.getTracer('socketscope-analytics', SERVICE_VERSION);
+      const service = await startServiceWithAdmin(config, tracer ? { tracer } : {}).catch(async (error: unknown) => {
+        await telemetry?.shutdown();
+        throw error;
+      });
       await new Promise<void>((resolve) => {
         const stop = (signal: NodeJS.Signals) => {
           service.context.logger.info({ signal }, 'signal received');
-          service.close().then(resolve, (error: unknown) => {
-            service.context.logger.error({ err: error }, 'shutdown failed');
-            process.exitCode = 1;
-            resolve();
-          });
+          service
+            .close()
+            .then(() => telemetry?.shutdown())
+            .then(resolve, (error: unknown) => {
+              service.context.logger.error({ err: error }, 'shutdown failed');
+              process.exitCode = 1;
+              resolve();
+            });
         };
         process.once('SIGINT', stop);
         process.once('SIGTERM', stop);

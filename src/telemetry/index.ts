@@ -1,2 +1,2 @@
-export { startTelemetry, type Telemetry, type TelemetryOptions } from './start-telemetry.ts';
+export { otlpTracesConfigured, startTelemetry, type Telemetry, type TelemetryOptions } from './start-telemetry.ts';
 export { renameForPrometheus, serializerName, startPrometheusEndpoint, type PrometheusEndpoint } from './prometheus-endpoint.ts';

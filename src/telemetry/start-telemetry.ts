@@ -76,6 +76,13 @@ function port(name: string, value: string | undefined, fallback: number): number
   return parsed;
 }
 
+/** True when the environment asks for OTLP traces: an endpoint is set, and neither the SDK nor the trace exporter is turned off. */
+export function otlpTracesConfigured(env: NodeJS.ProcessEnv = process.env): boolean {
+  if (env.OTEL_SDK_DISABLED?.trim().toLowerCase() === 'true') return false;
+  if (!exporters(env.OTEL_TRACES_EXPORTER, 'otlp').has('otlp')) return false;
+  return Boolean(otlpUrl(env, 'traces'));
+}
+
 export async function startTelemetry(options: TelemetryOptions): Promise<Telemetry> {
   const env = { ...process.env, ...options.env };
   const metricExporters = exporters(env.OTEL_METRICS_EXPORTER, 'otlp');

@@ -2,8 +2,9 @@
  * `socketscope serve` with nothing configured: no DATABASE_URL, so it runs
  * its migrations on an embedded PostgreSQL (PGlite) under ./.data of its
  * working directory, answers the API, and exits cleanly on SIGTERM (an
- * unclosed PGlite would keep Node alive). `socketscope migrate` applies and
- * reverts the schema on a real server.
+ * unclosed PGlite would keep Node alive); with an OTLP endpoint in the
+ * standard variable it exports its request spans there, flushed on exit.
+ * `socketscope migrate` applies and reverts the schema on a real server.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
@@ -12,15 +13,20 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { REPO_ROOT, Stack } from '../../../src/stack/index.ts';
 import { run } from '../../helpers/exec.ts';
+import { listenHttp, readBody, type TestHttpServer } from '../../helpers/http.ts';
 import { call, clientReport } from './analytics-fixture.ts';
 
 const TOKEN = 'embedded-admin-token-0123';
 const dir = mkdtempSync(join(tmpdir(), 'socketscope-serve-'));
 const bin = join(REPO_ROOT, 'bin', 'socketscope.js');
 let child: ChildProcess | undefined;
+let otlp: TestHttpServer | undefined;
+/** What the service POSTed to the OTLP endpoint: path and body. */
+const exported: Array<{ path: string; body: string }> = [];
 
-afterAll(() => {
+afterAll(async () => {
   if (child && child.exitCode === null) child.kill('SIGKILL');
+  await otlp?.close();
   rmSync(dir, { recursive: true, force: true });
 });
 
@@ -32,10 +38,17 @@ function cleanEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
 }
 
 describe('socketscope serve on the embedded database', () => {
-  it('starts with no DATABASE_URL, answers /api/ws/health and client reports, and stops on SIGTERM', async () => {
+  it('starts with no DATABASE_URL, answers /api/ws/health and client reports, exports its spans, and stops on SIGTERM', async () => {
+    otlp = await listenHttp((req, res) => {
+      void readBody(req).then((body) => {
+        exported.push({ path: req.url ?? '', body });
+        res.setHeader('content-type', 'application/json');
+        res.end('{}');
+      });
+    });
     child = spawn(process.execPath, [bin, 'serve', '--port', '0'], {
       cwd: dir,
-      env: cleanEnv({ SOCKETSCOPE_ADMIN_TOKEN: TOKEN, ANOMALY_INTERVAL_SECONDS: '0', LOG_LEVEL: 'info' }),
+      env: cleanEnv({ SOCKETSCOPE_ADMIN_TOKEN: TOKEN, ANOMALY_INTERVAL_SECONDS: '0', LOG_LEVEL: 'info', OTEL_EXPORTER_OTLP_ENDPOINT: otlp.url }),
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     const lines: string[] = [];
@@ -79,6 +92,11 @@ describe('socketscope serve on the embedded database', () => {
     child.kill('SIGTERM');
     expect(await exited).toBe(0);
     expect(lines.some((line) => line.includes('"msg":"stopped"'))).toBe(true);
+    // Spans only (metrics stay on /metrics), flushed before exit: one SERVER span per request, named by route.
+    expect([...new Set(exported.map((e) => e.path))]).toEqual(['/v1/traces']);
+    const spans = exported.map((e) => e.body).join('\n');
+    for (const name of ['GET /api/ws/health', 'POST /api/ws/client-metrics', 'GET /api/ws/client-metrics/summary', 'GET /api/ws/metrics']) expect(spans).toContain(name);
+    expect(spans).toContain('socketscope-analytics');
   }, 120_000); // creating a PGlite data directory takes 3–20 s depending on load
 });
 
