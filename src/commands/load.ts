@@ -159,8 +159,7 @@ shows up in the percentiles instead of slowing the sender down.`,
 
       const progress = progressWriter(process.stderr, Boolean(o.progress));
       const endpoint = otlpEndpoint(o.otlp);
-      const { startLoadExport } = await import('../loadtest/otlp-export.ts');
-      const exported = endpoint === null ? null : await startLoadExport({ endpoint, targetUrl: plan.url });
+      const exported = endpoint === null ? null : await (await import('../loadtest/otlp-export.ts')).startLoadExport({ endpoint, targetUrl: plan.url });
       const onProgress =
         progress || exported
           ? (p: LoadProgress): void => {
