@@ -22,6 +22,12 @@ export function registerAnomalies(program: Command): void {
       if (!Number.isInteger(window) || window < 4) throw new Error(`--window must be an integer >= 4, got ${options.window}`);
       const text = options.input === '-' ? await readStdin() : await readFile(options.input, 'utf8');
       const rows = csv.parseSeriesCsv(text);
+      const backwards = csv.firstBackwardsLine(rows);
+      if (backwards !== null) {
+        process.stderr.write(
+          `socketscope anomalies: line ${backwards}: the timestamp is earlier than the line before; rows are scored in input order, each as no earlier than the one before\n`,
+        );
+      }
       const detector = new SeasonalBaselineDetector({ threshold, window });
       const out: string[] = options.json ? [] : [csv.OUTPUT_HEADER];
       for (const row of rows) {

@@ -150,11 +150,20 @@ export class SeasonalBaselineDetector {
     this.baselines.push(this.rollingBaseline(), this.trendBaseline());
   }
 
-  /** Scores one sample (timestamps in ms, non-decreasing), then learns from it. */
+  /**
+   * Scores one sample (timestamps in ms, non-decreasing), then learns from it.
+   * A timestamp earlier than the one before is taken as equal to it (the
+   * history stays in time order); the point keeps its own timestamp.
+   */
   push(timestamp: number, value: number): DetectorPoint {
     if (!Number.isFinite(value) || !Number.isFinite(timestamp)) {
       return { timestamp, value, expected: null, lower: null, upper: null, deviation: null, score: 0, isAnomaly: false, severity: null, state: 'missing', baseline: null };
     }
+    const point = this.scoreAndLearn(Math.max(timestamp, this.times[this.times.length - 1] ?? timestamp), value);
+    return point.timestamp === timestamp ? point : { ...point, timestamp };
+  }
+
+  private scoreAndLearn(timestamp: number, value: number): DetectorPoint {
     this.learnSampling(timestamp);
     if (this.seasonal) this.maybeAddSeasonalBaselines(timestamp);
     const n = this.values.length;

@@ -61,6 +61,12 @@ export function parseSeriesCsv(text: string): SeriesRow[] {
   });
 }
 
+/** The input line of the first row whose timestamp is earlier than the row before it, or null when time never goes back. */
+export function firstBackwardsLine(rows: readonly SeriesRow[]): number | null {
+  for (let i = 1; i < rows.length; i++) if ((rows[i] as SeriesRow).timestamp < (rows[i - 1] as SeriesRow).timestamp) return i + 2;
+  return null;
+}
+
 function formatNumber(value: number | null): string {
   if (value === null || !Number.isFinite(value)) return '';
   return String(Number(value.toPrecision(10)));

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { detectAnomalies } from '../../../src/analytics/detectors/seasonal-baseline.ts';
-import { OUTPUT_HEADER, parseSeriesCsv, parseTimestamp } from '../../../src/analytics/detectors/series-csv.ts';
+import { OUTPUT_HEADER, firstBackwardsLine, parseSeriesCsv, parseTimestamp } from '../../../src/analytics/detectors/series-csv.ts';
 import { run } from '../../helpers/exec.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'socketscope-anomalies-'));
@@ -63,6 +63,25 @@ describe('socketscope anomalies', () => {
     const direct = detectAnomalies(values.map((value, i) => ({ timestamp: start + i * 300_000, value })));
     expect(Number(rows[150]![2])).toBeCloseTo(direct[150]!.expected!, 6);
     expect(Number(rows[150]![5])).toBeCloseTo(direct[150]!.score, 6);
+  });
+
+  it('scores rows whose time goes back in input order, says where on stderr, and scores a later spike all the same', async () => {
+    const start = Date.UTC(2026, 0, 1);
+    const stamp = (i: number) => new Date(start + i * 300_000).toISOString().replace('T', ' ').slice(0, 19);
+    // Row 60 (input line 62) carries the timestamp of row 58.
+    const lines = ['timestamp,value', ...Array.from({ length: 120 }, (_, i) => `${stamp(i === 60 ? 58 : i)},${i === 100 ? 500 : 100 + (i % 5)}`)];
+    const input = join(dir, 'backwards.csv');
+    writeFileSync(input, `${lines.join('\n')}\n`);
+    const result = await run(process.execPath, ['bin/socketscope.js', 'anomalies', '--input', input]);
+    expect(result.code).toBe(0);
+    expect(result.stderr).toBe(
+      'socketscope anomalies: line 62: the timestamp is earlier than the line before; rows are scored in input order, each as no earlier than the one before\n',
+    );
+    const rows = result.stdout.trimEnd().split('\n').slice(1).map((line) => line.split(','));
+    expect(rows.map((r) => r[0])).toEqual(lines.slice(1).map((l) => l.split(',')[0]));
+    expect(rows.flatMap((r, i) => (r[6] === 'true' ? [i] : []))).toEqual([100]);
+    expect(firstBackwardsLine(parseSeriesCsv(lines.join('\n')))).toBe(62);
+    expect(firstBackwardsLine(parseSeriesCsv('timestamp,value\n1,1\n1,2\n2,3\n'))).toBeNull();
   });
 
   it('exits 1 with a message naming the bad line', async () => {
