@@ -1,6 +1,7 @@
 /**
  * CSV in and out of the anomaly detector (`socketscope anomalies`): input
- * `timestamp,value` (ISO 8601, `YYYY-MM-DD HH:MM:SS` UTC, or epoch seconds),
+ * `timestamp,value` (ISO 8601, `YYYY-MM-DD HH:MM:SS` UTC, epoch seconds, or
+ * epoch milliseconds),
  * output `timestamp,value,expected,lower,upper,anomaly_score,is_anomaly`,
  * one row per input row, in order.
  */
@@ -23,10 +24,16 @@ const TIMESTAMP_COLUMNS = ['timestamp', 'timestamps', 'time', 'ts', 'date', 'dat
 const VALUE_COLUMNS = ['value', 'values', 'y'];
 const MISSING = new Set(['', 'nan', 'null', 'na', 'none']);
 
-/** Milliseconds since the epoch; zone-less date-times are UTC. */
+/** Epoch numbers from here on are milliseconds (as seconds they would be past the year 5000). */
+const EPOCH_MS_FROM = 1e11;
+
+/** Milliseconds since the epoch; zone-less date-times are UTC; numbers are epoch seconds, or milliseconds from 10^11. */
 export function parseTimestamp(text: string): number {
   const trimmed = text.trim();
-  if (/^[+-]?\d+(\.\d+)?$/.test(trimmed)) return Number(trimmed) * 1000;
+  if (/^[+-]?\d+(\.\d+)?$/.test(trimmed)) {
+    const n = Number(trimmed);
+    return Math.abs(n) >= EPOCH_MS_FROM ? n : n * 1000;
+  }
   let iso = trimmed.replace(/^(\d{4}-\d{2}-\d{2})[ T]/, '$1T');
   if (/^\d{4}-\d{2}-\d{2}$/.test(iso)) iso += 'T00:00:00';
   if (/T[\d:.]+$/.test(iso)) iso += 'Z';

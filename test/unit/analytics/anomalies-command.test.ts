@@ -11,7 +11,7 @@ const dir = mkdtempSync(join(tmpdir(), 'socketscope-anomalies-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 describe('parseTimestamp', () => {
-  it('reads ISO 8601, "YYYY-MM-DD HH:MM:SS" as UTC, and epoch seconds', () => {
+  it('reads ISO 8601, "YYYY-MM-DD HH:MM:SS" as UTC, epoch seconds and epoch milliseconds', () => {
     const ms = Date.UTC(2026, 10, 24, 10, 5, 0);
     expect(parseTimestamp('2026-11-24T10:05:00Z')).toBe(ms);
     expect(parseTimestamp('2026-11-24T12:05:00+02:00')).toBe(ms);
@@ -19,6 +19,9 @@ describe('parseTimestamp', () => {
     expect(parseTimestamp('2026-11-24T10:05:00')).toBe(ms);
     expect(parseTimestamp(String(ms / 1000))).toBe(ms);
     expect(parseTimestamp('1.5')).toBe(1500);
+    // Epoch milliseconds, told apart by size (as seconds they would be past the year 5000).
+    expect(parseTimestamp(String(ms))).toBe(ms);
+    expect(parseTimestamp('99999999999')).toBe(99_999_999_999_000);
     expect(() => parseTimestamp('yesterday')).toThrow(/not a timestamp/);
   });
 });
