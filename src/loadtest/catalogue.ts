@@ -27,7 +27,14 @@ export const LOAD_METRICS = [
     name: 'socketscope.load.connection.failed',
     instrument: 'counter',
     unit: '{connection}',
-    description: 'Connections that failed to open or closed before the end of the run.',
+    description: 'Connections that failed to open (refused, timed out, or an error during the handshake).',
+    attributes: TARGET,
+  },
+  {
+    name: 'socketscope.load.connection.dropped',
+    instrument: 'counter',
+    unit: '{connection}',
+    description: 'Connections that opened and then closed before the end of the run.',
     attributes: TARGET,
   },
   {

@@ -112,6 +112,7 @@ export async function runLoadPlan(plan: LoadPlan, options: RunOptions = {}): Pro
       open,
       target: line.maxConnections,
       failed: latest.reduce((sum, c) => sum + c.failed, 0),
+      dropped: latest.reduce((sum, c) => sum + c.dropped, 0),
       sent,
       received,
       errors: latest.reduce((sum, c) => sum + Object.values(c.errors).reduce((a, b) => a + b, 0), 0),

@@ -101,6 +101,7 @@ export async function startLoadExport(options: LoadExportOptions): Promise<LoadE
   observe('socketscope.load.connection.count', (p) => p.open);
   observe('socketscope.load.connection.target', (p) => p.target);
   observe('socketscope.load.connection.failed', (p) => p.failed);
+  observe('socketscope.load.connection.dropped', (p) => p.dropped);
   observe('socketscope.load.sent', (p) => p.sent);
   observe('socketscope.load.received', (p) => p.received);
   observe('socketscope.load.errors', (p) => p.errors);

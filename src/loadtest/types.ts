@@ -102,6 +102,8 @@ export interface LoadProgress {
   open: number;
   target: number;
   failed: number;
+  /** Connections that opened and then closed before the end of the run. */
+  dropped: number;
   sent: number;
   received: number;
   errors: number;

@@ -63,10 +63,34 @@ describe('socketscope load --otlp', () => {
     expect(value('socketscope_load_connection_target')).toBe(3);
     expect(value('socketscope_load_connection_count')).toBe(0);
     expect(value('socketscope_load_connection_failed_total')).toBe(0);
+    expect(value('socketscope_load_connection_dropped_total')).toBe(0);
     expect(value('socketscope_load_errors_total')).toBe(0);
     // Every catalogue series but the interval p95 (absent when the last interval saw no echo) is there.
     for (const def of LOAD_METRICS.filter((d) => d.name !== 'socketscope.load.latency.p95')) {
       for (const series of prometheusSeries(def)) expect(exposition).toContain(`${series}{`);
+    }
+  });
+
+  it('counts connections the server drops, equal to the report', async () => {
+    const closing = await startWsServer({ kind: 'close', code: 1011, afterMessages: 3 });
+    try {
+      const result = await socketscope('load', '--url', closing.url, '-c', '2', '--rate', '20', '-d', '0.5s', '--drain-timeout', '300ms', '--otlp', collector.otlpHttpUrl, '--json');
+      expect(result.code).toBe(0);
+      const report = JSON.parse(result.stdout) as LoadReport;
+      expect(report.connections).toMatchObject({ target: 2, opened: 2, failed: 0, dropped: 2 });
+      const errors = Object.values(report.errors).reduce((a, b) => a + b, 0);
+      const labels = { job: 'socketscope-load', server_port: new URL(closing.url).port };
+      let exposition = '';
+      await waitFor('the collector to expose the dropped connections', async () => {
+        exposition = await (await fetch(`http://${collector.metricsEndpoint}/metrics`)).text();
+        return sample(exposition, 'socketscope_load_connection_dropped_total', labels) !== undefined;
+      });
+      expect(sample(exposition, 'socketscope_load_connection_dropped_total', labels)).toBe(2);
+      expect(sample(exposition, 'socketscope_load_errors_total', labels)).toBe(errors);
+      expect(sample(exposition, 'socketscope_load_sent_total', labels)).toBe(report.messages.sent);
+      expect(sample(exposition, 'socketscope_load_received_total', labels)).toBe(report.messages.received);
+    } finally {
+      await closing.close();
     }
   });
 
