@@ -11,19 +11,23 @@ export function registerServe(program: Command): void {
     .option('--data-dir <dir>', 'embedded database directory (env SOCKETSCOPE_DATA_DIR, default ./.data)')
     .option('--log-level <level>', 'log level (env LOG_LEVEL, default info)')
     .action(async (flags: { port?: string; host?: string; databaseUrl?: string; dataDir?: string; logLevel?: string }) => {
-      const [{ loadConfig }, { startServiceWithAdmin }, { SERVICE_VERSION }, { otlpTracesConfigured, startTelemetry }] = await Promise.all([
+      const [{ loadConfig }, { startServiceWithAdmin }, { SERVICE_VERSION, createLogger }, { otlpTracesConfigured, routeDiagnostics, startTelemetry }] = await Promise.all([
         import('../config.ts'),
         import('../admin/start.ts'),
         import('../api/service.ts'),
         import('../telemetry/index.ts'),
       ]);
       const config = loadConfig(process.env, { port: flags.port, host: flags.host, databaseUrl: flags.databaseUrl, dataDir: flags.dataDir, logLevel: flags.logLevel });
+      const logger = createLogger(config.logLevel);
       // Traces over OTLP when an endpoint is configured; the service's metrics stay on its own /metrics.
-      const telemetry = otlpTracesConfigured()
+      const tracing = otlpTracesConfigured();
+      // The SDK's own trouble (a collector that is down) goes to our log instead of nowhere.
+      if (tracing) routeDiagnostics(logger);
+      const telemetry = tracing
         ? await startTelemetry({ serviceName: 'socketscope-analytics', serviceVersion: SERVICE_VERSION, env: { OTEL_METRICS_EXPORTER: 'none' } })
         : undefined;
       const tracer = telemetry?.tracerProvider.getTracer('socketscope-analytics', SERVICE_VERSION);
-      const service = await startServiceWithAdmin(config, tracer ? { tracer } : {}).catch(async (error: unknown) => {
+      const service = await startServiceWithAdmin(config, { logger, ...(tracer ? { tracer } : {}) }).catch(async (error: unknown) => {
         await telemetry?.shutdown();
         throw error;
       });
