@@ -13,7 +13,7 @@ import { loadConfig } from '../config.ts';
 import { renderAlertmanagerConfig } from '../stack/alertmanager.ts';
 import { COMPONENTS, findBinary, type ComponentName } from '../stack/binaries.ts';
 import { type CollectorHandle, Stack, freePort, renderPrometheusConfig } from '../stack/index.ts';
-import { startTelemetry, type Telemetry } from '../telemetry/index.ts';
+import { routeDiagnostics, startTelemetry, type Telemetry } from '../telemetry/index.ts';
 import { startDashboardApp, type DashboardApp } from './dashboard-app.ts';
 import { SyntheticClients } from './synthetic-clients.ts';
 
@@ -122,13 +122,15 @@ export async function runDemo(options: DemoOptions): Promise<RunningDemo> {
       },
       { port: String(servicePort), host: '127.0.0.1', dataDir: options.dataDir, logLevel: options.logLevel },
     );
-    const service: RunningService = await startServiceWithAdmin(config, { logger: createLogger(options.logLevel) });
+    const logger = createLogger(options.logLevel);
+    const service: RunningService = await startServiceWithAdmin(config, { logger });
     stops.push(() => service.close());
     say(`✓ analytics service: ${service.url}`);
 
     say('… starting the instrumented demo app');
     let telemetry: Telemetry | undefined;
     if (collector) {
+      routeDiagnostics(logger);
       telemetry = await startTelemetry({
         serviceName: 'socketscope-demo',
         // Global: the server SDK continues browser traces with the registered W3C propagator.
