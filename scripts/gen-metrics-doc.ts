@@ -17,6 +17,10 @@ const GROUPS: Array<{ title: string; match: (def: MetricDefinition) => boolean }
   { title: 'Server: runtime', match: (d) => d.name.startsWith('nodejs.') },
   { title: 'Browser', match: (d) => d.name.startsWith('websocket.client.') || d.name.startsWith('browser.') },
   { title: 'Load generator (`socketscope load --otlp`)', match: (d) => d.name.startsWith('socketscope.load.') },
+  {
+    title: 'Analytics service (its own `/metrics`, job `socketscope`)',
+    match: (d) => d.name.startsWith('http.server.') || d.name.startsWith('socketscope.client_reports.') || d.name.startsWith('socketscope.task.'),
+  },
 ];
 
 function cell(text: string): string {

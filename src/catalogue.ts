@@ -7,15 +7,17 @@
  * Server metrics come from the server SDK (src/instrumentation/catalogue.ts),
  * browser metrics from the web SDK (web-sdk/src/catalogue.ts, same shape);
  * neither library imports the other. The load generator's own metrics
- * (`socketscope load --otlp`) come from src/loadtest/catalogue.ts.
+ * (`socketscope load --otlp`) come from src/loadtest/catalogue.ts, the
+ * analytics service's from src/api/catalogue.ts.
  */
 import { CLIENT_METRICS } from '../web-sdk/src/catalogue.ts';
+import { SERVICE_METRICS } from './api/catalogue.ts';
 import { SERVER_METRICS, type MetricDefinition } from './instrumentation/catalogue.ts';
 import { LOAD_METRICS } from './loadtest/catalogue.ts';
 
-export { CLIENT_METRICS, LOAD_METRICS, SERVER_METRICS, type MetricDefinition };
+export { CLIENT_METRICS, LOAD_METRICS, SERVER_METRICS, SERVICE_METRICS, type MetricDefinition };
 
-export const METRICS: readonly MetricDefinition[] = [...SERVER_METRICS, ...CLIENT_METRICS, ...LOAD_METRICS];
+export const METRICS: readonly MetricDefinition[] = [...SERVER_METRICS, ...CLIENT_METRICS, ...LOAD_METRICS, ...SERVICE_METRICS];
 
 /** The definition with this OTel name; throws when the catalogue has none. */
 export function metricByName(name: string): MetricDefinition {

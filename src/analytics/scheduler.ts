@@ -22,6 +22,13 @@ export interface TaskLog {
   error(obj: object, message: string): void;
 }
 
+export interface SchedulerOptions {
+  /** Each run becomes a root span `scheduled NAME`. */
+  tracer?: Tracer;
+  /** Called after each run (metrics). */
+  onRun?(name: string, ok: boolean, seconds: number): void;
+}
+
 interface Entry {
   status: TaskStatus;
   run: () => Promise<void>;
@@ -33,10 +40,16 @@ export class Scheduler {
   private readonly tasks = new Map<string, Entry>();
   private stopped = false;
 
+  private readonly tracer: Tracer | undefined;
+  private readonly onRun: SchedulerOptions['onRun'];
+
   constructor(
     private readonly log: TaskLog,
-    private readonly tracer?: Tracer,
-  ) {}
+    options: SchedulerOptions = {},
+  ) {
+    this.tracer = options.tracer;
+    this.onRun = options.onRun;
+  }
 
   /** Runs `task` in a span `scheduled NAME` when tracing is on. */
   private traced<T>(name: string, task: () => Promise<T>): Promise<T> {
@@ -64,9 +77,11 @@ export class Scheduler {
       entry.status.running = true;
       const started = Date.now();
       entry.status.last_started_at = new Date(started).toISOString();
+      let ok = false;
       try {
         entry.status.last_result = (await this.traced(name, task)) ?? null;
         entry.status.last_error = null;
+        ok = true;
         this.log.info({ task: name, duration_ms: Date.now() - started, result: entry.status.last_result }, `${name} done`);
       } catch (error) {
         entry.status.last_error = (error as Error).message;
@@ -75,6 +90,7 @@ export class Scheduler {
         entry.status.running = false;
         entry.status.runs++;
         entry.status.last_duration_ms = Date.now() - started;
+        this.onRun?.(name, ok, entry.status.last_duration_ms / 1000);
       }
     };
     const tick = () => {

@@ -5,11 +5,12 @@
  * renameForPrometheus), so the service and the pipeline agree on every name.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { Meter } from '@opentelemetry/api';
+import type { Counter, Histogram, Meter } from '@opentelemetry/api';
 import { PrometheusExporter, PrometheusSerializer } from '@opentelemetry/exporter-prometheus';
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import { MeterProvider } from '@opentelemetry/sdk-metrics';
 import { renameForPrometheus } from '../telemetry/index.ts';
+import { type ServiceMetricName, serviceMetric } from './catalogue.ts';
 
 export interface ServiceMetrics {
   meter: Meter;
@@ -40,27 +41,33 @@ export function createServiceMetrics(serviceName = 'socketscope-analytics', serv
   };
 }
 
-/** Duration buckets for an HTTP API, in seconds (the SDK default is shaped for milliseconds). */
-export const HTTP_DURATION_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
-
 export interface ApiInstruments {
   recordRequest(method: string, route: string, status: number, seconds: number): void;
   reportsAccepted(count: number): void;
   reportsRejected(errorType: string): void;
+  recordTask(task: string, ok: boolean, seconds: number): void;
+}
+
+function histogram(meter: Meter, name: ServiceMetricName): Histogram {
+  const def = serviceMetric(name);
+  return meter.createHistogram(def.name, { unit: def.unit, description: def.description, ...(def.buckets ? { advice: { explicitBucketBoundaries: [...def.buckets] } } : {}) });
+}
+
+function counter(meter: Meter, name: ServiceMetricName): Counter {
+  const def = serviceMetric(name);
+  return meter.createCounter(def.name, { unit: def.unit, description: def.description });
 }
 
 export function apiInstruments(meter: Meter): ApiInstruments {
-  const duration = meter.createHistogram('http.server.request.duration', {
-    unit: 's',
-    description: 'Duration of HTTP server requests.',
-    advice: { explicitBucketBoundaries: HTTP_DURATION_BUCKETS },
-  });
-  const accepted = meter.createCounter('socketscope.client_reports.accepted', { unit: '{report}', description: 'Client reports committed.' });
-  const rejected = meter.createCounter('socketscope.client_reports.rejected', { unit: '{request}', description: 'Client report requests rejected, by error.type.' });
+  const duration = histogram(meter, 'http.server.request.duration');
+  const accepted = counter(meter, 'socketscope.client_reports.accepted');
+  const rejected = counter(meter, 'socketscope.client_reports.rejected');
+  const tasks = histogram(meter, 'socketscope.task.duration');
   return {
     recordRequest: (method, route, status, seconds) =>
       duration.record(seconds, { 'http.request.method': method, 'http.route': route, 'http.response.status_code': status }),
     reportsAccepted: (count) => accepted.add(count),
     reportsRejected: (errorType) => rejected.add(1, { 'error.type': errorType }),
+    recordTask: (task, ok, seconds) => tasks.record(seconds, { 'socketscope.task': task, 'socketscope.task.outcome': ok ? 'ok' : 'error' }),
   };
 }

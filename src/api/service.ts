@@ -79,7 +79,8 @@ export async function startService(config: Config, options: StartServiceOptions 
     const alertmanager = config.alertmanagerUrl ? new AlertmanagerClient(config.alertmanagerUrl, config.prometheusTimeoutMs) : undefined;
     if (!prometheus) logger.warn('PROMETHEUS_URL is not set: server metrics and anomaly detection over them are unavailable');
 
-    scheduler = new Scheduler(logger, options.tracer);
+    const instruments = apiInstruments(meter);
+    scheduler = new Scheduler(logger, { tracer: options.tracer, onRun: (name, ok, seconds) => instruments.recordTask(name, ok, seconds) });
     const context: ApiContext = {
       config,
       logger,
@@ -92,7 +93,7 @@ export async function startService(config: Config, options: StartServiceOptions 
       adminToken,
       startedAt,
       version: SERVICE_VERSION,
-      instruments: apiInstruments(meter),
+      instruments,
     };
     const db = database;
     if (config.maintenanceIntervalSeconds > 0) {

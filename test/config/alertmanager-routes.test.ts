@@ -15,6 +15,9 @@ const cases: Array<[labels: string[], receiver: string]> = [
   [['alertname=WebSocketClientReconnectFailing', 'severity=critical', 'component=websocket-client'], 'oncall-critical'],
   [['alertname=WebSocketAnomaly', 'severity=critical', 'component=anomaly'], 'oncall-critical'],
   [['alertname=OtelCollectorDown', 'severity=critical', 'component=pipeline'], 'platform-critical'],
+  // The analytics service down cannot take its own webhook: platform email (and the webhook for when it returns).
+  [['alertname=SocketscopeAnalyticsDown', 'severity=critical', 'component=pipeline', 'job=socketscope'], 'platform-critical'],
+  [['alertname=SocketscopeTaskFailing', 'severity=warning', 'component=pipeline', 'socketscope_task=anomaly-detection'], 'analytics-webhook'],
   [['alertname=WebSocketConnectionsHigh', 'severity=warning', 'component=websocket-server'], 'analytics-webhook'],
   [['alertname=OtelCollectorExportFailing', 'severity=warning', 'component=pipeline'], 'analytics-webhook'],
   // Anything unmatched still reaches the analytics service.

@@ -483,6 +483,17 @@ describe('auth, health, OpenAPI, own metrics', () => {
     expect(text).toMatch(/^socketscope_client_reports_accepted_total(\{[^}]*\})? 11$/m);
     expect(text).toContain('http_server_request_duration_seconds_bucket');
     expect(text).toMatch(/http_route="\/api\/ws\/client-metrics"/);
+    // Each scheduled run is counted by task and outcome (what SocketscopeTaskFailing reads).
+    const runs = (exposition: string, outcome: string) => {
+      const line = exposition.split('\n').find((l) => l.startsWith('socketscope_task_duration_seconds_count{') && l.includes('socketscope_task="partition-maintenance"') && l.includes(`socketscope_task_outcome="${outcome}"`));
+      return line === undefined ? 0 : Number(line.slice(line.lastIndexOf(' ') + 1));
+    };
+    const before = runs(text, 'ok');
+    expect(before).toBeGreaterThanOrEqual(1);
+    await fx.service.scheduler.runNow('partition-maintenance');
+    const after = (await call(base, '/metrics')).body as string;
+    expect(runs(after, 'ok')).toBe(before + 1);
+    expect(runs(after, 'error')).toBe(0);
   });
 
   it('answers unknown routes with 404 in the error shape and honours the CORS allow-list', async () => {

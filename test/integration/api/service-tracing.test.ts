@@ -98,7 +98,7 @@ describe('the analytics service traces itself', () => {
 
   it('marks a failed task run as an error with the exception', async () => {
     take();
-    const scheduler = new Scheduler({ info: () => {}, error: () => {} }, telemetry.tracerProvider.getTracer('test'));
+    const scheduler = new Scheduler({ info: () => {}, error: () => {} }, { tracer: telemetry.tracerProvider.getTracer('test') });
     scheduler.every('broken', 0, () => Promise.reject(new Error('database went away')));
     await scheduler.stop();
     const [run] = take();
