@@ -5,10 +5,11 @@
 import { writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { buildDashboard } from './src/panels.ts';
+import { socketscopePipeline } from './src/socketscope-pipeline.ts';
 import { websocketClients } from './src/websocket-clients.ts';
 import { websocketServer } from './src/websocket-server.ts';
 
-export const DASHBOARDS = { 'websocket-server': websocketServer, 'websocket-clients': websocketClients };
+export const DASHBOARDS = { 'websocket-server': websocketServer, 'websocket-clients': websocketClients, 'socketscope-pipeline': socketscopePipeline };
 
 export function renderDashboards(): Record<string, string> {
   const out: Record<string, string> = {};

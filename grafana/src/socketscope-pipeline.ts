@@ -1,0 +1,119 @@
+import { type DashboardSpec, datasourceVariable } from './panels.ts';
+
+/** Requests of the analytics service (scraped as job "socketscope"), per second. */
+const REQUESTS = 'http_server_request_duration_seconds_count{job="socketscope"}';
+
+/** The pipeline itself: is the collector taking and delivering data, is the analytics service healthy. */
+export const socketscopePipeline: DashboardSpec = {
+  uid: 'socketscope-pipeline',
+  title: 'socketscope pipeline',
+  description: 'The collector (accepted, refused and failed data, queue, memory) and the analytics service (requests, errors, latency, ingestion, scheduled tasks).',
+  tags: ['socketscope', 'pipeline'],
+  variables: [datasourceVariable],
+  links: [
+    { title: 'WebSocket server', type: 'link', url: '/d/socketscope-websocket-server', keepTime: true },
+    { title: 'WebSocket clients', type: 'link', url: '/d/socketscope-websocket-clients', keepTime: true },
+  ],
+  rows: [
+    {
+      title: 'OpenTelemetry Collector',
+      panels: [
+        {
+          title: 'Accepted per second',
+          type: 'timeseries',
+          unit: 'ops',
+          targets: [
+            { expr: 'sum by (receiver) (rate(otelcol_receiver_accepted_metric_points[$__rate_interval]))', legendFormat: 'metric points {{receiver}}' },
+            { expr: 'sum by (receiver) (rate(otelcol_receiver_accepted_spans[$__rate_interval]))', legendFormat: 'spans {{receiver}}' },
+          ],
+        },
+        {
+          title: 'Refused and failed per second',
+          type: 'timeseries',
+          unit: 'ops',
+          description: 'Refused: memory_limiter back-pressure at the receiver (OtelCollectorRefusingData). Failed: an exporter cannot deliver (OtelCollectorExportFailing).',
+          targets: [
+            { expr: 'sum by (receiver) (rate(otelcol_receiver_refused_metric_points[$__rate_interval]))', legendFormat: 'refused metric points {{receiver}}' },
+            { expr: 'sum by (receiver) (rate(otelcol_receiver_refused_spans[$__rate_interval]))', legendFormat: 'refused spans {{receiver}}' },
+            { expr: 'sum by (exporter) (rate(otelcol_exporter_send_failed_metric_points[$__rate_interval]))', legendFormat: 'failed metric points {{exporter}}' },
+            { expr: 'sum by (exporter) (rate(otelcol_exporter_send_failed_spans[$__rate_interval]))', legendFormat: 'failed spans {{exporter}}' },
+          ],
+        },
+        {
+          title: 'Exporter queue and memory',
+          type: 'timeseries',
+          targets: [
+            { expr: 'sum by (exporter) (otelcol_exporter_queue_size)', legendFormat: 'queue {{exporter}}' },
+            { expr: 'sum by (exporter) (otelcol_exporter_queue_capacity)', legendFormat: 'capacity {{exporter}}' },
+          ],
+        },
+      ],
+    },
+    {
+      title: 'Analytics service',
+      panels: [
+        {
+          title: 'Requests per second by route',
+          type: 'timeseries',
+          unit: 'reqps',
+          targets: [{ expr: `sum by (http_route) (rate(${REQUESTS}[$__rate_interval]))`, legendFormat: '{{http_route}}' }],
+        },
+        {
+          title: 'Server error ratio',
+          type: 'timeseries',
+          unit: 'percentunit',
+          description: 'Share of requests answered 5xx (SocketscopeAnalyticsServerErrors above 5%).',
+          thresholds: [{ value: null, color: 'green' }, { value: 0.05, color: 'orange' }],
+          targets: [
+            {
+              expr: `sum(rate(http_server_request_duration_seconds_count{job="socketscope", http_response_status_code=~"5.."}[$__rate_interval])) / sum(rate(${REQUESTS}[$__rate_interval]))`,
+              legendFormat: '5xx',
+            },
+          ],
+        },
+        {
+          title: 'Request duration p95 by route',
+          type: 'timeseries',
+          unit: 's',
+          targets: [
+            {
+              expr: 'histogram_quantile(0.95, sum by (http_route, le) (rate(http_server_request_duration_seconds_bucket{job="socketscope"}[$__rate_interval])))',
+              legendFormat: '{{http_route}}',
+            },
+          ],
+        },
+        {
+          title: 'Client reports per second',
+          type: 'timeseries',
+          unit: 'ops',
+          targets: [
+            { expr: 'sum(rate(socketscope_client_reports_accepted_total{job="socketscope"}[$__rate_interval]))', legendFormat: 'accepted' },
+            { expr: 'sum by (error_type) (rate(socketscope_client_reports_rejected_total{job="socketscope"}[$__rate_interval]))', legendFormat: 'rejected {{error_type}}' },
+          ],
+        },
+        {
+          title: 'Scheduled task runs per hour',
+          type: 'timeseries',
+          description: 'Runs by task and outcome; a task with only errors for an hour fires SocketscopeTaskFailing.',
+          targets: [
+            {
+              expr: 'sum by (socketscope_task, socketscope_task_outcome) (rate(socketscope_task_duration_seconds_count{job="socketscope"}[$__rate_interval])) * 3600',
+              legendFormat: '{{socketscope_task}} {{socketscope_task_outcome}}',
+            },
+          ],
+        },
+        {
+          title: 'Scheduled task duration p95',
+          type: 'timeseries',
+          unit: 's',
+          targets: [
+            {
+              expr: 'histogram_quantile(0.95, sum by (socketscope_task, le) (rate(socketscope_task_duration_seconds_bucket{job="socketscope"}[$__rate_interval])))',
+              legendFormat: '{{socketscope_task}}',
+            },
+          ],
+        },
+      ],
+    },
+  ],
+};
