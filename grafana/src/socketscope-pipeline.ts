@@ -40,12 +40,22 @@ export const socketscopePipeline: DashboardSpec = {
           ],
         },
         {
-          title: 'Exporter queue and memory',
+          title: 'Exporter queue size / capacity',
           type: 'timeseries',
+          width: 4,
+          description: 'A queue filling up means its backend is slow or down; at capacity the exporter drops data.',
           targets: [
             { expr: 'sum by (exporter) (otelcol_exporter_queue_size)', legendFormat: 'queue {{exporter}}' },
             { expr: 'sum by (exporter) (otelcol_exporter_queue_capacity)', legendFormat: 'capacity {{exporter}}' },
           ],
+        },
+        {
+          title: 'Collector memory (RSS)',
+          type: 'timeseries',
+          width: 4,
+          unit: 'bytes',
+          description: 'memory_limiter refuses data (OtelCollectorRefusingData) as this nears its limit.',
+          targets: [{ expr: 'max by (instance) (otelcol_process_memory_rss)', legendFormat: '{{instance}}' }],
         },
       ],
     },
