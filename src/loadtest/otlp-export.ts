@@ -68,13 +68,8 @@ class OutcomeExporter implements PushMetricExporter {
 }
 
 export async function startLoadExport(options: LoadExportOptions): Promise<LoadExport> {
-  let endpoint: URL;
-  try {
-    endpoint = new URL(options.endpoint);
-  } catch {
-    throw new Error(`--otlp expects an http(s):// OTLP endpoint, got "${options.endpoint}"`);
-  }
-  if (endpoint.protocol !== 'http:' && endpoint.protocol !== 'https:') throw new Error(`--otlp expects an http(s):// OTLP endpoint, got "${options.endpoint}"`);
+  const endpoint = URL.canParse(options.endpoint) ? new URL(options.endpoint) : null;
+  if (endpoint?.protocol !== 'http:' && endpoint?.protocol !== 'https:') throw new Error(`--otlp expects an http(s):// OTLP endpoint, got "${options.endpoint}"`);
   const url = `${endpoint.href.replace(/\/+$/, '')}/v1/metrics`;
   const exporter = new OutcomeExporter(new OTLPMetricExporter({ url, timeoutMillis: 3_000 }));
   const intervalMs = options.intervalMs ?? 5_000;
