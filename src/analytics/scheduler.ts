@@ -40,21 +40,16 @@ export class Scheduler {
   private readonly tasks = new Map<string, Entry>();
   private stopped = false;
 
-  private readonly tracer: Tracer | undefined;
-  private readonly onRun: SchedulerOptions['onRun'];
-
   constructor(
     private readonly log: TaskLog,
-    options: SchedulerOptions = {},
-  ) {
-    this.tracer = options.tracer;
-    this.onRun = options.onRun;
-  }
+    private readonly options: SchedulerOptions = {},
+  ) {}
 
   /** Runs `task` in a span `scheduled NAME` when tracing is on. */
   private traced<T>(name: string, task: () => Promise<T>): Promise<T> {
-    if (!this.tracer) return task();
-    return this.tracer.startActiveSpan(`scheduled ${name}`, { kind: SpanKind.INTERNAL, root: true, attributes: { 'socketscope.task': name } }, async (span) => {
+    const tracer = this.options.tracer;
+    if (!tracer) return task();
+    return tracer.startActiveSpan(`scheduled ${name}`, { kind: SpanKind.INTERNAL, root: true, attributes: { 'socketscope.task': name } }, async (span) => {
       try {
         return await task();
       } catch (error) {
@@ -90,7 +85,7 @@ export class Scheduler {
         entry.status.running = false;
         entry.status.runs++;
         entry.status.last_duration_ms = Date.now() - started;
-        this.onRun?.(name, ok, entry.status.last_duration_ms / 1000);
+        this.options.onRun?.(name, ok, entry.status.last_duration_ms / 1000);
       }
     };
     const tick = () => {
