@@ -112,6 +112,8 @@ async function runServer(subject: Subject): Promise<void> {
 interface ProfileShare {
   busy: number;
   telemetry: number;
+  /** Busy time in V8's garbage collector (allocation anywhere, ours included, shows up here). */
+  gc: number;
   /** The telemetry functions the time went to, largest first: [name, share of busy]. */
   top: Array<[string, number]>;
 }
@@ -135,12 +137,14 @@ function telemetryShare(profile: Profiler.Profile): ProfileShare {
   visit(profile.nodes[0]!.id, false);
   let busy = 0;
   let telemetry = 0;
+  let gc = 0;
   const deltas = profile.timeDeltas ?? [];
   (profile.samples ?? []).forEach((id, i) => {
     const name = byId.get(id)!.callFrame.functionName;
     if (name === '(idle)' || name === '(program)') return;
     const dt = deltas[i] ?? 0;
     busy += dt;
+    if (name === '(garbage collector)') gc += dt;
     if (!owner.get(id)) return;
     telemetry += dt;
     // Charge it to the nearest telemetry frame (a native it called counts as that frame).
@@ -154,7 +158,7 @@ function telemetryShare(profile: Profiler.Profile): ProfileShare {
     .sort((a, b) => b[1] - a[1])
     .slice(0, 8)
     .map(([name, dt]): [string, number] => [name, busy > 0 ? dt / busy : 0]);
-  return { busy, telemetry, top };
+  return { busy, telemetry, gc, top };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -354,6 +358,8 @@ interface Run {
   cpuPerMessageUs: number;
   /** Share of the server's busy CPU spent in OpenTelemetry code during the run. */
   telemetryShare: number;
+  /** Share of the server's busy CPU in garbage collection. */
+  gcShare: number;
   top: Array<[string, number]>;
 }
 
@@ -381,6 +387,7 @@ async function throughput(connections: number, seconds: number, sliceMs: number)
             p99: r.p99,
             cpuPerMessageUs: (cpuEnd[i]! - cpuStart[i]!) / r.messages,
             telemetryShare: p.busy > 0 ? p.telemetry / p.busy : 0,
+            gcShare: p.busy > 0 ? p.gc / p.busy : 0,
             top: p.top,
           },
         ];
@@ -483,12 +490,12 @@ async function main(): Promise<void> {
   for (const subject of SUBJECTS) heap[subject] = await heapPerConnection(subject, idle);
 
   console.log('');
-  console.log('| subject | throughput (msg/s) | p50 (ms) | p99 (ms) | server CPU (µs/msg) | CPU in OTel code | heap per idle connection (B) |');
-  console.log('|---|---:|---:|---:|---:|---:|---:|');
+  console.log('| subject | throughput (msg/s) | p50 (ms) | p99 (ms) | server CPU (µs/msg) | CPU in OTel code | CPU in GC | heap per idle connection (B) |');
+  console.log('|---|---:|---:|---:|---:|---:|---:|---:|');
   for (const s of SUBJECTS) {
     const r = runs[s];
     console.log(
-      `| ${s} | ${r.throughput.toFixed(0)} | ${r.p50.toFixed(3)} | ${r.p99.toFixed(3)} | ${r.cpuPerMessageUs.toFixed(2)} | ${(r.telemetryShare * 100).toFixed(1)}% | ${heap[s].toFixed(0)} |`,
+      `| ${s} | ${r.throughput.toFixed(0)} | ${r.p50.toFixed(3)} | ${r.p99.toFixed(3)} | ${r.cpuPerMessageUs.toFixed(2)} | ${(r.telemetryShare * 100).toFixed(1)}% | ${(r.gcShare * 100).toFixed(1)}% | ${heap[s].toFixed(0)} |`,
     );
   }
   console.log('');
@@ -514,6 +521,8 @@ async function main(): Promise<void> {
       `added_ns_per_received_message=${(emit.ours - emit.bare).toFixed(1)}`,
       `ours_otel_cpu_share=${runs.ours.telemetryShare.toFixed(4)}`,
       `otel_ws_otel_cpu_share=${runs['otel-ws'].telemetryShare.toFixed(4)}`,
+      `bare_gc_share=${runs.bare.gcShare.toFixed(4)}`,
+      `ours_gc_share=${runs.ours.gcShare.toFixed(4)}`,
       // What the throughput ratio is when the server is CPU-bound: the CPU left for ws after our share.
       `profiled_throughput_ratio=${(1 - runs.ours.telemetryShare).toFixed(3)}`,
       `bare_heap_per_connection_bytes=${heap.bare.toFixed(0)}`,
