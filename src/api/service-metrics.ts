@@ -10,6 +10,7 @@ import { PrometheusExporter, PrometheusSerializer } from '@opentelemetry/exporte
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import { MeterProvider } from '@opentelemetry/sdk-metrics';
 import { renameForPrometheus } from '../telemetry/index.ts';
+import { instrumentOptions } from '../instrumentation/catalogue.ts';
 import { type ServiceMetricName, serviceMetric } from './catalogue.ts';
 
 export interface ServiceMetrics {
@@ -50,12 +51,12 @@ export interface ApiInstruments {
 
 function histogram(meter: Meter, name: ServiceMetricName): Histogram {
   const def = serviceMetric(name);
-  return meter.createHistogram(def.name, { unit: def.unit, description: def.description, ...(def.buckets ? { advice: { explicitBucketBoundaries: [...def.buckets] } } : {}) });
+  return meter.createHistogram(def.name, instrumentOptions(def));
 }
 
 function counter(meter: Meter, name: ServiceMetricName): Counter {
   const def = serviceMetric(name);
-  return meter.createCounter(def.name, { unit: def.unit, description: def.description });
+  return meter.createCounter(def.name, instrumentOptions(def));
 }
 
 export function apiInstruments(meter: Meter): ApiInstruments {

@@ -33,12 +33,12 @@ export function registerServe(program: Command): void {
       });
       await new Promise<void>((resolve) => {
         const stop = (signal: NodeJS.Signals) => {
-          service.context.logger.info({ signal }, 'signal received');
+          logger.info({ signal }, 'signal received');
           service
             .close()
             .then(() => telemetry?.shutdown())
             .then(resolve, (error: unknown) => {
-              service.context.logger.error({ err: error }, 'shutdown failed');
+              logger.error({ err: error }, 'shutdown failed');
               process.exitCode = 1;
               resolve();
             });

@@ -6,6 +6,7 @@
  *
  * Names are a contract: renaming one breaks every rule and panel built on it.
  */
+import type { MetricOptions } from '@opentelemetry/api';
 import { CLOSE_CODE_CLASSES, CLOSE_ERROR_TYPES } from './close-codes.ts';
 import {
   ATTR_AUTH_FAILURE_REASON,
@@ -252,6 +253,11 @@ export type ServerMetricName = (typeof SERVER_METRICS)[number]['name'];
 const BY_NAME = new Map<string, MetricDefinition>(SERVER_METRICS.map((def) => [def.name, def]));
 
 /** The definition of a server metric; throws on a name that is not in the catalogue. */
+/** What an instrument of this definition is created with: unit, description and, for histograms, the bucket advice. */
+export function instrumentOptions(def: MetricDefinition): MetricOptions {
+  return { unit: def.unit, description: def.description, ...(def.buckets ? { advice: { explicitBucketBoundaries: [...def.buckets] } } : {}) };
+}
+
 export function serverMetric(name: ServerMetricName): MetricDefinition {
   const def = BY_NAME.get(name);
   if (!def) throw new Error(`no server metric named ${name}`);

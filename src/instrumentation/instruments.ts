@@ -7,7 +7,7 @@
  * set with JSON.stringify on every call); a cell increment costs nanoseconds.
  */
 import type { Attributes, BatchObservableResult, Histogram, Meter, Observable, ObservableCounter, ObservableGauge, ObservableUpDownCounter } from '@opentelemetry/api';
-import { type ServerMetricName, serverMetric } from './catalogue.ts';
+import { type ServerMetricName, instrumentOptions, serverMetric } from './catalogue.ts';
 import { CLOSE_CODE_CLASSES, CLOSE_ERROR_TYPES, type CloseCodeClass, type CloseErrorType } from './close-codes.ts';
 import {
   ATTR_AUTH_FAILURE_REASON,
@@ -109,11 +109,7 @@ export class ServerInstruments {
   ) {
     const histogram = (name: ServerMetricName): Histogram => {
       const def = serverMetric(name);
-      return meter.createHistogram(def.name, {
-        description: def.description,
-        unit: def.unit,
-        advice: def.buckets ? { explicitBucketBoundaries: [...def.buckets] } : {},
-      });
+      return meter.createHistogram(def.name, instrumentOptions(def));
     };
     this.connectionDuration = histogram('websocket.server.connection.duration');
     this.connectionSubscriptions = histogram('websocket.server.connection.subscriptions');

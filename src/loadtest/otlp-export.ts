@@ -18,6 +18,7 @@ import {
   type PushMetricExporter,
   type ResourceMetrics,
 } from '@opentelemetry/sdk-metrics';
+import { instrumentOptions } from '../instrumentation/catalogue.ts';
 import { type LoadMetricName, loadMetric } from './catalogue.ts';
 import type { LoadProgress } from './types.ts';
 
@@ -84,10 +85,7 @@ export async function startLoadExport(options: LoadExportOptions): Promise<LoadE
 
   const observe = (name: LoadMetricName, read: (p: LoadProgress) => number | null): void => {
     const def = loadMetric(name);
-    const instrument =
-      def.instrument === 'counter'
-        ? meter.createObservableCounter(def.name, { unit: def.unit, description: def.description })
-        : meter.createObservableGauge(def.name, { unit: def.unit, description: def.description });
+    const instrument = def.instrument === 'counter' ? meter.createObservableCounter(def.name, instrumentOptions(def)) : meter.createObservableGauge(def.name, instrumentOptions(def));
     instrument.addCallback((result) => {
       const value = latest === null ? null : read(latest);
       if (value !== null) result.observe(value, attributes);
