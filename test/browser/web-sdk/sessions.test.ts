@@ -130,7 +130,11 @@ describe('50 browser sessions through the collector', () => {
 
     await runSessions(10, 50);
     await waitForSent(sentBy(50));
-    // The other counters are complete too (same exports), and exact.
+    // The close of a session is counted by its final export, which can reach Prometheus a scrape
+    // after its sent messages: wait until the connection counters stop changing, then check them exactly.
+    const connectionTotals = async () =>
+      Promise.all(['attempts', 'opened', 'closed'].map((name) => total(`websocket_client_connection_${name}_total{job="${JOB}"}`)));
+    await waitFor('every session close to reach Prometheus', async () => (await connectionTotals()).every((n) => n >= 50), { timeoutMs: 30_000 });
     expect(await total(`websocket_client_connection_attempts_total{job="${JOB}"}`)).toBe(50);
     expect(await total(`websocket_client_connection_opened_total{job="${JOB}"}`)).toBe(50);
     expect(await total(`websocket_client_connection_closed_total{job="${JOB}",websocket_close_code_class="normal"}`)).toBe(50);
