@@ -12,12 +12,17 @@
  * load on the machine evenly over the three, which back-to-back runs of
  * several seconds did not (this bench shares two cores with test suites).
  *
+ * A round is three fresh server processes and a fresh load process; the
+ * bench runs several and reports the median round's ratio, because a
+ * process's own luck (code placement, JIT decisions, which CPU it lands on)
+ * moves one round by a few per cent either way.
+ *
  * Heap: 10 000 idle connections to one server at a time, heap used after
  * GC minus before, per connection.
  *
- *   npm run bench -- instrumentation [--seconds 8] [--slice 250] [--connections 100] [--idle 10000]
+ *   npm run bench -- instrumentation [--rounds 3] [--seconds 8] [--slice 250] [--connections 100] [--idle 10000]
  *
- * Last line: key=value pairs; throughput_ratio = ours / bare.
+ * Last line: key=value pairs; throughput_ratio = ours / bare, median of the rounds.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import type { Profiler } from 'node:inspector';
@@ -352,6 +357,8 @@ async function stop(proc: ChildProcess): Promise<void> {
 }
 
 interface Run {
+  messages: number;
+  seconds: number;
   throughput: number;
   p50: number;
   p99: number;
@@ -382,6 +389,8 @@ async function throughput(connections: number, seconds: number, sliceMs: number)
         return [
           subject,
           {
+            messages: r.messages,
+            seconds: r.seconds,
             throughput: r.messages / r.seconds,
             p50: r.p50,
             p99: r.p99,
@@ -465,27 +474,71 @@ async function emitOverheadNs(): Promise<{ bare: number; ours: number }> {
   return { bare: bareNs, ours: oursNs };
 }
 
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+}
+
+/**
+ * One figure per subject over all rounds: throughput and CPU per message from
+ * the totals, latency and profile shares as the median round's.
+ */
+function combine(rounds: Array<Record<Subject, Run>>): Record<Subject, Run> {
+  const of = (subject: Subject): Run => {
+    const runs = rounds.map((round) => round[subject]);
+    const messages = runs.reduce((sum, r) => sum + r.messages, 0);
+    const seconds = runs.reduce((sum, r) => sum + r.seconds, 0);
+    const cpu = runs.reduce((sum, r) => sum + r.cpuPerMessageUs * r.messages, 0);
+    const byShare = [...runs].sort((a, b) => a.telemetryShare - b.telemetryShare);
+    return {
+      messages,
+      seconds,
+      throughput: messages / seconds,
+      p50: median(runs.map((r) => r.p50)),
+      p99: median(runs.map((r) => r.p99)),
+      cpuPerMessageUs: cpu / messages,
+      telemetryShare: median(runs.map((r) => r.telemetryShare)),
+      gcShare: median(runs.map((r) => r.gcShare)),
+      top: byShare[byShare.length >> 1]!.top,
+    };
+  };
+  return { bare: of('bare'), ours: of('ours'), 'otel-ws': of('otel-ws') };
+}
+
 async function main(): Promise<void> {
   const { values } = parseArgs({
     options: {
+      rounds: { type: 'string', default: '3' },
       seconds: { type: 'string', default: '8' },
       slice: { type: 'string', default: '250' },
       connections: { type: 'string', default: '100' },
       idle: { type: 'string', default: '10000' },
     },
   });
+  const roundCount = Number(values.rounds);
+  if (!Number.isInteger(roundCount) || roundCount < 1) throw new Error(`--rounds must be a positive integer, got ${values.rounds}`);
   const seconds = Number(values.seconds);
   const sliceMs = Number(values.slice);
   const connections = Number(values.connections);
   const idle = Number(values.idle);
   console.log(
     `server SDK overhead: ${connections} connections per server, ${MESSAGE.length}-byte messages, ${WINDOW} in flight per connection, ` +
-      `${seconds} s per server in ${sliceMs} ms slices, round-robin; heap with ${idle} idle connections`,
+      `${seconds} s per server in ${sliceMs} ms slices, round-robin, ${roundCount} rounds of fresh processes; heap with ${idle} idle connections`,
   );
 
   const emit = await emitOverheadNs();
   console.log(`emit('message'): bare ${emit.bare.toFixed(1)} ns, ours ${emit.ours.toFixed(1)} ns (median of 10 paired rounds)`);
-  const runs = await throughput(connections, seconds, sliceMs);
+  const rounds: Array<Record<Subject, Run>> = [];
+  for (let round = 1; round <= roundCount; round++) {
+    const result = await throughput(connections, seconds, sliceMs);
+    rounds.push(result);
+    const ratio = (s: Subject) => (result[s].throughput / result.bare.throughput).toFixed(3);
+    console.log(`round ${round}: bare ${result.bare.throughput.toFixed(0)} msg/s, ours/bare ${ratio('ours')}, otel-ws/bare ${ratio('otel-ws')}`);
+  }
+  const runs = combine(rounds);
+  const roundRatios = rounds.map((r) => r.ours.throughput / r.bare.throughput);
+  const otelWsRatios = rounds.map((r) => r['otel-ws'].throughput / r.bare.throughput);
   const heap: Record<Subject, number> = { bare: 0, ours: 0, 'otel-ws': 0 };
   for (const subject of SUBJECTS) heap[subject] = await heapPerConnection(subject, idle);
 
@@ -502,15 +555,15 @@ async function main(): Promise<void> {
   console.log(`where "ours" spends its ${(runs.ours.telemetryShare * 100).toFixed(1)}% (share of the server's busy CPU):`);
   for (const [name, share] of runs.ours.top) console.log(`  ${(share * 100).toFixed(2).padStart(5)}%  ${name}`);
   console.log('');
-  const ratio = runs.ours.throughput / runs.bare.throughput;
   console.log(
     [
-      `throughput_ratio=${ratio.toFixed(3)}`,
+      `throughput_ratio=${median(roundRatios).toFixed(3)}`,
+      `throughput_ratio_rounds=${roundRatios.map((r) => r.toFixed(3)).join(',')}`,
       `heap_per_connection_bytes=${(heap.ours - heap.bare).toFixed(0)}`,
       `bare_msgs_per_s=${runs.bare.throughput.toFixed(0)}`,
       `ours_msgs_per_s=${runs.ours.throughput.toFixed(0)}`,
       `otel_ws_msgs_per_s=${runs['otel-ws'].throughput.toFixed(0)}`,
-      `otel_ws_throughput_ratio=${(runs['otel-ws'].throughput / runs.bare.throughput).toFixed(3)}`,
+      `otel_ws_throughput_ratio=${median(otelWsRatios).toFixed(3)}`,
       `bare_p50_ms=${runs.bare.p50.toFixed(3)}`,
       `bare_p99_ms=${runs.bare.p99.toFixed(3)}`,
       `ours_p50_ms=${runs.ours.p50.toFixed(3)}`,
