@@ -31,6 +31,7 @@ import { createRequire } from 'node:module';
 import { type Socket, createConnection } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { median } from 'simple-statistics';
 
 type Subject = 'bare' | 'ours' | 'otel-ws';
 const SUBJECTS: Subject[] = ['bare', 'ours', 'otel-ws'];
@@ -472,12 +473,6 @@ async function emitOverheadNs(): Promise<{ bare: number; ours: number }> {
   if (received === 0) throw new Error('listener never ran');
   const [bareNs, oursNs] = pairs[5]!;
   return { bare: bareNs, ours: oursNs };
-}
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = sorted.length >> 1;
-  return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
 }
 
 /**
