@@ -4,7 +4,7 @@
  * series per metric and target: the resource says which run (service.name
  * `socketscope-load`, service.instance.id), the attributes which server.
  */
-import type { MetricDefinition } from '../instrumentation/catalogue.ts';
+import { LATENCY_BUCKETS, type MetricDefinition } from '../instrumentation/catalogue.ts';
 
 const TARGET = ['server.address', 'server.port'] as const;
 
@@ -41,14 +41,14 @@ export const LOAD_METRICS = [
     name: 'socketscope.load.sent',
     instrument: 'counter',
     unit: '{message}',
-    description: 'Messages the load generator sent, warm-up included.',
+    description: 'Messages the load generator sent in its measured window (warm-up excluded), as in its report.',
     attributes: TARGET,
   },
   {
     name: 'socketscope.load.received',
     instrument: 'counter',
     unit: '{message}',
-    description: 'Messages the load generator received, warm-up included.',
+    description: 'Messages the load generator received in its measured window (warm-up excluded), as in its report.',
     attributes: TARGET,
   },
   {
@@ -59,12 +59,13 @@ export const LOAD_METRICS = [
     attributes: TARGET,
   },
   {
-    name: 'socketscope.load.latency.p95',
-    instrument: 'gauge',
+    name: 'socketscope.load.latency',
+    instrument: 'histogram',
     unit: 's',
     description:
-      "95th percentile of echo latency (from each message's intended send time) over the last progress interval; absent while no echo arrives.",
+      "Echo latency of the measured messages, from each message's intended send time (so a stalled server cannot hide latency); the same population as the report's percentiles.",
     attributes: TARGET,
+    buckets: LATENCY_BUCKETS,
   },
 ] as const satisfies readonly MetricDefinition[];
 

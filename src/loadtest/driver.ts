@@ -15,6 +15,7 @@ import FlatQueue from 'flatqueue';
 import WebSocket from 'ws';
 import { bump, classifyError } from './error-class.ts';
 import { createHistogram, recordMs, type Histogram } from './histogram.ts';
+import { emptyBuckets, recordBucket } from './latency-buckets.ts';
 import { compileTemplate, MessageRenderer, parseCorrelationId } from './template.ts';
 import { clock, emptyCounters, type WorkerCounters, type WorkerInit } from './worker-protocol.ts';
 
@@ -61,6 +62,8 @@ export class LoadDriver {
   readonly connect = createHistogram();
   /** Echo latencies since the last progress report, warm-up included. */
   readonly interval = createHistogram();
+  /** The measured echo latencies again, on the exported histogram's buckets. */
+  readonly buckets = emptyBuckets();
 
   private readonly conns: Conn[];
   private readonly queue = new FlatQueue<number>();
@@ -367,6 +370,7 @@ export class LoadDriver {
             counters.received++;
             counters.bytesReceived += data.length;
             recordMs(this.latency, latencyMs);
+            recordBucket(this.buckets, latencyMs);
             if (--this.awaiting === 0) this.wake?.();
           }
           return;

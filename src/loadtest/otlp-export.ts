@@ -3,23 +3,29 @@
  * (to the collector, like every other socketscope component), so a load test
  * is visible in Prometheus and Grafana beside the server metrics it moves.
  * Observable instruments read the latest progress snapshot at each export;
- * the last one, taken after the workers finish, is flushed before exit.
+ * the last one, taken after the workers finish, is flushed before exit. The
+ * latency histogram is already aggregated by the workers (bucket counts), so
+ * it goes out through a metric producer rather than an instrument.
  */
 import { randomUUID } from 'node:crypto';
-import type { Attributes } from '@opentelemetry/api';
-import { type ExportResult, ExportResultCode } from '@opentelemetry/core';
+import { type Attributes, ValueType } from '@opentelemetry/api';
+import { type ExportResult, ExportResultCode, millisToHrTime } from '@opentelemetry/core';
 import { OTLPMetricExporter } from '@opentelemetry/exporter-metrics-otlp-http';
-import { resourceFromAttributes } from '@opentelemetry/resources';
+import { emptyResource, resourceFromAttributes } from '@opentelemetry/resources';
 import {
-  type AggregationTemporality,
+  AggregationTemporality,
+  type CollectionResult,
+  DataPointType,
   type InstrumentType,
   MeterProvider,
+  type MetricProducer,
   PeriodicExportingMetricReader,
   type PushMetricExporter,
   type ResourceMetrics,
 } from '@opentelemetry/sdk-metrics';
 import { instrumentOptions } from '../instrumentation/catalogue.ts';
 import { type LoadMetricName, loadMetric } from './catalogue.ts';
+import { LATENCY_BOUNDARIES_S } from './latency-buckets.ts';
 import type { LoadProgress } from './types.ts';
 
 export interface LoadExport {
@@ -68,27 +74,64 @@ class OutcomeExporter implements PushMetricExporter {
   }
 }
 
+const SCOPE = 'socketscope-load';
+
+/** `socketscope.load.latency` from the workers' bucket counts: one cumulative histogram point per export. */
+function latencyProducer(read: () => LoadProgress | null, attributes: Attributes): MetricProducer {
+  const def = loadMetric('socketscope.load.latency');
+  const startTime = millisToHrTime(Date.now());
+  return {
+    async collect(): Promise<CollectionResult> {
+      const buckets = read()?.latencyBuckets;
+      const metrics: ResourceMetrics['scopeMetrics'][number]['metrics'] = [];
+      if (buckets !== undefined) {
+        metrics.push({
+          descriptor: { name: def.name, description: def.description, unit: def.unit, valueType: ValueType.DOUBLE },
+          aggregationTemporality: AggregationTemporality.CUMULATIVE,
+          dataPointType: DataPointType.HISTOGRAM,
+          dataPoints: [
+            {
+              startTime,
+              endTime: millisToHrTime(Date.now()),
+              attributes,
+              value: { buckets: { boundaries: [...LATENCY_BOUNDARIES_S], counts: [...buckets.counts] }, sum: buckets.sumS, count: buckets.count },
+            },
+          ],
+        });
+      }
+      // The reader keeps the meter provider's resource; only the scope's metrics are taken from here.
+      return { resourceMetrics: { resource: emptyResource(), scopeMetrics: [{ scope: { name: SCOPE }, metrics }] }, errors: [] };
+    },
+  };
+}
+
 export async function startLoadExport(options: LoadExportOptions): Promise<LoadExport> {
   const endpoint = URL.canParse(options.endpoint) ? new URL(options.endpoint) : null;
   if (endpoint?.protocol !== 'http:' && endpoint?.protocol !== 'https:') throw new Error(`--otlp expects an http(s):// OTLP endpoint, got "${options.endpoint}"`);
   const url = `${endpoint.href.replace(/\/+$/, '')}/v1/metrics`;
   const exporter = new OutcomeExporter(new OTLPMetricExporter({ url, timeoutMillis: 3_000 }));
   const intervalMs = options.intervalMs ?? 5_000;
+  const attributes = targetAttributes(options.targetUrl);
+  let latest: LoadProgress | null = null;
   const meterProvider = new MeterProvider({
     // One instance per run, so two load generators against the same server stay two series.
     resource: resourceFromAttributes({ 'service.name': 'socketscope-load', 'service.instance.id': randomUUID() }),
-    readers: [new PeriodicExportingMetricReader({ exporter, exportIntervalMillis: intervalMs, exportTimeoutMillis: Math.min(intervalMs, 10_000) })],
+    readers: [
+      new PeriodicExportingMetricReader({
+        exporter,
+        exportIntervalMillis: intervalMs,
+        exportTimeoutMillis: Math.min(intervalMs, 10_000),
+        metricProducers: [latencyProducer(() => latest, attributes)],
+      }),
+    ],
   });
-  const meter = meterProvider.getMeter('socketscope-load');
-  const attributes = targetAttributes(options.targetUrl);
-  let latest: LoadProgress | null = null;
+  const meter = meterProvider.getMeter(SCOPE);
 
-  const observe = (name: LoadMetricName, read: (p: LoadProgress) => number | null): void => {
+  const observe = (name: LoadMetricName, read: (p: LoadProgress) => number): void => {
     const def = loadMetric(name);
     const instrument = def.instrument === 'counter' ? meter.createObservableCounter(def.name, instrumentOptions(def)) : meter.createObservableGauge(def.name, instrumentOptions(def));
     instrument.addCallback((result) => {
-      const value = latest === null ? null : read(latest);
-      if (value !== null) result.observe(value, attributes);
+      if (latest !== null) result.observe(read(latest), attributes);
     });
   };
   observe('socketscope.load.connection.count', (p) => p.open);
@@ -98,7 +141,6 @@ export async function startLoadExport(options: LoadExportOptions): Promise<LoadE
   observe('socketscope.load.sent', (p) => p.sent);
   observe('socketscope.load.received', (p) => p.received);
   observe('socketscope.load.errors', (p) => p.errors);
-  observe('socketscope.load.latency.p95', (p) => (p.intervalP95Ms === null ? null : p.intervalP95Ms / 1000));
 
   return {
     url,

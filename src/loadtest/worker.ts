@@ -19,7 +19,7 @@ let progressTimer: NodeJS.Timeout | null = null;
 function reportProgress(): void {
   const interval = driver.interval.totalCount > 0 ? encodeHistogram(driver.interval) : null;
   driver.interval.reset();
-  post({ type: 'progress', worker: init.worker, counters: driver.counters, interval });
+  post({ type: 'progress', worker: init.worker, counters: driver.counters, interval, buckets: driver.buckets });
 }
 
 async function start(epoch: number): Promise<void> {

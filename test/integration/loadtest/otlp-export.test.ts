@@ -5,7 +5,9 @@
  */
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { LOAD_METRICS, prometheusSeries } from '../../../src/catalogue.ts';
+import { LOAD_METRICS, prometheusName, prometheusSeries } from '../../../src/catalogue.ts';
+import { loadMetric } from '../../../src/loadtest/catalogue.ts';
+import { LATENCY_BOUNDARIES_S } from '../../../src/loadtest/latency-buckets.ts';
 import type { LoadReport } from '../../../src/loadtest/index.ts';
 import { type CollectorHandle, Stack, waitFor } from '../../../src/stack/index.ts';
 import { run } from '../../helpers/exec.ts';
@@ -65,8 +67,19 @@ describe('socketscope load --otlp', () => {
     expect(value('socketscope_load_connection_failed_total')).toBe(0);
     expect(value('socketscope_load_connection_dropped_total')).toBe(0);
     expect(value('socketscope_load_errors_total')).toBe(0);
-    // Every catalogue series but the interval p95 (absent when the last interval saw no echo) is there.
-    for (const def of LOAD_METRICS.filter((d) => d.name !== 'socketscope.load.latency.p95')) {
+    // The latency histogram holds the report's population: every measured echo, in the catalogue's buckets.
+    const latencyName = prometheusName(loadMetric('socketscope.load.latency'));
+    expect(value(`${latencyName}_count`)).toBe(report.latency_ms.count);
+    expect(report.latency_ms.count).toBe(24);
+    expect(sample(exposition, `${latencyName}_bucket`, { ...labels, le: '+Inf' })).toBe(24);
+    // The report rounds to the microsecond; the buckets see the unrounded latency.
+    const maxMs = report.latency_ms.max + 0.001;
+    const aboveMax = LATENCY_BOUNDARIES_S.find((bound) => bound * 1000 >= maxMs)!;
+    expect(sample(exposition, `${latencyName}_bucket`, { ...labels, le: String(aboveMax) })).toBe(24);
+    const sum = value(`${latencyName}_sum`)!;
+    expect(sum).toBeGreaterThan(0);
+    expect(sum).toBeLessThanOrEqual((24 * maxMs) / 1000);
+    for (const def of LOAD_METRICS) {
       for (const series of prometheusSeries(def)) expect(exposition).toContain(`${series}{`);
     }
   });
