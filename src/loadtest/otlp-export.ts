@@ -18,6 +18,7 @@ import {
   DataPointType,
   type InstrumentType,
   MeterProvider,
+  type MetricData,
   type MetricProducer,
   PeriodicExportingMetricReader,
   type PushMetricExporter,
@@ -83,7 +84,7 @@ function latencyProducer(read: () => LoadProgress | null, attributes: Attributes
   return {
     async collect(): Promise<CollectionResult> {
       const buckets = read()?.latencyBuckets;
-      const metrics: ResourceMetrics['scopeMetrics'][number]['metrics'] = [];
+      const metrics: MetricData[] = [];
       if (buckets !== undefined) {
         metrics.push({
           descriptor: { name: def.name, description: def.description, unit: def.unit, valueType: ValueType.DOUBLE },
