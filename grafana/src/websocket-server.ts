@@ -2,6 +2,13 @@ import { type DashboardSpec, JOB, datasourceVariable, labelVariable, quantile, r
 
 const LOAD = 'socketscope_load';
 
+/** Quantiles of a load generator histogram per target (not filtered by the service variable). */
+const loadQuantiles = (histogram: string, qs: number[]) =>
+  qs.map((q) => ({
+    expr: `histogram_quantile(${q}, sum by (server_address, server_port, le) (rate(${histogram}_bucket[$__rate_interval])))`,
+    legendFormat: `p${Math.round(q * 100)} {{server_address}}:{{server_port}}`,
+  }));
+
 /** The guide's panels: connection health, performance, heartbeat, subscriptions, errors, resources. */
 export const websocketServer: DashboardSpec = {
   uid: 'socketscope-websocket-server',
@@ -231,7 +238,7 @@ export const websocketServer: DashboardSpec = {
         {
           title: 'Load generator: connections held / planned',
           type: 'timeseries',
-          width: 8,
+          width: 6,
           targets: [
             { expr: `sum by (server_address, server_port) (${LOAD}_connection_count)`, legendFormat: 'held {{server_address}}:{{server_port}}' },
             { expr: `sum by (server_address, server_port) (${LOAD}_connection_target)`, legendFormat: 'planned {{server_address}}:{{server_port}}' },
@@ -240,7 +247,7 @@ export const websocketServer: DashboardSpec = {
         {
           title: 'Load generator: messages per second',
           type: 'timeseries',
-          width: 8,
+          width: 6,
           unit: 'ops',
           targets: [
             { expr: `sum by (server_address, server_port) (rate(${LOAD}_sent_total[$__rate_interval]))`, legendFormat: 'sent {{server_address}}:{{server_port}}' },
@@ -251,13 +258,18 @@ export const websocketServer: DashboardSpec = {
         {
           title: 'Load generator: echo latency',
           type: 'timeseries',
-          width: 8,
+          width: 6,
           unit: 's',
           description: "From each message's intended send time, so a stalled server cannot hide latency; measured messages only, as in the load report.",
-          targets: [0.5, 0.95, 0.99].map((q) => ({
-            expr: `histogram_quantile(${q}, sum by (server_address, server_port, le) (rate(${LOAD}_latency_seconds_bucket[$__rate_interval])))`,
-            legendFormat: `p${q * 100} {{server_address}}:{{server_port}}`,
-          })),
+          targets: loadQuantiles(`${LOAD}_latency_seconds`, [0.5, 0.95, 0.99]),
+        },
+        {
+          title: 'Load generator: connect time',
+          type: 'timeseries',
+          width: 6,
+          unit: 's',
+          description: 'TCP connect and WebSocket handshake of each connection the load generator opened.',
+          targets: loadQuantiles(`${LOAD}_handshake_duration_seconds`, [0.5, 0.95]),
         },
       ],
     },

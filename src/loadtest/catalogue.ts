@@ -4,7 +4,7 @@
  * series per metric and target: the resource says which run (service.name
  * `socketscope-load`, service.instance.id), the attributes which server.
  */
-import { LATENCY_BUCKETS, type MetricDefinition } from '../instrumentation/catalogue.ts';
+import { HANDSHAKE_BUCKETS, LATENCY_BUCKETS, type MetricDefinition } from '../instrumentation/catalogue.ts';
 
 const TARGET = ['server.address', 'server.port'] as const;
 
@@ -66,6 +66,14 @@ export const LOAD_METRICS = [
       "Echo latency of the measured messages, from each message's intended send time (so a stalled server cannot hide latency); the same population as the report's percentiles.",
     attributes: TARGET,
     buckets: LATENCY_BUCKETS,
+  },
+  {
+    name: 'socketscope.load.handshake.duration',
+    instrument: 'histogram',
+    unit: 's',
+    description: 'Time to open each connection the load generator opened (TCP connect and WebSocket handshake); the same population as the report\'s connect_ms.',
+    attributes: TARGET,
+    buckets: HANDSHAKE_BUCKETS,
   },
 ] as const satisfies readonly MetricDefinition[];
 

@@ -15,7 +15,7 @@ import FlatQueue from 'flatqueue';
 import WebSocket from 'ws';
 import { bump, classifyError } from './error-class.ts';
 import { createHistogram, recordMs, type Histogram } from './histogram.ts';
-import { emptyBuckets, recordBucket } from './latency-buckets.ts';
+import { ECHO_LATENCY, emptyRunBuckets, HANDSHAKE } from './bucket-counts.ts';
 import { compileTemplate, MessageRenderer, parseCorrelationId } from './template.ts';
 import { clock, emptyCounters, type WorkerCounters, type WorkerInit } from './worker-protocol.ts';
 
@@ -62,8 +62,8 @@ export class LoadDriver {
   readonly connect = createHistogram();
   /** Echo latencies since the last progress report, warm-up included. */
   readonly interval = createHistogram();
-  /** The measured echo latencies again, on the exported histogram's buckets. */
-  readonly buckets = emptyBuckets();
+  /** Connect times and measured echo latencies again, on the exported histograms' buckets. */
+  readonly buckets = emptyRunBuckets();
 
   private readonly conns: Conn[];
   private readonly queue = new FlatQueue<number>();
@@ -219,6 +219,7 @@ export class LoadDriver {
       counters.opened++;
       counters.open++;
       recordMs(this.connect, now - startedAt);
+      HANDSHAKE.record(this.buckets.handshake, now - startedAt);
       this.startSending(conn, now);
       this.scheduleOpens();
       this.wake?.();
@@ -370,7 +371,7 @@ export class LoadDriver {
             counters.received++;
             counters.bytesReceived += data.length;
             recordMs(this.latency, latencyMs);
-            recordBucket(this.buckets, latencyMs);
+            ECHO_LATENCY.record(this.buckets.latency, latencyMs);
             if (--this.awaiting === 0) this.wake?.();
           }
           return;

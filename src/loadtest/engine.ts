@@ -5,7 +5,7 @@
  */
 import { assertFdCapacity, ephemeralPortCount } from './fd-limit.ts';
 import { createHistogram, mergeEncoded } from './histogram.ts';
-import { type BucketCounts, emptyBuckets, sumBuckets } from './latency-buckets.ts';
+import { emptyRunBuckets, type RunBuckets, sumRunBuckets } from './bucket-counts.ts';
 import { openTimesMs, resolveLoadPlan, timeline, type LoadTestInput } from './plan.ts';
 import { buildReport } from './report.ts';
 import { spawnTsWorker } from './spawn-worker.ts';
@@ -73,7 +73,7 @@ export async function runLoadPlan(plan: LoadPlan, options: RunOptions = {}): Pro
 
   const workers = inits.map((init) => spawnTsWorker(WORKER_ENTRY, init));
   const latest: WorkerCounters[] = inits.map(() => emptyCounters());
-  const latestBuckets: BucketCounts[] = inits.map(() => emptyBuckets());
+  const latestBuckets: RunBuckets[] = inits.map(() => emptyRunBuckets());
   const finals: ({ counters: WorkerCounters; latency: string; connect: string } | null)[] = inits.map(() => null);
   const pendingIntervals: string[] = [];
   let epoch = Number.POSITIVE_INFINITY;
@@ -121,7 +121,7 @@ export async function runLoadPlan(plan: LoadPlan, options: RunOptions = {}): Pro
       sentPerS: (sent - lastTotals.sent) / seconds,
       receivedPerS: (received - lastTotals.received) / seconds,
       intervalP95Ms,
-      latencyBuckets: sumBuckets(latestBuckets),
+      buckets: sumRunBuckets(latestBuckets),
     };
     lastTotals = { at: now, sent, received };
     options.onProgress(progress);

@@ -4,8 +4,8 @@
  * is visible in Prometheus and Grafana beside the server metrics it moves.
  * Observable instruments read the latest progress snapshot at each export;
  * the last one, taken after the workers finish, is flushed before exit. The
- * latency histogram is already aggregated by the workers (bucket counts), so
- * it goes out through a metric producer rather than an instrument.
+ * latency histograms are already aggregated by the workers (bucket counts),
+ * so they go out through a metric producer rather than instruments.
  */
 import { randomUUID } from 'node:crypto';
 import { type Attributes, ValueType } from '@opentelemetry/api';
@@ -26,7 +26,7 @@ import {
 } from '@opentelemetry/sdk-metrics';
 import { instrumentOptions } from '../instrumentation/catalogue.ts';
 import { type LoadMetricName, loadMetric } from './catalogue.ts';
-import { LATENCY_BOUNDARIES_S } from './latency-buckets.ts';
+import { type BucketCounts, type BucketLayout, ECHO_LATENCY, HANDSHAKE } from './bucket-counts.ts';
 import type { LoadProgress } from './types.ts';
 
 export interface LoadExport {
@@ -77,29 +77,29 @@ class OutcomeExporter implements PushMetricExporter {
 
 const SCOPE = 'socketscope-load';
 
-/** `socketscope.load.latency` from the workers' bucket counts: one cumulative histogram point per export. */
-function latencyProducer(read: () => LoadProgress | null, attributes: Attributes): MetricProducer {
-  const def = loadMetric('socketscope.load.latency');
+/** The workers' bucket counts as cumulative histogram points, one per layout and export. */
+function bucketsProducer(read: () => LoadProgress | null, attributes: Attributes): MetricProducer {
   const startTime = millisToHrTime(Date.now());
+  const histogram = (layout: BucketLayout, counts: BucketCounts): MetricData => {
+    const def = loadMetric(layout.metric);
+    return {
+      descriptor: { name: def.name, description: def.description, unit: def.unit, valueType: ValueType.DOUBLE },
+      aggregationTemporality: AggregationTemporality.CUMULATIVE,
+      dataPointType: DataPointType.HISTOGRAM,
+      dataPoints: [
+        {
+          startTime,
+          endTime: millisToHrTime(Date.now()),
+          attributes,
+          value: { buckets: { boundaries: [...layout.boundariesS], counts: [...counts.counts] }, sum: counts.sumS, count: counts.count },
+        },
+      ],
+    };
+  };
   return {
     async collect(): Promise<CollectionResult> {
-      const buckets = read()?.latencyBuckets;
-      const metrics: MetricData[] = [];
-      if (buckets !== undefined) {
-        metrics.push({
-          descriptor: { name: def.name, description: def.description, unit: def.unit, valueType: ValueType.DOUBLE },
-          aggregationTemporality: AggregationTemporality.CUMULATIVE,
-          dataPointType: DataPointType.HISTOGRAM,
-          dataPoints: [
-            {
-              startTime,
-              endTime: millisToHrTime(Date.now()),
-              attributes,
-              value: { buckets: { boundaries: [...LATENCY_BOUNDARIES_S], counts: [...buckets.counts] }, sum: buckets.sumS, count: buckets.count },
-            },
-          ],
-        });
-      }
+      const buckets = read()?.buckets;
+      const metrics = buckets ? [histogram(ECHO_LATENCY, buckets.latency), histogram(HANDSHAKE, buckets.handshake)] : [];
       // The reader keeps the meter provider's resource; only the scope's metrics are taken from here.
       return { resourceMetrics: { resource: emptyResource(), scopeMetrics: [{ scope: { name: SCOPE }, metrics }] }, errors: [] };
     },
@@ -122,7 +122,7 @@ export async function startLoadExport(options: LoadExportOptions): Promise<LoadE
         exporter,
         exportIntervalMillis: intervalMs,
         exportTimeoutMillis: Math.min(intervalMs, 10_000),
-        metricProducers: [latencyProducer(() => latest, attributes)],
+        metricProducers: [bucketsProducer(() => latest, attributes)],
       }),
     ],
   });

@@ -3,7 +3,7 @@
  * plan) and what comes back (the report). The CLI and the admin pages'
  * Testing tab both speak these.
  */
-import type { BucketCounts } from './latency-buckets.ts';
+import type { RunBuckets } from './bucket-counts.ts';
 
 /** One step of the connection plan: ramp up to `connections`, then hold. */
 export interface Stage {
@@ -113,8 +113,8 @@ export interface LoadProgress {
   receivedPerS: number;
   /** p95 of echoes received in the last interval (warm-up included), ms; null when none arrived. */
   intervalP95Ms: number | null;
-  /** Measured echo latencies so far, on the exported histogram's buckets (all workers). */
-  latencyBuckets: BucketCounts;
+  /** Connect times and measured echo latencies so far, on the exported histograms' buckets (all workers). */
+  buckets: RunBuckets;
 }
 
 export interface RunOptions {

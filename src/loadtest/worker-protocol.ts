@@ -3,7 +3,7 @@
  * absolute milliseconds on the shared clock below; histograms travel in the
  * HDR compressed encoding.
  */
-import type { BucketCounts } from './latency-buckets.ts';
+import type { RunBuckets } from './bucket-counts.ts';
 
 /** `performance.timeOrigin + performance.now()`: comparable across threads of one process. */
 export function clock(): number {
@@ -50,7 +50,7 @@ export type ToWorker = { type: 'start'; epoch: number } | { type: 'abort' };
 
 export type FromWorker =
   | { type: 'ready'; worker: number }
-  | { type: 'progress'; worker: number; counters: WorkerCounters; interval: string | null; buckets: BucketCounts }
+  | { type: 'progress'; worker: number; counters: WorkerCounters; interval: string | null; buckets: RunBuckets }
   | { type: 'done'; worker: number; counters: WorkerCounters; latency: string; connect: string }
   | { type: 'failed'; worker: number; message: string };
 

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { runLoadTest, type LoadProgress } from '../../../src/loadtest/index.ts';
-import { LATENCY_BOUNDARIES_S } from '../../../src/loadtest/latency-buckets.ts';
+import { ECHO_LATENCY } from '../../../src/loadtest/bucket-counts.ts';
 import { startWsServer, type TestWsServer } from './servers.ts';
 
 // HDR histograms keep 3 significant digits: a recorded value can read back up to 0.1 % lower.
@@ -40,10 +40,12 @@ describe('load engine against real ws servers', () => {
     expect(withPayload.bytes.received).toBe(withPayload.bytes.sent);
     expect(progress.map((p) => p.phase)).toContain('measure');
     expect(Math.max(...progress.map((p) => p.open))).toBe(20);
-    // The exported histogram's counts: both workers, warm-up excluded, like the report.
-    const buckets = progress.at(-1)!.latencyBuckets;
-    expect(buckets.count).toBe(200);
-    expect(buckets.counts.reduce((a, n) => a + n, 0)).toBe(200);
+    // The exported histograms' counts: both workers, warm-up excluded, like the report.
+    const { latency, handshake } = progress.at(-1)!.buckets;
+    expect(latency.count).toBe(200);
+    expect(latency.counts.reduce((a, n) => a + n, 0)).toBe(200);
+    expect(handshake.count).toBe(20);
+    expect(handshake.counts.reduce((a, n) => a + n, 0)).toBe(20);
   });
 
   it('measures latency no lower than the delay a server adds', async () => {
@@ -53,8 +55,8 @@ describe('load engine against real ws servers', () => {
     expect(report.messages).toMatchObject({ sent: 50, matched: 50, lost: 0 });
     expect(report.latency_ms.count).toBe(50);
     // None in the buckets up to 25 ms.
-    expect(last!.latencyBuckets.counts.slice(0, LATENCY_BOUNDARIES_S.indexOf(0.025) + 1)).toEqual([0, 0, 0, 0, 0]);
-    expect(last!.latencyBuckets.count).toBe(50);
+    expect(last!.buckets.latency.counts.slice(0, ECHO_LATENCY.boundariesS.indexOf(0.025) + 1)).toEqual([0, 0, 0, 0, 0]);
+    expect(last!.buckets.latency.count).toBe(50);
     for (const p of ['p50', 'p90', 'p95', 'p99', 'max'] as const) {
       expect(report.latency_ms[p]).toBeGreaterThanOrEqual(40 * (1 - PRECISION));
     }

@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LOAD_METRICS, prometheusName, prometheusSeries } from '../../../src/catalogue.ts';
 import { loadMetric } from '../../../src/loadtest/catalogue.ts';
-import { LATENCY_BOUNDARIES_S } from '../../../src/loadtest/latency-buckets.ts';
+import { ECHO_LATENCY } from '../../../src/loadtest/bucket-counts.ts';
 import type { LoadReport } from '../../../src/loadtest/index.ts';
 import { type CollectorHandle, Stack, waitFor } from '../../../src/stack/index.ts';
 import { run } from '../../helpers/exec.ts';
@@ -74,11 +74,14 @@ describe('socketscope load --otlp', () => {
     expect(sample(exposition, `${latencyName}_bucket`, { ...labels, le: '+Inf' })).toBe(24);
     // The report rounds to the microsecond; the buckets see the unrounded latency.
     const maxMs = report.latency_ms.max + 0.001;
-    const aboveMax = LATENCY_BOUNDARIES_S.find((bound) => bound * 1000 >= maxMs)!;
+    const aboveMax = ECHO_LATENCY.boundariesS.find((bound) => bound * 1000 >= maxMs)!;
     expect(sample(exposition, `${latencyName}_bucket`, { ...labels, le: String(aboveMax) })).toBe(24);
     const sum = value(`${latencyName}_sum`)!;
     expect(sum).toBeGreaterThan(0);
     expect(sum).toBeLessThanOrEqual((24 * maxMs) / 1000);
+    // One connect time per connection opened.
+    expect(value(`${prometheusName(loadMetric('socketscope.load.handshake.duration'))}_count`)).toBe(report.connect_ms.count);
+    expect(report.connect_ms.count).toBe(3);
     for (const def of LOAD_METRICS) {
       for (const series of prometheusSeries(def)) expect(exposition).toContain(`${series}{`);
     }
