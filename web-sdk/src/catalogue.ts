@@ -19,17 +19,18 @@ export const ATTR = {
   vitalRating: 'browser.web_vital.rating',
 } as const;
 
-/** Same shape as the server SDK's catalogue entry. */
+/** A metric as every socketscope catalogue defines it (the server SDK, load generator and service reuse this shape). */
 export interface MetricDefinition {
-  /** OTel name, e.g. 'websocket.client.connection.drops'. */
+  /** OpenTelemetry name, e.g. 'websocket.client.connection.drops'. */
   name: string;
+  /** `gauge` is an observable gauge. */
   instrument: 'counter' | 'updowncounter' | 'histogram' | 'gauge';
-  /** UCUM: 's', 'By', '{connection}', '{message}', '{attempt}'. */
+  /** UCUM: 's', 'By', '{connection}', '{message}', '1'. */
   unit: string;
   description: string;
-  /** Bounded attribute keys only. */
+  /** The only attribute keys the metric may carry (each with bounded values). */
   attributes: readonly string[];
-  /** Bucket advice in the metric's unit (seconds for durations). */
+  /** Explicit bucket advice, in the metric's unit (seconds for durations). */
   buckets?: readonly number[];
 }
 
