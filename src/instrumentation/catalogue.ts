@@ -23,10 +23,20 @@ import {
   MESSAGE_ERROR_TYPES,
   REJECTION_TYPES,
 } from './semconv.ts';
-import type { MetricDefinition } from '../../web-sdk/src/catalogue.ts';
 
-/** One definition shape for every catalogue (browser, server, load, service): the web SDK's. */
-export type { MetricDefinition };
+export interface MetricDefinition {
+  /** OpenTelemetry name, e.g. 'websocket.server.connection.duration'. */
+  name: string;
+  /** `gauge` is an observable gauge. */
+  instrument: 'counter' | 'updowncounter' | 'histogram' | 'gauge';
+  /** UCUM: 's', 'By', '{connection}', '{message}', '1'. */
+  unit: string;
+  description: string;
+  /** The only attribute keys the metric may carry (each with bounded values). */
+  attributes: readonly string[];
+  /** Explicit bucket advice, in the metric's unit (seconds for durations). */
+  buckets?: readonly number[];
+}
 
 /** Connection lifetimes: sub-second churn up to day-long sessions. */
 const CONNECTION_DURATION_BUCKETS = [0.1, 0.5, 1, 5, 10, 30, 60, 120, 300, 600, 1800, 3600, 7200, 14400, 28800, 86400] as const;

@@ -19,18 +19,17 @@ export const ATTR = {
   vitalRating: 'browser.web_vital.rating',
 } as const;
 
-/** A metric as every socketscope catalogue defines it (the server SDK, load generator and service reuse this shape). */
+/** Same shape as the server SDK's catalogue entry. */
 export interface MetricDefinition {
-  /** OpenTelemetry name, e.g. 'websocket.client.connection.drops'. */
+  /** OTel name, e.g. 'websocket.client.connection.drops'. */
   name: string;
-  /** `gauge` is an observable gauge. */
   instrument: 'counter' | 'updowncounter' | 'histogram' | 'gauge';
-  /** UCUM: 's', 'By', '{connection}', '{message}', '1'. */
+  /** UCUM: 's', 'By', '{connection}', '{message}', '{attempt}'. */
   unit: string;
   description: string;
-  /** The only attribute keys the metric may carry (each with bounded values). */
+  /** Bounded attribute keys only. */
   attributes: readonly string[];
-  /** Explicit bucket advice, in the metric's unit (seconds for durations). */
+  /** Bucket advice in the metric's unit (seconds for durations). */
   buckets?: readonly number[];
 }
 
