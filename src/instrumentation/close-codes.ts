@@ -1,10 +1,51 @@
 /**
- * Close code classes come from the web SDK's attribute values (one mapping for
- * client and server series); the raw code appears only on spans.
+ * Close codes folded into a dozen classes (RFC 6455 §7.4 and the IANA
+ * registry): raw codes 3000–4999 are application-defined and unbounded, so the
+ * metric carries the class, and the raw code appears only on spans.
  */
 import { OTHER } from './semconv.ts';
 
-export { CLOSE_CODE_CLASSES, type CloseCodeClass, closeCodeClass } from '../../web-sdk/src/attributes.ts';
+export const CLOSE_CODE_CLASSES = [
+  'normal',
+  'going_away',
+  'protocol_error',
+  'policy_violation',
+  'message_too_big',
+  'internal_error',
+  'unavailable',
+  'no_status',
+  'abnormal',
+  'registered',
+  'application',
+  OTHER,
+] as const;
+export type CloseCodeClass = (typeof CLOSE_CODE_CLASSES)[number];
+
+const BY_CODE: Readonly<Record<number, CloseCodeClass>> = {
+  1000: 'normal',
+  1001: 'going_away',
+  1002: 'protocol_error',
+  1003: 'protocol_error',
+  1005: 'no_status',
+  1006: 'abnormal',
+  1007: 'protocol_error',
+  1008: 'policy_violation',
+  1009: 'message_too_big',
+  1010: 'protocol_error',
+  1011: 'internal_error',
+  1012: 'unavailable',
+  1013: 'unavailable',
+  1014: 'unavailable',
+  1015: 'abnormal',
+};
+
+export function closeCodeClass(code: number): CloseCodeClass {
+  const known = BY_CODE[code];
+  if (known) return known;
+  if (code >= 3000 && code <= 3999) return 'registered';
+  if (code >= 4000 && code <= 4999) return 'application';
+  return OTHER;
+}
 
 /**
  * `error.type` values on `websocket.server.connection.closed`: our own

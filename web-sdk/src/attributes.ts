@@ -1,27 +1,22 @@
 /** The bounded values of the attributes the catalogue names (./catalogue.ts ATTR). */
 
 /**
- * Close codes folded into a dozen classes (RFC 6455 §7.4 and the IANA
- * registry): codes 3000–4999 are application-defined and unbounded, so metrics
- * carry the class. The one definition for both SDKs (the server SDK's
- * src/instrumentation/close-codes.ts reads it), so client and server series
- * line up.
+ * Close code classes, the same set and mapping as the server SDK's
+ * (src/instrumentation/close-codes.ts), so client and server series line up.
  */
-export const CLOSE_CODE_CLASSES = [
-  'normal',
-  'going_away',
-  'protocol_error',
-  'policy_violation',
-  'message_too_big',
-  'internal_error',
-  'unavailable',
-  'no_status',
-  'abnormal',
-  'registered',
-  'application',
-  '_OTHER',
-] as const;
-export type CloseCodeClass = (typeof CLOSE_CODE_CLASSES)[number];
+export type CloseCodeClass =
+  | 'normal'
+  | 'going_away'
+  | 'protocol_error'
+  | 'policy_violation'
+  | 'message_too_big'
+  | 'internal_error'
+  | 'unavailable'
+  | 'no_status'
+  | 'abnormal'
+  | 'registered'
+  | 'application'
+  | '_OTHER';
 
 const CLOSE_CLASSES: Readonly<Record<number, CloseCodeClass>> = {
   1000: 'normal',
@@ -41,7 +36,7 @@ const CLOSE_CLASSES: Readonly<Record<number, CloseCodeClass>> = {
   1015: 'abnormal',
 };
 
-/** Folds a close code into its class. */
+/** Folds a close code (RFC 6455 §7.4, IANA registry) into a bounded class. */
 export function closeCodeClass(code: number): CloseCodeClass {
   return CLOSE_CLASSES[code] ?? (code >= 3000 && code <= 3999 ? 'registered' : code >= 4000 && code <= 4999 ? 'application' : '_OTHER');
 }
