@@ -498,7 +498,7 @@ function combine(rounds: Array<Record<Subject, Run>>): Record<Subject, Run> {
       top: byShare[byShare.length >> 1]!.top,
     };
   };
-  return { bare: of('bare'), ours: of('ours'), 'otel-ws': of('otel-ws') };
+  return Object.fromEntries(SUBJECTS.map((subject) => [subject, of(subject)])) as Record<Subject, Run>;
 }
 
 async function main(): Promise<void> {

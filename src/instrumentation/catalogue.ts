@@ -252,12 +252,12 @@ export type ServerMetricName = (typeof SERVER_METRICS)[number]['name'];
 
 const BY_NAME = new Map<string, MetricDefinition>(SERVER_METRICS.map((def) => [def.name, def]));
 
-/** The definition of a server metric; throws on a name that is not in the catalogue. */
 /** What an instrument of this definition is created with: unit, description and, for histograms, the bucket advice. */
 export function instrumentOptions(def: MetricDefinition): MetricOptions {
   return { unit: def.unit, description: def.description, ...(def.buckets ? { advice: { explicitBucketBoundaries: [...def.buckets] } } : {}) };
 }
 
+/** The definition of a server metric; throws on a name that is not in the catalogue. */
 export function serverMetric(name: ServerMetricName): MetricDefinition {
   const def = BY_NAME.get(name);
   if (!def) throw new Error(`no server metric named ${name}`);

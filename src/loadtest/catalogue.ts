@@ -71,7 +71,7 @@ export const LOAD_METRICS = [
     name: 'socketscope.load.handshake.duration',
     instrument: 'histogram',
     unit: 's',
-    description: 'Time to open each connection the load generator opened (TCP connect and WebSocket handshake); the same population as the report\'s connect_ms.',
+    description: "Time to open each connection the load generator opened (TCP connect and WebSocket handshake); the same population as the report's connect_ms.",
     attributes: TARGET,
     buckets: HANDSHAKE_BUCKETS,
   },
