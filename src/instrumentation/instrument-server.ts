@@ -229,7 +229,7 @@ export function instrumentWebSocketServer(wss: WebSocketServer, options: Instrum
       instruments.countLatencyAnomaly('too_large');
       return;
     }
-    if (timed) instruments.messageLatency.record(seconds, instruments.messageTypeAttrs(typeIndex));
+    if (timed) instruments.messageLatencies.add(seconds, typeIndex);
   }
 
   function messageSpan(state: ConnectionState, envelope: MessageEnvelope | undefined, typeIndex: number, isBinary: boolean, size: number): Span | undefined {
@@ -263,6 +263,12 @@ export function instrumentWebSocketServer(wss: WebSocketServer, options: Instrum
 
   const typeCount = types.names.length;
   const received = instruments.received;
+  /** No envelope, classifier or message spans: a message needs nothing but its count, unless it is timed. */
+  const countOnly = readEnvelope === undefined && classify === undefined && !traceMessages;
+  const textOther = types.other;
+  const binaryOther = typeCount + types.other;
+  /** Messages until the next timed one (see TimingSampler); reset by recordProcessing. */
+  let countdown = 1;
 
   function onMessage(socket: WebSocket, state: ConnectionState, data: RawData, isBinary: boolean): boolean {
     let typeIndex = types.other;
@@ -282,17 +288,11 @@ export function instrumentWebSocketServer(wss: WebSocketServer, options: Instrum
       }
     }
     received[isBinary ? typeCount + typeIndex : typeIndex]! += 1;
-    const timed = sampler.sample();
+    // Count-only messages get here only when the countdown has run out (instrumentedEmit).
+    const timed = countOnly || --countdown === 0;
     if (envelope !== undefined && envelope.sentAt !== undefined) recordLatency(envelope.sentAt, typeIndex, timed);
     if (traceMessages) return tracedMessage(socket, state, data, isBinary, envelope, typeIndex, timed);
-    if (!timed) {
-      try {
-        return baseEmit.call(socket, 'message', data, isBinary);
-      } catch (error) {
-        instruments.countMessageError('processing_error');
-        throw error;
-      }
-    }
+    if (!timed) return emitMessage(socket, data, isBinary);
     const start = performance.now();
     try {
       return baseEmit.call(socket, 'message', data, isBinary);
@@ -304,10 +304,20 @@ export function instrumentWebSocketServer(wss: WebSocketServer, options: Instrum
     }
   }
 
+  /** The application's listeners, with what they throw counted. */
+  function emitMessage(socket: WebSocket, data: RawData, isBinary: boolean): boolean {
+    try {
+      return baseEmit.call(socket, 'message', data, isBinary);
+    } catch (error) {
+      instruments.countMessageError('processing_error');
+      throw error;
+    }
+  }
+
   function recordProcessing(start: number, typeIndex: number): void {
     const end = performance.now();
-    instruments.processDuration.record((end - start) / 1000, instruments.messageTypeAttrs(typeIndex));
-    sampler.sampled(end);
+    instruments.processDurations.add((end - start) / 1000, typeIndex);
+    countdown = sampler.next(end);
   }
 
   function tracedMessage(
@@ -342,7 +352,15 @@ export function instrumentWebSocketServer(wss: WebSocketServer, options: Instrum
   function instrumentedEmit(this: WebSocket, event: string | symbol, first?: unknown, second?: unknown): boolean {
     const state = active ? states.get(this) : undefined;
     if (state !== undefined) {
-      if (event === 'message') return onMessage(this, state, first as RawData, second as boolean);
+      if (event === 'message') {
+        // The hot path, kept this small on purpose: on a busy server every extra step here
+        // costs several times its hot-loop weight in cache misses (docs/benchmarks.md).
+        if (countOnly && --countdown !== 0) {
+          received[second ? binaryOther : textOther]! += 1;
+          return emitMessage(this, first as RawData, second as boolean);
+        }
+        return onMessage(this, state, first as RawData, second as boolean);
+      }
       if (event === 'pong') {
         if (state.pingSentAt !== 0) {
           instruments.pingDuration.record((performance.now() - state.pingSentAt) / 1000, EMPTY);

@@ -27,6 +27,7 @@ import {
   REJECTION_TYPES,
   type RejectionType,
 } from './semconv.ts';
+import { DeferredHistogram } from './deferred-histogram.ts';
 import type { MessageTypes } from './message-classifier.ts';
 
 const EMPTY: Attributes = Object.freeze({});
@@ -65,11 +66,12 @@ export class ServerInstruments {
   readonly connectionDuration: Histogram;
   readonly connectionSubscriptions: Histogram;
   readonly handshakeDuration: Histogram;
-  readonly processDuration: Histogram;
-  readonly messageLatency: Histogram;
   readonly pingDuration: Histogram;
   readonly broadcastDuration: Histogram;
   readonly broadcastRecipients: Histogram;
+  /** process.duration and message.latency by message type index, recorded at collection (see DeferredHistogram). */
+  readonly processDurations: DeferredHistogram;
+  readonly messageLatencies: DeferredHistogram;
 
   // Cells written by the socket code, read by the batch callback.
   active = 0;
@@ -114,8 +116,6 @@ export class ServerInstruments {
     this.connectionDuration = histogram('websocket.server.connection.duration');
     this.connectionSubscriptions = histogram('websocket.server.connection.subscriptions');
     this.handshakeDuration = histogram('websocket.server.handshake.duration');
-    this.processDuration = histogram('websocket.server.process.duration');
-    this.messageLatency = histogram('websocket.server.message.latency');
     this.pingDuration = histogram('websocket.server.ping.duration');
     this.broadcastDuration = histogram('websocket.server.broadcast.duration');
     this.broadcastRecipients = histogram('websocket.server.broadcast.recipients');
@@ -175,7 +175,11 @@ export class ServerInstruments {
     const errorAttrList = MESSAGE_ERROR_TYPES.map((t) => this.messageErrorAttrs[t]);
     const anomalyAttrList = LATENCY_ANOMALIES.map((t) => this.latencyAnomalyAttrs[t]);
 
+    this.processDurations = new DeferredHistogram(histogram('websocket.server.process.duration'), types.attrs);
+    this.messageLatencies = new DeferredHistogram(histogram('websocket.server.message.latency'), types.attrs);
     this.callback = (result) => {
+      this.processDurations.flush();
+      this.messageLatencies.flush();
       result.observe(count, this.active, EMPTY);
       result.observe(opened, this.opened, EMPTY);
       nonZero(result, closed, this.closed, this.closedAttrs);
@@ -216,10 +220,6 @@ export class ServerInstruments {
     return (isBinary ? this.types.names.length : 0) + typeIndex;
   }
 
-  messageTypeAttrs(typeIndex: number): Attributes {
-    return this.types.attrs[typeIndex]!;
-  }
-
   countClosed(closeClass: CloseCodeClass, errorType: CloseErrorType | undefined): void {
     const row = CLOSE_CLASS_INDEX[closeClass] * (CLOSE_ERROR_TYPES.length + 1);
     this.closed[row + (errorType === undefined ? 0 : CLOSE_ERROR_INDEX[errorType] + 1)]! += 1;
@@ -243,6 +243,8 @@ export class ServerInstruments {
   }
 
   shutdown(): void {
+    this.processDurations.flush();
+    this.messageLatencies.flush();
     this.meter.removeBatchObservableCallback(this.callback, this.observables);
   }
 }

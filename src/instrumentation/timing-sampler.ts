@@ -6,52 +6,48 @@
  * a small message, so an unbounded rate would cost the app throughput;
  * message counts stay exact (they come from the counters).
  *
- * Sampling draws the gap to the next sampled message (geometric), so an
- * unsampled message costs a decrement, not a random number.
+ * The caller counts down to the next timed message itself (a decrement of
+ * one variable per message is all an untimed message costs) and asks for the
+ * next gap after each timed one. Gaps are geometric, so the timed messages
+ * are a uniform sample; the rate is re-estimated about once a second from
+ * the messages the gaps covered, and at once when a window's budget is spent
+ * early (a burst starts, or the rate rose).
  */
 export class TimingSampler {
   private ratio = 1;
   private windowStart = performance.now();
+  /** Messages in this window, up to the last timed one. */
   private seen = 0;
-  /** Messages to let pass before the next sampled one. */
-  private skip = 0;
+  /** Timed messages in this window. */
+  private timed = 0;
+  private gap = 1;
 
   constructor(readonly perSecond: number) {
     if (!(perSecond > 0)) throw new RangeError(`messageTimingPerSecond must be > 0, got ${perSecond}`);
   }
 
-  /** Called once per message. */
-  sample(): boolean {
-    this.seen++;
-    if (this.skip > 0) {
-      this.skip--;
-      return false;
-    }
-    if (this.ratio === 1) {
-      if (this.seen <= this.perSecond) return true;
-      // The budget is spent before the window ended: the rate is above it, start sampling now.
-      this.estimate(performance.now());
-      if (this.ratio === 1) return true;
-    }
-    this.skip = Math.floor(Math.log(1 - Math.random()) / Math.log(1 - this.ratio));
-    return true;
-  }
-
-  /** Called with performance.now() after a sampled message; re-estimates the ratio about once a second (so a falling rate is noticed). */
-  sampled(now: number): void {
-    if (now - this.windowStart >= 1000) this.estimate(now);
+  /**
+   * Called with performance.now() after each timed message; returns how
+   * many messages on the next timed one is (1: the very next message).
+   */
+  next(now: number): number {
+    this.seen += this.gap;
+    this.timed++;
+    if (now - this.windowStart >= 1000 || this.timed > this.perSecond) this.estimate(now);
+    this.gap = this.ratio === 1 ? 1 : 1 + Math.floor(Math.log(1 - Math.random()) / Math.log(1 - this.ratio));
+    return this.gap;
   }
 
   private estimate(now: number): void {
     const elapsed = Math.max(now - this.windowStart, 1);
     const rate = (this.seen * 1000) / elapsed;
     this.ratio = rate <= this.perSecond ? 1 : this.perSecond / rate;
-    if (this.ratio === 1) this.skip = 0;
     this.windowStart = now;
     this.seen = 0;
+    this.timed = 0;
   }
 
-  /** The current fraction of messages recorded (1 = all). */
+  /** The current fraction of messages timed (1 = all). */
   get fraction(): number {
     return this.ratio;
   }

@@ -1,6 +1,7 @@
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { AUTH_CLOSE_CODE, AUTH_HTTP_STATUS, authFailureReason, checkDecision } from '../../../src/instrumentation/auth.ts';
 import { closeCodeClass, closeErrorType } from '../../../src/instrumentation/close-codes.ts';
+import { DeferredHistogram } from '../../../src/instrumentation/deferred-histogram.ts';
 import { jsonEnvelope, messageTypes } from '../../../src/instrumentation/message-classifier.ts';
 import { TimingSampler } from '../../../src/instrumentation/timing-sampler.ts';
 
@@ -74,22 +75,58 @@ describe('message types', () => {
 });
 
 describe('timing sampler', () => {
-  it('records everything under the budget, then about the budget per second', () => {
+  afterEach(() => vi.restoreAllMocks());
+
+  /** Feeds `seconds` of messages at `perSecond`, counting down to each timed one as the server does; returns how many were timed. */
+  function feed(sampler: TimingSampler, clock: { now: number; countdown: number }, perSecond: number, seconds: number): number {
+    let timed = 0;
+    for (let i = 0; i < perSecond * seconds; i++) {
+      clock.now += 1000 / perSecond;
+      if (--clock.countdown === 0) {
+        timed++;
+        clock.countdown = sampler.next(clock.now);
+      }
+    }
+    return timed;
+  }
+
+  it('times every message under the budget, about the budget per second above it, and every message again once traffic falls', () => {
+    // The gap's mean, every time: 1 + floor(-1 / ln(1 - ratio)).
+    vi.spyOn(Math, 'random').mockReturnValue(1 - Math.exp(-1));
     const sampler = new TimingSampler(100);
-    const first = Array.from({ length: 100 }, () => sampler.sample());
-    expect(first.every(Boolean)).toBe(true);
-    // The 101st message within the same second spends the budget: sampling starts at once.
-    let sampled = 0;
-    for (let i = 0; i < 100_000; i++) if (sampler.sample()) sampled++;
-    expect(sampler.fraction).toBeLessThan(1);
-    expect(sampled).toBeLessThan(100_000 * sampler.fraction * 1.5 + 50);
-    // The busy second ends; then traffic drops to 10 a second: back to recording everything.
-    const t0 = performance.now();
-    sampler.sampled(t0 + 1000);
-    expect(sampler.fraction).toBeLessThan(0.01);
-    for (let i = 0; i < 10; i++) sampler.sample();
-    sampler.sampled(t0 + 2100);
+    const clock = { now: performance.now(), countdown: 1 };
+    expect(feed(sampler, clock, 50, 3)).toBe(150);
     expect(sampler.fraction).toBe(1);
+    // A burst: the budget is spent within milliseconds, sampling starts at once.
+    const burst = feed(sampler, clock, 100_000, 2);
+    expect(sampler.fraction).toBeLessThan(0.002);
+    // The budget's 100 before the first estimate, then 100 a second for two seconds.
+    expect(burst).toBe(300);
+    // Traffic drops to 10 a second: the gap drawn in the burst runs out, the next estimate sees the low rate.
+    feed(sampler, clock, 10, 200);
+    expect(sampler.fraction).toBe(1);
+    expect(feed(sampler, clock, 10, 100)).toBe(1000);
     expect(() => new TimingSampler(0)).toThrow(RangeError);
+  });
+});
+
+describe('deferred histogram', () => {
+  it('records nothing on add, every value with its attribute set on flush, and flushes by itself when full', () => {
+    const recorded: Array<[number, unknown]> = [];
+    const histogram = { record: (value: number, attributes?: unknown) => void recorded.push([value, attributes]) };
+    const attributes = [{ type: 'a' }, { type: 'b' }];
+    const deferred = new DeferredHistogram(histogram, attributes, 3);
+    deferred.add(0.5, 1);
+    deferred.add(0.25, 0);
+    expect(recorded).toEqual([]);
+    deferred.flush();
+    expect(recorded).toEqual([
+      [0.5, attributes[1]],
+      [0.25, attributes[0]],
+    ]);
+    deferred.flush();
+    expect(recorded).toHaveLength(2);
+    for (const value of [1, 2, 3]) deferred.add(value, 0);
+    expect(recorded.map(([value]) => value)).toEqual([0.5, 0.25, 1, 2, 3]);
   });
 });
