@@ -93,15 +93,18 @@ describe('timing sampler', () => {
   it('times every message under the budget, about the budget per second above it, and every message again once traffic falls', () => {
     // The gap's mean, every time: 1 + floor(-1 / ln(1 - ratio)).
     vi.spyOn(Math, 'random').mockReturnValue(1 - Math.exp(-1));
+    // The sampler's first window starts at 0 on the simulated clock: the run is the same on every machine.
+    const now = vi.spyOn(performance, 'now').mockReturnValue(0);
     const sampler = new TimingSampler(100);
-    const clock = { now: performance.now(), countdown: 1 };
+    now.mockRestore();
+    const clock = { now: 0, countdown: 1 };
     expect(feed(sampler, clock, 50, 3)).toBe(150);
     expect(sampler.fraction).toBe(1);
     // A burst: the budget is spent within milliseconds, sampling starts at once.
-    const burst = feed(sampler, clock, 100_000, 2);
+    const burst = feed(sampler, clock, 102_400, 2);
     expect(sampler.fraction).toBeLessThan(0.002);
-    // The budget's 100 before the first estimate, then 100 a second for two seconds.
-    expect(burst).toBe(300);
+    // The budget's 100 before the first estimate, then 100 a second for two seconds (202: gaps round down).
+    expect(burst).toBe(302);
     // Traffic drops to 10 a second: the gap drawn in the burst runs out, the next estimate sees the low rate.
     feed(sampler, clock, 10, 200);
     expect(sampler.fraction).toBe(1);
