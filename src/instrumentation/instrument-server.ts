@@ -265,8 +265,8 @@ export function instrumentWebSocketServer(wss: WebSocketServer, options: Instrum
   const received = instruments.received;
   /** No envelope, classifier or message spans: a message needs nothing but its count, unless it is timed. */
   const countOnly = readEnvelope === undefined && classify === undefined && !traceMessages;
-  const textOther = types.other;
-  const binaryOther = typeCount + types.other;
+  const textOther = instruments.messageCell(false, types.other);
+  const binaryOther = instruments.messageCell(true, types.other);
   /** Messages until the next timed one (see TimingSampler); reset by recordProcessing. */
   let countdown = 1;
 
@@ -295,10 +295,7 @@ export function instrumentWebSocketServer(wss: WebSocketServer, options: Instrum
     if (!timed) return emitMessage(socket, data, isBinary);
     const start = performance.now();
     try {
-      return baseEmit.call(socket, 'message', data, isBinary);
-    } catch (error) {
-      instruments.countMessageError('processing_error');
-      throw error;
+      return emitMessage(socket, data, isBinary);
     } finally {
       recordProcessing(start, typeIndex);
     }
