@@ -18,7 +18,7 @@ const COLUMN_SQL: Record<Column, string> = {
   page_load_ms: 'avg(page_load_ms)',
   lcp_ms: 'avg(lcp_ms)',
   inp_ms: 'avg(inp_ms)',
-  ws_error_rate: 'sum(message_errors)::float8 / nullif(sum(messages_sent + messages_received), 0)',
+  ws_error_rate: 'sum(message_errors)::float8 / nullif(sum(messages_sent::bigint + messages_received), 0)',
   ux_errors_per_window: 'avg(ux_errors)::float8',
   drops_per_window: 'avg(drops)::float8',
   interactions_per_window: 'avg(ux_interactions)::float8',

@@ -10,7 +10,7 @@ import type { AlertmanagerClient, PostableAlert } from './alertmanager.ts';
 import { type DetectorOptions, detectAnomalies } from './detectors/seasonal-baseline.ts';
 import type { PrometheusClient } from './prometheus.ts';
 import { SERVER_QUERIES } from './server-queries.ts';
-import { type AnomalyRecord, type AnomalySource, type StoredAnomaly, insertAnomalies, markAlertPosted } from './storage/anomalies.ts';
+import { type AnomalyRecord, type AnomalySource, type StoredAnomaly, insertAnomalies, markAlertPosted, unpostedAnomalies } from './storage/anomalies.ts';
 
 export const ANOMALY_ALERTNAME = 'WebSocketMetricAnomaly';
 const SEVERITY_LABEL = { low: 'info', medium: 'warning', high: 'critical' } as const;
@@ -156,10 +156,12 @@ export async function runAnomalyDetection(options: AnomalyJobOptions, streams: A
       });
       const stored = await insertAnomalies(options.pool, records);
       result.stored += stored.length;
-      // Only recent incidents page someone; older ones found on a first run are history.
-      const recent = stored.filter((a) => now.getTime() - a.observed_at.getTime() <= 3 * step);
+      // Only recent incidents page someone (older ones found on a first run are history). The table is the
+      // outbox: an alert whose post failed is posted again by the next runs while it would still be active.
+      const alertTtl = options.alertTtlMs ?? 30 * 60_000;
+      const recent = options.alertmanager ? await unpostedAnomalies(options.pool, stream.name, new Date(now.getTime() - Math.max(3 * step, alertTtl))) : [];
       if (options.alertmanager && recent.length > 0) {
-        const endsAt = new Date(now.getTime() + (options.alertTtlMs ?? 30 * 60_000));
+        const endsAt = new Date(now.getTime() + alertTtl);
         await options.alertmanager.postAlerts(recent.map((a) => toAlert(a, stream, endsAt, options.publicUrl)));
         await markAlertPosted(options.pool, recent.map((a) => a.id), now);
         result.posted += recent.length;

@@ -48,7 +48,7 @@ SELECT sum(latency_avg_ms * latency_count) / nullif(sum(latency_count) FILTER (W
        avg(page_load_ms) AS page_load_ms,
        avg(lcp_ms) AS lcp_ms,
        avg(inp_ms) AS inp_ms,
-       sum(message_errors)::float8 / nullif(sum(messages_sent + messages_received), 0) AS ws_error_rate,
+       sum(message_errors)::float8 / nullif(sum(messages_sent::bigint + messages_received), 0) AS ws_error_rate,
        avg(ux_errors)::float8 AS ux_errors_per_window,
        avg(drops)::float8 AS drops_per_window,
        avg(ux_interactions)::float8 AS interactions_per_window

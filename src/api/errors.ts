@@ -56,6 +56,11 @@ const BODY_ERRORS: Record<string, [number, string, string]> = {
   'request.aborted': [400, 'request_aborted', 'the request was aborted'],
 };
 
+function clientErrorStatus(error: unknown): number | undefined {
+  const status = (error as { status?: unknown; statusCode?: unknown } | null)?.status ?? (error as { statusCode?: unknown } | null)?.statusCode;
+  return typeof status === 'number' && status >= 400 && status < 500 ? status : undefined;
+}
+
 export function errorHandler(log: ErrorLogger): ErrorRequestHandler {
   return (error: unknown, req, res, _next) => {
     let status = 500;
@@ -73,6 +78,10 @@ export function errorHandler(log: ErrorLogger): ErrorRequestHandler {
     } else if (error instanceof UpstreamError) {
       status = 502;
       body = { code: `${error.service}_unavailable`, message: error.message };
+    } else if (clientErrorStatus(error) !== undefined) {
+      // Express and its parsers flag the client's mistakes (a path that does not decode, say) with a 4xx status.
+      status = clientErrorStatus(error) as number;
+      body = { code: status === 400 ? 'bad_request' : 'client_error', message: (error as Error).message || 'bad request' };
     } else {
       log.error({ err: error, method: req.method, path: req.path }, 'unhandled error');
       body = { code: 'internal_error', message: 'internal server error' };

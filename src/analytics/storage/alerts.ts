@@ -34,7 +34,10 @@ export interface Acknowledgement {
 /** Records webhook alerts: new instances are inserted, known ones (fingerprint + start) updated. */
 export async function upsertAlerts(pool: pg.Pool, alerts: readonly AlertInstance[]): Promise<number> {
   if (alerts.length === 0) return 0;
-  const rows = alerts.map((a) => ({ ...a, alertname: a.labels.alertname ?? 'unknown', severity: a.labels.severity ?? null }));
+  // One row per alert instance: a payload naming one twice keeps its last state (one statement cannot update a row twice).
+  const instances = new Map<string, AlertInstance>();
+  for (const a of alerts) instances.set(`${a.fingerprint}@${a.starts_at.getTime()}`, a);
+  const rows = [...instances.values()].map((a) => ({ ...a, alertname: a.labels.alertname ?? 'unknown', severity: a.labels.severity ?? null }));
   const result = await pool.query(
     `INSERT INTO alerts (fingerprint, alertname, status, severity, labels, annotations, starts_at, ends_at, generator_url)
      SELECT fingerprint, alertname, status, severity, labels, annotations, starts_at, ends_at, generator_url

@@ -38,6 +38,15 @@ export async function insertAnomalies(pool: pg.Pool, anomalies: readonly Anomaly
   return rows;
 }
 
+/** A stream's anomalies observed since `since` whose alert has not reached Alertmanager yet (new ones, and ones a failed post left behind). */
+export async function unpostedAnomalies(pool: pg.Pool, stream: string, since: Date): Promise<StoredAnomaly[]> {
+  const { rows } = await pool.query<StoredAnomaly>(
+    'SELECT * FROM anomalies WHERE stream = $1 AND observed_at >= $2 AND alert_posted_at IS NULL ORDER BY observed_at, id',
+    [stream, since],
+  );
+  return rows;
+}
+
 export async function markAlertPosted(pool: pg.Pool, ids: readonly number[], at = new Date()): Promise<void> {
   if (ids.length > 0) await pool.query('UPDATE anomalies SET alert_posted_at = $2 WHERE id = ANY($1::bigint[])', [ids, at]);
 }
@@ -54,6 +63,22 @@ export async function listAnomalies(
       ORDER BY observed_at DESC, id DESC
       LIMIT $5`,
     [range.from, range.to, severity ?? null, stream ?? null, limit],
+  );
+  return rows;
+}
+
+/** Counts of the anomalies in the range by severity and stream (all of them, however many a listing returns). */
+export async function countAnomalies(
+  pool: pg.Pool,
+  range: TimeRange,
+  { severity, stream }: { severity?: Severity; stream?: string } = {},
+): Promise<Array<{ severity: Severity; stream: string; count: number }>> {
+  const { rows } = await pool.query<{ severity: Severity; stream: string; count: number }>(
+    `SELECT severity, stream, count(*)::int AS count FROM anomalies
+      WHERE observed_at >= $1 AND observed_at < $2
+        AND ($3::text IS NULL OR severity = $3) AND ($4::text IS NULL OR stream = $4)
+      GROUP BY severity, stream`,
+    [range.from, range.to, severity ?? null, stream ?? null],
   );
   return rows;
 }

@@ -4,8 +4,22 @@
  * far cheaper than deleting rows and leaves no bloat.
  */
 import type pg from 'pg';
+import { inTransaction } from './transaction.ts';
 
 const DAY_MS = 86_400_000;
+/**
+ * Partition DDL takes an ACCESS EXCLUSIVE lock on client_reports. Waiting for it behind a long read
+ * would queue every insert behind the DDL, so it gives up after this long; the next maintenance run
+ * tries again (partitions are created days ahead).
+ */
+export const PARTITION_LOCK_TIMEOUT_MS = 5_000;
+
+async function partitionDdl(pool: pg.Pool, statement: string): Promise<void> {
+  await inTransaction(pool, async (client) => {
+    await client.query(`SET LOCAL lock_timeout = ${PARTITION_LOCK_TIMEOUT_MS}`);
+    await client.query(statement);
+  });
+}
 const NAME = /^client_reports_(\d{4})(\d{2})(\d{2})$/;
 
 export function startOfUtcDay(at: Date): Date {
@@ -27,7 +41,7 @@ export async function ensurePartitions(pool: pg.Pool, { from = new Date(), daysA
     if (existing.has(name)) continue;
     const next = new Date(day.getTime() + DAY_MS);
     // IF NOT EXISTS: another instance may create the same day concurrently.
-    await pool.query(`CREATE TABLE IF NOT EXISTS ${name} PARTITION OF client_reports FOR VALUES FROM ('${day.toISOString()}') TO ('${next.toISOString()}')`);
+    await partitionDdl(pool, `CREATE TABLE IF NOT EXISTS ${name} PARTITION OF client_reports FOR VALUES FROM ('${day.toISOString()}') TO ('${next.toISOString()}')`);
     created.push(name);
   }
   return created;
@@ -59,6 +73,6 @@ export async function listPartitions(pool: pg.Pool): Promise<Partition[]> {
 export async function dropExpiredPartitions(pool: pg.Pool, { retentionDays, now = new Date() }: { retentionDays: number; now?: Date }): Promise<string[]> {
   const cutoff = startOfUtcDay(now).getTime() - retentionDays * DAY_MS;
   const expired = (await listPartitions(pool)).filter((p) => p.day.getTime() + DAY_MS <= cutoff);
-  for (const partition of expired) await pool.query(`DROP TABLE IF EXISTS ${partition.name}`);
+  for (const partition of expired) await partitionDdl(pool, `DROP TABLE IF EXISTS ${partition.name}`);
   return expired.map((p) => p.name);
 }

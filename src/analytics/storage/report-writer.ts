@@ -3,8 +3,10 @@
  * flight are written together by the next statement, so under load one COPY
  * and one commit (one WAL flush) serve many requests instead of one each.
  * Every caller's promise settles only after the statement holding its rows
- * committed (or failed: then none of the statement's rows are written), so a
- * 2xx still means committed and a request is never partially written.
+ * committed (or failed: then none of the statement's rows are written, and
+ * each request is retried alone so that one the database refuses does not
+ * fail the others), so a 2xx still means committed and a request is never
+ * partially written.
  */
 import { type ClientReportRow, type EncodedRows, encodeRows, insertEncoded } from './client-reports.ts';
 import type { Database } from './database.ts';
@@ -68,7 +70,20 @@ export class ReportWriter {
       await insertEncoded(this.database, group.map((p) => p.batch));
       for (const pending of group) pending.resolve(pending.batch.count);
     } catch (error) {
-      for (const pending of group) pending.reject(error);
+      if (group.length === 1) {
+        (group[0] as Pending).reject(error);
+        return;
+      }
+      // Nothing of the group was written. Each request is written again on its own, so one that the
+      // database refuses fails alone rather than with every request that happened to share its statement.
+      for (const pending of group) {
+        try {
+          await insertEncoded(this.database, [pending.batch]);
+          pending.resolve(pending.batch.count);
+        } catch (own) {
+          pending.reject(own);
+        }
+      }
     }
   }
 }

@@ -17,10 +17,18 @@ type AlertView = z.input<typeof alertSchema>;
 /** Alertmanager writes this for "no end" on firing alerts. */
 const ZERO_TIME = '0001-01-01T00:00:00Z';
 
-function ackView(ack: Acknowledgement | undefined) {
-  return ack
-    ? { acknowledged_by: ack.acknowledged_by, comment: ack.comment, acknowledged_at: ack.acknowledged_at.toISOString(), silence_id: ack.silence_id, silence_ends_at: ack.silence_ends_at.toISOString() }
-    : null;
+function ackJson(ack: Acknowledgement) {
+  return { acknowledged_by: ack.acknowledged_by, comment: ack.comment, acknowledged_at: ack.acknowledged_at.toISOString(), silence_id: ack.silence_id, silence_ends_at: ack.silence_ends_at.toISOString() };
+}
+
+/**
+ * The acknowledgement that belongs to an alert instance starting at `startsAt`: one made while it
+ * fired, or one whose silence still holds. A fingerprint's older acknowledgement (the same labels
+ * firing again after the silence ended) does not carry over.
+ */
+function ackView(ack: Acknowledgement | undefined, startsAt: Date, now = new Date()) {
+  if (ack === undefined) return null;
+  return ack.acknowledged_at.getTime() >= startsAt.getTime() || ack.silence_ends_at.getTime() > now.getTime() ? ackJson(ack) : null;
 }
 
 function fromAlertmanager(alert: GettableAlert, ack?: Acknowledgement): AlertView {
@@ -33,7 +41,7 @@ function fromAlertmanager(alert: GettableAlert, ack?: Acknowledgement): AlertVie
     annotations: alert.annotations,
     starts_at: alert.startsAt,
     ends_at: alert.endsAt.startsWith('0001-') ? null : alert.endsAt,
-    acknowledgement: ackView(ack),
+    acknowledgement: ackView(ack, new Date(alert.startsAt)),
   };
 }
 
@@ -47,7 +55,7 @@ function fromDatabase(alert: StoredAlert, ack?: Acknowledgement): AlertView {
     annotations: alert.annotations,
     starts_at: alert.starts_at.toISOString(),
     ends_at: alert.ends_at?.toISOString() ?? null,
-    acknowledgement: ackView(ack),
+    acknowledgement: ackView(ack, alert.starts_at),
   };
 }
 
@@ -143,7 +151,7 @@ export function alertRoutes(ctx: ApiContext): Route[] {
           silence_ends_at: endsAt,
         });
         const alert = live ? fromAlertmanager(live, ack) : fromDatabase(stored as StoredAlert, ack);
-        return { alert, acknowledgement: ackView(ack)! };
+        return { alert, acknowledgement: ackJson(ack) };
       },
     }),
     defineRoute({

@@ -4,7 +4,7 @@ import { z } from 'zod';
 import { uxCorrelation } from '../../analytics/correlation.ts';
 import { geographicDistribution } from '../../analytics/geography.ts';
 import type { ClientReportRow } from '../../analytics/storage/client-reports.ts';
-import { listAnomalies } from '../../analytics/storage/anomalies.ts';
+import { countAnomalies, listAnomalies } from '../../analytics/storage/anomalies.ts';
 import { clientMetricsSummary } from '../../analytics/summary.ts';
 import type { ApiContext } from '../context.ts';
 import { ApiError, zodDetails } from '../errors.ts';
@@ -165,18 +165,25 @@ export function clientMetricsRoutes(ctx: ApiContext): Route[] {
       response: anomaliesSchema,
       async handler({ query }) {
         const range = resolveRange(query);
-        const rows = await listAnomalies(ctx.database.pool, range, { severity: query.severity, stream: query.stream, limit: query.limit });
+        const filter = { severity: query.severity, stream: query.stream };
+        const [rows, counts] = await Promise.all([
+          listAnomalies(ctx.database.pool, range, { ...filter, limit: query.limit }),
+          countAnomalies(ctx.database.pool, range, filter),
+        ]);
         const bySeverity = { low: 0, medium: 0, high: 0 };
         const byStream: Record<string, number> = {};
-        for (const row of rows) {
-          bySeverity[row.severity]++;
-          byStream[row.stream] = (byStream[row.stream] ?? 0) + 1;
+        let total = 0;
+        for (const { severity, stream, count } of counts) {
+          bySeverity[severity] += count;
+          byStream[stream] = (byStream[stream] ?? 0) + count;
+          total += count;
         }
         const task = ctx.scheduler?.status().find((t) => t.name === 'anomaly-detection');
         return {
           from: range.from.toISOString(),
           to: range.to.toISOString(),
-          total: rows.length,
+          total,
+          truncated: rows.length < total,
           by_severity: bySeverity,
           by_stream: byStream,
           anomalies: rows.map((a) => ({

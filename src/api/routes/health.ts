@@ -1,6 +1,7 @@
 /** Health: /api/ws/health (every dependency and the service's own state) and /health/websocket (the monitoring guide's shape). */
 import { probe } from '../../analytics/http-json.ts';
 import { serverQuery } from '../../analytics/server-queries.ts';
+import { hasBearer } from '../auth.ts';
 import type { ApiContext } from '../context.ts';
 import { type Route, defineRoute } from '../route-spec.ts';
 import { healthSchema, websocketHealthSchema } from '../schemas/responses.ts';
@@ -36,13 +37,15 @@ export function healthRoutes(ctx: ApiContext): Route[] {
       path: '/api/ws/health',
       tag: 'health',
       summary: 'Reachability of PostgreSQL, Prometheus, Alertmanager and the collector, and the service’s own state',
-      description: '200 while the database answers (status `ok`, or `degraded` when a configured dependency does not); 503 when it does not.',
+      description:
+        '200 while the database answers (status `ok`, or `degraded` when a configured dependency does not); 503 when it does not. Without the admin token, failures read `not reachable` and tasks omit their last error and result (they can name hosts and databases); with it, the full detail.',
       access: 'public',
       status: 200,
       response: healthSchema,
       errors: [503],
-      async handler(_input, _req, res) {
-        const [postgres, prometheus, alertmanager, collector] = await Promise.all([
+      async handler(_input, req, res) {
+        const detailed = hasBearer(req, ctx.adminToken);
+        const [postgres, prometheus, alertmanager, collector] = (await Promise.all([
           timed(async () => {
             try {
               await ctx.database.pool.query('SELECT 1');
@@ -60,7 +63,7 @@ export function healthRoutes(ctx: ApiContext): Route[] {
           ctx.config.collectorHealthUrl
             ? timed(() => probe(ctx.config.collectorHealthUrl!, timeoutMs))
             : notConfigured('The OpenTelemetry Collector', 'COLLECTOR_HEALTH_URL', 'its health is not checked; SDK metrics reach Prometheus only through a collector'),
-        ]);
+        ])).map((check, i) => (detailed || !check.configured ? check : { ...check, detail: check.ok ? (i === 0 ? ctx.database.kind : 'reachable') : 'not reachable' })) as [Check, Check, Check, Check];
         const optional = [prometheus, alertmanager, collector];
         const status: 'ok' | 'degraded' | 'down' = !postgres.ok ? 'down' : optional.some((c) => c.configured && !c.ok) ? 'degraded' : 'ok';
         if (status === 'down') res.status(503);
@@ -72,7 +75,7 @@ export function healthRoutes(ctx: ApiContext): Route[] {
             started_at: ctx.startedAt.toISOString(),
             uptime_s: Math.round((Date.now() - ctx.startedAt.getTime()) / 1000),
             database: ctx.database.kind,
-            tasks: ctx.scheduler?.status() ?? [],
+            tasks: (ctx.scheduler?.status() ?? []).map((task) => (detailed ? task : { ...task, last_error: task.last_error === null ? null : 'failed (details with the admin token)', last_result: null })),
             needs_prometheus: ctx.prometheus ? [] : NEEDS_PROMETHEUS,
           },
         };

@@ -50,7 +50,7 @@ export function serverMetricsRoutes(ctx: ApiContext): Route[] {
       method: 'get',
       path: '/api/ws/metrics/historical',
       tag: 'server metrics',
-      summary: 'Server metrics over time (PromQL range queries)',
+      summary: 'Server metrics over time (PromQL range queries; points at from, from + step, … up to and including to, as Prometheus evaluates them)',
       access: 'admin',
       query: timeRangeQuery.extend({
         step: z.coerce.number().min(1).max(86_400).optional().meta({ description: 'Seconds between points (default: range / 300, at least 15)' }),

@@ -21,7 +21,11 @@ const INT4_MAX = 2_147_483_647;
 const count = z.int().min(0).max(INT4_MAX);
 const duration = z.number().min(0).max(1e12);
 const timestamp = z.iso.datetime({ offset: true });
-const shortText = (max: number) => z.string().min(1).max(max);
+/** PostgreSQL text cannot hold NUL, and an unpaired surrogate is not UTF-8: either is a 400 here, never a failed write. */
+// eslint-disable-next-line no-control-regex -- NUL is what this pattern exists to reject.
+const STORABLE_TEXT = /^(?:[^\u0000\uD800-\uDFFF]|[\uD800-\uDBFF][\uDC00-\uDFFF])*$/;
+const storable = (schema: z.ZodString) => schema.regex(STORABLE_TEXT, 'must not contain NUL characters or unpaired surrogates');
+const shortText = (max: number) => storable(z.string().min(1).max(max));
 
 /**
  * Close code → count. Checked in place rather than with z.record: a record
@@ -54,10 +58,12 @@ export const clientReportSchema = z
     sent_at: timestamp,
     window_start: timestamp,
     window_end: timestamp,
-    page_path: z
-      .string()
-      .max(MAX_PAGE_PATH)
-      .regex(/^\/[^?#]*$/, 'must be a path starting with / and without query or fragment'),
+    page_path: storable(
+      z
+        .string()
+        .max(MAX_PAGE_PATH)
+        .regex(/^\/[^?#]*$/, 'must be a path starting with / and without query or fragment'),
+    ),
     app: z.strictObject({ name: shortText(MAX_APP_FIELD).optional(), version: shortText(MAX_APP_FIELD).optional() }).optional(),
     connection: z.strictObject({
       attempts: count,

@@ -98,7 +98,8 @@ export const anomaliesSchema = z
   .object({
     from: z.string(),
     to: z.string(),
-    total: z.int(),
+    total: z.int().meta({ description: 'Anomalies in the range (with the filters), however many `anomalies` lists' }),
+    truncated: z.boolean().meta({ description: 'True when `limit` cut the listing short of `total`' }),
     by_severity: z.object({ low: z.int(), medium: z.int(), high: z.int() }),
     by_stream: z.record(z.string(), z.int()),
     anomalies: z.array(anomalySchema),

@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runAnomalyDetection } from '../../../src/analytics/anomaly-job.ts';
 import { wilsonInterval } from '../../../src/analytics/statistics.ts';
 import { insertClientReports } from '../../../src/analytics/storage/client-reports.ts';
-import { ensurePartitions, listPartitions, partitionName, startOfUtcDay } from '../../../src/analytics/storage/partitions.ts';
+import { dropExpiredPartitions, ensurePartitions, listPartitions, partitionName, startOfUtcDay } from '../../../src/analytics/storage/partitions.ts';
 import { maintainPartitions } from '../../../src/analytics/maintenance.ts';
 import { createApp } from '../../../src/api/app.ts';
 import { waitFor } from '../../../src/stack/index.ts';
@@ -125,6 +125,8 @@ describe('POST /api/ws/client-metrics', () => {
     ['a bad date', JSON.stringify({ ...clientReport({ session: 'baddate' }), sent_at: 'yesterday' }), 400, 'validation_failed'],
     ['window_start after window_end', JSON.stringify({ ...clientReport({ session: 'window' }), window_start: '2026-11-24T10:01:00Z' }), 400, 'validation_failed'],
     ['another schema version', JSON.stringify({ ...clientReport({ session: 'version' }), schema_version: 2 }), 400, 'unsupported_schema_version'],
+    ['a NUL character in a text field', JSON.stringify({ ...clientReport({ session: 'nulchar' }), page_path: '/a\u0000b' }), 400, 'validation_failed'],
+    ['an unpaired surrogate in a text field', JSON.stringify({ ...clientReport({ session: 'surrogate' }), app: { name: 'x\ud800' } }), 400, 'validation_failed'],
     ['more than 100 reports', JSON.stringify({ reports: Array.from({ length: 101 }, (_, i) => clientReport({ session: `many${i}` })) }), 400, 'validation_failed'],
     ['a body over 256 KB', JSON.stringify({ pad: 'x'.repeat(300 * 1024) }), 413, 'payload_too_large'],
   ])('rejects %s and writes nothing', async (_label, rawBody, status, code) => {
@@ -270,6 +272,23 @@ describe('GET /api/ws/client-metrics/ux-correlation', () => {
     const strict = await admin(`/api/ws/client-metrics/ux-correlation?from=${from}&to=${to}&min_n=12`);
     expect((strict.body as { pairs: Array<{ status: string }> }).pairs.every((p) => p.status === 'insufficient_data')).toBe(true);
   });
+
+  it('sums message counts at the largest values a report may carry without overflowing', async () => {
+    const busyDay = new Date(day.getTime() - DAY);
+    await ensurePartitions(fx.service.context.database.pool, { from: busyDay, daysAhead: 0 });
+    // Sent and received each at the int4 maximum the schema allows: their sum only fits a bigint.
+    const rows = Array.from({ length: 10 }, (_, i) =>
+      storedRow(new Date(busyDay.getTime() + 3_600_000), `busy-session-${i}`, { messages_sent: 2_147_483_647, messages_received: 2_147_483_647, message_errors: 4_294_967 * (i + 1), ux_errors: i }),
+    );
+    await insertClientReports(fx.service.context.database, rows);
+    const window = `from=${encodeURIComponent(busyDay.toISOString())}&to=${encodeURIComponent(day.toISOString())}`;
+    const response = await admin(`/api/ws/client-metrics/ux-correlation?${window}`);
+    expect(response.status).toBe(200);
+    const pair = (response.body as { pairs: Array<Record<string, any>> }).pairs.find((p) => p.id === 'error_rate_vs_ux_errors')!;
+    // Error rate (i + 1) / 1000 of the messages against i UX errors: a perfect line.
+    expect(pair).toMatchObject({ n: 10, status: 'ok', strength: 'strong' });
+    expect(pair.pearson.r).toBeCloseTo(1, 9);
+  });
 });
 
 describe('anomaly detection → storage → Alertmanager → GET /api/ws/client-metrics/anomalies', () => {
@@ -293,12 +312,32 @@ describe('anomaly detection → storage → Alertmanager → GET /api/ws/client-
     expect(response.status).toBe(200);
     expectMatchesSchema('get', '/api/ws/client-metrics/anomalies', response.body);
     const body = response.body as Record<string, any>;
-    expect(body).toMatchObject({ total: 1, by_severity: { low: 0, medium: 0, high: 1 }, by_stream: { test_stream: 1 } });
+    expect(body).toMatchObject({ total: 1, truncated: false, by_severity: { low: 0, medium: 0, high: 1 }, by_stream: { test_stream: 1 } });
     expect(body.anomalies[0]).toMatchObject({ stream: 'test_stream', source: 'prometheus', value: 400, expected: 101, severity: 'high', observed_at: new Date(points[199]!.timestamp).toISOString() });
     expect(body.anomalies[0].score).toBeGreaterThan(0.9);
     expect(body.anomalies[0].alert_posted_at).not.toBeNull();
     expect(await admin(`/api/ws/client-metrics/anomalies?from=${from}&severity=low`)).toMatchObject({ body: { total: 0 } });
     expect(await admin('/api/ws/client-metrics/anomalies?severity=urgent')).toMatchObject({ status: 400 });
+  });
+
+  it('posts an alert again on the next run when Alertmanager refused it, and counts every anomaly past the listing limit', async () => {
+    const step = 300_000;
+    const end = Math.floor(Date.now() / step) * step;
+    const points = Array.from({ length: 200 }, (_, i) => ({ timestamp: end - (200 - i) * step, value: 50 + (i % 2) }));
+    points[199]!.value = 10;
+    const stream = { name: 'outbox_stream', source: 'prometheus' as const, description: 'A stream whose first post fails', read: async () => points };
+    const base = { pool: fx.service.context.database.pool, stepSeconds: 300, now: () => new Date(end + 1000) };
+    const down = { postAlerts: async () => Promise.reject(new Error('connect ECONNREFUSED')) } as unknown as NonNullable<typeof fx.service.context.alertmanager>;
+    expect(await runAnomalyDetection({ ...base, alertmanager: down }, [stream])).toEqual({ streams: 1, points: 200, stored: 1, posted: 0, errors: [{ stream: 'outbox_stream', error: 'connect ECONNREFUSED' }] });
+    expect(await runAnomalyDetection({ ...base, alertmanager: fx.service.context.alertmanager }, [stream])).toEqual({ streams: 1, points: 200, stored: 0, posted: 1, errors: [] });
+    const am = await fetch(`${fx.alertmanagerUrl}/api/v2/alerts?filter=stream%3D%22outbox_stream%22`).then((r) => r.json() as Promise<Array<{ labels: Record<string, string> }>>);
+    expect(am.map((a) => a.labels.severity)).toEqual(['critical']);
+
+    const from = encodeURIComponent(new Date(end - DAY).toISOString());
+    expect(await admin(`/api/ws/client-metrics/anomalies?from=${from}&limit=1`)).toMatchObject({
+      status: 200,
+      body: { total: 2, truncated: true, by_stream: { test_stream: 1, outbox_stream: 1 }, anomalies: [{ stream: 'outbox_stream' }] },
+    });
   });
 });
 
@@ -409,6 +448,11 @@ describe('alerts', () => {
     });
     expect(await admin(`/api/ws/alerts/${fingerprint}/acknowledge`, { method: 'POST', body: { acknowledged_by: '' } })).toMatchObject({ status: 400 });
     expect(await admin('/api/ws/alerts/not-hex!/acknowledge', { method: 'POST', body: { acknowledged_by: 'bob' } })).toMatchObject({ status: 400 });
+    // A path Express cannot decode is the client's error, in the error shape.
+    expect(await admin('/api/ws/alerts/%E0%A4%A/acknowledge', { method: 'POST', body: { acknowledged_by: 'bob' } })).toMatchObject({
+      status: 400,
+      body: { error: { code: 'bad_request' } },
+    });
   });
 
   it('POST /api/ws/alerts/webhook records resolutions and validates its payload', async () => {
@@ -425,6 +469,33 @@ describe('alerts', () => {
     const { rows } = await client.query("SELECT status, ends_at FROM alerts WHERE fingerprint = 'feedfacecafe0001'");
     expect(rows).toEqual([{ status: 'resolved', ends_at: new Date('2026-11-20T10:05:00Z') }]);
     expect(await post('/api/ws/alerts/webhook', { version: '4', alerts: 'nope' })).toMatchObject({ status: 400, body: { error: { code: 'validation_failed' } } });
+    // The same alert instance twice in one payload is one row, the later state winning.
+    const twice = { ...payload('firing'), alerts: [...payload('firing').alerts, ...payload('resolved').alerts].map((a) => ({ ...a, fingerprint: 'feedfacecafe0002' })) };
+    expect(await post('/api/ws/alerts/webhook', twice)).toMatchObject({ status: 200, body: { received: 1 } });
+    const { rows: deduped } = await client.query("SELECT status FROM alerts WHERE fingerprint = 'feedfacecafe0002'");
+    expect(deduped).toEqual([{ status: 'resolved' }]);
+  });
+
+  it('does not carry an old acknowledgement over to the same alert firing again after its silence ended', async () => {
+    const firing = (fingerprint: string, startsAt: string) => ({
+      version: '4',
+      status: 'firing',
+      receiver: 'analytics-webhook',
+      alerts: [{ status: 'firing', labels: { alertname: 'Recurring', severity: 'warning' }, annotations: {}, startsAt, endsAt: '0001-01-01T00:00:00Z', fingerprint }],
+    });
+    const now = Date.now();
+    const iso = (ms: number) => new Date(ms).toISOString();
+    await post('/api/ws/alerts/webhook', firing('feedfacecafe0003', iso(now - 10 * 60_000)));
+    await post('/api/ws/alerts/webhook', firing('feedfacecafe0004', iso(now - 10 * 60_000)));
+    // 0003 was acknowledged two hours ago (silence over an hour ago); 0004 five minutes ago, during this instance, with its silence over.
+    await client.query(
+      `INSERT INTO alert_acknowledgements (fingerprint, alertname, acknowledged_by, comment, silence_id, silence_ends_at, acknowledged_at)
+       VALUES ('feedfacecafe0003', 'Recurring', 'carol', NULL, 'old-silence', $1, $2), ('feedfacecafe0004', 'Recurring', 'dave', NULL, 'short-silence', $3, $4)`,
+      [iso(now - 3_600_000), iso(now - 7_200_000), iso(now - 60_000), iso(now - 5 * 60_000)],
+    );
+    const listed = (await admin(`/api/ws/alerts?from=${encodeURIComponent(iso(now - 3_600_000))}`)).body as { recent: Array<{ id: string; acknowledgement: { acknowledged_by: string } | null }> };
+    expect(listed.recent.find((a) => a.id === 'feedfacecafe0003')).toMatchObject({ acknowledgement: null });
+    expect(listed.recent.find((a) => a.id === 'feedfacecafe0004')).toMatchObject({ acknowledgement: { acknowledged_by: 'dave' } });
   });
 });
 
@@ -455,12 +526,22 @@ describe('auth, health, OpenAPI, own metrics', () => {
       status: 'ok',
       checks: {
         postgres: { configured: true, ok: true },
-        prometheus: { configured: true, ok: true, detail: 'HTTP 200' },
-        alertmanager: { configured: true, ok: true, detail: 'HTTP 200' },
+        prometheus: { configured: true, ok: true, detail: 'reachable' },
+        alertmanager: { configured: true, ok: true, detail: 'reachable' },
         collector: { configured: false, ok: false },
       },
       service: { database: 'server', needs_prometheus: [] },
     });
+  });
+
+  it('GET /api/ws/health tells the public whether each part works and only an admin where it lives and why it failed', async () => {
+    const open = (await call(base, '/api/ws/health')).body as { checks: Record<string, { detail: string }>; service: { tasks: Array<Record<string, unknown>> } };
+    expect(open.checks.postgres!.detail).toBe('server');
+    expect(open.checks.prometheus!.detail).toBe('reachable');
+    expect(JSON.stringify(open)).not.toContain('127.0.0.1');
+    const full = (await admin('/api/ws/health')).body as { checks: Record<string, { detail: string }> };
+    expect(full.checks.postgres!.detail).toMatch(/^server .*127\.0\.0\.1/);
+    expect(full.checks.prometheus!.detail).toBe('HTTP 200');
   });
 
   it('GET /api/openapi.json is an OpenAPI 3.1 document of every route', async () => {
@@ -522,5 +603,23 @@ describe('retention', () => {
     expect(kept.rows.map((r) => r.session_id)).toEqual([`retention-${partitionName(days[2]!)}`, `retention-${partitionName(days[3]!)}`]);
     // Rows of kept days are untouched (the UX seed of three days ago).
     expect(Number((await client.query("SELECT count(*) AS n FROM client_reports WHERE session_id LIKE 'anscombe-%'")).rows[0].n)).toBe(11);
+  });
+
+  it('gives up dropping a partition while a long read holds the table, instead of queueing every insert behind it', async () => {
+    const pool = fx.service.context.database.pool;
+    const old = new Date(startOfUtcDay(new Date()).getTime() - 45 * DAY);
+    await ensurePartitions(pool, { from: old, daysAhead: 0 });
+    const reader = new pg.Client({ connectionString: fx.databaseUrl });
+    await reader.connect();
+    try {
+      await reader.query('BEGIN');
+      await reader.query('SELECT count(*) FROM client_reports');
+      await expect(dropExpiredPartitions(pool, { retentionDays: 30 })).rejects.toMatchObject({ code: '55P03' });
+      expect((await listPartitions(pool)).map((p) => p.name)).toContain(partitionName(old));
+    } finally {
+      await reader.query('ROLLBACK');
+      await reader.end();
+    }
+    expect(await dropExpiredPartitions(pool, { retentionDays: 30 })).toEqual([partitionName(old)]);
   });
 });

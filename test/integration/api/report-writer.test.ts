@@ -1,7 +1,8 @@
 /**
  * Group commit of client reports on a real PostgreSQL: concurrent writes
  * share statements, every promise settles after its statement committed, and
- * a failing statement writes none of its rows.
+ * a failing statement writes none of its rows before its requests are retried
+ * one by one.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Database, openDatabase } from '../../../src/analytics/storage/database.ts';
@@ -50,13 +51,14 @@ describe('ReportWriter', () => {
     expect(await sessions()).toHaveLength(10);
   });
 
-  it('fails every request of a failing statement and writes none of its rows', async () => {
+  it('writes none of a failing statement, then each of its requests alone: only the one the database refuses fails', async () => {
     await database.pool.query('TRUNCATE client_reports');
     const writer = new ReportWriter(database, { maxInFlight: 1 });
     const bad = { ...storedRow(new Date(), 'bad-0'), country: null as unknown as string };
-    const outcomes = await Promise.allSettled([writer.write(rows('first', 2)), writer.write(rows('second', 2)), writer.write([bad])]);
-    expect(outcomes.map((o) => o.status)).toEqual(['fulfilled', 'rejected', 'rejected']);
+    const outcomes = await Promise.allSettled([writer.write(rows('first', 2)), writer.write(rows('second', 2)), writer.write([bad]), writer.write(rows('third', 1))]);
+    expect(outcomes.map((o) => o.status)).toEqual(['fulfilled', 'fulfilled', 'rejected', 'fulfilled']);
+    expect(outcomes.map((o) => (o.status === 'fulfilled' ? o.value : null))).toEqual([2, 2, null, 1]);
     expect((outcomes[2] as PromiseRejectedResult).reason).toMatchObject({ code: '23502' });
-    expect(await sessions()).toEqual(['first-0', 'first-1']);
+    expect(await sessions()).toEqual(['first-0', 'first-1', 'second-0', 'second-1', 'third-0']);
   });
 });

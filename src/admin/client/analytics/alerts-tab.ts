@@ -79,7 +79,8 @@ function alertRows(alerts: Alert[], kind: 'active' | 'recent', reload: (message:
     const summary = alert.annotations.summary ?? alert.annotations.description ?? '';
     const formRow = h('tr', { class: 'form-row', hidden: true }, h('td', { colspan: 6 }));
     const ackButton =
-      kind === 'active' && !alert.acknowledgement
+      // An expired silence can be renewed by acknowledging again.
+      kind === 'active' && (!alert.acknowledgement || Date.parse(alert.acknowledgement.silence_ends_at) <= Date.now())
         ? h('button', {
             type: 'button',
             class: 'button small',

@@ -81,6 +81,7 @@ function anomaliesView(data: Anomalies, signal: AbortSignal): HTMLElement[] {
       'section',
       { class: 'block' },
       h('h2', null, 'Anomalies'),
+      data.truncated ? h('p', { class: 'muted', id: 'anomalies-truncated' }, `The ${int(data.anomalies.length)} most recent of ${int(data.total)}; narrow the range to see the others.`) : null,
       h(
         'table',
         { class: 'data-table anomalies', id: 'anomalies-table' },
