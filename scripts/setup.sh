@@ -66,8 +66,10 @@ if [ "$(cat "$stamp" 2>/dev/null)" != "$lock_hash" ]; then
   echo "$lock_hash" > "$stamp"
 fi
 
-# 4. The web SDK bundle (esbuild; well under a second).
+# 4. The packages we publish: the web SDK bundle (esbuild; well under a second) and the server
+#    SDK (tsc, a few seconds), and the admin pages' assets.
 npm run --silent build -w @socketscope/web-sdk -- --quiet
+npm run --silent build -w @socketscope/instrumentation-ws
 node --import tsx src/admin/build.ts --quiet
 
 # 5. Our collector build (cached; a no-op when the manifest is unchanged).
