@@ -50,7 +50,8 @@ export const CONFIG_VARIABLES = [
     env: 'SOCKETSCOPE_ADMIN_TOKEN',
     key: 'adminToken',
     schema: optionalText.pipe(z.string().min(16, 'must be at least 16 characters').optional()),
-    description: 'Bearer token of the admin API. Absent: a random token is generated and logged once at start.',
+    description:
+      'Bearer token of the admin API. Required when `HOST` is not a loopback address; absent on loopback, a token is generated for the run, written to `<SOCKETSCOPE_DATA_DIR>/admin-token` (mode 0600) and shown on the terminal, never logged.',
   },
   { env: 'ALERTMANAGER_WEBHOOK_TOKEN', key: 'webhookToken', schema: optionalText.pipe(z.string().min(16).optional()), description: 'If set, `POST /api/ws/alerts/webhook` requires `Authorization: Bearer` with it (Alertmanager `http_config.authorization`).' },
   { env: 'WEBSOCKET_METRICS_RETENTION_DAYS', key: 'retentionDays', default: '30', schema: integer(1, 3650), description: 'Client report partitions older than this many days are dropped.' },

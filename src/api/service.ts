@@ -4,7 +4,6 @@
  * retention, the HTTP server, and an orderly close() for graceful shutdown.
  * `socketscope serve` and the integration tests both start it through here.
  */
-import { randomBytes } from 'node:crypto';
 import { type Server, createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { type Logger, pino } from 'pino';
@@ -19,6 +18,7 @@ import { type Database, openDatabase } from '../analytics/storage/database.ts';
 import { migrate } from '../analytics/storage/migrate.ts';
 import { ReportWriter } from '../analytics/storage/report-writer.ts';
 import type { Config } from '../config.ts';
+import { resolveAdminToken } from './admin-token.ts';
 import { type AppOptions, createApp } from './app.ts';
 import type { ApiContext } from './context.ts';
 import { apiInstruments, createServiceMetrics } from './service-metrics.ts';
@@ -59,6 +59,7 @@ export async function startService(config: Config, options: StartServiceOptions 
   const meter = options.meter ?? (ownMetrics as NonNullable<typeof ownMetrics>).meter;
   const metricsEndpoint = options.metrics ?? ownMetrics;
   try {
+    const adminToken = resolveAdminToken(config, logger);
     database = await openDatabase({
       databaseUrl: config.databaseUrl,
       dataDir: config.dataDir,
@@ -70,11 +71,6 @@ export async function startService(config: Config, options: StartServiceOptions 
     const partitions = await maintainPartitions(database.pool, { retentionDays: config.retentionDays, now: options.now?.() });
     logger.info(partitions, 'partitions maintained');
 
-    let adminToken = config.adminToken;
-    if (!adminToken) {
-      adminToken = randomBytes(24).toString('base64url');
-      logger.warn({ admin_token: adminToken }, 'SOCKETSCOPE_ADMIN_TOKEN is not set: generated a token for this run');
-    }
     const prometheus = config.prometheusUrl ? new PrometheusClient(config.prometheusUrl, config.prometheusTimeoutMs) : undefined;
     const alertmanager = config.alertmanagerUrl ? new AlertmanagerClient(config.alertmanagerUrl, config.prometheusTimeoutMs) : undefined;
     if (!prometheus) logger.warn('PROMETHEUS_URL is not set: server metrics and anomaly detection over them are unavailable');

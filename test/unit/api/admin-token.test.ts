@@ -1,0 +1,54 @@
+/** The admin token: required beyond loopback; generated on loopback into an owner-only file, never into the log. */
+import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Writable } from 'node:stream';
+import { pino } from 'pino';
+import { afterAll, describe, expect, it } from 'vitest';
+import { isLoopback, resolveAdminToken } from '../../../src/api/admin-token.ts';
+
+const dir = mkdtempSync(join(tmpdir(), 'socketscope-token-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+function capturingLogger() {
+  const lines: string[] = [];
+  const stream = new Writable({
+    write(chunk, _encoding, done) {
+      lines.push(String(chunk));
+      done();
+    },
+  });
+  return { logger: pino({ level: 'info' }, stream), lines };
+}
+
+describe('resolveAdminToken', () => {
+  it('uses SOCKETSCOPE_ADMIN_TOKEN when set, on any address', () => {
+    const { logger, lines } = capturingLogger();
+    expect(resolveAdminToken({ adminToken: 'a-configured-token-123', host: '0.0.0.0', dataDir: dir }, logger)).toBe('a-configured-token-123');
+    expect(lines).toEqual([]);
+  });
+
+  it('refuses to start beyond loopback without one, naming the variable', () => {
+    const { logger } = capturingLogger();
+    for (const host of ['0.0.0.0', '::', '10.0.0.5', 'example.internal']) {
+      expect(() => resolveAdminToken({ adminToken: undefined, host, dataDir: dir }, logger)).toThrow(/^SOCKETSCOPE_ADMIN_TOKEN must be set when the service listens on /);
+    }
+  });
+
+  it('generates one on loopback, writes it to a file only its owner reads, and keeps it out of the log', () => {
+    const { logger, lines } = capturingLogger();
+    const token = resolveAdminToken({ adminToken: undefined, host: '127.0.0.1', dataDir: join(dir, 'data') }, logger);
+    expect(token).toMatch(/^[A-Za-z0-9_-]{32}$/);
+    const file = join(dir, 'data', 'admin-token');
+    expect(readFileSync(file, 'utf8')).toBe(`${token}\n`);
+    expect(statSync(file).mode & 0o777).toBe(0o600);
+    expect(lines).toHaveLength(1);
+    expect(JSON.parse(lines[0]!)).toMatchObject({ admin_token_file: file });
+    expect(lines[0]).not.toContain(token);
+  });
+
+  it('knows loopback addresses', () => {
+    expect(['127.0.0.1', '127.1.2.3', '::1', 'localhost'].map(isLoopback)).toEqual([true, true, true, true]);
+    expect(['0.0.0.0', '::', '192.168.1.1', '128.0.0.1', 'localhost.example'].map(isLoopback)).toEqual([false, false, false, false, false]);
+  });
+});
