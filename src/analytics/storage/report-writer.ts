@@ -22,13 +22,25 @@ export interface ReportWriterOptions {
   maxRows?: number;
   /** Statements in flight at once (connections used for writing). */
   maxInFlight?: number;
+  /** Rows waiting for a statement at most; past it a write is refused at once (default 50 000). */
+  maxQueuedRows?: number;
+}
+
+/** The database is not keeping up: the write was refused before anything was queued. */
+export class WriterOverloadedError extends Error {
+  constructor(readonly queuedRows: number) {
+    super(`${queuedRows} client report rows are already waiting for the database`);
+    this.name = 'WriterOverloadedError';
+  }
 }
 
 export class ReportWriter {
   private readonly queue: Pending[] = [];
   private inFlight = 0;
+  private queuedRows = 0;
   private readonly maxRows: number;
   private readonly maxInFlight: number;
+  private readonly maxQueuedRows: number;
 
   constructor(
     private readonly database: Database,
@@ -36,12 +48,16 @@ export class ReportWriter {
   ) {
     this.maxRows = options.maxRows ?? 10_000;
     this.maxInFlight = options.maxInFlight ?? 2;
+    this.maxQueuedRows = options.maxQueuedRows ?? 50_000;
   }
 
   /** Resolves with the number of rows once they are committed. The rows are encoded at once: the caller's objects are not kept. */
   write(rows: readonly ClientReportRow[]): Promise<number> {
     if (rows.length === 0) return Promise.resolve(0);
+    // A slow database must not turn into unbounded memory and answers long after clients gave up.
+    if (this.queuedRows + rows.length > this.maxQueuedRows) return Promise.reject(new WriterOverloadedError(this.queuedRows));
     const batch = encodeRows(this.database, rows);
+    this.queuedRows += batch.count;
     return new Promise((resolve, reject) => {
       this.queue.push({ batch, resolve, reject });
       this.drain();
@@ -56,6 +72,7 @@ export class ReportWriter {
         const next = this.queue.shift() as Pending;
         group.push(next);
         count += next.batch.count;
+        this.queuedRows -= next.batch.count;
       }
       this.inFlight++;
       void this.flush(group).finally(() => {

@@ -4,6 +4,7 @@ import { z } from 'zod';
 import { uxCorrelation } from '../../analytics/correlation.ts';
 import { geographicDistribution } from '../../analytics/geography.ts';
 import type { ClientReportRow } from '../../analytics/storage/client-reports.ts';
+import { WriterOverloadedError } from '../../analytics/storage/report-writer.ts';
 import { countAnomalies, listAnomalies } from '../../analytics/storage/anomalies.ts';
 import { clientMetricsSummary } from '../../analytics/summary.ts';
 import type { ApiContext } from '../context.ts';
@@ -117,13 +118,19 @@ export function clientMetricsRoutes(ctx: ApiContext): Route[] {
       rawBody: true,
       status: 202,
       response: ingestAcceptedSchema,
-      errors: [413],
-      async handler(_input, req) {
+      errors: [413, 503],
+      async handler(_input, req, res) {
         const written = writeReports(ctx, req);
         // The parsed body is encoded by now: released, so that the young-generation GC frees it
         // instead of copying it again and again while the request waits for its commit.
         req.body = undefined;
-        const accepted = await written;
+        const accepted = await written.catch((error: unknown) => {
+          if (error instanceof WriterOverloadedError) {
+            res.setHeader('Retry-After', '5');
+            throw new ApiError(503, 'ingest_overloaded', 'the database is not keeping up with client reports; retry later', { queued_rows: error.queuedRows, retry_after_s: 5 });
+          }
+          throw error;
+        });
         ctx.instruments.reportsAccepted(accepted);
         return { accepted };
       },

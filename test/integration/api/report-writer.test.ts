@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Database, openDatabase } from '../../../src/analytics/storage/database.ts';
 import { migrate } from '../../../src/analytics/storage/migrate.ts';
 import { ensurePartitions } from '../../../src/analytics/storage/partitions.ts';
-import { ReportWriter } from '../../../src/analytics/storage/report-writer.ts';
+import { ReportWriter, WriterOverloadedError } from '../../../src/analytics/storage/report-writer.ts';
 import { Stack } from '../../../src/stack/index.ts';
 import { storedRow } from './analytics-fixture.ts';
 
@@ -60,5 +60,19 @@ describe('ReportWriter', () => {
     expect(outcomes.map((o) => (o.status === 'fulfilled' ? o.value : null))).toEqual([2, 2, null, 1]);
     expect((outcomes[2] as PromiseRejectedResult).reason).toMatchObject({ code: '23502' });
     expect(await sessions()).toEqual(['first-0', 'first-1', 'second-0', 'second-1', 'third-0']);
+  });
+
+  it('refuses a write at once when the rows waiting for the database would pass the limit, and takes writes again once they drain', async () => {
+    await database.pool.query('TRUNCATE client_reports');
+    const writer = new ReportWriter(database, { maxInFlight: 1, maxQueuedRows: 3 });
+    // The first write goes straight to a statement; the second waits (2 rows queued); the third would make 4.
+    const first = writer.write(rows('q1', 2));
+    const second = writer.write(rows('q2', 2));
+    const third = writer.write(rows('q3', 2));
+    await expect(third).rejects.toBeInstanceOf(WriterOverloadedError);
+    await expect(third).rejects.toMatchObject({ queuedRows: 2 });
+    expect(await Promise.all([first, second])).toEqual([2, 2]);
+    expect(await writer.write(rows('q4', 3))).toBe(3);
+    expect(await sessions()).toEqual(['q1-0', 'q1-1', 'q2-0', 'q2-1', 'q4-0', 'q4-1', 'q4-2']);
   });
 });
