@@ -1,5 +1,5 @@
 import { Argument, type Command } from 'commander';
-import { collect, parseHeaders } from './load.ts';
+import { collect, EXIT, parseHeaders, UsageError, usageExit } from './load.ts';
 
 interface TestCliOptions {
   url: string;
@@ -19,8 +19,9 @@ interface TestCliOptions {
 
 function positiveInt(name: string, value: string | undefined, min = 1): number | undefined {
   if (value === undefined) return undefined;
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < min) throw new Error(`${name} must be an integer >= ${min}, got "${value}"`);
+  const n = Number(value.trim());
+  // Digits only: Number('') is 0 and Number('0x10') is 16.
+  if (!/^\d+$/.test(value.trim()) || n < min) throw new UsageError(`${name} must be an integer >= ${min}, got "${value}"`);
   return n;
 }
 
@@ -51,46 +52,63 @@ Examples:
   socketscope test echo --url ws://127.0.0.1:8080/ws --count 100 --payload-bytes 512
   socketscope test pool --url ws://127.0.0.1:8080/ws --connections 200 --workers 4 --json
 
-Exits 1 when the test fails.`,
+Exits 1 when the test fails, 2 on a usage error.`,
     )
+    .exitOverride(usageExit)
     .action(async (kind: 'basic' | 'pool' | 'echo', o: TestCliOptions) => {
-      const { runConnectionTest, parseDurationS } = await import('../loadtest/index.ts');
-      const millis = (v: string | undefined): number | undefined => (v === undefined ? undefined : Math.max(1, Math.round(parseDurationS(v) * 1000)));
-      const controller = new AbortController();
-      const onSignal = (): void => controller.abort(new Error('interrupted'));
-      process.once('SIGINT', onSignal);
-      const common = {
-        url: o.url,
-        headers: parseHeaders(o.headers),
-        ...(o.token ? { token: o.token } : {}),
-        subprotocols: o.subprotocol,
-        ...(o.handshakeTimeout ? { handshakeTimeoutMs: millis(o.handshakeTimeout) } : {}),
-        signal: controller.signal,
-      };
       try {
-        const result =
-          kind === 'basic'
-            ? await runConnectionTest('basic', common)
-            : kind === 'echo'
-              ? await runConnectionTest('echo', {
-                  ...common,
-                  ...(o.count ? { count: positiveInt('--count', o.count) } : {}),
-                  ...(o.payloadBytes ? { payloadBytes: positiveInt('--payload-bytes', o.payloadBytes, 0) } : {}),
-                  ...(o.message ? { message: o.message } : {}),
-                  ...(o.timeout ? { timeoutMs: millis(o.timeout) } : {}),
-                })
-              : await runConnectionTest('pool', {
-                  ...common,
-                  ...(o.connections ? { connections: positiveInt('--connections', o.connections) } : {}),
-                  ...(o.workers ? { workers: positiveInt('--workers', o.workers) } : {}),
-                  ...(o.hold ? { holdS: parseDurationS(o.hold) } : {}),
-                });
-        process.stdout.write(o.json ? `${JSON.stringify(result, null, 2)}\n` : `${formatResult(result)}\n`);
-        if (!result.ok) process.exitCode = 1;
-      } finally {
-        process.off('SIGINT', onSignal);
+        process.exitCode = await runTest(kind, o);
+      } catch (error) {
+        process.stderr.write(`socketscope test: ${(error as Error).message}\n`);
+        process.exitCode = EXIT.usage;
       }
     });
+}
+
+async function runTest(kind: 'basic' | 'pool' | 'echo', o: TestCliOptions): Promise<number> {
+  const { runConnectionTest, parseDurationS } = await import('../loadtest/index.ts');
+  const millis = (v: string | undefined): number | undefined => (v === undefined ? undefined : Math.max(1, Math.round(parseDurationS(v) * 1000)));
+  // `!== undefined` throughout: an empty value is an error, not the default.
+  const common = {
+    url: o.url,
+    headers: parseHeaders(o.headers),
+    ...(o.token !== undefined ? { token: o.token } : {}),
+    subprotocols: o.subprotocol,
+    ...(o.handshakeTimeout !== undefined ? { handshakeTimeoutMs: millis(o.handshakeTimeout) } : {}),
+  };
+  const echo = {
+    ...(o.count !== undefined ? { count: positiveInt('--count', o.count) } : {}),
+    ...(o.payloadBytes !== undefined ? { payloadBytes: positiveInt('--payload-bytes', o.payloadBytes, 0) } : {}),
+    ...(o.message !== undefined ? { message: o.message } : {}),
+    ...(o.timeout !== undefined ? { timeoutMs: millis(o.timeout) } : {}),
+  };
+  const pool = {
+    ...(o.connections !== undefined ? { connections: positiveInt('--connections', o.connections) } : {}),
+    ...(o.workers !== undefined ? { workers: positiveInt('--workers', o.workers) } : {}),
+    ...(o.hold !== undefined ? { holdS: parseDurationS(o.hold) } : {}),
+  };
+  const controller = new AbortController();
+  const onSignal = (): void => controller.abort(new Error('interrupted'));
+  process.once('SIGINT', onSignal);
+  try {
+    const signal = controller.signal;
+    const result =
+      kind === 'basic'
+        ? await runConnectionTest('basic', { ...common, signal })
+        : kind === 'echo'
+          ? await runConnectionTest('echo', { ...common, ...echo, signal })
+          : await runConnectionTest('pool', { ...common, ...pool, signal });
+    process.stdout.write(o.json ? `${JSON.stringify(result, null, 2)}\n` : `${formatResult(result)}\n`);
+    return result.ok ? EXIT.passed : EXIT.failed;
+  } catch (error) {
+    if (controller.signal.aborted) {
+      process.stderr.write('socketscope test: interrupted\n');
+      return EXIT.interrupted;
+    }
+    throw error;
+  } finally {
+    process.off('SIGINT', onSignal);
+  }
 }
 
 type Result = Awaited<ReturnType<typeof import('../loadtest/index.ts').runConnectionTest>>;

@@ -1,8 +1,25 @@
-import { Option, type Command } from 'commander';
+import { Option, type Command, type CommanderError } from 'commander';
 import { ALERT_DRILL, PROFILE_NAMES, RUN_DEFAULTS, SIZE_PROFILES } from '../loadtest/profiles.ts';
-import type { LoadProgress } from '../loadtest/types.ts';
+import type { Gates } from '../loadtest/report.ts';
+import type { LoadPlan, LoadProgress } from '../loadtest/types.ts';
 
-interface LoadCliOptions {
+/** Exit codes of `socketscope load` and `socketscope test` (docs/load-testing.md). */
+export const EXIT = {
+  passed: 0,
+  /** A gate failed, nothing opened, no echo matched (load); the test failed (test). */
+  failed: 1,
+  /** A bad option or combination, or the tool could not run (open-files limit, a crashed worker). */
+  usage: 2,
+  interrupted: 130,
+} as const;
+
+/** An option or combination of options that cannot run as given. */
+export class UsageError extends Error {}
+
+/** Commander's own parse errors (unknown option, missing --url, bad choice) exit with the usage code too; help and version still exit 0. */
+export const usageExit = (error: CommanderError): never => process.exit(error.exitCode === 0 ? 0 : EXIT.usage);
+
+export interface LoadCliOptions {
   url: string;
   profile?: string;
   connections?: string;
@@ -40,13 +57,94 @@ export function otlpEndpoint(value: string | boolean | undefined, env: NodeJS.Pr
 /** Commander accumulator for repeatable options. */
 export const collect = (value: string, previous: string[]): string[] => [...previous, value];
 
-function number(name: string, value: string | undefined, { integer = false, min = 0 } = {}): number | undefined {
+/**
+ * A plain decimal number from an option: `Number()` alone would take '' and
+ * '  ' as 0 and '0x10' as 16, so the text must be digits first.
+ */
+export function number(name: string, value: string | undefined, { integer = false, min = 0 } = {}): number | undefined {
   if (value === undefined) return undefined;
-  const n = Number(value);
-  if (!Number.isFinite(n) || n < min || (integer && !Number.isInteger(n))) {
-    throw new Error(`${name} must be ${integer ? 'an integer' : 'a number'} >= ${min}, got "${value}"`);
+  const text = value.trim();
+  const n = Number(text);
+  if (!(integer ? /^\d+$/ : /^(?:\d+(?:\.\d*)?|\.\d+)$/).test(text) || n < min) {
+    throw new UsageError(`${name} must be ${integer ? 'an integer' : 'a number'} >= ${min}, got "${value}"`);
   }
   return n;
+}
+
+/** `--max-error-rate`: a fraction, not a percentage. */
+function fraction(name: string, value: string | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  const text = value.trim();
+  if (!/^(?:\d+(?:\.\d*)?|\.\d+)$/.test(text) || Number(text) > 1) {
+    throw new UsageError(`${name} is a fraction from 0 to 1 (0.05 means 5%), got "${value}"`);
+  }
+  return Number(text);
+}
+
+/** Names of the options in `pairs` that were given. */
+const given = (pairs: [flag: string, value: unknown][]): string[] => pairs.filter(([, v]) => v !== undefined).map(([flag]) => flag);
+
+/**
+ * The plan and gates `socketscope load` runs with. Throws a UsageError for an
+ * option that would be ignored or meaningless as given, rather than run a
+ * test other than the one asked for.
+ */
+export async function planFromCli(o: LoadCliOptions): Promise<{ plan: LoadPlan; gates: Gates }> {
+  const { parseDurationS, parseStages, resolveLoadPlan } = await import('../loadtest/plan.ts');
+  const shape = given([
+    ['-c/--connections', o.connections],
+    ['--ramp-up', o.rampUp],
+    ['-d/--duration', o.duration],
+  ]);
+  if (o.stages !== undefined && (o.profile !== undefined || shape.length > 0)) {
+    const clash = [...given([['--profile', o.profile]]), ...shape];
+    throw new UsageError(`--stages sets the connections and timing itself, so it cannot be combined with ${clash.join(', ')}`);
+  }
+  if (o.profile === 'alert-drill' && shape.length > 0) {
+    const d = ALERT_DRILL;
+    throw new UsageError(
+      `--profile alert-drill runs its own stages (${d.warningThreshold + d.margin}, then ${d.criticalThreshold + d.margin} connections), so it cannot be combined with ${shape.join(', ')}; set its holds with --drill-warning-hold and --drill-critical-hold, or describe another shape with --stages`,
+    );
+  }
+  if (o.profile !== 'alert-drill' && (o.drillWarningHold !== undefined || o.drillCriticalHold !== undefined)) {
+    throw new UsageError('--drill-warning-hold and --drill-critical-hold apply only to --profile alert-drill');
+  }
+  const seconds = (v: string | undefined): number | undefined => (v === undefined ? undefined : parseDurationS(v));
+  const millis = (v: string): number => Math.round(parseDurationS(v) * 1000);
+  const gates: Gates = {
+    ...(o.maxP95 !== undefined ? { maxP95Ms: number('--max-p95', o.maxP95) } : {}),
+    ...(o.maxErrorRate !== undefined ? { maxErrorRate: fraction('--max-error-rate', o.maxErrorRate) } : {}),
+  };
+  const plan = resolveLoadPlan({
+    url: o.url,
+    ...(o.profile ? { profile: o.profile as (typeof PROFILE_NAMES)[number] } : {}),
+    ...(o.connections !== undefined ? { connections: number('--connections', o.connections, { integer: true, min: 1 }) } : {}),
+    ...(o.stages !== undefined ? { stages: parseStages(o.stages) } : {}),
+    ...(o.rampUp !== undefined ? { rampUpS: seconds(o.rampUp) } : {}),
+    ...(o.duration !== undefined ? { durationS: seconds(o.duration) } : {}),
+    ...(o.warmup !== undefined ? { warmupS: seconds(o.warmup) } : {}),
+    ...(o.rate !== undefined ? { rate: number('--rate', o.rate) } : {}),
+    ...(o.payloadBytes !== undefined ? { payloadBytes: number('--payload-bytes', o.payloadBytes, { integer: true }) } : {}),
+    ...(o.message !== undefined ? { message: o.message } : {}),
+    headers: parseHeaders(o.headers),
+    ...(o.token !== undefined ? { token: o.token } : {}),
+    subprotocols: o.subprotocol,
+    expectEcho: o.echo,
+    ...(o.workers !== undefined ? { workers: number('--workers', o.workers, { integer: true, min: 1 }) } : {}),
+    ...(o.handshakeTimeout !== undefined ? { handshakeTimeoutMs: Math.max(1, millis(o.handshakeTimeout)) } : {}),
+    ...(o.drainTimeout !== undefined ? { drainTimeoutMs: millis(o.drainTimeout) } : {}),
+    ...(o.connectConcurrency !== undefined
+      ? { connectConcurrency: number('--connect-concurrency', o.connectConcurrency, { integer: true, min: 1 }) }
+      : {}),
+    drill: {
+      ...(o.drillWarningHold !== undefined ? { warningHoldS: parseDurationS(o.drillWarningHold) } : {}),
+      ...(o.drillCriticalHold !== undefined ? { criticalHoldS: parseDurationS(o.drillCriticalHold) } : {}),
+    },
+  });
+  if (gates.maxP95Ms !== undefined && (!plan.expectEcho || plan.rate === 0)) {
+    throw new UsageError(`--max-p95 needs echoed messages to time, so it cannot be combined with ${plan.expectEcho ? '--rate 0' : '--no-echo'}`);
+  }
+  return { plan, gates };
 }
 
 /** `--headers 'X-Key: v'` (repeatable) or `--headers '{"X-Key":"v"}'`. */
@@ -103,8 +201,11 @@ export function registerLoad(program: Command): void {
     .option('--connect-concurrency <n>', `opening handshakes in flight per worker (default ${RUN_DEFAULTS.connectConcurrency})`)
     .option('--drill-warning-hold <duration>', `alert-drill: time above ${ALERT_DRILL.warningThreshold} connections; the rule has for: 5m (default ${ALERT_DRILL.warningHoldS}s)`)
     .option('--drill-critical-hold <duration>', `alert-drill: time above ${ALERT_DRILL.criticalThreshold} connections; the rule has for: 2m (default ${ALERT_DRILL.criticalHoldS}s)`)
-    .option('--max-p95 <ms>', 'exit 1 when p95 latency exceeds this many milliseconds')
-    .option('--max-error-rate <ratio>', 'exit 1 when (failed + dropped connections + lost messages) / (connections + messages) exceeds this, e.g. 0.01')
+    .option('--max-p95 <ms>', 'exit 1 when p95 latency exceeds this many milliseconds (lost messages count, at a lower bound), or more than 5% of messages are lost; needs echoes and a rate above 0')
+    .option(
+      '--max-error-rate <ratio>',
+      'exit 1 when failed + dropped connections / connections, or lost messages / sent messages, exceeds this fraction (0.05 means 5%)',
+    )
     .option('--json', 'print the report as JSON on stdout')
     .option('--progress', 'print progress on stderr even when it is not a terminal')
     .option('--otlp [endpoint]', "export the run's own metrics over OTLP/HTTP every 5 s (default endpoint: OTEL_EXPORTER_OTLP_ENDPOINT, else http://127.0.0.1:4318)")
@@ -118,89 +219,77 @@ Examples:
   socketscope load --url ws://127.0.0.1:8080/ws --profile heavy --otlp http://127.0.0.1:4318
 
 Latency is measured from each message's intended send time, so a stalled server
-shows up in the percentiles instead of slowing the sender down.`,
-    )
-    .action(async (o: LoadCliOptions) => {
-      const { parseDurationS, parseStages, resolveLoadPlan, runLoadPlan, checkGates, formatReport, progressWriter } = await import(
-        '../loadtest/index.ts'
-      );
-      const seconds = (v: string | undefined): number | undefined => (v === undefined ? undefined : parseDurationS(v));
-      const millis = (v: string): number => Math.round(parseDurationS(v) * 1000);
-      const plan = resolveLoadPlan({
-        url: o.url,
-        ...(o.profile ? { profile: o.profile as (typeof PROFILE_NAMES)[number] } : {}),
-        ...(o.connections !== undefined ? { connections: number('--connections', o.connections, { integer: true, min: 1 }) } : {}),
-        ...(o.stages ? { stages: parseStages(o.stages) } : {}),
-        ...(o.rampUp !== undefined ? { rampUpS: seconds(o.rampUp) } : {}),
-        ...(o.duration !== undefined ? { durationS: seconds(o.duration) } : {}),
-        ...(o.warmup !== undefined ? { warmupS: seconds(o.warmup) } : {}),
-        ...(o.rate !== undefined ? { rate: number('--rate', o.rate) } : {}),
-        ...(o.payloadBytes !== undefined ? { payloadBytes: number('--payload-bytes', o.payloadBytes, { integer: true }) } : {}),
-        ...(o.message !== undefined ? { message: o.message } : {}),
-        headers: parseHeaders(o.headers),
-        ...(o.token ? { token: o.token } : {}),
-        subprotocols: o.subprotocol,
-        expectEcho: o.echo,
-        ...(o.workers !== undefined ? { workers: number('--workers', o.workers, { integer: true, min: 1 }) } : {}),
-        ...(o.handshakeTimeout !== undefined ? { handshakeTimeoutMs: Math.max(1, millis(o.handshakeTimeout)) } : {}),
-        ...(o.drainTimeout !== undefined ? { drainTimeoutMs: millis(o.drainTimeout) } : {}),
-        ...(o.connectConcurrency !== undefined
-          ? { connectConcurrency: number('--connect-concurrency', o.connectConcurrency, { integer: true, min: 1 }) }
-          : {}),
-        drill: {
-          ...(o.drillWarningHold !== undefined ? { warningHoldS: parseDurationS(o.drillWarningHold) } : {}),
-          ...(o.drillCriticalHold !== undefined ? { criticalHoldS: parseDurationS(o.drillCriticalHold) } : {}),
-        },
-      });
-      const gates = {
-        ...(o.maxP95 !== undefined ? { maxP95Ms: number('--max-p95', o.maxP95) } : {}),
-        ...(o.maxErrorRate !== undefined ? { maxErrorRate: number('--max-error-rate', o.maxErrorRate) } : {}),
-      };
+shows up in the percentiles instead of slowing the sender down.
 
-      const progress = progressWriter(process.stderr, Boolean(o.progress));
-      const endpoint = otlpEndpoint(o.otlp);
-      const exported = endpoint === null ? null : await (await import('../loadtest/otlp-export.ts')).startLoadExport({ endpoint, targetUrl: plan.url });
-      const onProgress =
-        progress || exported
-          ? (p: LoadProgress): void => {
-              progress?.update(p);
-              exported?.observe(p);
-            }
-          : undefined;
-      const controller = new AbortController();
-      const onSignal = (): void => {
-        process.stderr.write('\nsocketscope load: stopping, closing connections…\n');
-        controller.abort(new Error('interrupted'));
-      };
-      process.once('SIGINT', onSignal);
-      process.once('SIGTERM', onSignal);
-      let report;
+--stages and --profile alert-drill set connections and timing themselves: they
+cannot be combined with -c, --ramp-up or --duration.
+
+Exit codes: 0 passed; 1 a gate failed, no connection opened, or echoes were
+expected and none matched; 2 a usage error or the tool could not run;
+130 interrupted (partial report printed).`,
+    )
+    .exitOverride(usageExit)
+    .action(async (o: LoadCliOptions) => {
       try {
-        report = await runLoadPlan(plan, { signal: controller.signal, ...(onProgress ? { onProgress } : {}) });
-      } finally {
-        progress?.finish();
-        process.off('SIGINT', onSignal);
-        process.off('SIGTERM', onSignal);
-        // A failed export is reported, not fatal: the report and the gates are the run's result.
-        if (exported) {
-          await exported.finish().then(
-            () => process.stderr.write(`socketscope load: metrics exported to ${exported.url}\n`),
-            (error: unknown) => process.stderr.write(`socketscope load: ${(error as Error).message}\n`),
-          );
-        }
+        process.exitCode = await runLoad(o);
+      } catch (error) {
+        process.stderr.write(`socketscope load: ${(error as Error).message}\n`);
+        process.exitCode = EXIT.usage;
       }
-      const failures = checkGates(report, gates);
-      if (o.json) {
-        const limits = {
-          ...(gates.maxP95Ms !== undefined ? { max_p95_ms: gates.maxP95Ms } : {}),
-          ...(gates.maxErrorRate !== undefined ? { max_error_rate: gates.maxErrorRate } : {}),
-        };
-        process.stdout.write(`${JSON.stringify({ ...report, gates: { ...limits, passed: failures.length === 0, failures } }, null, 2)}\n`);
-      } else {
-        process.stdout.write(`${formatReport(report)}\n`);
-      }
-      for (const failure of failures) process.stderr.write(`socketscope load: FAILED: ${failure}\n`);
-      if (report.aborted) process.exitCode = 130;
-      else if (failures.length > 0) process.exitCode = 1;
     });
+}
+
+/** Runs `socketscope load` and resolves with its exit code; throws when the run cannot start or finish (a usage or tool error). */
+async function runLoad(o: LoadCliOptions): Promise<number> {
+  const { plan, gates } = await planFromCli(o);
+  const { runLoadPlan, checkGates, formatReport, progressWriter } = await import('../loadtest/index.ts');
+  const progress = progressWriter(process.stderr, Boolean(o.progress));
+  const endpoint = otlpEndpoint(o.otlp);
+  const exported = endpoint === null ? null : await (await import('../loadtest/otlp-export.ts')).startLoadExport({ endpoint, targetUrl: plan.url });
+  const onProgress =
+    progress || exported
+      ? (p: LoadProgress): void => {
+          progress?.update(p);
+          exported?.observe(p);
+        }
+      : undefined;
+  const controller = new AbortController();
+  const onSignal = (): void => {
+    process.stderr.write('\nsocketscope load: stopping, closing connections…\n');
+    controller.abort(new Error('interrupted'));
+  };
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+  let report;
+  try {
+    report = await runLoadPlan(plan, { signal: controller.signal, ...(onProgress ? { onProgress } : {}) });
+  } catch (error) {
+    // Interrupted before the workers started: nothing to report.
+    if (controller.signal.aborted) return EXIT.interrupted;
+    throw error;
+  } finally {
+    progress?.finish();
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+    // A failed export is reported, not fatal: the report and the gates are the run's result.
+    if (exported) {
+      await exported.finish().then(
+        () => process.stderr.write(`socketscope load: metrics exported to ${exported.url}\n`),
+        (error: unknown) => process.stderr.write(`socketscope load: ${(error as Error).message}\n`),
+      );
+    }
+  }
+  const failures = checkGates(report, gates);
+  if (o.json) {
+    const limits = {
+      ...(gates.maxP95Ms !== undefined ? { max_p95_ms: gates.maxP95Ms } : {}),
+      ...(gates.maxErrorRate !== undefined ? { max_error_rate: gates.maxErrorRate } : {}),
+    };
+    process.stdout.write(`${JSON.stringify({ ...report, gates: { ...limits, passed: failures.length === 0, failures } }, null, 2)}\n`);
+  } else {
+    process.stdout.write(`${formatReport(report)}\n`);
+  }
+  for (const failure of failures) process.stderr.write(`socketscope load: FAILED: ${failure}\n`);
+  if (report.aborted) return EXIT.interrupted;
+  return failures.length > 0 ? EXIT.failed : EXIT.passed;
 }

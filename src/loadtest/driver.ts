@@ -4,7 +4,11 @@
  * and counts everything. Latency is measured from the *intended* send time,
  * so when the server (or this event loop) stalls, the messages that should
  * have gone out during the stall carry the stall in their latency instead of
- * silently not being sent (coordinated omission).
+ * silently not being sent (coordinated omission). A measured message whose
+ * echo never comes (the drain timeout ends, its connection closes, or it was
+ * skipped for backpressure) is recorded too, at the time it was given up on
+ * minus its intended send time: a lower bound, so a server that stops
+ * answering cannot hide in the `lost` count either.
  *
  * One timer per worker serves all connections: a priority queue keyed by the
  * next intended send time, so 10,000 idle-ish connections cost nothing
@@ -19,7 +23,7 @@ import { ECHO_LATENCY, emptyRunBuckets, HANDSHAKE } from './bucket-counts.ts';
 import { compileTemplate, MessageRenderer, parseCorrelationId } from './template.ts';
 import { clock, emptyCounters, type WorkerCounters, type WorkerInit } from './worker-protocol.ts';
 
-/** Above this many unsent bytes a connection skips its send (and the message counts as lost) rather than queue without bound. */
+/** Above this many unsent bytes a connection skips its send (counted skipped, and lost when echoes are expected) rather than queue without bound. */
 const MAX_BUFFERED_BYTES = 8 * 1024 * 1024;
 /** Sends per timer turn before yielding, so receives are processed while catching up. */
 const MAX_SENDS_PER_TURN = 2_000;
@@ -46,6 +50,8 @@ interface Conn {
   kEnd: number;
   /** seq → slot of requests awaiting their echo. */
   outstanding: Map<number, number>;
+  /** Measured slots skipped for backpressure while echoes are expected: lost, timed when the connection is given up on. */
+  skipped: number[];
   closing: boolean;
   lastError: string | null;
 }
@@ -54,12 +60,15 @@ export interface DriverResult {
   counters: WorkerCounters;
   latency: Histogram;
   connect: Histogram;
+  openDelay: Histogram;
 }
 
 export class LoadDriver {
   readonly counters: WorkerCounters = emptyCounters();
   readonly latency = createHistogram();
   readonly connect = createHistogram();
+  /** Open event minus the connection's intended open time: connect time plus any wait for a handshake slot. */
+  readonly openDelay = createHistogram();
   /** Echo latencies since the last progress report, warm-up included. */
   readonly interval = createHistogram();
   /** Connect times and measured echo latencies again, on the exported histograms' buckets. */
@@ -105,6 +114,7 @@ export class LoadDriver {
         // Whole slots in the window, computed from the rate (not the rounded period), so counts are exact.
         kEnd: Math.ceil(((init.measureEndMs - init.measureStartMs) * init.rate) / 1000 - index / init.totalConnections - 1e-9),
         outstanding: new Map(),
+        skipped: [],
         closing: false,
         lastError: null,
       }));
@@ -131,14 +141,12 @@ export class LoadDriver {
       await this.until(clock() + this.init.drainTimeoutMs, () => this.awaiting === 0);
     }
     this.stopSending();
-    if (this.init.expectEcho) {
-      this.counters.lost += this.awaiting;
-      this.awaiting = 0;
-      for (const conn of this.conns) conn.outstanding.clear();
-    }
+    // Whatever is still unanswered is lost, timed up to now (the drain timeout, or the abort).
+    const now = clock();
+    for (const conn of this.conns) this.giveUp(conn, now);
     this.beforeClose();
     await this.closeAll();
-    return { counters: this.counters, latency: this.latency, connect: this.connect };
+    return { counters: this.counters, latency: this.latency, connect: this.connect, openDelay: this.openDelay };
   }
 
   abort(): void {
@@ -192,10 +200,15 @@ export class LoadDriver {
   private stopOpening(): void {
     if (this.openTimer) clearTimeout(this.openTimer);
     this.openTimer = null;
-    // Connections whose turn never came (an overloaded server kept the handshakes in flight).
+    // Connections whose turn never came: an overloaded server kept the handshakes in flight
+    // (a failure), or the run was aborted first (not the server's doing, so not a failure).
     for (; this.nextToOpen < this.conns.length; this.nextToOpen++) {
-      this.counters.failed++;
-      bump(this.counters.errors, 'connect:not-started');
+      if (this.aborted) {
+        this.counters.abandoned++;
+      } else {
+        this.counters.failed++;
+        bump(this.counters.errors, 'connect:not-started');
+      }
     }
   }
 
@@ -219,6 +232,7 @@ export class LoadDriver {
       counters.opened++;
       counters.open++;
       recordMs(this.connect, now - startedAt);
+      recordMs(this.openDelay, now - conn.openAt);
       HANDSHAKE.record(this.buckets.handshake, now - startedAt);
       this.startSending(conn, now);
       this.scheduleOpens();
@@ -233,6 +247,14 @@ export class LoadDriver {
 
   private onClose(conn: Conn, code: number): void {
     const { counters } = this;
+    if (conn.state === 'connecting' && conn.closing && this.aborted) {
+      // A handshake the abort cut short: neither a failure nor a close the server sent.
+      this.connecting--;
+      counters.abandoned++;
+      conn.state = 'closed';
+      this.wake?.();
+      return;
+    }
     bump(counters.closeCodes, String(code));
     if (conn.state === 'connecting') {
       this.connecting--;
@@ -250,16 +272,36 @@ export class LoadDriver {
       bump(counters.errors, conn.lastError ? `dropped:${code}:${conn.lastError}` : `dropped:${code}`);
     }
     // Whatever this connection still awaited can no longer arrive.
-    if (this.init.expectEcho) {
-      for (const k of conn.outstanding.values()) {
-        if (k >= 0) {
-          this.awaiting--;
-          counters.lost++;
-        }
-      }
+    this.giveUp(conn, clock());
+    this.wake?.();
+  }
+
+  /**
+   * Stops waiting for the echoes `conn` still owes: each measured one counts
+   * lost and goes into the latency histograms at `now` minus its intended
+   * send time. Its real latency is longer (it never came), so this is a lower
+   * bound; but it keeps a server that stops answering out of the lost count
+   * alone, where the percentiles would not see it.
+   */
+  private giveUp(conn: Conn, now: number): void {
+    for (const k of conn.outstanding.values()) {
+      if (k < 0) continue;
+      this.awaiting--;
+      this.counters.lost++;
+      this.recordLatency(now - this.slotTime(conn, k), true);
     }
     conn.outstanding.clear();
-    this.wake?.();
+    // Skipped sends were counted lost when skipped; they are timed with the rest.
+    for (const k of conn.skipped) this.recordLatency(now - this.slotTime(conn, k), true);
+    conn.skipped.length = 0;
+  }
+
+  /** A measured (or, with `measured` false, warm-up) latency into every histogram that keeps it. */
+  private recordLatency(latencyMs: number, measured: boolean): void {
+    recordMs(this.interval, latencyMs);
+    if (!measured) return;
+    recordMs(this.latency, latencyMs);
+    ECHO_LATENCY.record(this.buckets.latency, latencyMs);
   }
 
   // ---- sending -------------------------------------------------------------
@@ -332,7 +374,13 @@ export class LoadDriver {
     if (measured) counters.sent++;
     if (ws.bufferedAmount > MAX_BUFFERED_BYTES) {
       bump(counters.errors, 'send:backpressure');
-      if (measured && this.init.expectEcho) counters.lost++;
+      if (measured) {
+        counters.skipped++;
+        if (this.init.expectEcho) {
+          counters.lost++;
+          conn.skipped.push(k);
+        }
+      }
       return;
     }
     const seq = conn.seq++;
@@ -364,14 +412,11 @@ export class LoadDriver {
         const k = conn.outstanding.get(id.seq);
         if (k !== undefined) {
           conn.outstanding.delete(id.seq);
-          const latencyMs = now - this.slotTime(conn, k);
-          recordMs(this.interval, latencyMs);
+          this.recordLatency(now - this.slotTime(conn, k), k >= 0);
           if (k >= 0) {
             counters.matched++;
             counters.received++;
             counters.bytesReceived += data.length;
-            recordMs(this.latency, latencyMs);
-            ECHO_LATENCY.record(this.buckets.latency, latencyMs);
             if (--this.awaiting === 0) this.wake?.();
           }
           return;

@@ -74,7 +74,7 @@ export async function runLoadPlan(plan: LoadPlan, options: RunOptions = {}): Pro
   const workers = inits.map((init) => spawnTsWorker(WORKER_ENTRY, init));
   const latest: WorkerCounters[] = inits.map(() => emptyCounters());
   const latestBuckets: RunBuckets[] = inits.map(() => emptyRunBuckets());
-  const finals: ({ counters: WorkerCounters; latency: string; connect: string } | null)[] = inits.map(() => null);
+  const finals: ({ counters: WorkerCounters; latency: string; connect: string; openDelay: string } | null)[] = inits.map(() => null);
   const pendingIntervals: string[] = [];
   let epoch = Number.POSITIVE_INFINITY;
   let peakOpen = 0;
@@ -151,7 +151,7 @@ export async function runLoadPlan(plan: LoadPlan, options: RunOptions = {}): Pro
               break;
             case 'done':
               latest[i] = message.counters;
-              finals[i] = { counters: message.counters, latency: message.latency, connect: message.connect };
+              finals[i] = { counters: message.counters, latency: message.latency, connect: message.connect, openDelay: message.openDelay };
               if (++done === workers.length) resolve();
               break;
             case 'failed':
@@ -174,9 +174,11 @@ export async function runLoadPlan(plan: LoadPlan, options: RunOptions = {}): Pro
 
   const latency = createHistogram();
   const connect = createHistogram();
+  const openDelay = createHistogram();
   const results = finals.map((f) => f as NonNullable<typeof f>);
   mergeEncoded(latency, results.map((r) => r.latency));
   mergeEncoded(connect, results.map((r) => r.connect));
+  mergeEncoded(openDelay, results.map((r) => r.openDelay));
   const report = buildReport({
     plan,
     aborted: abortedAt !== null,
@@ -187,9 +189,11 @@ export async function runLoadPlan(plan: LoadPlan, options: RunOptions = {}): Pro
     peakOpen,
     latency,
     connect,
+    openDelay,
   });
   latency.destroy();
   connect.destroy();
+  openDelay.destroy();
   return report;
 }
 

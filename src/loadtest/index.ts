@@ -23,4 +23,4 @@ export {
   type PoolTestOptions,
   type PoolTestResult,
 } from './connection-tests.ts';
-export type { LoadPlan, LoadReport, LoadProgress, LatencySummary, ReportStage, RunOptions, Stage, WorkerShare } from './types.ts';
+export type { LoadPlan, LoadReport, LoadProgress, LatencySummary, EchoLatencySummary, ReportStage, RunOptions, Stage, WorkerShare } from './types.ts';

@@ -69,12 +69,26 @@ export function resolveLoadPlan(input: LoadTestInput): LoadPlan {
   const o = parsed.data;
 
   const drill = o.profile === 'alert-drill';
+  // Options that another option would silently override are refused, not dropped.
+  const shape = (['connections', 'rampUpS', 'durationS'] as const).filter((key) => o[key] !== undefined);
+  if (o.stages && (shape.length > 0 || o.profile)) {
+    const given = [...(o.profile ? ['profile'] : []), ...shape];
+    throw new Error(`invalid load test options: stages set the connections and timing themselves; drop ${given.join(', ')}`);
+  }
+  if (drill && shape.length > 0) {
+    throw new Error(
+      `invalid load test options: profile alert-drill runs its own stages (${ALERT_DRILL.warningThreshold + ALERT_DRILL.margin}, then ${ALERT_DRILL.criticalThreshold + ALERT_DRILL.margin} connections); drop ${shape.join(', ')} (set its holds with drill, or give stages instead of the profile)`,
+    );
+  }
+  if (!drill && o.drill && Object.keys(o.drill).length > 0) {
+    throw new Error('invalid load test options: drill holds apply only to profile alert-drill');
+  }
   const size: SizeProfile = o.profile && o.profile !== 'alert-drill' ? SIZE_PROFILES[o.profile] : BASE;
   const warmupS = o.warmupS ?? (o.stages || drill ? 0 : size.warmupS);
   let stages: Stage[];
   if (o.stages) {
     stages = o.stages;
-  } else if (drill && o.connections === undefined) {
+  } else if (drill) {
     stages = alertDrillStages(o.drill);
   } else {
     const durationS = o.durationS ?? size.durationS;

@@ -18,6 +18,7 @@ export interface ReportInput {
   peakOpen: number;
   latency: Histogram;
   connect: Histogram;
+  openDelay: Histogram;
 }
 
 const sum = (items: WorkerCounters[], key: keyof Omit<WorkerCounters, 'errors' | 'closeCodes'>): number =>
@@ -34,30 +35,43 @@ export function buildReport(input: ReportInput): LoadReport {
   }
   const failed = sum(counters, 'failed');
   const dropped = sum(counters, 'dropped');
+  const abandoned = sum(counters, 'abandoned');
   const sent = sum(counters, 'sent');
   const received = sum(counters, 'received');
   const lost = sum(counters, 'lost');
-  const attempts = target + sent;
+  const skipped = sum(counters, 'skipped');
+  // Two rates, so neither dilutes the other: a refused connection sends nothing, and a
+  // long run's messages would otherwise bury any number of refused connections.
+  const attempted = target - abandoned;
+  const connectionErrorRate = attempted > 0 ? (failed + dropped) / attempted : 0;
+  // With --no-echo nothing is lost, but a skipped send still never reached the server.
+  const messageErrors = plan.expectEcho ? lost : skipped;
+  const messageErrorRate = sent > 0 ? messageErrors / sent : 0;
   const round3 = (n: number): number => Math.round(n * 1000) / 1000;
   return {
     url: plan.url,
     aborted: input.aborted,
     duration_s: round3(input.measuredS),
     elapsed_s: round3(input.elapsedS),
-    connections: { target, opened: sum(counters, 'opened'), failed, dropped, peak_open: Math.max(input.peakOpen, 0) },
+    connections: { target, opened: sum(counters, 'opened'), failed, dropped, abandoned, peak_open: Math.max(input.peakOpen, 0) },
     messages: {
       sent,
       received,
       matched: sum(counters, 'matched'),
       lost,
+      skipped,
       per_second: input.measuredS > 0 ? round3(received / input.measuredS) : 0,
     },
     bytes: { sent: sum(counters, 'bytesSent'), received: sum(counters, 'bytesReceived') },
-    latency_ms: summarize(input.latency),
+    // Every lost message is in the histogram at a lower bound (see driver.ts).
+    latency_ms: { ...summarize(input.latency), lower_bounds: lost },
     connect_ms: summarize(input.connect),
+    open_delay_ms: summarize(input.openDelay),
     errors,
     close_codes: closeCodes,
-    error_rate: attempts > 0 ? (failed + dropped + lost) / attempts : 0,
+    connection_error_rate: connectionErrorRate,
+    message_error_rate: messageErrorRate,
+    error_rate: Math.max(connectionErrorRate, messageErrorRate),
     workers: counters.map((c, worker) => ({ worker, connections: input.perWorker[worker] ?? 0, opened: c.opened, failed: c.failed })),
     plan: {
       stages: plan.stages.map((st) => ({ connections: st.connections, ramp_up_s: st.rampUpS, hold_s: st.holdS })),
@@ -74,18 +88,49 @@ export interface Gates {
   maxErrorRate?: number;
 }
 
-/** The gates the report breaks, each as a sentence; empty when it passes. */
+/** p95 leaves out the slowest 5 %: lose more than that and p95 is one of the messages that never came back. */
+const P95_LOST_SHARE = 0.05;
+
+/**
+ * The ways the report fails, each as a sentence; empty when it passes. Two
+ * checks hold with no gate at all: a run where no connection opened, or where
+ * echoes were expected and none matched, tested nothing and fails.
+ */
 export function checkGates(report: LoadReport, gates: Gates): string[] {
   const failures: string[] = [];
+  const { connections: c, messages: m, plan } = report;
+  const attempted = c.target - c.abandoned;
+  if (c.opened === 0 && attempted > 0) {
+    failures.push(`no connection opened (${c.failed} of ${attempted} failed: ${counts(report.errors)})`);
+  } else if (plan.expect_echo && plan.rate > 0 && m.sent > 0 && m.matched === 0) {
+    failures.push(`no echo matched any of the ${m.sent} messages sent (does the server echo them with their id? else pass --no-echo)`);
+  }
   if (gates.maxP95Ms !== undefined) {
-    if (report.latency_ms.count === 0 && report.plan.rate > 0 && report.plan.expect_echo) {
-      failures.push(`no latency was measured (no echo arrived), so p95 <= ${gates.maxP95Ms} ms cannot be shown`);
-    } else if (report.latency_ms.p95 > gates.maxP95Ms) {
-      failures.push(`p95 latency ${report.latency_ms.p95} ms exceeds --max-p95 ${gates.maxP95Ms} ms`);
+    const l = report.latency_ms;
+    const cannot = `so p95 <= ${gates.maxP95Ms} ms cannot be shown`;
+    if (l.count === 0) {
+      const why = plan.rate === 0 ? 'the plan sends no messages (rate 0)' : !plan.expect_echo ? 'echoes are not expected (--no-echo)' : 'no message was sent in the measured window';
+      failures.push(`no latency was measured (${why}), ${cannot}`);
+    } else if (l.p95 > gates.maxP95Ms) {
+      const lower = l.lower_bounds > 0 ? ` (${l.lower_bounds} lost messages counted at the time they were given up on)` : '';
+      failures.push(`p95 latency ${l.p95} ms${lower} exceeds --max-p95 ${gates.maxP95Ms} ms`);
+    } else if (m.lost > m.sent * P95_LOST_SHARE) {
+      failures.push(`${m.lost} of ${m.sent} messages (${formatRate(m.lost / m.sent)}) got no echo, more than the 5 % p95 leaves out, ${cannot}`);
     }
   }
-  if (gates.maxErrorRate !== undefined && report.error_rate > gates.maxErrorRate) {
-    failures.push(`error rate ${formatRate(report.error_rate)} exceeds --max-error-rate ${formatRate(gates.maxErrorRate)}`);
+  if (gates.maxErrorRate !== undefined) {
+    const limit = formatRate(gates.maxErrorRate);
+    if (report.connection_error_rate > gates.maxErrorRate) {
+      failures.push(
+        `connection error rate ${formatRate(report.connection_error_rate)} (${c.failed + c.dropped} of ${attempted} connections failed or dropped) exceeds --max-error-rate ${limit}`,
+      );
+    }
+    if (report.message_error_rate > gates.maxErrorRate) {
+      const what = plan.expect_echo ? 'lost' : 'skipped';
+      failures.push(
+        `message error rate ${formatRate(report.message_error_rate)} (${plan.expect_echo ? m.lost : m.skipped} of ${m.sent} messages ${what}) exceeds --max-error-rate ${limit}`,
+      );
+    }
   }
   return failures;
 }
@@ -116,11 +161,14 @@ export function formatReport(report: LoadReport): string {
   const lines = [
     `socketscope load ${report.url}${report.aborted ? '  (ABORTED: partial results)' : ''}`,
     `plan         ${describeStages(plan.stages, plan.warmup_s)}; ${plan.rate} msg/s per connection, ${plan.payload_bytes} B payload`,
-    `connections  target ${c.target}  opened ${c.opened}  failed ${c.failed}  dropped ${c.dropped}  peak open ${c.peak_open}`,
-    `messages     sent ${m.sent}  received ${m.received}  matched ${m.matched}  lost ${m.lost}  (${m.per_second}/s over ${report.duration_s} s)`,
+    `connections  target ${c.target}  opened ${c.opened}  failed ${c.failed}  dropped ${c.dropped}  peak open ${c.peak_open}${c.abandoned > 0 ? `  abandoned ${c.abandoned} (aborted before they opened)` : ''}`,
+    `messages     sent ${m.sent}  received ${m.received}  matched ${m.matched}  lost ${m.lost}${m.skipped > 0 ? `  skipped ${m.skipped} (backpressure)` : ''}  (${m.per_second}/s over ${report.duration_s} s)`,
   ];
   if (l.count > 0) {
     lines.push(`latency ms   p50 ${l.p50}  p90 ${l.p90}  p95 ${l.p95}  p99 ${l.p99}  max ${l.max}  (from each message's intended send time)`);
+    if (l.lower_bounds > 0) {
+      lines.push(`             ${l.lower_bounds} of the ${l.count} are lost messages, counted up to when they were given up on (lower bounds)`);
+    }
   } else if (plan.rate > 0) {
     lines.push(
       plan.expect_echo
@@ -129,11 +177,15 @@ export function formatReport(report: LoadReport): string {
     );
   }
   if (k.count > 0) lines.push(`connect ms   p50 ${k.p50}  p95 ${k.p95}  p99 ${k.p99}  max ${k.max}`);
+  const d = report.open_delay_ms;
+  if (d.count > 0) lines.push(`open delay   p50 ${d.p50}  p95 ${d.p95}  p99 ${d.p99}  max ${d.max}  (ms from each connection's intended open time)`);
   lines.push(`errors       ${counts(report.errors)}`);
   lines.push(`close codes  ${counts(report.close_codes)}`);
   if (report.workers.length > 1) {
     lines.push(`workers      ${report.workers.map((w) => `#${w.worker} ${w.opened}/${w.connections}`).join('  ')}`);
   }
-  lines.push(`error rate   ${formatRate(report.error_rate)}   elapsed ${report.elapsed_s} s`);
+  lines.push(
+    `error rate   connections ${formatRate(report.connection_error_rate)}  messages ${formatRate(report.message_error_rate)}   elapsed ${report.elapsed_s} s`,
+  );
   return lines.join('\n');
 }

@@ -46,6 +46,16 @@ export interface LatencySummary {
   mean: number;
 }
 
+/** Echo latency: the summary, plus how many of its values are lost messages recorded at a lower bound. */
+export interface EchoLatencySummary extends LatencySummary {
+  /**
+   * Lost measured messages among `count`, each recorded at the time it was
+   * given up on (drain timeout, connection closed, abort) minus its intended
+   * send time: a lower bound on a latency that never ended.
+   */
+  lower_bounds: number;
+}
+
 export interface WorkerShare {
   worker: number;
   connections: number;
@@ -67,6 +77,8 @@ export interface LoadReport {
     failed: number;
     /** Closed by the server or the network before the test ended. */
     dropped: number;
+    /** Aborted runs only: connections not yet open when the run was stopped (not failures). */
+    abandoned: number;
     /** Most connections open at the same time. */
     peak_open: number;
   };
@@ -75,16 +87,25 @@ export interface LoadReport {
     received: number;
     /** Echoes matched to a request sent in the measured window. */
     matched: number;
-    /** Requests whose echo never arrived (only when echoes are expected). */
+    /** Requests whose echo never arrived (only when echoes are expected), skipped ones included. */
     lost: number;
+    /** Sends skipped because more than 8 MB were already queued on the socket (counted in `sent`). */
+    skipped: number;
     per_second: number;
   };
   bytes: { sent: number; received: number };
-  latency_ms: LatencySummary;
+  latency_ms: EchoLatencySummary;
+  /** From starting the handshake to the open event. */
   connect_ms: LatencySummary;
+  /** From the connection's intended open time to its open event: connect time plus any wait for a handshake slot. */
+  open_delay_ms: LatencySummary;
   errors: Record<string, number>;
   close_codes: Record<string, number>;
-  /** (failed + dropped connections + lost messages) / (target connections + sent messages). */
+  /** (failed + dropped) / (target − abandoned) connections. */
+  connection_error_rate: number;
+  /** Lost / sent messages (skipped / sent with --no-echo). */
+  message_error_rate: number;
+  /** The larger of the two rates: what --max-error-rate is compared with. */
   error_rate: number;
   workers: WorkerShare[];
   plan: { stages: ReportStage[]; warmup_s: number; rate: number; payload_bytes: number; expect_echo: boolean };

@@ -35,11 +35,15 @@ export interface WorkerCounters {
   opened: number;
   failed: number;
   dropped: number;
+  /** Connections an abort stopped before they opened (never started, or handshake cut): not failures. */
+  abandoned: number;
   open: number;
   sent: number;
   received: number;
   matched: number;
   lost: number;
+  /** Measured sends skipped for backpressure (never written; also counted lost when echoes are expected). */
+  skipped: number;
   bytesSent: number;
   bytesReceived: number;
   errors: Record<string, number>;
@@ -51,7 +55,7 @@ export type ToWorker = { type: 'start'; epoch: number } | { type: 'abort' };
 export type FromWorker =
   | { type: 'ready'; worker: number }
   | { type: 'progress'; worker: number; counters: WorkerCounters; interval: string | null; buckets: RunBuckets }
-  | { type: 'done'; worker: number; counters: WorkerCounters; latency: string; connect: string }
+  | { type: 'done'; worker: number; counters: WorkerCounters; latency: string; connect: string; openDelay: string }
   | { type: 'failed'; worker: number; message: string };
 
 export function emptyCounters(): WorkerCounters {
@@ -59,11 +63,13 @@ export function emptyCounters(): WorkerCounters {
     opened: 0,
     failed: 0,
     dropped: 0,
+    abandoned: 0,
     open: 0,
     sent: 0,
     received: 0,
     matched: 0,
     lost: 0,
+    skipped: 0,
     bytesSent: 0,
     bytesReceived: 0,
     errors: {},

@@ -33,6 +33,7 @@ async function start(epoch: number): Promise<void> {
       counters: result.counters,
       latency: encodeHistogram(result.latency),
       connect: encodeHistogram(result.connect),
+      openDelay: encodeHistogram(result.openDelay),
     });
   } finally {
     if (progressTimer) clearInterval(progressTimer);

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { runLoadTest, type LoadProgress } from '../../../src/loadtest/index.ts';
+import { checkGates, runLoadTest, type LoadProgress } from '../../../src/loadtest/index.ts';
 import { ECHO_LATENCY } from '../../../src/loadtest/bucket-counts.ts';
 import { startWsServer, type TestWsServer } from './servers.ts';
 
@@ -21,13 +21,15 @@ describe('load engine against real ws servers', () => {
       { onProgress: (p) => progress.push(p), progressIntervalMs: 200 },
     );
     expect(report.aborted).toBe(false);
-    expect(report.connections).toEqual({ target: 20, opened: 20, failed: 0, dropped: 0, peak_open: 20 });
-    expect(report.messages).toEqual({ sent: 200, received: 200, matched: 200, lost: 0, per_second: 200 });
+    expect(report.connections).toEqual({ target: 20, opened: 20, failed: 0, dropped: 0, abandoned: 0, peak_open: 20 });
+    expect(report.messages).toEqual({ sent: 200, received: 200, matched: 200, lost: 0, skipped: 0, per_second: 200 });
     expect(report.latency_ms.count).toBe(200);
+    expect(report.latency_ms.lower_bounds).toBe(0);
     expect(report.connect_ms.count).toBe(20);
+    expect(report.open_delay_ms.count).toBe(20);
     expect(report.errors).toEqual({});
     expect(report.close_codes).toEqual({ '1000': 20 });
-    expect(report.error_rate).toBe(0);
+    expect([report.connection_error_rate, report.message_error_rate, report.error_rate]).toEqual([0, 0, 0]);
     expect(report.duration_s).toBe(1);
     expect(report.workers).toEqual([
       { worker: 0, connections: 10, opened: 10, failed: 0 },
@@ -62,13 +64,74 @@ describe('load engine against real ws servers', () => {
     }
   });
 
-  it('counts what a dropping server never echoes as lost, exactly', async () => {
+  it('counts what a dropping server never echoes as lost, exactly, and times the lost ones up to the drain timeout', async () => {
     server = await startWsServer({ kind: 'drop', dropEvery: 5 });
     // No ramp-up and no warm-up: every message of a connection is measured, so the server's count is ours.
     const report = await runLoadTest({ url: server.url, connections: 6, durationS: 1, rate: 20, workers: 2, drainTimeoutMs: 300 });
-    expect(report.messages).toEqual({ sent: 120, received: 96, matched: 96, lost: 24, per_second: 96 });
-    expect(report.error_rate).toBeCloseTo(24 / (6 + 120), 12);
-    expect(report.latency_ms.count).toBe(96);
+    expect(report.messages).toEqual({ sent: 120, received: 96, matched: 96, lost: 24, skipped: 0, per_second: 96 });
+    expect(report.message_error_rate).toBe(24 / 120);
+    expect(report.connection_error_rate).toBe(0);
+    // The 24 lost are in the histogram, each at least the 300 ms drain timeout (all were sent
+    // before the window ended, and given up on when the drain ended): 20 % of it, so p90 shows them.
+    expect(report.latency_ms.count).toBe(120);
+    expect(report.latency_ms.lower_bounds).toBe(24);
+    expect(report.latency_ms.p90).toBeGreaterThanOrEqual(300 * (1 - PRECISION));
+  });
+
+  it('charges a server that answers and then hangs in the percentiles, not only in the lost count', async () => {
+    // Echoes the first 4 of each connection's 20 messages, then never answers: the rest were
+    // invisible to the percentiles (p95 a few ms) and a --max-p95 50 gate passed.
+    server = await startWsServer({ kind: 'hang', afterMessages: 4 });
+    const report = await runLoadTest({ url: server.url, connections: 3, durationS: 1, rate: 20, workers: 1, drainTimeoutMs: 200 });
+    expect(report.messages).toEqual({ sent: 60, received: 12, matched: 12, lost: 48, skipped: 0, per_second: 12 });
+    expect(report.latency_ms.count).toBe(60);
+    expect(report.latency_ms.lower_bounds).toBe(48);
+    for (const p of ['p50', 'p90', 'p95', 'p99', 'max'] as const) {
+      expect(report.latency_ms[p]).toBeGreaterThanOrEqual(200 * (1 - PRECISION));
+    }
+    expect(checkGates(report, { maxP95Ms: 50 })).toEqual([
+      `p95 latency ${report.latency_ms.p95} ms (48 lost messages counted at the time they were given up on) exceeds --max-p95 50 ms`,
+    ]);
+  });
+
+  it('accounts for sends skipped because the server stopped reading', async () => {
+    // 2 MB messages to a server that never reads: once 8 MB wait on the socket, sends are skipped.
+    server = await startWsServer({ kind: 'unread' });
+    const payloadBytes = 2 * 1024 * 1024;
+    const echoed = await runLoadTest({ url: server.url, connections: 1, durationS: 1, rate: 20, payloadBytes, workers: 1, drainTimeoutMs: 100 });
+    const { sent, skipped, lost, matched } = echoed.messages;
+    expect(sent).toBe(20);
+    expect(skipped).toBeGreaterThan(0);
+    expect(echoed.errors['send:backpressure']).toBe(skipped);
+    // Skipped sends are lost, and timed like the rest of the lost: none escapes the percentiles.
+    expect({ matched, lost }).toEqual({ matched: 0, lost: 20 });
+    expect(echoed.latency_ms).toMatchObject({ count: 20, lower_bounds: 20 });
+    expect(echoed.message_error_rate).toBe(1);
+
+    // Without echoes nothing is lost, but a skipped send still never reached the server.
+    const silent = await runLoadTest({
+      url: server.url,
+      connections: 1,
+      durationS: 1,
+      rate: 20,
+      payloadBytes,
+      workers: 1,
+      drainTimeoutMs: 100,
+      expectEcho: false,
+    });
+    expect(silent.messages.lost).toBe(0);
+    expect(silent.messages.skipped).toBeGreaterThan(0);
+    expect(silent.message_error_rate).toBe(silent.messages.skipped / 20);
+  });
+
+  it('reports refused connections in their own rate, undiluted by the messages of the others', async () => {
+    server = await startWsServer({ kind: 'echo' }, { refuseEvery: 2 });
+    const report = await runLoadTest({ url: server.url, connections: 4, durationS: 1, rate: 10, workers: 1 });
+    expect(report.connections).toMatchObject({ target: 4, opened: 2, failed: 2, dropped: 0 });
+    expect(report.errors).toEqual({ 'connect:http-503': 2 });
+    expect(report.messages).toMatchObject({ sent: 20, matched: 20, lost: 0 });
+    // The old single rate was 2 / (4 + 20), 8 %.
+    expect([report.connection_error_rate, report.message_error_rate, report.error_rate]).toEqual([0.5, 0, 0.5]);
   });
 
   it('keeps sending on schedule while the server stalls, and charges the stall to every message it delayed', async () => {
@@ -100,9 +163,10 @@ describe('load engine against real ws servers', () => {
   it('counts received messages separately for a server that does not echo', async () => {
     server = await startWsServer({ kind: 'silent' });
     const report = await runLoadTest({ url: server.url, connections: 4, durationS: 0.5, rate: 10, expectEcho: false, workers: 1 });
-    expect(report.messages).toEqual({ sent: 20, received: 0, matched: 0, lost: 0, per_second: 0 });
+    expect(report.messages).toEqual({ sent: 20, received: 0, matched: 0, lost: 0, skipped: 0, per_second: 0 });
     expect(report.latency_ms.count).toBe(0);
     expect(report.error_rate).toBe(0);
+    expect(checkGates(report, {})).toEqual([]);
   });
 
   it('classifies refused handshakes and connections the server closes', async () => {
@@ -134,7 +198,7 @@ describe('load engine against real ws servers', () => {
       rate: 0,
       workers: 2,
     });
-    expect(staged.connections).toEqual({ target: 7, opened: 7, failed: 0, dropped: 0, peak_open: 7 });
+    expect(staged.connections).toEqual({ target: 7, opened: 7, failed: 0, dropped: 0, abandoned: 0, peak_open: 7 });
     expect(server.accepted()).toBe(7);
     const url = server.url;
     await server.close();
@@ -142,15 +206,30 @@ describe('load engine against real ws servers', () => {
     const nobody = await runLoadTest({ url, connections: 3, durationS: 0.2, rate: 1, workers: 1 });
     expect(nobody.connections).toMatchObject({ opened: 0, failed: 3 });
     expect(nobody.errors).toEqual({ 'connect:ECONNREFUSED': 3 });
-    expect(nobody.error_rate).toBe(1);
+    expect([nobody.connection_error_rate, nobody.error_rate]).toEqual([1, 1]);
+    expect(checkGates(nobody, {})).toEqual(['no connection opened (3 of 3 failed: connect:ECONNREFUSED ×3)']);
   });
 
   it('lets handshakes still in flight at the end finish instead of counting them failed', async () => {
     server = await startWsServer({ kind: 'echo' }, { handshakeDelayMs: 400 });
     const report = await runLoadTest({ url: server.url, connections: 4, durationS: 0.1, rate: 0, workers: 1 });
-    expect(report.connections).toEqual({ target: 4, opened: 4, failed: 0, dropped: 0, peak_open: 4 });
+    expect(report.connections).toEqual({ target: 4, opened: 4, failed: 0, dropped: 0, abandoned: 0, peak_open: 4 });
     expect(report.connect_ms.p50).toBeGreaterThanOrEqual(400 * (1 - PRECISION));
     expect(report.errors).toEqual({});
+  });
+
+  it('reports how long connections waited for a handshake slot (open delay), which connect time leaves out', async () => {
+    // One handshake at a time, each answered after 100 ms: connection i opens no sooner than
+    // (i + 1) x 100 ms after its intended open time, though each handshake takes about 100 ms.
+    server = await startWsServer({ kind: 'echo' }, { handshakeDelayMs: 100 });
+    const report = await runLoadTest({ url: server.url, connections: 4, durationS: 0.1, rate: 0, workers: 1, connectConcurrency: 1 });
+    expect(report.connections).toMatchObject({ opened: 4, failed: 0 });
+    expect(report.connect_ms.count).toBe(4);
+    expect(report.open_delay_ms.count).toBe(4);
+    // Sorted open delays are >= 100, 200, 300, 400 ms (timers may fire up to 1 ms early).
+    expect(report.open_delay_ms.p50).toBeGreaterThanOrEqual(200 - 2);
+    expect(report.open_delay_ms.max).toBeGreaterThanOrEqual(400 - 4);
+    expect(report.connect_ms.p50).toBeGreaterThanOrEqual(100 - 1);
   });
 
   it('stops early on abort and returns the partial report', async () => {
@@ -169,5 +248,23 @@ describe('load engine against real ws servers', () => {
     expect(report.aborted).toBe(true);
     expect(report.duration_s).toBeLessThan(60);
     expect(report.close_codes).toEqual({ '1001': 4 });
+    expect(report.connections).toMatchObject({ opened: 4, failed: 0, abandoned: 0 });
+  });
+
+  it('does not count connections an abort stopped before they opened as failures', async () => {
+    // One handshake at a time, each answered after 500 ms; aborted at the first progress report.
+    server = await startWsServer({ kind: 'echo' }, { handshakeDelayMs: 500 });
+    const controller = new AbortController();
+    const report = await runLoadTest(
+      { url: server.url, connections: 5, durationS: 60, rate: 1, workers: 1, connectConcurrency: 1 },
+      { signal: controller.signal, progressIntervalMs: 50, onProgress: () => controller.abort() },
+    );
+    expect(report.aborted).toBe(true);
+    const { opened, failed, abandoned } = report.connections;
+    expect(failed).toBe(0);
+    expect(opened + abandoned).toBe(5);
+    expect(abandoned).toBeGreaterThan(0);
+    expect(Object.keys(report.errors).filter((key) => key.startsWith('connect:'))).toEqual([]);
+    expect(report.connection_error_rate).toBe(0);
   });
 });

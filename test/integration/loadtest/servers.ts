@@ -1,9 +1,10 @@
 /**
  * Real `ws` servers on 127.0.0.1 with the behaviours the load tests need:
  * echo, echo after a delay, drop every Nth message, stall then flush,
- * require a token, answer the handshake late, stay silent, close connections with a code.
+ * echo a few then hang, stop reading, require a token, refuse every Nth
+ * handshake, answer the handshake late, stay silent, close connections with a code.
  */
-import type { AddressInfo } from 'node:net';
+import type { AddressInfo, Socket } from 'node:net';
 import { WebSocketServer, type RawData, type WebSocket } from 'ws';
 
 export type Behaviour =
@@ -12,6 +13,10 @@ export type Behaviour =
   /** Drops a connection's messages number dropEvery-1, 2*dropEvery-1, … (counting from 0). */
   | { kind: 'drop'; dropEvery: number }
   | { kind: 'silent' }
+  /** Echoes each connection's first `afterMessages` messages, then never answers again (the connection stays open). */
+  | { kind: 'hang'; afterMessages: number }
+  /** Never reads from the socket, so the client's unsent bytes pile up (backpressure). */
+  | { kind: 'unread' }
   /** Closes each connection with `code` after echoing `afterMessages` messages. */
   | { kind: 'close'; code: number; afterMessages: number };
 
@@ -24,11 +29,21 @@ export interface TestWsServer {
   close(): Promise<void>;
 }
 
-export async function startWsServer(behaviour: Behaviour, options: { token?: string; handshakeDelayMs?: number } = {}): Promise<TestWsServer> {
+export interface ServerOptions {
+  token?: string;
+  handshakeDelayMs?: number;
+  /** Refuses handshakes number refuseEvery-1, 2*refuseEvery-1, … (counting from 0) with 503. */
+  refuseEvery?: number;
+}
+
+export async function startWsServer(behaviour: Behaviour, options: ServerOptions = {}): Promise<TestWsServer> {
+  let handshakes = 0;
   const wss = new WebSocketServer({
     host: '127.0.0.1',
     port: 0,
     verifyClient: (info: { req: { headers: Record<string, string | string[] | undefined> } }, accept: (ok: boolean, status?: number) => void) => {
+      const n = handshakes++;
+      if (options.refuseEvery && n % options.refuseEvery === options.refuseEvery - 1) return accept(false, 503);
       const ok = !options.token || info.req.headers.authorization === `Bearer ${options.token}`;
       setTimeout(() => accept(ok, ok ? undefined : 401), options.handshakeDelayMs ?? 0);
     },
@@ -45,6 +60,7 @@ export async function startWsServer(behaviour: Behaviour, options: { token?: str
 
   wss.on('connection', (ws) => {
     accepted++;
+    if (behaviour.kind === 'unread') (ws as unknown as { _socket: Socket })._socket.pause();
     let count = 0;
     ws.on('message', (data, binary) => {
       const n = count++;
@@ -59,6 +75,10 @@ export async function startWsServer(behaviour: Behaviour, options: { token?: str
           if (n % behaviour.dropEvery !== behaviour.dropEvery - 1) echo(ws, data, binary);
           break;
         case 'silent':
+        case 'unread':
+          break;
+        case 'hang':
+          if (n < behaviour.afterMessages) echo(ws, data, binary);
           break;
         case 'close':
           if (n < behaviour.afterMessages) echo(ws, data, binary);

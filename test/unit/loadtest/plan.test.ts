@@ -44,7 +44,7 @@ describe('load plans', () => {
   it('validates at the boundary with messages that name the option', () => {
     expect(() => resolveLoadPlan({ url: 'http://x/' })).toThrow('invalid load test options: url: must be a ws:// or wss:// URL');
     expect(() => resolveLoadPlan({ url, connections: 0 })).toThrow(/connections/);
-    expect(() => resolveLoadPlan({ url, warmupS: 20, durationS: 1, rampUpS: 0, connections: 1, stages: [{ connections: 1, rampUpS: 0, holdS: 5 }] })).toThrow(
+    expect(() => resolveLoadPlan({ url, warmupS: 20, stages: [{ connections: 1, rampUpS: 0, holdS: 5 }] })).toThrow(
       "warm-up (20 s) is longer than the first stage's hold (5 s)",
     );
     expect(() => resolveLoadPlan({ url, message: 'no id' })).toThrow('--message has no {{id}}');
@@ -58,6 +58,23 @@ describe('load plans', () => {
         ],
       }),
     ).toThrow('stages must not lower the connection count');
+  });
+
+  it('refuses options another option would silently override', () => {
+    const stages = [{ connections: 3, rampUpS: 0, holdS: 1 }];
+    expect(() => resolveLoadPlan({ url, stages, connections: 2000, durationS: 1, rampUpS: 0 })).toThrow(
+      'invalid load test options: stages set the connections and timing themselves; drop connections, rampUpS, durationS',
+    );
+    expect(() => resolveLoadPlan({ url, stages, profile: 'heavy' })).toThrow('stages set the connections and timing themselves; drop profile');
+    // The drill used to become a plain 2000-connection, 10-second run without a word.
+    expect(() => resolveLoadPlan({ url, profile: 'alert-drill', connections: 2000 })).toThrow(
+      'invalid load test options: profile alert-drill runs its own stages (510, then 1010 connections); drop connections (set its holds with drill, or give stages instead of the profile)',
+    );
+    expect(() => resolveLoadPlan({ url, profile: 'alert-drill', durationS: 60 })).toThrow('drop durationS');
+    expect(() => resolveLoadPlan({ url, profile: 'medium', drill: { warningHoldS: 90 } })).toThrow('drill holds apply only to profile alert-drill');
+    // What each of them still takes.
+    expect(resolveLoadPlan({ url, stages, warmupS: 0.5, rate: 2 }).stages).toEqual(stages);
+    expect(resolveLoadPlan({ url, profile: 'alert-drill', rate: 2, drill: {} }).rate).toBe(2);
   });
 
   it('parses durations and stage lists', () => {
