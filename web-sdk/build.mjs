@@ -32,6 +32,9 @@ if (process.argv[1] === fileURLToPath(import.meta.url)) {
   rmSync('dist', { recursive: true, force: true });
   const result = await build({
     ...BROWSER_BUILD,
+    // esbuild takes its working directory when it is imported, before the chdir above:
+    // without this, `node web-sdk/build.mjs` from the repository root resolves src/ there.
+    absWorkingDir: dir,
     entryPoints: ENTRY_POINTS,
     outdir: 'dist',
     splitting: true,

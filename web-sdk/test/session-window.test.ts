@@ -78,13 +78,15 @@ describe('SessionWindow', () => {
     });
   });
 
-  it('starts the next window from zero but keeps integrating open connections and latest vitals', () => {
+  it('starts the next window from zero but keeps integrating open connections', () => {
     const { window, clock } = windowAt();
     window.attempt(false);
     window.opened(0.01, false);
     window.vital('ttfb', 120);
     clock.advance(60_000);
-    expect(window.take()?.connection.connected_ms).toBe(60_000);
+    const first = window.take();
+    expect(first?.connection.connected_ms).toBe(60_000);
+    expect(first?.vitals).toEqual({ ttfb_ms: 120 });
     clock.advance(30_000);
     const second = window.take();
     expect(second?.window_start).toBe('2026-11-24T10:01:00.000Z');
@@ -98,7 +100,21 @@ describe('SessionWindow', () => {
       connected_ms: 30_000,
       close_codes: {},
     });
-    expect(second?.vitals).toEqual({ ttfb_ms: 120 });
+    // A vital is a sample of its page view: in the report of the window it came in, and no other.
+    expect(second?.vitals).toBeUndefined();
+  });
+
+  it('sends a window in which only a vital came in, and a vital in one report only', () => {
+    const { window, clock } = windowAt(false);
+    window.vital('lcp', 900);
+    window.vital('fcp', 300);
+    clock.advance(60_000);
+    expect(window.take()?.vitals).toEqual({ lcp_ms: 900, fcp_ms: 300 });
+    clock.advance(60_000);
+    expect(window.take()).toBeUndefined();
+    window.vital('inp', 350);
+    window.vital('cls', 0.1234);
+    expect(window.take()?.vitals).toEqual({ inp_ms: 350, cls: 0.1234 });
   });
 
   it('sums connected time over several sockets and splits an outage across windows', () => {

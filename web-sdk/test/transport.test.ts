@@ -4,7 +4,7 @@
  * drops, and page-hide delivery within the keepalive budget.
  */
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { KEEPALIVE_BUDGET, Transport, retryAfterMs } from '../src/transport/transport.ts';
+import { BEACON_HOLD_MS, KEEPALIVE_BUDGET, Transport, keepaliveBytesInFlight, retryAfterMs } from '../src/transport/transport.ts';
 
 interface Call {
   body: string;
@@ -27,7 +27,10 @@ beforeEach(() => {
   });
 });
 
-afterEach(() => {
+afterEach(async () => {
+  // The keepalive budget is the page's, shared by every transport: each test must give back what it used.
+  await vi.advanceTimersByTimeAsync(BEACON_HOLD_MS);
+  expect(keepaliveBytesInFlight()).toBe(0);
   vi.useRealTimers();
   vi.unstubAllGlobals();
 });
@@ -142,6 +145,72 @@ describe('Transport', () => {
     expect(beacons).toEqual(['[1]', '[2]']);
     expect(calls.map((c) => c.body)).toEqual(['[2]']);
     expect(t.stats).toMatchObject({ delivered: 2, pending: 0 });
+  });
+});
+
+describe('the keepalive budget, shared by the page’s transports', () => {
+  const kb = (n: number) => 'x'.repeat(n * 1024);
+  const stringTransport = (url: string, beacon = false) =>
+    new Transport<string>({ url, encode: (items) => JSON.stringify(items), maxItems: 10, maxBatch: 10, beacon });
+  const keepaliveBytes = () => calls.filter((c) => c.keepalive).reduce((sum, c) => sum + c.body.length, 0);
+
+  it('never has more keepalive bytes in flight than the budget, whatever the number of transports', async () => {
+    // What a page hide does: metrics, traces and reports flush in the same task.
+    const metrics = stringTransport('http://127.0.0.1:1/v1/metrics');
+    const traces = stringTransport('http://127.0.0.1:1/v1/traces');
+    const reports = stringTransport('http://127.0.0.1:1/api/ws/client-metrics');
+    for (const t of [metrics, traces, reports]) {
+      t.push(kb(25));
+      t.push(kb(25));
+      t.flush(true);
+    }
+    expect(calls).toHaveLength(3);
+    expect(calls.map((c) => c.keepalive)).toEqual([true, false, false]);
+    expect(keepaliveBytes()).toBeLessThanOrEqual(KEEPALIVE_BUDGET);
+    expect(keepaliveBytesInFlight()).toBe(calls[0]!.body.length);
+
+    // Once the keepalive request has settled, its bytes are free again for any transport.
+    await settle();
+    expect(keepaliveBytesInFlight()).toBe(0);
+    traces.push(kb(25));
+    traces.flush(true);
+    expect(calls.at(-1)?.keepalive).toBe(true);
+  });
+
+  it('counts beacons in the same budget: a later keepalive fetch or beacon that does not fit goes without', async () => {
+    const beacons: number[] = [];
+    vi.stubGlobal('navigator', {
+      sendBeacon: (_url: string, body: Blob) => {
+        beacons.push(body.size);
+        return true;
+      },
+    });
+    const reports = stringTransport('http://127.0.0.1:1/api/ws/client-metrics', true);
+    const metrics = stringTransport('http://127.0.0.1:1/v1/metrics');
+    reports.push(kb(40));
+    reports.flush(true);
+    expect(beacons).toHaveLength(1);
+    expect(keepaliveBytesInFlight()).toBe(beacons[0]);
+
+    metrics.push(kb(30));
+    metrics.flush(true);
+    expect(calls.map((c) => c.keepalive)).toEqual([false]);
+    // A second beacon would overrun the budget (the browser would refuse it): a fetch instead.
+    reports.push(kb(30));
+    reports.flush(true);
+    expect(beacons).toHaveLength(1);
+    expect(calls.map((c) => c.keepalive)).toEqual([false, false]);
+    await settle();
+    expect(reports.stats).toMatchObject({ delivered: 2, pending: 0 });
+
+    // A beacon's completion is not observable: its bytes count for BEACON_HOLD_MS.
+    await vi.advanceTimersByTimeAsync(BEACON_HOLD_MS - 1);
+    expect(keepaliveBytesInFlight()).toBe(beacons[0]);
+    await vi.advanceTimersByTimeAsync(1);
+    expect(keepaliveBytesInFlight()).toBe(0);
+    metrics.push(kb(30));
+    metrics.flush(true);
+    expect(calls.at(-1)?.keepalive).toBe(true);
   });
 });
 

@@ -127,4 +127,41 @@ describe('monitor()', () => {
     expect(summary.connection.outage_ms).toBeGreaterThan(0);
     expect(await consoleCalls(page)).toEqual([]);
   });
+  it('reconnects partysocket through its reconnect() when the heartbeat gets no reply, and the outage ends', async () => {
+    echo.received.length = 0;
+    const page = await newPage();
+    await page.addScriptTag({ type: 'module', content: "import RWS from '/lib/partysocket.js'; window.t.ReconnectingWebSocket = RWS;" });
+    await waitInPage(page, 'partysocket', () => window.t.ReconnectingWebSocket !== undefined);
+    await page.evaluate((wsUrl) => {
+      const { sdk, t } = window;
+      const ReconnectingWebSocket = t.ReconnectingWebSocket as new (url: string, protocols?: string[], options?: object) => WebSocket;
+      sdk.initSocketScope({ report: { url: '/api/ws/client-metrics', intervalMs: 3_600_000 } });
+      const ws = new ReconnectingWebSocket(wsUrl, [], { minReconnectionDelay: 50, maxReconnectionDelay: 100 });
+      t.ws = ws;
+      t.opens = 0;
+      t.closes = [];
+      // The first heartbeat is one the server does not answer ('mute'), the later ones it does.
+      const message = () => (t.muted ? 'ping' : ((t.muted = true), 'mute'));
+      // No `reconnecting` option: a socket with reconnect() is known to reconnect by itself.
+      sdk.monitor(ws, { heartbeat: { intervalMs: 100, timeoutMs: 300, message } });
+      ws.addEventListener('open', () => (t.opens = (t.opens as number) + 1));
+      // onclose, not a close listener: partysocket's listeners get a broken copy of the close events it makes itself.
+      ws.onclose = (event) => (t.closes as string[]).push(`${event.code} ${event.reason}`);
+    }, echo.url);
+    await waitInPage(page, 'the reconnection after the heartbeat timeout', () => window.t.opens === 2);
+    await waitFor('an answered heartbeat on the new connection', async () => echo.pings >= 1);
+
+    expect(echo.received).toEqual(['mute']);
+    expect(await page.evaluate(() => window.t.closes)).toEqual(['4000 heartbeat timeout']);
+    // partysocket still reconnects (its close() would have stopped that for good).
+    expect(await page.evaluate(() => (window.t.ws as unknown as { shouldReconnect: boolean }).shouldReconnect)).toBe(true);
+    const summary = await report(page);
+    expect(summary).toMatchObject({
+      connection: { attempts: 2, opens: 2, drops: 1, reconnect_attempts: 1, reconnect_successes: 1, close_codes: { '4000': 1 } },
+      messages: { errors: 1 },
+    });
+    expect(summary.connection.outage_ms).toBeGreaterThan(0);
+    expect(summary.latency_ms.count).toBeGreaterThan(0);
+    expect(await consoleCalls(page)).toEqual([]);
+  });
 });

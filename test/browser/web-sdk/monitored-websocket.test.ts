@@ -223,11 +223,12 @@ describe('MonitoredWebSocket in Chromium', () => {
     expect(status).toBe(200);
   });
 
-  it('flushes metrics and the report when the page is hidden, with page signals', async () => {
+  it('flushes metrics and the report when the page is hidden, with page signals, one sample per vital', async () => {
     await page.evaluate(() => {
       // A slow click handler: an interaction long enough for INP.
+      window.t.busyMs = 100;
       document.body.addEventListener('click', () => {
-        const end = performance.now() + 100;
+        const end = performance.now() + (window.t.busyMs as number);
         while (performance.now() < end);
       });
       // A message sent on a socket the app closed is dropped, and counted.
@@ -239,21 +240,28 @@ describe('MonitoredWebSocket in Chromium', () => {
         throw new Error('deliberate uncaught error');
       });
     });
-    await page.mouse.click(20, 20);
-    // The browser reports the click's Event Timing entry (which INP is computed from) after the next paint.
-    await page.evaluate(
-      () =>
-        new Promise<void>((resolve) =>
-          new PerformanceObserver((list, observer) => {
-            if (list.getEntries().some((entry) => entry.name === 'click')) {
-              observer.disconnect();
-              resolve();
-            }
-          }).observe({ type: 'event', buffered: true, durationThreshold: 16 } as PerformanceObserverInit),
-        ),
-    );
-    // web-vitals processes interactions when the page is idle.
-    await page.evaluate(() => new Promise<void>((resolve) => requestIdleCallback(() => resolve())));
+    /** Clicks, and waits until web-vitals has seen the click (clicks so far: `clicks`). */
+    const click = async (clicks: number) => {
+      await page.mouse.click(20, 20);
+      // The browser reports the click's Event Timing entry (which INP is computed from) after the next paint.
+      await page.evaluate(
+        (count) =>
+          new Promise<void>((resolve) => {
+            let seen = 0;
+            new PerformanceObserver((list, observer) => {
+              seen += list.getEntries().filter((entry) => entry.name === 'click').length;
+              if (seen >= count) {
+                observer.disconnect();
+                resolve();
+              }
+            }).observe({ type: 'event', buffered: true, durationThreshold: 16 } as PerformanceObserverInit);
+          }),
+        clicks,
+      );
+      // web-vitals processes interactions when the page is idle.
+      await page.evaluate(() => new Promise<void>((resolve) => requestIdleCallback(() => resolve())));
+    };
+    await click(1);
     await waitFor('before-hide at the server', async () => echo.received.includes('before-hide'));
     await waitFor('the uncaught error', async () => pageErrors.length === 1);
     // Nothing else thrown, no unhandled rejection, and not a line on the console from any script
@@ -261,19 +269,42 @@ describe('MonitoredWebSocket in Chromium', () => {
     expect(pageErrors).toEqual(['deliberate uncaught error']);
     expect(await consoleCalls(page)).toEqual([]);
 
-    // Navigating away hides the page: the report goes by sendBeacon, metrics by keepalive fetch.
+    // The user switches to another tab and back: web-vitals reports INP and CLS, the scope flushes.
+    await page.evaluate(() => {
+      const dispatch = () => document.dispatchEvent(new Event('visibilitychange'));
+      Object.defineProperty(document, 'visibilityState', { value: 'hidden', configurable: true });
+      dispatch();
+      delete (document as { visibilityState?: unknown }).visibilityState;
+      dispatch();
+    });
+    await waitFor('the report of the hide', async () => app.reports.some((r) => r.messages.sent === 1));
+    const hidden = app.reports.find((r) => r.messages.sent === 1);
+    expect(hidden).toMatchObject({ messages: { sent: 1, dropped: 1 }, ux: { interactions: 1, errors: 1 } });
+    // A slower interaction after the tab came back: web-vitals will report INP again, same id, larger.
+    await page.evaluate(() => (window.t.busyMs = 300));
+    await click(2);
+
+    // Navigating away hides the page and fires pagehide: the report goes by sendBeacon, metrics by keepalive fetch.
     await page.goto('about:blank');
-    await waitFor('the page-hide report', async () => app.reports.some((r) => r.messages.sent === 1));
-    const report = app.reports.find((r) => r.messages.sent === 1);
-    expect(report).toMatchObject({ messages: { sent: 1, dropped: 1 }, ux: { interactions: 1, errors: 1 } });
-    // web-vitals reports CLS and INP as the page is hidden: they come with the flush that follows.
     await waitFor('a report with CLS', async () => app.reports.some((r) => r.vitals?.cls !== undefined));
-    const last = app.reports.find((r) => r.vitals?.cls !== undefined);
-    expect(Object.keys(last?.vitals ?? {}).sort()).toEqual(['cls', 'fcp_ms', 'inp_ms', 'lcp_ms', 'page_load_ms', 'ttfb_ms']);
-    expect(last?.vitals?.inp_ms).toBeGreaterThanOrEqual(100);
+    // Each vital of the page view is in exactly one report; INP with its latest value.
+    const reportsWith = (key: string) => app.reports.filter((r) => r.vitals && key in r.vitals).length;
+    expect(Object.fromEntries(['cls', 'fcp_ms', 'inp_ms', 'lcp_ms', 'page_load_ms', 'ttfb_ms'].map((key) => [key, reportsWith(key)]))).toEqual({
+      cls: 1,
+      fcp_ms: 1,
+      inp_ms: 1,
+      lcp_ms: 1,
+      page_load_ms: 1,
+      ttfb_ms: 1,
+    });
+    expect(app.reports.find((r) => r.vitals?.inp_ms !== undefined)?.vitals?.inp_ms).toBeGreaterThanOrEqual(300);
     await waitForTotal('websocket_client_sent_messages_total{job="browser-test"}', 5);
+    await waitForTotal('browser_web_vital_cls_count{job="browser-test"}', 1);
+    // One sample per vital in the histograms too, INP's the latest.
+    for (const vital of ['lcp', 'fcp', 'ttfb', 'inp']) expect(await total(`browser_web_vital_${vital}_seconds_count{job="browser-test"}`)).toBe(1);
+    expect(await total('browser_web_vital_inp_seconds_sum{job="browser-test"}')).toBeGreaterThanOrEqual(0.3);
     expect(await total('websocket_client_dropped_messages_total{job="browser-test",websocket_drop_reason="closed"}')).toBe(1);
-    expect(await total('browser_interactions_total{job="browser-test"}')).toBe(1);
+    expect(await total('browser_interactions_total{job="browser-test"}')).toBe(2);
     expect(await total('browser_errors_total{job="browser-test"}')).toBe(1);
   });
 

@@ -41,7 +41,10 @@ export interface ClientReport {
   /** Heartbeat round-trip times in the window; statistics are null when count = 0. */
   latency_ms: { count: number; avg: number | null; p50: number | null; p95: number | null; max: number | null };
   network?: { type?: string; effective_type?: string; rtt_ms?: number; downlink_mbps?: number };
-  /** Latest known values. */
+  /**
+   * Vitals recorded in this window. A page view's vital is in one report only
+   * (CLS and INP in the one sent on pagehide), so rows can be aggregated as samples.
+   */
   vitals?: { lcp_ms?: number; inp_ms?: number; cls?: number; fcp_ms?: number; ttfb_ms?: number; page_load_ms?: number };
   /** Deltas for the window; errors are uncaught page errors. */
   ux: { interactions: number; errors: number };

@@ -26,9 +26,8 @@ export class SessionWindow implements MonitorSink {
   private pageErrors = 0;
   private closeCodes: Record<string, number> = {};
   private readonly latency = new LatencyStats();
+  /** Vitals recorded in this window: each page view's vital is in one report only. */
   private vitals: NonNullable<ClientReport['vitals']> = {};
-  /** A vital arrived in this window (web-vitals reports some only when the page is hidden). */
-  private vitalsChanged = false;
   private start: number;
   // Integration of connected and outage time: how many are open / down since `tick`.
   private openCount = 0;
@@ -93,7 +92,6 @@ export class SessionWindow implements MonitorSink {
   vital(name: VitalName, value: number): void {
     const key = name === 'cls' ? 'cls' : (`${name}_ms` as const);
     this.vitals[key] = Math.round(value * (name === 'cls' ? 10_000 : 1)) / (name === 'cls' ? 10_000 : 1);
-    this.vitalsChanged = true;
   }
 
   interaction(): void {
@@ -116,7 +114,7 @@ export class SessionWindow implements MonitorSink {
       this.connectedMs === 0 &&
       this.outageMs === 0 &&
       latency.count === 0 &&
-      !this.vitalsChanged;
+      Object.keys(this.vitals).length === 0;
     const report: ClientReport = {
       schema_version: REPORT_SCHEMA_VERSION,
       session_id: this.context.sessionId,
@@ -146,12 +144,12 @@ export class SessionWindow implements MonitorSink {
       if (network.rttMs !== undefined) report.network.rtt_ms = network.rttMs;
       if (network.downlinkMbps !== undefined) report.network.downlink_mbps = network.downlinkMbps;
     }
-    if (Object.keys(this.vitals).length > 0) report.vitals = { ...this.vitals };
+    if (Object.keys(this.vitals).length > 0) report.vitals = this.vitals;
     this.counters = zero();
     this.pageErrors = 0;
     this.closeCodes = {};
     this.connectedMs = this.outageMs = 0;
-    this.vitalsChanged = false;
+    this.vitals = {};
     this.start = end;
     return idle ? undefined : report;
   }

@@ -4,6 +4,11 @@
  * dispatches open/message/close/error on itself and reconnects internally.
  * Only this instance's send() and close() are wrapped, to count messages and
  * to tell app closes from drops; detach() restores them.
+ *
+ * A heartbeat timeout calls the library's reconnect() when it has one
+ * (reconnecting-websocket, partysocket), never its close(), which would stop
+ * its reconnection for good; a socket without reconnect() is closed, and that
+ * close ends the connection (no reconnection follows from this side).
  */
 import { type SocketScope, getSocketScope } from '../scope.ts';
 import { ConnectionTracker } from './connection-tracker.ts';
@@ -26,7 +31,8 @@ export interface MonitorOptions {
   /**
    * The socket reconnects by itself (reconnecting-websocket, partysocket): a
    * close the app did not ask for is followed by another attempt, and sends
-   * while disconnected are queued by the library.
+   * while disconnected are queued by the library. Default: true when the
+   * socket has a reconnect() method.
    */
   reconnecting?: boolean;
   heartbeat?: HeartbeatOptions;
@@ -42,12 +48,19 @@ export interface SocketMonitor {
 export function monitor(socket: WebSocketLike, options: MonitorOptions = {}): SocketMonitor {
   const scope = options.scope === undefined ? getSocketScope() : (options.scope ?? undefined);
   const tracker = new ConnectionTracker(scope, socket.url ?? '');
-  const target = socket as unknown as { send(data: unknown): void; close(code?: number, reason?: string): void };
+  type Close = (code?: number, reason?: string) => void;
+  const target = socket as unknown as { send(data: unknown): void; close: Close; reconnect?: Close };
   const ownSend = Object.prototype.hasOwnProperty.call(target, 'send');
   const ownClose = Object.prototype.hasOwnProperty.call(target, 'close');
   const send = target.send;
   const close = target.close;
+  const reconnecting = options.reconnecting ?? typeof target.reconnect === 'function';
+  /** The app asked for the close. */
   let closing = false;
+  /** The heartbeat closed a socket that cannot reconnect: its close ends the connection. */
+  let ended = false;
+  /** The heartbeat asked the library to reconnect: its close is followed by an attempt. */
+  let restarting = false;
 
   const heartbeat =
     options.heartbeat &&
@@ -57,13 +70,19 @@ export function monitor(socket: WebSocketLike, options: MonitorOptions = {}): So
       (rtt) => scope?.emit('rtt', rtt),
       () => {
         scope?.emit('error', 'heartbeat_timeout');
-        close.call(target, 4000, 'heartbeat timeout');
+        if (typeof target.reconnect === 'function') {
+          restarting = true;
+          target.reconnect(4000, 'heartbeat timeout');
+        } else {
+          ended = true;
+          close.call(target, 4000, 'heartbeat timeout');
+        }
       },
     );
 
   target.send = function (this: unknown, data: unknown) {
     if (socket.readyState === 1) tracker.sent(data);
-    else if (options.reconnecting) scope?.emit('queued');
+    else if (reconnecting) scope?.emit('queued');
     else scope?.emit('dropped', 'closed', 1);
     return send.call(this, data);
   };
@@ -74,7 +93,7 @@ export function monitor(socket: WebSocketLike, options: MonitorOptions = {}): So
 
   const listeners: Record<string, (event: Event) => void> = {
     open: () => {
-      closing = false;
+      closing = ended = restarting = false;
       tracker.opened();
       heartbeat?.start();
     },
@@ -87,8 +106,12 @@ export function monitor(socket: WebSocketLike, options: MonitorOptions = {}): So
     },
     close: (event) => {
       heartbeat?.stop();
-      const willReconnect = !!options.reconnecting && !closing;
-      tracker.closed((event as CloseEvent).code, closing, willReconnect);
+      const willReconnect = (reconnecting || restarting) && !closing && !ended;
+      restarting = false;
+      // partysocket 1.3 re-dispatches the close events it makes itself (close(), reconnect(), its
+      // timeouts) with `code` 'close' and the original event as `reason`: take the code from that.
+      const { code, reason } = event as CloseEvent;
+      tracker.closed(typeof code === 'number' ? code : ((reason as unknown as CloseEvent | undefined)?.code ?? 1005), closing, willReconnect);
       // The library's next attempt starts after its own backoff, which is not observable: not timed.
       if (willReconnect) tracker.attempt(false);
     },

@@ -6,7 +6,8 @@
  *
  * With reconnection, `open` and `close` fire once per underlying connection
  * (like reconnecting-websocket); readyState is CONNECTING between attempts and
- * CLOSED only after close() or when retries run out.
+ * CLOSED only after close(), a close the policy does not retry (1008, 4401,
+ * 4403 by default: an auth rejection), or when retries run out.
  */
 import { type BackoffOptions, DEFAULT_BACKOFF, backoffDelay } from '../backoff.ts';
 import { byteLength } from '../byte-length.ts';
@@ -19,9 +20,28 @@ import { type RequestOptions, RequestTracker, type RequestTrackingOptions, type 
 type Data = string | ArrayBufferLike | Blob | ArrayBufferView;
 
 export interface ReconnectOptions extends Partial<BackoffOptions> {
-  /** Reconnection attempts in a row before giving up. Default: unlimited. */
+  /** Reconnection attempts since the last stable connection before giving up. Default: unlimited. */
   maxRetries?: number;
+  /**
+   * A connection that stays open this long is stable: the backoff starts over.
+   * One that closes sooner (a server that accepts, then closes) keeps the
+   * backoff growing. Default 5000 ms.
+   */
+  stableAfterMs?: number;
+  /**
+   * Whether a close the app did not ask for is retried. Default: every code
+   * but 1008, 4401 and 4403 (policy violation, unauthorised, forbidden: a new
+   * attempt would be rejected the same way). Throwing counts as false.
+   */
+  shouldReconnect?: (event: CloseEvent) => boolean;
+  /** After 1013 or 4429 (try again later), the least delay; the backoff delay is added to it. Default 10 000 ms. */
+  tryAgainLaterMs?: number;
 }
+
+/** Close codes not retried by default: the server refused this client, and would again. */
+const TERMINAL_CODES = [1008, 4401, 4403];
+/** Close codes that ask the client to come back later (tryAgainLaterMs). */
+const TRY_LATER_CODES = [1013, 4429];
 
 export interface MonitoredWebSocketOptions {
   /** Scope to report to; default the one initSocketScope() started; null: none. */
@@ -67,6 +87,7 @@ export class MonitoredWebSocket extends EventTarget {
   private retries = 0;
   private retryTimer: ReturnType<typeof setTimeout> | undefined;
   private connectTimer: ReturnType<typeof setTimeout> | undefined;
+  private stableTimer: ReturnType<typeof setTimeout> | undefined;
   private type: BinaryType = 'blob';
   private readonly protocols: string | string[] | undefined;
   private readonly tracker: ConnectionTracker;
@@ -161,20 +182,19 @@ export class MonitoredWebSocket extends EventTarget {
 
   /** Sends now when open; otherwise queues (bounded) until the next open. Never throws. */
   send(data: Data): void {
-    const scope = this.tracker.scope;
-    if (this.ws?.readyState === 1) this.transmit(data);
-    else if (this.closing || this.finished) scope?.emit('dropped', 'closed', 1);
-    else if (this.queue?.offer(data, byteLength(data), performance.now())) scope?.emit('queued');
-    else scope?.emit('dropped', 'queue_full', 1);
+    this.deliver(data);
   }
 
   /**
    * Sends a JSON request with an id (and trace context) and resolves with the
-   * parsed response carrying the same id; rejects with a TimeoutError.
+   * parsed response carrying the same id; rejects with a TimeoutError, or
+   * with an AbortError at once when the request cannot be sent (the socket is
+   * closing or closed, or its queue is full or off).
    */
   request(message: Record<string, unknown>, options?: RequestOptions): Promise<unknown> {
-    const { payload, response } = this.requests.prepare(message, options);
-    this.send(payload);
+    const { id, payload, response } = this.requests.prepare(message, options);
+    // A request that cannot be sent fails now, not at its timeout.
+    if (!this.deliver(payload)) this.requests.cancel(id);
     return response;
   }
 
@@ -230,7 +250,9 @@ export class MonitoredWebSocket extends EventTarget {
   private onOpen(ws: WebSocket): void {
     if (this.ws !== ws) return;
     clearTimeout(this.connectTimer);
-    this.retries = 0;
+    // The backoff starts over only once the connection has lasted: a server that accepts and
+    // closes at once (an auth rejection, a crash loop) must see the delays grow.
+    this.stableTimer = setTimeout(() => (this.retries = 0), this.reconnectOptions().stableAfterMs ?? 5000);
     this.tracker.opened();
     this.heartbeat?.start();
     // Messages queued while disconnected go first: the app sent them before anything its open handler sends.
@@ -249,34 +271,65 @@ export class MonitoredWebSocket extends EventTarget {
     this.dispatchEvent(new MessageEvent('message', { data: event.data, origin: event.origin, lastEventId: event.lastEventId }));
   }
 
-  private onClose(ws: WebSocket, event: Pick<CloseEvent, 'code' | 'reason' | 'wasClean'>): void {
+  private onClose(ws: WebSocket, { code, reason, wasClean }: Pick<CloseEvent, 'code' | 'reason' | 'wasClean'>): void {
     if (this.ws !== ws) return;
     clearTimeout(this.connectTimer);
+    clearTimeout(this.stableTimer);
     this.heartbeat?.stop();
     this.ws = undefined;
-    const reconnect = this.options.reconnect;
-    const willReconnect = !this.closing && reconnect !== false && this.retries < (reconnect?.maxRetries ?? Infinity);
-    this.tracker.closed(event.code, this.closing, willReconnect);
+    const event = new CloseEvent('close', { code, reason, wasClean });
+    const options = this.reconnectOptions();
+    const willReconnect = !this.closing && this.options.reconnect !== false && this.retries < (options.maxRetries ?? Infinity) && this.retryAfter(event);
+    this.tracker.closed(code, this.closing, willReconnect);
     if (!willReconnect) this.finish();
-    this.dispatchEvent(new CloseEvent('close', { code: event.code, reason: event.reason, wasClean: event.wasClean }));
+    this.dispatchEvent(event);
     // The app's close handler may have called close(): then no reconnection.
     if (willReconnect) {
       if (this.closing) this.finish();
-      else this.scheduleReconnect();
+      else this.scheduleReconnect(code);
     }
   }
 
-  private scheduleReconnect(): void {
-    const delay = backoffDelay(++this.retries, { ...DEFAULT_BACKOFF, ...(this.options.reconnect || {}) });
+  private retryAfter(event: CloseEvent): boolean {
+    const should = this.reconnectOptions().shouldReconnect;
+    try {
+      return should ? should(event) : !TERMINAL_CODES.includes(event.code);
+    } catch {
+      return false;
+    }
+  }
+
+  private reconnectOptions(): ReconnectOptions {
+    return this.options.reconnect || {};
+  }
+
+  private scheduleReconnect(code?: number): void {
+    const options = this.reconnectOptions();
+    let delay = backoffDelay(++this.retries, { ...DEFAULT_BACKOFF, ...options });
+    if (TRY_LATER_CODES.includes(code as number)) delay += options.tryAgainLaterMs ?? 10_000;
     this.retryTimer = setTimeout(() => this.connect(), delay);
   }
 
   private finish(): void {
     this.finished = true;
+    clearTimeout(this.stableTimer);
     this.tracker.abandon();
     const dropped = this.queue?.clear() ?? 0;
     if (dropped > 0) this.tracker.scope?.emit('dropped', 'closed', dropped);
     this.requests.cancel();
+  }
+
+  /** Sends, queues or drops (counted); false when dropped. */
+  private deliver(data: Data): boolean {
+    const scope = this.tracker.scope;
+    const ended = this.closing || this.finished;
+    if (this.ws?.readyState === 1) this.transmit(data);
+    else if (!ended && this.queue?.offer(data, byteLength(data), performance.now())) scope?.emit('queued');
+    else {
+      scope?.emit('dropped', ended ? 'closed' : 'queue_full', 1);
+      return false;
+    }
+    return true;
   }
 
   private transmit(data: Data): void {

@@ -66,7 +66,7 @@ export class RequestTracker {
   ) {}
 
   /** Builds the JSON envelope of a request and the promise of its response. */
-  prepare(message: Record<string, unknown>, options: RequestOptions = {}): { payload: string; response: Promise<unknown> } {
+  prepare(message: Record<string, unknown>, options: RequestOptions = {}): { id: string; payload: string; response: Promise<unknown> } {
     const id = `${this.prefix}-${++this.seq}`;
     const request = trackRequest(this.scope, options.name);
     let envelope: Record<string, unknown> = { ...message, [this.options.idField ?? 'id']: id };
@@ -81,7 +81,7 @@ export class RequestTracker {
       }, timeoutMs);
       this.pending.set(id, { request, resolve, reject, timer });
     });
-    return { payload: JSON.stringify(envelope), response };
+    return { id, payload: JSON.stringify(envelope), response };
   }
 
   /** Settles the request a received message answers; costs nothing while none is pending. */
@@ -103,13 +103,14 @@ export class RequestTracker {
     pending.resolve(parsed);
   }
 
-  /** Rejects every pending request (the socket was closed for good). */
-  cancel(): void {
-    for (const pending of this.pending.values()) {
+  /** Rejects the pending request `id` (it could not be sent), or every pending request (the socket was closed for good). */
+  cancel(id?: string): void {
+    for (const [key, pending] of this.pending) {
+      if (id && key !== id) continue;
+      this.pending.delete(key);
       clearTimeout(pending.timer);
       pending.request.end('error');
-      pending.reject(new DOMException('the socket was closed', 'AbortError'));
+      pending.reject(new DOMException(id ? 'the request could not be sent' : 'the socket was closed', 'AbortError'));
     }
-    this.pending.clear();
   }
 }

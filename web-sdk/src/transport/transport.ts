@@ -24,6 +24,15 @@ export interface TransportOptions<T> {
 
 /** Bodies in flight with keepalive may not exceed 64 KiB per page; keep a margin. */
 export const KEEPALIVE_BUDGET = 60 * 1024;
+/** A beacon's completion cannot be observed: its bytes are assumed in flight this long. */
+export const BEACON_HOLD_MS = 10_000;
+
+// The browser's budget is per page, shared by every keepalive fetch and beacon (metrics, traces
+// and reports each have a transport): so the bytes in flight are counted here, not per transport.
+let keepaliveInFlight = 0;
+
+/** Keepalive and beacon bytes the page has in flight, as the transports count them. */
+export const keepaliveBytesInFlight = (): number => keepaliveInFlight;
 const MAX_RETRY_AFTER_MS = 5 * 60_000;
 const TRANSPORT_BACKOFF: BackoffOptions = { initialDelayMs: 1000, maxDelayMs: 60_000, multiplier: 2, jitter: 0.5 };
 
@@ -48,7 +57,6 @@ export class Transport<T> {
   private backoffUntil = 0;
   private retryAfterUntil = 0;
   private timer: ReturnType<typeof setTimeout> | undefined;
-  private keepaliveBytes = 0;
 
   constructor(private readonly options: TransportOptions<T>) {}
 
@@ -107,24 +115,28 @@ export class Transport<T> {
     }
   }
 
+  /** Sends a beacon when it fits the page's keepalive budget (the browser would refuse it otherwise). */
   private beacon(body: string): boolean {
+    const bytes = utf8Length(body);
     try {
-      return typeof navigator !== 'undefined' && typeof navigator.sendBeacon === 'function' &&
-        navigator.sendBeacon(this.options.url, new Blob([body], { type: 'application/json' }));
+      if (keepaliveInFlight + bytes > KEEPALIVE_BUDGET || !navigator.sendBeacon(this.options.url, new Blob([body], { type: 'application/json' }))) return false;
     } catch {
-      // A refused beacon (quota, policy) falls back to a keepalive fetch.
+      // No sendBeacon, or a refused one (policy): a fetch instead.
       return false;
     }
+    keepaliveInFlight += bytes;
+    setTimeout(() => (keepaliveInFlight -= bytes), BEACON_HOLD_MS);
+    return true;
   }
 
   private post(batch: T[], body: string, final: boolean, done: () => void): void {
     const bytes = utf8Length(body);
-    const keepalive = this.keepaliveBytes + bytes <= KEEPALIVE_BUDGET;
-    if (keepalive) this.keepaliveBytes += bytes;
+    const keepalive = keepaliveInFlight + bytes <= KEEPALIVE_BUDGET;
+    if (keepalive) keepaliveInFlight += bytes;
     this.stats.inFlight++;
     const settle = (status: number, retryAfter: string | null): void => {
       this.stats.inFlight--;
-      if (keepalive) this.keepaliveBytes -= bytes;
+      if (keepalive) keepaliveInFlight -= bytes;
       this.settle(batch, status, retryAfter, final);
       done();
     };

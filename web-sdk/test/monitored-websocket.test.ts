@@ -1,0 +1,225 @@
+/**
+ * MonitoredWebSocket's reconnection decisions and request failures, with a
+ * scripted WebSocket and fake timers: close codes that end the connection,
+ * a backoff that only starts over after a stable connection, the floor after
+ * "try again later", and request() on a socket that cannot send.
+ */
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { MonitoredWebSocket, type MonitoredWebSocketOptions } from '../src/socket/monitored-websocket.ts';
+import { FakeWebSocket, TestCloseEvent, recordingScope } from './fakes.ts';
+
+let recording: ReturnType<typeof recordingScope>;
+
+beforeEach(() => {
+  vi.useFakeTimers({ now: 1_000_000 });
+  vi.stubGlobal('CloseEvent', TestCloseEvent);
+  FakeWebSocket.instances = [];
+  recording = recordingScope();
+});
+
+afterEach(() => {
+  vi.useRealTimers();
+  vi.unstubAllGlobals();
+});
+
+const reconnect = { initialDelayMs: 100, maxDelayMs: 100_000, multiplier: 2, jitter: 0 };
+
+function socket(options: MonitoredWebSocketOptions = {}) {
+  const ws = new MonitoredWebSocket('ws://127.0.0.1:1/live', undefined, {
+    scope: recording.scope,
+    WebSocket: FakeWebSocket as unknown as typeof WebSocket,
+    reconnect,
+    ...options,
+  });
+  const closes: string[] = [];
+  ws.addEventListener('close', (event) => closes.push(`${event.code} ${event.reason}`));
+  return { ws, closes };
+}
+
+const current = (): FakeWebSocket => FakeWebSocket.instances.at(-1)!;
+
+/** Simulated milliseconds until the next connection attempt (the only timer pending is the retry). */
+async function delayToNextAttempt(): Promise<number> {
+  const attempts = FakeWebSocket.instances.length;
+  expect(vi.getTimerCount()).toBe(1);
+  const start = Date.now();
+  await vi.advanceTimersToNextTimerAsync();
+  expect(FakeWebSocket.instances.length).toBe(attempts + 1);
+  return Date.now() - start;
+}
+
+describe('MonitoredWebSocket reconnection', () => {
+  it.each([
+    [4401, 'invalid_token'],
+    [4403, 'forbidden_origin'],
+    [1008, 'policy'],
+  ])('does not reconnect after %i (the server rejected this client): CLOSED, and the close is counted', async (code, reason) => {
+    const { ws, closes } = socket();
+    current().open();
+    current().serverClose(code, reason);
+    await vi.advanceTimersByTimeAsync(3_600_000);
+
+    expect(FakeWebSocket.instances).toHaveLength(1);
+    expect(ws.readyState).toBe(MonitoredWebSocket.CLOSED);
+    expect(closes).toEqual([`${code} ${reason}`]);
+    expect(recording.events.map(([name, ...args]) => (name === 'closed' ? [name, args[0], args[1]] : [name]))).toEqual([
+      ['attempt'],
+      ['opened'],
+      ['closed', code, true],
+    ]);
+  });
+
+  it('keeps the backoff growing while connections close as soon as they open', async () => {
+    socket();
+    const delays: number[] = [];
+    for (let i = 0; i < 5; i++) {
+      current().open();
+      current().serverClose(1011, 'crash loop');
+      delays.push(await delayToNextAttempt());
+    }
+    expect(delays).toEqual([100, 200, 400, 800, 1600]);
+  });
+
+  it('starts the backoff over once a connection has stayed open stableAfterMs', async () => {
+    socket({ reconnect: { ...reconnect, stableAfterMs: 5000 } });
+    current().fail();
+    expect(await delayToNextAttempt()).toBe(100);
+    current().fail();
+    expect(await delayToNextAttempt()).toBe(200);
+    // Open for 1 ms less than stableAfterMs: not stable, the backoff goes on.
+    current().open();
+    await vi.advanceTimersByTimeAsync(4999);
+    current().serverClose(1006, '', false);
+    expect(await delayToNextAttempt()).toBe(400);
+    // Open for stableAfterMs: the next drop retries after the initial delay.
+    current().open();
+    await vi.advanceTimersByTimeAsync(5000);
+    current().serverClose(1001, 'deploy');
+    expect(await delayToNextAttempt()).toBe(100);
+  });
+
+  it.each([1013, 4429])('waits at least tryAgainLaterMs after %i, plus the backoff', async (code) => {
+    socket();
+    current().open();
+    current().serverClose(code, 'try again later');
+    expect(await delayToNextAttempt()).toBe(10_000 + 100);
+    current().open();
+    current().serverClose(code, 'try again later');
+    expect(await delayToNextAttempt()).toBe(10_000 + 200);
+  });
+
+  it('takes tryAgainLaterMs from the options', async () => {
+    socket({ reconnect: { ...reconnect, tryAgainLaterMs: 2000 } });
+    current().open();
+    current().serverClose(4429, 'rate limited');
+    expect(await delayToNextAttempt()).toBe(2100);
+  });
+
+  it('lets shouldReconnect decide instead of the default codes', async () => {
+    const seen: string[] = [];
+    const { ws } = socket({
+      reconnect: {
+        ...reconnect,
+        shouldReconnect: (event) => {
+          seen.push(`${event.code} ${event.reason}`);
+          return event.code === 4401; // e.g. the app refreshes its token before the next attempt
+        },
+      },
+    });
+    current().open();
+    current().serverClose(4401, 'expired_token');
+    expect(await delayToNextAttempt()).toBe(100);
+    current().fail();
+    await vi.advanceTimersByTimeAsync(3_600_000);
+    expect(seen).toEqual(['4401 expired_token', '1006 ']);
+    expect(FakeWebSocket.instances).toHaveLength(2);
+    expect(ws.readyState).toBe(MonitoredWebSocket.CLOSED);
+  });
+
+  it('treats a shouldReconnect that throws as false, without throwing into the app', async () => {
+    const { ws, closes } = socket({
+      reconnect: {
+        ...reconnect,
+        shouldReconnect: () => {
+          throw new Error('app bug');
+        },
+      },
+    });
+    current().open();
+    current().serverClose(1006, '', false);
+    await vi.advanceTimersByTimeAsync(3_600_000);
+    expect(FakeWebSocket.instances).toHaveLength(1);
+    expect(ws.readyState).toBe(MonitoredWebSocket.CLOSED);
+    expect(closes).toEqual(['1006 ']);
+  });
+
+  it('still gives up after maxRetries attempts since the last stable connection', async () => {
+    const { ws } = socket({ reconnect: { ...reconnect, maxRetries: 2 } });
+    current().open();
+    current().serverClose(1011);
+    await delayToNextAttempt();
+    current().open();
+    current().serverClose(1011);
+    await delayToNextAttempt();
+    current().open();
+    current().serverClose(1011);
+    await vi.advanceTimersByTimeAsync(3_600_000);
+    expect(FakeWebSocket.instances).toHaveLength(3);
+    expect(ws.readyState).toBe(MonitoredWebSocket.CLOSED);
+  });
+});
+
+describe('MonitoredWebSocket.request()', () => {
+  /** The promise's outcome once pending microtasks and zero-delay timers have run (no time passes). */
+  async function outcome(promise: Promise<unknown>): Promise<unknown> {
+    let result: unknown = 'pending';
+    promise.then(
+      (value) => (result = value),
+      (error: unknown) => (result = error),
+    );
+    await vi.advanceTimersByTimeAsync(0);
+    return result;
+  }
+
+  it('rejects at once on a socket that is already CLOSED, and counts the request as an error', async () => {
+    const { ws } = socket();
+    current().open();
+    ws.close(1000);
+    await vi.advanceTimersByTimeAsync(0);
+    expect(ws.readyState).toBe(MonitoredWebSocket.CLOSED);
+
+    const error = await outcome(ws.request({ type: 'quote' }, { name: 'quote', timeoutMs: 60_000 }));
+    expect(error).toBeInstanceOf(DOMException);
+    expect((error as DOMException).name).toBe('AbortError');
+    expect(recording.events.filter(([name]) => name === 'request' || name === 'dropped').map(([name, , outcome]) => [name, outcome])).toEqual([
+      ['dropped', 1],
+      ['request', 'error'],
+    ]);
+    expect(vi.getTimerCount()).toBe(0); // no timeout left running
+  });
+
+  it('rejects at once while CLOSING (close() called, the closing handshake not done)', async () => {
+    const { ws } = socket();
+    current().open();
+    current().handshake = false;
+    ws.close(1000);
+    const error = await outcome(ws.request({ type: 'quote' }, { timeoutMs: 60_000 }));
+    expect(ws.readyState).toBe(MonitoredWebSocket.CLOSING);
+    expect((error as DOMException).name).toBe('AbortError');
+  });
+
+  it('rejects at once when the message is dropped because the queue is off, and leaves other requests pending', async () => {
+    const { ws } = socket({ queue: false });
+    const error = await outcome(ws.request({ type: 'quote' }, { timeoutMs: 60_000 }));
+    expect((error as DOMException).name).toBe('AbortError');
+
+    // Queued while connecting: answered after the open.
+    const queued = socket();
+    const response = queued.ws.request({ type: 'quote' }, { timeoutMs: 60_000 });
+    expect(await outcome(response)).toBe('pending');
+    current().open();
+    const sent = JSON.parse(String(current().sent[0])) as { id: string };
+    current().message(JSON.stringify({ id: sent.id, price: 42 }));
+    expect(await outcome(response)).toEqual({ id: sent.id, price: 42 });
+  });
+});
