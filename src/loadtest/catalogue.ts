@@ -63,7 +63,7 @@ export const LOAD_METRICS = [
     instrument: 'histogram',
     unit: 's',
     description:
-      "Echo latency of the measured messages, from each message's intended send time (so a stalled server cannot hide latency); the same population as the report's percentiles.",
+      "Echo latency of the measured messages, from each message's intended send time (so a stalled server cannot hide latency); a message never echoed (lost, or skipped for backpressure) counts with the time until the tool gave up on it, a lower bound. The same population as the report's percentiles.",
     attributes: TARGET,
     buckets: LATENCY_BUCKETS,
   },
