@@ -15,7 +15,8 @@ export class DeferredHistogram {
   private length = 0;
 
   constructor(
-    private readonly histogram: Histogram,
+    /** Where flush() records (replaceable: a server binds to its Meter after it starts counting). */
+    public histogram: Histogram,
     /** The attribute set of each key, built once. */
     private readonly attributes: readonly Attributes[],
     capacity = 1024,

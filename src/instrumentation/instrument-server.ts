@@ -12,7 +12,8 @@
  *   application's listeners, measure pongs and see the close.
  * Per-socket state is one small object in a symbol slot of that subclass
  * (it dies with the socket, like a WeakMap entry, without the table); counters are number
- * cells reported by a batch observable callback (see instruments.ts).
+ * cells reported by the Meter's batch observable callback, summed with every
+ * other server's on the same Meter (see instruments.ts).
  */
 import {
   type Attributes,
@@ -23,7 +24,9 @@ import {
   SpanStatusCode,
   type Tracer,
   context as otelContext,
+  createNoopMeter,
   diag,
+  type Meter,
   metrics,
   trace,
 } from '@opentelemetry/api';
@@ -33,11 +36,10 @@ import type { RawData, WebSocket, WebSocketServer } from 'ws';
 import { AUTH_CLOSE_CODE, AUTH_HTTP_STATUS, authFailureReason, checkDecision, refuseUpgrade } from './auth.ts';
 import { closeCodeClass, closeErrorType } from './close-codes.ts';
 import { ConnectionState } from './connection-state.ts';
-import { EventLoopDelay } from './event-loop-delay.ts';
 import { DEFAULT_HEARTBEAT_INTERVAL_MS, Heartbeat } from './heartbeat.ts';
 import { ServerInstruments } from './instruments.ts';
 import { messageTypes } from './message-classifier.ts';
-import { type BroadcastData, Rooms } from './rooms.ts';
+import { type BroadcastData, Rooms, sendable } from './rooms.ts';
 import { SCOPE_NAME, SCOPE_VERSION } from './scope.ts';
 import {
   ATTR_AUTH_FAILURE_REASON,
@@ -77,6 +79,22 @@ interface StateSlot {
 const DEFAULT_CONNECTION_BASE_BYTES = 2700;
 const DEFAULT_MAX_LATENCY_SECONDS = 300;
 const DEFAULT_TIMING_PER_SECOND = 100;
+/** How often the timing sampler's countdown is checked (see TimingSampler.overdue). */
+const SAMPLER_CHECK_MS = 1000;
+
+let warnedNoMeterProvider = false;
+
+/**
+ * The Meter the options name, or the global provider's; undefined while the
+ * global one is the API's no-op (the SDK not started yet: the metrics API,
+ * unlike the trace API, has no proxy provider that would catch up later).
+ */
+function resolveMeter(options: InstrumentWebSocketServerOptions): Meter | undefined {
+  if (options.meter) return options.meter;
+  if (options.meterProvider) return options.meterProvider.getMeter(SCOPE_NAME, SCOPE_VERSION);
+  const meter = metrics.getMeter(SCOPE_NAME, SCOPE_VERSION);
+  return meter === createNoopMeter() ? undefined : meter;
+}
 
 type UpgradeCallback = (socket: WebSocket, request: IncomingMessage) => void;
 type HandleUpgrade = (request: IncomingMessage, socket: Duplex, head: Buffer, callback: UpgradeCallback) => void;
@@ -107,7 +125,6 @@ export function instrumentWebSocketServer(wss: WebSocketServer, options: Instrum
   const sampleRatio = options.tracing?.messageSampleRatio ?? 0;
   if (!(sampleRatio >= 0 && sampleRatio <= 1)) throw new RangeError('tracing.messageSampleRatio must be within 0..1');
 
-  const meter = options.meter ?? (options.meterProvider ?? metrics.getMeterProvider()).getMeter(SCOPE_NAME, SCOPE_VERSION);
   const tracer: Tracer = options.tracer ?? (options.tracerProvider ?? trace.getTracerProvider()).getTracer(SCOPE_NAME, SCOPE_VERSION);
   const traceHandshakes = options.tracing?.handshake ?? true;
   const traceMessages = options.tracing?.messages ?? false;
@@ -132,41 +149,15 @@ export function instrumentWebSocketServer(wss: WebSocketServer, options: Instrum
     },
   };
   let active = true;
+  /** The server emitted 'close': it takes no more upgrades; its part of the report is released once its connections are gone. */
+  let serverClosed = false;
   let pendingHandshakes = 0;
   /** Message type of the send in progress (set by the typed send helpers, reset after). */
   let sendType = types.other;
 
   const clients = (): Iterable<WebSocket> => server.clients ?? [];
-  const eventLoop = options.eventLoopDelay === false ? undefined : new EventLoopDelay();
 
-  const instruments = new ServerInstruments(meter, types, {
-    liveBytes() {
-      let received = 0;
-      let transmitted = 0;
-      for (const socket of clients()) {
-        if (!states.has(socket)) continue;
-        const raw = (socket as unknown as SocketInternals)._socket;
-        received += raw?.bytesRead ?? 0;
-        transmitted += raw?.bytesWritten ?? 0;
-      }
-      return [received, transmitted];
-    },
-    subscriptions: (observe) => rooms.observe(observe),
-    rooms: () => rooms.roomCount,
-    memoryPerConnection() {
-      if (!server.clients) return undefined;
-      let count = 0;
-      let buffered = 0;
-      for (const socket of server.clients) {
-        if (!states.has(socket)) continue;
-        count++;
-        buffered += socket.bufferedAmount + ((socket as unknown as SocketInternals)._receiver?._bufferedBytes ?? 0);
-      }
-      return count === 0 ? 0 : baseBytes + buffered / count;
-    },
-    eventLoopDelay: () => eventLoop?.read(),
-  });
-
+  // Before anything is registered: it validates options.channels.
   const rooms = new Rooms(
     {
       stateOf: (socket) => states.get(socket),
@@ -188,6 +179,50 @@ export function instrumentWebSocketServer(wss: WebSocketServer, options: Instrum
     },
     options.channels,
   );
+
+  const instruments = new ServerInstruments(types, options.eventLoopDelay !== false, {
+    liveBytes() {
+      let received = 0;
+      let transmitted = 0;
+      for (const socket of clients()) {
+        if (!states.has(socket)) continue;
+        const raw = (socket as unknown as SocketInternals)._socket;
+        received += raw?.bytesRead ?? 0;
+        transmitted += raw?.bytesWritten ?? 0;
+      }
+      return [received, transmitted];
+    },
+    subscriptions: (observe) => rooms.observe(observe),
+    rooms: () => rooms.roomCount,
+    memory() {
+      if (!server.clients) return undefined;
+      let connections = 0;
+      let buffered = 0;
+      for (const socket of server.clients) {
+        if (!states.has(socket)) continue;
+        connections++;
+        buffered += socket.bufferedAmount + ((socket as unknown as SocketInternals)._receiver?._bufferedBytes ?? 0);
+      }
+      return { connections, bytes: connections * baseBytes + buffered };
+    },
+  });
+
+  /** Binds the instruments to their Meter once there is one; false while the global provider is still the no-op. */
+  function bindMeter(): boolean {
+    if (instruments.bound) return true;
+    const meter = resolveMeter(options);
+    if (meter === undefined) return false;
+    instruments.bind(meter);
+    return true;
+  }
+  if (!bindMeter() && !warnedNoMeterProvider) {
+    warnedNoMeterProvider = true;
+    diag.warn(
+      'socketscope: instrumentWebSocketServer() was called before a global MeterProvider was registered, so there is nowhere to report metrics yet. ' +
+        'The server counts anyway and binds to the global provider at the first upgrade request after one is registered. ' +
+        'Start the OpenTelemetry SDK before instrumenting servers, or pass { meterProvider } (docs/server-sdk.md, start-up order).',
+    );
+  }
 
   // --- per-connection lifecycle -------------------------------------------------
 
@@ -213,6 +248,8 @@ export function instrumentWebSocketServer(wss: WebSocketServer, options: Instrum
     const raw = (socket as unknown as SocketInternals)._socket;
     instruments.closedBytes[0]! += raw?.bytesRead ?? 0;
     instruments.closedBytes[1]! += raw?.bytesWritten ?? 0;
+    // The last connection of a closed server (one without clientTracking closes before them).
+    if (serverClosed && instruments.active === 0) instruments.release();
   }
 
   function recordLatency(sentAt: unknown, typeIndex: number, timed: boolean): void {
@@ -420,7 +457,8 @@ export function instrumentWebSocketServer(wss: WebSocketServer, options: Instrum
   }
 
   const handleUpgrade: HandleUpgrade = function (this: unknown, request, socket, head, callback) {
-    if (!active) return originalHandleUpgrade.call(server, request, socket, head, callback);
+    if (!active || serverClosed) return originalHandleUpgrade.call(server, request, socket, head, callback);
+    if (!instruments.bound) bindMeter();
     const start = performance.now();
     pendingHandshakes++;
     const span = handshakeSpan(request);
@@ -529,17 +567,35 @@ export function instrumentWebSocketServer(wss: WebSocketServer, options: Instrum
     : undefined;
   heartbeat?.start();
 
-  // A closed server needs no heartbeat; its metrics stay until shutdown() so the final export still has them.
-  const onServerClose = (): void => heartbeat?.stop();
+  // No timed message for a second with gaps left to count: the rate the gap was drawn for is gone (a burst ended).
+  let samplerCheck: NodeJS.Timeout | undefined = Number.isFinite(sampler.perSecond)
+    ? setInterval(() => {
+        if (!instruments.bound) bindMeter();
+        countdown = sampler.overdue(performance.now(), countdown);
+      }, SAMPLER_CHECK_MS)
+    : undefined;
+  samplerCheck?.unref();
+  const stopTimers = (): void => {
+    heartbeat?.stop();
+    if (samplerCheck !== undefined) clearInterval(samplerCheck);
+    samplerCheck = undefined;
+  };
+
+  // A closed server needs no timers, and its part of the report goes once its connections are gone
+  // (ws emits 'close' after the last one with clientTracking): its counters keep their last values.
+  const onServerClose = (): void => {
+    serverClosed = true;
+    stopTimers();
+    if (instruments.active === 0) instruments.release();
+  };
   wss.once('close', onServerClose);
   server[INSTRUMENTED] = true;
 
   function shutdown(): void {
     if (!active) return;
     active = false;
-    heartbeat?.stop();
-    eventLoop?.stop();
-    instruments.shutdown();
+    stopTimers();
+    instruments.release();
     wss.removeListener('close', onServerClose);
     if (server.options.WebSocket === (Instrumented as unknown as SocketClass)) server.options.WebSocket = Base;
     delete (server as { handleUpgrade?: unknown }).handleUpgrade;
@@ -549,10 +605,11 @@ export function instrumentWebSocketServer(wss: WebSocketServer, options: Instrum
   return {
     rooms,
     heartbeat,
-    send(socket: WebSocket, data: BroadcastData, type: string): void {
+    send(socket: WebSocket, data: BroadcastData, type: string, sendOptions?: { binary?: boolean }): void {
       sendType = types.indexOf(type);
       try {
-        socket.send(data);
+        if (sendOptions?.binary === undefined) socket.send(sendable(data));
+        else socket.send(sendable(data), { binary: sendOptions.binary });
       } finally {
         sendType = types.other;
       }
@@ -571,10 +628,11 @@ export function instrumentWebSocketServer(wss: WebSocketServer, options: Instrum
         connections: instruments.active,
         trackedClients: connections,
         pendingHandshakes,
-        timers: (heartbeat?.running ? 1 : 0) + (eventLoop && active ? 1 : 0),
+        timers: (heartbeat?.running ? 1 : 0) + (samplerCheck !== undefined ? 1 : 0),
         serverListeners: wss.listeners('close').includes(onServerClose) ? 1 : 0,
         rooms: rooms.roomCount,
         subscriptions: rooms.subscriptionCount,
+        reporting: instruments.reporting,
       };
     },
     shutdown,

@@ -3,9 +3,14 @@
  * telemetry with `registerInstrumentations()` / NodeSDK: it patches
  * `WebSocketServer.prototype.handleUpgrade` of `ws` 8 so that every server
  * instruments itself (with `instrumentWebSocketServer`) on its first upgrade
- * request. Import it from `socketscope/instrumentation/register`: this is the
+ * request. Import it from `@socketscope/instrumentation-ws/register`: this is the
  * only module of the SDK that needs `@opentelemetry/instrumentation` (an
  * optional peer dependency).
+ *
+ * It patches `ws` as `require()` loads it. An ES module app (`import 'ws'`
+ * loads ws/wrapper.mjs) is patched only when the app registers
+ * `@opentelemetry/instrumentation/hook.mjs` as a module loader hook before
+ * importing `ws` (docs/server-sdk.md, ES modules).
  */
 import { InstrumentationBase, type InstrumentationConfig, InstrumentationNodeModuleDefinition, isWrapped } from '@opentelemetry/instrumentation';
 import type { WebSocketServer } from 'ws';
@@ -27,8 +32,8 @@ function serverClass(exports: unknown): ServerClass | undefined {
 }
 
 export class WsServerInstrumentation extends InstrumentationBase<WebSocketInstrumentationConfig> {
-  /** Servers this instrumentation instrumented, so disable() can undo them. */
-  private readonly handles = new Map<WebSocketServer, WebSocketServerInstrumentation>();
+  /** Servers this instrumentation instrumented and that are still open, so disable() can undo them. */
+  private readonly handles = new Map<WebSocketServer, { handle: WebSocketServerInstrumentation; onClose: () => void }>();
 
   constructor(config: WebSocketInstrumentationConfig = {}) {
     super(SCOPE_NAME, SCOPE_VERSION, config);
@@ -57,11 +62,14 @@ export class WsServerInstrumentation extends InstrumentationBase<WebSocketInstru
 
   override disable(): void {
     super.disable();
-    for (const handle of this.handles.values()) handle.shutdown();
+    for (const [server, { handle, onClose }] of this.handles) {
+      server.removeListener('close', onClose);
+      handle.shutdown();
+    }
     this.handles.clear();
   }
 
-  /** How many servers it instrumented and has not released (for tests). */
+  /** How many open servers it instrumented (for tests). */
   get instrumentedServers(): number {
     return this.handles.size;
   }
@@ -80,8 +88,12 @@ export class WsServerInstrumentation extends InstrumentationBase<WebSocketInstru
         instrumentation._diag.debug('server not instrumented', error);
         return original.apply(this, args);
       }
-      // Kept until disable(), also past the server's close, so the final export still has its values.
-      instrumentation.handles.set(this, handle);
+      // Kept until the server closes (the handle then releases its part of the report by
+      // itself, its counters keeping their last values) or until disable(). The closed
+      // server keeps its instance-level handleUpgrade, so it is never instrumented again.
+      const onClose = (): void => void instrumentation.handles.delete(this);
+      this.once('close', onClose);
+      instrumentation.handles.set(this, { handle, onClose });
       // The instance now has its own instrumented handleUpgrade.
       return this.handleUpgrade(...args);
     };

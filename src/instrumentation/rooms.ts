@@ -4,6 +4,12 @@
  * unbounded, so a channel gets its own `websocket.channel` series only when
  * it is allow-listed or among the N largest at the last collection; all
  * others are reported as `_OTHER`.
+ *
+ * Every channel that was ever in the top N leaves a series behind (the SDK
+ * keeps a cumulative series it has seen, and a histogram series per channel
+ * that was broadcast to): with rooms that come and go, the names that may
+ * enter the top N are capped over the server's lifetime (`maxNamed`); past
+ * the cap only names already given a series can be in the top N again.
  */
 import type { Attributes } from '@opentelemetry/api';
 import type { WebSocket } from 'ws';
@@ -17,19 +23,31 @@ const OTHER_ATTRS: Attributes = Object.freeze({ [ATTR_CHANNEL]: OTHER });
 export interface RoomsHooks {
   stateOf(socket: WebSocket): ConnectionState | undefined;
   /** Sends one message of a known type to one socket (counted by the instrumentation). */
-  sendTyped(socket: WebSocket, data: BroadcastData, typeIndex: number, binary: boolean | undefined): void;
+  sendTyped(socket: WebSocket, data: SendData, typeIndex: number, binary: boolean | undefined): void;
   typeIndex(type: string | undefined): number;
   broadcastDone(durationSeconds: number, recipients: number, channelAttrs: Attributes): void;
 }
 
-export type BroadcastData = string | Buffer | ArrayBuffer | Uint8Array;
+/** What broadcast() and send() take: anything `ws` sends, and `ws`'s RawData (a fragmented message's Buffer[] is joined once). */
+export type BroadcastData = string | Buffer | ArrayBuffer | Uint8Array | Buffer[];
+/** What reaches socket.send(). */
+export type SendData = string | Buffer | ArrayBuffer | Uint8Array;
+
+/** A fragmented message arrives from ws as Buffer[]: ws.send() cannot take an array, so join it (once per broadcast). */
+export function sendable(data: BroadcastData): SendData {
+  return Array.isArray(data) ? Buffer.concat(data) : data;
+}
 
 export interface BroadcastOptions {
   /** Message type for `websocket.server.sent.messages`. */
   type?: string;
   /** A socket to leave out (usually the sender). */
   except?: WebSocket;
-  /** Send as a binary frame; defaults to binary for anything but a string. */
+  /**
+   * Send as a binary frame; defaults to binary for anything but a string. A
+   * text message forwarded as ws delivered it (a Buffer) needs `binary: isBinary`
+   * from the message listener, or browsers receive a Blob.
+   */
   binary?: boolean;
 }
 
@@ -37,8 +55,11 @@ export class Rooms {
   private readonly members = new Map<string, Set<WebSocket>>();
   private readonly allowed: ReadonlySet<string>;
   private readonly topN: number;
+  private readonly maxNamed: number;
   /** Channels with their own series: allow-list plus the top N of the last collection. */
   private named = new Map<string, Attributes>();
+  /** Every name the top N ever gave a series to (at most maxNamed), with its attribute set. */
+  private readonly everNamed = new Map<string, Attributes>();
   private subscriptionTotal = 0;
   /** True once anything joined: only then is the per-connection subscriptions histogram worth recording. */
   used = false;
@@ -54,6 +75,10 @@ export class Rooms {
     this.allowed = new Set(allow.filter((c) => c !== OTHER));
     this.topN = options.topN ?? 0;
     if (!Number.isInteger(this.topN) || this.topN < 0 || this.topN > 1000) throw new RangeError(`channels.topN must be an integer in 0..1000, got ${options.topN}`);
+    this.maxNamed = options.maxNamed ?? Math.min(10 * this.topN, 1000);
+    if (!Number.isInteger(this.maxNamed) || this.maxNamed < 0 || this.maxNamed > 10_000) {
+      throw new RangeError(`channels.maxNamed must be an integer in 0..10000, got ${options.maxNamed}`);
+    }
     for (const channel of this.allowed) this.named.set(channel, Object.freeze({ [ATTR_CHANNEL]: channel }));
   }
 
@@ -104,9 +129,10 @@ export class Rooms {
     let recipients = 0;
     if (set) {
       const typeIndex = this.hooks.typeIndex(options.type);
+      const payload = sendable(data);
       for (const socket of set) {
         if (socket === options.except || socket.readyState !== OPEN) continue;
-        this.hooks.sendTyped(socket, data, typeIndex, options.binary);
+        this.hooks.sendTyped(socket, payload, typeIndex, options.binary);
         recipients++;
       }
     }
@@ -133,6 +159,8 @@ export class Rooms {
   /**
    * Reports subscriptions per channel, folding all but the allow-list and the
    * current top N into `_OTHER`, and re-picks the top N for the next broadcasts.
+   * A channel that drops out of the top N is no longer reported here; the
+   * Meter's callback reports it as 0 once (see MeterInstruments).
    */
   observe(observe: (value: number, attributes: Attributes) => void): void {
     if (this.topN > 0) this.pickTop();
@@ -153,7 +181,19 @@ export class Rooms {
     candidates.sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1));
     const next = new Map<string, Attributes>();
     for (const channel of this.allowed) next.set(channel, this.named.get(channel)!);
-    for (const [channel] of candidates.slice(0, this.topN)) next.set(channel, this.named.get(channel) ?? Object.freeze({ [ATTR_CHANNEL]: channel }));
+    let picked = 0;
+    for (const [channel] of candidates) {
+      if (picked === this.topN) break;
+      let attrs = this.everNamed.get(channel);
+      if (attrs === undefined) {
+        // Past the cap, a new name stays _OTHER and the next known one takes the slot.
+        if (this.everNamed.size >= this.maxNamed) continue;
+        attrs = Object.freeze({ [ATTR_CHANNEL]: channel });
+        this.everNamed.set(channel, attrs);
+      }
+      next.set(channel, attrs);
+      picked++;
+    }
     this.named = next;
   }
 }

@@ -12,6 +12,12 @@
  * are a uniform sample; the rate is re-estimated about once a second from
  * the messages the gaps covered, and at once when a window's budget is spent
  * early (a burst starts, or the rate rose).
+ *
+ * A gap is drawn from the rate at the time, so when the rate falls (a burst
+ * ends) the gap left could take minutes to run out, and only a timed message
+ * re-estimates. The server therefore calls overdue() from a timer about once a
+ * second (no cost per message): a second without a timed message cuts the gap
+ * short and re-estimates from the messages it actually covered.
  */
 export class TimingSampler {
   private ratio = 1;
@@ -21,6 +27,8 @@ export class TimingSampler {
   /** Timed messages in this window. */
   private timed = 0;
   private gap = 1;
+  /** performance.now() of the last timed message (or of the last cut). */
+  private lastTimed = this.windowStart;
 
   constructor(readonly perSecond: number) {
     if (!(perSecond > 0)) throw new RangeError(`messageTimingPerSecond must be > 0, got ${perSecond}`);
@@ -33,9 +41,26 @@ export class TimingSampler {
   next(now: number): number {
     this.seen += this.gap;
     this.timed++;
+    this.lastTimed = now;
     if (now - this.windowStart >= 1000 || this.timed > this.perSecond) this.estimate(now);
     this.gap = this.ratio === 1 ? 1 : 1 + Math.floor(Math.log(1 - Math.random()) / Math.log(1 - this.ratio));
     return this.gap;
+  }
+
+  /**
+   * Called about once a second with the messages left in the countdown;
+   * returns the countdown to use. When no message was timed for a second
+   * while the countdown still has more than one to go, the messages the gap
+   * covered so far are credited, the rate is re-estimated and the countdown
+   * becomes 1 (the next message is timed). Otherwise returns `remaining`.
+   */
+  overdue(now: number, remaining: number): number {
+    if (remaining <= 1 || now - this.lastTimed < 1000) return remaining;
+    this.seen += this.gap - remaining;
+    this.estimate(now);
+    this.gap = 1;
+    this.lastTimed = now;
+    return 1;
   }
 
   private estimate(now: number): void {

@@ -3,7 +3,7 @@ import type { IncomingMessage } from 'node:http';
 import type { RawData, WebSocket } from 'ws';
 import type { AuthFailureReason, MessageErrorType } from './semconv.ts';
 import type { Heartbeat } from './heartbeat.ts';
-import type { Rooms } from './rooms.ts';
+import type { BroadcastData, Rooms } from './rooms.ts';
 
 /** What the envelope hook reads from a received message (all optional). */
 export interface MessageEnvelope {
@@ -32,6 +32,15 @@ export interface ChannelOptions {
   allow?: readonly string[];
   /** Besides the allow-list, the N largest channels at each collection get their own series. Default 0. */
   topN?: number;
+  /**
+   * Most distinct channel names the top N may ever give a series to, over the
+   * server's lifetime (the allow-list is not counted). A name that leaves the
+   * top N keeps its series (reported 0 once it is no longer named), so with
+   * rooms that come and go the series would otherwise grow without bound. Once
+   * the cap is reached, only names that already have a series can be in the
+   * top N; every other channel is `_OTHER`. Default 10 × topN, at most 1 000.
+   */
+  maxNamed?: number;
 }
 
 export interface TracingOptions {
@@ -48,6 +57,13 @@ export interface TracingOptions {
 }
 
 export interface InstrumentWebSocketServerOptions {
+  /**
+   * Where metrics go. Default: the global MeterProvider. The metrics API has
+   * no proxy provider: when none is registered yet, the server counts anyway
+   * and binds to the global provider at the first upgrade request (or
+   * sampler tick, about once a second) after one is registered, and
+   * `diag.warn`s once (see docs/server-sdk.md, start-up order).
+   */
   meterProvider?: MeterProvider;
   tracerProvider?: TracerProvider;
   /** A meter to use instead of one from `meterProvider` (the OTel Instrumentation class passes its own). */
@@ -93,7 +109,7 @@ export interface InstrumentWebSocketServerOptions {
   trustProxy?: boolean;
   /** Heap cost of one idle `ws` connection, the base of `websocket.server.connection.memory`. Default 2 700 bytes (bare ws 8.23 on Node 20 measured about 2 660, see docs/benchmarks.md). */
   connectionBaseBytes?: number;
-  /** Report `nodejs.eventloop.delay.*` (one libuv histogram per instrumented server). Default true. */
+  /** Report `nodejs.eventloop.delay.*` (one libuv histogram per Meter, while a server that wants it is instrumented). Default true. */
   eventLoopDelay?: boolean;
 }
 
@@ -113,25 +129,31 @@ export interface InstrumentationStats {
   trackedClients: number;
   /** Upgrade requests in flight (authenticating or upgrading). */
   pendingHandshakes: number;
-  /** Live timers the instrumentation owns (heartbeat interval). */
+  /** Live timers the instrumentation owns for this server (heartbeat interval, timing sampler check). */
   timers: number;
   /** Listeners the instrumentation added to the server (and its HTTP server). */
   serverListeners: number;
   rooms: number;
   subscriptions: number;
+  /** True while this server's values are part of its Meter's report: bound to a Meter, not shut down, server not closed. */
+  reporting: boolean;
 }
 
 export interface WebSocketServerInstrumentation {
   readonly rooms: Rooms;
   /** The built-in heartbeat, when `heartbeat` was configured (`tick()` runs one round now). */
   readonly heartbeat: Heartbeat | undefined;
-  /** Sends with a known message type (counted under it). */
-  send(socket: WebSocket, data: string | Buffer | ArrayBuffer | Uint8Array, type: string): void;
+  /** Sends with a known message type (counted under it); `binary` as in `rooms.broadcast()`. */
+  send(socket: WebSocket, data: BroadcastData, type: string, options?: { binary?: boolean }): void;
   /** Counts an error the application detected (e.g. `validation_error`). */
   recordMessageError(type: MessageErrorType): void;
   /** What authentication said about this socket's user and tenant. */
   connectionInfo(socket: WebSocket): ConnectionInfo | undefined;
   stats(): InstrumentationStats;
-  /** Removes every listener, timer, patch and callback; sockets stay open. Idempotent. */
+  /**
+   * Removes every listener, timer and patch, and releases this server's part
+   * of the report (its counters keep their last values, its connections and
+   * subscriptions drop out of the gauges); sockets stay open. Idempotent.
+   */
   shutdown(): void;
 }

@@ -7,6 +7,7 @@ import { context, propagation, type Attributes } from '@opentelemetry/api';
 import { W3CTraceContextPropagator } from '@opentelemetry/core';
 import { AggregationTemporality, type DataPoint, DataPointType, type Histogram, MeterProvider, MetricReader, type MetricData } from '@opentelemetry/sdk-metrics';
 import { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
+import { type Socket, createConnection } from 'node:net';
 import type { ClientOptions } from 'ws';
 import { WebSocket, WebSocketServer, type ServerOptions } from 'ws';
 import { instrumentWebSocketServer, type InstrumentWebSocketServerOptions, type WebSocketServerInstrumentation } from '../../../src/instrumentation/index.ts';
@@ -96,12 +97,16 @@ export interface TestServer {
   close(): Promise<void>;
 }
 
-/** A standalone ws server on 127.0.0.1 with the instrumentation and an in-memory SDK. */
+/**
+ * A standalone ws server on 127.0.0.1 with the instrumentation and an
+ * in-memory SDK (its own, or `shared`, which close() then leaves running).
+ */
 export async function startServer(
   options: InstrumentWebSocketServerOptions = {},
   serverOptions: ServerOptions = {},
+  shared?: Telemetry,
 ): Promise<TestServer> {
-  const telemetry = new Telemetry();
+  const telemetry = shared ?? new Telemetry();
   const wss = new WebSocketServer({ host: '127.0.0.1', port: 0, ...serverOptions });
   await new Promise((resolve) => wss.once('listening', resolve));
   const handle = instrumentWebSocketServer(wss, {
@@ -120,7 +125,7 @@ export async function startServer(
       for (const client of wss.clients) client.terminate();
       await new Promise((resolve) => wss.close(resolve));
       handle.shutdown();
-      await telemetry.shutdown();
+      if (!shared) await telemetry.shutdown();
     },
   };
 }
@@ -152,5 +157,32 @@ export async function untilValue(telemetry: Telemetry, name: string, attributes:
   await waitFor(`${name} ${JSON.stringify(attributes)} = ${expected}`, async () => (await telemetry.value(name, attributes)) === expected, {
     timeoutMs: 15_000,
     intervalMs: 5,
+  });
+}
+
+/**
+ * A raw TCP client that completes a WebSocket handshake, then sends the
+ * header of a masked 1 000-byte binary frame and only `payloadBytes` of its
+ * payload: the server's ws receiver holds exactly those bytes in its buffer.
+ */
+export function connectWithPartialFrame(url: string, payloadBytes: number): Promise<Socket> {
+  const { hostname, port } = new URL(url);
+  return new Promise((resolve, reject) => {
+    const socket = createConnection({ host: hostname, port: Number(port) }, () =>
+      socket.write(
+        'GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n' +
+          'Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n',
+      ),
+    );
+    socket.once('data', (chunk) => {
+      if (!chunk.toString('latin1').startsWith('HTTP/1.1 101')) {
+        reject(new Error(`no upgrade: ${chunk.toString('latin1')}`));
+        return;
+      }
+      // FIN + binary, masked with a 16-bit length of 1000, mask key 0, then part of the payload.
+      socket.write(Buffer.concat([Buffer.from([0x82, 0x80 | 126, 0x03, 0xe8, 0, 0, 0, 0]), Buffer.alloc(payloadBytes, 7)]));
+      resolve(socket);
+    });
+    socket.on('error', reject);
   });
 }

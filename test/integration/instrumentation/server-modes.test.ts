@@ -3,6 +3,8 @@
  * noServer with handleUpgrade), and 10 000 connect/disconnect cycles that
  * must leave no listener, timer or internal entry behind.
  */
+import { createHook } from 'node:async_hooks';
+import type { EventEmitter } from 'node:events';
 import { createServer } from 'node:http';
 import { type AddressInfo, createConnection } from 'node:net';
 import { describe, expect, it } from 'vitest';
@@ -111,6 +113,7 @@ describe('server modes', () => {
       expect(() => instrumentWebSocketServer(server.wss)).toThrow('already instrumented');
       expect(() => instrumentWebSocketServer(new WebSocketServer({ noServer: true, clientTracking: false }), { heartbeat: {} })).toThrow('clientTracking');
       expect(() => instrumentWebSocketServer(new WebSocketServer({ noServer: true }), { messageTypes: ['a'.repeat(65)] })).toThrow('invalid type');
+      expect(() => instrumentWebSocketServer(new WebSocketServer({ noServer: true }), { channels: { topN: 1, maxNamed: 1.5 } })).toThrow('channels.maxNamed');
       expect(() => instrumentWebSocketServer({} as WebSocketServer)).toThrow('expected a ws 8 WebSocketServer');
     } finally {
       await server.close();
@@ -118,16 +121,64 @@ describe('server modes', () => {
   });
 });
 
+/**
+ * Every timer (setTimeout / setInterval, ref'd or unref'd, from any module)
+ * created while it is on and not yet fired or cleared, seen through
+ * async_hooks: the real timers, not what the instrumentation says it owns.
+ */
+function timerTracker() {
+  const live = new Set<number>();
+  const hook = createHook({
+    init(asyncId, type) {
+      if (type === 'Timeout') live.add(asyncId);
+    },
+    destroy(asyncId) {
+      live.delete(asyncId);
+    },
+  });
+  hook.enable();
+  return {
+    /** Live timers, after letting async_hooks deliver the destroys it queued. */
+    async live(): Promise<number[]> {
+      for (let i = 0; i < 3; i++) await new Promise((resolve) => setImmediate(resolve));
+      return [...live].sort((a, b) => a - b);
+    },
+    stop: () => hook.disable(),
+  };
+}
+
+/** The listeners on a server-side ws socket and on its TCP socket, by event. */
+function listenerSignature(socket: WebSocket): string {
+  const raw = (socket as unknown as { _socket: EventEmitter })._socket;
+  const counts = (emitter: EventEmitter) => emitter.eventNames().map((e) => `${String(e)}:${emitter.listenerCount(e)}`);
+  return JSON.stringify({ socket: counts(socket), tcp: counts(raw) });
+}
+
 describe('leaks', () => {
   it('leaves no listener, timer or internal entry after 10 000 connect/disconnect cycles', async () => {
+    // What a connection of a bare ws server carries, to compare ours with.
+    const bare = new WebSocketServer({ host: '127.0.0.1', port: 0 });
+    await new Promise((resolve) => bare.once('listening', resolve));
+    const bareSignature = new Promise<string>((resolve) => bare.once('connection', (socket) => resolve(listenerSignature(socket))));
+    await rawCycle((bare.address() as AddressInfo).port, true);
+    const expectedSignature = await bareSignature;
+    await new Promise((resolve) => bare.close(resolve));
+
+    const timers = timerTracker();
     const server = await startServer({ heartbeat: { intervalMs: 60_000 }, channels: { allow: ['lobby'] } });
     const { wss, handle, telemetry } = server;
+    const signatures = new Set<string>();
     wss.on('connection', (socket) => {
+      signatures.add(listenerSignature(socket));
       handle.rooms.join(socket, 'lobby');
       handle.rooms.join(socket, `private-${Math.random()}`);
     });
-    const serverEvents = () => Object.fromEntries(wss.eventNames().map((e) => [String(e), wss.listenerCount(e)]));
-    const before = { events: serverEvents(), stats: handle.stats() };
+    const httpServer = (wss as unknown as { _server: EventEmitter })._server;
+    const events = (emitter: EventEmitter) => Object.fromEntries(emitter.eventNames().map((e) => [String(e), emitter.listenerCount(e)]));
+    const before = { server: events(wss), http: events(httpServer), stats: handle.stats(), timers: await timers.live() };
+    // The instrumentation's two (the heartbeat and the timing sampler's check) and the HTTP server's connection check.
+    expect(before.stats.timers).toBe(2);
+    expect(before.timers).toHaveLength(3);
 
     const cycles = 10_000;
     const concurrency = 50;
@@ -148,12 +199,21 @@ describe('leaks', () => {
       '{error.type=abnormal_closure,websocket.close_code.class=abnormal} 5000',
       '{websocket.close_code.class=normal} 5000',
     ]);
-    expect(serverEvents()).toEqual(before.events);
+    // Every connection carried exactly the listeners a bare ws connection carries: none of ours.
+    expect([...signatures]).toEqual([expectedSignature]);
+    expect(events(wss)).toEqual(before.server);
+    expect(events(httpServer)).toEqual(before.http);
     expect(handle.stats()).toEqual({ ...before.stats, connections: 0, trackedClients: 0, pendingHandshakes: 0, rooms: 0, subscriptions: 0 });
-    expect(handle.stats().timers).toBe(1);
     expect(wss.clients.size).toBe(0);
-    // Every server-side socket was released: the sockets hold no listener of ours (there are none to hold).
+    // The same live timers as before the cycles (ws's close timers all cleared, none of ours added).
+    expect(await timers.live()).toEqual(before.timers);
+
+    // shutdown() clears exactly the timers stats() counted; closing the server clears the rest.
+    handle.shutdown();
+    expect(await timers.live()).toHaveLength(before.timers.length - before.stats.timers);
+    expect(handle.stats()).toMatchObject({ timers: 0, serverListeners: 0, reporting: false });
     await server.close();
-    expect(handle.stats()).toMatchObject({ timers: 0, serverListeners: 0 });
+    expect(await timers.live()).toEqual([]);
+    timers.stop();
   }, 120_000);
 });

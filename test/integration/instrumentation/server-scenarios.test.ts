@@ -5,12 +5,13 @@
  */
 import { SpanKind, SpanStatusCode } from '@opentelemetry/api';
 import { createConnection } from 'node:net';
-import { afterEach, describe, expect, it } from 'vitest';
-import { WebSocket } from 'ws';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { type RawData, WebSocket } from 'ws';
 import { AUTH_FAILURE_REASONS, MESSAGE_ERROR_TYPES, type MetricDefinition, SERVER_METRICS, jsonEnvelope } from '../../../src/instrumentation/index.ts';
+import { TimingSampler } from '../../../src/instrumentation/timing-sampler.ts';
 import { instrumentOf } from '../../../src/telemetry/prometheus-endpoint.ts';
 import { waitFor } from '../../../src/stack/ports.ts';
-import { type TestServer, closed, connect, nextMessage, startServer, untilValue } from './harness.ts';
+import { type TestServer, closed, connect, connectWithPartialFrame, nextMessage, startServer, untilValue } from './harness.ts';
 
 let server: TestServer | undefined;
 afterEach(async () => {
@@ -59,15 +60,40 @@ describe('connection lifecycle', () => {
     expect(transmitted).toBeGreaterThan(120);
   });
 
-  it('reports every emitted metric with the catalogue name, unit and type', async () => {
-    server = await startServer({ eventLoopDelay: true });
+  it('emits every catalogue metric in one scripted scenario, and only catalogue metrics, with their unit, type and attributes', async () => {
+    server = await startServer({
+      eventLoopDelay: true,
+      messageTypes: ['chat'],
+      envelope: jsonEnvelope(),
+      messageTimingPerSecond: Infinity,
+      heartbeat: { intervalMs: 60_000 },
+      channels: { allow: ['lobby'] },
+      authenticate: (request) => (request.url?.includes('fail') ? { ok: false, reason: 'invalid_token' } : { ok: true }),
+    });
+    const { telemetry, handle, wss } = server;
+    wss.on('connection', (socket) => {
+      handle.rooms.join(socket, 'lobby');
+      socket.on('message', () => handle.rooms.broadcast('lobby', '{"type":"chat"}', { type: 'chat', except: socket }));
+    });
+    await expect(connect(`${server.url}/?fail=1`)).rejects.toMatchObject({ status: 401 });
     const client = await connect(server.url);
-    client.send('x');
-    client.close();
-    await untilValue(server.telemetry, 'websocket.server.connection.count', {}, 0);
-    const collected = await server.telemetry.metrics();
+    const silent = await connect(server.url, { autoPong: false });
+    const broadcast = nextMessage(silent);
+    client.send(JSON.stringify({ type: 'chat', sentAt: Date.now() - 5 }));
+    client.send(JSON.stringify({ type: 'chat', sentAt: Date.now() + 60_000 }));
+    client.send('not json');
+    await broadcast;
+    await untilValue(telemetry, 'websocket.server.message.errors', { 'error.type': 'parse_error' }, 1);
+    handle.heartbeat!.tick();
+    await waitFor('a pong', async () => (await telemetry.histogram('websocket.server.ping.duration'))?.count === 1);
+    handle.heartbeat!.tick();
+    await untilValue(telemetry, 'websocket.server.ping.timeouts', {}, 1);
+    await untilValue(telemetry, 'websocket.server.connection.count', {}, 1);
+    // libuv samples the event-loop delay every 20 ms; the first read with a sample reports it.
+    await waitFor('event-loop delay', async () => (await telemetry.value('nodejs.eventloop.delay.max')) !== undefined);
+
+    const collected = await telemetry.metrics();
     const byName = new Map<string, MetricDefinition>(SERVER_METRICS.map((def) => [def.name, def]));
-    expect(collected.size).toBeGreaterThan(10);
     for (const [name, metric] of collected) {
       const def = byName.get(name);
       expect(def, name).toBeDefined();
@@ -81,6 +107,26 @@ describe('connection lifecycle', () => {
         if (value?.buckets) expect(value.buckets.boundaries, name).toEqual(def!.buckets);
       }
     }
+    // Every catalogue metric has a point with a value (a histogram: a recorded sample). No exceptions.
+    const exceptions: string[] = [];
+    const withValue = (name: string): boolean =>
+      collected.get(name)?.dataPoints.some((p) => (typeof p.value === 'number' ? p.value > 0 : (p.value as { count: number }).count > 0)) ?? false;
+    expect(SERVER_METRICS.map((def) => def.name).filter((name) => !withValue(name) && !exceptions.includes(name))).toEqual([]);
+    client.close();
+  });
+
+  it('estimates memory per connection from the bytes its connections buffer', async () => {
+    server = await startServer();
+    const { telemetry } = server;
+    const idle = await connect(server.url);
+    // The receiver of the second connection holds 300 bytes of a frame that never completes.
+    const raw = await connectWithPartialFrame(server.url, 300);
+    // The default base cost plus the mean of what each connection buffers: 2700 + (0 + 300) / 2.
+    await untilValue(telemetry, 'websocket.server.connection.memory', {}, 2850);
+    raw.destroy();
+    await untilValue(telemetry, 'websocket.server.connection.memory', {}, 2700);
+    idle.close();
+    await untilValue(telemetry, 'websocket.server.connection.memory', {}, 0);
   });
 
   it('counts an abrupt close as abnormal with error.type abnormal_closure', async () => {
@@ -112,19 +158,22 @@ describe('connection lifecycle', () => {
     const { wss, handle, telemetry } = server;
     const clients = await Promise.all([connect(server.url), connect(server.url)]);
     await untilValue(telemetry, 'websocket.server.connection.count', {}, 2);
-    expect(handle.stats()).toMatchObject({ connections: 2, trackedClients: 2, timers: 1, serverListeners: 1 });
+    // Timers: the heartbeat and the timing sampler's check.
+    expect(handle.stats()).toMatchObject({ connections: 2, trackedClients: 2, timers: 2, serverListeners: 1, reporting: true });
     const codes = clients.map(closed);
     for (const socket of wss.clients) socket.close(1001, 'shutting down');
     expect((await Promise.all(codes)).map((c) => c.code)).toEqual([1001, 1001]);
     await untilValue(telemetry, 'websocket.server.connection.count', {}, 0);
     await new Promise((resolve) => wss.close(resolve));
     expect(await telemetry.series('websocket.server.connection.closed')).toEqual(['{websocket.close_code.class=going_away} 2']);
-    // The closed server stopped the heartbeat (its once-listener is gone); metrics stay for the final export until shutdown().
-    expect(handle.stats()).toMatchObject({ connections: 0, trackedClients: 0, pendingHandshakes: 0, timers: 0, serverListeners: 0 });
+    // The closed server stopped its timers (its once-listener is gone) and released its part of
+    // the report; its counters keep their values for the final export.
+    expect(handle.stats()).toMatchObject({ connections: 0, trackedClients: 0, pendingHandshakes: 0, timers: 0, serverListeners: 0, reporting: false });
+    expect(await telemetry.value('websocket.server.connection.opened')).toBe(2);
     handle.shutdown();
     expect(handle.stats()).toMatchObject({ timers: 0, serverListeners: 0 });
-    // The SDK keeps the last cumulative values of the removed callback: nothing is lost at shutdown.
     expect(await telemetry.series('websocket.server.connection.closed')).toEqual(['{websocket.close_code.class=going_away} 2']);
+    expect(await telemetry.value('websocket.server.connection.count')).toBe(0);
     expect(Object.hasOwn(wss, 'handleUpgrade')).toBe(false);
     expect((wss as unknown as { options: { WebSocket: unknown } }).options.WebSocket).toBe(WebSocket);
   });
@@ -335,6 +384,39 @@ describe('messages', () => {
   });
 });
 
+describe('timing sampler check', () => {
+  afterEach(() => {
+    vi.useRealTimers();
+    vi.restoreAllMocks();
+  });
+
+  it('times the next message when the once-a-second check finds the countdown overdue', async () => {
+    // Only the instrumentation's intervals are simulated (ws and the harness use setTimeout).
+    vi.useFakeTimers({ toFake: ['setInterval', 'clearInterval'] });
+    // Every timed message leaves 1 000 untimed ones to go, as after a burst.
+    vi.spyOn(TimingSampler.prototype, 'next').mockReturnValue(1000);
+    const overdue = vi.spyOn(TimingSampler.prototype, 'overdue').mockImplementation((_now, remaining) => (remaining > 1 ? 1 : remaining));
+    server = await startServer();
+    const { telemetry } = server;
+    const client = await connect(server.url);
+    const processed = async () => (await telemetry.histogram('websocket.server.process.duration', { 'websocket.message.type': '_OTHER' }))?.count;
+    for (const text of ['a', 'b', 'c']) client.send(text);
+    await untilValue(telemetry, 'websocket.server.received.messages', { 'websocket.frame.type': 'text', 'websocket.message.type': '_OTHER' }, 3);
+    expect(await processed()).toBe(1);
+    vi.advanceTimersByTime(1000);
+    expect(overdue).toHaveBeenCalledTimes(1);
+    expect(overdue.mock.calls[0]![1]).toBe(998);
+    client.send('d');
+    await untilValue(telemetry, 'websocket.server.received.messages', { 'websocket.frame.type': 'text', 'websocket.message.type': '_OTHER' }, 4);
+    expect(await processed()).toBe(2);
+    // Back to the drawn gap: the next message is not timed.
+    client.send('e');
+    await untilValue(telemetry, 'websocket.server.received.messages', { 'websocket.frame.type': 'text', 'websocket.message.type': '_OTHER' }, 5);
+    expect(await processed()).toBe(2);
+    client.close();
+  });
+});
+
 describe('heartbeat', () => {
   it('measures pongs, terminates a client that stops answering and counts the timeout', async () => {
     server = await startServer({ heartbeat: { intervalMs: 60_000 } });
@@ -397,16 +479,98 @@ describe('rooms', () => {
     expect(handle.stats()).toMatchObject({ rooms: 0, subscriptions: 0 });
   });
 
-  it('gives the top N channels their own series', async () => {
+  it('gives the top N channels their own series, and a channel that leaves the top N reports 0', async () => {
     server = await startServer({ channels: { topN: 1 } });
     const { telemetry, handle, wss } = server;
-    const clients = await Promise.all([connect(server.url), connect(server.url)]);
-    await waitFor('2 server sockets', async () => wss.clients.size === 2);
-    const [a, b] = [...wss.clients];
+    const clients = await Promise.all([connect(server.url), connect(server.url), connect(server.url)]);
+    await waitFor('3 server sockets', async () => wss.clients.size === 3);
+    const [a, b, c] = [...wss.clients];
     handle.rooms.join(a!, 'big');
     handle.rooms.join(b!, 'big');
     handle.rooms.join(a!, 'small');
     expect(await telemetry.series('websocket.server.subscription.count')).toEqual(['{websocket.channel=_OTHER} 1', '{websocket.channel=big} 2']);
+    // 'small' overtakes 'big', which keeps a member but now counts under _OTHER: its own series
+    // goes to 0 (it used to keep reporting 2, its last value, so the series summed to 6, not 4).
+    handle.rooms.leave(b!, 'big');
+    handle.rooms.join(b!, 'small');
+    handle.rooms.join(c!, 'small');
+    expect(await telemetry.series('websocket.server.subscription.count')).toEqual([
+      '{websocket.channel=_OTHER} 1',
+      '{websocket.channel=big} 0',
+      '{websocket.channel=small} 3',
+    ]);
+    expect(handle.stats().subscriptions).toBe(4);
+    for (const client of clients) client.close();
+  });
+
+  it('broadcasts and sends what ws delivered (RawData, a fragmented Buffer[] too) in the frame type it arrived in', async () => {
+    server = await startServer({ channels: { allow: ['lobby'] }, messageTypes: ['relay'] });
+    const { telemetry, handle, wss } = server;
+    wss.on('connection', (socket) => {
+      // Binary messages arrive as the Buffer[] of their fragments.
+      socket.binaryType = 'fragments';
+      handle.rooms.join(socket, 'lobby');
+      socket.on('message', (data: RawData, isBinary: boolean) => {
+        handle.rooms.broadcast('lobby', data, { type: 'relay', except: socket, binary: isBinary });
+        handle.send(socket, data, 'relay', { binary: isBinary });
+      });
+    });
+    const [sender, receiver] = await Promise.all([connect(server.url), connect(server.url)]);
+    await waitFor('2 server sockets', async () => wss.clients.size === 2);
+    const received = (client: WebSocket) => {
+      const messages: Array<[string, boolean]> = [];
+      client.on('message', (data: Buffer, isBinary: boolean) => messages.push([isBinary ? data.toString('hex') : data.toString(), isBinary]));
+      return messages;
+    };
+    const atReceiver = received(receiver);
+    const atSender = received(sender);
+    sender.send('hello');
+    sender.send(Buffer.from([1, 2]), { binary: true, fin: false });
+    sender.send(Buffer.from([3]), { fin: true });
+    await waitFor('2 messages each', async () => atReceiver.length === 2 && atSender.length === 2);
+    const expected = [
+      ['hello', false],
+      ['010203', true],
+    ];
+    expect(atReceiver).toEqual(expected);
+    expect(atSender).toEqual(expected);
+    expect(await telemetry.series('websocket.server.sent.messages')).toEqual([
+      '{websocket.frame.type=binary,websocket.message.type=relay} 2',
+      '{websocket.frame.type=text,websocket.message.type=relay} 2',
+    ]);
+    sender.close();
+    receiver.close();
+  });
+
+  it('keeps the channel series bounded and their sum exact while rooms come and go', async () => {
+    server = await startServer({ channels: { topN: 1, maxNamed: 5 } });
+    const { telemetry, handle, wss } = server;
+    const clients = await Promise.all([connect(server.url), connect(server.url), connect(server.url)]);
+    await waitFor('3 server sockets', async () => wss.clients.size === 3);
+    const sockets = [...wss.clients];
+    const total = (points: Array<{ value: unknown }>) => points.reduce((sum, p) => sum + (p.value as number), 0);
+    // 50 rooms in turn, each the largest while it lasts; a collection every turn.
+    for (let i = 0; i < 50; i++) {
+      for (const socket of sockets) {
+        if (i > 0) handle.rooms.leave(socket, `room-${i - 1}`);
+        handle.rooms.join(socket, `room-${i}`);
+      }
+      const points = await telemetry.points('websocket.server.subscription.count');
+      expect(total(points), `turn ${i}`).toBe(3);
+      expect(points.length, `turn ${i}`).toBeLessThanOrEqual(6);
+    }
+    // Five names got a series (each 0 now); the rest went to _OTHER. Before: 51 series summing to 150.
+    expect(await telemetry.series('websocket.server.subscription.count')).toEqual([
+      '{websocket.channel=_OTHER} 3',
+      '{websocket.channel=room-0} 0',
+      '{websocket.channel=room-1} 0',
+      '{websocket.channel=room-2} 0',
+      '{websocket.channel=room-3} 0',
+      '{websocket.channel=room-4} 0',
+    ]);
+    // A broadcast to a room past the cap is recorded under _OTHER as well.
+    handle.rooms.broadcast('room-49', 'x');
+    expect(await telemetry.series('websocket.server.broadcast.recipients')).toEqual(['{websocket.channel=_OTHER} 1']);
     for (const client of clients) client.close();
   });
 });

@@ -77,27 +77,47 @@ describe('message types', () => {
 describe('timing sampler', () => {
   afterEach(() => vi.restoreAllMocks());
 
-  /** Feeds `seconds` of messages at `perSecond`, counting down to each timed one as the server does; returns how many were timed. */
-  function feed(sampler: TimingSampler, clock: { now: number; countdown: number }, perSecond: number, seconds: number): number {
+  interface Clock {
+    now: number;
+    countdown: number;
+    /** When the server's once-a-second check runs next (SAMPLER_CHECK_MS in instrument-server.ts). */
+    nextCheck: number;
+    lastTimed: number;
+    /** Longest stretch of simulated time without a timed message. */
+    longestSilence: number;
+  }
+
+  /**
+   * Feeds `seconds` of messages at `perSecond`, counting down to each timed one
+   * as the server does, with the server's check every simulated second; returns
+   * how many were timed.
+   */
+  function feed(sampler: TimingSampler, clock: Clock, perSecond: number, seconds: number): number {
     let timed = 0;
     for (let i = 0; i < perSecond * seconds; i++) {
       clock.now += 1000 / perSecond;
+      while (clock.nextCheck <= clock.now) {
+        clock.countdown = sampler.overdue(clock.nextCheck, clock.countdown);
+        clock.nextCheck += 1000;
+      }
       if (--clock.countdown === 0) {
         timed++;
+        clock.longestSilence = Math.max(clock.longestSilence, clock.now - clock.lastTimed);
+        clock.lastTimed = clock.now;
         clock.countdown = sampler.next(clock.now);
       }
     }
     return timed;
   }
 
-  it('times every message under the budget, about the budget per second above it, and every message again once traffic falls', () => {
+  it('times every message under the budget, about the budget per second above it, and every message again within seconds of traffic falling', () => {
     // The gap's mean, every time: 1 + floor(-1 / ln(1 - ratio)).
     vi.spyOn(Math, 'random').mockReturnValue(1 - Math.exp(-1));
     // The sampler's first window starts at 0 on the simulated clock: the run is the same on every machine.
     const now = vi.spyOn(performance, 'now').mockReturnValue(0);
     const sampler = new TimingSampler(100);
     now.mockRestore();
-    const clock = { now: 0, countdown: 1 };
+    const clock: Clock = { now: 0, countdown: 1, nextCheck: 1000, lastTimed: 0, longestSilence: 0 };
     expect(feed(sampler, clock, 50, 3)).toBe(150);
     expect(sampler.fraction).toBe(1);
     // A burst: the budget is spent within milliseconds, sampling starts at once.
@@ -105,11 +125,31 @@ describe('timing sampler', () => {
     expect(sampler.fraction).toBeLessThan(0.002);
     // The budget's 100 before the first estimate, then 100 a second for two seconds (202: gaps round down).
     expect(burst).toBe(302);
-    // Traffic drops to 10 a second: the gap drawn in the burst runs out, the next estimate sees the low rate.
-    feed(sampler, clock, 10, 200);
+    // Traffic drops to 10 a second. The gap left from the burst (735 messages, 73 s at this
+    // rate; without the check the next timed message came minutes later) is cut at the first
+    // check, one second in: that message is timed and the rate re-estimated over the window
+    // that still holds the burst's tail (a third of the messages); the next estimate, at the
+    // end of that one-second window, sees 10 a second and every message is timed again.
+    clock.longestSilence = 0;
+    const perSecond = [1, 2, 3, 4].map(() => feed(sampler, clock, 10, 1));
+    expect(perSecond).toEqual([1, 3, 9, 10]);
     expect(sampler.fraction).toBe(1);
+    // Never longer than the check interval plus one message without a timed message.
+    expect(clock.longestSilence).toBeLessThanOrEqual(1100);
     expect(feed(sampler, clock, 10, 100)).toBe(1000);
     expect(() => new TimingSampler(0)).toThrow(RangeError);
+  });
+
+  it('leaves the countdown alone while messages are timed, or with at most one message to go', () => {
+    const now = vi.spyOn(performance, 'now').mockReturnValue(0);
+    const sampler = new TimingSampler(100);
+    now.mockRestore();
+    expect(sampler.next(500)).toBe(1);
+    // Timed 500 ms ago: not overdue.
+    expect(sampler.overdue(1000, 40)).toBe(40);
+    // One message to go: nothing to cut.
+    expect(sampler.overdue(5000, 1)).toBe(1);
+    expect(sampler.overdue(5000, 40)).toBe(1);
   });
 });
 
