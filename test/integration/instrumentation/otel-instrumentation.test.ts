@@ -3,7 +3,10 @@
  * is required, and every server then instruments itself on its first upgrade.
  */
 import { registerInstrumentations } from '@opentelemetry/instrumentation';
+import { execFile } from 'node:child_process';
 import { createRequire } from 'node:module';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { WsServerInstrumentation } from '../../../src/instrumentation/instrumentation.ts';
 import { Telemetry, closed, connect, untilValue } from './harness.ts';
@@ -42,5 +45,25 @@ describe('WsServerInstrumentation', () => {
       await new Promise((resolve) => wss.close(resolve));
       await telemetry.shutdown();
     }
+  });
+});
+
+describe('WsServerInstrumentation in an ES module app', () => {
+  const fixtures = fileURLToPath(new URL('./fixtures/', import.meta.url));
+  /** Runs fixtures/esm-app.mjs (a static `import ... from 'ws'`) with fixtures/esm-telemetry.mjs loaded first by --import. */
+  async function runApp(hook: boolean): Promise<{ instrumentedServers: number; opened: number | null }> {
+    const { stdout } = await promisify(execFile)(process.execPath, ['--import', 'tsx', '--import', `${fixtures}esm-telemetry.mjs`, `${fixtures}esm-app.mjs`], {
+      env: { ...process.env, ESM_HOOK: hook ? '1' : '0' },
+      timeout: 60_000,
+    });
+    return JSON.parse(stdout.trim().split('\n').at(-1)!) as { instrumentedServers: number; opened: number | null };
+  }
+
+  it('instruments servers when the app registers @opentelemetry/instrumentation/hook.mjs', async () => {
+    expect(await runApp(true)).toEqual({ instrumentedServers: 1, opened: 1 });
+  });
+
+  it('instruments nothing without the hook: import loads ws/wrapper.mjs, which require-patching never sees', async () => {
+    expect(await runApp(false)).toEqual({ instrumentedServers: 0, opened: null });
   });
 });
