@@ -8,6 +8,8 @@ interface DemoFlags {
   logLevel: string;
   json?: boolean;
   install?: boolean;
+  appOnly?: boolean;
+  reportUrl?: string;
 }
 
 /** `socketscope demo`: the whole pipeline locally with embedded defaults (see src/demo/run-demo.ts). */
@@ -22,13 +24,24 @@ export function registerDemo(program: Command): void {
     .option('--log-level <level>', 'service log level', 'warn')
     .option('--install', 'install missing Debian packages and build the collector first (as root: runs scripts/setup.sh)')
     .option('--json', 'print the URLs as one JSON line on stdout once everything runs')
+    .option('--app-only', 'only the instrumented demo app and its synthetic clients, exporting to OTEL_EXPORTER_OTLP_ENDPOINT (the docker-compose demo service)')
+    .option('--report-url <url>', 'with --app-only: analytics service base URL for the synthetic clients\' reports, e.g. http://app:8080')
     .action(async (flags: DemoFlags) => {
       const clients = Number(flags.clients);
       if (!Number.isInteger(clients) || clients < 0 || clients > 5_000) throw new Error(`--clients must be an integer in 0..5000, got ${flags.clients}`);
       if (flags.port !== undefined && !/^\d{1,5}$/.test(flags.port)) throw new Error(`--port must be a port number, got ${flags.port}`);
+      if (flags.reportUrl !== undefined && !flags.appOnly) throw new Error('--report-url goes with --app-only');
+      if (flags.reportUrl !== undefined && !/^https?:\/\/[^\s/]+/.test(flags.reportUrl)) throw new Error(`--report-url must be an http(s) URL, got ${flags.reportUrl}`);
       if (flags.install) await install();
-      const { runDemo } = await import('../demo/run-demo.ts');
       const progress = (line: string) => process.stderr.write(`${line}\n`);
+      if (flags.appOnly) {
+        const { runDemoApp } = await import('../demo/run-demo.ts');
+        const demo = await runDemoApp({ clients, reportUrl: flags.reportUrl, progress });
+        if (flags.json) process.stdout.write(`${JSON.stringify({ app: demo.app.url, ws: demo.app.wsUrl })}\n`);
+        await untilSignal(progress, () => demo.stop());
+        return;
+      }
+      const { runDemo } = await import('../demo/run-demo.ts');
       const demo = await runDemo({
         clients,
         browser: flags.browser,
@@ -51,31 +64,37 @@ export function registerDemo(program: Command): void {
           ['Prometheus', urls.prometheus],
           ['Alertmanager', urls.alertmanager],
           ['collector OTLP/HTTP', urls.collector],
+          ['traces (no Tempo: sink)', urls.traces],
           ['database', urls.database === 'embedded' ? 'embedded PGlite' : 'PostgreSQL (DATABASE_URL)'],
         ];
         process.stdout.write(`\nsocketscope demo is running — Ctrl-C stops everything\n\n`);
         for (const [label, value] of rows) process.stdout.write(`  ${label.padEnd(24)} ${value ?? 'not running (not installed)'}\n`);
         process.stdout.write('\n');
       }
-      await new Promise<void>((resolve) => {
-        const stop = (signal: NodeJS.Signals) => {
-          progress(`\n${signal}: stopping…`);
-          demo.stop().then(
-            () => {
-              progress('✓ stopped');
-              resolve();
-            },
-            (error: unknown) => {
-              progress(`shutdown failed: ${(error as Error).message}`);
-              process.exitCode = 1;
-              resolve();
-            },
-          );
-        };
-        process.once('SIGINT', stop);
-        process.once('SIGTERM', stop);
-      });
+      await untilSignal(progress, () => demo.stop());
     });
+}
+
+/** Waits for SIGINT or SIGTERM (Ctrl-C, `docker stop`), then stops everything. */
+function untilSignal(progress: (line: string) => void, stopAll: () => Promise<void>): Promise<void> {
+  return new Promise<void>((resolve) => {
+    const stop = (signal: NodeJS.Signals) => {
+      progress(`\n${signal}: stopping…`);
+      stopAll().then(
+        () => {
+          progress('✓ stopped');
+          resolve();
+        },
+        (error: unknown) => {
+          progress(`shutdown failed: ${(error as Error).message}`);
+          process.exitCode = 1;
+          resolve();
+        },
+      );
+    };
+    process.once('SIGINT', stop);
+    process.once('SIGTERM', stop);
+  });
 }
 
 async function install(): Promise<void> {

@@ -5,8 +5,13 @@
  * substituted), the analytics service with its admin pages (PostgreSQL from
  * DATABASE_URL or embedded PGlite), the instrumented demo app, synthetic
  * browser-like clients and optionally one real Chromium running the web SDK.
+ *
+ * `socketscope demo --app-only` (runDemoApp) starts only the instrumented app
+ * and its synthetic clients, exporting to OTEL_EXPORTER_OTLP_ENDPOINT: the
+ * docker-compose `demo` service, so the stack's dashboards have traffic.
  */
 import { randomBytes } from 'node:crypto';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { startServiceWithAdmin } from '../admin/start.ts';
 import { createLogger, type RunningService } from '../api/service.ts';
 import { loadConfig } from '../config.ts';
@@ -15,7 +20,11 @@ import { COMPONENTS, findBinary, type ComponentName } from '../stack/binaries.ts
 import { type CollectorHandle, Stack, freePort, renderPrometheusConfig } from '../stack/index.ts';
 import { routeDiagnostics, startTelemetry, type Telemetry } from '../telemetry/index.ts';
 import { startDashboardApp, type DashboardApp } from './dashboard-app.ts';
+import { type OtlpSink, startOtlpSink } from './otlp-sink.ts';
+import { PROMETHEUS_SELF_TARGET, WEBHOOK_TOKEN_PLACEHOLDER } from './placeholders.ts';
 import { SyntheticClients } from './synthetic-clients.ts';
+
+export { PROMETHEUS_SELF_TARGET, WEBHOOK_TOKEN_PLACEHOLDER };
 
 export interface DemoOptions {
   clients: number;
@@ -41,6 +50,8 @@ export interface DemoUrls {
   database: string;
   missing: string[];
   ports: number[];
+  /** Where the collector's traces go natively (an in-process OTLP sink standing in for Tempo). */
+  traces: string | null;
 }
 
 export interface RunningDemo {
@@ -60,6 +71,9 @@ export async function runDemo(options: DemoOptions): Promise<RunningDemo> {
   const say = options.progress;
   const stack = new Stack('demo');
   const stops: Array<() => Promise<void>> = [];
+  let sink: OtlpSink | undefined;
+  // The sink closes after the collector (in the stack), which flushes to it on the way out.
+  const closeSink = () => sink?.close() ?? Promise.resolve();
   const missing = OPTIONAL.filter(({ name }) => !findBinary(name));
   for (const { name, adds } of missing) {
     say(`! ${COMPONENTS[name].bin} is not installed (${adds}); the demo runs without it. ${COMPONENTS[name].install}`);
@@ -74,16 +88,23 @@ export async function runDemo(options: DemoOptions): Promise<RunningDemo> {
     let collector: CollectorHandle | undefined;
     if (has('collector')) {
       say('… starting the OpenTelemetry Collector');
-      // Natively there is no Tempo: traces go to a port nothing listens on and
-      // the demo's own SDK exports metrics only (traces need docker-compose).
-      collector = await stack.collector({ env: { TRACES_OTLP_ENDPOINT: `127.0.0.1:${await freePort()}` } });
-      say(`✓ collector: OTLP/HTTP ${collector.otlpHttpUrl}`);
+      // Natively there is no Tempo: the traces exporter sends to an in-process
+      // OTLP sink that accepts and counts them (a closed port would make the
+      // exporter fail after its retries and raise OtelCollectorExportFailing).
+      // The demo's own SDK exports metrics only (trace views need docker-compose).
+      sink = await startOtlpSink();
+      collector = await stack.collector({ env: { TRACES_OTLP_ENDPOINT: sink.endpoint } });
+      say(`✓ collector: OTLP/HTTP ${collector.otlpHttpUrl} (traces to a local sink at ${sink.endpoint})`);
     }
+    // Alertmanager authenticates to the service's webhook, as in docker-compose.
+    const webhookToken = process.env.ALERTMANAGER_WEBHOOK_TOKEN || randomBytes(24).toString('base64url');
     let alertmanagerUrl: string | undefined;
     let alertmanagerPort: number | undefined;
     if (has('alertmanager')) {
       say('… starting Alertmanager');
-      const am = await stack.alertmanager(renderAlertmanagerConfig({ 'http://app:8080': serviceUrl }, { groupWait: '5s', groupInterval: '30s' }));
+      const am = await stack.alertmanager(
+        renderAlertmanagerConfig({ 'http://app:8080': serviceUrl, [WEBHOOK_TOKEN_PLACEHOLDER]: webhookToken }, { groupWait: '5s', groupInterval: '30s' }),
+      );
       alertmanagerUrl = am.url;
       alertmanagerPort = am.port;
       say(`✓ alertmanager: ${am.url}`);
@@ -98,7 +119,11 @@ export async function runDemo(options: DemoOptions): Promise<RunningDemo> {
       endpoints['otel-collector:8889'] = collector?.metricsEndpoint ?? closed;
       endpoints['otel-collector:8888'] = collector?.selfMetricsEndpoint ?? closed;
       endpoints['alertmanager:9093'] = alertmanagerPort ? `127.0.0.1:${alertmanagerPort}` : closed;
+      // Prometheus' own port is chosen as it starts: a placeholder first, then the real one.
+      const self = `127.0.0.1:${await freePort()}`;
+      endpoints[PROMETHEUS_SELF_TARGET] = self;
       const prometheus = await stack.prometheus({ config: renderPrometheusConfig({ endpoints, scrapeInterval: '5s', evaluationInterval: '5s' }) });
+      await pointSelfScrape(prometheus, self);
       prometheusUrl = prometheus.url;
       prometheusPort = prometheus.port;
       say(`✓ prometheus: ${prometheus.url}`);
@@ -119,6 +144,7 @@ export async function runDemo(options: DemoOptions): Promise<RunningDemo> {
         GEO_MIN_CLIENTS: process.env.GEO_MIN_CLIENTS ?? '3',
         // The demo page posts its client reports from the app's origin.
         CORS_ORIGINS: `http://127.0.0.1:${appPort}`,
+        ALERTMANAGER_WEBHOOK_TOKEN: webhookToken,
       },
       { port: String(servicePort), host: '127.0.0.1', dataDir: options.dataDir, logLevel: options.logLevel },
     );
@@ -192,18 +218,79 @@ export async function runDemo(options: DemoOptions): Promise<RunningDemo> {
       collector: collector?.otlpHttpUrl ?? null,
       database: service.context.database.kind,
       missing: missing.map(({ name }) => COMPONENTS[name].bin),
-      ports: [servicePort, app.port, prometheusPort, alertmanagerPort, ...(collector ? collectorPorts(collector) : [])].filter(
+      ports: [servicePort, app.port, prometheusPort, alertmanagerPort, sink?.port, ...(collector ? collectorPorts(collector) : [])].filter(
         (p): p is number => typeof p === 'number',
       ),
+      traces: sink ? `otlp-grpc://${sink.endpoint}` : null,
     };
     let stopping: Promise<void> | undefined;
     return {
       urls,
       clients,
-      stop: () => (stopping ??= stopAll(stops, stack)),
+      stop: () => (stopping ??= stopAll(stops, stack, closeSink)),
     };
   } catch (error) {
-    await stopAll(stops, stack).catch(() => undefined);
+    await stopAll(stops, stack, closeSink).catch(() => undefined);
+    throw error;
+  }
+}
+
+/**
+ * Points the `prometheus` scrape job at Prometheus' real port: the config was
+ * rendered with `placeholder` before the port was known. Rewrites the running
+ * config file and reloads it (the stack starts Prometheus with the lifecycle API).
+ */
+export async function pointSelfScrape(prometheus: { port: number; configFile: string; reload(): Promise<void> }, placeholder: string): Promise<void> {
+  const text = readFileSync(prometheus.configFile, 'utf8');
+  if (!text.includes(placeholder)) throw new Error(`${prometheus.configFile} does not mention ${placeholder}`);
+  writeFileSync(prometheus.configFile, text.split(placeholder).join(`127.0.0.1:${prometheus.port}`));
+  await prometheus.reload();
+}
+
+export interface DemoAppOptions {
+  clients: number;
+  /** Analytics service base URL the synthetic clients post their reports to (none when absent). */
+  reportUrl?: string;
+  progress: (line: string) => void;
+  env?: NodeJS.ProcessEnv;
+}
+
+export interface RunningDemoApp {
+  app: DashboardApp;
+  clients: SyntheticClients;
+  stop(): Promise<void>;
+}
+
+/**
+ * The instrumented demo app and its synthetic clients alone, exporting metrics
+ * and traces to the collector named by OTEL_EXPORTER_OTLP_ENDPOINT (docker-compose:
+ * http://otel-collector:4318). The app listens on 127.0.0.1: its clients run
+ * in the same process; dashboards show it through the collector.
+ */
+export async function runDemoApp(options: DemoAppOptions): Promise<RunningDemoApp> {
+  const env = options.env ?? process.env;
+  const endpoint = env.OTEL_EXPORTER_OTLP_ENDPOINT || env.OTEL_EXPORTER_OTLP_METRICS_ENDPOINT;
+  if (!endpoint) throw new Error('--app-only exports to a collector: set OTEL_EXPORTER_OTLP_ENDPOINT (docker-compose: http://otel-collector:4318)');
+  const say = options.progress;
+  const stops: Array<() => Promise<void>> = [];
+  try {
+    const telemetry = await startTelemetry({ serviceName: 'socketscope-demo', global: true, env: { ...env, OTEL_SERVICE_NAME: env.OTEL_SERVICE_NAME || 'socketscope-demo' } });
+    stops.push(() => telemetry.shutdown());
+    const app = await startDashboardApp({ meterProvider: telemetry.meterProvider, tracerProvider: telemetry.tracerProvider });
+    stops.push(() => app.close());
+    say(`✓ demo app: ${app.wsUrl}, exporting to ${endpoint} as ${String(telemetry.resource.attributes['service.name'])}`);
+    const clients = new SyntheticClients({
+      wsUrl: app.wsUrl,
+      clients: options.clients,
+      reportUrl: options.reportUrl ? `${options.reportUrl.replace(/\/+$/, '')}/api/ws/client-metrics` : undefined,
+    });
+    clients.start();
+    stops.push(() => clients.stop());
+    say(`✓ ${options.clients} synthetic clients connecting${options.reportUrl ? `, reporting to ${options.reportUrl}` : ''}`);
+    let stopping: Promise<void> | undefined;
+    return { app, clients, stop: () => (stopping ??= stopAll(stops)) };
+  } catch (error) {
+    await stopAll(stops).catch(() => undefined);
     throw error;
   }
 }
@@ -214,19 +301,15 @@ function collectorPorts(collector: CollectorHandle): number[] {
   );
 }
 
-async function stopAll(stops: Array<() => Promise<void>>, stack: Stack): Promise<void> {
+async function stopAll(stops: Array<() => Promise<void>>, stack?: Stack, ...after: Array<() => Promise<void>>): Promise<void> {
   const errors: string[] = [];
-  for (const stop of stops.reverse()) {
+  const steps = [...stops.reverse(), ...(stack ? [() => stack.stop()] : []), ...after];
+  for (const step of steps) {
     try {
-      await stop();
+      await step();
     } catch (error) {
       errors.push((error as Error).message);
     }
-  }
-  try {
-    await stack.stop();
-  } catch (error) {
-    errors.push((error as Error).message);
   }
   if (errors.length > 0) throw new Error(`demo shutdown: ${errors.join('; ')}`);
 }

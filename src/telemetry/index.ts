@@ -1,3 +1,3 @@
-export { otlpTracesConfigured, startTelemetry, type Telemetry, type TelemetryOptions } from './start-telemetry.ts';
+export { otlpTracesConfigured, parseResourceAttributes, startTelemetry, type Telemetry, type TelemetryOptions } from './start-telemetry.ts';
 export { renameForPrometheus, serializerName, startPrometheusEndpoint, type PrometheusEndpoint } from './prometheus-endpoint.ts';
 export { diagnosticsLogger, routeDiagnostics, type DiagnosticsLog } from './diagnostics.ts';

@@ -9,11 +9,18 @@
  * OTEL_EXPORTER_OTLP_HEADERS, OTEL_METRICS_EXPORTER / OTEL_TRACES_EXPORTER
  * (`otlp`, `prometheus`, `none`), OTEL_METRIC_EXPORT_INTERVAL,
  * OTEL_TRACES_SAMPLER / _ARG, OTEL_EXPORTER_PROMETHEUS_HOST / _PORT.
+ *
+ * Every process gets its own `service.instance.id` (a random UUID unless
+ * OTEL_RESOURCE_ATTRIBUTES or the `serviceInstanceId` option names one): the
+ * collector's Prometheus exporter builds the `instance` label from it, so
+ * without it the replicas of one service write the same series and overwrite
+ * each other (docs/operations.md, "Instance identity").
  */
-import { metrics } from '@opentelemetry/api';
+import { randomUUID } from 'node:crypto';
+import { diag, metrics } from '@opentelemetry/api';
 import { OTLPMetricExporter } from '@opentelemetry/exporter-metrics-otlp-http';
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
-import { detectResources, envDetector, hostDetector, processDetector, resourceFromAttributes } from '@opentelemetry/resources';
+import { type Resource, detectResources, hostDetector, processDetector, resourceFromAttributes } from '@opentelemetry/resources';
 import { MeterProvider, type IMetricReader, PeriodicExportingMetricReader, type ViewOptions } from '@opentelemetry/sdk-metrics';
 import { BatchSpanProcessor, NodeTracerProvider, type SpanProcessor } from '@opentelemetry/sdk-trace-node';
 import { type PrometheusEndpoint, startPrometheusEndpoint } from './prometheus-endpoint.ts';
@@ -22,6 +29,13 @@ export interface TelemetryOptions {
   /** Used when OTEL_SERVICE_NAME is not set. */
   serviceName: string;
   serviceVersion?: string;
+  /**
+   * `service.instance.id` when OTEL_RESOURCE_ATTRIBUTES does not set it.
+   * Default: a random UUID per call, so every process (and every replica) is
+   * its own series in Prometheus. Give a stable id (e.g. the pod name) only if
+   * no two live processes can share it.
+   */
+  serviceInstanceId?: string;
   /** Overrides the environment; `undefined` fields fall back to it. */
   env?: NodeJS.ProcessEnv;
   /** Serve /metrics for scraping (also turned on by OTEL_METRICS_EXPORTER containing `prometheus`). */
@@ -37,6 +51,8 @@ export interface TelemetryOptions {
 }
 
 export interface Telemetry {
+  /** The resource both providers report: service.name, service.instance.id, host and process attributes. */
+  resource: Resource;
   meterProvider: MeterProvider;
   tracerProvider: NodeTracerProvider;
   /** Present when the Prometheus endpoint is on. */
@@ -56,7 +72,6 @@ function positiveInt(name: string, value: string | undefined, fallback: number):
   return parsed;
 }
 
-/** A TCP port; 0 asks the kernel for a free one. */
 /**
  * The OTLP/HTTP URL of one signal from `env` (the exporters themselves read
  * only process.env, so overrides in `options.env` must be passed explicitly):
@@ -69,6 +84,7 @@ function otlpUrl(env: NodeJS.ProcessEnv, signal: 'metrics' | 'traces'): string |
   return base ? `${base.replace(/\/+$/, '')}/v1/${signal}` : undefined;
 }
 
+/** A TCP port; 0 asks the kernel for a free one. */
 function port(name: string, value: string | undefined, fallback: number): number {
   if (value === undefined || value === '') return fallback;
   const parsed = Number(value);
@@ -89,11 +105,7 @@ export async function startTelemetry(options: TelemetryOptions): Promise<Telemet
   const traceExporters = exporters(env.OTEL_TRACES_EXPORTER, 'otlp');
   const interval = positiveInt('OTEL_METRIC_EXPORT_INTERVAL', env.OTEL_METRIC_EXPORT_INTERVAL, 15_000);
 
-  // envDetector reads OTEL_SERVICE_NAME and OTEL_RESOURCE_ATTRIBUTES from process.env.
-  const resource = resourceFromAttributes({
-    'service.name': env.OTEL_SERVICE_NAME ?? options.serviceName,
-    ...(options.serviceVersion ? { 'service.version': options.serviceVersion } : {}),
-  }).merge(detectResources({ detectors: [envDetector, hostDetector, processDetector] }));
+  const resource = telemetryResource(options, env);
 
   const readers: IMetricReader[] = [...(options.metricReaders ?? [])];
   if (metricExporters.has('otlp')) {
@@ -130,5 +142,50 @@ export async function startTelemetry(options: TelemetryOptions): Promise<Telemet
     })();
     return stopped;
   };
-  return { meterProvider, tracerProvider, prometheus, shutdown };
+  return { resource, meterProvider, tracerProvider, prometheus, shutdown };
+}
+
+/**
+ * OTEL_RESOURCE_ATTRIBUTES as the spec reads it: comma-separated `key=value`,
+ * percent-decoded; any malformed entry discards the whole variable (with a
+ * diagnostic), as the SDK's own envDetector does. Read from `env` rather than
+ * process.env so `options.env` overrides apply.
+ */
+export function parseResourceAttributes(raw: string | undefined): Record<string, string> {
+  if (!raw?.trim()) return {};
+  const out: Record<string, string> = {};
+  try {
+    for (const entry of raw.split(',')) {
+      if (entry.trim() === '') continue;
+      const parts = entry.split('=');
+      if (parts.length !== 2) throw new Error(`expected key=value, got ${JSON.stringify(entry)}`);
+      const key = decodeURIComponent((parts[0] ?? '').trim());
+      if (key === '') throw new Error(`empty key in ${JSON.stringify(entry)}`);
+      out[key] = decodeURIComponent((parts[1] ?? '').trim());
+    }
+  } catch (error) {
+    diag.warn(`OTEL_RESOURCE_ATTRIBUTES ignored: ${(error as Error).message}`);
+    return {};
+  }
+  return out;
+}
+
+/**
+ * Precedence, lowest first: host and process attributes, the options
+ * (serviceVersion, serviceInstanceId or a random UUID), OTEL_RESOURCE_ATTRIBUTES,
+ * and for service.name: OTEL_SERVICE_NAME, then OTEL_RESOURCE_ATTRIBUTES, then
+ * options.serviceName.
+ */
+function telemetryResource(options: TelemetryOptions, env: NodeJS.ProcessEnv): Resource {
+  const fromEnv = parseResourceAttributes(env.OTEL_RESOURCE_ATTRIBUTES);
+  const serviceName = env.OTEL_SERVICE_NAME || fromEnv['service.name'] || options.serviceName;
+  return detectResources({ detectors: [hostDetector, processDetector] })
+    .merge(
+      resourceFromAttributes({
+        'service.instance.id': options.serviceInstanceId ?? randomUUID(),
+        ...(options.serviceVersion ? { 'service.version': options.serviceVersion } : {}),
+      }),
+    )
+    .merge(resourceFromAttributes(fromEnv))
+    .merge(resourceFromAttributes({ 'service.name': serviceName }));
 }

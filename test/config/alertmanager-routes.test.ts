@@ -20,6 +20,10 @@ const cases: Array<[labels: string[], receiver: string]> = [
   [['alertname=SocketscopeTaskFailing', 'severity=warning', 'component=pipeline', 'socketscope_task=anomaly-detection'], 'analytics-webhook'],
   [['alertname=WebSocketConnectionsHigh', 'severity=warning', 'component=websocket-server'], 'analytics-webhook'],
   [['alertname=OtelCollectorExportFailing', 'severity=warning', 'component=pipeline'], 'analytics-webhook'],
+  // The alerting path's own alerts: a failing webhook still reaches the platform by email, and the other way round.
+  [['alertname=AlertmanagerNotificationsFailing', 'severity=critical', 'component=pipeline', 'integration=webhook'], 'platform-critical'],
+  [['alertname=PrometheusRuleEvaluationFailures', 'severity=critical', 'component=pipeline'], 'platform-critical'],
+  [['alertname=PrometheusConfigReloadFailed', 'severity=warning', 'component=pipeline'], 'analytics-webhook'],
   // Anything unmatched still reaches the analytics service.
   [['alertname=Custom', 'severity=info'], 'analytics-webhook'],
 ];

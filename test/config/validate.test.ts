@@ -2,9 +2,11 @@
  * The shipped configs are code: each is checked by the tool that runs it.
  * Files are globbed, so a new rule file or promtool test is picked up.
  */
-import { existsSync, readdirSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
 import { REPO_ROOT, requireBinary } from '../../src/stack/binaries.ts';
 import { COLLECTOR_CONFIG } from '../../src/stack/collector.ts';
 import { run } from '../helpers/exec.ts';
@@ -48,9 +50,48 @@ describe('alertmanager', () => {
 });
 
 describe('docker-compose', () => {
+  // Secrets have no defaults in the compose file; .env.example lists them.
+  const secrets = { POSTGRES_PASSWORD: 'pw', SOCKETSCOPE_ADMIN_TOKEN: 'token', GRAFANA_ADMIN_PASSWORD: 'pw', ALERTMANAGER_WEBHOOK_TOKEN: 'webhook-token-0123456789' };
+  const compose = (env: Record<string, string>) => {
+    const base = { ...process.env };
+    for (const name of Object.keys(secrets)) delete base[name];
+    return run(requireBinary('dockerCompose'), ['-f', at('docker-compose.yml'), 'config', '-q'], { cwd: REPO_ROOT, env: { ...base, ...env } });
+  };
+
   it('docker-compose config -q accepts docker-compose.yml', async () => {
-    // Secrets have no defaults in the compose file; .env.example lists them.
-    const env = { ...process.env, POSTGRES_PASSWORD: 'pw', SOCKETSCOPE_ADMIN_TOKEN: 'token', GRAFANA_ADMIN_PASSWORD: 'pw' };
-    expectSuccess(await run(requireBinary('dockerCompose'), ['-f', at('docker-compose.yml'), 'config', '-q'], { cwd: REPO_ROOT, env }));
+    expectSuccess(await compose(secrets));
+  });
+
+  it('refuses to start without the alert webhook token', async () => {
+    const { ALERTMANAGER_WEBHOOK_TOKEN: _omitted, ...rest } = secrets;
+    const result = await compose(rest);
+    expect(result.code).not.toBe(0);
+    expect(result.stderr).toContain('set ALERTMANAGER_WEBHOOK_TOKEN');
+  });
+
+  it("the alertmanager entrypoint renders a config amtool accepts, the webhook token in a 0600 credentials file", async () => {
+    const service = (parse(readFileSync(at('docker-compose.yml'), 'utf8')) as { services: { alertmanager: { command: string[] } } }).services.alertmanager;
+    const dir = mkdtempSync(join(tmpdir(), 'socketscope-am-entrypoint-'));
+    try {
+      // The container's script with compose's $$ unescaped, its paths mapped into a temp dir, stopped before exec.
+      const script = (service.command[0] ?? '')
+        .replaceAll('$$', '$')
+        .replaceAll('/etc/alertmanager', at('alertmanager'))
+        .replaceAll('/tmp/am', dir)
+        .split(' && exec ')[0] as string;
+      // Characters that would break a sed replacement must reach the file unchanged.
+      const token = 'tok|en&with\\odd$chars-0123456789';
+      const env = { PATH: process.env.PATH ?? '', ALERTMANAGER_WEBHOOK_TOKEN: token, SMTP_SMARTHOST: 'mail.example.org:587', SMTP_FROM: 'from@example.org', ALERT_EMAIL_ONCALL: 'oncall@example.org', ALERT_EMAIL_PLATFORM: 'platform@example.org' };
+      expectSuccess(await run('sh', ['-c', script], { env }));
+      expect(readFileSync(join(dir, 'webhook-token'), 'utf8')).toBe(token);
+      expect(statSync(join(dir, 'webhook-token')).mode & 0o777).toBe(0o600);
+      const rendered = readFileSync(join(dir, 'alertmanager.yml'), 'utf8');
+      expect(rendered).not.toContain('alertmanager-webhook-token-not-set');
+      expect(rendered.match(/credentials_file: .*$/gm)).toEqual([`credentials_file: ${dir}/webhook-token`]);
+      expect(rendered).toContain('smtp_smarthost: mail.example.org:587');
+      expectSuccess(await run(requireBinary('amtool'), ['check-config', join(dir, 'alertmanager.yml')]));
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -5,7 +5,9 @@
  * sends it) stops every process it started and frees every port. Then the same
  * command without Prometheus, Alertmanager or the collector and without
  * DATABASE_URL: the service runs on embedded PGlite, the admin page loads, and
- * the health endpoint names what is missing.
+ * the health endpoint names what is missing. And `demo --app-only`, the
+ * docker-compose demo service: only the instrumented app and its clients,
+ * exporting to the collector named by OTEL_EXPORTER_OTLP_ENDPOINT.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
@@ -15,7 +17,8 @@ import { join } from 'node:path';
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { DemoUrls } from '../../src/demo/run-demo.ts';
-import { REPO_ROOT, Stack, waitFor } from '../../src/stack/index.ts';
+import { REPO_ROOT, Stack, freePort, waitFor } from '../../src/stack/index.ts';
+import { listenHttp, readBody } from '../helpers/http.ts';
 import { promQuery } from '../helpers/prometheus.ts';
 
 interface Demo {
@@ -159,12 +162,82 @@ describe('npm start (the demo)', () => {
       const [opened] = await promQuery(prometheus, 'sum(websocket_server_connection_opened_total{job="socketscope-demo"})');
       expect(Number(opened?.value[1])).toBeGreaterThan(0);
       expect(await adminShowsLiveConnections(browser, demo.urls)).toBeGreaterThan(0);
+
+      // The alerting path watches itself: Prometheus scrapes itself and Alertmanager, and
+      // Alertmanager's Watchdog reaches the service's webhook with the demo's token.
+      await waitFor('the prometheus and alertmanager jobs up', async () => (await promQuery(prometheus, 'up{job=~"prometheus|alertmanager"} == 1')).length === 2, {
+        timeoutMs: 60_000,
+        intervalMs: 1_000,
+      });
+      await waitFor(
+        'the Watchdog in /api/ws/health',
+        async () => typeof ((await (await fetch(`${demo.urls.api}/health`)).json()) as { service: { watchdog_last_seen_at?: unknown } }).service.watchdog_last_seen_at === 'string',
+        { timeoutMs: 60_000, intervalMs: 1_000 },
+      );
+      const [webhookFailures] = await promQuery(prometheus, 'sum(alertmanager_notifications_failed_total{integration="webhook"})');
+      expect(webhookFailures?.value[1]).toBe('0');
+
+      // Traces leave the collector for a live local end (no Tempo natively), not a closed port.
+      expect(demo.urls.traces).toMatch(/^otlp-grpc:\/\/127\.0\.0\.1:\d+$/);
+      const now = BigInt(Date.now()) * 1_000_000n;
+      const span = { traceId: '5b8efff798038103d269b633813fc60c', spanId: 'eee19b7ec3c1b174', name: 'e2e demo span', kind: 1, startTimeUnixNano: String(now), endTimeUnixNano: String(now + 1_000_000n) };
+      const posted = await fetch(`${demo.urls.collector}/v1/traces`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ resourceSpans: [{ resource: { attributes: [{ key: 'service.name', value: { stringValue: 'e2e-demo-test' } }] }, scopeSpans: [{ spans: [span] }] }] }),
+      });
+      expect(posted.status).toBe(200);
+      await waitFor('the collector to report the span sent', async () => (await promQuery(prometheus, 'sum(otelcol_exporter_sent_spans{exporter="otlp_grpc/tempo"}) >= 1')).length === 1, {
+        timeoutMs: 60_000,
+        intervalMs: 1_000,
+      });
       const processes = descendants(demo.child.pid as number);
       // npm, the shell, node, and the collector, Prometheus and Alertmanager it started.
       expect(processes.length).toBeGreaterThanOrEqual(5);
       await interruptAndCheck(demo, processes);
     } finally {
       killGroup(demo);
+    }
+  });
+
+  it('--app-only (the docker-compose demo service) runs the instrumented app and its clients against a collector, and stops on SIGTERM', { timeout: 180_000 }, async () => {
+    const collector = await stack.collector({ env: { TRACES_OTLP_ENDPOINT: `127.0.0.1:${await freePort()}` } });
+    const reports: unknown[] = [];
+    const analytics = await listenHttp((req, res) => {
+      void readBody(req).then((body) => {
+        if (req.url === '/api/ws/client-metrics') reports.push(JSON.parse(body));
+        res.writeHead(202, { 'content-type': 'application/json' }).end('{}');
+      });
+    });
+    const env: NodeJS.ProcessEnv = { ...process.env, OTEL_EXPORTER_OTLP_ENDPOINT: collector.otlpHttpUrl, OTEL_METRIC_EXPORT_INTERVAL: '1000', OTEL_TRACES_EXPORTER: 'none' };
+    delete env.OTEL_SERVICE_NAME;
+    const child = spawn(process.execPath, [join(REPO_ROOT, 'bin', 'socketscope.js'), 'demo', '--app-only', '--clients', '5', '--report-url', analytics.url], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let output = '';
+    child.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+    try {
+      let series: string[] = [];
+      await waitFor(
+        "the demo app's connections in the collector",
+        async () => {
+          if (child.exitCode !== null) throw new Error(`the demo exited early:\n${output}`);
+          const exposition = await (await fetch(`http://${collector.metricsEndpoint}/metrics`)).text();
+          series = exposition.split('\n').filter((l) => l.startsWith('websocket_server_connection_count{') && l.includes('job="socketscope-demo"'));
+          return series.some((l) => !/ 0$/.test(l));
+        },
+        { timeoutMs: 60_000, intervalMs: 500 },
+      );
+      // One series, with the process's own instance id.
+      expect(series).toHaveLength(1);
+      expect(series[0]).toMatch(/instance="[0-9a-f-]{36}"/);
+      await waitFor('a client report at the analytics URL', async () => reports.length > 0, { timeoutMs: 60_000, intervalMs: 500 });
+      child.kill('SIGTERM');
+      expect(await exited).toBe(0);
+      expect(output).toContain('✓ stopped');
+    } finally {
+      if (child.exitCode === null) child.kill('SIGKILL');
+      await analytics.close();
     }
   });
 

@@ -19,6 +19,8 @@ import { promqlExpressions } from '../../grafana/src/panels.ts';
 import { startDashboardApp, type DashboardApp } from '../../src/demo/dashboard-app.ts';
 import { AUTH_FAILURE_REASONS } from '../../src/instrumentation/index.ts';
 import { SyntheticClients } from '../../src/demo/synthetic-clients.ts';
+import { PROMETHEUS_SELF_TARGET } from '../../src/demo/placeholders.ts';
+import { pointSelfScrape } from '../../src/demo/run-demo.ts';
 import { COLLECTOR_CONFIG } from '../../src/stack/collector.ts';
 import { REPO_ROOT, Stack, freePort, renderAlertmanagerConfig, renderPrometheusConfig, waitFor } from '../../src/stack/index.ts';
 import { startTelemetry, type Telemetry } from '../../src/telemetry/index.ts';
@@ -72,6 +74,7 @@ beforeAll(async () => {
   });
   const collector = await stack.collector({ configFiles: [COLLECTOR_CONFIG, capture.configFile] });
   const alertmanager = await stack.alertmanager(renderAlertmanagerConfig({ 'http://app:8080': webhook.url }, { groupWait: '1s', groupInterval: '1s' }));
+  const self = `127.0.0.1:${await freePort()}`;
   const config = parse(
     renderPrometheusConfig({
       endpoints: {
@@ -80,13 +83,17 @@ beforeAll(async () => {
         'alertmanager:9093': `127.0.0.1:${alertmanager.port}`,
         // No analytics service in this test: its scrape target is down.
         'app:8080': `127.0.0.1:${await freePort()}`,
+        // Prometheus scrapes itself once its port is known (below).
+        [PROMETHEUS_SELF_TARGET]: self,
       },
       scrapeInterval: '1s',
       evaluationInterval: '1s',
     }),
   ) as { rule_files: string[] };
   config.rule_files = rulesWithoutHoldTime(stack.runDir);
-  prometheusUrl = (await stack.prometheus({ config: stringify(config) })).url;
+  const prometheus = await stack.prometheus({ config: stringify(config) });
+  await pointSelfScrape(prometheus, self);
+  prometheusUrl = prometheus.url;
 
   telemetry = await startTelemetry({
     serviceName: SERVICE,
@@ -173,6 +180,9 @@ describe('the shipped PromQL against real traffic', () => {
     // Every expression parses and evaluates (promQuery throws on an error status).
     for (const rule of rules) await promQuery(prometheusUrl, rule.expr);
     for (const { expr } of panels) await promQuery(prometheusUrl, substituteVariables(expr));
+    // And Prometheus itself evaluated every rule group on this traffic without a failure (its own metrics, scrape job `prometheus`).
+    const [evaluations] = await promQuery(prometheusUrl, 'sum(prometheus_rule_evaluation_failures_total{job="prometheus"})');
+    expect(evaluations?.value[1]).toBe('0');
 
     // Values are the demo's, under the documented names and labels.
     const [connections] = await promQuery(prometheusUrl, `job:websocket_server_connections:sum{job="${SERVICE}"}`);

@@ -3,7 +3,9 @@
  * every metric a rule or dashboard reads is one the SDKs emit (by its
  * Prometheus name), every alert is complete and documented, every alert is
  * unit-tested both silent and firing, and the dashboards on disk are the ones
- * grafana/src builds.
+ * grafana/src builds. And the identity the collector builds `instance` from
+ * (service.instance.id) is set by our SDK bootstrap; the webhook token and the
+ * self-monitoring scrape jobs are wired the same way in every place.
  */
 import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
@@ -12,7 +14,9 @@ import { parse } from 'yaml';
 import { renderDashboards } from '../../grafana/build.ts';
 import { DATASOURCE_UIDS, promqlExpressions } from '../../grafana/src/panels.ts';
 import { METRICS, prometheusLabel, prometheusSeries } from '../../src/catalogue.ts';
+import { PROMETHEUS_SELF_TARGET, WEBHOOK_TOKEN_PLACEHOLDER } from '../../src/demo/placeholders.ts';
 import { REPO_ROOT } from '../../src/stack/binaries.ts';
+import { parseResourceAttributes, startTelemetry } from '../../src/telemetry/index.ts';
 
 const at = (...parts: string[]) => join(REPO_ROOT, ...parts);
 const yamlFiles = (dir: string) => readdirSync(at(dir)).filter((f) => f.endsWith('.yml')).map((f) => at(dir, f));
@@ -33,8 +37,9 @@ const recorded = new Set(rules.flatMap((r) => (r.record ? [r.record] : [])));
 
 const catalogueSeries = new Set(METRICS.flatMap((def) => prometheusSeries(def)));
 const catalogueLabels = new Set(METRICS.flatMap((def) => def.attributes.map(prometheusLabel)));
-// Series that do not come from our SDKs: Prometheus' own and the collector's.
-const external = (name: string) => name === 'up' || name.startsWith('otelcol_') || name.startsWith('traces_span_metrics_');
+// Series that do not come from our SDKs: Prometheus' and Alertmanager's own, and the collector's.
+const external = (name: string) =>
+  name === 'up' || ['otelcol_', 'traces_span_metrics_', 'prometheus_', 'alertmanager_'].some((prefix) => name.startsWith(prefix));
 
 /** Metric names a PromQL expression selects (identifiers not followed by `(` and not in label matchers or by-clauses). */
 function metricNames(expr: string): string[] {
@@ -64,7 +69,7 @@ function expectKnownMetrics(where: string, expr: string): void {
     expect(known, `${where} reads ${name}, which no SDK emits and no rule records`).toBe(true);
   }
   for (const label of groupingLabels(expr)) {
-    const known = ['job', 'instance', 'le', 'receiver', 'exporter'].includes(label) || catalogueLabels.has(label);
+    const known = ['job', 'instance', 'le', 'receiver', 'exporter', 'integration', 'rule_group'].includes(label) || catalogueLabels.has(label);
     expect(known, `${where} groups by ${label}, which no metric carries`).toBe(true);
   }
 }
@@ -169,5 +174,102 @@ describe('collector version pin', () => {
     expect(v0modules.length).toBeGreaterThan(8);
     expect(new Set(v0modules)).toEqual(new Set([`v${version}`]));
     expect(readFileSync(at('scripts', 'build-collector.sh'), 'utf8')).toContain('cmd/builder@v$version');
+  });
+});
+
+describe('instance identity (the collector builds `instance` from service.instance.id)', () => {
+  const quiet = { OTEL_METRICS_EXPORTER: 'none', OTEL_TRACES_EXPORTER: 'none', OTEL_RESOURCE_ATTRIBUTES: '', OTEL_SERVICE_NAME: '' };
+  const start = (options: { serviceInstanceId?: string; env?: Record<string, string> } = {}) =>
+    startTelemetry({ serviceName: 'identity-test', global: false, ...options, env: { ...quiet, ...options.env } });
+
+  it('two telemetry instances of one service get two different random ids', async () => {
+    const [a, b] = await Promise.all([start(), start()]);
+    try {
+      const ids = [a, b].map((t) => t.resource.attributes['service.instance.id']);
+      for (const id of ids) expect(id).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+      expect(ids[0]).not.toBe(ids[1]);
+      expect([a, b].map((t) => t.resource.attributes['service.name'])).toEqual(['identity-test', 'identity-test']);
+    } finally {
+      await Promise.all([a.shutdown(), b.shutdown()]);
+    }
+  });
+
+  it('OTEL_RESOURCE_ATTRIBUTES overrides the option, which overrides the random id; OTEL_SERVICE_NAME wins for the name', async () => {
+    const fromOption = await start({ serviceInstanceId: 'pod-7' });
+    const fromEnv = await start({ serviceInstanceId: 'pod-7', env: { OTEL_RESOURCE_ATTRIBUTES: 'service.instance.id=chat-0%2Cblue,deployment.environment.name=prod' } });
+    const named = await start({ env: { OTEL_SERVICE_NAME: 'chat', OTEL_RESOURCE_ATTRIBUTES: 'service.name=ignored' } });
+    try {
+      expect(fromOption.resource.attributes['service.instance.id']).toBe('pod-7');
+      expect(fromEnv.resource.attributes).toMatchObject({ 'service.instance.id': 'chat-0,blue', 'deployment.environment.name': 'prod', 'service.name': 'identity-test' });
+      expect(named.resource.attributes['service.name']).toBe('chat');
+    } finally {
+      await Promise.all([fromOption.shutdown(), fromEnv.shutdown(), named.shutdown()]);
+    }
+  });
+
+  it('reads OTEL_RESOURCE_ATTRIBUTES as the spec does: a malformed entry discards the whole variable', () => {
+    expect(parseResourceAttributes(' a=1 , b=x%3Dy,,')).toEqual({ a: '1', b: 'x=y' });
+    expect(parseResourceAttributes('a=1,b')).toEqual({});
+    expect(parseResourceAttributes('a=1,=2')).toEqual({});
+    expect(parseResourceAttributes(undefined)).toEqual({});
+  });
+});
+
+describe('the collector keeps browser sessions folded and server replicas apart', () => {
+  const collector = parse(readFileSync(at('otel-collector-config.yaml'), 'utf8')) as {
+    processors: { 'transform/browser': { metric_statements: Array<{ context: string; statements: string[] }> } };
+    connectors: { span_metrics: { resource_metrics_key_attributes: string[]; histogram: { unit: string } } };
+  };
+  const kept = /keep_keys\(attributes, (\[[^\]]*\])\)/.exec(
+    collector.processors['transform/browser'].metric_statements.find((s) => s.context === 'resource')?.statements.join('\n') ?? '',
+  )?.[1];
+
+  it("span_metrics keys its streams on exactly the resource attributes transform/browser keeps, plus service.instance.id", () => {
+    expect(kept).toBeDefined();
+    const keep = JSON.parse(kept as string) as string[];
+    expect(keep).not.toContain('service.instance.id');
+    expect([...collector.connectors.span_metrics.resource_metrics_key_attributes].sort()).toEqual([...keep, 'service.instance.id'].sort());
+    expect(collector.connectors.span_metrics.histogram.unit).toBe('s');
+  });
+});
+
+describe('wiring that must agree across files', () => {
+  const compose = parse(readFileSync(at('docker-compose.yml'), 'utf8')) as {
+    services: Record<string, { command?: string[]; environment?: Record<string, string> }>;
+  };
+  const alertmanager = parse(readFileSync(at('alertmanager', 'alertmanager.yml'), 'utf8')) as {
+    receivers: Array<{ name: string; webhook_configs?: Array<{ url: string; http_config?: { authorization?: { type?: string; credentials?: string } } }> }>;
+  };
+
+  it('every webhook to the analytics service carries the bearer placeholder, and compose turns it into a credentials file of ALERTMANAGER_WEBHOOK_TOKEN', () => {
+    const webhooks = alertmanager.receivers.flatMap((r) => r.webhook_configs ?? []);
+    expect(webhooks.length).toBe(4);
+    for (const webhook of webhooks) {
+      expect(webhook.url).toBe('http://app:8080/api/ws/alerts/webhook');
+      expect(webhook.http_config?.authorization).toEqual({ type: 'Bearer', credentials: WEBHOOK_TOKEN_PLACEHOLDER });
+    }
+    const script = compose.services.alertmanager?.command?.[0] ?? '';
+    expect(script).toContain(`s|credentials: ${WEBHOOK_TOKEN_PLACEHOLDER}|credentials_file: /tmp/am/webhook-token|`);
+    expect(script).toContain('"$${ALERTMANAGER_WEBHOOK_TOKEN}" > /tmp/am/webhook-token');
+    const variable = '${ALERTMANAGER_WEBHOOK_TOKEN:?set ALERTMANAGER_WEBHOOK_TOKEN (16 characters or more)}';
+    expect(compose.services.alertmanager?.environment?.ALERTMANAGER_WEBHOOK_TOKEN).toBe(variable);
+    expect(compose.services.app?.environment?.ALERTMANAGER_WEBHOOK_TOKEN).toBe(variable);
+    expect(readFileSync(at('.env.example'), 'utf8')).toMatch(/^ALERTMANAGER_WEBHOOK_TOKEN=.{16,}$/m);
+  });
+
+  it('Prometheus scrapes itself and Alertmanager where the alerting section and the demo expect them', () => {
+    const prometheus = parse(readFileSync(at('prometheus', 'prometheus.yml'), 'utf8')) as {
+      alerting: { alertmanagers: Array<{ static_configs: Array<{ targets: string[] }> }> };
+      scrape_configs: Array<{ job_name: string; static_configs: Array<{ targets: string[] }> }>;
+    };
+    const targets = Object.fromEntries(prometheus.scrape_configs.map((job) => [job.job_name, job.static_configs.flatMap((c) => c.targets)]));
+    expect(targets.prometheus).toEqual([PROMETHEUS_SELF_TARGET]);
+    expect(targets.alertmanager).toEqual(prometheus.alerting.alertmanagers.flatMap((a) => a.static_configs.flatMap((c) => c.targets)));
+  });
+
+  it('the compose demo service runs the app-only demo against the collector and the service', () => {
+    const demo = compose.services.demo;
+    expect(demo?.command).toEqual(['node', 'bin/socketscope.js', 'demo', '--app-only', '--clients', '60', '--report-url', 'http://app:8080']);
+    expect(demo?.environment?.OTEL_EXPORTER_OTLP_ENDPOINT).toBe('http://otel-collector:4318');
   });
 });

@@ -1,0 +1,150 @@
+/**
+ * Our collector build with the shipped config, on real OTLP traffic, read
+ * where Prometheus reads it (the prometheus exporter's /metrics):
+ * - two replicas of one service (two telemetry bootstraps) are two series,
+ *   told apart by `instance` (their service.instance.id), not one series both
+ *   overwrite;
+ * - spans from two browser sessions whose resources differ only in attributes
+ *   transform/browser drops are counted together by the span metrics
+ *   connector (calls 4 + 2 = 6, never 4 then 2), in seconds;
+ * - the traces pipeline delivers to the demo's in-process OTLP sink (what the
+ *   native demo uses instead of Tempo) without a failed span.
+ */
+import { randomBytes } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type OtlpSink, startOtlpSink } from '../../src/demo/otlp-sink.ts';
+import { type CollectorHandle, Stack, waitFor } from '../../src/stack/index.ts';
+import { type Telemetry, startTelemetry } from '../../src/telemetry/index.ts';
+
+let stack: Stack;
+let sink: OtlpSink;
+let collector: CollectorHandle;
+const telemetries: Telemetry[] = [];
+
+beforeAll(async () => {
+  stack = new Stack('e2e-collector');
+  sink = await startOtlpSink();
+  collector = await stack.collector({ env: { TRACES_OTLP_ENDPOINT: sink.endpoint } });
+});
+
+afterAll(async () => {
+  for (const telemetry of telemetries) await telemetry.shutdown();
+  await stack?.stop();
+  await sink?.close();
+});
+
+interface Sample {
+  labels: Record<string, string>;
+  value: number;
+}
+
+/** The samples of one metric in a text exposition. */
+function samples(exposition: string, name: string): Sample[] {
+  const out: Sample[] = [];
+  for (const line of exposition.split('\n')) {
+    const match = /^([a-zA-Z_:][\w:]*)(?:\{(.*)\})? (\S+)/.exec(line);
+    if (!match || match[1] !== name) continue;
+    const labels = Object.fromEntries([...(match[2] ?? '').matchAll(/(\w+)="((?:[^"\\]|\\.)*)"/g)].map((m) => [m[1], m[2]]));
+    out.push({ labels: labels as Record<string, string>, value: Number(match[3]) });
+  }
+  return out;
+}
+
+async function scrape(endpoint: string): Promise<string> {
+  return (await fetch(`http://${endpoint}/metrics`)).text();
+}
+
+describe('instance identity through the collector', () => {
+  it("two replicas' connection counts are two series with their own instance label", async () => {
+    const job = 'e2e-replicas';
+    const env = { OTEL_EXPORTER_OTLP_ENDPOINT: collector.otlpHttpUrl, OTEL_METRIC_EXPORT_INTERVAL: '600000', OTEL_TRACES_EXPORTER: 'none', OTEL_SERVICE_NAME: job, OTEL_RESOURCE_ATTRIBUTES: '' };
+    const replicas = await Promise.all([startTelemetry({ serviceName: job, global: false, env }), startTelemetry({ serviceName: job, global: false, env })]);
+    telemetries.push(...replicas);
+    const counts = [3, 5];
+    replicas.forEach((telemetry, i) => {
+      const gauge = telemetry.meterProvider.getMeter('e2e').createUpDownCounter('websocket.server.connection.count', { unit: '{connection}' });
+      gauge.add(counts[i] as number);
+    });
+    await Promise.all(replicas.map((t) => t.meterProvider.forceFlush()));
+
+    const ids = replicas.map((t) => String(t.resource.attributes['service.instance.id']));
+    let series: Sample[] = [];
+    await waitFor('both replicas in the exporter', async () => {
+      series = samples(await scrape(collector.metricsEndpoint), 'websocket_server_connection_count').filter((s) => s.labels.job === job);
+      return series.length >= 2;
+    });
+    expect(series.map((s) => [s.labels.instance, s.value]).sort()).toEqual([
+      [ids[0], 3],
+      [ids[1], 5],
+    ].sort());
+  });
+});
+
+describe('browser span metrics', () => {
+  it('sessions that differ only in dropped resource attributes add up in one cumulative series, in seconds', { timeout: 90_000 }, async () => {
+    const job = 'e2e-web';
+    const now = BigInt(Date.now()) * 1_000_000n;
+    const span = () => ({
+      traceId: randomBytes(16).toString('hex'),
+      spanId: randomBytes(8).toString('hex'),
+      name: 'request quote',
+      kind: 3,
+      startTimeUnixNano: String(now),
+      endTimeUnixNano: String(now + 20_000_000n), // 20 ms
+    });
+    const session = (id: string, spans: number) => ({
+      resourceSpans: [
+        {
+          resource: {
+            attributes: [
+              ['service.name', job],
+              ['telemetry.sdk.language', 'webjs'],
+              ['telemetry.sdk.name', 'socketscope-web-sdk'],
+              // What other browser SDKs put on the resource; transform/browser drops them.
+              ['session.id', id],
+              ['user_agent.original', `Mozilla/5.0 (${id})`],
+            ].map(([key, value]) => ({ key, value: { stringValue: value } })),
+          },
+          scopeSpans: [{ scope: { name: 'e2e' }, spans: Array.from({ length: spans }, span) }],
+        },
+      ],
+    });
+    for (const body of [session('a', 4), session('b', 2)]) {
+      const response = await fetch(`${collector.otlpHttpUrl}/v1/traces`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+      expect(response.status).toBe(200);
+    }
+
+    // span_metrics flushes every 15 s; until then (or while only one session is in) the count is below 6.
+    let calls: Sample[] = [];
+    let counts: Sample[] = [];
+    await waitFor(
+      'calls_total to count both sessions',
+      async () => {
+        const exposition = await scrape(collector.metricsEndpoint);
+        calls = samples(exposition, 'traces_span_metrics_calls_total').filter((s) => s.labels.job === job);
+        counts = samples(exposition, 'traces_span_metrics_duration_seconds_count').filter((s) => s.labels.job === job);
+        return calls.reduce((sum, s) => sum + s.value, 0) === 6;
+      },
+      { timeoutMs: 60_000, intervalMs: 500 },
+    ).catch((error: Error) => {
+      throw new Error(`${error.message}: calls_total series ${JSON.stringify(calls)}`);
+    });
+    expect(calls).toHaveLength(1);
+    expect(calls[0]?.labels).toMatchObject({ span_name: 'request quote', span_kind: 'SPAN_KIND_CLIENT' });
+    expect(calls[0]?.labels.instance).toBeUndefined();
+    expect(counts.map((s) => s.value)).toEqual([6]);
+  });
+
+  it('the traces pipeline delivers every span to the local OTLP sink, none failed', async () => {
+    // The 6 spans above, and nothing else sends traces here.
+    let sent: Sample[] = [];
+    await waitFor('the exporter to report its sent spans', async () => {
+      sent = samples(await scrape(collector.selfMetricsEndpoint), 'otelcol_exporter_sent_spans').filter((s) => s.labels.exporter === 'otlp_grpc/tempo');
+      return sent.reduce((sum, s) => sum + s.value, 0) === 6;
+    });
+    expect(sink.stats).toEqual({ requests: sink.stats.requests, spans: 6, errors: 0 });
+    expect(sink.stats.requests).toBeGreaterThanOrEqual(1);
+    const failed = samples(await scrape(collector.selfMetricsEndpoint), 'otelcol_exporter_send_failed_spans');
+    expect(failed.reduce((sum, s) => sum + s.value, 0)).toBe(0);
+  });
+});
