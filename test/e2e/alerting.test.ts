@@ -8,8 +8,6 @@
  * listens on) fires AlertmanagerNotificationsFailing from its real metrics;
  * and every shipped rule evaluates on that data without an error.
  */
-import { readFileSync, readdirSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse, stringify } from 'yaml';
@@ -17,10 +15,9 @@ import { type RunningService, startService } from '../../src/api/service.ts';
 import { loadConfig } from '../../src/config.ts';
 import { PROMETHEUS_SELF_TARGET, WEBHOOK_TOKEN_PLACEHOLDER } from '../../src/demo/placeholders.ts';
 import { pointSelfScrape } from '../../src/demo/run-demo.ts';
-import { REPO_ROOT, Stack, freePort, renderAlertmanagerConfig, renderPrometheusConfig, waitFor } from '../../src/stack/index.ts';
-import { promQuery } from '../helpers/prometheus.ts';
+import { Stack, freePort, renderAlertmanagerConfig, renderPrometheusConfig, waitFor } from '../../src/stack/index.ts';
+import { promQuery, rulesWithoutHoldTime } from '../helpers/prometheus.ts';
 
-const RULES_DIR = join(REPO_ROOT, 'prometheus', 'rules');
 const WEBHOOK_TOKEN = 'e2e-webhook-token-0123456789';
 const ADMIN_TOKEN = 'e2e-admin-token-0123456789';
 
@@ -35,19 +32,6 @@ interface Health {
 }
 
 const health = async (): Promise<Health> => (await (await fetch(`${service.url}/api/ws/health`)).json()) as Health;
-
-/** The shipped rule files with every `for:` set to 0s, so alerts fire within seconds of their condition. */
-function rulesWithoutHoldTime(runDir: string): string[] {
-  return readdirSync(RULES_DIR)
-    .filter((f) => f.endsWith('.yml'))
-    .map((file) => {
-      const rules = parse(readFileSync(join(RULES_DIR, file), 'utf8')) as { groups: Array<{ rules: Array<{ alert?: string; for?: string }> }> };
-      for (const group of rules.groups) for (const rule of group.rules) if (rule.alert) rule.for = '0s';
-      const out = join(runDir, `alerting-${file}`);
-      writeFileSync(out, stringify(rules));
-      return out;
-    });
-}
 
 function webhookPost(authorization?: string): Promise<Response> {
   const now = new Date().toISOString();
@@ -130,7 +114,7 @@ describe('the alerting path, watched', () => {
         evaluationInterval: '1s',
       }),
     ) as { rule_files: string[] };
-    config.rule_files = rulesWithoutHoldTime(stack.runDir);
+    config.rule_files = rulesWithoutHoldTime(stack.runDir, 'alerting');
     const prometheus = await stack.prometheus({ config: stringify(config) });
     prometheusUrl = prometheus.url;
     await pointSelfScrape(prometheus, self);

@@ -9,7 +9,7 @@
  * with a browser span and its server child leaves the collector's traces
  * pipeline and is observed at its receiving end.
  */
-import { readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
@@ -26,7 +26,7 @@ import { REPO_ROOT, Stack, freePort, renderAlertmanagerConfig, renderPrometheusC
 import { startTelemetry, type Telemetry } from '../../src/telemetry/index.ts';
 import { type TraceCapture, startTraceCapture } from '../browser/web-sdk/harness.ts';
 import { type TestHttpServer, listenHttp, readBody } from '../helpers/http.ts';
-import { promQuery } from '../helpers/prometheus.ts';
+import { promQuery, rulesWithoutHoldTime } from '../helpers/prometheus.ts';
 
 const SERVICE = 'e2e-dashboard';
 const RULES_DIR = join(REPO_ROOT, 'prometheus', 'rules');
@@ -44,19 +44,6 @@ let prometheusUrl: string;
 let telemetry: Telemetry;
 let app: DashboardApp;
 let clients: SyntheticClients;
-
-/** The shipped rule files with every `for:` set to 0s, so an alert fires within seconds of its condition. */
-function rulesWithoutHoldTime(runDir: string): string[] {
-  return readdirSync(RULES_DIR)
-    .filter((f) => f.endsWith('.yml'))
-    .map((file) => {
-      const rules = parse(readFileSync(join(RULES_DIR, file), 'utf8')) as { groups: Array<{ rules: Array<{ alert?: string; for?: string }> }> };
-      for (const group of rules.groups) for (const rule of group.rules) if (rule.alert) rule.for = '0s';
-      const out = join(runDir, `e2e-${file}`);
-      writeFileSync(out, stringify(rules));
-      return out;
-    });
-}
 
 /** Dashboard variables as Grafana would substitute them for "All". */
 function substituteVariables(expr: string): string {
@@ -90,7 +77,7 @@ beforeAll(async () => {
       evaluationInterval: '1s',
     }),
   ) as { rule_files: string[] };
-  config.rule_files = rulesWithoutHoldTime(stack.runDir);
+  config.rule_files = rulesWithoutHoldTime(stack.runDir, 'e2e');
   const prometheus = await stack.prometheus({ config: stringify(config) });
   await pointSelfScrape(prometheus, self);
   prometheusUrl = prometheus.url;

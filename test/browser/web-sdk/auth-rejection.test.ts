@@ -12,7 +12,7 @@ import { WebSocketServer } from 'ws';
 import { instrumentWebSocketServer } from '../../../src/instrumentation/index.ts';
 import { Stack, waitFor } from '../../../src/stack/index.ts';
 import type { ClientReport } from '../../../web-sdk/src/report/schema.ts';
-import { type AppServer, consoleCalls, openSdkPage, recordConsole, startAppServer, waitInPage } from './harness.ts';
+import { type AppServer, consoleCalls, newSdkPage, startAppServer, waitInPage } from './harness.ts';
 
 let stack: Stack;
 let app: AppServer;
@@ -51,12 +51,7 @@ afterAll(async () => {
   await stack?.stop();
 });
 
-async function newPage(): Promise<Page> {
-  const page = await (await browser.newContext()).newPage();
-  await recordConsole(page);
-  await openSdkPage(page, app.url);
-  return page;
-}
+const newPage = (): Promise<Page> => newSdkPage(browser, app.url);
 
 describe('MonitoredWebSocket against a server that rejects with a close code', () => {
   // [the hook's reason, the close code and reason the server SDK sends for it]

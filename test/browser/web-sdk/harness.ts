@@ -12,7 +12,7 @@ import type { AddressInfo, Socket } from 'node:net';
 import { join, normalize } from 'node:path';
 import type { TracerProvider } from '@opentelemetry/api';
 import { build } from 'esbuild';
-import type { Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { type WebSocket, WebSocketServer } from 'ws';
 import { parse, stringify } from 'yaml';
 import { instrumentWebSocketServer, jsonEnvelope } from '../../../src/instrumentation/index.ts';
@@ -119,6 +119,14 @@ export async function startAppServer(): Promise<AppServer> {
 export async function openSdkPage(page: Page, appUrl: string): Promise<void> {
   await page.goto(`${appUrl}/`);
   await page.waitForFunction(() => window.sdk !== undefined);
+}
+
+/** A page in a fresh context (its own storage), recording console calls, with the SDK loaded. */
+export async function newSdkPage(browser: Browser, appUrl: string): Promise<Page> {
+  const page = await (await browser.newContext()).newPage();
+  await recordConsole(page);
+  await openSdkPage(page, appUrl);
+  return page;
 }
 
 export interface EchoServer {

@@ -7,7 +7,7 @@ import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Stack, waitFor } from '../../../src/stack/index.ts';
 import type { ClientReport } from '../../../web-sdk/src/report/schema.ts';
-import { type AppServer, type EchoServer, consoleCalls, openSdkPage, recordConsole, startAppServer, startEchoServer, waitInPage } from './harness.ts';
+import { type AppServer, type EchoServer, consoleCalls, newSdkPage, startAppServer, startEchoServer, waitInPage } from './harness.ts';
 
 let stack: Stack;
 let app: AppServer;
@@ -27,10 +27,13 @@ afterAll(async () => {
   await stack?.stop();
 });
 
-async function newPage(): Promise<Page> {
-  const page = await (await browser.newContext()).newPage();
-  await recordConsole(page);
-  await openSdkPage(page, app.url);
+const newPage = (): Promise<Page> => newSdkPage(browser, app.url);
+
+/** A page with partysocket loaded as `window.t.ReconnectingWebSocket`. */
+async function partysocketPage(): Promise<Page> {
+  const page = await newPage();
+  await page.addScriptTag({ type: 'module', content: "import RWS from '/lib/partysocket.js'; window.t.ReconnectingWebSocket = RWS;" });
+  await waitInPage(page, 'partysocket', () => window.t.ReconnectingWebSocket !== undefined);
   return page;
 }
 
@@ -91,9 +94,7 @@ describe('monitor()', () => {
 
   it('follows partysocket through a drop, two refused reconnections and its own queue', async () => {
     echo.received.length = 0;
-    const page = await newPage();
-    await page.addScriptTag({ type: 'module', content: "import RWS from '/lib/partysocket.js'; window.t.ReconnectingWebSocket = RWS;" });
-    await waitInPage(page, 'partysocket', () => window.t.ReconnectingWebSocket !== undefined);
+    const page = await partysocketPage();
     await page.evaluate((wsUrl) => {
       const { sdk, t } = window;
       const ReconnectingWebSocket = t.ReconnectingWebSocket as new (url: string, protocols?: string[], options?: object) => WebSocket;
@@ -129,9 +130,7 @@ describe('monitor()', () => {
   });
   it('reconnects partysocket through its reconnect() when the heartbeat gets no reply, and the outage ends', async () => {
     echo.received.length = 0;
-    const page = await newPage();
-    await page.addScriptTag({ type: 'module', content: "import RWS from '/lib/partysocket.js'; window.t.ReconnectingWebSocket = RWS;" });
-    await waitInPage(page, 'partysocket', () => window.t.ReconnectingWebSocket !== undefined);
+    const page = await partysocketPage();
     await page.evaluate((wsUrl) => {
       const { sdk, t } = window;
       const ReconnectingWebSocket = t.ReconnectingWebSocket as new (url: string, protocols?: string[], options?: object) => WebSocket;
