@@ -1,6 +1,6 @@
 import { chromium, type Browser } from 'playwright-core';
 import { requireBinary } from './binaries.ts';
-import { runMarker } from './run-dir.ts';
+import { findPidsWithArg, parentPid } from './sweep.ts';
 
 /** Flags for Debian's Chromium as root in a sandbox with no outside network. */
 export const CHROMIUM_ARGS = [
@@ -14,13 +14,38 @@ export const CHROMIUM_ARGS = [
   '--disable-sync',
 ];
 
-/** Headless system Chromium through playwright-core (never a downloaded browser). */
-export async function launchChromium(): Promise<Browser> {
-  return chromium.launch({
+export interface LaunchedChromium {
+  browser: Browser;
+  /** The browser process, leader of the process group holding all of Chromium's processes. */
+  pid: number;
+}
+
+/**
+ * Headless system Chromium through playwright-core (never a downloaded browser).
+ * `marker` (a path inside the stack's run directory, unique per launch) goes on
+ * the command line as an unknown switch, which Chromium ignores: sweep.ts finds
+ * the browser of a run whose test process was killed outright by it, and the
+ * browser's pid is read back by it (playwright's Browser does not expose one).
+ * playwright's own SIGINT/SIGTERM/SIGHUP handlers are off: they only close the
+ * browser and would leave the rest of the process running; the stack's
+ * teardown (process.ts) closes it instead.
+ */
+export async function launchChromium(marker: string): Promise<LaunchedChromium> {
+  const arg = `--socketscope-marker=${marker}`;
+  const browser = await chromium.launch({
     executablePath: requireBinary('chromium'),
-    // Chromium ignores unknown switches; this one lets sweep.ts find the
-    // browser of a run whose test process was killed outright.
-    args: [...CHROMIUM_ARGS, `--socketscope-marker=${runMarker()}`],
+    args: [...CHROMIUM_ARGS, arg],
     headless: true,
+    handleSIGINT: false,
+    handleSIGTERM: false,
+    handleSIGHUP: false,
   });
+  // playwright-core spawns the browser from this process. A child Chromium has
+  // just forked and not yet exec'd still shows the browser's command line.
+  const pids = findPidsWithArg(arg).filter((pid) => parentPid(pid) === process.pid);
+  if (pids.length !== 1) {
+    await browser.close().catch(() => undefined);
+    throw new Error(`expected one Chromium process started by ${process.pid} with ${arg}, found ${pids.length}`);
+  }
+  return { browser, pid: pids[0] as number };
 }

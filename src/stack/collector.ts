@@ -1,4 +1,5 @@
-import { join } from 'node:path';
+import { copyFileSync, mkdtempSync } from 'node:fs';
+import { basename, join } from 'node:path';
 import { REPO_ROOT, requireBinary } from './binaries.ts';
 import { freePort } from './ports.ts';
 import { ManagedProcess } from './process.ts';
@@ -16,6 +17,8 @@ export interface CollectorHandle {
   /** host:port of the collector's own telemetry (refused/failed exports). */
   selfMetricsEndpoint: string;
   healthUrl: string;
+  /** The copies in the run directory the collector was started with. */
+  configFiles: string[];
   process: ManagedProcess;
   stop(): Promise<void>;
 }
@@ -30,7 +33,10 @@ export interface StartCollectorOptions {
 
 /**
  * Our collector build with the shipped config; every endpoint the config reads
- * from the environment gets a free port on 127.0.0.1.
+ * from the environment gets a free port on 127.0.0.1. The config files are
+ * copied into the run directory and the collector started from the copies, so
+ * its command line carries the run directory like every other service's (the
+ * orphan sweep, sweep.ts, finds processes by it).
  */
 export async function startCollector(options: StartCollectorOptions): Promise<CollectorHandle> {
   const bin = requireBinary('collector');
@@ -45,7 +51,12 @@ export async function startCollector(options: StartCollectorOptions): Promise<Co
     COLLECTOR_HEALTH_ENDPOINT: `${host}:${health}`,
     ...options.env,
   };
-  const configFiles = options.configFiles ?? [COLLECTOR_CONFIG];
+  const configDir = mkdtempSync(join(options.runDir, 'otelcol-config-'));
+  const configFiles = (options.configFiles ?? [COLLECTOR_CONFIG]).map((file, i) => {
+    const copy = join(configDir, `${i}-${basename(file)}`);
+    copyFileSync(file, copy);
+    return copy;
+  });
   const proc = new ManagedProcess({
     name: 'otelcol',
     command: bin,
@@ -61,6 +72,7 @@ export async function startCollector(options: StartCollectorOptions): Promise<Co
     metricsEndpoint: `${host}:${metrics}`,
     selfMetricsEndpoint: `${host}:${selfMetrics}`,
     healthUrl,
+    configFiles,
     process: proc,
     stop: () => proc.stop(),
   };

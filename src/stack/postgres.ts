@@ -1,4 +1,4 @@
-import { chmodSync, chownSync, mkdirSync } from 'node:fs';
+import { chmodSync, chownSync, mkdirSync, mkdtempSync } from 'node:fs';
 import { join } from 'node:path';
 import pg from 'pg';
 import { requireBinary } from './binaries.ts';
@@ -11,6 +11,10 @@ export interface PostgresHandle {
   database: string;
   /** `server`: a database on an already running server; `cluster`: our own throwaway cluster. */
   mode: 'server' | 'cluster';
+  /** Mode `server`: the admin URL the database was created (and is dropped) through. */
+  adminUrl?: string;
+  /** Mode `cluster`: the pid of the cluster's postmaster. */
+  pid?: number;
   stop(): Promise<void>;
 }
 
@@ -58,6 +62,7 @@ async function createDatabaseOnServer(adminUrl: string): Promise<PostgresHandle>
     url: withDatabase(adminUrl, database),
     database,
     mode: 'server',
+    adminUrl,
     async stop() {
       await adminQuery(adminUrl, `drop database if exists "${database}" with (force)`);
     },
@@ -65,7 +70,7 @@ async function createDatabaseOnServer(adminUrl: string): Promise<PostgresHandle>
 }
 
 /** Drops databases a (possibly crashed) run left on the shared server; returns their names. */
-export async function dropLeftoverDatabases(adminUrl = process.env.SOCKETSCOPE_PG_ADMIN_URL ?? DEFAULT_ADMIN_URL): Promise<string[]> {
+export async function dropLeftoverDatabases(adminUrl = postgresAdminUrl()): Promise<string[]> {
   if (!(await canConnect(adminUrl))) return [];
   const { rows } = await adminQuery(
     adminUrl,
@@ -77,12 +82,14 @@ export async function dropLeftoverDatabases(adminUrl = process.env.SOCKETSCOPE_P
 }
 
 /**
- * A throwaway cluster with Debian's initdb/postgres, in `runDir`. initdb refuses
+ * A throwaway cluster with Debian's initdb/postgres, in a directory of its own
+ * under the stack's run directory (a stack may start several). initdb refuses
  * to run as root, so as root the cluster belongs to the `postgres` user.
  */
-async function startCluster(runDir: string): Promise<PostgresHandle> {
+async function startCluster(stackRunDir: string): Promise<PostgresHandle> {
   const initdb = requireBinary('initdb');
   const postgresBin = join(initdb, '..', 'postgres');
+  const runDir = mkdtempSync(join(stackRunDir, 'pg-'));
   const dataDir = join(runDir, 'pgdata');
   const socketDir = join(runDir, 'pgsocket');
   mkdirSync(dataDir, { recursive: true });
@@ -93,6 +100,7 @@ async function startCluster(runDir: string): Promise<PostgresHandle> {
     const uid = Number(execFileSync('id', ['-u', 'postgres']).toString().trim());
     const gid = Number(execFileSync('id', ['-g', 'postgres']).toString().trim());
     owner = { uid, gid };
+    chmodSync(stackRunDir, 0o755);
     chmodSync(runDir, 0o755);
     chownSync(dataDir, uid, gid);
     chownSync(socketDir, uid, gid);
@@ -127,15 +135,26 @@ async function startCluster(runDir: string): Promise<PostgresHandle> {
     throw error;
   }
   await adminQuery(url, 'create database socketscope');
-  return { url: withDatabase(url, 'socketscope'), database: 'socketscope', mode: 'cluster', stop: () => server.stop() };
+  return { url: withDatabase(url, 'socketscope'), database: 'socketscope', mode: 'cluster', pid: server.pid, stop: () => server.stop() };
+}
+
+export interface StartPostgresOptions {
+  /** false: always a throwaway cluster, even when a server answers. */
+  useServer?: boolean;
+  /** Where a running server is looked for: SOCKETSCOPE_PG_ADMIN_URL, else 127.0.0.1:5432. */
+  adminUrl?: string;
+}
+
+/** The admin URL of the server a run uses when it answers (SOCKETSCOPE_PG_ADMIN_URL, else 127.0.0.1:5432). */
+export function postgresAdminUrl(): string {
+  return process.env.SOCKETSCOPE_PG_ADMIN_URL ?? DEFAULT_ADMIN_URL;
 }
 
 /**
- * A fresh, empty database: on the server at SOCKETSCOPE_PG_ADMIN_URL (default
- * 127.0.0.1:5432) when it answers, otherwise in a throwaway cluster.
+ * A fresh, empty database: on the server at `adminUrl` when it answers,
+ * otherwise in a throwaway cluster (the handle's `mode` says which).
  */
-export async function startPostgres(runDir: string, { useServer = true }: { useServer?: boolean } = {}): Promise<PostgresHandle> {
-  const adminUrl = process.env.SOCKETSCOPE_PG_ADMIN_URL ?? DEFAULT_ADMIN_URL;
+export async function startPostgres(runDir: string, { useServer = true, adminUrl = postgresAdminUrl() }: StartPostgresOptions = {}): Promise<PostgresHandle> {
   if (useServer && (await canConnect(adminUrl))) return createDatabaseOnServer(adminUrl);
   return startCluster(runDir);
 }

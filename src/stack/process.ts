@@ -22,7 +22,8 @@ const live = new Set<ManagedProcess>();
 /**
  * A child process in its own process group, so stopping it also stops anything
  * it forked. Every live one is killed when this Node process exits, whatever
- * the reason (test failure, uncaught error, SIGINT/SIGTERM).
+ * the reason (test failure, uncaught error, SIGINT/SIGTERM/SIGHUP; see
+ * leaveShutdownToApp for applications that handle those signals themselves).
  */
 export class ManagedProcess {
   readonly child: ChildProcess;
@@ -101,7 +102,11 @@ export class ManagedProcess {
 
 function signalGroup(proc: ManagedProcess, signal: NodeJS.Signals): void {
   const pid = proc.pid;
-  if (pid === undefined) return;
+  if (pid !== undefined) signalProcessGroup(pid, signal);
+}
+
+/** Signals the process group led by `pid`; a group that is already gone is not an error. */
+export function signalProcessGroup(pid: number, signal: NodeJS.Signals): void {
   try {
     process.kill(-pid, signal);
   } catch (error) {
@@ -109,10 +114,81 @@ function signalGroup(proc: ManagedProcess, signal: NodeJS.Signals): void {
   }
 }
 
-/** Kills every live managed process group at once; safe inside an 'exit' handler. */
+/**
+ * Process groups the stack did not spawn itself but owns (Chromium, which
+ * playwright starts as the leader of its own group), each with the function
+ * that closes it properly: killed with the managed ones on exit or on a signal.
+ */
+const adoptedGroups = new Map<number, () => Promise<void>>();
+
+/**
+ * Kills the group led by `pid` with the managed processes. On a signal the
+ * stack also awaits `close` after the kill (for Chromium, playwright then
+ * removes the browser's temporary profile). The returned function forgets it.
+ */
+export function adoptProcessGroup(pid: number, close: () => Promise<void>): () => void {
+  adoptedGroups.set(pid, close);
+  installExitHooks();
+  return () => {
+    adoptedGroups.delete(pid);
+  };
+}
+
+/** Kills every live managed (and adopted) process group at once; safe inside an 'exit' handler. */
 export function killAllManaged(): void {
   for (const proc of live) signalGroup(proc, 'SIGKILL');
   live.clear();
+  for (const pid of adoptedGroups.keys()) signalProcessGroup(pid, 'SIGKILL');
+  adoptedGroups.clear();
+}
+
+/** Who stops the stacks on SIGINT/SIGTERM/SIGHUP; undefined until the application says (see appHandles). */
+let shutdownOwner: 'app' | 'stack' | undefined;
+let shutdownSignalled = false;
+
+/**
+ * Declares whether the application handles SIGINT/SIGTERM/SIGHUP itself and
+ * stops its stacks on its own (the demo's graceful shutdown); call it where the
+ * application installs its signal listeners. `false` (tests, scripts): the
+ * stack owns these signals — it kills every service it started at once and the
+ * process then dies by the signal, whatever other listeners exist. `true`: the
+ * first signal is left to the application; any later one still kills every
+ * service and the process (an impatient second Ctrl-C leaves nothing behind).
+ */
+export function leaveShutdownToApp(enabled = true): void {
+  shutdownOwner = enabled ? 'app' : 'stack';
+}
+
+/**
+ * Until src/commands/demo.ts declares itself with leaveShutdownToApp(), an
+ * undeclared process keeps the old rule: a signal listener other than ours
+ * means the application handles the signal. (playwright no longer registers
+ * one: Chromium is launched with its signal handling off.)
+ */
+function appHandles(signal: NodeJS.Signals): boolean {
+  if (shutdownOwner !== undefined) return shutdownOwner === 'app';
+  return process.listeners(signal).some((listener) => listener !== onSignal);
+}
+
+function onSignal(signal: NodeJS.Signals): void {
+  if (!shutdownSignalled && appHandles(signal)) {
+    shutdownSignalled = true;
+    return; // the application stops its stacks; the 'exit' hook still catches the rest
+  }
+  const closers = [...adoptedGroups.values()];
+  killAllManaged();
+  // Dying by a signal skips the 'exit' listeners, among them playwright's that
+  // removes a browser's temporary profile: closing the killed browsers does
+  // that cleanup first (bounded, should a close hang).
+  let timer: NodeJS.Timeout | undefined;
+  const closed = Promise.allSettled(closers.map((close) => close()));
+  void Promise.race([closed, new Promise((resolve) => (timer = setTimeout(resolve, 3_000)))]).then(() => {
+    clearTimeout(timer);
+    // With no listener left, the re-raised signal takes its default action.
+    // The other listeners have already run for this delivery.
+    process.removeAllListeners(signal);
+    process.kill(process.pid, signal);
+  });
 }
 
 let hooksInstalled = false;
@@ -120,13 +196,5 @@ function installExitHooks(): void {
   if (hooksInstalled) return;
   hooksInstalled = true;
   process.once('exit', killAllManaged);
-  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
-    process.once(signal, () => {
-      // An application that handles the signal itself (the demo's graceful
-      // shutdown) stops its stack; the 'exit' hook still catches the rest.
-      if (process.listenerCount(signal) > 0) return;
-      killAllManaged();
-      process.kill(process.pid, signal);
-    });
-  }
+  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(signal, onSignal);
 }

@@ -3,15 +3,18 @@
  * PostgreSQL (server and throwaway cluster), Prometheus scraping and PromQL,
  * an alert rule firing through Alertmanager to a webhook, an OTLP metric
  * through our collector into Prometheus under its translated name, and
- * Chromium running a page that opens a WebSocket.
+ * Chromium running a page that opens a WebSocket. And that every process the
+ * stack starts can be found by the orphan sweep while it runs, and is gone
+ * after stop.
  */
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WebSocketServer } from 'ws';
-import { Stack, renderAlertmanagerConfig, renderPrometheusConfig, waitFor } from '../../src/stack/index.ts';
-import { findLeftoverPids } from '../../src/stack/sweep.ts';
+import { Stack, freePort, renderAlertmanagerConfig, renderPrometheusConfig, waitFor } from '../../src/stack/index.ts';
+import { postgresAdminUrl, type PostgresHandle } from '../../src/stack/postgres.ts';
+import { findLeftoverPids, isGone } from '../../src/stack/sweep.ts';
 import { listenHttp, readBody, type TestHttpServer } from '../helpers/http.ts';
 import { promQuery, waitForSamples } from '../helpers/prometheus.ts';
 import { parse, stringify } from 'yaml';
@@ -67,41 +70,85 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  const runDir = stack?.runDir;
   await stack?.stop();
   await target?.close();
   await webhook?.close();
-  // Nothing this stack started is left running.
-  if (runDir) expect(findLeftoverPids(runDir)).toEqual([]);
 });
 
-describe('PostgreSQL', () => {
-  it.each([
-    ['the running server, fresh database', true],
-    ['a throwaway initdb cluster', false],
-  ])('answers select version() on %s', async (_label, useServer) => {
-    const handle = await stack.postgres({ useServer });
-    expect(handle.mode).toBe(useServer ? 'server' : 'cluster');
-    const client = new pg.Client({ connectionString: handle.url });
+async function serverAnswers(url: string): Promise<boolean> {
+  const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 2_000 });
+  try {
     await client.connect();
-    try {
-      const { rows } = await client.query<{ version: string; db: string; tables: string }>(
-        "select version(), current_database() as db, (select count(*) from pg_tables where schemaname = 'public')::text as tables",
-      );
-      expect(rows[0]?.version).toMatch(/^PostgreSQL \d+/);
-      expect(rows[0]?.db).toBe(handle.database);
-      expect(rows[0]?.tables).toBe('0');
-    } finally {
-      await client.end();
-    }
+    return true;
+  } catch {
+    return false;
+  } finally {
+    await client.end().catch(() => undefined);
+  }
+}
+
+async function databaseExists(adminUrl: string, database: string): Promise<boolean> {
+  const admin = new pg.Client({ connectionString: adminUrl });
+  await admin.connect();
+  try {
+    const { rowCount } = await admin.query('select 1 from pg_database where datname = $1', [database]);
+    return rowCount === 1;
+  } finally {
+    await admin.end();
+  }
+}
+
+/** A fresh, empty database answers; after stop its database (server) or its cluster (cluster) is gone. */
+async function checkFreshDatabase(handle: PostgresHandle): Promise<void> {
+  const client = new pg.Client({ connectionString: handle.url });
+  await client.connect();
+  try {
+    const { rows } = await client.query<{ version: string; db: string; tables: string }>(
+      "select version(), current_database() as db, (select count(*) from pg_tables where schemaname = 'public')::text as tables",
+    );
+    expect(rows[0]?.version).toMatch(/^PostgreSQL \d+/);
+    expect(rows[0]?.db).toBe(handle.database);
+    expect(rows[0]?.tables).toBe('0');
+  } finally {
+    await client.end();
+  }
+  if (handle.mode === 'server') {
+    const adminUrl = handle.adminUrl as string;
+    expect(await databaseExists(adminUrl, handle.database)).toBe(true);
     await handle.stop();
-    if (useServer) {
-      const admin = new pg.Client({ connectionString: 'postgres://postgres@127.0.0.1:5432/postgres' });
-      await admin.connect();
-      const { rowCount } = await admin.query('select 1 from pg_database where datname = $1', [handle.database]);
-      await admin.end();
-      expect(rowCount).toBe(0);
+    expect(await databaseExists(adminUrl, handle.database)).toBe(false);
+  } else {
+    const pid = handle.pid as number;
+    expect(findLeftoverPids(stack.runDir)).toContain(pid);
+    await handle.stop();
+    expect(isGone(pid)).toBe(true);
+  }
+}
+
+describe('PostgreSQL', () => {
+  it('answers select version() in a fresh database: on the server at the admin URL when one answers, else in a throwaway cluster', async () => {
+    const adminUrl = postgresAdminUrl();
+    const expected = (await serverAnswers(adminUrl)) ? 'server' : 'cluster';
+    const handle = await stack.postgres();
+    expect(handle.mode).toBe(expected);
+    if (handle.mode === 'server') {
+      expect(handle.adminUrl).toBe(adminUrl);
+      expect(new URL(handle.url).host).toBe(new URL(adminUrl).host);
     }
+    await checkFreshDatabase(handle);
+  });
+
+  it('answers select version() in a throwaway initdb cluster on request', async () => {
+    const handle = await stack.postgres({ useServer: false });
+    expect(handle.mode).toBe('cluster');
+    await checkFreshDatabase(handle);
+  });
+
+  it('falls back to a throwaway cluster when nothing answers at the admin URL', async () => {
+    const handle = await stack.postgres({ adminUrl: `postgres://postgres@127.0.0.1:${await freePort()}/postgres` });
+    expect(handle.mode).toBe('cluster');
+    expect(handle.adminUrl).toBeUndefined();
+    await checkFreshDatabase(handle);
   });
 });
 
@@ -204,5 +251,23 @@ describe('Chromium', () => {
       for (const client of wss.clients) client.terminate();
       await new Promise((resolve) => wss.close(resolve));
     }
+  });
+});
+
+describe('the stack\'s processes', () => {
+  it('each carries the run directory on its command line while it runs, so the sweep finds it, and none is left after stop', async () => {
+    // Every kind of process the stack starts, running at once.
+    await stack.chromium();
+    await stack.postgres({ useServer: false });
+    const running = stack.processes();
+    expect(new Set(running.map((p) => p.name))).toEqual(new Set(['collector', 'alertmanager', 'prometheus', 'chromium', 'postgres']));
+    const pids = running.map((p) => p.pid);
+    // Each of them; possibly more: a Chromium child between fork and exec still shows the browser's command line.
+    expect(findLeftoverPids(stack.runDir)).toEqual(expect.arrayContaining(pids));
+
+    await stack.stop();
+    expect(pids.filter((pid) => !isGone(pid))).toEqual([]);
+    expect(stack.processes()).toEqual([]);
+    expect(findLeftoverPids(stack.runDir)).toEqual([]);
   });
 });
