@@ -10,8 +10,32 @@ manifest=collector/manifest.yaml
 version=$(sed -n 's/^  version: *\([0-9.]*\).*/\1/p' "$manifest" | head -n1)
 [ -n "$version" ] || { echo "build-collector: no dist.version in $manifest" >&2; exit 1; }
 command -v go >/dev/null || {
-  echo "build-collector: Go is not installed; it is needed once to build the collector (https://go.dev/doc/install, or Debian's golang package)." >&2
+  echo "build-collector: Go is not installed; it is needed once to build the collector (https://go.dev/dl/)." >&2
   exit 1
+}
+
+# The oldest Go that builds the builder and the components at $version: the
+# highest `go` directive of their go.mod files (1.26.0 for v0.161.0). Debian
+# bookworm's golang (1.19) is far older. `go list -m` reads only the go.mod
+# files (from the module cache or the proxy); when it cannot, the known floor
+# for this pin is used.
+go_min_fallback=1.26.0
+go_below() { # go_below A B: true when Go version A is older than B
+  [ "$1" != "$2" ] && [ "$(printf '%s\n%s\n' "$1" "$2" | sort -V | head -n1)" = "$1" ]
+}
+check_go_version() {
+  local have need modules
+  have=$(go env GOVERSION 2>/dev/null | sed 's/^go//')
+  mapfile -t modules < <(sed -n 's/^ *- gomod: *\([^ ]*\) \([^ ]*\).*/\1@\2/p' "$manifest")
+  # Outside any module (/), so only the queried versions count.
+  need=$( { (cd / && GOWORK=off go list -m -f '{{.GoVersion}}' "go.opentelemetry.io/collector/cmd/builder@v$version" "${modules[@]}" 2>/dev/null) || true; } \
+    | { grep -E '^[0-9]+(\.[0-9]+)*$' || true; } | sort -V | tail -n1)
+  need=${need:-$go_min_fallback}
+  if [ -z "$have" ] || go_below "$have" "$need"; then
+    echo "build-collector: the collector v$version needs Go >= $need, found ${have:-an unknown version} ($(command -v go))." >&2
+    echo "build-collector: install Go $need or newer from https://go.dev/dl/ (Debian bookworm's golang package is 1.19, too old)." >&2
+    exit 1
+  fi
 }
 
 cache_root=${XDG_CACHE_HOME:-$HOME/.cache}/socketscope
@@ -21,6 +45,7 @@ binary=$out_dir/socketscope-otelcol
 link=collector/_build/socketscope-otelcol
 
 if [ ! -x "$binary" ]; then
+  check_go_version
   builder=$cache_root/builder-$version/builder
   if [ ! -x "$builder" ]; then
     echo "build-collector: installing the Collector Builder v$version"
