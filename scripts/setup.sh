@@ -52,10 +52,12 @@ fi
 
 # 3. npm packages, when package-lock.json changed since the last install:
 #    `npm ci` on a fresh clone; `npm install` (which never deletes node_modules
-#    under a running process) when only the lock file moved on.
-lock_hash=$( (cat package-lock.json; node --version) | sha256sum | cut -c1-16)
+#    under a running process) when only the lock file moved on. The stamp holds
+#    the hash of the lock file as the install left it: `npm install` may
+#    rewrite it, and a hash taken before would make the next run reinstall.
+lock_hash() { (cat package-lock.json; node --version) | sha256sum | cut -c1-16; }
 stamp=node_modules/.socketscope-installed
-if [ "$(cat "$stamp" 2>/dev/null)" != "$lock_hash" ]; then
+if [ "$(cat "$stamp" 2>/dev/null)" != "$(lock_hash)" ]; then
   if [ -d node_modules ]; then
     say "updating npm packages (npm install)"
     npm install --no-audit --no-fund --loglevel=error
@@ -63,7 +65,7 @@ if [ "$(cat "$stamp" 2>/dev/null)" != "$lock_hash" ]; then
     say "installing npm packages (npm ci)"
     npm ci --no-audit --no-fund --loglevel=error
   fi
-  echo "$lock_hash" > "$stamp"
+  lock_hash > "$stamp"
 fi
 
 # 4. The packages we publish: the web SDK bundle (esbuild; well under a second) and the server

@@ -1,4 +1,4 @@
-import { accessSync, constants } from 'node:fs';
+import { accessSync, constants, readdirSync } from 'node:fs';
 import { delimiter, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -59,14 +59,28 @@ function extraDirs(name: ComponentName): string[] {
       // scripts/build-collector.sh links the cached build here.
       return [join(REPO_ROOT, 'collector', '_build')];
     case 'initdb':
-      // Debian keeps the server binaries off PATH.
-      return ['/usr/lib/postgresql/17/bin', '/usr/lib/postgresql/16/bin', '/usr/lib/postgresql/15/bin'];
+      // Debian keeps the server binaries off PATH, one directory per major version.
+      return postgresBinDirs();
     case 'chromium':
       // The real binary; /usr/bin/chromium is a shell wrapper that prints a warning.
       return ['/usr/lib/chromium'];
     default:
       return [];
   }
+}
+
+/**
+ * Debian's `/usr/lib/postgresql/<major>/bin` directories, any version (like
+ * scripts/setup.sh's glob), newest first.
+ */
+export function postgresBinDirs(root = '/usr/lib/postgresql'): string[] {
+  let versions: string[];
+  try {
+    versions = readdirSync(root).filter((entry) => /^\d+(\.\d+)?$/.test(entry));
+  } catch {
+    return [];
+  }
+  return versions.sort((a, b) => Number(b) - Number(a)).map((version) => join(root, version, 'bin'));
 }
 
 /** The absolute path of a component, or undefined when it is not installed. */
