@@ -41,7 +41,7 @@ export function registerDemo(program: Command): void {
         await untilSignal(progress, () => demo.stop());
         return;
       }
-      const { runDemo } = await import('../demo/run-demo.ts');
+      const [{ runDemo }, { leaveShutdownToApp }] = await Promise.all([import('../demo/run-demo.ts'), import('../stack/index.ts')]);
       const demo = await runDemo({
         clients,
         browser: flags.browser,
@@ -71,6 +71,8 @@ export function registerDemo(program: Command): void {
         for (const [label, value] of rows) process.stdout.write(`  ${label.padEnd(24)} ${value ?? 'not running (not installed)'}\n`);
         process.stdout.write('\n');
       }
+      // The first Ctrl-C is ours (a graceful stop); a second one still makes the stack kill everything at once.
+      leaveShutdownToApp();
       await untilSignal(progress, () => demo.stop());
     });
 }

@@ -142,7 +142,7 @@ export function killAllManaged(): void {
   adoptedGroups.clear();
 }
 
-/** Who stops the stacks on SIGINT/SIGTERM/SIGHUP; undefined until the application says (see appHandles). */
+/** Who stops the stacks on SIGINT/SIGTERM/SIGHUP; undefined (the stack) until the application says. */
 let shutdownOwner: 'app' | 'stack' | undefined;
 let shutdownSignalled = false;
 
@@ -159,19 +159,13 @@ export function leaveShutdownToApp(enabled = true): void {
   shutdownOwner = enabled ? 'app' : 'stack';
 }
 
-/**
- * Until src/commands/demo.ts declares itself with leaveShutdownToApp(), an
- * undeclared process keeps the old rule: a signal listener other than ours
- * means the application handles the signal. (playwright no longer registers
- * one: Chromium is launched with its signal handling off.)
- */
-function appHandles(signal: NodeJS.Signals): boolean {
-  if (shutdownOwner !== undefined) return shutdownOwner === 'app';
-  return process.listeners(signal).some((listener) => listener !== onSignal);
+/** The application's declaration (leaveShutdownToApp) decides; undeclared, the stack owns the signals. */
+function appHandles(): boolean {
+  return shutdownOwner === 'app';
 }
 
 function onSignal(signal: NodeJS.Signals): void {
-  if (!shutdownSignalled && appHandles(signal)) {
+  if (!shutdownSignalled && appHandles()) {
     shutdownSignalled = true;
     return; // the application stops its stacks; the 'exit' hook still catches the rest
   }
