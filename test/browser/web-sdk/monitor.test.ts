@@ -29,11 +29,26 @@ afterAll(async () => {
 
 const newPage = (): Promise<Page> => newSdkPage(browser, app.url);
 
-/** A page with partysocket loaded as `window.t.ReconnectingWebSocket`. */
+/**
+ * A page with partysocket loaded and `window.t.openPartysocket(url)`: the SDK initialised and a
+ * partysocket (fast reconnects) opened as `t.ws`, its opens counted in `t.opens`.
+ */
 async function partysocketPage(): Promise<Page> {
   const page = await newPage();
   await page.addScriptTag({ type: 'module', content: "import RWS from '/lib/partysocket.js'; window.t.ReconnectingWebSocket = RWS;" });
   await waitInPage(page, 'partysocket', () => window.t.ReconnectingWebSocket !== undefined);
+  await page.evaluate(() => {
+    const { sdk, t } = window;
+    t.openPartysocket = (wsUrl: string) => {
+      const ReconnectingWebSocket = t.ReconnectingWebSocket as new (url: string, protocols?: string[], options?: object) => WebSocket;
+      sdk.initSocketScope({ report: { url: '/api/ws/client-metrics', intervalMs: 3_600_000 } });
+      const ws = new ReconnectingWebSocket(wsUrl, [], { minReconnectionDelay: 50, maxReconnectionDelay: 100 });
+      t.ws = ws;
+      t.opens = 0;
+      ws.addEventListener('open', () => (t.opens = (t.opens as number) + 1));
+      return ws;
+    };
+  });
   return page;
 }
 
@@ -97,13 +112,8 @@ describe('monitor()', () => {
     const page = await partysocketPage();
     await page.evaluate((wsUrl) => {
       const { sdk, t } = window;
-      const ReconnectingWebSocket = t.ReconnectingWebSocket as new (url: string, protocols?: string[], options?: object) => WebSocket;
-      sdk.initSocketScope({ report: { url: '/api/ws/client-metrics', intervalMs: 3_600_000 } });
-      const ws = new ReconnectingWebSocket(wsUrl, [], { minReconnectionDelay: 50, maxReconnectionDelay: 100 });
-      t.ws = ws;
-      t.opens = 0;
+      const ws = (t.openPartysocket as (url: string) => WebSocket)(wsUrl);
       sdk.monitor(ws, { reconnecting: true });
-      ws.addEventListener('open', () => (t.opens = (t.opens as number) + 1));
       ws.addEventListener('close', () => {
         // partysocket queues what is sent while it reconnects.
         if (!t.queued) ws.send((t.queued = 'queued-1'));
@@ -133,17 +143,12 @@ describe('monitor()', () => {
     const page = await partysocketPage();
     await page.evaluate((wsUrl) => {
       const { sdk, t } = window;
-      const ReconnectingWebSocket = t.ReconnectingWebSocket as new (url: string, protocols?: string[], options?: object) => WebSocket;
-      sdk.initSocketScope({ report: { url: '/api/ws/client-metrics', intervalMs: 3_600_000 } });
-      const ws = new ReconnectingWebSocket(wsUrl, [], { minReconnectionDelay: 50, maxReconnectionDelay: 100 });
-      t.ws = ws;
-      t.opens = 0;
+      const ws = (t.openPartysocket as (url: string) => WebSocket)(wsUrl);
       t.closes = [];
       // The first heartbeat is one the server does not answer ('mute'), the later ones it does.
       const message = () => (t.muted ? 'ping' : ((t.muted = true), 'mute'));
       // No `reconnecting` option: a socket with reconnect() is known to reconnect by itself.
       sdk.monitor(ws, { heartbeat: { intervalMs: 100, timeoutMs: 300, message } });
-      ws.addEventListener('open', () => (t.opens = (t.opens as number) + 1));
       // onclose, not a close listener: partysocket's listeners get a broken copy of the close events it makes itself.
       ws.onclose = (event) => (t.closes as string[]).push(`${event.code} ${event.reason}`);
     }, echo.url);
