@@ -133,8 +133,11 @@ describe('MonitoredWebSocket in Chromium', () => {
     );
     expect(response).toMatchObject({ type: 'echo', echo: 42 });
     const request = JSON.parse(echo.received.at(-1) ?? '{}') as Record<string, unknown>;
-    expect(Object.keys(request).sort()).toEqual(['id', 'payload', 'traceparent', 'type']);
+    expect(Object.keys(request).sort()).toEqual(['id', 'payload', 'sentAt', 'traceparent', 'type']);
     expect(request.traceparent).toMatch(/^00-[0-9a-f]{32}-[0-9a-f]{16}-01$/);
+    // The send time the server SDK's message latency is measured from (epoch ms, the page's clock).
+    expect(typeof request.sentAt).toBe('number');
+    expect(Math.abs((request.sentAt as number) - Date.now())).toBeLessThan(60_000);
 
     await page.evaluate(() => (window.t.scope as { flush(): void }).flush());
     await waitFor('the browser and server spans at the collector', async () =>

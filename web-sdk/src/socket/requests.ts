@@ -13,6 +13,11 @@ export interface RequestTrackingOptions {
   /** Default 10 000 ms. */
   timeoutMs?: number;
   /**
+   * Envelope field that gets the send time (epoch ms) unless the message has it, so the server
+   * SDK's `websocket.server.message.latency` covers requests. Default 'sentAt'; false: none.
+   */
+  sentAtField?: string | false;
+  /**
    * Puts the trace context into the outgoing envelope. Default: top-level
    * `traceparent` (and `tracestate`) fields. false: no propagation.
    */
@@ -70,6 +75,8 @@ export class RequestTracker {
     const id = `${this.prefix}-${++this.seq}`;
     const request = trackRequest(this.scope, options.name);
     let envelope: Record<string, unknown> = { ...message, [this.options.idField ?? 'id']: id };
+    const sentAtField = this.options.sentAtField ?? 'sentAt';
+    if (sentAtField !== false && envelope[sentAtField] === undefined) envelope[sentAtField] = Date.now();
     const inject = this.options.inject ?? ((target, carrier) => Object.assign(target, carrier));
     if (inject && request.carrier.traceparent) envelope = inject(envelope, request.carrier);
     const response = new Promise<unknown>((resolve, reject) => {
