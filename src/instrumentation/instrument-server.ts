@@ -39,7 +39,7 @@ import { ConnectionState } from './connection-state.ts';
 import { DEFAULT_HEARTBEAT_INTERVAL_MS, Heartbeat } from './heartbeat.ts';
 import { ServerInstruments } from './instruments.ts';
 import { messageTypes } from './message-classifier.ts';
-import { type BroadcastData, Rooms, sendable } from './rooms.ts';
+import { type BroadcastData, Rooms, type SendData, sendable } from './rooms.ts';
 import { SCOPE_NAME, SCOPE_VERSION } from './scope.ts';
 import {
   ATTR_AUTH_FAILURE_REASON,
@@ -156,21 +156,23 @@ export function instrumentWebSocketServer(wss: WebSocketServer, options: Instrum
   let sendType = types.other;
 
   const clients = (): Iterable<WebSocket> => server.clients ?? [];
+  /** Sends one message counted under the message type `typeIndex` (binary undefined: ws decides by the data's type). */
+  const sendTyped = (socket: WebSocket, data: SendData, typeIndex: number, binary: boolean | undefined): void => {
+    sendType = typeIndex;
+    try {
+      if (binary === undefined) socket.send(data);
+      else socket.send(data, { binary });
+    } finally {
+      sendType = types.other;
+    }
+  };
 
   // Before anything is registered: it validates options.channels.
   const rooms = new Rooms(
     {
       stateOf: (socket) => states.get(socket),
       typeIndex: (type) => types.indexOf(type),
-      sendTyped(socket, data, typeIndex, binary) {
-        sendType = typeIndex;
-        try {
-          if (binary === undefined) socket.send(data);
-          else socket.send(data, { binary });
-        } finally {
-          sendType = types.other;
-        }
-      },
+      sendTyped,
       broadcastDone(seconds, recipients, channelAttrs) {
         if (!active) return;
         instruments.broadcastDuration.record(seconds, channelAttrs);
@@ -606,13 +608,7 @@ export function instrumentWebSocketServer(wss: WebSocketServer, options: Instrum
     rooms,
     heartbeat,
     send(socket: WebSocket, data: BroadcastData, type: string, sendOptions?: { binary?: boolean }): void {
-      sendType = types.indexOf(type);
-      try {
-        if (sendOptions?.binary === undefined) socket.send(sendable(data));
-        else socket.send(sendable(data), { binary: sendOptions.binary });
-      } finally {
-        sendType = types.other;
-      }
+      sendTyped(socket, sendable(data), types.indexOf(type), sendOptions?.binary);
     },
     recordMessageError(type: MessageErrorType): void {
       if (active) instruments.countMessageError(type);

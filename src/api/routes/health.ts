@@ -1,28 +1,10 @@
 /** Health: /api/ws/health (every dependency and the service's own state) and /health/websocket (the monitoring guide's shape). */
-import { z } from 'zod';
 import { probe } from '../../analytics/http-json.ts';
 import { serverQuery } from '../../analytics/server-queries.ts';
 import { hasBearer } from '../auth.ts';
 import type { ApiContext } from '../context.ts';
 import { type Route, defineRoute } from '../route-spec.ts';
 import { healthSchema, websocketHealthSchema } from '../schemas/responses.ts';
-
-/**
- * The Health schema with `service.watchdog_last_seen_at`: when Alertmanager
- * last delivered the always-firing Watchdog alert to the webhook (the watchdog
- * route repeats it every minute), i.e. that rules are evaluated and
- * notifications delivered end to end. Public: a time says nothing about hosts.
- */
-const healthResponseSchema = healthSchema
-  .extend({
-    service: healthSchema.shape.service.extend({
-      watchdog_last_seen_at: z.string().nullable().meta({
-        description:
-          'When the Watchdog alert last reached the webhook (ISO 8601), null if never. Alertmanager repeats it every minute: older than a few minutes means rule evaluation, Prometheus → Alertmanager or Alertmanager → webhook is broken (docs/runbooks.md#watchdog).',
-      }),
-    }),
-  })
-  .meta({ id: 'Health' });
 
 const NEEDS_PROMETHEUS = ['GET /api/ws/metrics', 'GET /api/ws/metrics/historical', 'anomaly detection over server metric streams', 'activeConnections in GET /health/websocket'];
 
@@ -72,7 +54,7 @@ export function healthRoutes(ctx: ApiContext): Route[] {
         '200 while the database answers (status `ok`, or `degraded` when a configured dependency does not); 503 when it does not. Without the admin token, failures read `not reachable` and tasks omit their last error and result (they can name hosts and databases); with it, the full detail.',
       access: 'public',
       status: 200,
-      response: healthResponseSchema,
+      response: healthSchema,
       errors: [503],
       async handler(_input, req, res) {
         const detailed = hasBearer(req, ctx.adminToken);

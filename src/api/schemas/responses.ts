@@ -172,6 +172,10 @@ export const healthSchema = z
       database: z.enum(['server', 'embedded']),
       tasks: z.array(z.unknown()),
       needs_prometheus: z.array(z.string()).meta({ description: 'Endpoints and features that answer 503 until PROMETHEUS_URL is set' }),
+      watchdog_last_seen_at: z.string().nullable().meta({
+        description:
+          'When the Watchdog alert last reached the webhook (ISO 8601), null if never. Alertmanager repeats it every minute: older than a few minutes means rule evaluation, Prometheus → Alertmanager or Alertmanager → webhook is broken (docs/runbooks.md#watchdog).',
+      }),
     }),
   })
   .meta({ id: 'Health' });
