@@ -174,6 +174,13 @@ export const SERVER_METRICS = [
     attributes: [ATTR_ERROR_TYPE],
   },
   {
+    name: 'websocket.server.message.trace_context.refused',
+    instrument: 'counter',
+    unit: '{message}',
+    description: "Received messages whose envelope traceparent was sampled but which were not traced as part of the client's trace, because the server's budget of client-sampled message spans (tracing.maxClientSampledMessageSpansPerSecond) was spent; messageSampleRatio then decides on a root span linked to the client's span.",
+    attributes: [],
+  },
+  {
     name: 'websocket.server.ping.sent',
     instrument: 'counter',
     unit: '{ping}',

@@ -19,7 +19,9 @@ import {
   type Attributes,
   type Context,
   type Link,
+  ROOT_CONTEXT,
   type Span,
+  type SpanContext,
   SpanKind,
   SpanStatusCode,
   type Tracer,
@@ -64,7 +66,8 @@ import {
   type RejectionType,
 } from './semconv.ts';
 import { TimingSampler } from './timing-sampler.ts';
-import { contextFromRequest, contextFromTraceparent, hasSampledParent } from './trace-context.ts';
+import { TokenBucket } from './token-bucket.ts';
+import { contextFromRequest, contextFromTraceparent, sampledParent } from './trace-context.ts';
 import type { AuthDecision, ConnectionInfo, InstrumentWebSocketServerOptions, MessageEnvelope, WebSocketServerInstrumentation } from './types.ts';
 
 const OPEN = 1;
@@ -79,6 +82,17 @@ interface StateSlot {
 const DEFAULT_CONNECTION_BASE_BYTES = 2700;
 const DEFAULT_MAX_LATENCY_SECONDS = 300;
 const DEFAULT_TIMING_PER_SECOND = 100;
+/**
+ * Default budget of message spans a second started because the client's traceparent said
+ * sampled (tracing.maxClientSampledMessageSpansPerSecond). The same 100 a second as the timing
+ * sampler: above what honest clients' own sampling asks of one server (they sample a fraction
+ * of user actions, each a few messages), while a client that flags every message sampled gets
+ * at most 100 spans a second out of the app. A message span costs about 6 µs to start, end and
+ * serialize as OTLP JSON (~800 bytes; OTel JS 2.x SDK measured on one core), so 100 a second
+ * is under 0.1% of a core and ~80 kB/s to the backend, where a 10 000 msg/s flood would be
+ * 6% and ~8 MB/s.
+ */
+const DEFAULT_CLIENT_SAMPLED_SPANS_PER_SECOND = 100;
 /** How often the timing sampler's countdown is checked (see TimingSampler.overdue). */
 const SAMPLER_CHECK_MS = 1000;
 
@@ -124,6 +138,13 @@ export function instrumentWebSocketServer(wss: WebSocketServer, options: Instrum
   if (!(maxLatency > 0)) throw new RangeError('maxLatencySeconds must be > 0');
   const sampleRatio = options.tracing?.messageSampleRatio ?? 0;
   if (!(sampleRatio >= 0 && sampleRatio <= 1)) throw new RangeError('tracing.messageSampleRatio must be within 0..1');
+  const clientSampledPerSecond: unknown = options.tracing?.maxClientSampledMessageSpansPerSecond ?? DEFAULT_CLIENT_SAMPLED_SPANS_PER_SECOND;
+  if (typeof clientSampledPerSecond !== 'number') {
+    throw new TypeError(`tracing.maxClientSampledMessageSpansPerSecond must be a number, got ${typeof clientSampledPerSecond}`);
+  }
+  if (!(clientSampledPerSecond >= 0)) {
+    throw new RangeError(`tracing.maxClientSampledMessageSpansPerSecond must be a finite number >= 0 or Infinity, got ${clientSampledPerSecond}`);
+  }
 
   const tracer: Tracer = options.tracer ?? (options.tracerProvider ?? trace.getTracerProvider()).getTracer(SCOPE_NAME, SCOPE_VERSION);
   const traceHandshakes = options.tracing?.handshake ?? true;
@@ -136,6 +157,8 @@ export function instrumentWebSocketServer(wss: WebSocketServer, options: Instrum
   const authenticate = options.authenticate;
 
   const sampler = new TimingSampler(options.messageTimingPerSecond ?? DEFAULT_TIMING_PER_SECOND);
+  /** Message spans this server may still start as children of a client-sampled traceparent (see messageSpan). */
+  const clientSampledBudget = new TokenBucket(clientSampledPerSecond);
   // Per-socket state lives in one slot on our own socket subclass (see below): a property load
   // on the hot path instead of a WeakMap lookup, and no table entry per connection.
   const states = {
@@ -271,11 +294,42 @@ export function instrumentWebSocketServer(wss: WebSocketServer, options: Instrum
     if (timed) instruments.messageLatencies.add(seconds, typeIndex);
   }
 
+  /**
+   * The message's span, if it gets one. A sampled client traceparent makes it a child of the
+   * client's span while the client-sampled budget lasts; after that (and without trace context,
+   * or with an unsampled one) messageSampleRatio decides, and a refused client-sampled message
+   * gets a root span linked to the client's span: the client cannot put more than the budget of
+   * server spans into traces it chose. No traceparent: nothing is allocated before the ratio.
+   */
   function messageSpan(state: ConnectionState, envelope: MessageEnvelope | undefined, typeIndex: number, isBinary: boolean, size: number): Span | undefined {
-    const parent: Context = contextFromTraceparent(envelope?.traceparent, envelope?.tracestate);
-    if (!hasSampledParent(parent) && !(sampleRatio > 0 && Math.random() < sampleRatio)) return undefined;
+    let parent: Context = ROOT_CONTEXT;
+    let refused: SpanContext | undefined;
+    if (envelope?.traceparent) {
+      const remote = contextFromTraceparent(envelope.traceparent, envelope.tracestate);
+      const sampled = sampledParent(remote);
+      if (sampled === undefined) parent = remote;
+      else if (clientSampledBudget.take()) return startMessageSpan(state, remote, undefined, typeIndex, isBinary, size);
+      else {
+        instruments.traceContextRefused++;
+        refused = sampled;
+      }
+    }
+    if (!(sampleRatio > 0 && Math.random() < sampleRatio)) return undefined;
+    return startMessageSpan(state, parent, refused, typeIndex, isBinary, size);
+  }
+
+  /** A `process <type>` span under `parent`, linked to the handshake and, when given, to the client span it was refused as a child of. */
+  function startMessageSpan(
+    state: ConnectionState,
+    parent: Context,
+    refused: SpanContext | undefined,
+    typeIndex: number,
+    isBinary: boolean,
+    size: number,
+  ): Span {
     const handshake = state.identity?.handshake;
     const links: Link[] = handshake ? [{ context: handshake }] : [];
+    if (refused !== undefined) links.push({ context: refused });
     const typeName = types.names[typeIndex]!;
     return tracer.startSpan(
       `process ${typeName}`,

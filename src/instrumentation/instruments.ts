@@ -162,6 +162,7 @@ export class MeterInstruments {
   readonly io: Observable;
   readonly anomalies: Observable;
   readonly errors: Observable;
+  readonly traceContextRefused: Observable;
   readonly pings: Observable;
   readonly timeouts: Observable;
   readonly subscriptions: Observable;
@@ -223,6 +224,7 @@ export class MeterInstruments {
     this.io = observable('websocket.server.io');
     this.anomalies = observable('websocket.server.message.latency.anomalies');
     this.errors = observable('websocket.server.message.errors');
+    this.traceContextRefused = observable('websocket.server.message.trace_context.refused');
     this.pings = observable('websocket.server.ping.sent');
     this.timeouts = observable('websocket.server.ping.timeouts');
     this.subscriptions = observable('websocket.server.subscription.count');
@@ -320,6 +322,8 @@ export class ServerInstruments {
   authAttempts = 0;
   pingsSent = 0;
   pingTimeouts = 0;
+  /** Messages with a sampled client traceparent that the client-sampled span budget refused. */
+  traceContextRefused = 0;
   /** Wire bytes of sockets that already closed: [received, transmitted]. */
   readonly closedBytes = new Float64Array(2);
   /** [frame type][message type], flattened. */
@@ -411,6 +415,8 @@ export class ServerInstruments {
     observe(instruments.io, this.closedBytes[1]! + liveOut, IO_ATTRS[1]!);
     reportCells(observe, instruments.anomalies, this.latencyAnomalies, LATENCY_ANOMALY_ATTR_LIST, false);
     reportCells(observe, instruments.errors, this.messageErrors, MESSAGE_ERROR_ATTR_LIST, false);
+    // From 0, like the failure counters: the first refusals must show as an increase().
+    observe(instruments.traceContextRefused, this.traceContextRefused, EMPTY);
     observe(instruments.pings, this.pingsSent, EMPTY);
     observe(instruments.timeouts, this.pingTimeouts, EMPTY);
     this.state.subscriptions((value, attributes) => observe(instruments.subscriptions, value, attributes));

@@ -5,7 +5,7 @@
  * headers) and a message envelope field. Extraction goes through the
  * globally registered propagator, so the application's choice holds.
  */
-import { type Context, ROOT_CONTEXT, type TextMapGetter, propagation, trace } from '@opentelemetry/api';
+import { type Context, ROOT_CONTEXT, type SpanContext, type TextMapGetter, propagation, trace } from '@opentelemetry/api';
 import type { IncomingMessage } from 'node:http';
 
 interface Carrier {
@@ -33,8 +33,8 @@ export function contextFromRequest(request: IncomingMessage): Context {
   return contextFromTraceparent(params.get('traceparent') ?? undefined, params.get('tracestate') ?? undefined);
 }
 
-/** True when the context carries a remote parent whose sampled flag is set. */
-export function hasSampledParent(context: Context): boolean {
+/** The context's remote parent when its sampled flag is set, else undefined. */
+export function sampledParent(context: Context): SpanContext | undefined {
   const parent = trace.getSpanContext(context);
-  return parent !== undefined && (parent.traceFlags & 1) === 1;
+  return parent !== undefined && (parent.traceFlags & 1) === 1 ? parent : undefined;
 }

@@ -54,6 +54,31 @@ export interface TracingOptions {
   messageSampleRatio?: number;
   /** Create message spans at all (needs `envelope` for trace continuation). Default false. */
   messages?: boolean;
+  /**
+   * Most message spans a second this server starts *because the client's
+   * `traceparent` said sampled*: a token bucket per server (this many tokens
+   * a second, a burst of as many, at least 1). The sampled flag comes from
+   * the client, that is from the internet, so without a cap one client that
+   * sets it on every message decides how many spans the app creates and
+   * exports.
+   *
+   * Once the budget is spent, such a message is treated like one without
+   * trace context: `messageSampleRatio` decides, and a span it samples is a
+   * new root span (not in the client's trace) with a link to the client's
+   * span after the handshake link. Each such message is counted in
+   * `websocket.server.message.trace_context.refused`. Messages whose
+   * `traceparent` is not sampled never use the budget; handshake spans are
+   * not capped (one per upgrade request, bounded by the connection rate).
+   *
+   * Default 100 (the `messageTimingPerSecond` default): above what honest
+   * clients' sampled traces need on one server (a client samples a fraction
+   * of its user actions, each a few messages), and at about 6 µs and 800
+   * bytes of OTLP per span, under 0.1% of a core and ~80 kB/s to the trace
+   * backend however hard a client floods. `Infinity` turns the cap off; 0
+   * never continues a client's sampled trace in a message span. A finite
+   * number >= 0 or `Infinity`; fractions work (0.5: one every 2 s).
+   */
+  maxClientSampledMessageSpansPerSecond?: number;
 }
 
 export interface InstrumentWebSocketServerOptions {

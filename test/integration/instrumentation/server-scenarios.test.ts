@@ -69,6 +69,8 @@ describe('connection lifecycle', () => {
       heartbeat: { intervalMs: 60_000 },
       channels: { allow: ['lobby'] },
       authenticate: (request) => (request.url?.includes('fail') ? { ok: false, reason: 'invalid_token' } : { ok: true }),
+      // No budget for client-sampled message spans: the sampled traceparent below is refused.
+      tracing: { messages: true, maxClientSampledMessageSpansPerSecond: 0 },
     });
     const { telemetry, handle, wss } = server;
     wss.on('connection', (socket) => {
@@ -81,6 +83,7 @@ describe('connection lifecycle', () => {
     const broadcast = nextMessage(silent);
     client.send(JSON.stringify({ type: 'chat', sentAt: Date.now() - 5 }));
     client.send(JSON.stringify({ type: 'chat', sentAt: Date.now() + 60_000 }));
+    client.send(JSON.stringify({ type: 'chat', traceparent: '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01' }));
     client.send('not json');
     await broadcast;
     await untilValue(telemetry, 'websocket.server.message.errors', { 'error.type': 'parse_error' }, 1);
