@@ -22,7 +22,7 @@ export interface DashboardAppOptions {
   heartbeatMs?: number;
   /** Where the web SDK's page sends client reports. */
   analyticsUrl?: string;
-  /** The collector's OTLP/HTTP base URL for the page's web SDK. */
+  /** The collector's browser OTLP/HTTP base URL (its otlp/browser receiver) for the page's web SDK. */
   otlpUrl?: string;
 }
 

@@ -94,7 +94,7 @@ export async function runDemo(options: DemoOptions): Promise<RunningDemo> {
       // The demo's own SDK exports metrics only (trace views need docker-compose).
       sink = await startOtlpSink();
       collector = await stack.collector({ env: { TRACES_OTLP_ENDPOINT: sink.endpoint } });
-      say(`✓ collector: OTLP/HTTP ${collector.otlpHttpUrl} (traces to a local sink at ${sink.endpoint})`);
+      say(`✓ collector: OTLP/HTTP ${collector.otlpHttpUrl}, browsers ${collector.browserOtlpUrl} (traces to a local sink at ${sink.endpoint})`);
     }
     // Alertmanager authenticates to the service's webhook, as in docker-compose.
     const webhookToken = process.env.ALERTMANAGER_WEBHOOK_TOKEN || randomBytes(24).toString('base64url');
@@ -176,7 +176,7 @@ export async function runDemo(options: DemoOptions): Promise<RunningDemo> {
       meterProvider: telemetry?.meterProvider,
       tracerProvider: telemetry?.tracerProvider,
       analyticsUrl: service.url,
-      otlpUrl: collector?.otlpHttpUrl,
+      otlpUrl: collector?.browserOtlpUrl,
     });
     stops.push(() => app.close());
     say(`✓ demo app: ${app.url} (WebSocket ${app.wsUrl})`);
@@ -296,7 +296,7 @@ export async function runDemoApp(options: DemoAppOptions): Promise<RunningDemoAp
 }
 
 function collectorPorts(collector: CollectorHandle): number[] {
-  return [collector.otlpHttpUrl, collector.otlpGrpcEndpoint, collector.metricsEndpoint, collector.selfMetricsEndpoint, collector.healthUrl].map((s) =>
+  return [collector.otlpHttpUrl, collector.browserOtlpUrl, collector.otlpGrpcEndpoint, collector.metricsEndpoint, collector.selfMetricsEndpoint, collector.healthUrl].map((s) =>
     Number(/:(\d+)\/?$/.exec(s)?.[1]),
   );
 }

@@ -8,8 +8,10 @@ import { waitUntilReady } from './prometheus.ts';
 export const COLLECTOR_CONFIG = join(REPO_ROOT, 'otel-collector-config.yaml');
 
 export interface CollectorHandle {
-  /** Base URL of the OTLP/HTTP receiver, e.g. http://127.0.0.1:4318 (append /v1/metrics). */
+  /** Base URL of the servers' OTLP/HTTP receiver, e.g. http://127.0.0.1:4318 (append /v1/metrics). */
   otlpHttpUrl: string;
+  /** Base URL of the browsers' OTLP/HTTP receiver (CORS, filtered to the web SDK's metrics), e.g. http://127.0.0.1:4319. */
+  browserOtlpUrl: string;
   /** host:port of the OTLP/gRPC receiver. */
   otlpGrpcEndpoint: string;
   /** host:port Prometheus scrapes for pipeline metrics (the prometheus exporter). */
@@ -40,11 +42,12 @@ export interface StartCollectorOptions {
  */
 export async function startCollector(options: StartCollectorOptions): Promise<CollectorHandle> {
   const bin = requireBinary('collector');
-  const [grpc, http, metrics, selfMetrics, health] = await Promise.all([freePort(), freePort(), freePort(), freePort(), freePort()]);
+  const [grpc, http, browser, metrics, selfMetrics, health] = await Promise.all([freePort(), freePort(), freePort(), freePort(), freePort(), freePort()]);
   const host = '127.0.0.1';
   const env: Record<string, string> = {
     OTLP_GRPC_ENDPOINT: `${host}:${grpc}`,
     OTLP_HTTP_ENDPOINT: `${host}:${http}`,
+    OTLP_BROWSER_ENDPOINT: `${host}:${browser}`,
     PROMETHEUS_EXPORTER_ENDPOINT: `${host}:${metrics}`,
     COLLECTOR_TELEMETRY_HOST: host,
     COLLECTOR_TELEMETRY_PORT: String(selfMetrics),
@@ -68,6 +71,7 @@ export async function startCollector(options: StartCollectorOptions): Promise<Co
   await waitUntilReady('collector', proc, healthUrl);
   return {
     otlpHttpUrl: `http://${host}:${http}`,
+    browserOtlpUrl: `http://${host}:${browser}`,
     otlpGrpcEndpoint: `${host}:${grpc}`,
     metricsEndpoint: `${host}:${metrics}`,
     selfMetricsEndpoint: `${host}:${selfMetrics}`,

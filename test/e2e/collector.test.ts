@@ -8,7 +8,10 @@
  *   transform/browser drops are counted together by the span metrics
  *   connector (calls 4 + 2 = 6, never 4 then 2), in seconds;
  * - the traces pipeline delivers to the demo's in-process OTLP sink (what the
- *   native demo uses instead of Tempo) without a failed span.
+ *   native demo uses instead of Tempo) without a failed span;
+ * - the browsers' receiver, open to the internet, passes only what the web SDK
+ *   sends: browser metric names, as deltas, with the catalogue's attribute keys
+ *   and values (others become _OTHER); the servers' receiver passes anything.
  */
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -110,7 +113,7 @@ describe('browser span metrics', () => {
       ],
     });
     for (const body of [session('a', 4), session('b', 2)]) {
-      const response = await fetch(`${collector.otlpHttpUrl}/v1/traces`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+      const response = await fetch(`${collector.browserOtlpUrl}/v1/traces`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
       expect(response.status).toBe(200);
     }
 
@@ -146,5 +149,77 @@ describe('browser span metrics', () => {
     expect(sink.stats.requests).toBeGreaterThanOrEqual(1);
     const failed = samples(await scrape(collector.selfMetricsEndpoint), 'otelcol_exporter_send_failed_spans');
     expect(failed.reduce((sum, s) => sum + s.value, 0)).toBe(0);
+  });
+});
+
+describe("the browsers' receiver keeps to the web SDK's catalogue", () => {
+  const nowNs = () => String(BigInt(Date.now()) * 1_000_000n);
+  const attrs = (entries: Record<string, string>) => Object.entries(entries).map(([key, value]) => ({ key, value: { stringValue: value } }));
+  const DELTA = 1;
+  const CUMULATIVE = 2;
+  const sum = (name: string, temporality: number, points: Array<[Record<string, string>, number]>) => ({
+    name,
+    sum: {
+      aggregationTemporality: temporality,
+      isMonotonic: true,
+      dataPoints: points.map(([attributes, value]) => ({ attributes: attrs(attributes), startTimeUnixNano: nowNs(), timeUnixNano: nowNs(), asDouble: value })),
+    },
+  });
+  const post = async (url: string, job: string, metrics: unknown[]) => {
+    const body = {
+      resourceMetrics: [
+        {
+          resource: { attributes: attrs({ 'service.name': job, 'telemetry.sdk.language': 'webjs', 'session.id': 'not-a-label' }) },
+          scopeMetrics: [{ scope: { name: 'e2e' }, metrics }],
+        },
+      ],
+    };
+    const response = await fetch(`${url}/v1/metrics`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    expect(response.status).toBe(200);
+  };
+
+  it('drops server names, gauges, cumulative sums and names outside the catalogue; folds unknown attribute keys and values', async () => {
+    const job = 'e2e-browser-guard';
+    await post(collector.browserOtlpUrl, job, [
+      sum('websocket.client.errors', DELTA, [
+        [{ 'error.type': 'connect', 'session.id': 's1' }, 2],
+        [{ 'error.type': 'connect', 'session.id': 's2' }, 1],
+        [{ 'error.type': '<script>' }, 3],
+        [{ 'error.type': 'socket', 'url.full': 'https://example.com/?user=42' }, 4],
+      ]),
+      sum('websocket.server.connection.opened', DELTA, [[{}, 5]]),
+      sum('websocket.client.sent.messages', CUMULATIVE, [[{}, 6]]),
+      sum('app.custom.clicks', DELTA, [[{}, 7]]),
+      { name: 'browser.interactions', gauge: { dataPoints: [{ attributes: [], timeUnixNano: nowNs(), asDouble: 8 }] } },
+      sum('browser.interactions', DELTA, [[{}, 9]]),
+    ]);
+    // The control: the servers' receiver passes a server metric unchanged.
+    await post(collector.otlpHttpUrl, `${job}-server`, [sum('websocket.server.connection.opened', CUMULATIVE, [[{}, 5]])]);
+
+    let exposition = '';
+    await waitFor('the browser and server series in the exporter', async () => {
+      exposition = await scrape(collector.metricsEndpoint);
+      return samples(exposition, 'browser_interactions_total').some((s) => s.labels.job === job) && samples(exposition, 'websocket_server_connection_opened_total').some((s) => s.labels.job === `${job}-server`);
+    });
+    const ofJob = (name: string) =>
+      samples(exposition, name)
+        .filter((s) => s.labels.job === job)
+        .map((s) => ({ ...s.labels, value: s.value }))
+        .sort((a, b) => JSON.stringify(a).localeCompare(JSON.stringify(b)));
+    expect(ofJob('websocket_client_errors_total')).toEqual([
+      { job, error_type: '_OTHER', otel_scope_name: 'e2e', otel_scope_schema_url: '', otel_scope_version: '', value: 3 },
+      { job, error_type: 'connect', otel_scope_name: 'e2e', otel_scope_schema_url: '', otel_scope_version: '', value: 3 },
+      { job, error_type: 'socket', otel_scope_name: 'e2e', otel_scope_schema_url: '', otel_scope_version: '', value: 4 },
+    ]);
+    expect(ofJob('browser_interactions_total').map((s) => s.value)).toEqual([9]);
+    // Nothing else of this job reached the exporter.
+    const jobSeries = new Set(
+      exposition
+        .split('\n')
+        .filter((line) => !line.startsWith('#') && line.includes(`job="${job}"`))
+        .map((line) => line.split('{')[0]),
+    );
+    expect([...jobSeries].sort()).toEqual(['browser_interactions_total', 'websocket_client_errors_total']);
+    expect(samples(exposition, 'websocket_server_connection_opened_total').filter((s) => s.labels.job === `${job}-server`).map((s) => s.value)).toEqual([5]);
   });
 });

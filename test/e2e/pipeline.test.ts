@@ -88,7 +88,7 @@ beforeAll(async () => {
     global: true,
     env: { OTEL_SERVICE_NAME: SERVICE, OTEL_EXPORTER_OTLP_ENDPOINT: collector.otlpHttpUrl, OTEL_METRIC_EXPORT_INTERVAL: '1000', OTEL_TRACES_EXPORTER: 'otlp' },
   });
-  app = await startDashboardApp({ meterProvider: telemetry.meterProvider, tracerProvider: telemetry.tracerProvider, otlpUrl: collector.otlpHttpUrl, heartbeatMs: 1_000 });
+  app = await startDashboardApp({ meterProvider: telemetry.meterProvider, tracerProvider: telemetry.tracerProvider, otlpUrl: collector.browserOtlpUrl, heartbeatMs: 1_000 });
   clients = new SyntheticClients({ wsUrl: app.wsUrl, clients: 15 });
   clients.start();
 

@@ -13,7 +13,8 @@ import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { renderDashboards } from '../../grafana/build.ts';
 import { DATASOURCE_UIDS, promqlExpressions } from '../../grafana/src/panels.ts';
-import { METRICS, prometheusLabel, prometheusSeries } from '../../src/catalogue.ts';
+import { CLIENT_METRICS, METRICS, prometheusLabel, prometheusSeries } from '../../src/catalogue.ts';
+import { ATTRIBUTE_VALUES } from '../../web-sdk/src/catalogue.ts';
 import { PROMETHEUS_SELF_TARGET, WEBHOOK_TOKEN_PLACEHOLDER } from '../../src/demo/placeholders.ts';
 import { REPO_ROOT } from '../../src/stack/binaries.ts';
 import { parseResourceAttributes, startTelemetry } from '../../src/telemetry/index.ts';
@@ -217,19 +218,56 @@ describe('instance identity (the collector builds `instance` from service.instan
 
 describe('the collector keeps browser sessions folded and server replicas apart', () => {
   const collector = parse(readFileSync(at('otel-collector-config.yaml'), 'utf8')) as {
-    processors: { 'transform/browser': { metric_statements: Array<{ context: string; statements: string[] }> } };
+    processors: {
+      'transform/browser': { metric_statements: Array<{ context: string; conditions?: string[]; statements: string[] }> };
+      'filter/browser': { metrics: { metric: string[] } };
+    };
     connectors: { span_metrics: { resource_metrics_key_attributes: string[]; histogram: { unit: string } } };
+    service: { pipelines: Record<string, { receivers: string[]; processors: string[] }> };
   };
-  const kept = /keep_keys\(attributes, (\[[^\]]*\])\)/.exec(
-    collector.processors['transform/browser'].metric_statements.find((s) => s.context === 'resource')?.statements.join('\n') ?? '',
-  )?.[1];
+  const statements = (context: string) => {
+    const group = collector.processors['transform/browser'].metric_statements.filter((s) => s.context === context);
+    expect(group).toHaveLength(1);
+    expect(group[0]?.conditions).toBeUndefined();
+    return group[0]?.statements ?? [];
+  };
+  const keepKeys = (context: string) => {
+    const kept = statements(context).flatMap((line) => /^keep_keys\(attributes, (\[[^\]]*\])\)$/.exec(line)?.[1] ?? []);
+    expect(kept).toHaveLength(1);
+    return JSON.parse(kept[0] as string) as string[];
+  };
 
   it("span_metrics keys its streams on exactly the resource attributes transform/browser keeps, plus service.instance.id", () => {
-    expect(kept).toBeDefined();
-    const keep = JSON.parse(kept as string) as string[];
+    const keep = keepKeys('resource');
     expect(keep).not.toContain('service.instance.id');
     expect([...collector.connectors.span_metrics.resource_metrics_key_attributes].sort()).toEqual([...keep, 'service.instance.id'].sort());
     expect(collector.connectors.span_metrics.histogram.unit).toBe('s');
+  });
+
+  it('browser data points keep exactly the attribute keys of the web SDK catalogue, and each value outside its list becomes _OTHER', () => {
+    expect(keepKeys('datapoint').sort()).toEqual([...new Set(CLIENT_METRICS.flatMap((def) => def.attributes))].sort());
+    const folds = statements('datapoint').filter((line) => line.startsWith('set(attributes['));
+    const expected = Object.entries(ATTRIBUTE_VALUES).map(([key, values]) => {
+      // Plain words, so the alternation needs no escaping in the regex or the OTTL string.
+      for (const value of values) expect(value).toMatch(/^[\w-]+$/);
+      const pattern = `^(${values.join('|')})$`;
+      return `set(attributes["${key}"], "_OTHER") where attributes["${key}"] != nil and not IsMatch(attributes["${key}"], "${pattern}")`;
+    });
+    expect(folds).toEqual(expected);
+  });
+
+  it("the browsers' receiver feeds only the filtered browser metrics pipeline, and its name filter passes every web SDK metric and no other", () => {
+    const pipelines = collector.service.pipelines;
+    const fed = Object.entries(pipelines).filter(([, p]) => p.receivers.includes('otlp/browser')).map(([name]) => name).sort();
+    expect(fed).toEqual(['metrics/browser', 'traces']);
+    expect(pipelines['metrics/browser']?.receivers).toEqual(['otlp/browser']);
+    expect(pipelines['metrics/browser']?.processors).toEqual(['memory_limiter', 'filter/browser', 'batch', 'transform/browser', 'delta_to_cumulative']);
+    const conditions = collector.processors['filter/browser'].metrics.metric;
+    expect(conditions).toEqual(['not IsMatch(name, "^(websocket\\\\.client|browser)\\\\.")', 'aggregation_temporality != AGGREGATION_TEMPORALITY_DELTA']);
+    // The OTTL string literal unescapes \\ to \: this is the regular expression the filter applies.
+    const passes = new RegExp('^(websocket\\.client|browser)\\.');
+    expect(CLIENT_METRICS.filter((def) => !passes.test(def.name))).toEqual([]);
+    expect(METRICS.filter((def) => !CLIENT_METRICS.includes(def) && passes.test(def.name))).toEqual([]);
   });
 });
 

@@ -5,10 +5,10 @@
  * sinks. Durations are seconds, except vitals, which keep web-vitals' units
  * (milliseconds; CLS is a score).
  */
-import type { DropReason, ErrorType, RequestOutcome } from './attributes.ts';
+import type { DropReason, ErrorType, RequestOutcome, VitalRating } from './attributes.ts';
+export type { VitalRating } from './attributes.ts';
 
 export type VitalName = 'lcp' | 'inp' | 'cls' | 'fcp' | 'ttfb' | 'page_load';
-export type VitalRating = 'good' | 'needs-improvement' | 'poor';
 export type OutagePhase = 'start' | 'recovered' | 'abandoned';
 
 export interface MonitorSink {

@@ -132,7 +132,7 @@ describe('web SDK with the collector down', () => {
     expect(heapAfter - heapBefore).toBeLessThan(1_000_000);
 
     // The collector comes back on the address the page exports to.
-    const collector = await stack.collector({ env: { OTLP_HTTP_ENDPOINT: `127.0.0.1:${otlpPort}` } });
+    const collector = await stack.collector({ env: { OTLP_BROWSER_ENDPOINT: `127.0.0.1:${otlpPort}` } });
     // New activity is exported (what the outage dropped is gone; what was still queued goes too).
     expect(await requests(10)).toBe(10);
     await waitForStats('export to resume', (stats) => stats.delivered > 0);

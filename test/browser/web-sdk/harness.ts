@@ -293,8 +293,8 @@ export function consoleCalls(page: Page): Promise<string[]> {
   return page.evaluate(() => (window as unknown as { consoleCalls: string[] }).consoleCalls);
 }
 
-/** Our collector (the shipped config, plus overlays) and a Prometheus scraping it every second. */
-export async function startPipeline(stack: Stack, configFiles?: string[]): Promise<{ otlpHttpUrl: string; prometheusUrl: string }> {
+/** Our collector (the shipped config, plus overlays) and a Prometheus scraping it every second. Pages export to `browserOtlpUrl`. */
+export async function startPipeline(stack: Stack, configFiles?: string[]): Promise<{ otlpHttpUrl: string; browserOtlpUrl: string; prometheusUrl: string }> {
   const collector = await stack.collector(configFiles ? { configFiles: [COLLECTOR_CONFIG, ...configFiles] } : {});
   const prometheus = await stack.prometheus({
     config: renderPrometheusConfig({
@@ -303,7 +303,7 @@ export async function startPipeline(stack: Stack, configFiles?: string[]): Promi
       evaluationInterval: '1s',
     }),
   });
-  return { otlpHttpUrl: collector.otlpHttpUrl, prometheusUrl: prometheus.url };
+  return { otlpHttpUrl: collector.otlpHttpUrl, browserOtlpUrl: collector.browserOtlpUrl, prometheusUrl: prometheus.url };
 }
 
 /** Sum of an instant query's samples (0 when there are none). */

@@ -18,7 +18,7 @@ let app: AppServer;
 let echo: EchoServer;
 let browser: Browser;
 let prometheusUrl: string;
-let otlpHttpUrl: string;
+let browserOtlpUrl: string;
 
 /** Messages session `i` sends: 1 to 5, so the sums are not a multiple of the session count. */
 const messagesOf = (i: number) => (i % 5) + 1;
@@ -68,7 +68,7 @@ async function runPage(first: number): Promise<void> {
             }),
           );
         },
-        { wsUrl: echo.url, otlp: otlpHttpUrl, job: JOB, counts },
+        { wsUrl: echo.url, otlp: browserOtlpUrl, job: JOB, counts },
       );
       for (const stats of results) {
         expect(stats).toMatchObject({ pending: 0, inFlight: 0, failures: 0 });
@@ -107,7 +107,7 @@ async function waitForSent(expected: number): Promise<void> {
 
 beforeAll(async () => {
   stack = new Stack('web-sdk-sessions');
-  ({ otlpHttpUrl, prometheusUrl } = await startPipeline(stack));
+  ({ browserOtlpUrl, prometheusUrl } = await startPipeline(stack));
   app = await startAppServer();
   echo = await startEchoServer();
   browser = await stack.chromium();

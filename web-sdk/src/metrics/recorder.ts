@@ -1,6 +1,6 @@
 /** Records what the sockets and the page report into the catalogue's instruments. */
 import type { Attributes } from '@opentelemetry/api';
-import { closeCodeClass, type DropReason, type ErrorType, type RequestOutcome } from '../attributes.ts';
+import { closeCodeClass, type DropReason, type ErrorType, type IoDirection, type RequestOutcome } from '../attributes.ts';
 import { ATTR, type ClientMetricKey } from '../catalogue.ts';
 import type { SocketScope } from '../scope.ts';
 import type { MonitorSink, OutagePhase, VitalName, VitalRating } from '../sink.ts';
@@ -38,7 +38,7 @@ export class MetricsRecorder implements MonitorSink {
 
   message(sent: boolean, bytes: number): void {
     this.add(sent ? 'sent' : 'received', 1);
-    this.add('io', bytes, { [ATTR.ioDirection]: sent ? 'transmit' : 'receive' });
+    this.add('io', bytes, { [ATTR.ioDirection]: (sent ? 'transmit' : 'receive') satisfies IoDirection });
   }
 
   queued(): void {
