@@ -6,6 +6,7 @@
  */
 import type pg from 'pg';
 import { type Interval, correlationPValue, fisherInterval, pearson, spearman } from './statistics.ts';
+import { readOnly } from './storage/transaction.ts';
 import type { TimeRange } from './time-range.ts';
 
 export const CORRELATION_PAIRS = [
@@ -91,7 +92,7 @@ export function correlate(xs: ReadonlyArray<number | null>, ys: ReadonlyArray<nu
 }
 
 export async function uxCorrelation(pool: pg.Pool, range: TimeRange, minN: number): Promise<UxCorrelation> {
-  const { rows } = await pool.query<SessionRow>(SESSIONS_SQL, [range.from, range.to]);
+  const { rows } = await readOnly<SessionRow>(pool, SESSIONS_SQL, [range.from, range.to]);
   return {
     from: range.from.toISOString(),
     to: range.to.toISOString(),

@@ -7,6 +7,7 @@
 import type pg from 'pg';
 import { GLOBAL, type MergedGroup, type RolledSpan, emptyGroup, histogramQuantile, mergeInto, mergedGroups, rolledSpan } from './rollups.ts';
 import { type Interval, wilsonInterval } from './statistics.ts';
+import { readOnly } from './storage/transaction.ts';
 import type { TimeRange } from './time-range.ts';
 
 export const OTHER = 'other';
@@ -157,7 +158,7 @@ async function geographyFromRollups(pool: pg.Pool, range: TimeRange, span: Rolle
  */
 export async function geographicDistribution(pool: pg.Pool, range: TimeRange, minClients: number): Promise<Geography> {
   const span = await rolledSpan(pool, range);
-  const rows = span ? await geographyFromRollups(pool, range, span, minClients) : (await pool.query<GeoRow>(GEOGRAPHY_SQL, [range.from, range.to, minClients])).rows;
+  const rows = span ? await geographyFromRollups(pool, range, span, minClients) : (await readOnly<GeoRow>(pool, GEOGRAPHY_SQL, [range.from, range.to, minClients])).rows;
   const countries = new Map<string, GeoCountry>();
   for (const row of rows.filter((r) => r.is_country_total)) countries.set(row.country, { country: row.country, ...stats(row), regions: [] });
   for (const row of rows.filter((r) => !r.is_country_total)) {

@@ -22,7 +22,7 @@
  * scanning a row per session and day, 200–290 ms for 480 000).
  */
 import type pg from 'pg';
-import { inTransaction } from './storage/transaction.ts';
+import { inTransaction, readOnly } from './storage/transaction.ts';
 import type { TimeRange } from './time-range.ts';
 
 const HOUR_MS = 3_600_000;
@@ -296,23 +296,6 @@ function clientsSql(global: boolean): string {
    GROUP BY 1, 2`;
 }
 
-/**
- * A read on its own connection in a read-only transaction with parallel
- * workers off: these queries take milliseconds, and starting workers cost
- * more than they saved (3–5× on a 2-core server).
- */
-async function read<R extends pg.QueryResultRow>(pool: pg.Pool, text: string, params: unknown[], { indexOnlyScans = true } = {}): Promise<pg.QueryResult<R>> {
-  return inTransaction(
-    pool,
-    async (client) => {
-      await client.query('SET LOCAL max_parallel_workers_per_gather = 0');
-      if (!indexOnlyScans) await client.query('SET LOCAL enable_indexonlyscan = off');
-      return client.query<R>(text, params);
-    },
-    'BEGIN READ ONLY',
-  );
-}
-
 /** A key per group: '' for the summary, `country\tregion` for geography. */
 export interface MergedGroup {
   country: string;
@@ -346,7 +329,7 @@ export async function mergedGroups(
   const histogramFilter = global ? `country = '${GLOBAL}'` : `country <> '${GLOBAL}'`;
   const sumsOf = SUM_COLUMNS.join(', ');
   const [sums, histograms, clientRows] = await Promise.all([
-    read<Record<string, number | string>>(
+    readOnly<Record<string, number | string>>(
       pool,
       `SELECT country, region, ${SUM_COLUMNS.map((c) => (c === 'latency_max' ? `max(${c}) AS ${c}` : `sum(${c}) AS ${c}`)).join(', ')}
          FROM (SELECT country, region, ${sumsOf} FROM client_report_rollups WHERE ${IN_HOURS}
@@ -356,10 +339,11 @@ export async function mergedGroups(
                SELECT country, coalesce(region, '') AS region, ${RAW_SUMS_SQL} FROM ${edges} AS edge GROUP BY 1, 2) AS parts
         GROUP BY country, region`,
       params,
+      { parallel: false },
     ),
     metricIds.length === 0
       ? Promise.resolve({ rows: [] as Array<{ country: string; region: string; metric: number; bin: number; count: number }> })
-      : read<{ country: string; region: string; metric: number; bin: number; count: number }>(
+      : readOnly<{ country: string; region: string; metric: number; bin: number; count: number }>(
           pool,
           `SELECT country, region, metric, bin, sum(count) AS count
              FROM (SELECT country, region, metric, bin, count FROM client_report_histograms
@@ -373,10 +357,11 @@ export async function mergedGroups(
                     WHERE m.v IS NOT NULL GROUP BY 1, 2, 3, 4) AS parts
             GROUP BY 1, 2, 3, 4`,
           [...params, metricIds.map((m) => m.id)],
+          { parallel: false },
         ),
     // Without index-only scans: for the raw sessions of an edge the planner prefers reading a day's
     // whole (session_id, received_at) index over the edge's few pages (20 ms per partition).
-    read<{ country: string; region: string; clients: number }>(pool, clientsSql(global), [...params, span.newBefore], { indexOnlyScans: false }),
+    readOnly<{ country: string; region: string; clients: number }>(pool, clientsSql(global), [...params, span.newBefore], { parallel: false, indexOnlyScans: false }),
   ]);
   const groups = new Map<string, MergedGroup>();
   const group = (country: string, region: string) => {

@@ -2,6 +2,7 @@
 import type pg from 'pg';
 import { GLOBAL, type MergedGroup, type RolledSpan, emptyGroup, histogramQuantile, mergeInto, mergedGroups, rolledSpan } from './rollups.ts';
 import { type Interval, wilsonInterval } from './statistics.ts';
+import { readOnly } from './storage/transaction.ts';
 import type { TimeRange } from './time-range.ts';
 
 export interface ClientMetricsSummary {
@@ -143,7 +144,7 @@ async function summaryFromRollups(pool: pg.Pool, range: TimeRange, span: RolledS
  */
 export async function clientMetricsSummary(pool: pg.Pool, range: TimeRange): Promise<ClientMetricsSummary> {
   const span = await rolledSpan(pool, range);
-  const r = span ? await summaryFromRollups(pool, range, span) : ((await pool.query<SummaryRow>(SUMMARY_SQL, [range.from, range.to])).rows[0] as SummaryRow);
+  const r = span ? await summaryFromRollups(pool, range, span) : ((await readOnly<SummaryRow>(pool, SUMMARY_SQL, [range.from, range.to])).rows[0] as SummaryRow);
   const n = (value: number | null) => value ?? 0;
   const attempts = n(r.attempts);
   const opens = Math.min(n(r.opens), attempts);

@@ -6,6 +6,7 @@
 import type { ErrorRequestHandler, RequestHandler } from 'express';
 import { z } from 'zod';
 import { UpstreamError } from '../analytics/http-json.ts';
+import { QUERY_CANCELED, READ_TIMEOUT_MS } from '../analytics/storage/transaction.ts';
 
 export class ApiError extends Error {
   constructor(
@@ -45,6 +46,7 @@ export const notFound: RequestHandler = (req, _res, next) => {
 
 interface ErrorLogger {
   error(obj: object, message: string): void;
+  warn(obj: object, message: string): void;
 }
 
 /** body-parser errors carry `type`; map them to our codes. */
@@ -75,6 +77,11 @@ export function errorHandler(log: ErrorLogger): ErrorRequestHandler {
     } else if (error instanceof z.ZodError) {
       status = 400;
       body = { code: 'validation_failed', message: 'the request is invalid', details: zodDetails(error) };
+    } else if ((error as { code?: unknown } | null)?.code === QUERY_CANCELED) {
+      // statement_timeout (readOnly): a range too wide for the raw rows, or a database under strain.
+      status = 503;
+      body = { code: 'query_timeout', message: `the query ran longer than ${READ_TIMEOUT_MS / 1000} s and was canceled; try a narrower range` };
+      log.warn({ err: error, method: req.method, path: req.path }, 'query canceled by statement_timeout');
     } else if (error instanceof UpstreamError) {
       status = 502;
       body = { code: `${error.service}_unavailable`, message: error.message };

@@ -11,7 +11,7 @@ const ERROR_DESCRIPTIONS: Record<number, string> = {
   429: 'Rate limit exceeded',
   500: 'Internal error',
   502: 'An upstream (Prometheus, Alertmanager) failed',
-  503: 'A needed dependency is not configured or down',
+  503: 'A needed dependency is not configured or down, or a database read ran past its timeout (query_timeout)',
 };
 
 export function buildOpenApiDocument(routes: readonly Route[], { version, serverUrl }: { version: string; serverUrl?: string }): object {

@@ -23,3 +23,39 @@ export async function inTransaction<T>(pool: pg.Pool, work: (client: pg.PoolClie
     client.release(broken);
   }
 }
+
+/**
+ * How long one analytics read (the summary, geography and UX correlation
+ * queries) may run before PostgreSQL cancels it: a wide range over raw rows
+ * must not hold a pooled connection, which ingest needs, for minutes. The
+ * API answers a canceled read with 503 `query_timeout`.
+ */
+export const READ_TIMEOUT_MS = 30_000;
+
+/** PostgreSQL's SQLSTATE for a statement canceled by statement_timeout (or pg_cancel_backend). */
+export const QUERY_CANCELED = '57014';
+
+/**
+ * A read on its own connection in a read-only transaction, canceled after
+ * `timeoutMs`. `parallel: false` turns parallel workers off, for the rollup
+ * reads: they take milliseconds, and starting workers cost more than they
+ * saved (3–5× on a 2-core server). Scans of raw rows keep them.
+ */
+export async function readOnly<R extends pg.QueryResultRow>(
+  pool: pg.Pool,
+  text: string,
+  params: unknown[],
+  { parallel = true, indexOnlyScans = true, timeoutMs = READ_TIMEOUT_MS }: { parallel?: boolean; indexOnlyScans?: boolean; timeoutMs?: number } = {},
+): Promise<pg.QueryResult<R>> {
+  if (!Number.isInteger(timeoutMs) || timeoutMs <= 0) throw new RangeError(`readOnly: timeoutMs must be a positive integer, got ${timeoutMs}`);
+  return inTransaction(
+    pool,
+    async (client) => {
+      await client.query(`SET LOCAL statement_timeout = ${timeoutMs}`);
+      if (!parallel) await client.query('SET LOCAL max_parallel_workers_per_gather = 0');
+      if (!indexOnlyScans) await client.query('SET LOCAL enable_indexonlyscan = off');
+      return client.query<R>(text, params);
+    },
+    'BEGIN READ ONLY',
+  );
+}

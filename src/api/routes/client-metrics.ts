@@ -144,6 +144,7 @@ export function clientMetricsRoutes(ctx: ApiContext): Route[] {
       query: timeRangeQuery,
       status: 200,
       response: summarySchema,
+      errors: [503],
       handler: ({ query }) => clientMetricsSummary(ctx.database.pool, resolveRange(query)),
     }),
     defineRoute({
@@ -155,6 +156,7 @@ export function clientMetricsRoutes(ctx: ApiContext): Route[] {
       query: timeRangeQuery.extend({ min_clients: z.coerce.number().int().min(1).max(1_000_000).optional().meta({ description: 'Fold smaller groups into `other`' }) }),
       status: 200,
       response: geographySchema,
+      errors: [503],
       handler: ({ query }) => geographicDistribution(ctx.database.pool, resolveRange(query), query.min_clients ?? ctx.config.geoMinClients),
     }),
     defineRoute({
@@ -221,6 +223,7 @@ export function clientMetricsRoutes(ctx: ApiContext): Route[] {
       query: timeRangeQuery.extend({ min_n: z.coerce.number().int().min(3).max(1_000_000).optional().meta({ description: 'Below this many sessions a pair is `insufficient_data`' }) }),
       status: 200,
       response: uxCorrelationSchema,
+      errors: [503],
       handler: ({ query }) => uxCorrelation(ctx.database.pool, resolveRange(query), query.min_n ?? ctx.config.correlationMinN),
     }),
   ];

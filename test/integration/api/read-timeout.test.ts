@@ -1,0 +1,80 @@
+/**
+ * Analytics reads have a statement timeout on a real PostgreSQL: a read that
+ * runs past it is canceled by the server, its pooled connection comes back
+ * usable, and the API answers 503 query_timeout instead of holding the
+ * connection (or answering 500).
+ */
+import express from 'express';
+import pino from 'pino';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type Database, openDatabase } from '../../../src/analytics/storage/database.ts';
+import { QUERY_CANCELED, READ_TIMEOUT_MS, readOnly } from '../../../src/analytics/storage/transaction.ts';
+import { errorHandler } from '../../../src/api/errors.ts';
+import { Stack } from '../../../src/stack/index.ts';
+
+const stack = new Stack('read-timeout');
+let database: Database;
+
+beforeAll(async () => {
+  const postgres = await stack.postgres();
+  database = await openDatabase({ databaseUrl: postgres.url, dataDir: stack.runDir });
+});
+
+afterAll(async () => {
+  await database?.close();
+  await stack.stop();
+});
+
+describe('readOnly', () => {
+  it('runs read-only with the statement timeout, parallel workers as asked', async () => {
+    const settings = async (options: Parameters<typeof readOnly>[3]) =>
+      (
+        await readOnly<{ timeout: string; workers: string; read_only: string }>(
+          database.pool,
+          "SELECT current_setting('statement_timeout') AS timeout, current_setting('max_parallel_workers_per_gather') AS workers, current_setting('transaction_read_only') AS read_only",
+          [],
+          options,
+        )
+      ).rows[0];
+    expect(await settings({})).toEqual({ timeout: `${READ_TIMEOUT_MS / 1000}s`, workers: '2', read_only: 'on' });
+    expect(await settings({ parallel: false, timeoutMs: 1500 })).toEqual({ timeout: '1500ms', workers: '0', read_only: 'on' });
+    // SET LOCAL: the pooled connection keeps the server's defaults afterwards.
+    expect((await database.pool.query<{ t: string }>("SELECT current_setting('statement_timeout') AS t")).rows[0]?.t).toBe('0');
+  });
+
+  it('is canceled by the server past its timeout, and its connection is usable again', async () => {
+    const error = await readOnly(database.pool, 'SELECT pg_sleep(5)', [], { timeoutMs: 100 }).then(
+      () => undefined,
+      (e: unknown) => e as { code?: string },
+    );
+    expect(error?.code).toBe(QUERY_CANCELED);
+    const results = await Promise.all(Array.from({ length: 12 }, (_, i) => database.pool.query<{ n: number }>('SELECT $1::int AS n', [i])));
+    expect(results.map((r) => r.rows[0]?.n)).toEqual(Array.from({ length: 12 }, (_, i) => i));
+  });
+
+  it('refuses a timeout that is not a positive integer', async () => {
+    await expect(readOnly(database.pool, 'SELECT 1', [], { timeoutMs: 0 })).rejects.toThrow('readOnly: timeoutMs must be a positive integer, got 0');
+  });
+});
+
+describe('the API', () => {
+  it('answers a canceled read with 503 query_timeout', async () => {
+    const app = express();
+    app.get('/slow', async (_req, _res, next) => {
+      await readOnly(database.pool, 'SELECT pg_sleep(5)', [], { timeoutMs: 100 }).catch(next);
+    });
+    app.use(errorHandler(pino({ level: 'silent' })));
+    const server = app.listen(0, '127.0.0.1');
+    await new Promise((resolve) => server.once('listening', resolve));
+    try {
+      const { port } = server.address() as { port: number };
+      const response = await fetch(`http://127.0.0.1:${port}/slow`);
+      expect(response.status).toBe(503);
+      expect(await response.json()).toEqual({
+        error: { code: 'query_timeout', message: `the query ran longer than ${READ_TIMEOUT_MS / 1000} s and was canceled; try a narrower range` },
+      });
+    } finally {
+      await new Promise((resolve) => server.close(resolve));
+    }
+  });
+});
