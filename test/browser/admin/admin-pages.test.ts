@@ -4,7 +4,9 @@
  * shows the seeded figures, the date range changes them, live statistics
  * follow Prometheus without a reload, an alert is acknowledged, an echo test
  * runs, the admin API refuses a page without the token, and nothing is
- * logged to the console. Screenshots at 1366×768 go to test-results/admin/.
+ * logged to the console. Screenshots at 1366×768 go to test-results/admin/;
+ * `npm run docs:screenshots` (UPDATE_DOCS_SCREENSHOTS=1) also copies one of
+ * each page to docs/ for the README, which a plain test run leaves alone.
  */
 import { copyFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
@@ -17,6 +19,11 @@ import { RECENT_COUNTRIES, recentLatency, recentPageLoad } from './client-report
 import { ACTIVE_ALERT, ADMIN_TOKEN, type AdminEnv, GRAFANA_URL, openSignedIn, startAdminEnv, texts, waitForPanel, waitForText } from './harness.ts';
 
 const ARTIFACTS = join(REPO_ROOT, 'test-results', 'admin');
+
+/** Copies a screenshot to docs/ when asked to (npm run docs:screenshots). */
+function publish(artifact: string, docsName: string): void {
+  if (process.env.UPDATE_DOCS_SCREENSHOTS === '1') copyFileSync(join(ARTIFACTS, `${artifact}.png`), join(REPO_ROOT, 'docs', docsName));
+}
 let env: AdminEnv;
 const pageErrors: string[][] = [];
 
@@ -154,7 +161,7 @@ describe('/admin/websocket-analytics', () => {
     }
     expect(await page.textContent('#test-status')).toBe('Test passed.');
     await screenshot(page, 'websocket-analytics-testing');
-    copyFileSync(join(ARTIFACTS, 'websocket-analytics-overview.png'), join(REPO_ROOT, 'docs', 'admin-websocket-analytics.png'));
+    publish('websocket-analytics-overview', 'admin-websocket-analytics.png');
     await page.context().close();
   });
 
@@ -185,7 +192,7 @@ describe('/admin/websocket-client-metrics', () => {
     expect(await stat(page, 'message_error_rate')).toBe('0.17%');
     expect(await stat(page, 'latency_avg')).toBe('75 ms');
     await screenshot(page, 'websocket-client-metrics-summary');
-    copyFileSync(join(ARTIFACTS, 'websocket-client-metrics-summary.png'), join(REPO_ROOT, 'docs', 'admin-websocket-client-metrics.png'));
+    publish('websocket-client-metrics-summary', 'admin-websocket-client-metrics.png');
 
     await chooseRange(page, '7d');
     await waitForText(page, '[data-metric=reports] .stat-value', '17');
