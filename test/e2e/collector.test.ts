@@ -222,4 +222,17 @@ describe("the browsers' receiver keeps to the web SDK's catalogue", () => {
     expect([...jobSeries].sort()).toEqual(['browser_interactions_total', 'websocket_client_errors_total']);
     expect(samples(exposition, 'websocket_server_connection_opened_total').filter((s) => s.labels.job === `${job}-server`).map((s) => s.value)).toEqual([5]);
   });
+
+  it('renames a service.name outside BROWSER_SERVICE_NAMES to _OTHER, so pages cannot mint jobs', async () => {
+    const guarded = await stack.collector({ env: { TRACES_OTLP_ENDPOINT: sink.endpoint, BROWSER_SERVICE_NAMES: 'e2e-web-app|e2e-chat-web' } });
+    const errors = sum('websocket.client.errors', DELTA, [[{ 'error.type': 'send' }, 1]]);
+    for (const job of ['e2e-web-app', 'e2e-chat-web', 'e2e-web-app-2', 'rogue app']) await post(guarded.browserOtlpUrl, job, [errors]);
+    let jobs: Record<string, number> = {};
+    await waitFor('four posts in the exporter', async () => {
+      const series = samples(await scrape(guarded.metricsEndpoint), 'websocket_client_errors_total');
+      jobs = Object.fromEntries(series.map((s) => [s.labels.job as string, s.value]));
+      return Object.values(jobs).reduce((a, b) => a + b, 0) === 4;
+    });
+    expect(jobs).toEqual({ 'e2e-web-app': 1, 'e2e-chat-web': 1, _OTHER: 2 });
+  });
 });
