@@ -7,24 +7,48 @@
  * closed port for five minutes, then reported failed spans, and the demo
  * raised a false OtelCollectorExportFailing.
  *
- * gRPC here is HTTP/2 without TLS (the exporter has `tls.insecure: true`),
- * each message framed as 1 byte "compressed" + 4 bytes length + protobuf,
- * gzip when the request says `grpc-encoding: gzip` (the exporter's default).
- * Spans are counted by walking the protobuf wire format; nothing is kept.
+ * gRPC is @grpc/grpc-js, the maintained Node implementation: it does the
+ * HTTP/2 framing, status trailers, and the decompression of `grpc-encoding:
+ * gzip` requests (the exporter's default; grpc-js servers accept identity,
+ * deflate and gzip without configuration). The three OTLP Export methods are
+ * registered with pass-through (de)serializers, so a handler sees the
+ * request's protobuf bytes; any other method gets UNIMPLEMENTED from grpc-js.
+ *
+ * Protobuf: spans are counted with protobufjs's Reader (a maintained wire
+ * format reader), walking resource_spans(1) → scope_spans(2) → spans(2) and
+ * skipping every other field by its wire type; nothing is kept. A typed
+ * decoder was looked for first and no maintained npm package offers one:
+ * @opentelemetry/otlp-transformer (0.223.0 here) exports only SDK→OTLP
+ * serializers and Export*ServiceResponse parsers (its maintainers keep
+ * request decoding out of scope, and anything else is private build/ files);
+ * the OpenTelemetry JS packages no longer ship the OTLP .proto files (they
+ * write protobuf by hand), and no maintained npm package carrying
+ * opentelemetry-proto's .proto files was found, so protobufjs + .proto or
+ * @grpc/proto-loader would have had to vendor them. protobufjs 7 is the one
+ * grpc-js already brings in (through @grpc/proto-loader).
+ *
+ * An unknown method is refused by grpc-js before any code of ours runs, so
+ * `stats.errors` counts only exports that did not decode; the collector's own
+ * `otelcol_exporter_send_failed_spans` counts every refusal.
  */
-import { type Http2Server, type ServerHttp2Session, type ServerHttp2Stream, createServer } from 'node:http2';
-import type { AddressInfo } from 'node:net';
-import { gunzipSync } from 'node:zlib';
+import { type ServerUnaryCall, type ServiceDefinition, Server, ServerCredentials, type sendUnaryData, status } from '@grpc/grpc-js';
+import protobuf from 'protobufjs/minimal.js';
 
-const TRACE_EXPORT = '/opentelemetry.proto.collector.trace.v1.TraceService/Export';
-const OTHER_EXPORTS = new Set(['/opentelemetry.proto.collector.metrics.v1.MetricsService/Export', '/opentelemetry.proto.collector.logs.v1.LogsService/Export']);
+const SERVICES = {
+  traces: 'opentelemetry.proto.collector.trace.v1.TraceService',
+  metrics: 'opentelemetry.proto.collector.metrics.v1.MetricsService',
+  logs: 'opentelemetry.proto.collector.logs.v1.LogsService',
+} as const;
+
+/** How long close() lets calls in flight finish before it cuts the connections. */
+const SHUTDOWN_GRACE_MS = 1_000;
 
 export interface OtlpSinkStats {
   /** Export calls answered OK. */
   requests: number;
   /** Spans in the trace exports. */
   spans: number;
-  /** Calls refused (unknown method, bad framing or protobuf); the exporter counts these as failures. */
+  /** Export calls refused because their protobuf did not decode (INVALID_ARGUMENT). */
   errors: number;
 }
 
@@ -36,135 +60,96 @@ export interface OtlpSink {
   close(): Promise<void>;
 }
 
-/** Reads a base-128 varint at `offset`; returns the value and the next offset. */
-function varint(buf: Buffer, offset: number): [number, number] {
-  let value = 0;
-  let shift = 0;
-  for (let i = offset; i < buf.length; i++) {
-    const byte = buf[i] as number;
-    value += (byte & 0x7f) * 2 ** shift;
-    if ((byte & 0x80) === 0) return [value, i + 1];
-    shift += 7;
-    if (shift > 63) break;
+/**
+ * Calls `each` with the bytes of every length-delimited field number `field`
+ * of one protobuf message, skipping the other fields by their wire type.
+ * Throws on a truncated or malformed message.
+ */
+function eachEmbedded(message: Uint8Array, field: number, each: (bytes: Uint8Array) => void): void {
+  const reader = protobuf.Reader.create(message);
+  while (reader.pos < reader.len) {
+    const tag = reader.uint32();
+    const wireType = tag & 7;
+    if (tag >>> 3 === field && wireType === 2) each(reader.bytes());
+    else reader.skipType(wireType);
   }
-  throw new Error('malformed varint');
-}
-
-/** The length-delimited fields number `field` of one protobuf message. */
-function embedded(buf: Buffer, field: number): Buffer[] {
-  const out: Buffer[] = [];
-  let offset = 0;
-  while (offset < buf.length) {
-    const [key, afterKey] = varint(buf, offset);
-    const wireType = key % 8;
-    const number = Math.floor(key / 8);
-    offset = afterKey;
-    switch (wireType) {
-      case 0:
-        offset = varint(buf, offset)[1];
-        break;
-      case 1:
-        offset += 8;
-        break;
-      case 5:
-        offset += 4;
-        break;
-      case 2: {
-        const [length, start] = varint(buf, offset);
-        if (start + length > buf.length) throw new Error('truncated field');
-        if (number === field) out.push(buf.subarray(start, start + length));
-        offset = start + length;
-        break;
-      }
-      default:
-        throw new Error(`unsupported wire type ${wireType}`);
-    }
-  }
-  if (offset !== buf.length) throw new Error('truncated message');
-  return out;
 }
 
 /** Spans in an ExportTraceServiceRequest: resource_spans(1) → scope_spans(2) → spans(2). */
-export function countSpans(request: Buffer): number {
+export function countSpans(request: Uint8Array): number {
   let spans = 0;
-  for (const resourceSpans of embedded(request, 1)) {
-    for (const scopeSpans of embedded(resourceSpans, 2)) spans += embedded(scopeSpans, 2).length;
-  }
+  eachEmbedded(request, 1, (resourceSpans) => eachEmbedded(resourceSpans, 2, (scopeSpans) => eachEmbedded(scopeSpans, 2, () => spans++)));
   return spans;
 }
 
-/** The protobuf messages of one gRPC request body. */
-function messages(body: Buffer, encoding: string | undefined): Buffer[] {
-  const out: Buffer[] = [];
-  let offset = 0;
-  while (offset < body.length) {
-    if (offset + 5 > body.length) throw new Error('truncated gRPC frame');
-    const compressed = body[offset] === 1;
-    const length = body.readUInt32BE(offset + 1);
-    const message = body.subarray(offset + 5, offset + 5 + length);
-    if (message.length !== length) throw new Error('truncated gRPC message');
-    if (compressed && encoding !== 'gzip') throw new Error(`unsupported grpc-encoding ${encoding ?? '(none)'}`);
-    out.push(compressed ? gunzipSync(message) : message);
-    offset += 5 + length;
-  }
-  return out;
-}
-
-function answer(stream: ServerHttp2Stream, status: number, message?: string): void {
-  if (stream.destroyed || stream.closed) return;
-  stream.respond({ ':status': 200, 'content-type': 'application/grpc' }, { waitForTrailers: true });
-  stream.on('wantTrailers', () => stream.sendTrailers({ 'grpc-status': String(status), ...(message ? { 'grpc-message': encodeURIComponent(message) } : {}) }));
-  // OK carries one empty response message (Export*ServiceResponse with no fields).
-  stream.end(status === 0 ? Buffer.alloc(5) : undefined);
+/** One OTLP service's Export method, request and response left as protobuf bytes. */
+function exportService(service: string): ServiceDefinition {
+  const bytes = (buffer: Buffer) => buffer;
+  return {
+    Export: {
+      path: `/${service}/Export`,
+      requestStream: false,
+      responseStream: false,
+      requestSerialize: bytes,
+      requestDeserialize: bytes,
+      responseSerialize: bytes,
+      responseDeserialize: bytes,
+    },
+  };
 }
 
 export async function startOtlpSink(options: { host?: string; port?: number } = {}): Promise<OtlpSink> {
-  const stats: OtlpSinkStats = { requests: 0, spans: 0, errors: 0 };
-  const server: Http2Server = createServer();
-  const sessions = new Set<ServerHttp2Session>();
-  server.on('session', (session) => {
-    sessions.add(session);
-    session.once('close', () => sessions.delete(session));
+  const server = new Server({
+    // Any size, as before grpc-js: the shipped batch processor has no
+    // send_batch_max_size, and grpc-js's default 4 MiB cap would refuse (and
+    // the exporter count as failed) a large batch the demo has no reason to lose.
+    'grpc.max_receive_message_length': -1,
   });
-  server.on('stream', (stream, headers) => {
-    const path = headers[':path'] ?? '';
-    const chunks: Buffer[] = [];
-    stream.on('data', (chunk: Buffer) => chunks.push(chunk));
-    stream.on('error', () => undefined);
-    stream.on('end', () => {
-      if (path !== TRACE_EXPORT && !OTHER_EXPORTS.has(path)) {
-        stats.errors++;
-        answer(stream, 12, `unknown method ${path}`); // UNIMPLEMENTED
-        return;
-      }
-      try {
-        const encoding = headers['grpc-encoding'];
-        const bodies = messages(Buffer.concat(chunks), typeof encoding === 'string' ? encoding : undefined);
-        if (path === TRACE_EXPORT) for (const body of bodies) stats.spans += countSpans(body);
-        stats.requests++;
-        answer(stream, 0);
-      } catch (error) {
-        stats.errors++;
-        answer(stream, 3, (error as Error).message); // INVALID_ARGUMENT
-      }
+  const stats: OtlpSinkStats = { requests: 0, spans: 0, errors: 0 };
+  const empty = Buffer.alloc(0); // An Export*ServiceResponse with no fields.
+  for (const [signal, service] of Object.entries(SERVICES)) {
+    server.addService(exportService(service), {
+      Export: (call: ServerUnaryCall<Buffer, Buffer>, callback: sendUnaryData<Buffer>) => {
+        try {
+          if (signal === 'traces') stats.spans += countSpans(call.request);
+          stats.requests++;
+          callback(null, empty);
+        } catch (error) {
+          stats.errors++;
+          callback({ code: status.INVALID_ARGUMENT, details: `ExportTraceServiceRequest: ${(error as Error).message}` });
+        }
+      },
+    });
+  }
+
+  const host = options.host ?? '127.0.0.1';
+  const address = host.includes(':') ? `[${host}]` : host;
+  const port = await new Promise<number>((resolve, reject) => {
+    server.bindAsync(`${address}:${options.port ?? 0}`, ServerCredentials.createInsecure(), (error, bound) => {
+      if (error) {
+        server.forceShutdown();
+        reject(error);
+      } else resolve(bound);
     });
   });
-  const host = options.host ?? '127.0.0.1';
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port ?? 0, host, () => resolve());
-  });
-  const { port } = server.address() as AddressInfo;
+
   let closing: Promise<void> | undefined;
   return {
-    endpoint: `${host}:${port}`,
+    endpoint: `${address}:${port}`,
     port,
     stats,
     close: () =>
       (closing ??= new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        // Exporters keep their HTTP/2 connection open: end the sessions so close() completes.
-        for (const session of sessions) session.close();
+        // Exporters keep their connection open and a call may be in flight:
+        // shut down gracefully, then cut what is left after a short grace.
+        const force = setTimeout(() => {
+          server.forceShutdown();
+          resolve();
+        }, SHUTDOWN_GRACE_MS);
+        server.tryShutdown(() => {
+          clearTimeout(force);
+          resolve();
+        });
       })),
   };
 }
