@@ -217,7 +217,7 @@ export const websocketServer: DashboardSpec = {
         {
           title: 'Estimated memory per connection',
           type: 'timeseries',
-          width: 12,
+          width: 8,
           unit: 'bytes',
           targets: [{ expr: `avg by (job) (websocket_server_connection_memory_bytes${JOB})`, legendFormat: '{{job}}' }],
           thresholds: [{ value: null, color: 'green' }, { value: 5120, color: 'orange' }, { value: 10240, color: 'red' }],
@@ -225,9 +225,17 @@ export const websocketServer: DashboardSpec = {
         {
           title: 'Latency samples clamped or dropped (clock skew)',
           type: 'timeseries',
-          width: 12,
+          width: 8,
           unit: 'ops',
           targets: [{ expr: rate('websocket_server_message_latency_anomalies_total', 'error_type'), legendFormat: '{{error_type}}' }],
+        },
+        {
+          // Clients flagging more sampled messages than tracing.maxClientSampledMessageSpansPerSecond allows.
+          title: 'Client-sampled message spans refused (span budget)',
+          type: 'timeseries',
+          width: 8,
+          unit: 'ops',
+          targets: [{ expr: rate('websocket_server_message_trace_context_refused_total'), legendFormat: '{{job}}' }],
         },
       ],
     },
