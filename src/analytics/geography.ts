@@ -2,11 +2,14 @@
  * Client performance by country and region. A region (or a whole country)
  * with fewer than `minClients` distinct clients is folded into `other`, so
  * small groups neither leak individuals nor show noise as a finding. Success
- * rate = opens / attempts with a 95% Wilson interval.
+ * rate = opens / attempts with a 95% Wilson interval over the effective number
+ * of attempts, client reports taken as clusters (statistics.ts,
+ * clusteredWilsonInterval): one client failing twenty times is not twenty
+ * independent failures.
  */
 import type pg from 'pg';
-import { GLOBAL, type MergedGroup, type RolledSpan, emptyGroup, histogramQuantile, mergeInto, mergedGroups, rolledSpan } from './rollups.ts';
-import { type Interval, wilsonInterval } from './statistics.ts';
+import { CLUSTER_SUMS_SQL, GLOBAL, type MergedGroup, type RolledSpan, emptyGroup, histogramQuantile, mergeInto, mergedGroups, rolledSpan, successClusterSums } from './rollups.ts';
+import { type Interval, clusteredWilsonInterval } from './statistics.ts';
 import { readOnly } from './storage/transaction.ts';
 import type { TimeRange } from './time-range.ts';
 
@@ -49,6 +52,11 @@ interface GeoRow {
   attempts: number;
   opens: number;
   drops: number;
+  /** Per-report sums of the clustered interval (rollups.ts, CLUSTER_SUMS_SQL). */
+  attempts_sq: number;
+  opens_sq: number;
+  attempts_opens: number;
+  connection_reports: number;
 }
 
 // Labels first (client counts per country and per region), then one pass
@@ -80,12 +88,13 @@ SELECT country_label AS country,
        percentile_cont(0.95) WITHIN GROUP (ORDER BY latency_p95_ms) AS latency_p95,
        coalesce(sum(attempts), 0) AS attempts,
        coalesce(sum(opens), 0) AS opens,
-       coalesce(sum(drops), 0) AS drops
+       coalesce(sum(drops), 0) AS drops,
+       ${CLUSTER_SUMS_SQL}
   FROM labelled
  GROUP BY GROUPING SETS ((country_label), (country_label, region_label))`;
 
 function stats(row: GeoRow): GeoGroupStats {
-  const opens = Math.min(row.opens, row.attempts);
+  const sums = successClusterSums(row);
   return {
     clients: row.clients,
     reports: row.reports,
@@ -94,8 +103,8 @@ function stats(row: GeoRow): GeoGroupStats {
       attempts: row.attempts,
       opens: row.opens,
       drops: row.drops,
-      success_rate: row.attempts > 0 ? opens / row.attempts : null,
-      success_rate_ci: wilsonInterval(opens, row.attempts),
+      success_rate: row.attempts > 0 ? sums.successes / row.attempts : null,
+      success_rate_ci: clusteredWilsonInterval(sums),
     },
   };
 }
@@ -114,6 +123,10 @@ function rowOf(group: MergedGroup, country: string, region: string | null, isCou
     attempts: s.attempts,
     opens: s.opens,
     drops: s.drops,
+    attempts_sq: s.attempts_sq,
+    opens_sq: s.opens_sq,
+    attempts_opens: s.attempts_opens,
+    connection_reports: s.connection_reports,
   };
 }
 

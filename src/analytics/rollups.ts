@@ -8,7 +8,8 @@
  * A read takes whole rolled-up days from the daily tables, the whole hours
  * around them from the hourly tables, and the rest (partial hours at the
  * edges, the hours not rolled up yet) from the raw rows, bucketed the same
- * way. Sums, counts and distinct clients stay exact; percentiles from
+ * way. Sums (among them the per-report squares of the clustered success-rate
+ * interval), counts and distinct clients stay exact; percentiles from
  * histograms are within the bin width (10%), interpolated linearly. Ranges
  * with no rolled-up hour are computed exactly from the raw rows (see
  * summary.ts, geography.ts).
@@ -22,6 +23,7 @@
  * scanning a row per session and day, 200–290 ms for 480 000).
  */
 import type pg from 'pg';
+import type { ClusterSums } from './statistics.ts';
 import { inTransaction, readOnly } from './storage/transaction.ts';
 import type { TimeRange } from './time-range.ts';
 
@@ -55,19 +57,52 @@ const binSql = (value: string) => `CASE WHEN ${value} <= 1 THEN 0 ELSE least(cei
 const METRIC_VALUES = `(VALUES ${HISTOGRAM_METRICS.map((m) => `(${m.id}, ${m.scale === 1 ? m.column : `${m.column} * ${m.scale}`})`).join(', ')})`;
 const HOUR_OF = `date_bin('1 hour', received_at, timestamptz '2000-01-01 00:00:00+00')`;
 
-/** Sum columns, in the order both the rollup table and the raw aggregation produce them. */
+/**
+ * Sum columns, in the order both the rollup table and the raw aggregation produce them.
+ * The last four are the per-report sums of the clustered success-rate interval
+ * (statistics.ts, clusteredWilsonInterval): each report is a cluster of a_i attempts
+ * and s_i opens, and Σa², Σs², Σa·s and the number of clusters are additive.
+ */
 export const SUM_COLUMNS = [
   'reports', 'attempts', 'opens', 'drops', 'reconnect_attempts', 'reconnect_successes', 'outage_ms', 'connected_ms', 'messages_sent',
   'messages_received', 'messages_queued', 'messages_dropped', 'message_errors', 'latency_count', 'latency_sum', 'latency_max', 'ux_interactions', 'ux_errors',
+  'attempts_sq', 'opens_sq', 'attempts_opens', 'connection_reports',
 ] as const;
 export type Sums = Record<(typeof SUM_COLUMNS)[number], number>;
+
+/**
+ * Per-report sums of the clustered interval, over rows of client_reports. Squares in
+ * double precision: three reports at the int4 maximum would overflow a bigint (and
+ * stall the rollup); below 2^53 the sums stay exact integers. Opens are not capped at
+ * the report's attempts: a window may hold the open of an attempt made in the window
+ * before (the web SDK counts per window), and the success rate caps only the totals,
+ * so p̂ = Σopens / Σattempts and the residuals s_i − p̂·a_i sum to 0 as the ratio
+ * estimator's must. The clusters are the reports with an attempt or an open: a report
+ * with neither adds nothing to the residuals, and counting it would only shrink
+ * k/(k−1) and hide k < 2 (one failing client among idle windows); when no report
+ * holds more opens than attempts these are the reports with attempts > 0.
+ */
+export const CLUSTER_SUMS_SQL = `coalesce(sum(attempts::float8 * attempts), 0) AS attempts_sq, coalesce(sum(opens::float8 * opens), 0) AS opens_sq,
+  coalesce(sum(attempts::float8 * opens), 0) AS attempts_opens, count(*) FILTER (WHERE attempts > 0 OR opens > 0) AS connection_reports`;
 
 /** The raw aggregation matching SUM_COLUMNS. */
 export const RAW_SUMS_SQL = `count(*), coalesce(sum(attempts), 0), coalesce(sum(opens), 0), coalesce(sum(drops), 0), coalesce(sum(reconnect_attempts), 0),
   coalesce(sum(reconnect_successes), 0), coalesce(sum(outage_ms), 0), coalesce(sum(connected_ms), 0), coalesce(sum(messages_sent), 0),
   coalesce(sum(messages_received), 0), coalesce(sum(messages_queued), 0), coalesce(sum(messages_dropped), 0), coalesce(sum(message_errors), 0),
   coalesce(sum(latency_count) FILTER (WHERE latency_avg_ms IS NOT NULL), 0), coalesce(sum(latency_avg_ms * latency_count), 0), max(latency_max_ms),
-  coalesce(sum(ux_interactions), 0), coalesce(sum(ux_errors), 0)`;
+  coalesce(sum(ux_interactions), 0), coalesce(sum(ux_errors), 0), ${CLUSTER_SUMS_SQL}`;
+
+/** The sums of the clustered success-rate interval of a group: opens capped at attempts in total, as the success rate is. */
+export function successClusterSums(s: Pick<Sums, 'attempts' | 'opens' | 'attempts_sq' | 'opens_sq' | 'attempts_opens' | 'connection_reports'>): ClusterSums {
+  return {
+    successes: Math.min(s.opens, s.attempts),
+    trials: s.attempts,
+    clusters: s.connection_reports,
+    trialsSquared: s.attempts_sq,
+    successesSquared: s.opens_sq,
+    trialsSuccesses: s.attempts_opens,
+  };
+}
 
 export function floorHour(at: Date): Date {
   return new Date(Math.floor(at.getTime() / HOUR_MS) * HOUR_MS);

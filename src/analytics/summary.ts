@@ -1,7 +1,7 @@
 /** Totals of client reports over a time range: connection health, messages, latency, web vitals, UX. */
 import type pg from 'pg';
-import { GLOBAL, type MergedGroup, type RolledSpan, emptyGroup, histogramQuantile, mergeInto, mergedGroups, rolledSpan } from './rollups.ts';
-import { type Interval, wilsonInterval } from './statistics.ts';
+import { CLUSTER_SUMS_SQL, GLOBAL, type MergedGroup, type RolledSpan, emptyGroup, histogramQuantile, mergeInto, mergedGroups, rolledSpan, successClusterSums } from './rollups.ts';
+import { type Interval, clusteredWilsonInterval } from './statistics.ts';
 import { readOnly } from './storage/transaction.ts';
 import type { TimeRange } from './time-range.ts';
 
@@ -17,7 +17,7 @@ export interface ClientMetricsSummary {
     drops: number;
     reconnect_attempts: number;
     reconnect_successes: number;
-    /** opens / attempts, with a 95% Wilson interval. */
+    /** opens / attempts, with a 95% Wilson interval over the effective number of attempts, client reports taken as clusters (statistics.ts). */
     success_rate: number | null;
     success_rate_ci: Interval | null;
     /** Drops per hour connected. */
@@ -61,6 +61,11 @@ interface SummaryRow {
   page_load: number | null;
   interactions: number | null;
   ux_errors: number | null;
+  /** Per-report sums of the clustered interval (rollups.ts, CLUSTER_SUMS_SQL). */
+  attempts_sq: number;
+  opens_sq: number;
+  attempts_opens: number;
+  connection_reports: number;
 }
 
 const SUMMARY_SQL = `
@@ -83,7 +88,8 @@ SELECT count(*) AS reports,
        percentile_cont(0.75) WITHIN GROUP (ORDER BY fcp_ms) AS fcp,
        percentile_cont(0.75) WITHIN GROUP (ORDER BY ttfb_ms) AS ttfb,
        percentile_cont(0.75) WITHIN GROUP (ORDER BY page_load_ms) AS page_load,
-       sum(ux_interactions) AS interactions, sum(ux_errors) AS ux_errors
+       sum(ux_interactions) AS interactions, sum(ux_errors) AS ux_errors,
+       ${CLUSTER_SUMS_SQL}
   FROM client_reports
  WHERE received_at >= $1 AND received_at < $2`;
 
@@ -134,6 +140,10 @@ async function summaryFromRollups(pool: pg.Pool, range: TimeRange, span: RolledS
     page_load: q('page_load', 0.75),
     interactions: s.ux_interactions,
     ux_errors: s.ux_errors,
+    attempts_sq: s.attempts_sq,
+    opens_sq: s.opens_sq,
+    attempts_opens: s.attempts_opens,
+    connection_reports: s.connection_reports,
   };
 }
 
@@ -164,7 +174,7 @@ export async function clientMetricsSummary(pool: pg.Pool, range: TimeRange): Pro
       reconnect_attempts: n(r.reconnect_attempts),
       reconnect_successes: n(r.reconnect_successes),
       success_rate: ratio(opens, attempts),
-      success_rate_ci: wilsonInterval(opens, attempts),
+      success_rate_ci: clusteredWilsonInterval(successClusterSums({ ...r, attempts, opens: n(r.opens) })),
       drops_per_hour: ratio(n(r.drops), connectedMs / 3_600_000),
       outage_ms: n(r.outage_ms),
       connected_ms: connectedMs,

@@ -151,7 +151,7 @@ export function clientMetricsRoutes(ctx: ApiContext): Route[] {
       method: 'get',
       path: '/api/ws/client-metrics/geographic',
       tag: 'client metrics',
-      summary: 'Clients, latency and connection success (Wilson 95% interval) by country and region',
+      summary: 'Clients, latency and connection success (95% Wilson interval, client reports as clusters) by country and region',
       access: 'admin',
       query: timeRangeQuery.extend({ min_clients: z.coerce.number().int().min(1).max(1_000_000).optional().meta({ description: 'Fold smaller groups into `other`' }) }),
       status: 200,

@@ -16,6 +16,7 @@ import { createApp } from '../../../src/api/app.ts';
 import { waitFor } from '../../../src/stack/index.ts';
 import { listenHttp } from '../../helpers/http.ts';
 import { waitForSamples } from '../../helpers/prometheus.ts';
+import { type Cluster, byDefinition, expectInterval } from '../../unit/analytics/cluster-interval.ts';
 import { ADMIN_TOKEN, type AnalyticsFixture, call, clientReport, startAnalyticsFixture, storedRow } from './analytics-fixture.ts';
 
 let fx: AnalyticsFixture;
@@ -175,7 +176,7 @@ describe('POST /api/ws/client-metrics', () => {
 });
 
 describe('GET /api/ws/client-metrics/summary', () => {
-  it('gives exact totals, weighted latency, percentiles and a Wilson interval from the seed', async () => {
+  it('gives exact totals, weighted latency, percentiles and a clustered Wilson interval from the seed', async () => {
     const response = await admin(`/api/ws/client-metrics/summary?${range()}`);
     expect(response.status).toBe(200);
     expectMatchesSchema('get', '/api/ws/client-metrics/summary', response.body);
@@ -183,7 +184,11 @@ describe('GET /api/ws/client-metrics/summary', () => {
     expect(body).toMatchObject({ reports: 8, clients: 7, countries: 3 });
     expect(body.connection).toMatchObject({ attempts: 17, opens: 11, drops: 2, reconnect_attempts: 3, reconnect_successes: 1, outage_ms: 5000, connected_ms: 480_000 });
     expect(body.connection.success_rate).toBeCloseTo(11 / 17, 12);
-    expect(body.connection.success_rate_ci).toEqual(wilsonInterval(11, 17));
+    // Each report a cluster of [attempts, opens]; s7's 4 failures of 5 make it wider than Wilson's 11 of 17.
+    const clusters = SEED.map(({ report }) => [(report.connection as { attempts: number }).attempts, (report.connection as { opens: number }).opens] as const);
+    expect(clusters).toEqual([[2, 2], [1, 0], [1, 1], [1, 1], [4, 3], [1, 1], [2, 2], [5, 1]]);
+    expectInterval(body.connection.success_rate_ci, byDefinition(clusters).interval);
+    expect(body.connection.success_rate_ci.lower).toBeLessThan(wilsonInterval(11, 17)!.lower);
     expect(body.connection.drops_per_hour).toBeCloseTo(15, 12);
     expect(body.messages).toEqual({ sent: 80, received: 160, queued: 0, dropped: 0, errors: 3, error_rate: 0.0125 });
     // (40·10 + 60·30 + 50·20 + 100·10 + 30·10 + 20·10) / 90
@@ -217,6 +222,8 @@ describe('GET /api/ws/client-metrics/geographic', () => {
     const [de, fr, other] = countries;
     expect(de).toMatchObject({ clients: 4, reports: 5, latency_ms: { avg: 60, p50: 50 }, connection: { attempts: 9, opens: 7, drops: 0 } });
     expect(de!.latency_ms.p95).toBeCloseTo(188, 10);
+    // Reports [2, 2], [1, 0], [1, 1], [1, 1], [4, 3] vary less than independent attempts would: plain Wilson.
+    expect(byDefinition([[2, 2], [1, 0], [1, 1], [1, 1], [4, 3]]).nEff).toBe(9);
     expect(de!.connection.success_rate_ci).toEqual(wilsonInterval(7, 9));
     expect(de!.regions.map((r: { region: string }) => r.region)).toEqual(['BE', 'other']);
     expect(de!.regions[0]).toMatchObject({ clients: 3, reports: 4, latency_ms: { p50: 45 }, connection: { attempts: 5, opens: 4 } });
@@ -230,6 +237,88 @@ describe('GET /api/ws/client-metrics/geographic', () => {
 
   it('rejects a bad min_clients', async () => {
     expect(await admin('/api/ws/client-metrics/geographic?min_clients=zero')).toMatchObject({ status: 400, body: { error: { code: 'validation_failed', details: [{ path: 'min_clients' }] } } });
+  });
+});
+
+describe('clustered success-rate interval', () => {
+  // Six days ago, in NL/NH: one client's report of 20 failed attempts (a broken proxy
+  // retrying) and 30 clients' reports of one attempt that opened; ten of those clients
+  // report again a minute later, still connected (no attempt, no open: no cluster).
+  const day = new Date(startOfUtcDay(new Date()).getTime() - 6 * DAY);
+  const window = `from=${encodeURIComponent(day.toISOString())}&to=${encodeURIComponent(new Date(day.getTime() + DAY).toISOString())}`;
+  const clusters: Cluster[] = [[20, 0], ...Array.from({ length: 30 }, (): Cluster => [1, 1])];
+  // In BE: windows holding the open of an attempt made in the window before ([0, 1]).
+  const straddling: Cluster[] = [[3, 1], [0, 1], [2, 0], [4, 4], [1, 0], [0, 1], [5, 2], [2, 1]];
+  // In LU: more opens than attempts in total (the attempt was before the range).
+  const moreOpens: Cluster[] = [[0, 1], [1, 1]];
+
+  beforeAll(async () => {
+    await ensurePartitions(fx.service.context.database.pool, { from: day, daysAhead: 0 });
+    const at = (minutes: number) => new Date(day.getTime() + 9 * 3_600_000 + minutes * 60_000);
+    const session = (i: number) => `cluster-session-${String(i).padStart(2, '0')}`;
+    const rows = [
+      ...clusters.map(([attempts, opens], i) => storedRow(at(i), session(i), { country: 'NL', region: 'NH', attempts, opens })),
+      ...Array.from({ length: 10 }, (_, i) => storedRow(at(40 + i), session(i + 1), { country: 'NL', region: 'NH', attempts: 0, opens: 0 })),
+      ...straddling.map(([attempts, opens], i) => storedRow(at(i), 'straddling-session', { country: 'BE', attempts, opens })),
+      ...moreOpens.map(([attempts, opens], i) => storedRow(at(i), 'more-opens-session', { country: 'LU', attempts, opens })),
+    ];
+    await insertClientReports(fx.service.context.database, rows);
+  });
+
+  it('counts one client failing 20 times as one cluster: the interval of the formula, far wider than plain Wilson', async () => {
+    const { nEff, interval } = byDefinition(clusters);
+    // A = 50, p̂ = 0.6, Σ(s − p̂a)² = 12² + 30·0.4² = 148.8, v = 31/30·148.8/50², n_eff = 1 + 0.24/v ≈ 4.90.
+    expect(nEff).toBeCloseTo(4.902185, 6);
+    const plain = wilsonInterval(30, 50)!;
+    expect(plain.lower).toBeCloseTo(0.4618, 4);
+    expect(plain.upper).toBeCloseTo(0.7239, 4);
+    expect(interval.lower).toBeCloseTo(0.2284, 4);
+    expect(interval.upper).toBeCloseTo(0.8837, 4);
+
+    const geography = await admin(`/api/ws/client-metrics/geographic?${window}&min_clients=10`);
+    expect(geography.status).toBe(200);
+    expectMatchesSchema('get', '/api/ws/client-metrics/geographic', geography.body);
+    const [nl] = (geography.body as { countries: Array<Record<string, any>> }).countries;
+    expect(nl).toMatchObject({ country: 'NL', clients: 31, reports: 41, connection: { attempts: 50, opens: 30, success_rate: 0.6 }, regions: [{ region: 'NH', clients: 31 }] });
+    expectInterval(nl!.connection.success_rate_ci, interval);
+    expectInterval(nl!.regions[0].connection.success_rate_ci, interval);
+  });
+
+  it('does not cap opens per report (an open in the window after its attempt is a cluster of its own), only in total', async () => {
+    const { nEff, interval } = byDefinition(straddling);
+    // A = 17, p̂ = 10/17; capped per report it would be 8/17.
+    expect(nEff).toBeGreaterThan(1);
+    expect(nEff).toBeLessThan(17);
+    const geography = await admin(`/api/ws/client-metrics/geographic?${window}&min_clients=1`);
+    const be = (geography.body as { countries: Array<Record<string, any>> }).countries.find((c) => c.country === 'BE')!;
+    expect(be.connection).toMatchObject({ attempts: 17, opens: 10 });
+    expect(be.connection.success_rate).toBeCloseTo(10 / 17, 12);
+    expectInterval(be.connection.success_rate_ci, interval);
+    // Opens beyond the attempts in total are capped, as the success rate is: p̂ = 1, one cluster with an attempt.
+    const lu = (geography.body as { countries: Array<Record<string, any>> }).countries.find((c) => c.country === 'LU')!;
+    expect(lu.connection).toMatchObject({ attempts: 1, opens: 2, success_rate: 1, success_rate_ci: wilsonInterval(1, 1) });
+    // The summary over all three countries: their clusters together.
+    const summary = await admin(`/api/ws/client-metrics/summary?${window}`);
+    expect(summary.status).toBe(200);
+    expectMatchesSchema('get', '/api/ws/client-metrics/summary', summary.body);
+    expect((summary.body as Record<string, any>).connection).toMatchObject({ attempts: 68, opens: 42 });
+    expectInterval((summary.body as Record<string, any>).connection.success_rate_ci, byDefinition([...clusters, ...straddling, ...moreOpens]).interval);
+  });
+
+  it('sums squares of attempts at the largest value a report may carry without overflowing', async () => {
+    const busyDay = new Date(day.getTime() - DAY);
+    await ensurePartitions(fx.service.context.database.pool, { from: busyDay, daysAhead: 0 });
+    // (2^31 − 1)² is about 4.6e18: three of them would overflow a bigint.
+    const rows = Array.from({ length: 3 }, (_, i) =>
+      storedRow(new Date(busyDay.getTime() + 3_600_000), `huge-attempts-${i}`, { attempts: 2_147_483_647, opens: i === 0 ? 0 : 2_147_483_647 }),
+    );
+    await insertClientReports(fx.service.context.database, rows);
+    const range = `from=${encodeURIComponent(busyDay.toISOString())}&to=${encodeURIComponent(day.toISOString())}`;
+    const summary = await admin(`/api/ws/client-metrics/summary?${range}`);
+    expect(summary.status).toBe(200);
+    // Three clusters of equal size, two all open: Wilson over 3 trials, 2 successes.
+    expectInterval((summary.body as Record<string, any>).connection.success_rate_ci, wilsonInterval(2, 3)!, 9);
+    expect((await admin(`/api/ws/client-metrics/geographic?${range}&min_clients=1`)).status).toBe(200);
   });
 });
 

@@ -6,12 +6,15 @@
  * hours, midnights and groups, come back days later, or live only in a raw
  * edge are each counted once; an upgrade from hourly-only rollups builds the
  * same; and after retention drops the oldest days the counts still match the
- * rows that are left.
+ * rows that are left. The clustered success-rate interval is the same from
+ * raw, hourly and daily rows, and the migration that added its sums backfills
+ * rollups made before it from the raw rows still there.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { geographicDistribution } from '../../../src/analytics/geography.ts';
 import { maintainPartitions } from '../../../src/analytics/maintenance.ts';
 import { rollUp, rolledSpan } from '../../../src/analytics/rollups.ts';
+import { wilsonInterval } from '../../../src/analytics/statistics.ts';
 import { type ClientReportRow, insertClientReports } from '../../../src/analytics/storage/client-reports.ts';
 import { type Database, openDatabase } from '../../../src/analytics/storage/database.ts';
 import { migrate } from '../../../src/analytics/storage/migrate.ts';
@@ -19,6 +22,7 @@ import { ensurePartitions, startOfUtcDay } from '../../../src/analytics/storage/
 import { clientMetricsSummary } from '../../../src/analytics/summary.ts';
 import type { TimeRange } from '../../../src/analytics/time-range.ts';
 import { Stack } from '../../../src/stack/index.ts';
+import { type Cluster, byDefinition, expectInterval } from '../../unit/analytics/cluster-interval.ts';
 import { randomSource } from '../../unit/analytics/synthetic-series.ts';
 import { expectSameSummary, latencyFields, storedRow } from './analytics-fixture.ts';
 
@@ -75,6 +79,23 @@ function seed(): ClientReportRow[] {
   return rows;
 }
 
+/**
+ * NL/NH, two days before the clock, between 02:00 and 21:00: one report of 20 failed
+ * attempts (a client behind a broken proxy) and 30 reports of one attempt that opened,
+ * then ten reports of clients still connected (no attempt, no open: not clusters).
+ */
+const CLUSTERS: Cluster[] = [[20, 0], ...Array.from({ length: 30 }, (): Cluster => [1, 1]), ...Array.from({ length: 10 }, (): Cluster => [0, 0])];
+function clusterRows(): ClientReportRow[] {
+  return CLUSTERS.map(([attempts, opens], i) =>
+    storedRow(at(-2, 2 + (i % 31) * 0.6 + (i < 31 ? 0.1 : 0.3)), `cluster-session-${String(i % 31).padStart(2, '0')}`, { country: 'NL', region: 'NH', attempts, opens }),
+  );
+}
+/** The NL rows read from daily rows only, and from hourly rows (with raw edges around them). */
+const NL_RANGES: Array<[string, TimeRange]> = [
+  ['NL day', { from: at(-2, 0), to: at(-1, 0) }],
+  ['NL hours', { from: at(-2, 1.5), to: at(-2, 23.5) }],
+];
+
 const RANGES: Array<[string, TimeRange]> = [
   ['days, hours and raw edges', { from: at(-4, 10.5), to: now }],
   ['whole days only', { from: at(-3, 0), to: at(-1, 0) }],
@@ -92,9 +113,9 @@ beforeAll(async () => {
   database = await openDatabase({ databaseUrl: postgres.url, dataDir: stack.runDir });
   await migrate(database.pool);
   await ensurePartitions(database.pool, { from: at(-5, 0), daysAhead: 6 });
-  await insertClientReports(database, seed());
+  await insertClientReports(database, [...seed(), ...clusterRows()]);
   // Before any rollup every range is read exactly from the raw rows.
-  for (const [name, range] of RANGES) {
+  for (const [name, range] of [...RANGES, ...NL_RANGES]) {
     expect(await rolledSpan(database.pool, range)).toBeNull();
     exact.set(name, { summary: await clientMetricsSummary(database.pool, range), geography: await geographicDistribution(database.pool, range, 1) });
   }
@@ -108,7 +129,17 @@ afterAll(async () => {
 });
 
 const counts = (g: Geography) =>
-  g.countries.map((c) => ({ country: c.country, clients: c.clients, reports: c.reports, connection: c.connection, regions: c.regions.map((r) => ({ region: r.region, clients: r.clients, reports: r.reports })) }));
+  g.countries.map((c) => ({
+    country: c.country,
+    clients: c.clients,
+    reports: c.reports,
+    connection: c.connection,
+    regions: c.regions.map((r) => ({ region: r.region, clients: r.clients, reports: r.reports, connection: r.connection })),
+  }));
+const nlIntervals = (g: Geography) => {
+  const nl = g.countries.find((c) => c.country === 'NL')!;
+  return [nl.connection.success_rate_ci, nl.regions.find((r) => r.region === 'NH')!.connection.success_rate_ci];
+};
 
 describe('daily rollups', () => {
   it.each(RANGES)('give the exact counts, sums and distinct clients over %s', async (name, range) => {
@@ -138,14 +169,32 @@ describe('daily rollups', () => {
     expect(geography.countries.reduce((sum, c) => sum + c.clients, 0)).toBeGreaterThan(summary.clients);
   });
 
+  it('give the clustered success-rate interval of the formula alike from raw rows, hourly rows and daily rows', async () => {
+    const { interval } = byDefinition(CLUSTERS);
+    const plain = wilsonInterval(30, 50)!;
+    expect(interval.upper - interval.lower).toBeGreaterThan(2 * (plain.upper - plain.lower));
+    const [day, hours] = await Promise.all(NL_RANGES.map(([, range]) => rolledSpan(database.pool, range)));
+    expect(day!.daysTo.getTime() - day!.daysFrom.getTime()).toBe(DAY);
+    expect(hours!.daysTo.getTime()).toBe(hours!.daysFrom.getTime());
+    expect(hours!.end.getTime() - hours!.start.getTime()).toBe(21 * HOUR);
+    for (const [name, range] of NL_RANGES) {
+      const raw = nlIntervals(exact.get(name)!.geography);
+      for (const ci of raw) expectInterval(ci, interval);
+      const rolled = await geographicDistribution(database.pool, range, 1);
+      expect(nlIntervals(rolled)).toEqual(raw);
+      expect(counts(rolled)).toEqual(counts(exact.get(name)!.geography));
+      expectSameSummary(await clientMetricsSummary(database.pool, range), exact.get(name)!.summary);
+    }
+  });
+
   it('are built on upgrade from hourly rollups made before them, with the same results', async () => {
-    // Reverting the migration leaves the hourly tables as the version before it wrote them.
-    expect(await migrate(database.pool, { direction: 'down' })).toEqual(['1764000000004_client-report-daily-rollups']);
+    // Reverting the migrations leaves the hourly tables as the version before them wrote them.
+    expect(await migrate(database.pool, { direction: 'down', count: 2 })).toEqual(['1764000000005_client-report-success-clusters', '1764000000004_client-report-daily-rollups']);
     const { rows } = await database.pool.query<{ n: number }>(`SELECT count(*) AS n FROM client_report_session_hours WHERE region = '*'`);
     expect(rows[0]!.n).toBe(0);
-    expect(await migrate(database.pool)).toEqual(['1764000000004_client-report-daily-rollups']);
+    expect(await migrate(database.pool)).toEqual(['1764000000004_client-report-daily-rollups', '1764000000005_client-report-success-clusters']);
     expect(await rollUp(database.pool, now)).toMatchObject({ hours: 0, days: 4 });
-    for (const [name, range] of RANGES) {
+    for (const [name, range] of [...RANGES, ...NL_RANGES]) {
       const { summary: want, geography: wantGeo } = exact.get(name)!;
       expectSameSummary(await clientMetricsSummary(database.pool, range), want);
       expect(counts(await geographicDistribution(database.pool, range, 1))).toEqual(counts(wantGeo));
@@ -172,5 +221,50 @@ describe('daily rollups', () => {
       .flatMap((c) => (c.regions.length ? c.regions.filter((r) => r.region !== null).map((r) => ({ country: c.country, region: r.region, clients: r.clients })) : []))
       .sort((a, b) => `${a.country}${a.region}`.localeCompare(`${b.country}${b.region}`));
     expect(perGroup).toEqual(groups.filter((g) => g.region !== null));
+  });
+
+  it('get the clustered sums backfilled on upgrade from the raw rows still there, and 0 (plain Wilson) where those are gone', async () => {
+    type SumsRow = { at: Date; country: string; region: string; attempts_sq: number; opens_sq: number; attempts_opens: number; connection_reports: number };
+    const columns = 'attempts_sq, opens_sq, attempts_opens, connection_reports';
+    const snapshot = async () => ({
+      hours: (await database.pool.query<SumsRow>(`SELECT hour AS at, country, region, ${columns} FROM client_report_rollups ORDER BY 1, 2, 3`)).rows,
+      days: (await database.pool.query<SumsRow>(`SELECT day AS at, country, region, ${columns} FROM client_report_daily_rollups ORDER BY 1, 2, 3`)).rows,
+    });
+    const { interval } = byDefinition(CLUSTERS);
+    for (const [, range] of NL_RANGES) for (const ci of nlIntervals(await geographicDistribution(database.pool, range, 1))) expectInterval(ci, interval);
+    // As rollUp wrote them.
+    const rolled = await snapshot();
+    expect(rolled.hours.filter((r) => r.connection_reports > 0).length).toBeGreaterThan(100);
+    expect(rolled.days.filter((r) => r.connection_reports > 0).length).toBeGreaterThan(10);
+
+    expect(await migrate(database.pool, { direction: 'down' })).toEqual(['1764000000005_client-report-success-clusters']);
+    // Rolled up before the sums existed; since then the raw rows of NL's 02:00 hour (the failing
+    // client's report, one of an attempt that opened, two idle) are gone, and one JP row no longer
+    // matches its hour's rollup.
+    const nlHour = at(-2, 2);
+    expect((await database.pool.query("DELETE FROM client_reports WHERE country = 'NL' AND received_at >= $1 AND received_at < $2", [nlHour, at(-2, 3)])).rowCount).toBe(4);
+    const { rows: jp } = await database.pool.query<{ session_id: string; received_at: Date }>(
+      "SELECT session_id, received_at FROM client_reports WHERE country = 'JP' AND received_at >= $1 AND received_at < $2 ORDER BY received_at, session_id LIMIT 1",
+      [at(-2, 0), at(-1, 0)],
+    );
+    await database.pool.query('UPDATE client_reports SET attempts = attempts + 1 WHERE session_id = $1 AND received_at = $2', [jp[0]!.session_id, jp[0]!.received_at]);
+    const jpHour = new Date(Math.floor(jp[0]!.received_at.getTime() / HOUR) * HOUR);
+    expect(await migrate(database.pool)).toEqual(['1764000000005_client-report-success-clusters']);
+
+    const zero = { attempts_sq: 0, opens_sq: 0, attempts_opens: 0, connection_reports: 0 };
+    const gone = (r: SumsRow) => (r.country === 'NL' && r.at.getTime() === nlHour.getTime()) || (r.country === 'JP' && r.at.getTime() === jpHour.getTime());
+    const hours = rolled.hours.map((r) => (gone(r) ? { ...r, ...zero } : r));
+    expect(hours.filter(gone)).toHaveLength(2);
+    // Days: the sums of their hours.
+    const days = rolled.days.map((d) => {
+      const own = hours.filter((h) => h.country === d.country && h.region === d.region && h.at >= d.at && h.at.getTime() < d.at.getTime() + DAY);
+      return { ...d, ...Object.fromEntries(Object.keys(zero).map((c) => [c, own.reduce((sum, h) => sum + h[c as keyof typeof zero], 0)])) };
+    });
+    const after = await snapshot();
+    expect(after.hours).toEqual(hours);
+    expect(after.days).toEqual(days);
+
+    // NL's sums now lack the failing client's report: its interval falls back to plain Wilson, from daily and from hourly rows.
+    for (const [, range] of NL_RANGES) expect(nlIntervals(await geographicDistribution(database.pool, range, 1))).toEqual([wilsonInterval(30, 50), wilsonInterval(30, 50)]);
   });
 });

@@ -1,6 +1,6 @@
 /**
  * Hourly rollups on a real PostgreSQL: reads over rolled-up hours give the
- * same sums, counts, clients and folding as the exact raw path, percentiles
+ * same sums, counts, clients, folding and clustered success-rate intervals as the exact raw path, percentiles
  * within the histogram bin width (10%); rolling up is idempotent; retention
  * removes old rollups.
  */
@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { geographicDistribution } from '../../../src/analytics/geography.ts';
 import { maintainPartitions } from '../../../src/analytics/maintenance.ts';
 import { rollUp, rolledSpan } from '../../../src/analytics/rollups.ts';
+import { wilsonInterval } from '../../../src/analytics/statistics.ts';
 import { randomSource } from '../../unit/analytics/synthetic-series.ts';
 import { insertClientReports } from '../../../src/analytics/storage/client-reports.ts';
 import { type Database, openDatabase } from '../../../src/analytics/storage/database.ts';
@@ -37,8 +38,9 @@ beforeAll(async () => {
     return storedRow(new Date(day.getTime() + 10 * HOUR + Math.floor(i / 100) * HOUR + (i % 100) * 30_000), `rollup-session-${i % 40}-${country}`, {
       country,
       region,
-      attempts: 1 + (i % 3),
-      opens: 1 + (i % 3) - (i % 7 === 0 ? 1 : 0),
+      // Every 47th report a client retrying 15 times in vain: clustered failures, a wider interval.
+      attempts: i % 47 === 0 ? 15 : 1 + (i % 3),
+      opens: i % 47 === 0 ? 0 : 1 + (i % 3) - (i % 7 === 0 ? 1 : 0),
       drops: i % 11 === 0 ? 1 : 0,
       messages_sent: 10,
       message_errors: i % 13 === 0 ? 1 : 0,
@@ -86,6 +88,11 @@ describe('hourly rollups', () => {
         regions: c.regions.map((r) => ({ region: r.region, clients: r.clients, reports: r.reports, connection: r.connection })),
       }));
     expect(strip(geography)).toEqual(strip(exactGeography));
+    // The clustered success-rate intervals compared are wider than plain Wilson: the rollups' sums of squares count.
+    const plain = (c: { attempts: number; opens: number }) => wilsonInterval(Math.min(c.opens, c.attempts), c.attempts)!;
+    const wider = (c: { attempts: number; opens: number; success_rate_ci: { lower: number; upper: number } | null }) => c.success_rate_ci!.lower < plain(c).lower - 0.005;
+    expect(wider(summary.connection)).toBe(true);
+    expect(geography.countries.filter((c) => wider(c.connection)).length).toBeGreaterThanOrEqual(2);
     geography.countries.forEach((c, i) => {
       const exact = exactGeography.countries[i]!;
       if (exact.latency_ms.p95 !== null) expect(Math.abs(c.latency_ms.p95! - exact.latency_ms.p95) / exact.latency_ms.p95).toBeLessThan(0.1);

@@ -112,10 +112,17 @@ describe('socketscope migrate', () => {
       expect(result.code).toBe(0);
       return JSON.parse(result.stdout) as { database: string; direction: string; migrations: string[] };
     };
-    const all = ['1764000000000_client-reports', '1764000000001_anomalies', '1764000000002_alerts', '1764000000003_client-report-rollups', '1764000000004_client-report-daily-rollups'];
+    const all = [
+      '1764000000000_client-reports',
+      '1764000000001_anomalies',
+      '1764000000002_alerts',
+      '1764000000003_client-report-rollups',
+      '1764000000004_client-report-daily-rollups',
+      '1764000000005_client-report-success-clusters',
+    ];
     expect(await migrate()).toEqual({ database: 'server', direction: 'up', migrations: all });
     expect(await migrate()).toEqual({ database: 'server', direction: 'up', migrations: [] });
-    expect(await migrate('--down', '--count', '2')).toEqual({ database: 'server', direction: 'down', migrations: [all[4], all[3]] });
-    expect(await migrate()).toEqual({ database: 'server', direction: 'up', migrations: all.slice(3) });
+    expect(await migrate('--down', '--count', '2')).toEqual({ database: 'server', direction: 'down', migrations: [all[5], all[4]] });
+    expect(await migrate()).toEqual({ database: 'server', direction: 'up', migrations: all.slice(4) });
   });
 });

@@ -2,10 +2,21 @@
  * The statistics against values published for known data sets: Anscombe's
  * quartet (r = 0.816 for all four; R's cor.test on set I), Spearman's worked
  * example (IQ vs hours of television, rho = -29/165), Wilson intervals as R's
- * prop.test(correct = FALSE) gives them.
+ * prop.test(correct = FALSE) gives them; the clustered Wilson interval against
+ * its definition evaluated directly over explicit clusters.
  */
 import { describe, expect, it } from 'vitest';
-import { correlationPValue, fisherInterval, pearson, spearman, wilsonInterval } from '../../../src/analytics/statistics.ts';
+import {
+  clusteredWilsonInterval,
+  correlationPValue,
+  effectiveTrials,
+  fisherInterval,
+  pearson,
+  spearman,
+  wilsonInterval,
+} from '../../../src/analytics/statistics.ts';
+import { type Cluster, byDefinition, expectInterval, sumsOf } from './cluster-interval.ts';
+import { randomSource } from './synthetic-series.ts';
 
 const anscombeX = [10, 8, 13, 9, 11, 14, 6, 4, 12, 7, 5];
 const anscombe = {
@@ -84,5 +95,134 @@ describe('wilsonInterval', () => {
   it('is null for n = 0 and rejects impossible counts', () => {
     expect(wilsonInterval(0, 0)).toBeNull();
     expect(() => wilsonInterval(3, 2)).toThrow(/3 successes of 2/);
+  });
+});
+
+const repeat = (n: number, cluster: Cluster): Cluster[] => Array.from({ length: n }, () => cluster);
+
+describe('clusteredWilsonInterval', () => {
+  it('is plain Wilson when every cluster holds one attempt', () => {
+    for (const [opens, attempts] of [[30, 50], [1, 10], [39, 40], [517, 1000], [1, 2]] as const) {
+      const clusters = [...repeat(opens, [1, 1]), ...repeat(attempts - opens, [1, 0])];
+      expect(effectiveTrials(sumsOf(clusters))).toBeCloseTo(attempts, 9);
+      expectInterval(clusteredWilsonInterval(sumsOf(clusters)), wilsonInterval(opens, attempts)!);
+    }
+  });
+
+  it('counts k clusters of ten identical outcomes as k trials', () => {
+    for (const [good, bad] of [[7, 3], [1, 1], [40, 2], [3, 17]] as const) {
+      const clusters = [...repeat(good, [10, 10]), ...repeat(bad, [10, 0])];
+      expect(effectiveTrials(sumsOf(clusters))).toBeCloseTo(good + bad, 9);
+      expectInterval(clusteredWilsonInterval(sumsOf(clusters)), wilsonInterval(good, good + bad)!);
+    }
+  });
+
+  it('takes n_eff = A²/Σa² when every attempt succeeds (or fails), whatever the cluster sizes', () => {
+    const sizes = [20, 1, 1, 3, 7, 1, 12];
+    const A = 45;
+    const squares = 400 + 1 + 1 + 9 + 49 + 1 + 144;
+    const allOpen = sizes.map((a) => [a, a] as const);
+    expect(effectiveTrials(sumsOf(allOpen))).toBeCloseTo(A ** 2 / squares, 12);
+    const open = clusteredWilsonInterval(sumsOf(allOpen))!;
+    expect(open.upper).toBe(1);
+    expectInterval(open, wilsonInterval(A ** 2 / squares, A ** 2 / squares)!);
+    // Much wider than 45 independent successes.
+    expect(open.lower).toBeLessThan(wilsonInterval(A, A)!.lower - 0.2);
+    const allFailed = sizes.map((a) => [a, 0] as const);
+    const failed = clusteredWilsonInterval(sumsOf(allFailed))!;
+    expect(failed.lower).toBe(0);
+    expectInterval(failed, wilsonInterval(0, A ** 2 / squares)!);
+  });
+
+  it('matches the residual sum over explicit clusters: one client failing 20 times among 30 that opened once', () => {
+    const clusters = [[20, 0] as const, ...repeat(30, [1, 1])];
+    // A = 50, p̂ = 0.6, Σr² = 12² + 30·0.4² = 148.8, v = 31/30·148.8/50², n_eff = 1 + 0.24/v.
+    const { nEff, interval } = byDefinition(clusters);
+    expect(nEff).toBeCloseTo(1 + 0.24 / ((31 / 30) * (148.8 / 2500)), 12);
+    expect(nEff).toBeCloseTo(4.902185, 6);
+    expect(effectiveTrials(sumsOf(clusters))).toBeCloseTo(nEff, 12);
+    const got = clusteredWilsonInterval(sumsOf(clusters))!;
+    expectInterval(got, interval);
+    const plain = wilsonInterval(30, 50)!;
+    expect(got.lower).toBeLessThan(plain.lower - 0.1);
+    expect(got.upper).toBeGreaterThan(plain.upper + 0.1);
+  });
+
+  it('matches the residual sum over explicit clusters of mixed sizes, opens without attempts, a lone cluster and idle reports', () => {
+    const cases: Cluster[][] = [
+      [[3, 1], [5, 5], [1, 0], [2, 2], [8, 3], [1, 1]],
+      // An open whose attempt was in the previous window: a cluster of its own.
+      [[2, 1], [0, 1], [3, 1]],
+      // Idle reports neither add clusters nor change anything.
+      [[4, 1], [0, 0], [0, 0], [6, 5], [0, 0]],
+      // One cluster: no variance estimate, n_eff = A²/Σa² = 1.
+      [[20, 5]],
+      [[20, 5], [0, 0]],
+    ];
+    for (const clusters of cases) {
+      const { nEff, interval } = byDefinition(clusters);
+      expect(effectiveTrials(sumsOf(clusters))).toBeCloseTo(nEff, 12);
+      expectInterval(clusteredWilsonInterval(sumsOf(clusters)), interval);
+    }
+    expect(effectiveTrials(sumsOf([[20, 5], [0, 0]]))).toBe(1);
+  });
+
+  it('is never narrower than plain Wilson: clusters more alike than chance give plain Wilson', () => {
+    // Every cluster opens exactly half its attempts: residuals 0, deff 0 before the clamp.
+    const even = repeat(25, [2, 1]);
+    expect(effectiveTrials(sumsOf(even))).toBe(50);
+    expect(clusteredWilsonInterval(sumsOf(even))).toEqual(wilsonInterval(25, 50));
+    // Independent attempts in clusters of 1–5: the estimated deff falls below 1 about half the time.
+    const random = randomSource(7);
+    let clamped = 0;
+    for (let run = 0; run < 200; run++) {
+      const clusters = Array.from({ length: 5 + Math.floor(random() * 40) }, (): Cluster => {
+        const a = 1 + Math.floor(random() * 5);
+        let s = 0;
+        for (let j = 0; j < a; j++) if (random() < 0.8) s++;
+        return [a, s];
+      });
+      const sums = sumsOf(clusters);
+      const plain = wilsonInterval(sums.successes, sums.trials)!;
+      const got = clusteredWilsonInterval(sums)!;
+      expect(got.lower).toBeLessThanOrEqual(plain.lower);
+      expect(got.upper).toBeGreaterThanOrEqual(plain.upper);
+      expect(effectiveTrials(sums)).toBeLessThanOrEqual(sums.trials);
+      if (effectiveTrials(sums) === sums.trials) {
+        clamped++;
+        expect(got).toEqual(plain);
+      }
+    }
+    expect(clamped).toBeGreaterThan(20);
+  });
+
+  it('is plain Wilson from sums of squares that are 0 (rollups made before they were kept)', () => {
+    const zero = { clusters: 0, trialsSquared: 0, successesSquared: 0, trialsSuccesses: 0 };
+    for (const [successes, trials] of [[30, 50], [0, 20], [20, 20], [1, 1]] as const) {
+      expect(effectiveTrials({ successes, trials, ...zero })).toBe(trials);
+      expect(clusteredWilsonInterval({ successes, trials, ...zero })).toEqual(wilsonInterval(successes, trials));
+    }
+    // Sums of squares over only some of the clusters (a range over such rollups and newer rows):
+    // the variability of those clusters, never narrower than plain Wilson.
+    const clusters = [[20, 0] as const, ...repeat(30, [1, 1])];
+    const totals = sumsOf(clusters);
+    const plain = wilsonInterval(30, 50)!;
+    const coveredOnly = (covered: readonly Cluster[]) => {
+      const some = sumsOf(covered);
+      return clusteredWilsonInterval({ ...totals, clusters: some.clusters, trialsSquared: some.trialsSquared, successesSquared: some.successesSquared, trialsSuccesses: some.trialsSuccesses })!;
+    };
+    expect(coveredOnly(clusters.slice(1, 16))).toEqual(plain);
+    const withFailing = coveredOnly(clusters.slice(0, 16));
+    expect(withFailing.lower).toBeLessThan(plain.lower - 0.1);
+    expect(withFailing.upper).toBeGreaterThan(plain.upper + 0.1);
+  });
+
+  it('takes non-integer n_eff, is null without attempts and rejects more successes than attempts', () => {
+    const interval = wilsonInterval(0.6 * 4.9, 4.9)!;
+    expect(interval.lower).toBeGreaterThan(0);
+    expect(interval.upper).toBeLessThan(1);
+    expect(wilsonInterval(4.9, 4.9)!.upper).toBe(1);
+    expect(clusteredWilsonInterval({ successes: 0, trials: 0, clusters: 0, trialsSquared: 0, successesSquared: 0, trialsSuccesses: 0 })).toBeNull();
+    expect(() => clusteredWilsonInterval({ successes: 3, trials: 2, clusters: 2, trialsSquared: 2, successesSquared: 5, trialsSuccesses: 3 })).toThrow(/3 successes of 2/);
   });
 });

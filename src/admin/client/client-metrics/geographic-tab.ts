@@ -1,6 +1,6 @@
 /**
  * Geography: per country (regions on demand) clients, latency and
- * connection success with its 95% Wilson interval, as a table and a ranked
+ * connection success with its 95% Wilson interval (clustered by report), as a table and a ranked
  * bar chart whose ranking the user picks.
  */
 import type { GeoCountry, Geography } from '../api-types.ts';
