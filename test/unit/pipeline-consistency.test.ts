@@ -14,7 +14,7 @@ import { parse } from 'yaml';
 import { renderDashboards } from '../../grafana/build.ts';
 import { DATASOURCE_UIDS, promqlExpressions } from '../../grafana/src/panels.ts';
 import { CLIENT_METRICS, METRICS, prometheusLabel, prometheusSeries } from '../../src/catalogue.ts';
-import { ATTRIBUTE_VALUES } from '../../web-sdk/src/catalogue.ts';
+import { ATTRIBUTE_VALUES } from '../../web-sdk/src/attribute-values.ts';
 import { PROMETHEUS_SELF_TARGET, WEBHOOK_TOKEN_PLACEHOLDER } from '../../src/demo/placeholders.ts';
 import { REPO_ROOT } from '../../src/stack/binaries.ts';
 import { parseResourceAttributes, startTelemetry } from '../../src/telemetry/index.ts';

@@ -7,17 +7,6 @@
  * Attributes are bounded enumerations only (see ./attributes.ts for the values);
  * never session ids, URLs or free-form message types.
  */
-import {
-  CLOSE_CODE_CLASSES,
-  CONNECTION_TYPES,
-  DROP_REASONS,
-  EFFECTIVE_TYPES,
-  ERROR_TYPES,
-  IO_DIRECTIONS,
-  REQUEST_OUTCOMES,
-  VITAL_RATINGS,
-} from './attributes.ts';
-
 /** Attribute keys; their values are bounded enumerations (./attributes.ts). */
 export const ATTR = {
   closeCodeClass: 'websocket.close_code.class',
@@ -29,23 +18,6 @@ export const ATTR = {
   effectiveType: 'network.connection.effective_type',
   vitalRating: 'browser.web_vital.rating',
 } as const;
-
-/**
- * Every value each attribute can take. The collector's browser pipeline
- * (otel-collector-config.yaml, transform/browser) folds anything else to
- * `_OTHER`, since its receiver is open to the internet; a test holds the two
- * equal.
- */
-export const ATTRIBUTE_VALUES: Readonly<Record<(typeof ATTR)[keyof typeof ATTR], readonly string[]>> = {
-  [ATTR.closeCodeClass]: CLOSE_CODE_CLASSES,
-  [ATTR.dropReason]: DROP_REASONS,
-  [ATTR.requestOutcome]: REQUEST_OUTCOMES,
-  [ATTR.errorType]: ERROR_TYPES,
-  [ATTR.ioDirection]: IO_DIRECTIONS,
-  [ATTR.connectionType]: CONNECTION_TYPES,
-  [ATTR.effectiveType]: EFFECTIVE_TYPES,
-  [ATTR.vitalRating]: VITAL_RATINGS,
-};
 
 /** Same shape as the server SDK's catalogue entry. */
 export interface MetricDefinition {
