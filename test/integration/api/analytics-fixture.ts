@@ -6,6 +6,7 @@
  */
 import { pino } from 'pino';
 import { expect } from 'vitest';
+import type { Geography } from '../../../src/analytics/geography.ts';
 import type { clientMetricsSummary } from '../../../src/analytics/summary.ts';
 import type { ClientReportRow } from '../../../src/analytics/storage/client-reports.ts';
 import { stringify } from 'yaml';
@@ -221,3 +222,13 @@ export function expectSameSummary(got: Summary, exact: Summary): void {
 export function latencyFields(latency: number): Pick<ClientReportRow, 'latency_avg_ms' | 'latency_p50_ms' | 'latency_p95_ms' | 'latency_max_ms'> {
   return { latency_avg_ms: latency, latency_p50_ms: latency * 0.9, latency_p95_ms: latency * 2, latency_max_ms: latency * 3 };
 }
+
+/** A geography's counts and connection figures per country and region (no latency), to compare two reads exactly. */
+export const geographyCounts = (g: Geography) =>
+  g.countries.map((c) => ({
+    country: c.country,
+    clients: c.clients,
+    reports: c.reports,
+    connection: c.connection,
+    regions: c.regions.map((r) => ({ region: r.region, clients: r.clients, reports: r.reports, connection: r.connection })),
+  }));

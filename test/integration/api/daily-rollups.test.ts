@@ -24,7 +24,7 @@ import type { TimeRange } from '../../../src/analytics/time-range.ts';
 import { Stack } from '../../../src/stack/index.ts';
 import { type Cluster, byDefinition, expectInterval } from '../../unit/analytics/cluster-interval.ts';
 import { randomSource } from '../../unit/analytics/synthetic-series.ts';
-import { expectSameSummary, latencyFields, storedRow } from './analytics-fixture.ts';
+import { expectSameSummary, geographyCounts, latencyFields, storedRow } from './analytics-fixture.ts';
 
 const MINUTE = 60_000;
 const HOUR = 3_600_000;
@@ -128,14 +128,6 @@ afterAll(async () => {
   await stack.stop();
 });
 
-const counts = (g: Geography) =>
-  g.countries.map((c) => ({
-    country: c.country,
-    clients: c.clients,
-    reports: c.reports,
-    connection: c.connection,
-    regions: c.regions.map((r) => ({ region: r.region, clients: r.clients, reports: r.reports, connection: r.connection })),
-  }));
 const nlIntervals = (g: Geography) => {
   const nl = g.countries.find((c) => c.country === 'NL')!;
   return [nl.connection.success_rate_ci, nl.regions.find((r) => r.region === 'NH')!.connection.success_rate_ci];
@@ -153,7 +145,7 @@ describe('daily rollups', () => {
     expectSameSummary(summary, want);
 
     const geography = await geographicDistribution(database.pool, range, 1);
-    expect(counts(geography)).toEqual(counts(wantGeo));
+    expect(geographyCounts(geography)).toEqual(geographyCounts(wantGeo));
   });
 
   it('count a session once in the totals however many groups and days it reported from', async () => {
@@ -182,7 +174,7 @@ describe('daily rollups', () => {
       for (const ci of raw) expectInterval(ci, interval);
       const rolled = await geographicDistribution(database.pool, range, 1);
       expect(nlIntervals(rolled)).toEqual(raw);
-      expect(counts(rolled)).toEqual(counts(exact.get(name)!.geography));
+      expect(geographyCounts(rolled)).toEqual(geographyCounts(exact.get(name)!.geography));
       expectSameSummary(await clientMetricsSummary(database.pool, range), exact.get(name)!.summary);
     }
   });
@@ -197,7 +189,7 @@ describe('daily rollups', () => {
     for (const [name, range] of [...RANGES, ...NL_RANGES]) {
       const { summary: want, geography: wantGeo } = exact.get(name)!;
       expectSameSummary(await clientMetricsSummary(database.pool, range), want);
-      expect(counts(await geographicDistribution(database.pool, range, 1))).toEqual(counts(wantGeo));
+      expect(geographyCounts(await geographicDistribution(database.pool, range, 1))).toEqual(geographyCounts(wantGeo));
     }
   });
 
