@@ -57,6 +57,14 @@ export const socketscopePipeline: DashboardSpec = {
           description: 'memory_limiter refuses data (OtelCollectorRefusingData) as this nears its limit.',
           targets: [{ expr: 'max by (instance) (otelcol_process_memory_rss)', legendFormat: '{{instance}}' }],
         },
+        {
+          title: 'Browser data points dropped by filter/browser',
+          type: 'timeseries',
+          unit: 'ops',
+          description:
+            'Points posted to the public browser receiver that the web SDK never sends (other metric names, non-delta data) and the filter dropped. A steady rate after a deploy: a page exporting to the wrong receiver or an SDK version mismatch; a burst: someone posting junk to the public port.',
+          targets: [{ expr: 'sum by (filter) (rate(otelcol_processor_filter_datapoints_filtered[$__rate_interval]))', legendFormat: '{{filter}}' }],
+        },
       ],
     },
     {

@@ -70,7 +70,7 @@ function expectKnownMetrics(where: string, expr: string): void {
     expect(known, `${where} reads ${name}, which no SDK emits and no rule records`).toBe(true);
   }
   for (const label of groupingLabels(expr)) {
-    const known = ['job', 'instance', 'le', 'receiver', 'exporter', 'integration', 'rule_group'].includes(label) || catalogueLabels.has(label);
+    const known = ['job', 'instance', 'le', 'receiver', 'exporter', 'filter', 'integration', 'rule_group'].includes(label) || catalogueLabels.has(label);
     expect(known, `${where} groups by ${label}, which no metric carries`).toBe(true);
   }
 }
