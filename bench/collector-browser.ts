@@ -62,6 +62,7 @@ import { prometheusName } from '../src/catalogue.ts';
 import { type CollectorHandle, Stack, leaveShutdownToApp } from '../src/stack/index.ts';
 import { COLLECTOR_CONFIG } from '../src/stack/collector.ts';
 import { removeRunDir } from '../src/stack/run-dir.ts';
+import { randomSource as prng } from '../test/helpers/random.ts';
 import { busyShare, machineTicks, processCpuSeconds } from './_cpu.ts';
 
 const { values: args } = parseArgs({
@@ -94,18 +95,6 @@ function webSdkExportIntervalSeconds(): number {
 
 // ---------------------------------------------------------------------------------------------
 // Payload: simulated sessions recorded through the web SDK's instruments and encoder.
-
-/** mulberry32: a seeded generator, so every run sends the same pool. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** A collecting reader with the web SDK exporter's temporality (DELTA). */
 class DeltaReader extends MetricReader {

@@ -3,24 +3,15 @@
  * tests: daily seasonality (or none), noise, trend, spikes, level shifts and
  * dropouts. Seeded, so every run sees the same series.
  */
+import { randomSource } from '../../helpers/random.ts';
+
+export { randomSource };
 
 export interface LabelledSeries {
   name: string;
   points: Array<{ timestamp: number; value: number }>;
   /** Index ranges [start, end] of injected incidents; a detection within the range counts. */
   incidents: Array<{ kind: 'spike' | 'level_shift' | 'dropout'; start: number; end: number }>;
-}
-
-/** mulberry32: a tiny seeded PRNG. */
-export function randomSource(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 function gaussian(random: () => number): number {
