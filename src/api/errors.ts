@@ -6,7 +6,7 @@
 import type { ErrorRequestHandler, RequestHandler } from 'express';
 import { z } from 'zod';
 import { UpstreamError } from '../analytics/http-json.ts';
-import { QUERY_CANCELED, READ_TIMEOUT_MS } from '../analytics/storage/transaction.ts';
+import { ReadTimeoutError } from '../analytics/storage/transaction.ts';
 
 export class ApiError extends Error {
   constructor(
@@ -77,10 +77,10 @@ export function errorHandler(log: ErrorLogger): ErrorRequestHandler {
     } else if (error instanceof z.ZodError) {
       status = 400;
       body = { code: 'validation_failed', message: 'the request is invalid', details: zodDetails(error) };
-    } else if ((error as { code?: unknown } | null)?.code === QUERY_CANCELED) {
+    } else if (error instanceof ReadTimeoutError) {
       // statement_timeout (readOnly): a range too wide for the raw rows, or a database under strain.
       status = 503;
-      body = { code: 'query_timeout', message: `the query ran longer than ${READ_TIMEOUT_MS / 1000} s and was canceled; try a narrower range` };
+      body = { code: 'query_timeout', message: `the query ran longer than ${error.timeoutMs / 1000} s (QUERY_TIMEOUT_MS) and was canceled; try a narrower range` };
       log.warn({ err: error, method: req.method, path: req.path }, 'query canceled by statement_timeout');
     } else if (error instanceof UpstreamError) {
       status = 502;

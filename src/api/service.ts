@@ -63,6 +63,7 @@ export async function startService(config: Config, options: StartServiceOptions 
     database = await openDatabase({
       databaseUrl: config.databaseUrl,
       dataDir: config.dataDir,
+      readTimeoutMs: config.queryTimeoutMs,
       onPoolError: (error) => logger.error({ err: error }, 'idle database connection failed'),
     });
     logger.info({ database: database.kind, location: database.location }, 'database open');

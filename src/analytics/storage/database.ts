@@ -7,6 +7,7 @@
 import { mkdirSync } from 'node:fs';
 import { resolve } from 'node:path';
 import pg from 'pg';
+import { assertReadTimeout, setReadTimeout } from './transaction.ts';
 
 // BIGINT (count(*), sums of integers) as JS numbers: our counts stay far below 2^53.
 pg.types.setTypeParser(pg.types.builtins.INT8, (value) => Number(value));
@@ -28,6 +29,8 @@ export interface OpenDatabaseOptions {
   dataDir: string;
   /** Pool size against a real server. */
   maxConnections?: number;
+  /** Statement timeout of the analytics reads (readOnly); default READ_TIMEOUT_MS. */
+  readTimeoutMs?: number;
   onPoolError?: (error: Error) => void;
 }
 
@@ -38,9 +41,12 @@ function redact(url: string): string {
 }
 
 export async function openDatabase(options: OpenDatabaseOptions): Promise<Database> {
+  // Checked before anything is opened, so a bad value leaves nothing behind.
+  if (options.readTimeoutMs !== undefined) assertReadTimeout(options.readTimeoutMs);
   if (options.databaseUrl) {
     const pool = new pg.Pool({ connectionString: options.databaseUrl, max: options.maxConnections ?? 10, connectionTimeoutMillis: 10_000 });
     pool.on('error', (error) => options.onPoolError?.(error));
+    if (options.readTimeoutMs !== undefined) setReadTimeout(pool, options.readTimeoutMs);
     return { pool, kind: 'server', location: redact(options.databaseUrl), close: () => pool.end() };
   }
   return openEmbedded(options);
@@ -63,6 +69,7 @@ async function openEmbedded(options: OpenDatabaseOptions): Promise<Database> {
   const [host, port] = server.getServerConn().split(':');
   const pool = new pg.Pool({ host, port: Number(port), user: 'postgres', database: 'postgres', max: 4 });
   pool.on('error', (error) => options.onPoolError?.(error));
+  if (options.readTimeoutMs !== undefined) setReadTimeout(pool, options.readTimeoutMs);
   return {
     pool,
     kind: 'embedded',

@@ -26,18 +26,43 @@ export async function inTransaction<T>(pool: pg.Pool, work: (client: pg.PoolClie
 
 /**
  * How long one analytics read (the summary, geography and UX correlation
- * queries) may run before PostgreSQL cancels it: a wide range over raw rows
- * must not hold a pooled connection, which ingest needs, for minutes. The
- * API answers a canceled read with 503 `query_timeout`.
+ * queries) may run before PostgreSQL cancels it, unless the pool was given
+ * its own (QUERY_TIMEOUT_MS, setReadTimeout): a wide range over raw rows must
+ * not hold a pooled connection, which ingest needs, for minutes. The API
+ * answers a canceled read with 503 `query_timeout`.
  */
 export const READ_TIMEOUT_MS = 30_000;
 
 /** PostgreSQL's SQLSTATE for a statement canceled by statement_timeout (or pg_cancel_backend). */
 export const QUERY_CANCELED = '57014';
 
+const readTimeouts = new WeakMap<pg.Pool, number>();
+
+/** Throws unless `timeoutMs` is a positive integer (a statement_timeout in milliseconds). */
+export function assertReadTimeout(timeoutMs: number): void {
+  if (!Number.isInteger(timeoutMs) || timeoutMs <= 0) throw new RangeError(`read timeout must be a positive integer of milliseconds, got ${timeoutMs}`);
+}
+
+/** The statement timeout of readOnly() on this pool (openDatabase sets it from QUERY_TIMEOUT_MS). */
+export function setReadTimeout(pool: pg.Pool, timeoutMs: number): void {
+  assertReadTimeout(timeoutMs);
+  readTimeouts.set(pool, timeoutMs);
+}
+
+/** A read PostgreSQL canceled at its statement timeout. */
+export class ReadTimeoutError extends Error {
+  constructor(
+    readonly timeoutMs: number,
+    options: { cause: unknown },
+  ) {
+    super(`the read ran past its ${timeoutMs} ms statement timeout`, options);
+    this.name = 'ReadTimeoutError';
+  }
+}
+
 /**
  * A read on its own connection in a read-only transaction, canceled after
- * `timeoutMs`. `parallel: false` turns parallel workers off, for the rollup
+ * `timeoutMs` (default: the pool's read timeout) with a ReadTimeoutError. `parallel: false` turns parallel workers off, for the rollup
  * reads: they take milliseconds, and starting workers cost more than they
  * saved (3–5× on a 2-core server). Scans of raw rows keep them.
  */
@@ -45,9 +70,9 @@ export async function readOnly<R extends pg.QueryResultRow>(
   pool: pg.Pool,
   text: string,
   params: unknown[],
-  { parallel = true, indexOnlyScans = true, timeoutMs = READ_TIMEOUT_MS }: { parallel?: boolean; indexOnlyScans?: boolean; timeoutMs?: number } = {},
+  { parallel = true, indexOnlyScans = true, timeoutMs = readTimeouts.get(pool) ?? READ_TIMEOUT_MS }: { parallel?: boolean; indexOnlyScans?: boolean; timeoutMs?: number } = {},
 ): Promise<pg.QueryResult<R>> {
-  if (!Number.isInteger(timeoutMs) || timeoutMs <= 0) throw new RangeError(`readOnly: timeoutMs must be a positive integer, got ${timeoutMs}`);
+  assertReadTimeout(timeoutMs);
   return inTransaction(
     pool,
     async (client) => {
@@ -57,5 +82,7 @@ export async function readOnly<R extends pg.QueryResultRow>(
       return client.query<R>(text, params);
     },
     'BEGIN READ ONLY',
-  );
+  ).catch((error: unknown) => {
+    throw (error as { code?: unknown } | null)?.code === QUERY_CANCELED ? new ReadTimeoutError(timeoutMs, { cause: error }) : error;
+  });
 }

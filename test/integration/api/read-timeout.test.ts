@@ -8,22 +8,27 @@ import express from 'express';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Database, openDatabase } from '../../../src/analytics/storage/database.ts';
-import { QUERY_CANCELED, READ_TIMEOUT_MS, readOnly } from '../../../src/analytics/storage/transaction.ts';
+import { QUERY_CANCELED, READ_TIMEOUT_MS, ReadTimeoutError, readOnly } from '../../../src/analytics/storage/transaction.ts';
 import { errorHandler } from '../../../src/api/errors.ts';
 import { Stack } from '../../../src/stack/index.ts';
 
 const stack = new Stack('read-timeout');
 let database: Database;
+let databaseUrl: string;
 
 beforeAll(async () => {
   const postgres = await stack.postgres();
-  database = await openDatabase({ databaseUrl: postgres.url, dataDir: stack.runDir });
+  databaseUrl = postgres.url;
+  database = await openDatabase({ databaseUrl, dataDir: stack.runDir });
 });
 
 afterAll(async () => {
   await database?.close();
   await stack.stop();
 });
+
+const timeoutOf = async (db: Database) =>
+  (await readOnly<{ t: string }>(db.pool, "SELECT current_setting('statement_timeout') AS t", [])).rows[0]?.t;
 
 describe('readOnly', () => {
   it('runs read-only with the statement timeout, parallel workers as asked', async () => {
@@ -45,15 +50,28 @@ describe('readOnly', () => {
   it('is canceled by the server past its timeout, and its connection is usable again', async () => {
     const error = await readOnly(database.pool, 'SELECT pg_sleep(5)', [], { timeoutMs: 100 }).then(
       () => undefined,
-      (e: unknown) => e as { code?: string },
+      (e: unknown) => e,
     );
-    expect(error?.code).toBe(QUERY_CANCELED);
+    expect(error).toBeInstanceOf(ReadTimeoutError);
+    expect((error as ReadTimeoutError).timeoutMs).toBe(100);
+    expect(((error as ReadTimeoutError).cause as { code?: string }).code).toBe(QUERY_CANCELED);
     const results = await Promise.all(Array.from({ length: 12 }, (_, i) => database.pool.query<{ n: number }>('SELECT $1::int AS n', [i])));
     expect(results.map((r) => r.rows[0]?.n)).toEqual(Array.from({ length: 12 }, (_, i) => i));
   });
 
   it('refuses a timeout that is not a positive integer', async () => {
-    await expect(readOnly(database.pool, 'SELECT 1', [], { timeoutMs: 0 })).rejects.toThrow('readOnly: timeoutMs must be a positive integer, got 0');
+    await expect(readOnly(database.pool, 'SELECT 1', [], { timeoutMs: 0 })).rejects.toThrow('read timeout must be a positive integer of milliseconds, got 0');
+  });
+
+  it("defaults to the pool's read timeout (QUERY_TIMEOUT_MS through openDatabase), else READ_TIMEOUT_MS", async () => {
+    const own = await openDatabase({ databaseUrl, dataDir: stack.runDir, readTimeoutMs: 1500 });
+    try {
+      expect(await timeoutOf(own)).toBe('1500ms');
+      expect(await timeoutOf(database)).toBe(`${READ_TIMEOUT_MS / 1000}s`);
+    } finally {
+      await own.close();
+    }
+    await expect(openDatabase({ databaseUrl, dataDir: stack.runDir, readTimeoutMs: 2.5 })).rejects.toThrow('read timeout must be a positive integer of milliseconds, got 2.5');
   });
 });
 
@@ -71,7 +89,7 @@ describe('the API', () => {
       const response = await fetch(`http://127.0.0.1:${port}/slow`);
       expect(response.status).toBe(503);
       expect(await response.json()).toEqual({
-        error: { code: 'query_timeout', message: `the query ran longer than ${READ_TIMEOUT_MS / 1000} s and was canceled; try a narrower range` },
+        error: { code: 'query_timeout', message: 'the query ran longer than 0.1 s (QUERY_TIMEOUT_MS) and was canceled; try a narrower range' },
       });
     } finally {
       await new Promise((resolve) => server.close(resolve));
