@@ -240,7 +240,7 @@ export class SeasonalBaselineDetector {
     this.deviations.push(abs);
     if (this.deviations.length > 2 * TAIL_HISTORY) this.deviations.splice(0, this.deviations.length - TAIL_HISTORY);
     if (this.deviations.length < TAIL_MIN || this.count % 16 !== 0) return;
-    const recent = this.deviations.slice(-TAIL_HISTORY).sort((a, b) => a - b);
+    const recent = Float64Array.from(this.deviations.slice(-TAIL_HISTORY)).sort();
     const tail = recent[Math.min(recent.length - 1, Math.floor(this.tailQuantile * recent.length))] as number;
     this.gate = Math.max(this.threshold, tail);
   }
