@@ -77,6 +77,11 @@ const TAIL_QUANTILE = 0.999;
 const TAIL_HISTORY = 4000;
 const TAIL_MIN = 250;
 const MAX_HISTORY = 60_000;
+/** A past excursion at the same phase counts as the same pattern from this share of the current one… */
+const RECURRENCE_SHARE = 0.5;
+/** …and the pattern is one when it was there in this share of up to RECURRENCE_CYCLES past cycles (a week of days). */
+const RECURRENCE_MAJORITY = 0.6;
+const RECURRENCE_CYCLES = 7;
 
 interface Baseline {
   name: BaselineName;
@@ -125,6 +130,8 @@ export class SeasonalBaselineDetector {
   private currentLevel = Number.NaN;
   /** |error| of the baseline used at each sample (NaN while warming up), for the scale at the same phase of past cycles. */
   private usedErrors: number[] = [];
+  /** The expected value at each sample (NaN while warming up), for excursions at the same phase of past cycles. */
+  private expectations: number[] = [];
   /** Samples seen (never trimmed), the index of the next sample. */
   private count = 0;
   private diffs: number[] = [];
@@ -180,7 +187,7 @@ export class SeasonalBaselineDetector {
     const cleaned = this.cleanForSeasonalMemory(value, forecasts);
     // Clipped like the baselines' errors, so an incident does not widen the band at its phase a cycle later.
     const usedError = point.expected === null || point.upper === null ? Number.NaN : Math.min(Math.abs(value - point.expected), point.upper - point.expected);
-    this.learn(timestamp, value, cleaned, forecasts, usedError);
+    this.learn(timestamp, value, cleaned, forecasts, usedError, point.expected ?? Number.NaN);
     return point;
   }
 
@@ -192,6 +199,7 @@ export class SeasonalBaselineDetector {
     const candidate = Math.abs(deviation) >= gate;
     let isAnomaly = false;
     let recovery = false;
+    let recurring = false;
     const continues = candidate && this.lastCandidate === this.count - 1;
     if (candidate) {
       const sign = Math.sign(deviation);
@@ -205,15 +213,17 @@ export class SeasonalBaselineDetector {
         sign === -incident.sign &&
         this.count - incident.index <= 16 * this.window &&
         Math.abs(value - incident.expected) <= this.threshold * incident.scale;
-      if (calm && !recovery) {
+      recurring = calm && !recovery && this.recursAtPhase(timestamp, (value - expected) * sign, sign);
+      if (calm && !recovery && !recurring) {
         isAnomaly = true;
         this.lastIncident = { index: this.count, expected, scale, sign, run: 1 };
       }
       this.lastCandidate = this.count;
     }
     // The gate learns what the noise is like: scattered exceedances count; an incident's start, its
-    // sustained points and its recovery do not, or each incident would raise the gate for the next.
-    if (!isAnomaly && !continues && !recovery) this.trackDeviation(Math.abs(deviation));
+    // sustained points and its recovery do not, or each incident would raise the gate for the next;
+    // nor does a recurring pattern, which is explained by its phase, not by the noise.
+    if (!isAnomaly && !continues && !recovery && !recurring) this.trackDeviation(Math.abs(deviation));
     return {
       timestamp,
       value,
@@ -227,6 +237,39 @@ export class SeasonalBaselineDetector {
       state: candidate ? 'anomalous' : 'normal',
       baseline: baseline.name,
     };
+  }
+
+  /**
+   * Whether an excursion this large happened at the same phase (± a little
+   * jitter) in at least two past cycles: a nightly batch job, a daily report,
+   * is the series' pattern, not an incident, even when it is too short or too
+   * jittery for the seasonal forecast to follow.
+   */
+  private recursAtPhase(timestamp: number, excursion: number, sign: number): boolean {
+    const n = this.times.length;
+    const tolerance = Math.max(0.75 * this.interval, 1);
+    for (const baseline of this.baselines) {
+      const cycleMs = baseline.cycleMs;
+      if (!cycleMs || timestamp - (this.times[0] as number) < 2 * cycleMs) continue;
+      const radius = Math.max(2, Math.ceil(cycleMs / this.interval / 96));
+      let seen = 0;
+      let cycles = 0;
+      for (let k = 1; k <= RECURRENCE_CYCLES; k++) {
+        const centre = nearestIndex(this.times, n, timestamp - k * cycleMs, tolerance);
+        if (centre < 0) continue;
+        cycles++;
+        for (let i = Math.max(0, centre - radius); i <= Math.min(n - 1, centre + radius); i++) {
+          const then = this.expectations[i] as number;
+          if (Number.isFinite(then) && ((this.values[i] as number) - then) * sign >= RECURRENCE_SHARE * excursion) {
+            seen++;
+            break;
+          }
+        }
+      }
+      // Most past cycles, and at least two: frequent incidents at random times rarely line up so.
+      if (seen >= Math.max(2, Math.ceil(RECURRENCE_MAJORITY * cycles))) return true;
+    }
+    return false;
   }
 
   /**
@@ -337,7 +380,7 @@ export class SeasonalBaselineDetector {
     }
   }
 
-  private learn(timestamp: number, value: number, cleaned: number, forecasts: number[], usedError: number): void {
+  private learn(timestamp: number, value: number, cleaned: number, forecasts: number[], usedError: number, expected: number): void {
     const previous = this.values[this.values.length - 1];
     const step = previous === undefined ? 0 : Math.abs(value - previous);
     if (step > 0 && step < this.resolution) this.resolution = step;
@@ -359,9 +402,10 @@ export class SeasonalBaselineDetector {
     this.levels.push(this.currentLevel);
     this.cleaned.push(cleaned);
     this.usedErrors.push(usedError);
+    this.expectations.push(expected);
     this.count++;
     if (this.values.length > MAX_HISTORY + 10_000) {
-      for (const list of [this.times, this.values, this.levels, this.cleaned, this.usedErrors]) list.splice(0, 10_000);
+      for (const list of [this.times, this.values, this.levels, this.cleaned, this.usedErrors, this.expectations]) list.splice(0, 10_000);
     }
   }
 
