@@ -104,6 +104,12 @@ export function prometheusStreams(prometheus: PrometheusClient, stepSeconds: num
   }));
 }
 
+/** A point inside its band is an incident as the latest of a run of moderate deviations the same way. */
+function where(anomaly: StoredAnomaly): string {
+  const inside = anomaly.value >= anomaly.lower_bound && anomaly.value <= anomaly.upper_bound;
+  return inside ? `after a run of samples ${anomaly.deviation >= 0 ? 'above' : 'below'} what was expected, inside` : 'outside';
+}
+
 function toAlert(anomaly: StoredAnomaly, stream: AnomalyStream, endsAt: Date, publicUrl?: string): PostableAlert {
   const fmt = (v: number) => Number(v.toPrecision(6)).toString();
   return {
@@ -116,7 +122,7 @@ function toAlert(anomaly: StoredAnomaly, stream: AnomalyStream, endsAt: Date, pu
     },
     annotations: {
       summary: `Anomaly in ${anomaly.stream}: ${fmt(anomaly.value)} where ${fmt(anomaly.expected)} was expected`,
-      description: `${stream.description} was ${fmt(anomaly.value)} at ${anomaly.observed_at.toISOString()}, outside the expected band [${fmt(anomaly.lower_bound)}, ${fmt(anomaly.upper_bound)}] (robust z ${fmt(anomaly.deviation)}, ${anomaly.severity}).`,
+      description: `${stream.description} was ${fmt(anomaly.value)} at ${anomaly.observed_at.toISOString()}, ${where(anomaly)} the expected band [${fmt(anomaly.lower_bound)}, ${fmt(anomaly.upper_bound)}] (robust z ${fmt(anomaly.deviation)}, ${anomaly.severity}).`,
       anomaly_id: String(anomaly.id),
     },
     startsAt: anomaly.observed_at.toISOString(),

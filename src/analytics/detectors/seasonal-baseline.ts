@@ -14,12 +14,15 @@
  *   resolution and a fraction of the level.
  * - Robust z = (value − expected) / scale. The gate is the threshold, or the
  *   0.999 quantile of recent |z| outside incidents when that is higher
- *   (heavy-tailed noise).
- *   score = z² / (z² + gate²), in [0,1), 0.5 at the gate; halved for the
- *   points of an incident already reported, so score ≥ 0.5 ⇔ is_anomaly.
- * - is_anomaly marks only the start of an incident: a point past the
- *   gate after `refractory` calm samples, and not a return to the level
- *   before the previous incident.
+ *   (heavy-tailed noise). Strength = the larger of |z| / gate and a CUSUM of
+ *   z / gate over calm stretches (a run of moderate deviations the same way).
+ *   score = s² / (s² + 1) for strength s, in [0,1), 0.5 at the gate; halved
+ *   for the points of an incident already reported, so score ≥ 0.5 ⇔
+ *   is_anomaly.
+ * - is_anomaly marks only the start of an incident: a strength of 1 or more
+ *   after `refractory` calm samples, not a return to the level before the
+ *   previous incident, and not an excursion seen at the same phase in most
+ *   past cycles (a nightly job).
  */
 import { estimatePeriod } from './period.ts';
 import { median, medianAbs, nearestIndex } from './robust.ts';
@@ -82,6 +85,9 @@ const RECURRENCE_SHARE = 0.5;
 /** …and the pattern is one when it was there in this share of up to RECURRENCE_CYCLES past cycles (a week of days). */
 const RECURRENCE_MAJORITY = 0.6;
 const RECURRENCE_CYCLES = 7;
+/** CUSUM in gate units: deviations below RUN_SLACK of the gate do not add up; a run is an incident at RUN_LIMIT. */
+const RUN_SLACK = 0.45;
+const RUN_LIMIT = 2;
 
 interface Baseline {
   name: BaselineName;
@@ -120,6 +126,9 @@ export class SeasonalBaselineDetector {
   /** |deviation| of recent scored points, and the incident gate derived from them. */
   private deviations: number[] = [];
   private gate: number;
+  /** CUSUM sums of deviations in gate units, up and down. */
+  private runUp = 0;
+  private runDown = 0;
 
   private times: number[] = [];
   private values: number[] = [];
@@ -196,18 +205,22 @@ export class SeasonalBaselineDetector {
     const deviation = (value - expected) / scale;
     const gate = this.gate;
     const band = gate * scale;
-    const candidate = Math.abs(deviation) >= gate;
+    const run = this.accumulateRun(deviation / gate);
+    // In gate units: the point's own deviation, or a run of moderate ones the same way, whichever is larger.
+    const strength = Math.max(Math.abs(deviation) / gate, Math.abs(run));
+    const exceeds = Math.abs(deviation) >= gate;
     let isAnomaly = false;
     let recovery = false;
     let recurring = false;
-    const continues = candidate && this.lastCandidate === this.count - 1;
-    if (candidate) {
-      const sign = Math.sign(deviation);
+    const continues = exceeds && this.lastCandidate === this.count - 1;
+    if (strength >= 1) {
+      const sign = exceeds ? Math.sign(deviation) : Math.sign(run);
       const calm = this.count - this.lastCandidate > this.refractory;
       const incident = this.lastIncident;
-      if (!calm && incident && sign === incident.sign) incident.run++;
+      if (exceeds && !calm && incident && sign === incident.sign) incident.run++;
       // Coming back to where the series was before a sustained incident (a dropout, an outage) is its end, not a new incident.
       recovery =
+        exceeds &&
         incident !== null &&
         incident.run >= 3 &&
         sign === -incident.sign &&
@@ -217,13 +230,17 @@ export class SeasonalBaselineDetector {
       if (calm && !recovery && !recurring) {
         isAnomaly = true;
         this.lastIncident = { index: this.count, expected, scale, sign, run: 1 };
+        this.runUp = 0;
+        this.runDown = 0;
       }
-      this.lastCandidate = this.count;
+      // A run's later points neither extend an incident nor hold off the next: only points past the gate do.
+      if (exceeds || isAnomaly) this.lastCandidate = this.count;
     }
     // The gate learns what the noise is like: scattered exceedances count; an incident's start, its
     // sustained points and its recovery do not, or each incident would raise the gate for the next;
     // nor does a recurring pattern, which is explained by its phase, not by the noise.
     if (!isAnomaly && !continues && !recovery && !recurring) this.trackDeviation(Math.abs(deviation));
+    const anomalous = strength >= 1;
     return {
       timestamp,
       value,
@@ -231,12 +248,30 @@ export class SeasonalBaselineDetector {
       lower: expected - band,
       upper: expected + band,
       deviation,
-      score: candidate && !isAnomaly ? scoreOf(deviation, gate) / 2 : scoreOf(deviation, gate),
+      score: anomalous && !isAnomaly ? scoreOf(strength, 1) / 2 : scoreOf(strength, 1),
       isAnomaly,
-      severity: candidate ? severityOf(deviation, gate) : null,
-      state: candidate ? 'anomalous' : 'normal',
+      severity: anomalous ? severityOf(strength, 1) : null,
+      state: anomalous ? 'anomalous' : 'normal',
       baseline: baseline.name,
     };
+  }
+
+  /**
+   * Two-sided CUSUM of the deviations in gate units: each point adds what it
+   * exceeds RUN_SLACK by, the same way as the run; returns the larger run over
+   * RUN_LIMIT, signed. A sustained moderate deviation (a slow day, latency up by
+   * a third for half an hour) reaches 1 where no single point reaches the gate.
+   */
+  private accumulateRun(units: number): number {
+    // A run starts in calm: what an incident and its aftermath (a level the rolling baseline is still catching up with) deviate is that incident's.
+    if (this.count - this.lastCandidate <= this.refractory) {
+      this.runUp = 0;
+      this.runDown = 0;
+      return 0;
+    }
+    this.runUp = Math.max(0, this.runUp + units - RUN_SLACK);
+    this.runDown = Math.max(0, this.runDown - units - RUN_SLACK);
+    return this.runUp >= this.runDown ? this.runUp / RUN_LIMIT : -this.runDown / RUN_LIMIT;
   }
 
   /**

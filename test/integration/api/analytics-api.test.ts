@@ -393,8 +393,12 @@ describe('anomaly detection → storage → Alertmanager → GET /api/ws/client-
     // The same window again: nothing new.
     expect(await runAnomalyDetection(options, [stream])).toEqual({ streams: 1, points: 200, stored: 0, posted: 0, errors: [] });
 
-    const am = await fetch(`${fx.alertmanagerUrl}/api/v2/alerts?filter=alertname%3D%22WebSocketMetricAnomaly%22`).then((r) => r.json() as Promise<Array<{ labels: Record<string, string> }>>);
+    type PostedAlert = { labels: Record<string, string>; annotations: Record<string, string> };
+    const am = await fetch(`${fx.alertmanagerUrl}/api/v2/alerts?filter=alertname%3D%22WebSocketMetricAnomaly%22`).then((r) => r.json() as Promise<PostedAlert[]>);
     expect(am.map((a) => a.labels)).toEqual([{ alertname: 'WebSocketMetricAnomaly', severity: 'critical', component: 'analytics', stream: 'test_stream', source: 'prometheus' }]);
+    expect(am[0]?.annotations.description).toMatch(
+      new RegExp(`^A test stream was 400 at ${new Date(points[199]!.timestamp).toISOString().replace(/\./g, '\\.')}, outside the expected band \\[[\\d.]+, [\\d.]+\\] \\(robust z [\\d.]+, high\\)\\.$`),
+    );
 
     const from = encodeURIComponent(new Date(end - DAY).toISOString());
     const response = await admin(`/api/ws/client-metrics/anomalies?from=${from}`);
@@ -427,6 +431,21 @@ describe('anomaly detection → storage → Alertmanager → GET /api/ws/client-
       status: 200,
       body: { total: 2, truncated: true, by_stream: { test_stream: 1, outbox_stream: 1 }, anomalies: [{ stream: 'outbox_stream' }] },
     });
+  });
+
+  it('describes an incident found by a run of moderate deviations as inside its band, after the run', async () => {
+    const step = 300_000;
+    const end = Math.floor(Date.now() / step) * step;
+    // Samples 4 above a cycle the detector follows exactly (scale 1.01, gate 5): no point leaves the band, the sixth is an incident.
+    const points = Array.from({ length: 200 }, (_, i) => ({ timestamp: end - (200 - i) * step, value: 100 + (i % 3) + (i >= 194 ? 4 : 0) }));
+    const stream = { name: 'run_stream', source: 'prometheus' as const, description: 'A drifting stream', read: async () => points };
+    const options = { pool: fx.service.context.database.pool, alertmanager: fx.service.context.alertmanager, stepSeconds: 300, now: () => new Date(end + 1000) };
+    expect(await runAnomalyDetection(options, [stream])).toEqual({ streams: 1, points: 200, stored: 1, posted: 1, errors: [] });
+    const am = await fetch(`${fx.alertmanagerUrl}/api/v2/alerts?filter=stream%3D%22run_stream%22`).then((r) => r.json() as Promise<Array<{ labels: Record<string, string>; annotations: Record<string, string> }>>);
+    expect(am.map((a) => a.labels)).toEqual([{ alertname: 'WebSocketMetricAnomaly', severity: 'info', component: 'analytics', stream: 'run_stream', source: 'prometheus' }]);
+    expect(am[0]?.annotations.description).toBe(
+      `A drifting stream was 105 at ${new Date(points[199]!.timestamp).toISOString()}, after a run of samples above what was expected, inside the expected band [95.95, 106.05] (robust z 3.9604, low).`,
+    );
   });
 });
 

@@ -79,6 +79,22 @@ describe('SeasonalBaselineDetector behaviour', () => {
     expect(points.slice(200 + DETECTOR_DEFAULTS.window).every((p) => p.state === 'normal')).toBe(true);
   });
 
+  it('flags a run of moderate deviations the same way once, where no point reaches the gate; a short run not', () => {
+    // Noise within ±1 around 100 (scale 1, gate 5). Ten samples 4 above (z about 4 each), and elsewhere three.
+    const series = noisyFlat(800).map((p, i) => ((i >= 400 && i < 410) || (i >= 600 && i < 603) ? { ...p, value: p.value + 4 } : p));
+    const points = detectAnomalies(series);
+    const flagged = points.flatMap((p, i) => (p.isAnomaly ? [i] : []));
+    expect(flagged).toHaveLength(1);
+    const at = flagged[0] as number;
+    // Each point adds what its z exceeds 0.45 of the gate by (about 0.35); the run is an incident at 2.
+    expect(at).toBeGreaterThanOrEqual(404);
+    expect(at).toBeLessThanOrEqual(407);
+    expect(Math.abs(points[at]!.deviation!)).toBeLessThan(DETECTOR_DEFAULTS.threshold);
+    expect(points[at]).toMatchObject({ state: 'anomalous', severity: 'low' });
+    expect(points[at]!.score).toBeGreaterThanOrEqual(0.5);
+    expect(points.slice(600, 610).every((p) => p.score < 0.5 && !p.isAnomaly)).toBe(true);
+  });
+
   it('treats the end of a dropout as its recovery, not a second incident', () => {
     const series = noisyFlat(400).map((p, i) => (i >= 200 && i < 260 ? { ...p, value: 0 } : p));
     const flagged = detectAnomalies(series).flatMap((p, i) => (p.isAnomaly ? [i] : []));
