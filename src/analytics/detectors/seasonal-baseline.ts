@@ -230,6 +230,9 @@ export class SeasonalBaselineDetector {
       if (calm && !recovery && !recurring) {
         isAnomaly = true;
         this.lastIncident = { index: this.count, expected, scale, sign, run: 1 };
+      }
+      // A run ends as an incident or as the pattern: either way it explains what it added up.
+      if (isAnomaly || recurring) {
         this.runUp = 0;
         this.runDown = 0;
       }
@@ -275,8 +278,9 @@ export class SeasonalBaselineDetector {
   }
 
   /**
-   * Whether an excursion this large happened at the same phase (± a little
-   * jitter) in at least two past cycles: a nightly batch job, a daily report,
+   * Whether an excursion the same way, at least half as large, happened at
+   * the same phase (± 1% of the cycle) in most of the last RECURRENCE_CYCLES
+   * cycles, and at least two: a nightly batch job, a daily report,
    * is the series' pattern, not an incident, even when it is too short or too
    * jittery for the seasonal forecast to follow.
    */
