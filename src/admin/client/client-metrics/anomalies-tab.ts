@@ -74,7 +74,7 @@ function anomaliesView(data: Anomalies, signal: AbortSignal): HTMLElement[] {
         data.detection.interval_s > 0 ? `Detection runs every ${duration(data.detection.interval_s * 1000)}` : 'Scheduled detection is off (ANOMALY_INTERVAL_SECONDS=0)',
         last?.last_started_at ? ` (last ${when(last.last_started_at)}${last.last_error ? `, failed: ${last.last_error}` : ''})` : '',
         data.detection.prometheus_configured ? '' : '; server metric streams need Prometheus (PROMETHEUS_URL)',
-        '. Deviation is a robust z-score: distance from the expected value in robust standard deviations.',
+        '. Deviation is a robust z-score: distance from the expected value in robust standard deviations. A value inside its band is the latest of a run of samples off the same way.',
       ),
     ),
     h(
