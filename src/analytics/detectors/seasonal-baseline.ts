@@ -38,7 +38,7 @@ export interface DetectorOptions {
   window?: number;
   /** Samples before any point is scored: the "not enough history" state (default 16). */
   minHistory?: number;
-  /** Errors the scale is estimated from (default 96). */
+  /** Errors the scale is estimated from (default 160); baselines are compared over twice as many. */
   scaleWindow?: number;
   /** Calm samples after an incident before a new one may start (default: 2 × window). */
   refractory?: number;
@@ -156,7 +156,7 @@ export class SeasonalBaselineDetector {
     this.threshold = options.threshold ?? DETECTOR_DEFAULTS.threshold;
     this.window = Math.max(4, options.window ?? DETECTOR_DEFAULTS.window);
     this.minHistory = Math.max(4, options.minHistory ?? 16);
-    this.scaleWindow = Math.max(8, options.scaleWindow ?? 96);
+    this.scaleWindow = Math.max(8, options.scaleWindow ?? 160);
     this.refractory = options.refractory ?? 2 * this.window;
     this.relativeFloor = options.relativeFloor ?? 0.01;
     this.maxCycles = Math.max(2, options.maxCycles ?? 4);
