@@ -47,7 +47,6 @@ if (SUBJECTS.length === 0) {
 const THRESHOLDS = Array.from({ length: 121 }, (_, i) => 0.3 + i * 0.005);
 
 interface Stream {
-  file: string;
   prepared: PreparedStream;
   times: number[];
   values: number[];
@@ -60,7 +59,7 @@ const streams: Stream[] = Object.keys(labels)
     const rows = parseSeriesCsv(readFileSync(join(nabDir, 'data', file), 'utf8'));
     const times = rows.map((r) => r.timestamp);
     const windows = (labels[file] ?? []).map(([start, end]) => [parseTimestamp(start as string), parseTimestamp(end as string)] as const);
-    return { file, prepared: prepareStream(times, windows), times, values: rows.map((r) => r.value) };
+    return { prepared: prepareStream(times, windows), times, values: rows.map((r) => r.value) };
   });
 const totalWindows = streams.reduce((sum, s) => sum + s.prepared.windows, 0);
 const totalPoints = streams.reduce((sum, s) => sum + s.times.length, 0);
