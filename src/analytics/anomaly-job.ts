@@ -13,6 +13,9 @@ import { SERVER_QUERIES } from './server-queries.ts';
 import { type AnomalyRecord, type AnomalySource, type StoredAnomaly, insertAnomalies, markAlertPosted, unpostedAnomalies } from './storage/anomalies.ts';
 
 export const ANOMALY_ALERTNAME = 'WebSocketMetricAnomaly';
+/** Routes a critical anomaly to on-call like the WebSocket alerts (alertmanager/alertmanager.yml). */
+export const ANOMALY_COMPONENT = 'anomaly';
+export const ANOMALY_RUNBOOK_URL = 'https://github.com/socketscope/socketscope/blob/main/docs/runbooks.md#websocketmetricanomaly';
 const SEVERITY_LABEL = { low: 'info', medium: 'warning', high: 'critical' } as const;
 
 export interface SeriesPoint {
@@ -116,13 +119,14 @@ function toAlert(anomaly: StoredAnomaly, stream: AnomalyStream, endsAt: Date, pu
     labels: {
       alertname: ANOMALY_ALERTNAME,
       severity: SEVERITY_LABEL[anomaly.severity],
-      component: 'analytics',
+      component: ANOMALY_COMPONENT,
       stream: anomaly.stream,
       source: anomaly.source,
     },
     annotations: {
       summary: `Anomaly in ${anomaly.stream}: ${fmt(anomaly.value)} where ${fmt(anomaly.expected)} was expected`,
       description: `${stream.description} was ${fmt(anomaly.value)} at ${anomaly.observed_at.toISOString()}, ${where(anomaly)} the expected band [${fmt(anomaly.lower_bound)}, ${fmt(anomaly.upper_bound)}] (robust z ${fmt(anomaly.deviation)}, ${anomaly.severity}).`,
+      runbook_url: ANOMALY_RUNBOOK_URL,
       anomaly_id: String(anomaly.id),
     },
     startsAt: anomaly.observed_at.toISOString(),

@@ -4,6 +4,7 @@
  */
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { ANOMALY_ALERTNAME, ANOMALY_COMPONENT } from '../../src/analytics/anomaly-job.ts';
 import { REPO_ROOT, requireBinary } from '../../src/stack/binaries.ts';
 import { run } from '../helpers/exec.ts';
 
@@ -13,7 +14,10 @@ const cases: Array<[labels: string[], receiver: string]> = [
   [['alertname=Watchdog', 'severity=none', 'component=meta'], 'watchdog'],
   [['alertname=WebSocketConnectionsHigh', 'severity=critical', 'component=websocket-server', 'job=chat'], 'oncall-critical'],
   [['alertname=WebSocketClientReconnectFailing', 'severity=critical', 'component=websocket-client'], 'oncall-critical'],
-  [['alertname=WebSocketAnomaly', 'severity=critical', 'component=anomaly'], 'oncall-critical'],
+  // The labels the analytics service posts its anomalies with (src/analytics/anomaly-job.ts).
+  [[`alertname=${ANOMALY_ALERTNAME}`, 'severity=critical', `component=${ANOMALY_COMPONENT}`, 'stream=active_connections', 'source=prometheus'], 'oncall-critical'],
+  [[`alertname=${ANOMALY_ALERTNAME}`, 'severity=warning', `component=${ANOMALY_COMPONENT}`, 'stream=active_connections', 'source=prometheus'], 'analytics-webhook'],
+  [[`alertname=${ANOMALY_ALERTNAME}`, 'severity=info', `component=${ANOMALY_COMPONENT}`, 'stream=active_connections', 'source=prometheus'], 'analytics-webhook'],
   [['alertname=OtelCollectorDown', 'severity=critical', 'component=pipeline'], 'platform-critical'],
   // The analytics service down cannot take its own webhook: platform email (and the webhook for when it returns).
   [['alertname=SocketscopeAnalyticsDown', 'severity=critical', 'component=pipeline', 'job=socketscope'], 'platform-critical'],

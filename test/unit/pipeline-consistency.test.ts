@@ -13,6 +13,7 @@ import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { renderDashboards } from '../../grafana/build.ts';
 import { DATASOURCE_UIDS, promqlExpressions } from '../../grafana/src/panels.ts';
+import { ANOMALY_ALERTNAME, ANOMALY_RUNBOOK_URL } from '../../src/analytics/anomaly-job.ts';
 import { CLIENT_METRICS, METRICS, prometheusLabel, prometheusSeries } from '../../src/catalogue.ts';
 import { ATTRIBUTE_VALUES } from '../../web-sdk/src/attribute-values.ts';
 import { PROMETHEUS_SELF_TARGET, WEBHOOK_TOKEN_PLACEHOLDER } from '../../src/demo/placeholders.ts';
@@ -93,10 +94,10 @@ describe('Prometheus rules', () => {
     const anchors = new Set(
       [...readFileSync(at('docs', 'runbooks.md'), 'utf8').matchAll(/^##+ (.+)$/gm)].map((m) => (m[1] ?? '').toLowerCase().replace(/[^a-z0-9 -]/g, '').replace(/ /g, '-')),
     );
-    for (const alert of alerts) {
-      const url = alert.annotations?.runbook_url ?? '';
+    // The rules' alerts and the anomaly alert the analytics service posts.
+    for (const [name, url] of [...alerts.map((a) => [a.alert, a.annotations?.runbook_url ?? ''] as const), [ANOMALY_ALERTNAME, ANOMALY_RUNBOOK_URL] as const]) {
       expect(url.startsWith('https://github.com/socketscope/socketscope/blob/main/docs/runbooks.md#'), url).toBe(true);
-      expect(anchors.has(url.split('#')[1] ?? ''), `${alert.alert}: no runbook section for ${url}`).toBe(true);
+      expect(anchors.has(url.split('#')[1] ?? ''), `${name}: no runbook section for ${url}`).toBe(true);
     }
   });
 

@@ -395,7 +395,8 @@ describe('anomaly detection → storage → Alertmanager → GET /api/ws/client-
 
     type PostedAlert = { labels: Record<string, string>; annotations: Record<string, string> };
     const am = await fetch(`${fx.alertmanagerUrl}/api/v2/alerts?filter=alertname%3D%22WebSocketMetricAnomaly%22`).then((r) => r.json() as Promise<PostedAlert[]>);
-    expect(am.map((a) => a.labels)).toEqual([{ alertname: 'WebSocketMetricAnomaly', severity: 'critical', component: 'analytics', stream: 'test_stream', source: 'prometheus' }]);
+    expect(am.map((a) => a.labels)).toEqual([{ alertname: 'WebSocketMetricAnomaly', severity: 'critical', component: 'anomaly', stream: 'test_stream', source: 'prometheus' }]);
+    expect(am[0]?.annotations.runbook_url).toBe('https://github.com/socketscope/socketscope/blob/main/docs/runbooks.md#websocketmetricanomaly');
     expect(am[0]?.annotations.description).toMatch(
       new RegExp(`^A test stream was 400 at ${new Date(points[199]!.timestamp).toISOString().replace(/\./g, '\\.')}, outside the expected band \\[[\\d.]+, [\\d.]+\\] \\(robust z [\\d.]+, high\\)\\.$`),
     );
@@ -442,7 +443,7 @@ describe('anomaly detection → storage → Alertmanager → GET /api/ws/client-
     const options = { pool: fx.service.context.database.pool, alertmanager: fx.service.context.alertmanager, stepSeconds: 300, now: () => new Date(end + 1000) };
     expect(await runAnomalyDetection(options, [stream])).toEqual({ streams: 1, points: 200, stored: 1, posted: 1, errors: [] });
     const am = await fetch(`${fx.alertmanagerUrl}/api/v2/alerts?filter=stream%3D%22run_stream%22`).then((r) => r.json() as Promise<Array<{ labels: Record<string, string>; annotations: Record<string, string> }>>);
-    expect(am.map((a) => a.labels)).toEqual([{ alertname: 'WebSocketMetricAnomaly', severity: 'info', component: 'analytics', stream: 'run_stream', source: 'prometheus' }]);
+    expect(am.map((a) => a.labels)).toEqual([{ alertname: 'WebSocketMetricAnomaly', severity: 'info', component: 'anomaly', stream: 'run_stream', source: 'prometheus' }]);
     expect(am[0]?.annotations.description).toBe(
       `A drifting stream was 105 at ${new Date(points[199]!.timestamp).toISOString()}, after a run of samples above what was expected, inside the expected band [95.95, 106.05] (robust z 3.9604, low).`,
     );
