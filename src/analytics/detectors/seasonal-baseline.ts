@@ -85,6 +85,8 @@ const RECURRENCE_SHARE = 0.5;
 /** …and the pattern is one when it was there in this share of up to RECURRENCE_CYCLES past cycles (a week of days). */
 const RECURRENCE_MAJORITY = 0.6;
 const RECURRENCE_CYCLES = 7;
+/** How far from the same phase a past excursion may be, as a share of the cycle (15 minutes of a day), at least 2 samples. */
+const RECURRENCE_JITTER = 1 / 96;
 /** CUSUM in gate units: deviations below RUN_SLACK of the gate do not add up; a run is an incident at RUN_LIMIT. */
 const RUN_SLACK = 0.45;
 const RUN_LIMIT = 2;
@@ -209,11 +211,12 @@ export class SeasonalBaselineDetector {
     // In gate units: the point's own deviation, or a run of moderate ones the same way, whichever is larger.
     const strength = Math.max(Math.abs(deviation) / gate, Math.abs(run));
     const exceeds = Math.abs(deviation) >= gate;
+    const anomalous = strength >= 1;
     let isAnomaly = false;
     let recovery = false;
     let recurring = false;
     const continues = exceeds && this.lastCandidate === this.count - 1;
-    if (strength >= 1) {
+    if (anomalous) {
       const sign = exceeds ? Math.sign(deviation) : Math.sign(run);
       const calm = this.count - this.lastCandidate > this.refractory;
       const incident = this.lastIncident;
@@ -243,7 +246,6 @@ export class SeasonalBaselineDetector {
     // sustained points and its recovery do not, or each incident would raise the gate for the next;
     // nor does a recurring pattern, which is explained by its phase, not by the noise.
     if (!isAnomaly && !continues && !recovery && !recurring) this.trackDeviation(Math.abs(deviation));
-    const anomalous = strength >= 1;
     return {
       timestamp,
       value,
@@ -290,7 +292,7 @@ export class SeasonalBaselineDetector {
     for (const baseline of this.baselines) {
       const cycleMs = baseline.cycleMs;
       if (!cycleMs || timestamp - (this.times[0] as number) < 2 * cycleMs) continue;
-      const radius = Math.max(2, Math.ceil(cycleMs / this.interval / 96));
+      const radius = Math.max(2, Math.ceil((cycleMs / this.interval) * RECURRENCE_JITTER));
       let seen = 0;
       let cycles = 0;
       for (let k = 1; k <= RECURRENCE_CYCLES; k++) {
