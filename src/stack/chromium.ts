@@ -1,6 +1,8 @@
+import { symlinkSync } from 'node:fs';
 import { chromium, type Browser } from 'playwright-core';
 import { requireBinary } from './binaries.ts';
-import { findPidsWithArg, parentPid } from './sweep.ts';
+import { PROFILE_LINK_SUFFIX } from './run-dir.ts';
+import { findPidsWithArg, parentPid, userDataDirOf } from './sweep.ts';
 
 /** Flags for Debian's Chromium as root in a sandbox with no outside network. */
 export const CHROMIUM_ARGS = [
@@ -18,6 +20,8 @@ export interface LaunchedChromium {
   browser: Browser;
   /** The browser process, leader of the process group holding all of Chromium's processes. */
   pid: number;
+  /** The profile directory playwright made for it in the system temp dir (it removes it on a clean close only). */
+  profileDir: string | undefined;
 }
 
 /**
@@ -29,6 +33,9 @@ export interface LaunchedChromium {
  * playwright's own SIGINT/SIGTERM/SIGHUP handlers are off: they only close the
  * browser and would leave the rest of the process running; the stack's
  * teardown (process.ts) closes it instead.
+ * The profile directory playwright creates outside the run directory is
+ * linked from `marker` + PROFILE_LINK_SUFFIX, and removing the run directory
+ * removes it too: a run killed outright does not leave it behind either.
  */
 export async function launchChromium(marker: string): Promise<LaunchedChromium> {
   const arg = `--socketscope-marker=${marker}`;
@@ -47,5 +54,8 @@ export async function launchChromium(marker: string): Promise<LaunchedChromium> 
     await browser.close().catch(() => undefined);
     throw new Error(`expected one Chromium process started by ${process.pid} with ${arg}, found ${pids.length}`);
   }
-  return { browser, pid: pids[0] as number };
+  const pid = pids[0] as number;
+  const profileDir = userDataDirOf(pid);
+  if (profileDir) symlinkSync(profileDir, `${marker}${PROFILE_LINK_SUFFIX}`);
+  return { browser, pid, profileDir };
 }

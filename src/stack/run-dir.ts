@@ -1,6 +1,6 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { lstatSync, mkdtempSync, readdirSync, readlinkSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 
 /**
  * Every process and data directory the stack creates lives under a directory
@@ -19,6 +19,23 @@ export function createRunDir(label = 'stack'): string {
   return mkdtempSync(join(tmpdir(), `${runMarker()}${label}-`));
 }
 
+/** A link in a run directory, named with this suffix, to a browser profile that playwright made in the system temp dir. */
+export const PROFILE_LINK_SUFFIX = '.profile';
+const PLAYWRIGHT_PROFILE_PREFIX = 'playwright_chromiumdev_profile-';
+
+/** Removes a run directory and the browser profiles it links to (only playwright's own, in case a link was tampered with). */
 export function removeRunDir(dir: string): void {
+  let entries: string[] = [];
+  try {
+    entries = readdirSync(dir).filter((name) => name.endsWith(PROFILE_LINK_SUFFIX));
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+  }
+  for (const name of entries) {
+    const link = join(dir, name);
+    if (!lstatSync(link).isSymbolicLink()) continue;
+    const target = readlinkSync(link);
+    if (basename(target).startsWith(PLAYWRIGHT_PROFILE_PREFIX)) rmSync(target, { recursive: true, force: true, maxRetries: 3 });
+  }
   rmSync(dir, { recursive: true, force: true, maxRetries: 3 });
 }

@@ -35,6 +35,15 @@ export function findPidsWithArg(arg: string): number[] {
   return pidsInProc().filter((pid) => readProc(pid, 'cmdline').split('\0').includes(arg));
 }
 
+/** The `--user-data-dir` a Chromium process was started with, or undefined. */
+export function userDataDirOf(pid: number): string | undefined {
+  const flag = '--user-data-dir=';
+  return readProc(pid, 'cmdline')
+    .split('\0')
+    .find((arg) => arg.startsWith(flag))
+    ?.slice(flag.length);
+}
+
 /** `/proc/<pid>/stat` fields after the command name: state, ppid, pgrp, … */
 function statFields(pid: number): string[] | undefined {
   try {

@@ -7,13 +7,13 @@
  * second signal still kills everything.
  */
 import { spawn } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { afterEach, describe, expect, it } from 'vitest';
 import { REPO_ROOT, waitFor } from '../../src/stack/index.ts';
-import { removeRunDir } from '../../src/stack/run-dir.ts';
-import { findLeftoverPids, isGone, sweepLeftovers } from '../../src/stack/sweep.ts';
+import { PROFILE_LINK_SUFFIX, removeRunDir } from '../../src/stack/run-dir.ts';
+import { findLeftoverPids, isGone, sweepLeftovers, userDataDirOf } from '../../src/stack/sweep.ts';
 
 interface ChildReport {
   runDir: string;
@@ -22,11 +22,11 @@ interface ChildReport {
 
 const runDirs: string[] = [];
 
-/** The --user-data-dir of a Chromium process (playwright's temporary profile). */
+/** The --user-data-dir of a Chromium process (playwright's temporary profile, outside the run directory). */
 function userDataDir(pid: number): string {
-  const arg = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').find((a) => a.startsWith('--user-data-dir='));
-  if (!arg) throw new Error(`Chromium ${pid} has no --user-data-dir`);
-  return arg.slice('--user-data-dir='.length);
+  const dir = userDataDirOf(pid);
+  if (!dir) throw new Error(`Chromium ${pid} has no --user-data-dir`);
+  return dir;
 }
 
 afterEach(() => {
@@ -111,5 +111,26 @@ describe('SIGTERM to a process holding a stack with Chromium and Prometheus', ()
     expect(await exited).toEqual({ code: null, signal: 'SIGTERM' });
     await waitFor('the services to exit', async () => pids.every(isGone) && findLeftoverPids(report.runDir).length === 0, { timeoutMs: 10_000 });
     expect(findLeftoverPids(report.runDir)).toEqual([]);
+  });
+});
+
+describe('SIGKILL to a process holding a stack with Chromium', () => {
+  it('leaves processes and a browser profile that the sweep and the run directory\'s removal take away', async () => {
+    const { child, exited, report } = await startChild();
+    const chromium = report.processes.find((p) => p.name === 'chromium')?.pid as number;
+    const profile = userDataDir(chromium);
+    expect(readlinkSync(join(report.runDir, `chromium-1${PROFILE_LINK_SUFFIX}`))).toBe(profile);
+
+    child.kill('SIGKILL');
+    expect(await exited).toEqual({ code: null, signal: 'SIGKILL' });
+    // Nothing closed the browser: its processes and its profile outlive the run.
+    expect(isGone(chromium)).toBe(false);
+    expect(existsSync(profile)).toBe(true);
+
+    sweepLeftovers(report.runDir);
+    await waitFor('the services to exit', async () => findLeftoverPids(report.runDir).length === 0, { timeoutMs: 10_000 });
+    removeRunDir(report.runDir);
+    expect(existsSync(report.runDir)).toBe(false);
+    expect(existsSync(profile)).toBe(false);
   });
 });
