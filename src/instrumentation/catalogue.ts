@@ -112,7 +112,7 @@ export const SERVER_METRICS = [
     name: 'websocket.server.auth.attempts',
     instrument: 'counter',
     unit: '{attempt}',
-    description: 'Upgrade requests the authenticate hook decided on.',
+    description: 'Upgrade requests handed to the authenticate hook, whatever became of them (decided, hook failed or timed out, client gone first).',
     attributes: [],
   },
   {

@@ -18,6 +18,10 @@ export interface HeartbeatTarget {
 const OPEN = 1;
 export const DEFAULT_HEARTBEAT_INTERVAL_MS = 30_000;
 
+export function checkHeartbeatInterval(intervalMs: number): void {
+  if (!Number.isFinite(intervalMs) || intervalMs < 10) throw new RangeError(`heartbeat intervalMs must be >= 10, got ${intervalMs}`);
+}
+
 export class Heartbeat {
   private timer: NodeJS.Timeout | undefined;
 
@@ -26,7 +30,7 @@ export class Heartbeat {
     readonly intervalMs: number = DEFAULT_HEARTBEAT_INTERVAL_MS,
     private readonly now: () => number = () => performance.now(),
   ) {
-    if (!Number.isFinite(intervalMs) || intervalMs < 10) throw new RangeError(`heartbeat intervalMs must be >= 10, got ${intervalMs}`);
+    checkHeartbeatInterval(intervalMs);
   }
 
   get running(): boolean {

@@ -33,12 +33,13 @@ import {
   trace,
 } from '@opentelemetry/api';
 import type { IncomingMessage } from 'node:http';
+import type { TLSSocket } from 'node:tls';
 import type { Duplex } from 'node:stream';
 import type { RawData, WebSocket, WebSocketServer } from 'ws';
 import { AUTH_CLOSE_CODE, AUTH_HTTP_STATUS, authFailureReason, checkDecision, refuseUpgrade } from './auth.ts';
 import { closeCodeClass, closeErrorType } from './close-codes.ts';
 import { ConnectionState } from './connection-state.ts';
-import { DEFAULT_HEARTBEAT_INTERVAL_MS, Heartbeat } from './heartbeat.ts';
+import { checkHeartbeatInterval, DEFAULT_HEARTBEAT_INTERVAL_MS, Heartbeat } from './heartbeat.ts';
 import { ServerInstruments } from './instruments.ts';
 import { messageTypes } from './message-classifier.ts';
 import { type BroadcastData, Rooms, type SendData, sendable } from './rooms.ts';
@@ -55,14 +56,17 @@ import {
   ATTR_MESSAGING_MESSAGE_BODY_SIZE,
   ATTR_MESSAGING_OPERATION_NAME,
   ATTR_MESSAGING_OPERATION_TYPE,
+  ATTR_MESSAGING_SYSTEM,
   ATTR_NETWORK_PEER_ADDRESS,
   ATTR_NETWORK_PEER_PORT,
   ATTR_SERVER_ADDRESS,
   ATTR_SERVER_PORT,
   ATTR_URL_PATH,
+  ATTR_URL_SCHEME,
   ATTR_USER_AGENT_ORIGINAL,
   type AuthFailureReason,
   type MessageErrorType,
+  MESSAGING_SYSTEM,
   type RejectionType,
 } from './semconv.ts';
 import { TimingSampler } from './timing-sampler.ts';
@@ -93,6 +97,9 @@ const DEFAULT_TIMING_PER_SECOND = 100;
  * 6% and ~8 MB/s.
  */
 const DEFAULT_CLIENT_SAMPLED_SPANS_PER_SECOND = 100;
+const DEFAULT_AUTH_TIMEOUT_MS = 10_000;
+/** setTimeout's largest delay. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
 /** How often the timing sampler's countdown is checked (see TimingSampler.overdue). */
 const SAMPLER_CHECK_MS = 1000;
 
@@ -145,6 +152,12 @@ export function instrumentWebSocketServer(wss: WebSocketServer, options: Instrum
   if (!(clientSampledPerSecond >= 0)) {
     throw new RangeError(`tracing.maxClientSampledMessageSpansPerSecond must be a finite number >= 0 or Infinity, got ${clientSampledPerSecond}`);
   }
+
+  // Every option is checked before anything is patched or registered: a throw leaves the server as it was.
+  const heartbeatInterval = options.heartbeat ? (options.heartbeat.intervalMs ?? DEFAULT_HEARTBEAT_INTERVAL_MS) : undefined;
+  if (heartbeatInterval !== undefined) checkHeartbeatInterval(heartbeatInterval);
+  const authTimeoutMs = options.authTimeoutMs ?? DEFAULT_AUTH_TIMEOUT_MS;
+  if (!(authTimeoutMs > 0 && authTimeoutMs <= MAX_TIMER_MS)) throw new RangeError(`authTimeoutMs must be within 1..${MAX_TIMER_MS}, got ${authTimeoutMs}`);
 
   const tracer: Tracer = options.tracer ?? (options.tracerProvider ?? trace.getTracerProvider()).getTracer(SCOPE_NAME, SCOPE_VERSION);
   const traceHandshakes = options.tracing?.handshake ?? true;
@@ -337,6 +350,7 @@ export function instrumentWebSocketServer(wss: WebSocketServer, options: Instrum
         kind: SpanKind.CONSUMER,
         links,
         attributes: {
+          [ATTR_MESSAGING_SYSTEM]: MESSAGING_SYSTEM,
           [ATTR_MESSAGING_OPERATION_TYPE]: 'process',
           [ATTR_MESSAGING_OPERATION_NAME]: 'process',
           [ATTR_MESSAGE_TYPE]: typeName,
@@ -440,8 +454,19 @@ export function instrumentWebSocketServer(wss: WebSocketServer, options: Instrum
   }
 
   function instrumentedEmit(this: WebSocket, event: string | symbol, first?: unknown, second?: unknown): boolean {
-    const state = active ? states.get(this) : undefined;
-    if (state !== undefined) {
+    const state = states.get(this);
+    if (state !== undefined && !active) {
+      // After shutdown() nothing is counted, but a socket still leaves its rooms when it closes.
+      if (event === 'close') {
+        try {
+          // eslint-disable-next-line prefer-rest-params -- as below
+          return baseEmit.apply(this, arguments as unknown as [string | symbol, ...unknown[]]);
+        } finally {
+          states.delete(this);
+          rooms.leaveAll(this, state);
+        }
+      }
+    } else if (state !== undefined) {
       if (event === 'message') {
         // The hot path, kept this small on purpose: on a busy server every extra step here
         // costs several times its hot-loop weight in cache misses (docs/benchmarks.md).
@@ -457,7 +482,14 @@ export function instrumentWebSocketServer(wss: WebSocketServer, options: Instrum
           state.pingSentAt = 0;
         }
       } else if (event === 'close') {
-        onClose(this, state, first as number);
+        // The application's close listeners run first: they may still ask for the socket's
+        // connection info and channels ("user X left room Y").
+        try {
+          // eslint-disable-next-line prefer-rest-params -- as below
+          return baseEmit.apply(this, arguments as unknown as [string | symbol, ...unknown[]]);
+        } finally {
+          onClose(this, state, first as number);
+        }
       } else if (event === 'error') {
         state.closeError ??= closeErrorType(first);
       }
@@ -492,14 +524,25 @@ export function instrumentWebSocketServer(wss: WebSocketServer, options: Instrum
 
   const originalHandleUpgrade = server.handleUpgrade as unknown as HandleUpgrade;
 
+  /** The handshake's span; tracing trouble (a propagator that throws on a client's header) never fails the upgrade. */
   function handshakeSpan(request: IncomingMessage): Span | undefined {
     if (!traceHandshakes) return undefined;
+    try {
+      return startHandshakeSpan(request);
+    } catch (error) {
+      diag.error('socketscope: could not start the handshake span', error);
+      return undefined;
+    }
+  }
+
+  function startHandshakeSpan(request: IncomingMessage): Span {
     const raw = request.socket;
     const peer = raw.remoteAddress;
     const forwarded = options.trustProxy ? firstForwardedFor(request.headers['x-forwarded-for']) : undefined;
     const attributes: Attributes = {
       [ATTR_HTTP_REQUEST_METHOD]: request.method ?? 'GET',
       [ATTR_URL_PATH]: pathOf(request.url),
+      [ATTR_URL_SCHEME]: (raw as Partial<TLSSocket>).encrypted ? 'https' : 'http',
       [ATTR_SERVER_PORT]: raw.localPort,
       [ATTR_NETWORK_PEER_ADDRESS]: peer,
       [ATTR_NETWORK_PEER_PORT]: raw.remotePort,
@@ -520,19 +563,23 @@ export function instrumentWebSocketServer(wss: WebSocketServer, options: Instrum
     const span = handshakeSpan(request);
     let settled = false;
 
+    // Set only once authenticate() runs, but read by settle() and upgrade() on every path.
+    // eslint-disable-next-line prefer-const
+    let authTimer: NodeJS.Timeout | undefined;
+
     const settle = (rejection: RejectionType | undefined, status: number, failure?: AuthFailureReason): void => {
       settled = true;
       pendingHandshakes--;
+      clearTimeout(authTimer);
       socket.removeListener('close', onEarlyClose);
       instruments.handshakeDuration.record((performance.now() - start) / 1000, rejection ? instruments.rejectionAttrs[rejection] : EMPTY);
       if (rejection) instruments.countRejected(rejection);
       if (span) {
         if (status !== 0) span.setAttribute(ATTR_HTTP_RESPONSE_STATUS_CODE, status);
         if (failure) span.setAttribute(ATTR_AUTH_FAILURE_REASON, failure);
-        if (rejection) {
-          span.setAttribute(ATTR_ERROR_TYPE, rejection);
-          span.setStatus({ code: SpanStatusCode.ERROR, message: failure ?? rejection });
-        }
+        if (rejection) span.setAttribute(ATTR_ERROR_TYPE, rejection);
+        // As HTTP server spans: a refusal the client caused (401, 403, 429, a client that left) leaves the status unset.
+        if (status >= 500) span.setStatus({ code: SpanStatusCode.ERROR, message: failure ?? rejection });
         span.end();
       }
     };
@@ -541,8 +588,14 @@ export function instrumentWebSocketServer(wss: WebSocketServer, options: Instrum
       if (!settled) settle('handshake_failed', 0);
     };
     socket.once('close', onEarlyClose);
+    // Node takes its own 'error' listener off the socket before 'upgrade', and ws adds one only
+    // in handleUpgrade: while authenticate() runs, a client's reset would be an uncaught 'error'.
+    // The close that follows settles the handshake. It stays on a refused socket (which is closing anyway).
+    const onSocketError = (): void => {};
 
     const upgrade = (decision: AuthDecision | undefined): void => {
+      clearTimeout(authTimer);
+      socket.removeListener('error', onSocketError);
       originalHandleUpgrade.call(server, request, socket, head, (ws, req) => {
         if (settled) return;
         if (decision && !decision.ok) {
@@ -586,13 +639,15 @@ export function instrumentWebSocketServer(wss: WebSocketServer, options: Instrum
       settle('authentication_failed', status, reason);
       refuseUpgrade(socket, status, decision.message ?? reason);
     };
-    const fail = (error: unknown): void => {
+    const fail = (error: unknown, status = 500): void => {
       if (settled) return;
       diag.error('socketscope: authenticate() failed', error);
       span?.recordException(error as Error);
-      settle('authenticator_error', 500);
-      refuseUpgrade(socket, 500, 'authentication unavailable');
+      settle('authenticator_error', status);
+      refuseUpgrade(socket, status, 'authentication unavailable');
     };
+    socket.on('error', onSocketError);
+    authTimer = setTimeout(() => fail(new Error(`authenticate() did not decide within ${authTimeoutMs} ms`), 503), authTimeoutMs);
     try {
       const result = authenticate(request);
       if (result && typeof (result as Promise<AuthDecision>).then === 'function') (result as Promise<AuthDecision>).then(decide, fail);
@@ -618,7 +673,7 @@ export function instrumentWebSocketServer(wss: WebSocketServer, options: Instrum
             socket.terminate();
           },
         },
-        options.heartbeat.intervalMs ?? DEFAULT_HEARTBEAT_INTERVAL_MS,
+        heartbeatInterval,
       )
     : undefined;
   heartbeat?.start();

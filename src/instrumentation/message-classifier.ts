@@ -73,7 +73,8 @@ export function jsonEnvelope(fields: JsonEnvelopeFields = {}): (data: RawData, i
     const tracestate = record[tracestateKey];
     return {
       type: typeof type === 'string' ? type : undefined,
-      sentAt: typeof sentAt === 'number' ? sentAt : undefined,
+      // Present but not a number (an ISO string, say): NaN, so it is counted as an invalid timestamp.
+      sentAt: sentAt === undefined || sentAt === null ? undefined : typeof sentAt === 'number' ? sentAt : Number.NaN,
       traceparent: typeof traceparent === 'string' ? traceparent : undefined,
       tracestate: typeof tracestate === 'string' ? tracestate : undefined,
     };

@@ -16,10 +16,13 @@ export const ATTR_CLIENT_ADDRESS = 'client.address';
 export const ATTR_SERVER_ADDRESS = 'server.address';
 export const ATTR_SERVER_PORT = 'server.port';
 export const ATTR_URL_PATH = 'url.path';
+export const ATTR_URL_SCHEME = 'url.scheme';
 export const ATTR_USER_AGENT_ORIGINAL = 'user_agent.original';
 export const ATTR_HTTP_REQUEST_METHOD = 'http.request.method';
 export const ATTR_HTTP_RESPONSE_STATUS_CODE = 'http.response.status_code';
 export const ATTR_MESSAGING_SYSTEM = 'messaging.system';
+/** Not in the registry's list (which names brokers); the semantic conventions allow a custom value. */
+export const MESSAGING_SYSTEM = 'websocket';
 export const ATTR_MESSAGING_OPERATION_TYPE = 'messaging.operation.type';
 export const ATTR_MESSAGING_OPERATION_NAME = 'messaging.operation.name';
 export const ATTR_MESSAGING_MESSAGE_BODY_SIZE = 'messaging.message.body.size';

@@ -29,7 +29,9 @@ export function contextFromRequest(request: IncomingMessage): Context {
   if (request.headers.traceparent !== undefined) return propagation.extract(ROOT_CONTEXT, request.headers);
   const url = request.url;
   if (!url || !url.includes('traceparent=')) return ROOT_CONTEXT;
-  const params = new URL(url, 'http://localhost').searchParams;
+  // Only the query string: parsing the whole request target as a URL throws on some (`//a:99999/?…`), and this runs for anyone.
+  const query = url.indexOf('?');
+  const params = new URLSearchParams(query === -1 ? '' : url.slice(query + 1));
   return contextFromTraceparent(params.get('traceparent') ?? undefined, params.get('tracestate') ?? undefined);
 }
 

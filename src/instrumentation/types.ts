@@ -119,6 +119,12 @@ export interface InstrumentWebSocketServerOptions {
   /** Decides on every upgrade request before `ws` completes it. */
   authenticate?: Authenticate;
   /**
+   * A hook that has not decided after this long refuses the upgrade with 503
+   * (`authenticator_error`), so a stuck identity provider cannot pile up
+   * half-open sockets. Default 10 000 ms.
+   */
+  authTimeoutMs?: number;
+  /**
    * How a failed authentication is answered: `http` (default) rejects the
    * upgrade with 401/403/429; `close` completes it and closes at once with
    * 4401/4403/4429/1008 and the reason, which browsers can read (they hide

@@ -84,16 +84,18 @@ describe('instance identity through the collector', () => {
 });
 
 describe('browser span metrics', () => {
-  it('sessions that differ only in dropped resource attributes add up in one cumulative series, in seconds', { timeout: 90_000 }, async () => {
+  it('sessions that differ only in dropped resource attributes and span attribute values outside their list add up in one cumulative series, in seconds', { timeout: 90_000 }, async () => {
     const job = 'e2e-web';
     const now = BigInt(Date.now()) * 1_000_000n;
-    const span = () => ({
+    const span = (_: unknown, i: number) => ({
       traceId: randomBytes(16).toString('hex'),
       spanId: randomBytes(8).toString('hex'),
       name: 'request quote',
       kind: 3,
       startTimeUnixNano: String(now),
       endTimeUnixNano: String(now + 20_000_000n), // 20 ms
+      // A span_metrics dimension: values outside the semantic convention's list fold into one.
+      attributes: [{ key: 'messaging.operation.type', value: { stringValue: `made-up-${i}` } }],
     });
     const session = (id: string, spans: number) => ({
       resourceSpans: [
@@ -103,7 +105,9 @@ describe('browser span metrics', () => {
               ['service.name', job],
               ['telemetry.sdk.language', 'webjs'],
               ['telemetry.sdk.name', 'socketscope-web-sdk'],
-              // What other browser SDKs put on the resource; transform/browser drops them.
+              // What other browser SDKs (or anyone posting) put on the resource; transform/browser_traces
+              // drops them, or each would become its own `instance` series.
+              ['service.instance.id', `sess-${id}`],
               ['session.id', id],
               ['user_agent.original', `Mozilla/5.0 (${id})`],
             ].map(([key, value]) => ({ key, value: { stringValue: value } })),
@@ -133,7 +137,7 @@ describe('browser span metrics', () => {
       throw new Error(`${error.message}: calls_total series ${JSON.stringify(calls)}`);
     });
     expect(calls).toHaveLength(1);
-    expect(calls[0]?.labels).toMatchObject({ span_name: 'request quote', span_kind: 'SPAN_KIND_CLIENT' });
+    expect(calls[0]?.labels).toMatchObject({ span_name: 'request quote', span_kind: 'SPAN_KIND_CLIENT', messaging_operation_type: '_OTHER' });
     expect(calls[0]?.labels.instance).toBeUndefined();
     expect(counts.map((s) => s.value)).toEqual([6]);
   });

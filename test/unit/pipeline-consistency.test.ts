@@ -221,6 +221,7 @@ describe('the collector keeps browser sessions folded and server replicas apart'
   const collector = parse(readFileSync(at('otel-collector-config.yaml'), 'utf8')) as {
     processors: {
       'transform/browser': { metric_statements: Array<{ context: string; conditions?: string[]; statements: string[] }> };
+      'transform/browser_traces': { trace_statements: Array<{ context: string; statements: string[] }> };
       'filter/browser': { metrics: { metric: string[] } };
     };
     connectors: { span_metrics: { resource_metrics_key_attributes: string[]; histogram: { unit: string } } };
@@ -257,10 +258,18 @@ describe('the collector keeps browser sessions folded and server replicas apart'
     expect(folds).toEqual(expected);
   });
 
-  it("the browsers' receiver feeds only the filtered browser metrics pipeline, and its name filter passes every web SDK metric and no other", () => {
+  it("browser spans get the same resource statements as browser metrics before span_metrics sees them", () => {
+    const resource = collector.processors['transform/browser_traces'].trace_statements.filter((s) => s.context === 'resource');
+    expect(resource.map((s) => s.statements)).toEqual([statements('resource')]);
+    const pipeline = collector.service.pipelines['traces/browser'];
+    expect(pipeline?.receivers).toEqual(['otlp/browser']);
+    expect(pipeline?.processors).toEqual(['memory_limiter', 'transform/browser_traces', 'batch']);
+  });
+
+  it("the browsers' receiver feeds only its own filtered pipelines, and its name filter passes every web SDK metric and no other", () => {
     const pipelines = collector.service.pipelines;
     const fed = Object.entries(pipelines).filter(([, p]) => p.receivers.includes('otlp/browser')).map(([name]) => name).sort();
-    expect(fed).toEqual(['metrics/browser', 'traces']);
+    expect(fed).toEqual(['metrics/browser', 'traces/browser']);
     expect(pipelines['metrics/browser']?.receivers).toEqual(['otlp/browser']);
     expect(pipelines['metrics/browser']?.processors).toEqual(['memory_limiter', 'filter/browser', 'batch', 'transform/browser', 'delta_to_cumulative']);
     const conditions = collector.processors['filter/browser'].metrics.metric;

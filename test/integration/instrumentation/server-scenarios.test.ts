@@ -7,7 +7,7 @@ import { SpanKind, SpanStatusCode } from '@opentelemetry/api';
 import { createConnection } from 'node:net';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { type RawData, WebSocket } from 'ws';
-import { AUTH_FAILURE_REASONS, MESSAGE_ERROR_TYPES, type MetricDefinition, SERVER_METRICS, jsonEnvelope } from '../../../src/instrumentation/index.ts';
+import { AUTH_FAILURE_REASONS, MESSAGE_ERROR_TYPES, type MetricDefinition, SERVER_METRICS, instrumentWebSocketServer, jsonEnvelope } from '../../../src/instrumentation/index.ts';
 import { TimingSampler } from '../../../src/instrumentation/timing-sampler.ts';
 import { instrumentOf } from '../../../src/telemetry/prometheus-endpoint.ts';
 import { waitFor } from '../../../src/stack/ports.ts';
@@ -18,6 +18,20 @@ afterEach(async () => {
   await server?.close();
   server = undefined;
 });
+
+const UPGRADE_HEADERS = 'Host: 127.0.0.1\r\nConnection: Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n';
+
+/** Sends a raw upgrade request for `target` and resolves with the first reply bytes (the status line onwards). */
+function rawUpgrade(url: string, target: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const socket = createConnection({ host: '127.0.0.1', port: Number(new URL(url).port) }, () => socket.write(`GET ${target} HTTP/1.1\r\n${UPGRADE_HEADERS}`));
+    socket.once('data', (chunk) => {
+      resolve(chunk.toString());
+      socket.destroy();
+    });
+    socket.on('error', reject);
+  });
+}
 
 describe('connection lifecycle', () => {
   it('counts an open and a normal close, with duration and a handshake span', async () => {
@@ -36,6 +50,7 @@ describe('connection lifecycle', () => {
       'http.request.method': 'GET',
       'url.path': '/chat',
       'http.response.status_code': 101,
+      'url.scheme': 'http',
       'network.peer.address': '127.0.0.1',
       'client.address': '127.0.0.1',
       'server.address': '127.0.0.1',
@@ -230,7 +245,8 @@ describe('authentication', () => {
     expect(await telemetry.value('websocket.server.connection.opened')).toBe(1);
     expect(await telemetry.series('websocket.server.handshake.duration')).toEqual(['{error.type=authentication_failed} 6', '{} 1']);
     const failedSpan = telemetry.spans.getFinishedSpans().find((s) => s.attributes['websocket.auth.failure.reason'] === 'rate_limited');
-    expect(failedSpan?.status.code).toBe(SpanStatusCode.ERROR);
+    // A refusal the client caused is not a server error (HTTP server span conventions).
+    expect(failedSpan?.status.code).toBe(SpanStatusCode.UNSET);
     expect(failedSpan?.attributes).toMatchObject({ 'http.response.status_code': 429, 'websocket.auth.outcome': 'failure', 'error.type': 'authentication_failed' });
     ok.close();
   });
@@ -264,6 +280,38 @@ describe('authentication', () => {
     expect(await server.telemetry.series('websocket.server.connection.rejected')).toEqual(['{error.type=authenticator_error} 1']);
   });
 
+  it('survives a client that resets its connection while an async authenticate() decides, counting handshake_failed', async () => {
+    let decided = 0;
+    server = await startServer({
+      authenticate: () => new Promise((resolve) => setTimeout(() => resolve({ ok: true }), 300)).finally(() => decided++),
+    });
+    const port = Number(new URL(server.url).port);
+    const socket = createConnection({ host: '127.0.0.1', port }, () => socket.write(`GET / HTTP/1.1\r\n${UPGRADE_HEADERS}`));
+    await waitFor('the upgrade to be pending', async () => server!.handle.stats().pendingHandshakes === 1);
+    // A TCP reset: the server's socket emits ECONNRESET while nobody but us listens for 'error'.
+    socket.resetAndDestroy();
+    await untilValue(server.telemetry, 'websocket.server.connection.rejected', { 'error.type': 'handshake_failed' }, 1);
+    await waitFor('the late decision', async () => decided === 1);
+    expect(server.handle.stats().pendingHandshakes).toBe(0);
+    expect(await server.telemetry.value('websocket.server.connection.opened')).toBe(0);
+    // The server still serves.
+    (await connect(server.url)).close();
+  });
+
+  it('refuses with 503 and counts authenticator_error when authenticate() does not decide within authTimeoutMs', async () => {
+    server = await startServer({ authenticate: () => new Promise(() => {}), authTimeoutMs: 200 });
+    const error = await connect(server.url).then(
+      () => undefined,
+      (e: { status?: number }) => e,
+    );
+    expect(error?.status).toBe(503);
+    expect(await server.telemetry.series('websocket.server.connection.rejected')).toEqual(['{error.type=authenticator_error} 1']);
+    expect(server.handle.stats().pendingHandshakes).toBe(0);
+    const [span] = server.telemetry.spans.getFinishedSpans();
+    expect(span?.status.code).toBe(SpanStatusCode.ERROR);
+    expect(span?.attributes['http.response.status_code']).toBe(503);
+  });
+
   it('counts a handshake ws refused itself as handshake_failed', async () => {
     server = await startServer();
     // An upgrade without Sec-WebSocket-Key: ws answers 400 on its own.
@@ -283,6 +331,64 @@ describe('authentication', () => {
   });
 });
 
+describe('what clients and applications get wrong', () => {
+  it('opens a connection whose request target is not a parseable URL but carries a traceparent', async () => {
+    server = await startServer();
+    // new URL('//a:99999/?…', base) throws; this runs for any client before authentication.
+    expect(await rawUpgrade(server.url, '//a:99999/?traceparent=00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01')).toMatch(/^HTTP\/1.1 101 /);
+    await untilValue(server.telemetry, 'websocket.server.connection.opened', {}, 1);
+    const [span] = server.telemetry.spans.getFinishedSpans();
+    expect(span?.spanContext().traceId).toBe('0af7651916cd43dd8448eb211c80319c');
+  });
+
+  it('an invalid option throws before the server is patched: instrumenting it again counts each connection once', async () => {
+    server = await startServer();
+    server.handle.shutdown();
+    expect(() => instrumentWebSocketServer(server!.wss, { meterProvider: server!.telemetry.meterProvider, heartbeat: { intervalMs: 5 } })).toThrow(
+      'heartbeat intervalMs must be >= 10, got 5',
+    );
+    expect(() => instrumentWebSocketServer(server!.wss, { meterProvider: server!.telemetry.meterProvider, authTimeoutMs: 0 })).toThrow(
+      'authTimeoutMs must be within 1..2147483647, got 0',
+    );
+    const handle = instrumentWebSocketServer(server.wss, { meterProvider: server.telemetry.meterProvider, eventLoopDelay: false });
+    server.handle = handle;
+    const client = await connect(server.url);
+    await untilValue(server.telemetry, 'websocket.server.connection.count', {}, 1);
+    expect(await server.telemetry.value('websocket.server.connection.opened')).toBe(1);
+    client.close();
+  });
+
+  it("the application's close listeners still see the connection's identity and channels", async () => {
+    server = await startServer({ authenticate: () => ({ ok: true, user: 'u-7' }) });
+    const { handle, wss } = server;
+    const seen = new Promise<unknown>((resolve) =>
+      wss.on('connection', (socket) => {
+        handle.rooms.join(socket, 'lobby');
+        socket.on('close', () => resolve({ user: handle.connectionInfo(socket)?.user, channels: handle.rooms.channelsOf(socket), members: handle.rooms.size('lobby') }));
+      }),
+    );
+    const client = await connect(server.url);
+    client.close();
+    expect(await seen).toEqual({ user: 'u-7', channels: ['lobby'], members: 1 });
+    await untilValue(server.telemetry, 'websocket.server.connection.count', {}, 0);
+    expect(handle.rooms.size('lobby')).toBe(0);
+    expect(handle.stats()).toMatchObject({ rooms: 0, subscriptions: 0 });
+  });
+
+  it('a socket that closes after shutdown() still leaves its rooms', async () => {
+    server = await startServer();
+    const { handle, wss } = server;
+    wss.on('connection', (socket) => handle.rooms.join(socket, 'lobby'));
+    const client = await connect(server.url);
+    await waitFor('the member', async () => handle.rooms.size('lobby') === 1);
+    handle.shutdown();
+    client.close();
+    await closed(client);
+    await waitFor('the room to empty', async () => handle.rooms.size('lobby') === 0);
+    expect(handle.stats()).toMatchObject({ rooms: 0, subscriptions: 0 });
+  });
+});
+
 describe('messages', () => {
   it('counts messages by frame type and allow-listed message type, latency, parse errors and sends', async () => {
     server = await startServer({ messageTypes: ['chat', 'presence'], envelope: jsonEnvelope(), messageTimingPerSecond: Infinity });
@@ -297,20 +403,25 @@ describe('messages', () => {
     client.send(JSON.stringify({ type: 'presence', sentAt: now + 60_000 }));
     client.send(JSON.stringify({ type: 'user-42-private' }));
     client.send(JSON.stringify({ type: 'chat', sentAt: 1 }));
+    client.send(JSON.stringify({ type: 'presence', sentAt: new Date(now).toISOString() }));
     client.send('not json at all');
     client.send(Buffer.from([1, 2, 3]));
-    await waitFor('7 acks', async () => acks.length === 7);
+    await waitFor('8 acks', async () => acks.length === 8);
 
     expect(await telemetry.series('websocket.server.received.messages')).toEqual([
       '{websocket.frame.type=binary,websocket.message.type=_OTHER} 1',
       '{websocket.frame.type=text,websocket.message.type=_OTHER} 2',
       '{websocket.frame.type=text,websocket.message.type=chat} 3',
-      '{websocket.frame.type=text,websocket.message.type=presence} 1',
+      '{websocket.frame.type=text,websocket.message.type=presence} 2',
     ]);
-    expect(await telemetry.series('websocket.server.sent.messages')).toEqual(['{websocket.frame.type=text,websocket.message.type=presence} 7']);
+    expect(await telemetry.series('websocket.server.sent.messages')).toEqual(['{websocket.frame.type=text,websocket.message.type=presence} 8']);
     expect(await telemetry.series('websocket.server.message.errors')).toEqual(['{error.type=parse_error} 1']);
-    // Future timestamp: clamped to 0 and counted; ancient one: dropped and counted.
-    expect(await telemetry.series('websocket.server.message.latency.anomalies')).toEqual(['{error.type=negative_clamped} 1', '{error.type=too_large} 1']);
+    // Future timestamp: clamped to 0 and counted; ancient one: dropped and counted; a string: invalid.
+    expect(await telemetry.series('websocket.server.message.latency.anomalies')).toEqual([
+      '{error.type=invalid_timestamp} 1',
+      '{error.type=negative_clamped} 1',
+      '{error.type=too_large} 1',
+    ]);
     const chatLatency = await telemetry.histogram('websocket.server.message.latency', { 'websocket.message.type': 'chat' });
     expect(chatLatency?.count).toBe(1);
     expect(chatLatency?.min).toBeGreaterThanOrEqual(0.02);
@@ -319,7 +430,7 @@ describe('messages', () => {
     expect(await telemetry.series('websocket.server.process.duration')).toEqual([
       '{websocket.message.type=_OTHER} 3',
       '{websocket.message.type=chat} 3',
-      '{websocket.message.type=presence} 1',
+      '{websocket.message.type=presence} 2',
     ]);
     client.close();
   });
@@ -382,7 +493,7 @@ describe('messages', () => {
     expect(processSpan!.spanContext().traceId).toBe(traceId);
     expect(processSpan!.parentSpanContext?.spanId).toBe(parentSpan);
     expect(processSpan!.links.map((l) => l.context.spanId)).toEqual([handshake!.spanContext().spanId]);
-    expect(processSpan!.attributes).toMatchObject({ 'messaging.operation.type': 'process', 'websocket.message.type': 'chat', 'websocket.frame.type': 'text' });
+    expect(processSpan!.attributes).toMatchObject({ 'messaging.system': 'websocket', 'messaging.operation.type': 'process', 'websocket.message.type': 'chat', 'websocket.frame.type': 'text' });
     client.close();
   });
 });
