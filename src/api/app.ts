@@ -107,6 +107,7 @@ export function createApp(ctx: ApiContext, options: AppOptions = {}): express.Ex
       origin: (origin, callback) => callback(null, origin !== undefined && allowed.has(origin)),
       methods: ['GET', 'POST'],
       allowedHeaders: ['content-type', 'authorization', 'traceparent'],
+      exposedHeaders: ['Retry-After'],
       maxAge: 600,
     }),
   );

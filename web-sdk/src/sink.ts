@@ -18,6 +18,11 @@ export interface MonitorSink {
   opened?(connectS: number, reconnect: boolean): void;
   /** An established connection ended; `drop` when the app did not close it. */
   closed?(code: number, drop: boolean, connectedS: number): void;
+  /**
+   * Monitoring of an open connection stopped (monitor().detach()): it no longer counts as open,
+   * yet it did not end, so it is neither a close nor a drop.
+   */
+  detached?(): void;
   /** An outage (time without the connection the app wants) starts or ends, after `durationS`. */
   outage?(phase: OutagePhase, durationS: number): void;
   message?(sent: boolean, bytes: number): void;

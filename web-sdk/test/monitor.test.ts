@@ -5,6 +5,8 @@
  * or an attempt that no event will end.
  */
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { SessionWindow } from '../src/report/session-window.ts';
+import type { SocketScope } from '../src/scope.ts';
 import { monitor } from '../src/socket/monitor.ts';
 import { FakeReconnectingSocket, recordingScope } from './fakes.ts';
 
@@ -24,6 +26,7 @@ const heartbeat = { intervalMs: 1000, timeoutMs: 500 };
 /** The events as [name, what matters]: attempt(reconnect), opened(reconnect), closed(code, drop), outage(phase), error(type). */
 function story(): unknown[][] {
   return recording.events.map(([name, ...args]) => {
+    if (args.length === 0) return [name];
     if (name === 'opened') return [name, args[1]];
     if (name === 'closed') return [name, args[0], args[1]];
     return [name, args[0]];
@@ -117,5 +120,73 @@ describe('monitor() with a heartbeat', () => {
       ['opened', false],
       ['closed', 1000, false],
     ]);
+  });
+});
+
+describe('monitor().detach()', () => {
+  /** A scope whose only sink is a client-report window on a test clock. */
+  function windowScope() {
+    let now = Date.parse('2026-11-24T10:00:00.000Z');
+    const window = new SessionWindow({ sessionId: 'k3J9abcdefghijklmnop', network: () => undefined, pagePath: () => '/' }, () => now);
+    const scope = {
+      active: true,
+      tracer: undefined,
+      emit: (event: keyof SessionWindow, ...args: never[]) => (window[event] as ((...a: never[]) => void) | undefined)?.(...args),
+    } as unknown as SocketScope;
+    return { window, scope, advance: (ms: number) => (now += ms) };
+  }
+
+  it('takes an open socket out of connected time, counting neither a close nor a drop', () => {
+    const { window, scope, advance } = windowScope();
+    const socket = new FakeReconnectingSocket();
+    const watch = monitor(socket, { scope });
+    socket.open();
+    advance(1000);
+    watch.detach();
+    advance(5000);
+    expect(window.take()?.connection).toEqual({
+      attempts: 1,
+      opens: 1,
+      drops: 0,
+      reconnect_attempts: 0,
+      reconnect_successes: 0,
+      outage_ms: 0,
+      connected_ms: 1000,
+      close_codes: {},
+    });
+    advance(60_000);
+    expect(window.take()).toBeUndefined();
+  });
+
+  it('ends an outage in progress (abandoned), so later windows count no outage time', () => {
+    const { window, scope, advance } = windowScope();
+    const socket = new FakeReconnectingSocket();
+    const watch = monitor(socket, { scope });
+    socket.open();
+    socket.drop(1006);
+    advance(2000);
+    watch.detach();
+    advance(5000);
+    expect(window.take()?.connection).toMatchObject({ drops: 1, outage_ms: 2000, connected_ms: 0, close_codes: { '1006': 1 } });
+    advance(60_000);
+    expect(window.take()).toBeUndefined();
+  });
+
+  it('tells the sinks `detached` (no `closed`), ends a pending attempt’s span, and is idempotent', () => {
+    const spans: Array<string | undefined> = [];
+    const tracer = { connect: () => ({ carrier: {}, end: (error?: string) => void spans.push(error ?? 'ok') }) };
+    Object.assign(recording.scope, { tracer });
+    const open = new FakeReconnectingSocket();
+    const watchOpen = monitor(open, { scope: recording.scope });
+    open.open();
+    watchOpen.detach();
+    watchOpen.detach();
+    open.drop(1006);
+    expect(story()).toEqual([['attempt', false], ['opened', false], ['detached']]);
+
+    const connecting = new FakeReconnectingSocket();
+    monitor(connecting, { scope: recording.scope }).detach();
+    expect(story().slice(3)).toEqual([['attempt', false]]);
+    expect(spans).toEqual(['ok', 'ok']);
   });
 });

@@ -4,9 +4,10 @@
  * and outage time integrated across window boundaries.
  */
 import { describe, expect, it } from 'vitest';
+import { clientReportBatchSchema } from '../../src/api/schemas/client-report.ts';
 import { LatencyStats } from '../src/report/latency-stats.ts';
 import { MAX_CLOSE_CODES, REPORT_SCHEMA_VERSION } from '../src/report/schema.ts';
-import { SessionWindow } from '../src/report/session-window.ts';
+import { SessionWindow, type WindowContext } from '../src/report/session-window.ts';
 
 const T0 = Date.parse('2026-11-24T10:00:00.000Z');
 
@@ -164,6 +165,85 @@ describe('SessionWindow', () => {
     const { window } = windowAt();
     window.message(true);
     expect(window.take()?.latency_ms).toEqual({ count: 0, avg: null, p50: null, p95: null, max: null });
+  });
+});
+
+describe('SessionWindow reports the analytics API accepts', () => {
+  /** A window with a test clock and the given context, as the browser could produce it. */
+  function edgeWindow(context: Partial<WindowContext> = {}) {
+    let now = T0;
+    const window = new SessionWindow({ sessionId: 'k3J9abcdefghijklmnop', network: () => undefined, pagePath: () => '/', ...context }, () => now);
+    window.interaction();
+    return { window, clock: { advance: (ms: number) => (now += ms) } };
+  }
+
+  it('ends a window where it started when the clock stepped back, and starts the next one there', () => {
+    const { window, clock } = edgeWindow();
+    clock.advance(-5000);
+    expect(window.take()).toMatchObject({ window_start: '2026-11-24T09:59:55.000Z', window_end: '2026-11-24T09:59:55.000Z' });
+    window.interaction();
+    clock.advance(1000);
+    expect(window.take()).toMatchObject({ window_start: '2026-11-24T09:59:55.000Z', window_end: '2026-11-24T09:59:56.000Z' });
+  });
+
+  it('omits an empty app name, and the app when nothing of it is left', () => {
+    expect(edgeWindow({ app: { name: '', version: '1.4.2' } }).window.take()?.app).toEqual({ version: '1.4.2' });
+    expect(edgeWindow({ app: { name: '' } }).window.take()).not.toHaveProperty('app');
+  });
+
+  it('cuts app fields to 64 UTF-16 units without splitting a surrogate pair', () => {
+    const name = 'a' + '😀'.repeat(40);
+    expect(edgeWindow({ app: { name } }).window.take()?.app).toEqual({ name: 'a' + '😀'.repeat(31) });
+  });
+
+  it('reports a page path the schema would refuse as /, and cuts a long one at 256 UTF-16 units whole', () => {
+    const paths = ['srcdoc', 'about:srcdoc', '', '/a?b', '/a#b', '/a\0b', '/\uD800x', '/' + 'x'.repeat(300), '/' + '😀'.repeat(200)];
+    const reported = paths.map((path) => edgeWindow({ pagePath: () => path }).window.take()?.page_path);
+    expect(reported).toEqual(['/', '/', '/', '/', '/', '/', '/', '/' + 'x'.repeat(255), '/' + '😀'.repeat(127)]);
+  });
+
+  it('keeps numbers within the schema’s ranges and leaves out close codes it would refuse', () => {
+    const network = { type: 'wifi', effectiveType: '4g', rttMs: Number.NaN, downlinkMbps: 1e9 } as const;
+    const { window } = edgeWindow({ network: () => network });
+    window.dropped('queue_full', 3e9);
+    window.closed(0, true);
+    window.closed(10_000, true);
+    window.closed(1006, true);
+    window.rtt(Number.NaN);
+    window.rtt(-1);
+    window.vital('lcp', -5);
+    window.vital('inp', Number.POSITIVE_INFINITY);
+    window.vital('cls', 2e6);
+    const report = window.take();
+    expect(report?.messages.dropped).toBe(2_147_483_647);
+    expect(report?.connection).toMatchObject({ drops: 3, close_codes: { '1006': 1 } });
+    expect(report?.latency_ms).toEqual({ count: 1, avg: 0, p50: 0, p95: 0, max: 0 });
+    expect(report?.network).toEqual({ type: 'wifi', effective_type: '4g', downlink_mbps: 1e6 });
+    expect(report?.vitals).toEqual({ lcp_ms: 0, cls: 1e6 });
+  });
+
+  it('builds edge-case reports the server’s schema accepts in one batch', () => {
+    const reports = [
+      (() => {
+        const { window, clock } = edgeWindow({ app: { name: '' }, pagePath: () => 'srcdoc' });
+        clock.advance(-60_000);
+        return window.take();
+      })(),
+      (() => {
+        const { window } = edgeWindow({
+          app: { name: '😀'.repeat(40), version: '' },
+          pagePath: () => '/' + '😀'.repeat(200),
+          network: () => ({ type: 'cell', effectiveType: '2g', rttMs: -1, downlinkMbps: Number.POSITIVE_INFINITY }),
+        });
+        window.dropped('expired', 1e10);
+        window.closed(999, true);
+        window.rtt(Number.NaN);
+        window.vital('ttfb', -1);
+        return window.take();
+      })(),
+    ];
+    expect(reports.every((report) => report !== undefined)).toBe(true);
+    expect(clientReportBatchSchema.safeParse({ reports }).error?.issues).toBeUndefined();
   });
 });
 

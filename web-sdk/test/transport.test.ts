@@ -33,6 +33,7 @@ afterEach(async () => {
   expect(keepaliveBytesInFlight()).toBe(0);
   vi.useRealTimers();
   vi.unstubAllGlobals();
+  vi.restoreAllMocks();
 });
 
 const settle = () => vi.advanceTimersByTimeAsync(0);
@@ -96,6 +97,40 @@ describe('Transport', () => {
     await vi.advanceTimersByTimeAsync(5000);
     expect(calls).toHaveLength(3);
     expect(t.stats).toMatchObject({ delivered: 1, failures: 2, pending: 0 });
+  });
+
+  it('waits 30 s on a 429 or 503 whose Retry-After it cannot read (not CORS-exposed), without spending retries', async () => {
+    const t = transport({ maxRetries: 2 });
+    // Ten minutes of rate limiting without a readable Retry-After: far more than maxRetries.
+    replies = [...Array.from({ length: 10 }, () => 429), ...Array.from({ length: 10 }, () => 503), 202];
+    t.push(1);
+    t.flush();
+    await settle();
+    for (let n = 1; n <= 20; n++) {
+      expect(calls).toHaveLength(n);
+      t.flush(true); // a page-hide flush waits too
+      await vi.advanceTimersByTimeAsync(29_999);
+      expect(calls).toHaveLength(n);
+      await vi.advanceTimersByTimeAsync(1);
+    }
+    expect(calls.map((c) => c.body)).toEqual(Array.from({ length: 21 }, () => '[1]'));
+    expect(t.stats).toMatchObject({ pending: 0, delivered: 1, dropped: 0, failures: 20 });
+  });
+
+  it('keeps the queue bounded while rate limited, and jitters the 30 s wait upwards', async () => {
+    vi.spyOn(Math, 'random').mockReturnValue(0.5);
+    const t = transport({ backoff: { ...backoff, jitter: 0.4 } });
+    replies = [429];
+    for (let i = 1; i <= 3; i++) t.push(i);
+    t.flush();
+    await settle();
+    for (let i = 4; i <= 9; i++) t.push(i);
+    expect(t.stats).toMatchObject({ pending: 5, dropped: 4 });
+    await vi.advanceTimersByTimeAsync(35_999); // 30 s · (1 + 0.4 · 0.5)
+    expect(calls).toHaveLength(1);
+    await vi.advanceTimersByTimeAsync(1);
+    expect(calls.map((c) => c.body)).toEqual(['[1,2,3]', '[5,6,7]', '[8,9]']);
+    expect(t.stats).toMatchObject({ pending: 0, delivered: 5, dropped: 4 });
   });
 
   it('drops a batch the endpoint rejects (4xx other than 408/429) without retrying', async () => {

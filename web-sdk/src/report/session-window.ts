@@ -21,6 +21,28 @@ type Counters = Record<(typeof COUNTERS)[number], number>;
 
 const zero = (): Counters => Object.fromEntries(COUNTERS.map((key) => [key, 0])) as Counters;
 
+// The analytics API refuses a whole batch for one report out of its schema
+// (src/api/schemas/client-report.ts), so every report is built within it.
+const INT4_MAX = 2_147_483_647;
+const MAX_DURATION_MS = 1e12;
+/** Bound of CLS and downlink_mbps. */
+const MAX_SCORE = 1e6;
+const PAGE_PATH = /^\/[^?#]*$/;
+/** Text PostgreSQL can store: no NUL, no unpaired surrogate. */
+// eslint-disable-next-line no-control-regex -- NUL is what this pattern exists to reject.
+const STORABLE_TEXT = /^(?:[^\u0000\uD800-\uDFFF]|[\uD800-\uDBFF][\uDC00-\uDFFF])*$/;
+
+/** At most `max` UTF-16 units, not splitting a surrogate pair; undefined when empty or not storable. */
+function shortText(value: unknown, max: number): string | undefined {
+  if (typeof value !== 'string') return undefined;
+  let text = value.slice(0, max);
+  if (/[\uD800-\uDBFF]$/.test(text)) text = text.slice(0, -1);
+  return text.length > 0 && STORABLE_TEXT.test(text) ? text : undefined;
+}
+
+/** Within [0, max]; undefined when not a finite number. */
+const bounded = (value: number, max: number): number | undefined => (Number.isFinite(value) ? Math.min(max, Math.max(0, value)) : undefined);
+
 export class SessionWindow implements MonitorSink {
   private counters = zero();
   private pageErrors = 0;
@@ -60,7 +82,14 @@ export class SessionWindow implements MonitorSink {
     this.openCount = Math.max(0, this.openCount - 1);
     if (drop) this.counters.drops++;
     const key = String(code);
+    // Keys are 4-digit codes in the schema: a library's made-up code counts as a close, under no code.
+    if (!/^\d{4}$/.test(key)) return;
     if (key in this.closeCodes || Object.keys(this.closeCodes).length < MAX_CLOSE_CODES) this.closeCodes[key] = (this.closeCodes[key] ?? 0) + 1;
+  }
+
+  detached(): void {
+    this.integrate();
+    this.openCount = Math.max(0, this.openCount - 1);
   }
 
   outage(phase: OutagePhase): void {
@@ -78,7 +107,7 @@ export class SessionWindow implements MonitorSink {
   }
 
   dropped(_reason: string, count: number): void {
-    this.counters.dropped += count;
+    if (Number.isInteger(count) && count > 0) this.counters.dropped += count;
   }
 
   error(): void {
@@ -86,12 +115,14 @@ export class SessionWindow implements MonitorSink {
   }
 
   rtt(seconds: number): void {
-    this.latency.add(seconds * 1000);
+    const ms = bounded(seconds * 1000, MAX_DURATION_MS);
+    if (ms !== undefined) this.latency.add(ms);
   }
 
   vital(name: VitalName, value: number): void {
     const key = name === 'cls' ? 'cls' : (`${name}_ms` as const);
-    this.vitals[key] = Math.round(value * (name === 'cls' ? 10_000 : 1)) / (name === 'cls' ? 10_000 : 1);
+    const bound = bounded(value, name === 'cls' ? MAX_SCORE : MAX_DURATION_MS);
+    if (bound !== undefined) this.vitals[key] = Math.round(bound * (name === 'cls' ? 10_000 : 1)) / (name === 'cls' ? 10_000 : 1);
   }
 
   interaction(): void {
@@ -106,7 +137,9 @@ export class SessionWindow implements MonitorSink {
   take(): ClientReport | undefined {
     this.integrate();
     const end = this.now();
-    const c = this.counters;
+    // The clock stepped back: an empty window at `end` rather than one that ends before it starts.
+    const start = Math.min(this.start, end);
+    const c = Object.fromEntries(Object.entries(this.counters).map(([key, value]) => [key, Math.min(INT4_MAX, value)])) as Counters;
     const latency = this.latency.take();
     const idle =
       Object.values(c).every((value) => value === 0) &&
@@ -119,30 +152,33 @@ export class SessionWindow implements MonitorSink {
       schema_version: REPORT_SCHEMA_VERSION,
       session_id: this.context.sessionId,
       sent_at: new Date(end).toISOString(),
-      window_start: new Date(this.start).toISOString(),
+      window_start: new Date(start).toISOString(),
       window_end: new Date(end).toISOString(),
-      page_path: this.context.pagePath().slice(0, MAX_PAGE_PATH),
+      page_path: pagePath(this.context.pagePath()),
       connection: {
         attempts: c.attempts,
         opens: c.opens,
         drops: c.drops,
         reconnect_attempts: c.reconnect_attempts,
         reconnect_successes: c.reconnect_successes,
-        outage_ms: Math.round(this.outageMs),
-        connected_ms: Math.round(this.connectedMs),
+        outage_ms: Math.min(MAX_DURATION_MS, Math.round(this.outageMs)),
+        connected_ms: Math.min(MAX_DURATION_MS, Math.round(this.connectedMs)),
         close_codes: this.closeCodes,
       },
       messages: { sent: c.sent, received: c.received, queued: c.queued, dropped: c.dropped, errors: c.errors },
       latency_ms: latency,
       ux: { interactions: c.interactions, errors: this.pageErrors },
     };
-    const app = this.context.app;
-    if (app) report.app = { name: app.name.slice(0, MAX_APP_FIELD), ...(app.version ? { version: app.version.slice(0, MAX_APP_FIELD) } : {}) };
+    const name = shortText(this.context.app?.name, MAX_APP_FIELD);
+    const version = shortText(this.context.app?.version, MAX_APP_FIELD);
+    if (name !== undefined || version !== undefined) report.app = { ...(name !== undefined ? { name } : {}), ...(version !== undefined ? { version } : {}) };
     const network = this.context.network();
     if (network) {
       report.network = { type: network.type, effective_type: network.effectiveType };
-      if (network.rttMs !== undefined) report.network.rtt_ms = network.rttMs;
-      if (network.downlinkMbps !== undefined) report.network.downlink_mbps = network.downlinkMbps;
+      const rtt = bounded(network.rttMs ?? Number.NaN, MAX_DURATION_MS);
+      const downlink = bounded(network.downlinkMbps ?? Number.NaN, MAX_SCORE);
+      if (rtt !== undefined) report.network.rtt_ms = rtt;
+      if (downlink !== undefined) report.network.downlink_mbps = downlink;
     }
     if (Object.keys(this.vitals).length > 0) report.vitals = this.vitals;
     this.counters = zero();
@@ -161,4 +197,10 @@ export class SessionWindow implements MonitorSink {
     this.outageMs += this.downCount * elapsed;
     this.tick = now;
   }
+}
+
+/** The page's path as the schema takes it, else '/' (e.g. `srcdoc` in an about:srcdoc frame). */
+function pagePath(path: string): string {
+  const text = shortText(path, MAX_PAGE_PATH);
+  return text !== undefined && PAGE_PATH.test(text) ? text : '/';
 }

@@ -82,6 +82,22 @@ export class ConnectionTracker {
     if (!willReconnect) this.abandon();
   }
 
+  /**
+   * Monitoring stops (monitor().detach()): an open connection leaves the sinks' open count
+   * without a close, a pending attempt's span ends with its outcome unknown (no error), and an
+   * outage in progress ends unrecovered, since nothing will be observed any more.
+   */
+  detach(): void {
+    if (this.openedAt >= 0) {
+      this.openedAt = -1;
+      this.scope?.emit('detached');
+    }
+    this.span?.end();
+    this.span = undefined;
+    this.pending = false;
+    this.abandon();
+  }
+
   /** No further attempt will be made: an outage in progress ends unrecovered. */
   abandon(): void {
     if (this.downAt >= 0) this.endOutage('abandoned');

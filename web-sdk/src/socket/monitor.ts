@@ -41,7 +41,10 @@ export interface MonitorOptions {
 export interface SocketMonitor {
   /** Times and traces a request: put `carrier` into the message, call end() on its response. */
   startRequest(name?: string): TrackedRequest;
-  /** Stops monitoring and restores the socket's own send() and close(). */
+  /**
+   * Stops monitoring and restores the socket's own send() and close(). An open socket stops
+   * counting as connected (it is not counted as a close or a drop); an outage in progress ends.
+   */
   detach(): void;
 }
 
@@ -133,6 +136,7 @@ export function monitor(socket: WebSocketLike, options: MonitorOptions = {}): So
       else delete (target as { send?: unknown }).send;
       if (ownClose) target.close = close;
       else delete (target as { close?: unknown }).close;
+      tracker.detach();
     },
   };
 }

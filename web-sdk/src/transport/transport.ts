@@ -1,6 +1,7 @@
 /**
  * The one place telemetry leaves the page (client reports and OTLP): a
- * bounded queue, batching, bounded retry with backoff, 429/503 Retry-After,
+ * bounded queue, batching, bounded retry with backoff, 429/503 Retry-After
+ * (at least 30 s when it cannot be read),
  * and page-hide delivery with keepalive fetch (within the browser's 64 KB
  * in-flight budget) or sendBeacon. It never throws and never logs.
  */
@@ -18,7 +19,7 @@ export interface TransportOptions<T> {
   /** Deliver final flushes with navigator.sendBeacon (same-origin endpoints only: a beacon cannot be preflighted). */
   beacon?: boolean;
   backoff?: BackoffOptions;
-  /** Consecutive failed deliveries of one batch before it is dropped. */
+  /** Consecutive failed deliveries of one batch before it is dropped (a 429/503 without a readable Retry-After is not one). */
   maxRetries?: number;
 }
 
@@ -34,6 +35,11 @@ let keepaliveInFlight = 0;
 /** Keepalive and beacon bytes the page has in flight, as the transports count them. */
 export const keepaliveBytesInFlight = (): number => keepaliveInFlight;
 const MAX_RETRY_AFTER_MS = 5 * 60_000;
+/**
+ * The least wait after a 429 or 503 whose Retry-After cannot be read (a cross-origin response that
+ * does not expose it, as the collector's); the backoff's jitter fraction of it is added at random.
+ */
+export const RATE_LIMITED_RETRY_MS = 30_000;
 const TRANSPORT_BACKOFF: BackoffOptions = { initialDelayMs: 1000, maxDelayMs: 60_000, multiplier: 2, jitter: 0.5 };
 
 export interface TransportStats {
@@ -166,7 +172,12 @@ export class Transport<T> {
     }
     this.stats.failures++;
     const retryable = status === 0 || status === 408 || status === 429 || status >= 500;
-    if (!retryable || ++this.retries > (this.options.maxRetries ?? 5)) {
+    const delay = retryAfterMs(retryAfter);
+    // A 429/503 whose Retry-After is unreadable (not CORS-exposed): the endpoint is up and wants a
+    // pause of unknown length. It is waited out without spending retries, so a long one does not
+    // drop the batch (the queue's bound still applies).
+    const unreadRateLimit = (status === 429 || status === 503) && delay === undefined;
+    if (!retryable || (!unreadRateLimit && ++this.retries > (this.options.maxRetries ?? 5))) {
       this.stats.dropped += batch.length;
       this.retries = 0;
       return;
@@ -174,9 +185,10 @@ export class Transport<T> {
     // Back to the head of the queue, still within its bound.
     this.queue.unshift(...batch);
     this.trim();
-    const delay = retryAfterMs(retryAfter);
+    const backoff = this.options.backoff ?? TRANSPORT_BACKOFF;
     if (delay !== undefined) this.retryAfterUntil = Date.now() + delay;
-    else if (!final) this.backoffUntil = Date.now() + backoffDelay(this.retries, this.options.backoff ?? TRANSPORT_BACKOFF);
+    else if (unreadRateLimit) this.retryAfterUntil = Date.now() + rateLimitedDelay(backoff.jitter);
+    else if (!final) this.backoffUntil = Date.now() + backoffDelay(this.retries, backoff);
     clearTimeout(this.timer);
     this.timer = setTimeout(() => this.pump(), Math.max(this.backoffUntil, this.retryAfterUntil) - Date.now());
   }
@@ -188,4 +200,9 @@ export function retryAfterMs(header: string | null, now = Date.now()): number | 
   const seconds = Number(header);
   const ms = Number.isFinite(seconds) ? seconds * 1000 : Date.parse(header) - now;
   return Number.isFinite(ms) ? Math.min(MAX_RETRY_AFTER_MS, Math.max(0, ms)) : undefined;
+}
+
+/** RATE_LIMITED_RETRY_MS plus up to `jitter` of it, so a fleet of pages limited at once does not return in lockstep. */
+function rateLimitedDelay(jitter: number): number {
+  return Math.round(RATE_LIMITED_RETRY_MS * (1 + Math.min(1, Math.max(0, jitter || 0)) * Math.random()));
 }
