@@ -219,7 +219,13 @@ export const websocketServer: DashboardSpec = {
           type: 'timeseries',
           width: 8,
           unit: 'bytes',
-          targets: [{ expr: `avg by (job) (websocket_server_connection_memory_bytes${JOB})`, legendFormat: '{{job}}' }],
+          // Weighted by each instance's connections, as the alert's recording rule: an idle instance reports 0.
+          targets: [
+            {
+              expr: `sum by (job) (websocket_server_connection_memory_bytes${JOB} * on (job, instance) websocket_server_connection_count${JOB}) / clamp_min(sum by (job) (websocket_server_connection_count${JOB}), 1)`,
+              legendFormat: '{{job}}',
+            },
+          ],
           thresholds: [{ value: null, color: 'green' }, { value: 5120, color: 'orange' }, { value: 10240, color: 'red' }],
         },
         {

@@ -51,7 +51,7 @@ describe('alertmanager', () => {
 
 describe('docker-compose', () => {
   // Secrets have no defaults in the compose file; .env.example lists them.
-  const secrets = { POSTGRES_PASSWORD: 'pw', SOCKETSCOPE_ADMIN_TOKEN: 'token', GRAFANA_ADMIN_PASSWORD: 'pw', ALERTMANAGER_WEBHOOK_TOKEN: 'webhook-token-0123456789' };
+  const secrets = { POSTGRES_PASSWORD: 'pw', SOCKETSCOPE_ADMIN_TOKEN: 'token', GRAFANA_ADMIN_PASSWORD: 'pw', GRAFANA_DB_PASSWORD: 'reader-pw', ALERTMANAGER_WEBHOOK_TOKEN: 'webhook-token-0123456789' };
   const compose = (env: Record<string, string>) => {
     const base = { ...process.env };
     for (const name of Object.keys(secrets)) delete base[name];

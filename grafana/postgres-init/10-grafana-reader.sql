@@ -1,0 +1,16 @@
+-- Grafana's read-only login (the PostgreSQL datasource in
+-- grafana/provisioning/datasources/datasources.yml), so the dashboards never
+-- hold the owner account the analytics service migrates and writes with.
+-- docker-compose mounts this directory as /docker-entrypoint-initdb.d: the
+-- postgres image runs it once, as socketscope, when it creates the database.
+-- For a volume created before, run it by hand (docs/operations.md).
+\set ON_ERROR_STOP on
+\getenv reader_password GRAFANA_DB_PASSWORD
+CREATE ROLE grafana_reader LOGIN PASSWORD :'reader_password';
+-- Belt and braces: even a function with side effects runs read-only.
+ALTER ROLE grafana_reader SET default_transaction_read_only = on;
+GRANT CONNECT ON DATABASE socketscope TO grafana_reader;
+GRANT USAGE ON SCHEMA public TO grafana_reader;
+GRANT SELECT ON ALL TABLES IN SCHEMA public TO grafana_reader;
+-- Tables the service creates later (migrations, daily partitions) are readable too.
+ALTER DEFAULT PRIVILEGES FOR ROLE socketscope IN SCHEMA public GRANT SELECT ON TABLES TO grafana_reader;
