@@ -80,7 +80,7 @@ export function renderMetricsDoc(): string {
     '',
     'End-to-end latency needs a send timestamp (milliseconds since the epoch) in the message envelope.',
     'Client and server clocks differ: a negative latency (client clock ahead) is recorded as 0 and counted',
-    'in `websocket.server.message.latency.anomalies` with `error.type=negative_clamped`; a latency above',
+    'in `websocket.server.message.latency_anomalies` with `error.type=negative_clamped`; a latency above',
     '`maxLatencySeconds` (default 300 s: a client clock far behind, or a replayed message) is dropped and',
     'counted as `too_large`; a timestamp that is not a positive finite number is counted as',
     '`invalid_timestamp`. A rising anomaly rate means clients need NTP, not that the network is slow.',

@@ -160,7 +160,7 @@ export const SERVER_METRICS = [
     buckets: LATENCY_BUCKETS,
   },
   {
-    name: 'websocket.server.message.latency.anomalies',
+    name: 'websocket.server.message.latency_anomalies',
     instrument: 'counter',
     unit: '{message}',
     description: `Latency samples clamped or dropped, by error.type (${LATENCY_ANOMALIES.join(', ')}).`,

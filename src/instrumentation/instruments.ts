@@ -222,7 +222,7 @@ export class MeterInstruments {
     this.received = observable('websocket.server.received.messages');
     this.sent = observable('websocket.server.sent.messages');
     this.io = observable('websocket.server.io');
-    this.anomalies = observable('websocket.server.message.latency.anomalies');
+    this.anomalies = observable('websocket.server.message.latency_anomalies');
     this.errors = observable('websocket.server.message.errors');
     this.traceContextRefused = observable('websocket.server.message.trace_context.refused');
     this.pings = observable('websocket.server.ping.sent');

@@ -209,7 +209,7 @@ describe('authentication', () => {
     expect(await zeros('websocket.server.auth.failures')).toEqual(AUTH_FAILURE_REASONS.map((r) => [r, 0]));
     expect(await zeros('websocket.server.connection.rejected')).toEqual([['authentication_failed', 0], ['authenticator_error', 0], ['handshake_failed', 0]]);
     expect(await zeros('websocket.server.message.errors')).toEqual(MESSAGE_ERROR_TYPES.map((t) => [t, 0]));
-    expect(await zeros('websocket.server.message.latency.anomalies')).toEqual([['negative_clamped', 0], ['too_large', 0], ['invalid_timestamp', 0]]);
+    expect(await zeros('websocket.server.message.latency_anomalies')).toEqual([['negative_clamped', 0], ['too_large', 0], ['invalid_timestamp', 0]]);
   });
 
   it('rejects each reason with its HTTP status and counts it', async () => {
@@ -417,7 +417,7 @@ describe('messages', () => {
     expect(await telemetry.series('websocket.server.sent.messages')).toEqual(['{websocket.frame.type=text,websocket.message.type=presence} 8']);
     expect(await telemetry.series('websocket.server.message.errors')).toEqual(['{error.type=parse_error} 1']);
     // Future timestamp: clamped to 0 and counted; ancient one: dropped and counted; a string: invalid.
-    expect(await telemetry.series('websocket.server.message.latency.anomalies')).toEqual([
+    expect(await telemetry.series('websocket.server.message.latency_anomalies')).toEqual([
       '{error.type=invalid_timestamp} 1',
       '{error.type=negative_clamped} 1',
       '{error.type=too_large} 1',

@@ -19,6 +19,11 @@ describe('metric catalogue', () => {
     }
   });
 
+  it('uses no metric name as the namespace of another (OpenTelemetry naming guidelines)', () => {
+    const names = METRICS.map((def) => def.name);
+    expect(names.flatMap((name) => names.filter((other) => other.startsWith(`${name}.`)).map((other) => `${name} < ${other}`))).toEqual([]);
+  });
+
   it('includes every server metric and finds them by name', () => {
     for (const def of SERVER_METRICS) expect(metricByName(def.name)).toBe(def);
     expect(() => metricByName('websocket.server.nope')).toThrow('no metric named');
