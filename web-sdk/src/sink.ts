@@ -18,6 +18,8 @@ export interface MonitorSink {
   opened?(connectS: number, reconnect: boolean): void;
   /** An established connection ended; `drop` when the app did not close it. */
   closed?(code: number, drop: boolean, connectedS: number): void;
+  /** Monitoring began on a connection already open (monitor() of an open socket): it counts as open, but no open happened. */
+  adopted?(): void;
   /**
    * Monitoring of an open connection stopped (monitor().detach()): it no longer counts as open,
    * yet it did not end, so it is neither a close nor a drop.

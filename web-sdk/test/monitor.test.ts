@@ -158,6 +158,21 @@ describe('monitor().detach()', () => {
     expect(window.take()).toBeUndefined();
   });
 
+  it('counts a socket that was open before monitor() as connected from then, with no open, and its close takes only its own share', () => {
+    const { window, scope, advance } = windowScope();
+    const watched = new FakeReconnectingSocket();
+    monitor(watched, { scope });
+    watched.open();
+    const adopted = new FakeReconnectingSocket();
+    adopted.open(); // before monitoring: no listener sees this open
+    monitor(adopted, { scope });
+    advance(1000); // both open
+    adopted.drop(1006);
+    advance(1000); // only `watched` open
+    // The drop starts the library's reconnection: a second attempt.
+    expect(window.take()?.connection).toMatchObject({ attempts: 2, opens: 1, drops: 1, connected_ms: 3000, close_codes: { '1006': 1 } });
+  });
+
   it('ends an outage in progress (abandoned), so later windows count no outage time', () => {
     const { window, scope, advance } = windowScope();
     const socket = new FakeReconnectingSocket();

@@ -87,6 +87,11 @@ export class SessionWindow implements MonitorSink {
     if (key in this.closeCodes || Object.keys(this.closeCodes).length < MAX_CLOSE_CODES) this.closeCodes[key] = (this.closeCodes[key] ?? 0) + 1;
   }
 
+  adopted(): void {
+    this.integrate();
+    this.openCount++;
+  }
+
   detached(): void {
     this.integrate();
     this.openCount = Math.max(0, this.openCount - 1);

@@ -48,6 +48,7 @@ export class ConnectionTracker {
   adopt(): void {
     this.attempts = 1;
     this.openedAt = performance.now();
+    this.scope?.emit('adopted');
   }
 
   opened(): void {
