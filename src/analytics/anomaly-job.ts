@@ -10,7 +10,7 @@ import type { AlertmanagerClient, PostableAlert } from './alertmanager.ts';
 import { type DetectorOptions, detectAnomalies } from './detectors/seasonal-baseline.ts';
 import type { PrometheusClient } from './prometheus.ts';
 import { SERVER_QUERIES } from './server-queries.ts';
-import { type AnomalyRecord, type AnomalySource, type StoredAnomaly, insertAnomalies, markAlertPosted, unpostedAnomalies } from './storage/anomalies.ts';
+import { type AnomalyRecord, type AnomalySource, type StoredAnomaly, judgedUntil, markAlertPosted, storeJudged, unpostedAnomalies } from './storage/anomalies.ts';
 
 export const ANOMALY_ALERTNAME = 'WebSocketMetricAnomaly';
 /** Routes a critical anomaly to on-call like the WebSocket alerts (alertmanager/alertmanager.yml). */
@@ -146,10 +146,14 @@ export async function runAnomalyDetection(options: AnomalyJobOptions, streams: A
   for (const stream of streams) {
     try {
       const start = new Date(end.getTime() - (stream.lookbackMs ?? lookback));
+      // Each run re-reads the window from a later start, and a different warm-up can flag points near an
+      // earlier incident as new ones: only points no earlier run judged are taken (all on a first run).
+      const judged = (await judgedUntil(options.pool, stream.name))?.getTime() ?? Number.NEGATIVE_INFINITY;
       const points = await stream.read(start, end);
       result.points += points.length;
       const records: AnomalyRecord[] = [];
       detectAnomalies(points, options.detector).forEach((p) => {
+        if (p.timestamp <= judged) return;
         if (!p.isAnomaly || p.expected === null || p.lower === null || p.upper === null || p.deviation === null || p.severity === null) return;
         records.push({
           stream: stream.name,
@@ -164,7 +168,9 @@ export async function runAnomalyDetection(options: AnomalyJobOptions, streams: A
           severity: p.severity,
         });
       });
-      const stored = await insertAnomalies(options.pool, records);
+      // Judged up to the last point read (a point that comes late, after it, is judged by the next run).
+      const last = points.at(-1);
+      const stored = last ? await storeJudged(options.pool, stream.name, records, new Date(last.timestamp)) : [];
       result.stored += stored.length;
       // Only recent incidents page someone (older ones found on a first run are history). The table is the
       // outbox: an alert whose post failed is posted again by the next runs while it would still be active.

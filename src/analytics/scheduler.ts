@@ -88,8 +88,10 @@ export class Scheduler {
         this.options.onRun?.(name, ok, entry.status.last_duration_ms / 1000);
       }
     };
+    // A tick while a run is in progress skips it: it must not replace `current` (what stop() and
+    // runNow() wait for) with a run that returned at once.
     const tick = () => {
-      entry.current = entry.run();
+      this.start(entry);
     };
     tick();
     if (intervalMs > 0) {
@@ -98,13 +100,23 @@ export class Scheduler {
     }
   }
 
-  /** Runs a task now (and waits for it); used by tests and admin actions. */
+  /** Starts a run unless one is in progress; returns the run in progress. */
+  private start(entry: Entry): Promise<void> {
+    if (!entry.current) {
+      const current = entry.run().finally(() => {
+        if (entry.current === current) entry.current = undefined;
+      });
+      entry.current = current;
+    }
+    return entry.current;
+  }
+
+  /** Runs a task now (and waits for it), after the run in progress if there is one; used by tests and admin actions. */
   async runNow(name: string): Promise<void> {
     const entry = this.tasks.get(name);
     if (!entry) throw new Error(`no task named ${name}`);
     await entry.current;
-    entry.current = entry.run();
-    await entry.current;
+    await this.start(entry);
   }
 
   status(): TaskStatus[] {

@@ -2,6 +2,7 @@
 import type pg from 'pg';
 import type { Severity } from '../detectors/seasonal-baseline.ts';
 import type { TimeRange } from '../time-range.ts';
+import { inTransaction } from './transaction.ts';
 
 export type AnomalySource = 'prometheus' | 'client_reports';
 
@@ -25,9 +26,9 @@ export interface StoredAnomaly extends AnomalyRecord {
 }
 
 /** Inserts anomalies not stored yet (same stream and time); returns the new rows. */
-export async function insertAnomalies(pool: pg.Pool, anomalies: readonly AnomalyRecord[]): Promise<StoredAnomaly[]> {
+export async function insertAnomalies(db: pg.Pool | pg.PoolClient, anomalies: readonly AnomalyRecord[]): Promise<StoredAnomaly[]> {
   if (anomalies.length === 0) return [];
-  const { rows } = await pool.query<StoredAnomaly>(
+  const { rows } = await db.query<StoredAnomaly>(
     `INSERT INTO anomalies (stream, source, observed_at, value, expected, lower_bound, upper_bound, score, deviation, severity)
      SELECT stream, source, observed_at, value, expected, lower_bound, upper_bound, score, deviation, severity
        FROM json_populate_recordset(NULL::anomalies, $1::json)
@@ -36,6 +37,28 @@ export async function insertAnomalies(pool: pg.Pool, anomalies: readonly Anomaly
     [JSON.stringify(anomalies)],
   );
   return rows;
+}
+
+/** The time up to which the scheduled detector has judged the stream's points (null: never). */
+export async function judgedUntil(pool: pg.Pool, stream: string): Promise<Date | null> {
+  const { rows } = await pool.query<{ judged_until: Date }>('SELECT judged_until FROM anomaly_stream_progress WHERE stream = $1', [stream]);
+  return rows[0]?.judged_until ?? null;
+}
+
+/**
+ * Stores a run's incidents and moves the stream's judged_until to `until` in one transaction, so
+ * progress never gets ahead of what was stored. It never moves back (a concurrent run that got further).
+ */
+export async function storeJudged(pool: pg.Pool, stream: string, anomalies: readonly AnomalyRecord[], until: Date): Promise<StoredAnomaly[]> {
+  return inTransaction(pool, async (client) => {
+    const stored = await insertAnomalies(client, anomalies);
+    await client.query(
+      `INSERT INTO anomaly_stream_progress (stream, judged_until) VALUES ($1, $2)
+       ON CONFLICT (stream) DO UPDATE SET judged_until = greatest(anomaly_stream_progress.judged_until, EXCLUDED.judged_until), updated_at = now()`,
+      [stream, until],
+    );
+    return stored;
+  });
 }
 
 /** A stream's anomalies observed since `since` whose alert has not reached Alertmanager yet (new ones, and ones a failed post left behind). */

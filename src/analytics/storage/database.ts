@@ -7,6 +7,7 @@
 import { mkdirSync } from 'node:fs';
 import { resolve } from 'node:path';
 import pg from 'pg';
+import { lockDataDir } from './data-dir-lock.ts';
 import { assertReadTimeout, setReadTimeout } from './transaction.ts';
 
 // BIGINT (count(*), sums of integers) as JS numbers: our counts stay far below 2^53.
@@ -52,9 +53,8 @@ export async function openDatabase(options: OpenDatabaseOptions): Promise<Databa
   return openEmbedded(options);
 }
 
-async function openEmbedded(options: OpenDatabaseOptions): Promise<Database> {
-  const dataDir = resolve(options.dataDir, 'pglite');
-  mkdirSync(dataDir, { recursive: true });
+/** PGlite on `dataDir`, served over the wire protocol on a free port of 127.0.0.1. */
+async function startPglite(dataDir: string) {
   const [{ PGlite }, { PGLiteSocketServer }] = await Promise.all([import('@electric-sql/pglite'), import('@electric-sql/pglite-socket')]);
   const db = await PGlite.create(dataDir);
   // PGlite is one backend; the socket server queues statements and keeps a
@@ -66,6 +66,18 @@ async function openEmbedded(options: OpenDatabaseOptions): Promise<Database> {
     await db.close();
     throw error;
   }
+  return { db, server };
+}
+
+async function openEmbedded(options: OpenDatabaseOptions): Promise<Database> {
+  const dataDir = resolve(options.dataDir, 'pglite');
+  mkdirSync(dataDir, { recursive: true });
+  // Before PGlite touches the files: a second process on the same directory corrupts the database.
+  const unlock = lockDataDir(resolve(options.dataDir));
+  const { db, server } = await startPglite(dataDir).catch((error: unknown) => {
+    unlock();
+    throw error;
+  });
   const [host, port] = server.getServerConn().split(':');
   const pool = new pg.Pool({ host, port: Number(port), user: 'postgres', database: 'postgres', max: 4 });
   pool.on('error', (error) => options.onPoolError?.(error));
@@ -77,8 +89,12 @@ async function openEmbedded(options: OpenDatabaseOptions): Promise<Database> {
     async close() {
       await pool.end();
       await server.stop();
-      // An unclosed PGlite keeps Node alive.
-      await db.close();
+      try {
+        // An unclosed PGlite keeps Node alive.
+        await db.close();
+      } finally {
+        unlock();
+      }
     },
   };
 }

@@ -14,12 +14,30 @@ const DAY_MS = 86_400_000;
  */
 export const PARTITION_LOCK_TIMEOUT_MS = 5_000;
 
-async function partitionDdl(pool: pg.Pool, statement: string): Promise<void> {
-  await inTransaction(pool, async (client) => {
+/**
+ * Advisory lock key serialising partition DDL across instances (any fixed bigint: 'sspart' in ASCII).
+ * `CREATE TABLE IF NOT EXISTS` alone races: two transactions that both find the table missing both
+ * create it, and the later commit fails with 42P07 (duplicate_table).
+ */
+export const PARTITION_DDL_LOCK_KEY = 0x737370617274;
+
+/**
+ * Runs partition DDL in a transaction holding the advisory lock, so that `statement(client)` sees the
+ * partitions as the previous holder committed them. Held until commit; on PGlite (one backend) it
+ * never waits. lock_timeout covers the wait for it as well.
+ */
+async function partitionDdl(pool: pg.Pool, statement: (client: pg.PoolClient) => Promise<string | null>): Promise<boolean> {
+  return inTransaction(pool, async (client) => {
     await client.query(`SET LOCAL lock_timeout = ${PARTITION_LOCK_TIMEOUT_MS}`);
-    await client.query(statement);
+    await client.query('SELECT pg_advisory_xact_lock($1)', [PARTITION_DDL_LOCK_KEY]);
+    const sql = await statement(client);
+    if (sql === null) return false;
+    await client.query(sql);
+    return true;
   });
 }
+
+const exists = async (client: pg.PoolClient, name: string) => (await client.query<{ oid: string | null }>('SELECT to_regclass($1) AS oid', [name])).rows[0]?.oid != null;
 const NAME = /^client_reports_(\d{4})(\d{2})(\d{2})$/;
 
 export function startOfUtcDay(at: Date): Date {
@@ -40,9 +58,11 @@ export async function ensurePartitions(pool: pg.Pool, { from = new Date(), daysA
     const name = partitionName(day);
     if (existing.has(name)) continue;
     const next = new Date(day.getTime() + DAY_MS);
-    // IF NOT EXISTS: another instance may create the same day concurrently.
-    await partitionDdl(pool, `CREATE TABLE IF NOT EXISTS ${name} PARTITION OF client_reports FOR VALUES FROM ('${day.toISOString()}') TO ('${next.toISOString()}')`);
-    created.push(name);
+    // Checked again under the lock: another instance may have created it since the listing.
+    const made = await partitionDdl(pool, async (client) =>
+      (await exists(client, name)) ? null : `CREATE TABLE IF NOT EXISTS ${name} PARTITION OF client_reports FOR VALUES FROM ('${day.toISOString()}') TO ('${next.toISOString()}')`,
+    );
+    if (made) created.push(name);
   }
   return created;
 }
@@ -73,6 +93,9 @@ export async function listPartitions(pool: pg.Pool): Promise<Partition[]> {
 export async function dropExpiredPartitions(pool: pg.Pool, { retentionDays, now = new Date() }: { retentionDays: number; now?: Date }): Promise<string[]> {
   const cutoff = startOfUtcDay(now).getTime() - retentionDays * DAY_MS;
   const expired = (await listPartitions(pool)).filter((p) => p.day.getTime() + DAY_MS <= cutoff);
-  for (const partition of expired) await partitionDdl(pool, `DROP TABLE IF EXISTS ${partition.name}`);
-  return expired.map((p) => p.name);
+  const dropped: string[] = [];
+  for (const partition of expired) {
+    if (await partitionDdl(pool, async (client) => ((await exists(client, partition.name)) ? `DROP TABLE IF EXISTS ${partition.name}` : null))) dropped.push(partition.name);
+  }
+  return dropped;
 }

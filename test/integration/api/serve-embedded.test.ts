@@ -119,10 +119,11 @@ describe('socketscope migrate', () => {
       '1764000000003_client-report-rollups',
       '1764000000004_client-report-daily-rollups',
       '1764000000005_client-report-success-clusters',
+      '1764000000006_anomaly-stream-progress',
     ];
     expect(await migrate()).toEqual({ database: 'server', direction: 'up', migrations: all });
     expect(await migrate()).toEqual({ database: 'server', direction: 'up', migrations: [] });
-    expect(await migrate('--down', '--count', '2')).toEqual({ database: 'server', direction: 'down', migrations: [all[5], all[4]] });
-    expect(await migrate()).toEqual({ database: 'server', direction: 'up', migrations: all.slice(4) });
+    expect(await migrate('--down', '--count', '2')).toEqual({ database: 'server', direction: 'down', migrations: [all[6], all[5]] });
+    expect(await migrate()).toEqual({ database: 'server', direction: 'up', migrations: all.slice(5) });
   });
 });
