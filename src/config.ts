@@ -4,6 +4,7 @@
  * CONFIG_VARIABLES is the one list; docs/configuration.md is rendered from it
  * (a unit test keeps the two equal).
  */
+import { isIP } from 'node:net';
 import { z } from 'zod';
 
 const optionalUrl = z
@@ -19,6 +20,41 @@ const optionalText = z
 
 function integer(min: number, max: number) {
   return z.coerce.number().int().min(min).max(max);
+}
+
+/** The names Express' `trust proxy` knows for address ranges. */
+const TRUST_PROXY_NAMES = new Set(['loopback', 'linklocal', 'uniquelocal']);
+
+/** One `trust proxy` address: a name, an IP, an IP/prefix, or an IPv4/netmask. */
+function isProxyAddress(entry: string): boolean {
+  if (TRUST_PROXY_NAMES.has(entry) || isIP(entry) !== 0) return true;
+  const [ip = '', range, ...rest] = entry.split('/');
+  const version = isIP(ip);
+  if (version === 0 || range === undefined || rest.length > 0) return false;
+  if (/^\d{1,3}$/.test(range)) return Number(range) <= (version === 4 ? 32 : 128);
+  return version === 4 && isIP(range) === 4;
+}
+
+/**
+ * TRUST_PROXY → Express' `trust proxy`: false, a hop count, or a list of proxy addresses. `true`
+ * is refused: it takes the left-most X-Forwarded-For entry, which any client writes, so rotating it
+ * escapes the rate limits and picks the country (express-rate-limit also complains on stderr).
+ */
+export function parseTrustProxy(value: string, ctx: z.RefinementCtx): false | number | string[] {
+  const text = value.trim();
+  if (text === 'false') return false;
+  if (/^\d+$/.test(text)) return Number(text);
+  if (text === 'true') {
+    ctx.addIssue({ code: 'custom', message: 'true would believe any X-Forwarded-For a client sends: give the number of proxies in front of the service (e.g. 1) or their addresses/CIDRs (e.g. loopback or 10.0.0.0/8)' });
+    return z.NEVER;
+  }
+  const entries = text.split(',').map((e) => e.trim());
+  const bad = entries.filter((e) => !isProxyAddress(e));
+  if (bad.length > 0) {
+    ctx.addIssue({ code: 'custom', message: `not false, a hop count, or proxy addresses/CIDRs (loopback, linklocal, uniquelocal, IPs, IP/prefix): ${bad.map((e) => JSON.stringify(e)).join(', ')}` });
+    return z.NEVER;
+  }
+  return entries;
 }
 
 interface Variable {
@@ -53,14 +89,28 @@ export const CONFIG_VARIABLES = [
     description:
       'Bearer token of the admin API. Required when `HOST` is not a loopback address; absent on loopback, a token is generated for the run, written to `<SOCKETSCOPE_DATA_DIR>/admin-token` (mode 0600) and shown on the terminal, never logged.',
   },
-  { env: 'ALERTMANAGER_WEBHOOK_TOKEN', key: 'webhookToken', schema: optionalText.pipe(z.string().min(16).optional()), description: 'If set, `POST /api/ws/alerts/webhook` requires `Authorization: Bearer` with it (Alertmanager `http_config.authorization`).' },
+  {
+    env: 'ALERTMANAGER_WEBHOOK_TOKEN',
+    key: 'webhookToken',
+    schema: optionalText.pipe(z.string().min(16).optional()),
+    description:
+      '`POST /api/ws/alerts/webhook` requires `Authorization: Bearer` with it (Alertmanager `http_config.authorization`). Required when `HOST` is not a loopback address, as `SOCKETSCOPE_ADMIN_TOKEN` is; absent on loopback, the webhook takes no token.',
+  },
   { env: 'WEBSOCKET_METRICS_RETENTION_DAYS', key: 'retentionDays', default: '30', schema: integer(1, 3650), description: 'Client report partitions older than this many days are dropped.' },
   { env: 'CORS_ORIGINS', key: 'corsOrigins', default: '', schema: z.string().transform((v) => v.split(',').map((s) => s.trim()).filter(Boolean)).pipe(z.array(z.url())), description: 'Comma-separated browser origins allowed to call the API (the web SDK’s pages).' },
-  { env: 'TRUST_PROXY', key: 'trustProxy', default: 'false', schema: z.string().min(1), description: "Express `trust proxy` setting (`false`, `true`, a hop count, `loopback`, CIDRs): which `X-Forwarded-For` hops to believe for the client address." },
+  {
+    env: 'TRUST_PROXY',
+    key: 'trustProxy',
+    default: 'false',
+    schema: z.string().transform(parseTrustProxy),
+    description:
+      'Which `X-Forwarded-For` hops to believe for the client address (rate limits, geography): `false`, the number of proxies in front (e.g. `1`), or a comma-separated list of their addresses/CIDRs (or `loopback`, `linklocal`, `uniquelocal`). `true` is refused: it would believe whatever a client puts in the header.',
+  },
   { env: 'TRUSTED_COUNTRY_HEADER', key: 'trustedCountryHeader', schema: optionalText.pipe(z.string().regex(/^[a-z0-9-]+$/i).optional()), description: 'A CDN header carrying the ISO country code (e.g. `cf-ipcountry`); used before the GeoIP lookup. Set only behind that CDN.' },
   { env: 'TRUSTED_REGION_HEADER', key: 'trustedRegionHeader', schema: optionalText.pipe(z.string().regex(/^[a-z0-9-]+$/i).optional()), description: 'A CDN header carrying the region/subdivision code (e.g. `cf-region-code`).' },
   { env: 'INGEST_RATE_LIMIT_PER_MINUTE', key: 'ingestRateLimit', default: '600', schema: integer(1, 10_000_000), description: 'Requests per minute per client address to `POST /api/ws/client-metrics`.' },
   { env: 'ADMIN_RATE_LIMIT_PER_MINUTE', key: 'adminRateLimit', default: '600', schema: integer(1, 10_000_000), description: 'Requests per minute per client address to the admin API.' },
+  { env: 'WEBHOOK_RATE_LIMIT_PER_MINUTE', key: 'webhookRateLimit', default: '600', schema: integer(1, 10_000_000), description: 'Requests per minute per client address to `POST /api/ws/alerts/webhook`.' },
   { env: 'ANOMALY_INTERVAL_SECONDS', key: 'anomalyIntervalSeconds', default: '300', schema: integer(0, 86_400), description: 'How often anomaly detection runs (0: never).' },
   { env: 'ROLLUP_INTERVAL_SECONDS', key: 'rollupIntervalSeconds', default: '60', schema: integer(0, 86_400), description: 'How often complete hours (and then complete days) of client reports are rolled up for fast long-range reads (0: never; reads then scan raw rows).' },
   { env: 'MAINTENANCE_INTERVAL_SECONDS', key: 'maintenanceIntervalSeconds', default: '3600', schema: integer(0, 86_400), description: 'How often partitions are created ahead and expired ones dropped (0: only at start).' },

@@ -69,6 +69,11 @@ export class AlertmanagerClient {
     return body.silenceID;
   }
 
+  /** Expires a silence (`DELETE /api/v2/silence/{id}`). */
+  async expireSilence(id: string): Promise<void> {
+    await fetchJson('alertmanager', this.url(`/api/v2/silence/${encodeURIComponent(id)}`), z.unknown(), { method: 'DELETE', timeoutMs: this.timeoutMs });
+  }
+
   async silence(id: string): Promise<GettableSilence> {
     return fetchJson('alertmanager', this.url(`/api/v2/silence/${encodeURIComponent(id)}`), gettableSilence, { timeoutMs: this.timeoutMs });
   }

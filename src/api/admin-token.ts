@@ -1,5 +1,5 @@
 /**
- * The admin API's bearer token: SOCKETSCOPE_ADMIN_TOKEN, or for a service bound to loopback only a
+ * The service's bearer tokens. The admin API's: SOCKETSCOPE_ADMIN_TOKEN, or for a service bound to loopback only a
  * token generated for the run. The generated token goes to a file only its owner can read (and to
  * the terminal when there is one), never into the log, which is shipped to places an admin token
  * should not be.
@@ -18,11 +18,19 @@ export function isLoopback(host: string): boolean {
   return version === 6 && (host === '::1' || host === '0:0:0:0:0:0:0:1');
 }
 
+/**
+ * The rule for every bearer token of the service: it may be absent only while the service listens
+ * on loopback; beyond this machine its absence stops the start, naming the variable and what
+ * would happen without it.
+ */
+export function requireTokenBeyondLoopback(variable: string, token: string | undefined, host: string, without: string): void {
+  if (token || isLoopback(host)) return;
+  throw new Error(`${variable} must be set when the service listens on ${host}, beyond this machine: without it ${without}`);
+}
+
 export function resolveAdminToken(config: Pick<Config, 'adminToken' | 'host' | 'dataDir'>, logger: Logger): string {
   if (config.adminToken) return config.adminToken;
-  if (!isLoopback(config.host)) {
-    throw new Error(`SOCKETSCOPE_ADMIN_TOKEN must be set when the service listens on ${config.host}, beyond this machine: without it the admin API would use a token generated for this run`);
-  }
+  requireTokenBeyondLoopback('SOCKETSCOPE_ADMIN_TOKEN', config.adminToken, config.host, 'the admin API would use a token generated for this run');
   const token = randomBytes(24).toString('base64url');
   const file = resolve(join(config.dataDir, 'admin-token'));
   mkdirSync(config.dataDir, { recursive: true });
@@ -30,4 +38,14 @@ export function resolveAdminToken(config: Pick<Config, 'adminToken' | 'host' | '
   logger.warn({ admin_token_file: file }, 'SOCKETSCOPE_ADMIN_TOKEN is not set: generated a token for this run (in the file named here)');
   if (process.stderr.isTTY) process.stderr.write(`admin token for this run: ${token}\n`);
   return token;
+}
+
+/**
+ * The Alertmanager webhook's bearer token: ALERTMANAGER_WEBHOOK_TOKEN, required beyond loopback
+ * like the admin token (an open webhook lets anyone record alerts, and a forged firing Watchdog
+ * makes /api/ws/health call the dead-man's switch fresh). Undefined: loopback, no auth.
+ */
+export function resolveWebhookToken(config: Pick<Config, 'webhookToken' | 'host'>): string | undefined {
+  requireTokenBeyondLoopback('ALERTMANAGER_WEBHOOK_TOKEN', config.webhookToken, config.host, 'anyone who can reach the service could post alerts to POST /api/ws/alerts/webhook');
+  return config.webhookToken;
 }

@@ -10,6 +10,7 @@ import type { Tracer } from '@opentelemetry/api';
 import cors from 'cors';
 import express, { type RequestHandler, type Router } from 'express';
 import type { z } from 'zod';
+import { resolveWebhookToken } from './admin-token.ts';
 import { requireBearer } from './auth.ts';
 import type { ApiContext } from './context.ts';
 import { ApiError, errorHandler, notFound, zodDetails } from './errors.ts';
@@ -43,14 +44,6 @@ export function allRoutes(ctx: ApiContext): Route[] {
   return [...clientMetricsRoutes(ctx), ...serverMetricsRoutes(ctx), ...alertRoutes(ctx), ...healthRoutes(ctx)];
 }
 
-/** `TRUST_PROXY` → Express' setting: booleans, hop counts, or names/CIDRs. */
-export function trustProxySetting(value: string): boolean | number | string {
-  if (value === 'true') return true;
-  if (value === 'false') return false;
-  if (/^\d+$/.test(value)) return Number(value);
-  return value;
-}
-
 function validate(schema: z.ZodType | undefined, value: unknown, where: string): unknown {
   if (!schema) return undefined;
   const parsed = schema.safeParse(value);
@@ -74,7 +67,8 @@ function handle(route: Route): RequestHandler {
 export function createApp(ctx: ApiContext, options: AppOptions = {}): express.Express {
   const app = express();
   app.disable('x-powered-by');
-  app.set('trust proxy', trustProxySetting(ctx.config.trustProxy));
+  // Parsed by loadConfig: false, a hop count or proxy addresses, never `true` (any client's X-Forwarded-For).
+  app.set('trust proxy', ctx.config.trustProxy);
   app.set('etag', false);
 
   app.use(
@@ -115,7 +109,10 @@ export function createApp(ctx: ApiContext, options: AppOptions = {}): express.Ex
   const adminAuth = requireBearer(ctx.adminToken);
   const adminLimit = perClientLimit('admin', ctx.config.adminRateLimit);
   const ingestLimit = perClientLimit('ingest', ctx.config.ingestRateLimit);
-  const webhookAuth: RequestHandler = ctx.config.webhookToken ? requireBearer(ctx.config.webhookToken, 'socketscope-webhook') : (_req, _res, next) => next();
+  const webhookLimit = perClientLimit('webhook', ctx.config.webhookRateLimit);
+  // Required beyond loopback (the admin token's rule); on loopback without one the webhook is open.
+  const webhookToken = resolveWebhookToken(ctx.config);
+  const webhookAuth: RequestHandler = webhookToken ? requireBearer(webhookToken, 'socketscope-webhook') : (_req, _res, next) => next();
   const ingestBody = express.json({ limit: INGEST_BODY_LIMIT, type: ['application/json', 'text/plain'] });
   const jsonBody = express.json({ limit: '1mb' });
   const webhookBody = express.json({ limit: '10mb' });
@@ -125,7 +122,7 @@ export function createApp(ctx: ApiContext, options: AppOptions = {}): express.Ex
     const chain: RequestHandler[] = [];
     if (route.access === 'admin') chain.push(adminLimit, adminAuth);
     if (route.access === 'ingest') chain.push(ingestLimit);
-    if (route.access === 'webhook') chain.push(webhookAuth);
+    if (route.access === 'webhook') chain.push(webhookLimit, webhookAuth);
     if (route.method === 'post') chain.push(route.access === 'ingest' ? ingestBody : route.access === 'webhook' ? webhookBody : jsonBody);
     app[route.method](expressPath(route.path), ...chain, handle(route));
   }

@@ -63,6 +63,16 @@ function clientErrorStatus(error: unknown): number | undefined {
   return typeof status === 'number' && status >= 400 && status < 500 ? status : undefined;
 }
 
+/**
+ * PostgreSQL's SQLSTATE class 22 (data exception: a value out of range, an invalid text
+ * representation, a NUL in text) from node-postgres or PGlite. Validation keeps such values out;
+ * one that slips through is the request's data, not a fault of the service.
+ */
+function dataException(error: unknown): string | undefined {
+  const { code, severity } = (error ?? {}) as { code?: unknown; severity?: unknown };
+  return typeof code === 'string' && typeof severity === 'string' && /^22[0-9A-Z]{3}$/.test(code) ? code : undefined;
+}
+
 export function errorHandler(log: ErrorLogger): ErrorRequestHandler {
   return (error: unknown, req, res, _next) => {
     let status = 500;
@@ -85,6 +95,12 @@ export function errorHandler(log: ErrorLogger): ErrorRequestHandler {
     } else if (error instanceof UpstreamError) {
       status = 502;
       body = { code: `${error.service}_unavailable`, message: error.message };
+    } else if (dataException(error) !== undefined) {
+      // 400 rather than 500: a 5xx tells the sender (the web SDK, Alertmanager) to send the same data again.
+      // Logged in full (warn) because it means a validation gap worth closing.
+      status = 400;
+      body = { code: 'invalid_request', message: 'a value in the request cannot be stored or compared by the database', details: { sqlstate: dataException(error) } };
+      log.warn({ err: error, method: req.method, path: req.path }, 'database rejected a value of the request (SQLSTATE class 22)');
     } else if (clientErrorStatus(error) !== undefined) {
       // Express and its parsers flag the client's mistakes (a path that does not decode, say) with a 4xx status.
       status = clientErrorStatus(error) as number;

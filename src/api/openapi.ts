@@ -4,7 +4,7 @@ import { errorBodySchema } from './errors.ts';
 import type { Route } from './route-spec.ts';
 
 const ERROR_DESCRIPTIONS: Record<number, string> = {
-  400: 'Invalid request (validation_failed, malformed_json, invalid_range, unsupported_schema_version, …)',
+  400: 'Invalid request (validation_failed, malformed_json, invalid_range, unsupported_schema_version, invalid_request, …)',
   401: 'Missing or wrong bearer token',
   404: 'Not found',
   413: 'Body larger than the limit',
@@ -17,15 +17,19 @@ const ERROR_DESCRIPTIONS: Record<number, string> = {
 export function buildOpenApiDocument(routes: readonly Route[], { version, serverUrl }: { version: string; serverUrl?: string }): object {
   const registry = new OpenAPIRegistry();
   registry.registerComponent('securitySchemes', 'adminToken', { type: 'http', scheme: 'bearer', description: 'SOCKETSCOPE_ADMIN_TOKEN' });
+  registry.registerComponent('securitySchemes', 'webhookToken', { type: 'http', scheme: 'bearer', description: 'ALERTMANAGER_WEBHOOK_TOKEN (required unless the service listens on loopback only)' });
   for (const route of routes) {
     const errorStatuses = new Set<number>([500, ...(route.errors ?? [])]);
     if (route.query || route.params || route.body) errorStatuses.add(400);
     if (route.access === 'admin') errorStatuses.add(401).add(429);
     if (route.access === 'ingest') errorStatuses.add(429).add(413);
+    if (route.access === 'webhook') errorStatuses.add(401).add(429);
+    // Every POST body goes through a size-limited JSON parser.
+    if (route.method === 'post' && route.body) errorStatuses.add(413);
     const responses: Record<string, { description: string; content: { 'application/json': { schema: typeof errorBodySchema | Route['response'] } } }> = {
       [route.status]: { description: 'Success', content: { 'application/json': { schema: route.response } } },
     };
-    for (const status of [...errorStatuses].sort()) {
+    for (const status of [...errorStatuses].sort((a, b) => a - b)) {
       responses[status] = { description: ERROR_DESCRIPTIONS[status] ?? 'Error', content: { 'application/json': { schema: errorBodySchema } } };
     }
     registry.registerPath({
@@ -35,6 +39,8 @@ export function buildOpenApiDocument(routes: readonly Route[], { version, server
       ...(route.description ? { description: route.description } : {}),
       tags: [route.tag],
       ...(route.access === 'admin' ? { security: [{ adminToken: [] }] } : {}),
+      // `{}`: no token, allowed only on loopback.
+      ...(route.access === 'webhook' ? { security: [{ webhookToken: [] }, {}] } : {}),
       request: {
         ...(route.query ? { query: route.query as never } : {}),
         ...(route.params ? { params: route.params as never } : {}),

@@ -18,7 +18,7 @@ import { type Database, openDatabase } from '../analytics/storage/database.ts';
 import { migrate } from '../analytics/storage/migrate.ts';
 import { ReportWriter } from '../analytics/storage/report-writer.ts';
 import type { Config } from '../config.ts';
-import { resolveAdminToken } from './admin-token.ts';
+import { resolveAdminToken, resolveWebhookToken } from './admin-token.ts';
 import { type AppOptions, createApp } from './app.ts';
 import type { ApiContext } from './context.ts';
 import { apiInstruments, createServiceMetrics } from './service-metrics.ts';
@@ -60,6 +60,8 @@ export async function startService(config: Config, options: StartServiceOptions 
   const metricsEndpoint = options.metrics ?? ownMetrics;
   try {
     const adminToken = resolveAdminToken(config, logger);
+    // Checked before anything is opened (createApp checks again): a start without it fails fast.
+    resolveWebhookToken(config);
     database = await openDatabase({
       databaseUrl: config.databaseUrl,
       dataDir: config.dataDir,

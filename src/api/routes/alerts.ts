@@ -9,7 +9,7 @@ import { type Acknowledgement, type StoredAlert, findAlertByFingerprint, insertA
 import type { ApiContext } from '../context.ts';
 import { ApiError } from '../errors.ts';
 import { type Route, defineRoute } from '../route-spec.ts';
-import { resolveRange, timeRangeQuery } from '../schemas/common.ts';
+import { TIMESTAMP_MAX, TIMESTAMP_MIN, inTimestampRange, resolveRange, storable, storedTimestamp, timeRangeQuery } from '../schemas/common.ts';
 import { acknowledgeResponseSchema, alertsSchema, type alertSchema } from '../schemas/responses.ts';
 
 type AlertView = z.input<typeof alertSchema>;
@@ -59,14 +59,24 @@ function fromDatabase(alert: StoredAlert, ack?: Acknowledgement): AlertView {
   };
 }
 
+/** Go's zero time, as Alertmanager writes it (fractional seconds allowed). */
+const isZeroTime = (value: string) => /^0001-01-01T00:00:00(\.0+)?Z$/.test(value);
+const anyDateTime = z.iso.datetime({ offset: true });
+
+// Every string stored (labels, annotations, fingerprint, URL) is storable and every time in range:
+// anything else would fail the upsert in PostgreSQL as a 500, and Alertmanager retries 5xx.
+const storedText = () => storable(z.string());
 const webhookAlert = z.looseObject({
   status: z.enum(['firing', 'resolved']),
-  labels: z.record(z.string(), z.string()),
-  annotations: z.record(z.string(), z.string()).default({}),
-  startsAt: z.iso.datetime({ offset: true }),
-  endsAt: z.string().optional(),
-  generatorURL: z.string().optional(),
-  fingerprint: z.string().min(1).max(64),
+  labels: z.record(storedText(), storedText()),
+  annotations: z.record(storedText(), storedText()).default({}),
+  startsAt: storedTimestamp(),
+  endsAt: z
+    .string()
+    .refine((v) => isZeroTime(v) || (anyDateTime.safeParse(v).success && inTimestampRange(v)), `must be ${ZERO_TIME} (no end) or an ISO 8601 date-time with zone from ${TIMESTAMP_MIN} up to (not including) ${TIMESTAMP_MAX}`)
+    .optional(),
+  generatorURL: storedText().optional(),
+  fingerprint: storedText().min(1).max(64),
 });
 
 export const webhookBodySchema = z
@@ -89,6 +99,7 @@ export function alertRoutes(ctx: ApiContext): Route[] {
       query: timeRangeQuery,
       status: 200,
       response: alertsSchema,
+      errors: [502],
       async handler({ query }) {
         const range = resolveRange(query);
         const recentRows = await listAlerts(ctx.database.pool, range);
@@ -118,7 +129,8 @@ export function alertRoutes(ctx: ApiContext): Route[] {
       tag: 'alerts',
       summary: 'Acknowledge an alert: records who and when, and silences it in Alertmanager',
       access: 'admin',
-      params: z.object({ id: z.string().regex(/^[0-9a-f]{1,64}$/i).meta({ description: 'Alert fingerprint' }) }),
+      // No regex flags: the OpenAPI pattern carries the source only (a /i leaked into it as text).
+      params: z.object({ id: z.string().regex(/^[0-9a-fA-F]{1,64}$/).meta({ description: 'Alert fingerprint' }) }),
       body: z.strictObject({
         acknowledged_by: z.string().trim().min(1).max(128),
         comment: z.string().max(1000).optional(),
@@ -142,14 +154,23 @@ export function alertRoutes(ctx: ApiContext): Route[] {
           createdBy: body.acknowledged_by,
           comment: body.comment ?? `acknowledged in socketscope by ${body.acknowledged_by}`,
         });
-        const ack = await insertAcknowledgement(ctx.database.pool, {
-          fingerprint: params.id,
-          alertname: labels.alertname ?? 'unknown',
-          acknowledged_by: body.acknowledged_by,
-          comment: body.comment ?? null,
-          silence_id: silenceId,
-          silence_ends_at: endsAt,
-        });
+        let ack: Acknowledgement;
+        try {
+          ack = await insertAcknowledgement(ctx.database.pool, {
+            fingerprint: params.id,
+            alertname: labels.alertname ?? 'unknown',
+            acknowledged_by: body.acknowledged_by,
+            comment: body.comment ?? null,
+            silence_id: silenceId,
+            silence_ends_at: endsAt,
+          });
+        } catch (error) {
+          // Unrecorded, the silence would be orphaned and a retry would add a second one: expire it first.
+          await ctx.alertmanager.expireSilence(silenceId).catch((expireError: unknown) =>
+            ctx.logger.error({ err: expireError, silence_id: silenceId, fingerprint: params.id }, 'acknowledgement not recorded and its Alertmanager silence could not be expired'),
+          );
+          throw error;
+        }
         const alert = live ? fromAlertmanager(live, ack) : fromDatabase(stored as StoredAlert, ack);
         return { alert, acknowledgement: ackJson(ack) };
       },
@@ -172,7 +193,7 @@ export function alertRoutes(ctx: ApiContext): Route[] {
             labels: a.labels,
             annotations: a.annotations,
             starts_at: new Date(a.startsAt),
-            ends_at: a.endsAt && a.endsAt !== ZERO_TIME && !a.endsAt.startsWith('0001-') && !Number.isNaN(Date.parse(a.endsAt)) ? new Date(a.endsAt) : null,
+            ends_at: a.endsAt && !isZeroTime(a.endsAt) ? new Date(a.endsAt) : null,
             generator_url: a.generatorURL ?? null,
           })),
         );

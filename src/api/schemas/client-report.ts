@@ -13,6 +13,7 @@ import {
   REPORT_SCHEMA_VERSION,
   SESSION_ID_PATTERN,
 } from '../../../web-sdk/src/report/schema.ts';
+import { storable, storedTimestamp } from './common.ts';
 
 export const SUPPORTED_SCHEMA_VERSION = REPORT_SCHEMA_VERSION;
 export const MAX_BATCH_REPORTS = MAX_REPORTS_PER_BATCH;
@@ -20,11 +21,7 @@ export const MAX_BATCH_REPORTS = MAX_REPORTS_PER_BATCH;
 const INT4_MAX = 2_147_483_647;
 const count = z.int().min(0).max(INT4_MAX);
 const duration = z.number().min(0).max(1e12);
-const timestamp = z.iso.datetime({ offset: true });
-/** PostgreSQL text cannot hold NUL, and an unpaired surrogate is not UTF-8: either is a 400 here, never a failed write. */
-// eslint-disable-next-line no-control-regex -- NUL is what this pattern exists to reject.
-const STORABLE_TEXT = /^(?:[^\u0000\uD800-\uDFFF]|[\uD800-\uDBFF][\uDC00-\uDFFF])*$/;
-const storable = (schema: z.ZodString) => schema.regex(STORABLE_TEXT, 'must not contain NUL characters or unpaired surrogates');
+const timestamp = storedTimestamp();
 const shortText = (max: number) => storable(z.string().min(1).max(max));
 
 /**

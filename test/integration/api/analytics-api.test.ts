@@ -138,6 +138,44 @@ describe('POST /api/ws/client-metrics', () => {
     expect(await countRows()).toBe(before);
   });
 
+  it.each([
+    ['sent_at in year 0000 (PostgreSQL has no year 0)', { ...clientReport({ session: 'year0' }), sent_at: '0000-01-01T00:00:00Z' }, 'sent_at'],
+    ['sent_at before 2000', { ...clientReport({ session: 'y1999' }), sent_at: '1999-12-31T23:59:59.999Z' }, 'sent_at'],
+    ['window_end at 2100', { ...clientReport({ session: 'y2100' }), window_end: '2100-01-01T00:00:00Z' }, 'window_end'],
+    ['window_start in year 0000 in a batch', { reports: [clientReport({ session: 'year0-ok' }), { ...clientReport({ session: 'year0-bad' }), window_start: '0000-01-01T00:00:00Z' }] }, 'reports.1.window_start'],
+  ])('rejects %s with 400 naming the field, and writes nothing', async (_label, body, path) => {
+    const before = await countRows();
+    const response = await post('/api/ws/client-metrics', body);
+    expect(response).toMatchObject({ status: 400 });
+    expect(response.body).toEqual({
+      error: {
+        code: 'validation_failed',
+        message: 'the client report is invalid',
+        details: [{ path, code: 'custom', message: 'must be from 2000-01-01T00:00:00Z up to (not including) 2100-01-01T00:00:00Z' }],
+      },
+    });
+    expect(await countRows()).toBe(before);
+  });
+
+  it('accepts the bounds of the stored time range', async () => {
+    const report = { ...clientReport({ session: 'bounds' }), sent_at: '2099-12-31T23:59:59.999Z', window_start: '2000-01-01T00:00:00Z', window_end: '2000-01-01T01:30:00+01:00' };
+    expect(await post('/api/ws/client-metrics', report)).toMatchObject({ status: 202, body: { accepted: 1 } });
+    await client.query("DELETE FROM client_reports WHERE session_id LIKE 'bounds%'");
+  });
+
+  it('answers a data exception PostgreSQL raises anyway (SQLSTATE class 22) with 400 invalid_request, not 500', async () => {
+    // The safety net behind validation: a writer that fails as PostgreSQL does on year 0000.
+    const reports = { write: () => client.query("SELECT '0000-01-01T00:00:00Z'::timestamptz") } as unknown as typeof fx.service.context.reports;
+    const server = await listenHttp(createApp({ ...fx.service.context, reports }));
+    try {
+      const response = await call(server.url, '/api/ws/client-metrics', { method: 'POST', body: clientReport({ session: 'sqlstate22' }) });
+      expect(response).toMatchObject({ status: 400 });
+      expect(response.body).toEqual({ error: { code: 'invalid_request', message: 'a value in the request cannot be stored or compared by the database', details: { sqlstate: '22008' } } });
+    } finally {
+      await server.close();
+    }
+  });
+
   it('names the offending field of a wrong type', async () => {
     const response = await call(base, '/api/ws/client-metrics', {
       method: 'POST',
@@ -169,6 +207,26 @@ describe('POST /api/ws/client-metrics', () => {
       expect(statuses).toEqual([400, 400, 400, 429]);
       expect(last?.body).toMatchObject({ error: { code: 'rate_limited', details: { limit_per_minute: 3 } } });
       expect(last?.headers.get('ratelimit-policy')).toContain('q=3');
+    } finally {
+      await server.close();
+    }
+  });
+});
+
+describe('client address behind a proxy (TRUST_PROXY)', () => {
+  it('with a hop count of 1, keys the rate limit by the address the proxy appended, whatever the client wrote before it', async () => {
+    const limited = createApp({ ...fx.service.context, config: { ...fx.service.context.config, trustProxy: 1, ingestRateLimit: 3 } });
+    const server = await listenHttp(limited);
+    try {
+      // The proxy (this loopback peer) appends the real client, 203.0.113.7, to a header the client forged.
+      const statuses: number[] = [];
+      for (let i = 0; i < 4; i++) {
+        const forged = `198.51.100.${i + 1}, 192.0.2.${i + 1}`;
+        statuses.push((await call(server.url, '/api/ws/client-metrics', { method: 'POST', rawBody: '{', headers: { 'x-forwarded-for': `${forged}, 203.0.113.7` } })).status);
+      }
+      expect(statuses).toEqual([400, 400, 400, 429]);
+      // Another real client has a window of its own.
+      expect((await call(server.url, '/api/ws/client-metrics', { method: 'POST', rawBody: '{', headers: { 'x-forwarded-for': '198.51.100.1, 203.0.113.8' } })).status).toBe(400);
     } finally {
       await server.close();
     }
@@ -585,6 +643,96 @@ describe('alerts', () => {
     expect(deduped).toEqual([{ status: 'resolved' }]);
   });
 
+  const RANGE_MESSAGE = 'must be from 2000-01-01T00:00:00Z up to (not including) 2100-01-01T00:00:00Z';
+  const hooked = (alert: Record<string, unknown>) => ({
+    version: '4',
+    status: 'firing',
+    receiver: 'analytics-webhook',
+    alerts: [{ status: 'firing', labels: { alertname: 'Rejected' }, annotations: {}, startsAt: '2026-11-20T10:00:00Z', endsAt: '0001-01-01T00:00:00Z', fingerprint: 'feedfacecafe0009', ...alert }],
+  });
+  const countAlerts = async () => Number((await client.query('SELECT count(*) AS n FROM alerts')).rows[0].n);
+
+  it.each([
+    ['startsAt in year 0000', { startsAt: '0000-01-01T00:00:00Z' }, 'alerts.0.startsAt', 'custom', RANGE_MESSAGE],
+    ['endsAt in year 0000', { endsAt: '0000-01-01T00:00:00Z' }, 'alerts.0.endsAt', 'custom', `must be 0001-01-01T00:00:00Z (no end) or an ISO 8601 date-time with zone from 2000-01-01T00:00:00Z up to (not including) 2100-01-01T00:00:00Z`],
+    ['endsAt that is not a date', { endsAt: 'soon' }, 'alerts.0.endsAt', 'custom', `must be 0001-01-01T00:00:00Z (no end) or an ISO 8601 date-time with zone from 2000-01-01T00:00:00Z up to (not including) 2100-01-01T00:00:00Z`],
+    ['a NUL in a label value', { labels: { alertname: 'Rej\u0000ected' } }, 'alerts.0.labels.alertname', 'invalid_format', 'must not contain NUL characters or unpaired surrogates'],
+    ['a NUL in a label name', { labels: { alertname: 'Rejected', 'a\u0000b': 'x' } }, 'alerts.0.labels.a\u0000b', 'invalid_key', 'Invalid key in record'],
+    ['a NUL in an annotation', { annotations: { summary: 'x\u0000' } }, 'alerts.0.annotations.summary', 'invalid_format', 'must not contain NUL characters or unpaired surrogates'],
+    ['a NUL in the fingerprint', { fingerprint: 'feed\u0000' }, 'alerts.0.fingerprint', 'invalid_format', 'must not contain NUL characters or unpaired surrogates'],
+    ['a NUL in the generator URL', { generatorURL: 'http://x/\u0000' }, 'alerts.0.generatorURL', 'invalid_format', 'must not contain NUL characters or unpaired surrogates'],
+  ])('POST /api/ws/alerts/webhook rejects %s with 400 naming the field, and writes nothing', async (_label, alert, path, code, message) => {
+    const before = await countAlerts();
+    const response = await post('/api/ws/alerts/webhook', hooked(alert));
+    expect(response).toMatchObject({ status: 400 });
+    expect(response.body).toEqual({ error: { code: 'validation_failed', message: 'invalid request body', details: [{ path, code, message }] } });
+    expect(await countAlerts()).toBe(before);
+  });
+
+  it('POST /api/ws/alerts/webhook still takes a resolved alert with a real end and fractional seconds', async () => {
+    const response = await post('/api/ws/alerts/webhook', hooked({ status: 'resolved', startsAt: '2026-11-20T10:00:00.123456789Z', endsAt: '2026-11-20T10:05:00.5+01:00', fingerprint: 'feedfacecafe000a' }));
+    expect(response).toMatchObject({ status: 200, body: { received: 1 } });
+    const { rows } = await client.query("SELECT status, ends_at FROM alerts WHERE fingerprint = 'feedfacecafe000a'");
+    expect(rows).toEqual([{ status: 'resolved', ends_at: new Date('2026-11-20T09:05:00.500Z') }]);
+  });
+
+  it('POST /api/ws/alerts/webhook needs the webhook token when one is set, and is rate-limited per client', async () => {
+    const token = 'a-webhook-token-0123456789';
+    const app = createApp({ ...fx.service.context, config: { ...fx.service.context.config, host: '0.0.0.0', webhookToken: token, webhookRateLimit: 3 } });
+    const server = await listenHttp(app);
+    const watchdogs = async () => Number((await client.query("SELECT count(*) AS n FROM alerts WHERE alertname = 'Watchdog'")).rows[0].n);
+    try {
+      const before = await watchdogs();
+      // A forged Watchdog would make /api/ws/health call the dead-man's switch fresh.
+      const forged = hooked({ labels: { alertname: 'Watchdog' }, fingerprint: 'feedfacecafe000b' });
+      const none = await call(server.url, '/api/ws/alerts/webhook', { method: 'POST', body: forged });
+      expect(none).toMatchObject({ status: 401, body: { error: { code: 'unauthorized', message: 'an Authorization: Bearer token is required' } } });
+      expect(none.headers.get('www-authenticate')).toBe('Bearer realm="socketscope-webhook"');
+      expect(await call(server.url, '/api/ws/alerts/webhook', { method: 'POST', body: forged, token: ADMIN_TOKEN })).toMatchObject({ status: 401, body: { error: { code: 'unauthorized', message: 'the bearer token is not valid' } } });
+      expect(await watchdogs()).toBe(before);
+      const ok = await call(server.url, '/api/ws/alerts/webhook', { method: 'POST', body: hooked({ fingerprint: 'feedfacecafe000c' }), token });
+      expect(ok).toMatchObject({ status: 200, body: { received: 1 } });
+      const limited = await call(server.url, '/api/ws/alerts/webhook', { method: 'POST', body: hooked({ fingerprint: 'feedfacecafe000d' }), token });
+      expect(limited).toMatchObject({ status: 429, body: { error: { code: 'rate_limited', details: { limit_per_minute: 3 } } } });
+      expect((await client.query("SELECT fingerprint FROM alerts WHERE fingerprint IN ('feedfacecafe000b', 'feedfacecafe000c', 'feedfacecafe000d')")).rows).toEqual([{ fingerprint: 'feedfacecafe000c' }]);
+    } finally {
+      await server.close();
+    }
+  });
+
+  it('will not serve the webhook without a token beyond loopback (the admin token’s rule)', () => {
+    for (const host of ['0.0.0.0', '::', '10.0.0.5']) {
+      expect(() => createApp({ ...fx.service.context, config: { ...fx.service.context.config, host, webhookToken: undefined } })).toThrow(
+        `ALERTMANAGER_WEBHOOK_TOKEN must be set when the service listens on ${host}, beyond this machine: without it anyone who can reach the service could post alerts to POST /api/ws/alerts/webhook`,
+      );
+    }
+    expect(() => createApp({ ...fx.service.context, config: { ...fx.service.context.config, host: '127.0.0.1', webhookToken: undefined } })).not.toThrow();
+  });
+
+  it('expires the silence it created when the acknowledgement cannot be recorded, so a retry leaves one silence', async () => {
+    const fingerprint = 'feedfacecafe0010';
+    expect(await post('/api/ws/alerts/webhook', hooked({ labels: { alertname: 'AckFails', component: 'ack-test' }, fingerprint }))).toMatchObject({ status: 200 });
+    // The insert fails for this one acknowledger only.
+    await client.query(`CREATE FUNCTION fail_test_ack() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION 'acknowledgement insert fails (test)'; END $$`);
+    await client.query(`CREATE TRIGGER fail_test_ack BEFORE INSERT ON alert_acknowledgements FOR EACH ROW WHEN (NEW.acknowledged_by = 'eve') EXECUTE FUNCTION fail_test_ack()`);
+    const silences = async () =>
+      ((await fetch(`${fx.alertmanagerUrl}/api/v2/silences`).then((r) => r.json())) as Array<{ id: string; createdBy: string; status: { state: string } }>)
+        .filter((x) => x.createdBy === 'eve')
+        .map((x) => x.status.state);
+    try {
+      const failed = await admin(`/api/ws/alerts/${fingerprint}/acknowledge`, { method: 'POST', body: { acknowledged_by: 'eve' } });
+      expect(failed).toMatchObject({ status: 500, body: { error: { code: 'internal_error' } } });
+      expect(await silences()).toEqual(['expired']);
+      expect((await client.query('SELECT count(*)::int AS n FROM alert_acknowledgements WHERE fingerprint = $1', [fingerprint])).rows).toEqual([{ n: 0 }]);
+    } finally {
+      await client.query('DROP TRIGGER fail_test_ack ON alert_acknowledgements');
+      await client.query('DROP FUNCTION fail_test_ack()');
+    }
+    const retried = await admin(`/api/ws/alerts/${fingerprint}/acknowledge`, { method: 'POST', body: { acknowledged_by: 'eve' } });
+    expect(retried.status).toBe(201);
+    expect((await silences()).sort()).toEqual(['active', 'expired']);
+  });
+
   it('does not carry an old acknowledgement over to the same alert firing again after its silence ended', async () => {
     const firing = (fingerprint: string, startsAt: string) => ({
       version: '4',
@@ -665,12 +813,44 @@ describe('auth, health, OpenAPI, own metrics', () => {
     expect(Object.keys(doc.components.schemas)).toEqual(expect.arrayContaining(['Error', 'ClientMetricsSummary', 'Geography', 'Alert']));
   });
 
+  it('GET /api/openapi.json declares the error statuses each alerts route can answer, and a fingerprint pattern that matches', async () => {
+    const doc = (await call(base, '/api/openapi.json')).body as { paths: Record<string, Record<string, any>>; components: { securitySchemes: Record<string, unknown> } };
+    const statuses = (path: string, method: string) => Object.keys(doc.paths[path]![method].responses).filter((s) => Number(s) >= 400);
+    // 502: Alertmanager failed (alertmanager_unavailable); 401: wrong or missing token; 413: body over the parser's limit; 429: rate limit.
+    expect(statuses('/api/ws/alerts', 'get')).toEqual(['400', '401', '429', '500', '502']);
+    expect(statuses('/api/ws/alerts/{id}/acknowledge', 'post')).toEqual(['400', '401', '404', '413', '429', '500', '502', '503']);
+    expect(statuses('/api/ws/alerts/webhook', 'post')).toEqual(['400', '401', '413', '429', '500']);
+    expect(doc.paths['/api/ws/alerts/webhook']!.post.security).toEqual([{ webhookToken: [] }, {}]);
+    expect(doc.components.securitySchemes).toHaveProperty('webhookToken');
+    // Every admin route declares 401 and 429; every POST with a body 400 and 413.
+    for (const route of fx.routes) {
+      const declared = statuses(route.path, route.method);
+      if (route.access === 'admin') expect(declared, `${route.method} ${route.path}`).toEqual(expect.arrayContaining(['401', '429']));
+      if (route.method === 'post' && route.body) expect(declared, `${route.method} ${route.path}`).toEqual(expect.arrayContaining(['400', '413']));
+    }
+
+    const param = (doc.paths['/api/ws/alerts/{id}/acknowledge']!.post.parameters as Array<{ name: string; in: string; schema: { pattern: string } }>).find((p) => p.name === 'id' && p.in === 'path');
+    const pattern = new RegExp(param!.schema.pattern);
+    // A fingerprint from the real Alertmanager (it is the alert's id in this API).
+    const posted = await fetch(`${fx.alertmanagerUrl}/api/v2/alerts`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify([{ labels: { alertname: 'PatternProbe' } }]) });
+    expect(posted.status).toBe(200);
+    let real = '';
+    await waitFor('the probe alert in Alertmanager', async () => {
+      const alerts = (await fetch(`${fx.alertmanagerUrl}/api/v2/alerts`).then((r) => r.json())) as Array<{ fingerprint: string; labels: Record<string, string> }>;
+      real = alerts.find((a) => a.labels.alertname === 'PatternProbe')?.fingerprint ?? '';
+      return real !== '';
+    });
+    expect(param!.schema.pattern).toBe('^[0-9a-fA-F]{1,64}$');
+    expect([real, real.toUpperCase(), 'not-hex!', ''].map((id) => pattern.test(id))).toEqual([true, true, false, false]);
+  });
+
   it('GET /metrics exposes the service’s own metrics', async () => {
     const response = await call(base, '/metrics');
     expect(response.status).toBe(200);
     expect(response.headers.get('content-type')).toContain('text/plain');
     const text = response.body as string;
-    expect(text).toMatch(/^socketscope_client_reports_accepted_total(\{[^}]*\})? 11$/m);
+    // 8 seeded, a batch of 2, a beacon, one at the bounds of the stored time range.
+    expect(text).toMatch(/^socketscope_client_reports_accepted_total(\{[^}]*\})? 12$/m);
     expect(text).toContain('http_server_request_duration_seconds_bucket');
     expect(text).toMatch(/http_route="\/api\/ws\/client-metrics"/);
     // Each scheduled run is counted by task and outcome (what SocketscopeTaskFailing reads).

@@ -283,7 +283,7 @@ describe('authentication', () => {
   it('survives a client that resets its connection while an async authenticate() decides, counting handshake_failed', async () => {
     let decided = 0;
     server = await startServer({
-      authenticate: () => new Promise((resolve) => setTimeout(() => resolve({ ok: true }), 300)).finally(() => decided++),
+      authenticate: () => new Promise<{ ok: true }>((resolve) => setTimeout(() => resolve({ ok: true }), 300)).finally(() => decided++),
     });
     const port = Number(new URL(server.url).port);
     const socket = createConnection({ host: '127.0.0.1', port }, () => socket.write(`GET / HTTP/1.1\r\n${UPGRADE_HEADERS}`));

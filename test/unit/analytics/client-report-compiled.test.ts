@@ -56,6 +56,8 @@ function at(report: Record<string, Json>, path: string[]): { parent: Record<stri
 const REPLACEMENTS: Json[] = [
   null, true, '3', '', 'x'.repeat(65), 'y'.repeat(257), -1, -0, 0, 1, 1.5, 0.02, 2 ** 31 - 1, 2 ** 31, 1e12, 1e12 + 1, 1e13, 2 ** 53, [], {}, [1], { nested: 1 },
   '2026-11-24T10:00:00Z', '2026-11-24T10:00:00+02:00', '2026-11-24T10:00Z', '2026-02-30T10:00:00Z', '2024-02-29T10:00:00.123456Z', '2026-11-24 10:00:00Z',
+  // The stored range (PostgreSQL refuses year 0000): its bounds, each side of them, and an offset that crosses one.
+  '0000-01-01T00:00:00Z', '1999-12-31T23:59:59.999Z', '2000-01-01T00:00:00Z', '2000-01-01T00:30:00+01:00', '2099-12-31T23:59:59.999Z', '2100-01-01T00:00:00Z', '9999-12-31T23:59:59Z',
   '/a?b', '/a#b', 'no-slash', `/${'é'.repeat(255)}`, `/${'😀'.repeat(200)}`, 'short', 'valid_session-id_0123456789', 'bad session id with spaces',
 ];
 

@@ -32,6 +32,36 @@ describe('loadConfig', () => {
   });
 });
 
+describe('TRUST_PROXY', () => {
+  const trustProxy = (value: string) => loadConfig({ TRUST_PROXY: value }).trustProxy;
+  const issue = (value: string) => {
+    try {
+      loadConfig({ TRUST_PROXY: value });
+    } catch (error) {
+      return (error as ConfigError).issues;
+    }
+    return [];
+  };
+
+  it('takes false, hop counts, and proxy addresses, names or CIDRs', () => {
+    expect(loadConfig({}).trustProxy).toBe(false);
+    expect([trustProxy('false'), trustProxy('0'), trustProxy('1'), trustProxy(' 2 ')]).toEqual([false, 0, 1, 2]);
+    expect(trustProxy('loopback')).toEqual(['loopback']);
+    expect(trustProxy('loopback, 10.0.0.0/8,192.168.1.1, fd00::/8, ::1, 10.1.0.0/255.255.0.0, uniquelocal')).toEqual(['loopback', '10.0.0.0/8', '192.168.1.1', 'fd00::/8', '::1', '10.1.0.0/255.255.0.0', 'uniquelocal']);
+  });
+
+  it('refuses true (it would believe any client’s X-Forwarded-For), saying what to give instead', () => {
+    expect(issue('true')).toEqual([
+      'TRUST_PROXY="true": true would believe any X-Forwarded-For a client sends: give the number of proxies in front of the service (e.g. 1) or their addresses/CIDRs (e.g. loopback or 10.0.0.0/8)',
+    ]);
+  });
+
+  it('refuses what is neither a hop count nor an address', () => {
+    expect(issue('yes, 10.0.0.0/33')).toEqual(['TRUST_PROXY="yes, 10.0.0.0/33": not false, a hop count, or proxy addresses/CIDRs (loopback, linklocal, uniquelocal, IPs, IP/prefix): "yes", "10.0.0.0/33"']);
+    for (const value of ['', 'fe80::/129', '10.0.0.1/8/8', '::1/255.0.0.0', 'proxy.internal', '-1', '1.5']) expect(issue(value), value).toHaveLength(1);
+  });
+});
+
 describe('docs/configuration.md', () => {
   it('holds the table generated from CONFIG_VARIABLES', () => {
     const doc = readFileSync(join(REPO_ROOT, 'docs', 'configuration.md'), 'utf8');
