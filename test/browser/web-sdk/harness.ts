@@ -250,15 +250,19 @@ export async function startTraceCapture(runDir: string): Promise<TraceCapture> {
       res.writeHead(200, { 'content-type': 'application/json' }).end('{}');
     });
   });
-  // The shipped traces pipeline with its Tempo exporter swapped for the capture server.
-  const shipped = parse(await readFile(COLLECTOR_CONFIG, 'utf8')) as { service: { pipelines: { traces: { exporters: string[] } } } };
-  const exporters = shipped.service.pipelines.traces.exporters.map((name) => (name.includes('tempo') ? 'otlp_http/capture' : name));
+  // The shipped traces pipelines (servers' and browsers') with their Tempo exporter swapped for the capture server.
+  const shipped = parse(await readFile(COLLECTOR_CONFIG, 'utf8')) as { service: { pipelines: Record<string, { exporters: string[] }> } };
+  const pipelines = Object.fromEntries(
+    Object.entries(shipped.service.pipelines)
+      .filter(([name]) => name === 'traces' || name.startsWith('traces/'))
+      .map(([name, pipeline]) => [name, { exporters: pipeline.exporters.map((exporter) => (exporter.includes('tempo') ? 'otlp_http/capture' : exporter)) }]),
+  );
   const configFile = join(runDir, 'collector-trace-capture.yaml');
   await writeFile(
     configFile,
     stringify({
       exporters: { 'otlp_http/capture': { endpoint: server.url, encoding: 'json', compression: 'none' } },
-      service: { pipelines: { traces: { exporters } } },
+      service: { pipelines },
     }),
   );
   return Object.assign(server, { spans, configFile });
