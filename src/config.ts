@@ -57,6 +57,29 @@ export function parseTrustProxy(value: string, ctx: z.RefinementCtx): false | nu
   return entries;
 }
 
+/** One CONNECTION_TEST_ALLOWED_HOSTS entry: a host name, an IP, or an IP/prefix. */
+function isTestHostEntry(entry: string): boolean {
+  if (isIP(entry) !== 0) return true;
+  const [ip = '', prefix, ...rest] = entry.split('/');
+  const version = isIP(ip);
+  if (version !== 0) return prefix !== undefined && rest.length === 0 && /^\d{1,3}$/.test(prefix) && Number(prefix) <= (version === 4 ? 32 : 128);
+  return /^(?=.{1,253}$)[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$/i.test(entry);
+}
+
+/** CONNECTION_TEST_ALLOWED_HOSTS → the entries (lower case), or undefined when empty (no allow-list). */
+export function parseAllowedHosts(value: string, ctx: z.RefinementCtx): string[] | undefined {
+  const entries = value
+    .split(',')
+    .map((e) => e.trim().toLowerCase())
+    .filter(Boolean);
+  const bad = entries.filter((e) => !isTestHostEntry(e));
+  if (bad.length > 0) {
+    ctx.addIssue({ code: 'custom', message: `not host names, IPs or IP/prefix ranges: ${bad.map((e) => JSON.stringify(e)).join(', ')}` });
+    return z.NEVER;
+  }
+  return entries.length > 0 ? entries : undefined;
+}
+
 interface Variable {
   env: string;
   key: string;
@@ -108,6 +131,14 @@ export const CONFIG_VARIABLES = [
   },
   { env: 'TRUSTED_COUNTRY_HEADER', key: 'trustedCountryHeader', schema: optionalText.pipe(z.string().regex(/^[a-z0-9-]+$/i).optional()), description: 'A CDN header carrying the ISO country code (e.g. `cf-ipcountry`); used before the GeoIP lookup. Set only behind that CDN.' },
   { env: 'TRUSTED_REGION_HEADER', key: 'trustedRegionHeader', schema: optionalText.pipe(z.string().regex(/^[a-z0-9-]+$/i).optional()), description: 'A CDN header carrying the region/subdivision code (e.g. `cf-region-code`).' },
+  {
+    env: 'CONNECTION_TEST_ALLOWED_HOSTS',
+    key: 'connectionTestAllowedHosts',
+    default: '',
+    schema: z.string().transform(parseAllowedHosts),
+    description:
+      "Comma-separated host names, IPs and IP/prefix ranges the admin pages' Testing tab may connect to (e.g. `ws.example.com,10.0.0.0/8`); nothing else is allowed. Empty: any host except link-local addresses (`169.254.0.0/16`, `fe80::/10`) and cloud metadata endpoints (`metadata.google.internal`…), checked after DNS resolution.",
+  },
   { env: 'INGEST_RATE_LIMIT_PER_MINUTE', key: 'ingestRateLimit', default: '600', schema: integer(1, 10_000_000), description: 'Requests per minute per client address to `POST /api/ws/client-metrics`.' },
   { env: 'ADMIN_RATE_LIMIT_PER_MINUTE', key: 'adminRateLimit', default: '600', schema: integer(1, 10_000_000), description: 'Requests per minute per client address to the admin API.' },
   { env: 'WEBHOOK_RATE_LIMIT_PER_MINUTE', key: 'webhookRateLimit', default: '600', schema: integer(1, 10_000_000), description: 'Requests per minute per client address to `POST /api/ws/alerts/webhook`.' },

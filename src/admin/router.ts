@@ -128,7 +128,7 @@ export function createAdminRouter(context: AdminContext | (() => AdminContext), 
       })),
     });
   });
-  api.post('/connection-tests', express.json({ limit: '16kb' }), connectionTestHandler());
+  api.post('/connection-tests', express.json({ limit: '16kb' }), connectionTestHandler({ allowedHosts: () => ctx().config.connectionTestAllowedHosts, logger: () => ctx().logger }));
   api.get('/ux-correlation/points', async (req, res) => {
     const range = resolveRange(validate(timeRangeQuery, req.query, 'query parameters'));
     res.json(await uxPoints(ctx().database.pool, range));

@@ -61,6 +61,10 @@ export interface AnomalyRunResult {
  * Client-report aggregates per step bucket; empty buckets are 0 for counts and
  * missing for averages. Three days back: two daily cycles plus the current
  * one, without scanning a week of raw rows every run.
+ *
+ * Counts are 0 only from the first report on: before any report there is no
+ * history, not a quiet one (zeros there give a near-zero band and a fresh
+ * database's first reports a +10,000,000,000σ anomaly).
  */
 export function clientReportStreams(pool: pg.Pool, stepSeconds: number): AnomalyStream[] {
   const bucketed = (select: string, fillZero: boolean) => async (start: Date, end: Date) => {
@@ -73,7 +77,14 @@ export function clientReportStreams(pool: pg.Pool, stepSeconds: number): Anomaly
     const byBucket = new Map(rows.map((r) => [Number(r.bucket) * 1000, r.value === null ? Number.NaN : Number(r.value)]));
     const points: SeriesPoint[] = [];
     const step = stepSeconds * 1000;
-    for (let t = Math.ceil(start.getTime() / step) * step; t < end.getTime(); t += step) {
+    let from = Math.ceil(start.getTime() / step) * step;
+    if (fillZero) {
+      // Reports before the window: its empty buckets are real zeros. Else the first report's bucket starts the series.
+      // (Partition pruning and the first match keep this cheap.)
+      const earlier = await pool.query<{ any: boolean }>('SELECT EXISTS (SELECT 1 FROM client_reports WHERE received_at < $1) AS any', [start]);
+      if (!earlier.rows[0]?.any) from = Math.max(from, rows.length > 0 ? Number(rows[0]?.bucket) * 1000 : end.getTime());
+    }
+    for (let t = from; t < end.getTime(); t += step) {
       const value = byBucket.get(t);
       if (value !== undefined) points.push({ timestamp: t, value });
       else if (fillZero) points.push({ timestamp: t, value: 0 });

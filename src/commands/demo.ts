@@ -77,10 +77,17 @@ export function registerDemo(program: Command): void {
     });
 }
 
-/** Waits for SIGINT or SIGTERM (Ctrl-C, `docker stop`), then stops everything. */
+/**
+ * Waits for SIGINT, SIGTERM or SIGHUP (Ctrl-C, `docker stop`, the terminal
+ * closed), then stops everything. SIGHUP too: the stack leaves the first
+ * signal to us (leaveShutdownToApp), so one not listened for here would be
+ * swallowed and leave the demo and its services running.
+ */
 function untilSignal(progress: (line: string) => void, stopAll: () => Promise<void>): Promise<void> {
   return new Promise<void>((resolve) => {
     const stop = (signal: NodeJS.Signals) => {
+      // After a hangup the terminal is gone: a failed write must not stop the shutdown.
+      if (signal === 'SIGHUP') for (const stream of [process.stdout, process.stderr]) stream.on('error', () => undefined);
       progress(`\n${signal}: stopping…`);
       stopAll().then(
         () => {
@@ -96,6 +103,7 @@ function untilSignal(progress: (line: string) => void, stopAll: () => Promise<vo
     };
     process.once('SIGINT', stop);
     process.once('SIGTERM', stop);
+    process.once('SIGHUP', stop);
   });
 }
 

@@ -67,6 +67,19 @@ const OPTIONAL: Array<{ name: ComponentName; adds: string }> = [
   { name: 'alertmanager', adds: 'alert routing and acknowledgement silences' },
 ];
 
+/**
+ * The admin and webhook tokens the demo gives the service and prints: the ones
+ * in `env` as the service's config reads them (trimmed; empty is absent), else
+ * generated ones. Read through loadConfig so the two cannot disagree.
+ */
+export function demoTokens(env: NodeJS.ProcessEnv): { adminToken: string; webhookToken: string } {
+  const config = loadConfig({ SOCKETSCOPE_ADMIN_TOKEN: env.SOCKETSCOPE_ADMIN_TOKEN, ALERTMANAGER_WEBHOOK_TOKEN: env.ALERTMANAGER_WEBHOOK_TOKEN });
+  return {
+    adminToken: config.adminToken ?? randomBytes(18).toString('base64url'),
+    webhookToken: config.webhookToken ?? randomBytes(24).toString('base64url'),
+  };
+}
+
 export async function runDemo(options: DemoOptions): Promise<RunningDemo> {
   const say = options.progress;
   const stack = new Stack('demo');
@@ -97,7 +110,7 @@ export async function runDemo(options: DemoOptions): Promise<RunningDemo> {
       say(`✓ collector: OTLP/HTTP ${collector.otlpHttpUrl}, browsers ${collector.browserOtlpUrl} (traces to a local sink at ${sink.endpoint})`);
     }
     // Alertmanager authenticates to the service's webhook, as in docker-compose.
-    const webhookToken = process.env.ALERTMANAGER_WEBHOOK_TOKEN || randomBytes(24).toString('base64url');
+    const { adminToken, webhookToken } = demoTokens(process.env);
     let alertmanagerUrl: string | undefined;
     let alertmanagerPort: number | undefined;
     if (has('alertmanager')) {
@@ -130,7 +143,6 @@ export async function runDemo(options: DemoOptions): Promise<RunningDemo> {
     }
 
     say(`… starting the analytics service (${process.env.DATABASE_URL ? 'PostgreSQL from DATABASE_URL' : `embedded PostgreSQL in ${options.dataDir}`})`);
-    const adminToken = process.env.SOCKETSCOPE_ADMIN_TOKEN ?? randomBytes(18).toString('base64url');
     const config = loadConfig(
       {
         ...process.env,

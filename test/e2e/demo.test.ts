@@ -7,7 +7,8 @@
  * DATABASE_URL: the service runs on embedded PGlite, the admin page loads, and
  * the health endpoint names what is missing. And `demo --app-only`, the
  * docker-compose demo service: only the instrumented app and its clients,
- * exporting to the collector named by OTEL_EXPORTER_OTLP_ENDPOINT.
+ * exporting to the collector named by OTEL_EXPORTER_OTLP_ENDPOINT. A hangup
+ * (SIGHUP, the terminal closed) stops everything as Ctrl-C does.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
@@ -108,9 +109,12 @@ function killGroup(demo: Demo): void {
   }
 }
 
-/** Ctrl-C: SIGINT to the whole foreground process group; then nothing it started may remain. */
-async function interruptAndCheck(demo: Demo, processes: number[]): Promise<void> {
-  process.kill(-(demo.child.pid as number), 'SIGINT');
+/**
+ * Ctrl-C: SIGINT to the whole foreground process group (or `signal` to the demo's process alone, as
+ * `kill -HUP <pid>` does); then nothing it started may remain.
+ */
+async function interruptAndCheck(demo: Demo, processes: number[], signal: { name: NodeJS.Signals; to: 'group' | 'process' } = { name: 'SIGINT', to: 'group' }): Promise<void> {
+  process.kill(signal.to === 'group' ? -(demo.child.pid as number) : (demo.child.pid as number), signal.name);
   const code = await Promise.race([demo.exited, new Promise<'timeout'>((r) => setTimeout(() => r('timeout'), 60_000))]);
   expect(code, demo.output()).not.toBe('timeout');
   expect(demo.output()).toContain('✓ stopped');
@@ -195,6 +199,25 @@ describe('npm start (the demo)', () => {
       // npm, the shell, node, and the collector, Prometheus and Alertmanager it started.
       expect(processes.length).toBeGreaterThanOrEqual(5);
       await interruptAndCheck(demo, processes);
+    } finally {
+      killGroup(demo);
+    }
+  });
+
+  it('stops every process when its terminal hangs up (SIGHUP to the demo alone), and an empty SOCKETSCOPE_ADMIN_TOKEN counts as unset', { timeout: 300_000 }, async () => {
+    const database = await stack.postgres();
+    const env = { ...process.env, DATABASE_URL: database.url, SOCKETSCOPE_ADMIN_TOKEN: '' };
+    const demo = await startDemo(process.execPath, [join(REPO_ROOT, 'bin', 'socketscope.js'), 'demo', '--clients', '5', '--no-browser', '--json'], env, REPO_ROOT);
+    try {
+      expect(demo.urls.missing).toEqual([]);
+      // A generated token (18 random bytes), the one the service accepts.
+      expect(demo.urls.adminToken).toMatch(/^[A-Za-z0-9_-]{24}$/);
+      expect((await fetch(`${demo.urls.admin.replace(/\/admin\/.*$/, '')}/admin/api/session`, { headers: { authorization: `Bearer ${demo.urls.adminToken}` } })).status).toBe(200);
+      const processes = descendants(demo.child.pid as number);
+      // The collector, Prometheus and Alertmanager.
+      expect(processes.length).toBeGreaterThanOrEqual(3);
+      await interruptAndCheck(demo, processes, { name: 'SIGHUP', to: 'process' });
+      expect(demo.output()).toContain('SIGHUP: stopping…');
     } finally {
       killGroup(demo);
     }

@@ -134,7 +134,8 @@ export function createDateRangePicker(initial: TimeRange, onChange: (range: Time
       type: 'button',
       class: 'button',
       title: 'Reload the data (a preset moves on to now)',
-      onclick: () => set(range.key === 'custom' ? range : (presetRange(range.key) ?? range)),
+      // A new object either way: a refresh is a new load, never "the range already shown".
+      onclick: () => set(range.key === 'custom' ? { ...range } : (presetRange(range.key) ?? { ...range })),
     },
     'Refresh',
   );

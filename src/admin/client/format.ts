@@ -4,12 +4,30 @@ export const NO_DATA = '–';
 type Maybe = number | null | undefined;
 const valid = (v: Maybe): v is number => typeof v === 'number' && Number.isFinite(v);
 
-/** Up to `digits` significant decimals, grouped thousands: 1234.5 → "1,234.5". */
+/**
+ * Up to `maxDecimals` decimals, grouped thousands: 1234.5 → "1,235", 1.2345 → "1.23". Below 1 at
+ * least 3 significant digits, so a small rate is not rounded to "0": 0.0046 → "0.0046"; 0 is "0".
+ */
 export function num(v: Maybe, maxDecimals = 2): string {
   if (!valid(v)) return NO_DATA;
   const abs = Math.abs(v);
+  if (abs > 0 && abs < 1) {
+    // The significant digits `maxDecimals` decimals would show, but never fewer than 3.
+    const significant = Math.max(3, maxDecimals + Math.floor(Math.log10(abs)) + 1);
+    return v.toLocaleString('en-US', { maximumSignificantDigits: Math.min(21, significant) });
+  }
   const decimals = abs >= 1000 ? 0 : abs >= 100 ? Math.min(1, maxDecimals) : maxDecimals;
   return v.toLocaleString('en-US', { maximumFractionDigits: decimals });
+}
+
+/** Past this a robust z says only "far off": an expected spread near 0 gives absurd values (+10,000,000,000σ). */
+const DEVIATION_CAP = 1000;
+
+/** A robust z-score with its sign: "+8.4σ", "-4.2σ", "> +1,000σ". */
+export function deviation(v: number): string {
+  if (v > DEVIATION_CAP) return `> +${num(DEVIATION_CAP)}σ`;
+  if (v < -DEVIATION_CAP) return `< -${num(DEVIATION_CAP)}σ`;
+  return `${v >= 0 ? '+' : ''}${num(v, 1)}σ`;
 }
 
 export function int(v: Maybe): string {

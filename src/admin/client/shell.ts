@@ -103,6 +103,9 @@ function appView(root: HTMLElement, spec: PageSpec, settings: PageSettings): voi
   const picker = createDateRangePicker(range, (next) => {
     controller.abort();
     controller = new AbortController();
+    // Every tab's requests were just cancelled: each reloads (with the live signal) when shown,
+    // also when the range is the same one (Refresh of a custom range).
+    loadedFor.clear();
     range = next;
     paintRange();
     loadTab(tabs.selected());

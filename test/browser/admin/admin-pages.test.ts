@@ -15,7 +15,7 @@ import { sampleCorrelation } from 'simple-statistics';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { REPO_ROOT } from '../../../src/stack/index.ts';
 import { waitFor } from '../../../src/stack/ports.ts';
-import { RECENT_COUNTRIES, recentLatency, recentPageLoad } from './client-reports-seed.ts';
+import { HOUR, RECENT_COUNTRIES, recentLatency, recentPageLoad } from './client-reports-seed.ts';
 import { ACTIVE_ALERT, ADMIN_TOKEN, type AdminEnv, GRAFANA_URL, openSignedIn, startAdminEnv, texts, waitForPanel, waitForText } from './harness.ts';
 
 const ARTIFACTS = join(REPO_ROOT, 'test-results', 'admin');
@@ -141,6 +141,21 @@ describe('/admin/websocket-analytics', () => {
     const silences = (await (await fetch(`${env.alertmanagerUrl}/api/v2/silences`)).json()) as Array<{ createdBy: string; comment: string; status: { state: string } }>;
     expect(silences.map((s) => [s.createdBy, s.comment, s.status.state])).toEqual([['Dana Ops', 'Rolling back deploy 4821', 'active']]);
     await screenshot(page, 'websocket-analytics-alerts-acknowledged');
+    await page.context().close();
+  });
+
+  // Follows the test above: the alert acknowledged there.
+  it('offers to acknowledge again once the silence has expired, next to the previous acknowledgement', async () => {
+    await env.service.context.database.pool.query("UPDATE alert_acknowledgements SET silence_ends_at = now() - interval '1 minute'");
+    const page = await open('/admin/websocket-analytics#tab=alerts');
+    expect(await waitForPanel(page, '#alerts-content')).toBe('ready');
+    const cell = '#alerts-active tr[data-status] td:nth-child(6)';
+    expect(await texts(page, `${cell} button`)).toEqual(['Acknowledge again…']);
+    expect(await texts(page, `${cell} .ack strong`)).toEqual(['Acknowledged by Dana Ops']);
+    expect(await texts(page, `${cell} .ack-note`)).toEqual(['Rolling back deploy 4821']);
+    expect(await page.textContent(`${cell} .ack`)).toContain(' · silence ended ');
+    await page.click(`${cell} button`);
+    expect(await page.isVisible('form.ack-form')).toBe(true);
     await page.context().close();
   });
 
@@ -279,6 +294,44 @@ describe('/admin/websocket-client-metrics', () => {
     await page.context().close();
   });
 
+  it('reloads a custom range on Refresh, and the reloaded tab’s actions still load', async () => {
+    const from = new Date(env.now - 2 * HOUR).toISOString();
+    const to = new Date(env.now + HOUR).toISOString();
+    const page = await open(`/admin/websocket-client-metrics?from=${from}&to=${to}#tab=anomalies`);
+    expect(await waitForPanel(page, '#panel-anomalies')).toBe('ready');
+    expect(await waitForPanel(page, '#anomaly-detail')).toBe('ready');
+    // Marks the rendered table: a reload replaces it.
+    await page.evaluate(() => document.querySelector('#anomalies-table')?.setAttribute('data-before-refresh', ''));
+    await page.click('.range-picker > button:has-text("Refresh")');
+    await page.waitForSelector('#anomalies-table:not([data-before-refresh])', { timeout: 20_000 });
+    expect(await waitForPanel(page, '#panel-anomalies')).toBe('ready');
+    expect(await texts(page, '#anomalies-table tr[data-anomaly] code')).toEqual(['client_latency_avg_ms']);
+    // "Show series" after the refresh uses a live request signal (a cancelled one left it loading forever).
+    expect(await waitForPanel(page, '#anomaly-detail')).toBe('ready');
+    await page.evaluate(() => document.querySelector('#anomaly-detail')?.replaceChildren());
+    await page.click('#anomalies-table tr[data-anomaly] button:has-text("Show series")');
+    expect(await waitForPanel(page, '#anomaly-detail')).toBe('ready');
+    expect(await page.isVisible('#anomaly-detail figure.chart canvas')).toBe(true);
+    expect(new URL(page.url()).searchParams.get('from')).toBe(from);
+    await page.context().close();
+  });
+
+  it('shows where keyboard focus is on the tab panel', async () => {
+    const page = await open('/admin/websocket-client-metrics');
+    expect(await waitForPanel(page, '#panel-summary')).toBe('ready');
+    await page.focus('#tab-summary');
+    await page.keyboard.press('Tab');
+    expect(await page.evaluate(() => document.activeElement?.id)).toBe('panel-summary');
+    const style = await page.evaluate(() => {
+      const panel = document.querySelector('#panel-summary') as HTMLElement;
+      const css = getComputedStyle(panel);
+      return { focusVisible: panel.matches(':focus-visible'), outline: `${css.outlineStyle} ${css.outlineWidth}`, shadow: css.boxShadow };
+    });
+    expect(style.focusVisible).toBe(true);
+    expect(style.outline).toBe('solid 2px');
+    await page.context().close();
+  });
+
   it('moves between tabs with the arrow keys', async () => {
     const page = await open('/admin/websocket-client-metrics');
     await page.focus('#tab-summary');
@@ -324,7 +377,7 @@ describe('sign-in', () => {
   });
 
   it('no page logged a console error or threw', () => {
-    expect(pageErrors.length).toBeGreaterThanOrEqual(11);
+    expect(pageErrors.length).toBeGreaterThanOrEqual(14);
     expect(pageErrors.flat()).toEqual([]);
   });
 });

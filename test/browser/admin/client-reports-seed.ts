@@ -28,7 +28,8 @@ export function recentPageLoad(i: number): number {
   return 800 + 12 * recentLatency(i) + (NOISE[i] ?? 0);
 }
 
-function report(session: string, receivedAt: Date, fields: Partial<ClientReportRow>): ClientReportRow {
+/** A client report with plain defaults; `fields` override them. */
+export function report(session: string, receivedAt: Date, fields: Partial<ClientReportRow> = {}): ClientReportRow {
   const windowStart = new Date(receivedAt.getTime() - 60_000).toISOString();
   return {
     received_at: receivedAt,

@@ -6,11 +6,13 @@
  * already judged calm as incidents of their own.)
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type AnomalyStream, runAnomalyDetection } from '../../../src/analytics/anomaly-job.ts';
+import { type AnomalyStream, clientReportStreams, runAnomalyDetection } from '../../../src/analytics/anomaly-job.ts';
 import { detectAnomalies } from '../../../src/analytics/detectors/seasonal-baseline.ts';
 import { type Database, openDatabase } from '../../../src/analytics/storage/database.ts';
+import { insertClientReports } from '../../../src/analytics/storage/client-reports.ts';
 import { migrate } from '../../../src/analytics/storage/migrate.ts';
 import { Stack } from '../../../src/stack/index.ts';
+import { report } from '../../browser/admin/client-reports-seed.ts';
 import { randomSource } from '../../helpers/random.ts';
 
 const STEP = 300_000;
@@ -77,5 +79,26 @@ describe('scheduled anomaly detection over a sliding window', () => {
       posted: 0,
       errors: [],
     });
+  });
+});
+
+describe('client report streams', () => {
+  it('counts reports per bucket with 0 for empty buckets only from the first report on', async () => {
+    const t0 = Date.UTC(2025, 5, 10, 12);
+    const at = (i: number, offsetMs = 0) => new Date(t0 + i * STEP + offsetMs);
+    const bucket = (i: number, value: number) => ({ timestamp: t0 + i * STEP, value });
+    const [perBucket, latency] = clientReportStreams(database.pool, STEP / 1000);
+    expect([perBucket?.name, latency?.name]).toEqual(['client_reports_per_bucket', 'client_latency_avg_ms']);
+    if (!perBucket || !latency) return;
+    // No report yet: no history at all (zeros would make the first reports a huge anomaly).
+    expect(await perBucket.read(at(-864), at(6))).toEqual([]);
+
+    await insertClientReports(database, [report('a', at(2, 30_000)), report('b', at(2, 90_000), { latency_avg_ms: 70 }), report('c', at(4, 10_000))]);
+    expect(await perBucket.read(at(-864), at(6))).toEqual([bucket(2, 2), bucket(3, 0), bucket(4, 1), bucket(5, 0)]);
+    // Reports before the window: its empty buckets are real zeros, from its start.
+    expect(await perBucket.read(at(3), at(6))).toEqual([bucket(3, 0), bucket(4, 1), bucket(5, 0)]);
+    expect(await perBucket.read(at(10), at(12))).toEqual([bucket(10, 0), bucket(11, 0)]);
+    // Averages are never filled: (50 × 10 + 70 × 10) / 20 in bucket 2.
+    expect(await latency.read(at(-864), at(6))).toEqual([bucket(2, 60), bucket(4, 50)]);
   });
 });

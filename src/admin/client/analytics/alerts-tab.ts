@@ -24,6 +24,8 @@ function severityBadge(severity: string | null): HTMLElement {
   return h('span', { class: `badge severity-${s}` }, s);
 }
 
+const silenceExpired = (ack: NonNullable<Alert['acknowledgement']>): boolean => Date.parse(ack.silence_ends_at) <= Date.now();
+
 function ackText(alert: Alert): HTMLElement | null {
   const ack = alert.acknowledgement;
   if (!ack) return null;
@@ -31,7 +33,7 @@ function ackText(alert: Alert): HTMLElement | null {
     'div',
     { class: 'ack', 'data-ack': alert.id },
     h('strong', null, `Acknowledged by ${ack.acknowledged_by}`),
-    ` · ${when(ack.acknowledged_at)} · silenced until ${when(ack.silence_ends_at)}`,
+    ` · ${when(ack.acknowledged_at)} · ${silenceExpired(ack) ? 'silence ended' : 'silenced until'} ${when(ack.silence_ends_at)}`,
     ack.comment ? h('q', { class: 'ack-note' }, ack.comment) : null,
   );
 }
@@ -80,7 +82,7 @@ function alertRows(alerts: Alert[], kind: 'active' | 'recent', reload: (message:
     const formRow = h('tr', { class: 'form-row', hidden: true }, h('td', { colspan: 6 }));
     const ackButton =
       // An expired silence can be renewed by acknowledging again.
-      kind === 'active' && (!alert.acknowledgement || Date.parse(alert.acknowledgement.silence_ends_at) <= Date.now())
+      kind === 'active' && (!alert.acknowledgement || silenceExpired(alert.acknowledgement))
         ? h('button', {
             type: 'button',
             class: 'button small',
@@ -98,7 +100,7 @@ function alertRows(alerts: Alert[], kind: 'active' | 'recent', reload: (message:
                 }),
               );
             },
-          }, 'Acknowledge…')
+          }, alert.acknowledgement ? 'Acknowledge again…' : 'Acknowledge…')
         : null;
     body.append(
       h(
@@ -109,7 +111,8 @@ function alertRows(alerts: Alert[], kind: 'active' | 'recent', reload: (message:
         h('td', null, h('span', { class: `badge status-${alert.status}` }, alert.status)),
         h('td', null, when(alert.starts_at)),
         h('td', null, kind === 'recent' ? when(alert.ends_at) : ''),
-        h('td', null, ackText(alert) ?? ackButton),
+        // Both after an expired silence: who acknowledged it last, and the way to silence it again.
+        h('td', null, ackText(alert), ackButton),
       ),
       formRow,
     );

@@ -7,7 +7,7 @@ import type { Anomalies, Anomaly, AnomalyContext } from '../api-types.ts';
 import { timeChart } from '../charts.ts';
 import { rangeQuery } from '../date-range.ts';
 import { h } from '../dom.ts';
-import { duration, int, num, when } from '../format.ts';
+import { deviation, duration, int, num, when } from '../format.ts';
 import { get } from '../http.ts';
 import { load } from '../panel-state.ts';
 import type { TabView } from '../shell.ts';
@@ -49,7 +49,7 @@ function anomaliesView(data: Anomalies, signal: AbortSignal): HTMLElement[] {
       h('td', { 'data-col': 'value' }, value(a.value)),
       h('td', { 'data-col': 'expected' }, value(a.expected)),
       h('td', { 'data-col': 'band' }, `${value(a.lower)} – ${value(a.upper)}`),
-      h('td', { 'data-col': 'deviation' }, `${a.deviation >= 0 ? '+' : ''}${num(a.deviation, 1)}σ`),
+      h('td', { 'data-col': 'deviation', title: `robust z = ${a.deviation}` }, deviation(a.deviation)),
       h('td', { 'data-col': 'score' }, num(a.score, 2)),
       h('td', null, h('button', { type: 'button', class: 'button small', onclick: () => show(a) }, 'Show series')),
     );
