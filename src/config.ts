@@ -25,15 +25,18 @@ function integer(min: number, max: number) {
 /** The names Express' `trust proxy` knows for address ranges. */
 const TRUST_PROXY_NAMES = new Set(['loopback', 'linklocal', 'uniquelocal']);
 
-/** One `trust proxy` address: a name, an IP, an IP/prefix, or an IPv4/netmask. */
-function isProxyAddress(entry: string): boolean {
-  if (TRUST_PROXY_NAMES.has(entry) || isIP(entry) !== 0) return true;
+/** An IP or an IP/prefix (with `netmask`, an IPv4/netmask too). */
+function isAddressRange(entry: string, { netmask = false } = {}): boolean {
+  if (isIP(entry) !== 0) return true;
   const [ip = '', range, ...rest] = entry.split('/');
   const version = isIP(ip);
   if (version === 0 || range === undefined || rest.length > 0) return false;
   if (/^\d{1,3}$/.test(range)) return Number(range) <= (version === 4 ? 32 : 128);
-  return version === 4 && isIP(range) === 4;
+  return netmask && version === 4 && isIP(range) === 4;
 }
+
+/** One `trust proxy` address: a name, an IP, an IP/prefix, or an IPv4/netmask. */
+const isProxyAddress = (entry: string): boolean => TRUST_PROXY_NAMES.has(entry) || isAddressRange(entry, { netmask: true });
 
 /**
  * TRUST_PROXY → Express' `trust proxy`: false, a hop count, or a list of proxy addresses. `true`
@@ -57,14 +60,10 @@ export function parseTrustProxy(value: string, ctx: z.RefinementCtx): false | nu
   return entries;
 }
 
+const HOST_NAME = /^(?=.{1,253}$)[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$/i;
+
 /** One CONNECTION_TEST_ALLOWED_HOSTS entry: a host name, an IP, or an IP/prefix. */
-function isTestHostEntry(entry: string): boolean {
-  if (isIP(entry) !== 0) return true;
-  const [ip = '', prefix, ...rest] = entry.split('/');
-  const version = isIP(ip);
-  if (version !== 0) return prefix !== undefined && rest.length === 0 && /^\d{1,3}$/.test(prefix) && Number(prefix) <= (version === 4 ? 32 : 128);
-  return /^(?=.{1,253}$)[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$/i.test(entry);
-}
+const isTestHostEntry = (entry: string): boolean => isAddressRange(entry) || HOST_NAME.test(entry);
 
 /** CONNECTION_TEST_ALLOWED_HOSTS → the entries (lower case), or undefined when empty (no allow-list). */
 export function parseAllowedHosts(value: string, ctx: z.RefinementCtx): string[] | undefined {
