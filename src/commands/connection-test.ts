@@ -1,5 +1,5 @@
 import { Argument, type Command } from 'commander';
-import { collect, EXIT, parseHeaders, UsageError, usageExit } from './load.ts';
+import { collect, EXIT, handshakeFromCli, UsageError, usageExit } from './load.ts';
 
 interface TestCliOptions {
   url: string;
@@ -39,7 +39,7 @@ export function registerConnectionTest(program: Command): void {
     .option('--count <n>', 'echo: messages to send, one at a time (default 20)')
     .option('--payload-bytes <n>', 'echo: size of the {{payload}} filler (default 0)')
     .option('--message <template>', 'echo: message template; must contain {{id}}')
-    .option('--timeout <duration>', 'echo: how long to wait for each echo (default 5s)')
+    .option('--timeout <duration>', 'echo: how long to wait for each echo (default 5s); stops after 3 timeouts in a row')
     .option('-c, --connections <n>', 'pool: connections to open (default 20)')
     .option('--workers <n>', 'pool: worker threads to spread them over (default 2)')
     .option('--hold <duration>', 'pool: how long to hold them open (default 1s)')
@@ -67,25 +67,34 @@ Exits 1 when the test fails, 2 on a usage error.`,
 
 async function runTest(kind: 'basic' | 'pool' | 'echo', o: TestCliOptions): Promise<number> {
   const { runConnectionTest, parseDurationS } = await import('../loadtest/index.ts');
-  const millis = (v: string | undefined): number | undefined => (v === undefined ? undefined : Math.max(1, Math.round(parseDurationS(v) * 1000)));
+  const seconds = (name: string, v: string): number => {
+    try {
+      return parseDurationS(v, name);
+    } catch (error) {
+      throw new UsageError((error as Error).message);
+    }
+  };
+  const millis = (name: string, v: string): number => Math.max(1, Math.round(seconds(name, v) * 1000));
+  // Bad headers, subprotocols, a URL fragment or --token with an Authorization header are usage errors, not a failed test.
+  const handshake = handshakeFromCli(o);
   // `!== undefined` throughout: an empty value is an error, not the default.
   const common = {
     url: o.url,
-    headers: parseHeaders(o.headers),
+    headers: handshake.headers,
     ...(o.token !== undefined ? { token: o.token } : {}),
-    subprotocols: o.subprotocol,
-    ...(o.handshakeTimeout !== undefined ? { handshakeTimeoutMs: millis(o.handshakeTimeout) } : {}),
+    subprotocols: handshake.subprotocols,
+    ...(o.handshakeTimeout !== undefined ? { handshakeTimeoutMs: millis('--handshake-timeout', o.handshakeTimeout) } : {}),
   };
   const echo = {
     ...(o.count !== undefined ? { count: positiveInt('--count', o.count) } : {}),
     ...(o.payloadBytes !== undefined ? { payloadBytes: positiveInt('--payload-bytes', o.payloadBytes, 0) } : {}),
     ...(o.message !== undefined ? { message: o.message } : {}),
-    ...(o.timeout !== undefined ? { timeoutMs: millis(o.timeout) } : {}),
+    ...(o.timeout !== undefined ? { timeoutMs: millis('--timeout', o.timeout) } : {}),
   };
   const pool = {
     ...(o.connections !== undefined ? { connections: positiveInt('--connections', o.connections) } : {}),
     ...(o.workers !== undefined ? { workers: positiveInt('--workers', o.workers) } : {}),
-    ...(o.hold !== undefined ? { holdS: parseDurationS(o.hold) } : {}),
+    ...(o.hold !== undefined ? { holdS: seconds('--hold', o.hold) } : {}),
   };
   const controller = new AbortController();
   const onSignal = (): void => controller.abort(new Error('interrupted'));
@@ -122,7 +131,9 @@ function formatResult(r: Result): string {
       if (r.protocol || r.extensions) lines.push(`protocol "${r.protocol}"   extensions "${r.extensions}"`);
       break;
     case 'echo':
-      lines.push(`sent ${r.sent}   echoed ${r.received}   identical ${r.identical}   lost ${r.lost}   connect ${r.connect_ms ?? '–'} ms`);
+      lines.push(
+        `sent ${r.sent}   echoed ${r.received}   identical ${r.identical}   lost ${r.lost}${r.not_attempted > 0 ? `   not attempted ${r.not_attempted}` : ''}   connect ${r.connect_ms ?? '–'} ms`,
+      );
       if (r.rtt_ms.count > 0) lines.push(`round trip ms   p50 ${r.rtt_ms.p50}   p95 ${r.rtt_ms.p95}   p99 ${r.rtt_ms.p99}   max ${r.rtt_ms.max}`);
       break;
     case 'pool':

@@ -1,4 +1,5 @@
 import { Option, type Command, type CommanderError } from 'commander';
+import { authorizationKeys, headerProblem, subprotocolsProblem, tokenProblem, urlProblem } from '../loadtest/handshake.ts';
 import { ALERT_DRILL, PROFILE_NAMES, RUN_DEFAULTS, SIZE_PROFILES } from '../loadtest/profiles.ts';
 import type { Gates } from '../loadtest/report.ts';
 import type { LoadPlan, LoadProgress } from '../loadtest/types.ts';
@@ -81,6 +82,41 @@ function fraction(name: string, value: string | undefined): number | undefined {
   return Number(text);
 }
 
+/**
+ * The handshake options both `load` and `test` take, checked up front with
+ * the flags' names: a bad one used to surface as a crashed load worker, or as
+ * a failed test (exit 1) instead of a usage error (exit 2).
+ */
+export function handshakeFromCli(o: { url: string; headers: string[]; token?: string | undefined; subprotocol: string[] }): {
+  headers: Record<string, string>;
+  subprotocols: string[];
+} {
+  const url = urlProblem(o.url);
+  if (url) throw new UsageError(`--url ${url}`);
+  const headers = parseHeaders(o.headers);
+  if (o.token !== undefined) {
+    const token = tokenProblem(o.token);
+    if (token) throw new UsageError(`--token ${token}`);
+    // The token would replace that header without a word, testing other credentials than given.
+    if (authorizationKeys(headers).length > 0) {
+      throw new UsageError('--token sets the Authorization header, so it cannot be combined with -H/--headers "Authorization: …"; give one of them');
+    }
+  }
+  const subprotocols = subprotocolsProblem(o.subprotocol);
+  if (subprotocols) throw new UsageError(`--subprotocol: ${subprotocols}`);
+  return { headers, subprotocols: o.subprotocol };
+}
+
+/** A duration option in seconds; over the 24 h cap or malformed is a usage error naming the flag. */
+async function durationOption(name: string, value: string): Promise<number> {
+  const { parseDurationS } = await import('../loadtest/plan.ts');
+  try {
+    return parseDurationS(value, name);
+  } catch (error) {
+    throw new UsageError((error as Error).message);
+  }
+}
+
 /** Names of the options in `pairs` that were given. */
 const given = (pairs: [flag: string, value: unknown][]): string[] => pairs.filter(([, v]) => v !== undefined).map(([flag]) => flag);
 
@@ -90,7 +126,7 @@ const given = (pairs: [flag: string, value: unknown][]): string[] => pairs.filte
  * test other than the one asked for.
  */
 export async function planFromCli(o: LoadCliOptions): Promise<{ plan: LoadPlan; gates: Gates }> {
-  const { parseDurationS, parseStages, resolveLoadPlan } = await import('../loadtest/plan.ts');
+  const { parseStages, resolveLoadPlan } = await import('../loadtest/plan.ts');
   const shape = given([
     ['-c/--connections', o.connections],
     ['--ramp-up', o.rampUp],
@@ -109,38 +145,58 @@ export async function planFromCli(o: LoadCliOptions): Promise<{ plan: LoadPlan; 
   if (o.profile !== 'alert-drill' && (o.drillWarningHold !== undefined || o.drillCriticalHold !== undefined)) {
     throw new UsageError('--drill-warning-hold and --drill-critical-hold apply only to --profile alert-drill');
   }
-  const seconds = (v: string | undefined): number | undefined => (v === undefined ? undefined : parseDurationS(v));
-  const millis = (v: string): number => Math.round(parseDurationS(v) * 1000);
+  const seconds = async (name: string, v: string | undefined): Promise<number | undefined> => (v === undefined ? undefined : durationOption(name, v));
+  const millis = async (name: string, v: string): Promise<number> => Math.round((await durationOption(name, v)) * 1000);
   const gates: Gates = {
     ...(o.maxP95 !== undefined ? { maxP95Ms: number('--max-p95', o.maxP95) } : {}),
     ...(o.maxErrorRate !== undefined ? { maxErrorRate: fraction('--max-error-rate', o.maxErrorRate) } : {}),
   };
+  const handshake = handshakeFromCli(o);
+  const durationS = await seconds('-d/--duration', o.duration);
+  const rate = number('--rate', o.rate);
+  // Every profile's and the default rate is above 0, so no --rate means messages are sent.
+  if (durationS === 0 && (rate === undefined || rate > 0 || Object.keys(gates).length > 0)) {
+    throw new UsageError('-d/--duration must be above 0 when messages are sent (--rate above 0) or a gate is given: nothing would be measured');
+  }
+  let stages;
+  try {
+    stages = o.stages === undefined ? undefined : parseStages(o.stages);
+  } catch (error) {
+    throw new UsageError((error as Error).message);
+  }
   const plan = resolveLoadPlan({
     url: o.url,
     ...(o.profile ? { profile: o.profile as (typeof PROFILE_NAMES)[number] } : {}),
     ...(o.connections !== undefined ? { connections: number('--connections', o.connections, { integer: true, min: 1 }) } : {}),
-    ...(o.stages !== undefined ? { stages: parseStages(o.stages) } : {}),
-    ...(o.rampUp !== undefined ? { rampUpS: seconds(o.rampUp) } : {}),
-    ...(o.duration !== undefined ? { durationS: seconds(o.duration) } : {}),
-    ...(o.warmup !== undefined ? { warmupS: seconds(o.warmup) } : {}),
-    ...(o.rate !== undefined ? { rate: number('--rate', o.rate) } : {}),
+    ...(stages !== undefined ? { stages } : {}),
+    ...(o.rampUp !== undefined ? { rampUpS: await seconds('--ramp-up', o.rampUp) } : {}),
+    ...(durationS !== undefined ? { durationS } : {}),
+    ...(o.warmup !== undefined ? { warmupS: await seconds('--warmup', o.warmup) } : {}),
+    ...(rate !== undefined ? { rate } : {}),
     ...(o.payloadBytes !== undefined ? { payloadBytes: number('--payload-bytes', o.payloadBytes, { integer: true }) } : {}),
     ...(o.message !== undefined ? { message: o.message } : {}),
-    headers: parseHeaders(o.headers),
+    headers: handshake.headers,
     ...(o.token !== undefined ? { token: o.token } : {}),
-    subprotocols: o.subprotocol,
+    subprotocols: handshake.subprotocols,
     expectEcho: o.echo,
     ...(o.workers !== undefined ? { workers: number('--workers', o.workers, { integer: true, min: 1 }) } : {}),
-    ...(o.handshakeTimeout !== undefined ? { handshakeTimeoutMs: Math.max(1, millis(o.handshakeTimeout)) } : {}),
-    ...(o.drainTimeout !== undefined ? { drainTimeoutMs: millis(o.drainTimeout) } : {}),
+    ...(o.handshakeTimeout !== undefined ? { handshakeTimeoutMs: Math.max(1, await millis('--handshake-timeout', o.handshakeTimeout)) } : {}),
+    ...(o.drainTimeout !== undefined ? { drainTimeoutMs: await millis('--drain-timeout', o.drainTimeout) } : {}),
     ...(o.connectConcurrency !== undefined
       ? { connectConcurrency: number('--connect-concurrency', o.connectConcurrency, { integer: true, min: 1 }) }
       : {}),
     drill: {
-      ...(o.drillWarningHold !== undefined ? { warningHoldS: parseDurationS(o.drillWarningHold) } : {}),
-      ...(o.drillCriticalHold !== undefined ? { criticalHoldS: parseDurationS(o.drillCriticalHold) } : {}),
+      ...(o.drillWarningHold !== undefined ? { warningHoldS: await seconds('--drill-warning-hold', o.drillWarningHold) } : {}),
+      ...(o.drillCriticalHold !== undefined ? { criticalHoldS: await seconds('--drill-critical-hold', o.drillCriticalHold) } : {}),
     },
   });
+  if (Object.keys(gates).length > 0 && o.stages !== undefined) {
+    const { timeline } = await import('../loadtest/plan.ts');
+    const line = timeline(plan);
+    if (line.measureEndMs <= line.measureStartMs) {
+      throw new UsageError("a gate needs a measured window, but --stages leave no time after the first stage's ramp-up and --warmup; lengthen a hold");
+    }
+  }
   if (gates.maxP95Ms !== undefined && (!plan.expectEcho || plan.rate === 0)) {
     throw new UsageError(`--max-p95 needs echoed messages to time, so it cannot be combined with ${plan.expectEcho ? '--rate 0' : '--no-echo'}`);
   }
@@ -156,20 +212,27 @@ export function parseHeaders(values: string[]): Record<string, string> {
       try {
         parsed = JSON.parse(value);
       } catch (error) {
-        throw new Error(`--headers is not valid JSON: ${(error as Error).message}`);
+        throw new UsageError(`--headers is not valid JSON: ${(error as Error).message}`);
       }
-      if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw new Error('--headers JSON must be an object');
+      if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw new UsageError('--headers JSON must be an object');
       for (const [k, v] of Object.entries(parsed)) {
-        if (typeof v !== 'string') throw new Error(`--headers: the value of "${k}" must be a string`);
-        headers[k.toLowerCase()] = v;
+        if (typeof v !== 'string') throw new UsageError(`--headers: the value of "${k}" must be a string`);
+        setHeader(headers, k, v);
       }
       continue;
     }
     const colon = value.indexOf(':');
-    if (colon <= 0) throw new Error(`--headers expects "Name: value" or a JSON object, got "${value}"`);
-    headers[value.slice(0, colon).trim().toLowerCase()] = value.slice(colon + 1).trim();
+    if (colon <= 0) throw new UsageError(`--headers expects "Name: value" or a JSON object, got "${value}"`);
+    setHeader(headers, value.slice(0, colon).trim(), value.slice(colon + 1).trim());
   }
   return headers;
+}
+
+/** Checked here, as ws would only throw when a worker creates the socket. */
+function setHeader(headers: Record<string, string>, name: string, value: string): void {
+  const problem = headerProblem(name, value);
+  if (problem) throw new UsageError(`-H/--headers: ${problem}`);
+  headers[name.toLowerCase()] = value;
 }
 
 const profileHelp = Object.entries(SIZE_PROFILES)
@@ -186,13 +249,13 @@ export function registerLoad(program: Command): void {
     .option('-c, --connections <n>', 'concurrent connections (overrides the profile)')
     .option('--stages <list>', 'connection stages CONNECTIONS:RAMP-UP:HOLD,… e.g. 510:30s:6m,1010:30s:3m')
     .option('--ramp-up <duration>', 'time to open all connections, e.g. 10s')
-    .option('-d, --duration <duration>', 'measured time after ramp-up and warm-up, e.g. 60s, 5m')
+    .option('-d, --duration <duration>', 'measured time after ramp-up and warm-up, e.g. 60s, 5m (above 0 when sending or gated; durations at most 24h)')
     .option('--warmup <duration>', 'time after ramp-up whose messages are sent but not measured (profiles: 5-10s, else 0)')
     .option('-r, --rate <n>', 'messages per second per connection, sent on schedule (open model); 0 = hold connections only')
     .option('--payload-bytes <n>', 'size of the {{payload}} filler')
     .option('--message <template>', 'message template with {{id}} {{seq}} {{conn}} {{ts}} {{payload}} (see docs/load-testing.md)')
     .option('-H, --headers <header>', 'handshake header "Name: value" (repeatable) or a JSON object', collect, [])
-    .option('--token <token>', 'sent as "Authorization: Bearer <token>"')
+    .option('--token <token>', 'sent as "Authorization: Bearer <token>" (not with an Authorization header in --headers)')
     .option('--subprotocol <name>', 'WebSocket subprotocol to request (repeatable)', collect, [])
     .option('--no-echo', 'the server does not echo: count received messages, measure no latency, count nothing lost')
     .option('--workers <n>', 'worker threads driving the connections (default: from connections and rate, at most the cores)')
@@ -219,13 +282,15 @@ Examples:
   socketscope load --url ws://127.0.0.1:8080/ws --profile heavy --otlp http://127.0.0.1:4318
 
 Latency is measured from each message's intended send time, so a stalled server
-shows up in the percentiles instead of slowing the sender down.
+shows up in the percentiles instead of slowing the sender down. The measured window
+starts once the first connections are open (at most one handshake timeout late).
+Ctrl-C reports messages still awaiting their echo as in flight, not lost.
 
 --stages and --profile alert-drill set connections and timing themselves: they
 cannot be combined with -c, --ramp-up or --duration.
 
-Exit codes: 0 passed; 1 a gate failed, no connection opened, or echoes were
-expected and none matched; 2 a usage error or the tool could not run;
+Exit codes: 0 passed; 1 a gate failed, no connection opened, no message was
+sent in the measured window, or echoes were expected and none matched; 2 a usage error or the tool could not run;
 130 interrupted (partial report printed).`,
     )
     .exitOverride(usageExit)

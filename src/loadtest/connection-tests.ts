@@ -9,12 +9,19 @@ import { z } from 'zod';
 import { runLoadPlan } from './engine.ts';
 import { classifyError } from './error-class.ts';
 import { createHistogram, recordMs, summarize } from './histogram.ts';
-import { resolveLoadPlan } from './plan.ts';
+import { handshakeOptionsProblem } from './handshake.ts';
+import { MAX_DURATION_S, resolveLoadPlan } from './plan.ts';
 import { compileTemplate, DEFAULT_TEMPLATE, MessageRenderer, parseCorrelationId, runTag } from './template.ts';
 import type { LatencySummary, WorkerShare } from './types.ts';
 import { clock } from './worker-protocol.ts';
 
 export const CONNECTION_TESTS = ['basic', 'pool', 'echo'] as const;
+
+/** The echo test gives up after this many echoes in a row time out: the server is not echoing, and waiting out the rest would take count × timeout. */
+export const ECHO_MAX_CONSECUTIVE_TIMEOUTS = 3;
+
+const millis = (min: number) => z.number().int().min(min).max(MAX_DURATION_S * 1000, `at most ${MAX_DURATION_S * 1000} ms (24 h)`);
+const seconds = () => z.number().min(0).max(MAX_DURATION_S, `at most ${MAX_DURATION_S} s (24 h)`);
 export type ConnectionTestKind = (typeof CONNECTION_TESTS)[number];
 
 const commonSchema = z.object({
@@ -25,7 +32,7 @@ const commonSchema = z.object({
   headers: z.record(z.string(), z.string()).optional(),
   token: z.string().min(1).optional(),
   subprotocols: z.array(z.string().min(1)).optional(),
-  handshakeTimeoutMs: z.number().int().min(1).optional(),
+  handshakeTimeoutMs: millis(1).optional(),
   signal: z.instanceof(AbortSignal).optional(),
 });
 
@@ -35,15 +42,15 @@ const echoSchema = commonSchema
     count: z.number().int().min(1).max(100_000).optional(),
     payloadBytes: z.number().int().min(0).max(16 * 1024 * 1024).optional(),
     message: z.string().min(1).optional(),
-    timeoutMs: z.number().int().min(1).optional(),
+    timeoutMs: millis(1).optional(),
   })
   .strict();
 const poolSchema = commonSchema
   .extend({
     connections: z.number().int().min(1).max(100_000).optional(),
     workers: z.number().int().min(1).max(64).optional(),
-    holdS: z.number().min(0).optional(),
-    rampUpS: z.number().min(0).optional(),
+    holdS: seconds().optional(),
+    rampUpS: seconds().optional(),
   })
   .strict();
 
@@ -75,6 +82,8 @@ export interface EchoTestResult extends TestResultBase {
   sent: number;
   received: number;
   lost: number;
+  /** Messages never sent: the connection closed, or the test stopped after consecutive timeouts. */
+  not_attempted: number;
   /** Echoes whose body equals what was sent, byte for byte. */
   identical: number;
   rtt_ms: LatencySummary;
@@ -107,11 +116,14 @@ export async function runConnectionTest<K extends ConnectionTestKind>(kind: K, o
   }
 }
 
-function parse<T extends z.ZodType>(schema: T, options: unknown): z.output<T> {
+function parse<T extends z.ZodType<Common>>(schema: T, options: unknown): z.output<T> {
   const parsed = schema.safeParse(options);
   if (!parsed.success) {
     throw new Error(`invalid test options: ${parsed.error.issues.map((i) => `${i.path.join('.') || 'options'}: ${i.message}`).join('; ')}`);
   }
+  // Checked here so a bad header or subprotocol is an option error, not a test that "failed" to connect.
+  const problem = handshakeOptionsProblem(parsed.data);
+  if (problem) throw new Error(`invalid test options: ${problem}`);
   return parsed.data;
 }
 
@@ -236,6 +248,7 @@ async function echoTest(o: z.output<typeof echoSchema>): Promise<EchoTestResult>
     sent: 0,
     received: 0,
     lost: 0,
+    not_attempted: 0,
     identical: 0,
     rtt_ms: summarize(rtt),
   };
@@ -254,7 +267,8 @@ async function echoTest(o: z.output<typeof echoSchema>): Promise<EchoTestResult>
   const tagWithDot = Buffer.from(`${tag}.`);
   const renderer = new MessageRenderer(template, tag, 0, o.payloadBytes ?? 0);
   // One request in flight at a time: the echo test measures round trips, not throughput.
-  for (let seq = 0; seq < count && ws.readyState === WebSocket.OPEN; seq++) {
+  let timeoutsInARow = 0;
+  for (let seq = 0; seq < count && ws.readyState === WebSocket.OPEN && timeoutsInARow < ECHO_MAX_CONSECUTIVE_TIMEOUTS; seq++) {
     throwIfAborted(o.signal, ws);
     const text = renderer.render(seq, Date.now());
     const sentAt = clock();
@@ -263,18 +277,28 @@ async function echoTest(o: z.output<typeof echoSchema>): Promise<EchoTestResult>
     throwIfAborted(o.signal, ws);
     if (echo === null) {
       result.lost++;
+      timeoutsInARow++;
       continue;
     }
+    timeoutsInARow = 0;
     recordMs(rtt, clock() - sentAt);
     result.received++;
     if (echo.toString() === text) result.identical++;
   }
-  result.lost += count - result.sent;
+  result.not_attempted = count - result.sent;
+  // Still open with messages left: only the consecutive timeouts stop the loop so.
+  const stoppedEarly = ws.readyState === WebSocket.OPEN && result.not_attempted > 0;
   throwIfAborted(o.signal, ws);
   if (ws.readyState === WebSocket.OPEN) await closeNormally(ws);
   result.rtt_ms = summarize(rtt);
   rtt.destroy();
-  if (result.lost > 0) result.error = `${result.lost} of ${count} messages got no echo within ${timeoutMs} ms`;
+  const errors: string[] = [];
+  if (result.lost > 0) errors.push(`${result.lost} of ${count} messages got no echo within ${timeoutMs} ms`);
+  if (result.not_attempted > 0) {
+    const why = stoppedEarly ? `stopped after ${ECHO_MAX_CONSECUTIVE_TIMEOUTS} consecutive timeouts` : 'the connection closed';
+    errors.push(`${why}, ${result.not_attempted} not attempted`);
+  }
+  if (errors.length > 0) result.error = errors.join('; ');
   result.ok = result.error === undefined;
   result.duration_ms = ms(started);
   return result;

@@ -10,6 +10,14 @@
  * minus its intended send time: a lower bound, so a server that stops
  * answering cannot hide in the `lost` count either.
  *
+ * The measured window starts once the connections planned to open before it
+ * are open (or failed), at most one handshake timeout after its planned start,
+ * and keeps its planned length; later stages move with it. Otherwise, with no
+ * warm-up, every connection's first slots fell due while its handshake was
+ * still in flight and went out late charged with it: this tool's own start-up
+ * as server latency. Once the window is fixed the schedule is, so a server
+ * that stalls mid-run is still charged from each message's intended time.
+ *
  * One timer per worker serves all connections: a priority queue keyed by the
  * next intended send time, so 10,000 idle-ish connections cost nothing
  * between sends.
@@ -21,7 +29,7 @@ import { bump, classifyError } from './error-class.ts';
 import { createHistogram, recordMs, type Histogram } from './histogram.ts';
 import { ECHO_LATENCY, emptyRunBuckets, HANDSHAKE } from './bucket-counts.ts';
 import { compileTemplate, MessageRenderer, parseCorrelationId } from './template.ts';
-import { clock, emptyCounters, type WorkerCounters, type WorkerInit } from './worker-protocol.ts';
+import { clock, emptyCounters, type MeasuredWindow, type WorkerCounters, type WorkerInit } from './worker-protocol.ts';
 
 /** Above this many unsent bytes a connection skips its send (counted skipped, and lost when echoes are expected) rather than queue without bound. */
 const MAX_BUFFERED_BYTES = 8 * 1024 * 1024;
@@ -38,6 +46,8 @@ interface Conn {
   slot: number;
   index: number;
   openAt: number;
+  /** Planned to open by the window's planned start and not open or failed yet: the window waits for it. */
+  initial: boolean;
   state: ConnState;
   ws: WebSocket | null;
   renderer: MessageRenderer;
@@ -81,6 +91,9 @@ export class LoadDriver {
   private epoch = 0;
   private measureStart = 0;
   private measureEnd = 0;
+  /** Until the first connections are open the window is provisional (see the header); sends due in it are warm-up. */
+  private windowFixed = false;
+  private initialUnsettled = 0;
   private sendTimer: NodeJS.Timeout | null = null;
   private sendTimerAt = Number.POSITIVE_INFINITY;
   private openTimer: NodeJS.Timeout | null = null;
@@ -105,6 +118,7 @@ export class LoadDriver {
         slot,
         index,
         openAt: openAtMs,
+        initial: openAtMs <= init.measureStartMs,
         state: 'pending',
         ws: null,
         renderer: new MessageRenderer(template, init.tag, index, init.payloadBytes),
@@ -126,9 +140,11 @@ export class LoadDriver {
     this.measureStart = epoch + this.init.measureStartMs;
     this.measureEnd = epoch + this.init.measureEndMs;
     for (const conn of this.conns) conn.openAt += epoch;
+    this.initialUnsettled = this.conns.filter((conn) => conn.initial).length;
+    this.windowFixed = this.initialUnsettled === 0;
 
     this.scheduleOpens();
-    await this.until(this.measureEnd);
+    await this.untilWindowEnds();
     // Slots due just before the end whose timer has not fired yet still go out.
     if (!this.aborted) this.sendDue(Number.POSITIVE_INFINITY);
     // Handshakes still in flight (or waiting for a free slot) get one handshake timeout to
@@ -151,6 +167,55 @@ export class LoadDriver {
 
   abort(): void {
     this.aborted = true;
+    this.wake?.();
+  }
+
+  /** The measured window on the shared clock once fixed, else null. */
+  window(): MeasuredWindow | null {
+    return this.windowFixed ? { start: this.measureStart, end: this.measureEnd } : null;
+  }
+
+  private async untilWindowEnds(): Promise<void> {
+    if (!this.windowFixed) {
+      // The first connections get one handshake timeout past the planned start; then the window starts without the rest.
+      await this.until(this.measureStart + this.init.handshakeTimeoutMs, () => this.windowFixed);
+      if (this.aborted) return;
+      this.fixWindow();
+    }
+    await this.until(this.measureEnd);
+  }
+
+  /** An initial connection opened, failed or was given up on. */
+  private settleInitial(conn: Conn): void {
+    if (!conn.initial) return;
+    conn.initial = false;
+    if (--this.initialUnsettled === 0) this.fixWindow();
+  }
+
+  /**
+   * Fixes the measured window: as planned when every initial connection
+   * settled before its start, else from now on, with the planned length.
+   */
+  private fixWindow(): void {
+    if (this.windowFixed || this.aborted) return;
+    this.windowFixed = true;
+    const now = clock();
+    if (now <= this.measureStart) return;
+    const shift = now - this.measureStart;
+    const plannedStart = this.measureStart;
+    this.measureStart = now;
+    this.measureEnd += shift;
+    // Slot numbers are relative to the window's start: renumber the requests awaiting their echo
+    // (all sent before now, so all warm-up: kept below 0 against rounding).
+    const dk = this.init.rate > 0 ? shift / this.periodMs : 0;
+    for (const conn of this.conns) {
+      // Later stages keep their place relative to the window.
+      if (conn.state === 'pending' && conn.openAt > plannedStart) conn.openAt += shift;
+      for (const [seq, k] of conn.outstanding) conn.outstanding.set(seq, Math.min(k - dk, -Number.EPSILON));
+    }
+    this.stopSending();
+    for (const conn of this.conns) if (conn.state === 'open' && !conn.closing) this.startSending(conn, now);
+    this.scheduleOpens();
     this.wake?.();
   }
 
@@ -203,6 +268,7 @@ export class LoadDriver {
     // Connections whose turn never came: an overloaded server kept the handshakes in flight
     // (a failure), or the run was aborted first (not the server's doing, so not a failure).
     for (; this.nextToOpen < this.conns.length; this.nextToOpen++) {
+      (this.conns[this.nextToOpen] as Conn).initial = false;
       if (this.aborted) {
         this.counters.abandoned++;
       } else {
@@ -235,6 +301,8 @@ export class LoadDriver {
       recordMs(this.openDelay, now - conn.openAt);
       HANDSHAKE.record(this.buckets.handshake, now - startedAt);
       this.startSending(conn, now);
+      // After startSending: when this open fixes the window, every open connection is re-planned on it.
+      this.settleInitial(conn);
       this.scheduleOpens();
       this.wake?.();
     });
@@ -252,6 +320,7 @@ export class LoadDriver {
       this.connecting--;
       counters.abandoned++;
       conn.state = 'closed';
+      conn.initial = false;
       this.wake?.();
       return;
     }
@@ -261,6 +330,7 @@ export class LoadDriver {
       counters.failed++;
       bump(counters.errors, `connect:${conn.lastError ?? `closed-${code}`}`);
       conn.state = 'closed';
+      this.settleInitial(conn);
       this.scheduleOpens();
       this.wake?.();
       return;
@@ -281,12 +351,17 @@ export class LoadDriver {
    * lost and goes into the latency histograms at `now` minus its intended
    * send time. Its real latency is longer (it never came), so this is a lower
    * bound; but it keeps a server that stops answering out of the lost count
-   * alone, where the percentiles would not see it.
+   * alone, where the percentiles would not see it. After an abort they are
+   * in flight instead: the run, not the server, stopped waiting.
    */
   private giveUp(conn: Conn, now: number): void {
     for (const k of conn.outstanding.values()) {
-      if (k < 0) continue;
+      if (!this.isMeasured(k)) continue;
       this.awaiting--;
+      if (this.aborted) {
+        this.counters.inFlight++;
+        continue;
+      }
       this.counters.lost++;
       this.recordLatency(now - this.slotTime(conn, k), true);
     }
@@ -306,25 +381,57 @@ export class LoadDriver {
 
   // ---- sending -------------------------------------------------------------
 
+  /**
+   * Whether slot `k` is in the measured window. Before the window is fixed,
+   * slots past its planned start are warm-up too (fixing it renumbers them
+   * below 0), and so are their echoes if they come back before that.
+   */
+  private isMeasured(k: number): boolean {
+    return k >= 0 && this.windowFixed;
+  }
+
   /** When slot `k` of `conn` is due; always computed from k, so no error accumulates. */
   private slotTime(conn: Conn, k: number): number {
     return this.measureStart + (k + conn.frac) * this.periodMs;
   }
 
   /**
-   * Puts the connection on the send schedule. Before the measured window it
-   * starts at its next slot; inside it, at its first measured slot after the
-   * time it was *meant* to open, so a slow handshake shows up as late messages
-   * (in the latency) rather than as messages never sent.
+   * Puts the connection on the send schedule. Before the measured window (or
+   * while it waits for the first connections) it starts at its next slot;
+   * inside it, at its first measured slot after the time it was *meant* to
+   * open, so a slow handshake shows up as late messages (in the latency)
+   * rather than as messages never sent. A connection that opens after the
+   * window ended gets all its slots from then on counted sent and lost.
    */
   private startSending(conn: Conn, now: number): void {
-    if (this.init.rate === 0 || now >= this.measureEnd) return;
+    if (this.init.rate === 0) return;
     const firstSlotAfter = (t: number): number => Math.ceil((t - this.measureStart) / this.periodMs - conn.frac);
+    if (now >= this.measureEnd) {
+      // A provisional window is re-planned when it is fixed; an aborted run measures no more.
+      if (this.windowFixed && !this.aborted) this.loseUnsent(conn, Math.max(firstSlotAfter(conn.openAt), 0), now);
+      return;
+    }
     const next = firstSlotAfter(now);
-    conn.k = next <= 0 ? next : Math.max(firstSlotAfter(conn.openAt), 0);
+    conn.k = next <= 0 || !this.windowFixed ? next : Math.max(firstSlotAfter(conn.openAt), 0);
     if (conn.k >= conn.kEnd) return;
     this.queue.push(conn.slot, this.slotTime(conn, conn.k));
     this.armSendTimer();
+  }
+
+  /**
+   * Slots `from`..kEnd of a connection that opened too late to send them: due,
+   * never sent, so sent and lost, timed like other lost messages up to now.
+   * Else they vanished from the counts and a run could pass having sent none.
+   * Without echoes nothing is lost, so they stay out of the counts (like the
+   * slots of a connection that never opened).
+   */
+  private loseUnsent(conn: Conn, from: number, now: number): void {
+    if (!this.init.expectEcho) return;
+    for (let k = from; k < conn.kEnd; k++) {
+      this.counters.sent++;
+      this.counters.lost++;
+      this.recordLatency(now - this.slotTime(conn, k), true);
+    }
   }
 
   private armSendTimer(): void {
@@ -370,7 +477,7 @@ export class LoadDriver {
     const ws = conn.ws as WebSocket;
     const { counters } = this;
     const k = conn.k;
-    const measured = k >= 0;
+    const measured = this.isMeasured(k);
     if (measured) counters.sent++;
     if (ws.bufferedAmount > MAX_BUFFERED_BYTES) {
       bump(counters.errors, 'send:backpressure');
@@ -391,6 +498,7 @@ export class LoadDriver {
       if (measured) this.awaiting++;
     }
     if (measured) counters.bytesSent += frame.length;
+    counters.trafficSent++;
     ws.send(frame, { binary: false });
   }
 
@@ -404,16 +512,20 @@ export class LoadDriver {
   // ---- receiving -----------------------------------------------------------
 
   private onMessage(conn: Conn, data: Buffer): void {
+    // After an abort, echoes of requests counted in flight would count twice.
+    if (this.aborted) return;
     const now = clock();
     const { counters } = this;
+    counters.trafficReceived++;
     if (this.init.expectEcho) {
       const id = parseCorrelationId(data, this.tagWithDot);
       if (id !== null && id.conn === conn.index) {
         const k = conn.outstanding.get(id.seq);
         if (k !== undefined) {
           conn.outstanding.delete(id.seq);
-          this.recordLatency(now - this.slotTime(conn, k), k >= 0);
-          if (k >= 0) {
+          const measured = this.isMeasured(k);
+          this.recordLatency(now - this.slotTime(conn, k), measured);
+          if (measured) {
             counters.matched++;
             counters.received++;
             counters.bytesReceived += data.length;
@@ -424,7 +536,7 @@ export class LoadDriver {
       }
     }
     // Not an echo of a measured request: broadcasts, pushes, duplicates.
-    if (now >= this.measureStart && now < this.measureEnd) {
+    if (this.windowFixed && now >= this.measureStart && now < this.measureEnd) {
       counters.received++;
       counters.bytesReceived += data.length;
     }

@@ -11,7 +11,15 @@ import { buildReport } from './report.ts';
 import { spawnTsWorker } from './spawn-worker.ts';
 import { runTag } from './template.ts';
 import type { LoadPlan, LoadProgress, LoadReport, RunOptions } from './types.ts';
-import { clock, emptyCounters, type FromWorker, type ToWorker, type WorkerCounters, type WorkerInit } from './worker-protocol.ts';
+import {
+  clock,
+  emptyCounters,
+  type FromWorker,
+  type MeasuredWindow,
+  type ToWorker,
+  type WorkerCounters,
+  type WorkerInit,
+} from './worker-protocol.ts';
 
 const WORKER_ENTRY = new URL('./worker.ts', import.meta.url);
 /** Head start between "go" and the first scheduled open, so every worker starts on time. */
@@ -76,6 +84,8 @@ export async function runLoadPlan(plan: LoadPlan, options: RunOptions = {}): Pro
   const latestBuckets: RunBuckets[] = inits.map(() => emptyRunBuckets());
   const finals: ({ counters: WorkerCounters; latency: string; connect: string; openDelay: string } | null)[] = inits.map(() => null);
   const pendingIntervals: string[] = [];
+  // Each worker's measured window once it is fixed (it waits for the first connections to open).
+  const windows: (MeasuredWindow | null)[] = inits.map(() => null);
   let epoch = Number.POSITIVE_INFINITY;
   let peakOpen = 0;
   let lastTotals = { at: clock(), sent: 0, received: 0 };
@@ -91,15 +101,17 @@ export async function runLoadPlan(plan: LoadPlan, options: RunOptions = {}): Pro
     post({ type: 'abort' });
   };
 
-  const emitProgress = (): void => {
+  /** `final`: the sample after the workers finished, whose interval is only the time since the last one, so it shows no rate. */
+  const emitProgress = (final = false): void => {
     if (!options.onProgress) {
       pendingIntervals.length = 0;
       return;
     }
     const now = clock();
     const open = latest.reduce((sum, c) => sum + c.open, 0);
-    const sent = latest.reduce((sum, c) => sum + c.sent, 0);
-    const received = latest.reduce((sum, c) => sum + c.received, 0);
+    // Rates from all traffic: the measured-window counters read 0/s through ramp-up and warm-up.
+    const trafficSent = latest.reduce((sum, c) => sum + c.trafficSent, 0);
+    const trafficReceived = latest.reduce((sum, c) => sum + c.trafficReceived, 0);
     const seconds = Math.max((now - lastTotals.at) / 1000, 1e-3);
     let intervalP95Ms: number | null = null;
     if (pendingIntervals.length > 0) {
@@ -109,21 +121,21 @@ export async function runLoadPlan(plan: LoadPlan, options: RunOptions = {}): Pro
       merged.destroy();
     }
     const progress: LoadProgress = {
-      phase: phaseAt(now - epoch, line.measureStartMs, line.measureEndMs, plan.stages[0]?.rampUpS ?? 0, finals),
+      phase: phaseAt(now, epoch, measuredWindow(windows, epoch, line), plan.stages[0]?.rampUpS ?? 0, finals),
       elapsedS: Math.max(0, (now - epoch) / 1000),
       open,
       target: line.maxConnections,
       failed: latest.reduce((sum, c) => sum + c.failed, 0),
       dropped: latest.reduce((sum, c) => sum + c.dropped, 0),
-      sent,
-      received,
+      sent: latest.reduce((sum, c) => sum + c.sent, 0),
+      received: latest.reduce((sum, c) => sum + c.received, 0),
       errors: latest.reduce((sum, c) => sum + Object.values(c.errors).reduce((a, b) => a + b, 0), 0),
-      sentPerS: (sent - lastTotals.sent) / seconds,
-      receivedPerS: (received - lastTotals.received) / seconds,
+      sentPerS: final ? null : (trafficSent - lastTotals.sent) / seconds,
+      receivedPerS: final ? null : (trafficReceived - lastTotals.received) / seconds,
       intervalP95Ms,
       buckets: sumRunBuckets(latestBuckets),
     };
-    lastTotals = { at: now, sent, received };
+    lastTotals = { at: now, sent: trafficSent, received: trafficReceived };
     options.onProgress(progress);
   };
 
@@ -138,7 +150,7 @@ export async function runLoadPlan(plan: LoadPlan, options: RunOptions = {}): Pro
               if (++ready === workers.length) {
                 epoch = clock() + START_LEAD_MS;
                 post({ type: 'start', epoch });
-                progressTimer = setInterval(emitProgress, progressIntervalMs);
+                progressTimer = setInterval(() => emitProgress(), progressIntervalMs);
                 options.signal?.addEventListener('abort', onAbort, { once: true });
                 if (options.signal?.aborted) onAbort();
               }
@@ -146,11 +158,13 @@ export async function runLoadPlan(plan: LoadPlan, options: RunOptions = {}): Pro
             case 'progress':
               latest[i] = message.counters;
               latestBuckets[i] = message.buckets;
+              windows[i] = message.window;
               peakOpen = Math.max(peakOpen, latest.reduce((sum, c) => sum + c.open, 0));
               if (message.interval) pendingIntervals.push(message.interval);
               break;
             case 'done':
               latest[i] = message.counters;
+              windows[i] = message.window;
               finals[i] = { counters: message.counters, latency: message.latency, connect: message.connect, openDelay: message.openDelay };
               if (++done === workers.length) resolve();
               break;
@@ -170,7 +184,7 @@ export async function runLoadPlan(plan: LoadPlan, options: RunOptions = {}): Pro
     options.signal?.removeEventListener('abort', onAbort);
     await Promise.all(workers.map((worker) => worker.terminate()));
   }
-  emitProgress();
+  emitProgress(true);
 
   const latency = createHistogram();
   const connect = createHistogram();
@@ -182,7 +196,7 @@ export async function runLoadPlan(plan: LoadPlan, options: RunOptions = {}): Pro
   const report = buildReport({
     plan,
     aborted: abortedAt !== null,
-    measuredS: measuredSeconds(line.measureStartMs, line.measureEndMs, epoch, abortedAt),
+    measuredS: measuredSeconds(measuredWindow(windows, epoch, line), abortedAt),
     elapsedS: (clock() - startedAt) / 1000,
     counters: results.map((r) => r.counters),
     perWorker: inits.map((init) => init.connections.length),
@@ -197,24 +211,30 @@ export async function runLoadPlan(plan: LoadPlan, options: RunOptions = {}): Pro
   return report;
 }
 
-function phaseAt(
-  sinceEpochMs: number,
-  measureStartMs: number,
-  measureEndMs: number,
-  rampUpS: number,
-  finals: readonly unknown[],
-): LoadProgress['phase'] {
+/**
+ * The measured window on the shared clock: from the last worker's start (a
+ * worker's window waits for its first connections to open) for the planned
+ * length; the planned window until every worker has fixed its own.
+ */
+function measuredWindow(windows: readonly (MeasuredWindow | null)[], epoch: number, line: { measureStartMs: number; measureEndMs: number }): MeasuredWindow {
+  const planned = { start: epoch + line.measureStartMs, end: epoch + line.measureEndMs };
+  if (windows.some((w) => w === null)) return planned;
+  const start = Math.max(...windows.map((w) => (w as MeasuredWindow).start));
+  return { start, end: start + (planned.end - planned.start) };
+}
+
+function phaseAt(now: number, epoch: number, window: MeasuredWindow, rampUpS: number, finals: readonly unknown[]): LoadProgress['phase'] {
   if (finals.every((f) => f !== null)) return 'done';
-  if (sinceEpochMs < 0) return 'starting';
-  if (sinceEpochMs < rampUpS * 1000) return 'ramp-up';
-  if (sinceEpochMs < measureStartMs) return 'warmup';
-  if (sinceEpochMs < measureEndMs) return 'measure';
+  if (now < epoch) return 'starting';
+  if (now < epoch + rampUpS * 1000) return 'ramp-up';
+  if (now < window.start) return 'warmup';
+  if (now < window.end) return 'measure';
   return 'drain';
 }
 
-/** The measured window, cut short when the run was aborted inside it. */
-function measuredSeconds(measureStartMs: number, measureEndMs: number, epoch: number, abortedAt: number | null): number {
-  const planned = (measureEndMs - measureStartMs) / 1000;
+/** The measured window's length, cut short when the run was aborted inside it. */
+function measuredSeconds(window: MeasuredWindow, abortedAt: number | null): number {
+  const planned = (window.end - window.start) / 1000;
   if (abortedAt === null) return planned;
-  return Math.max(0, Math.min(planned, (abortedAt - epoch - measureStartMs) / 1000));
+  return Math.max(0, Math.min(planned, (abortedAt - window.start) / 1000));
 }

@@ -6,8 +6,21 @@
 import { availableParallelism } from 'node:os';
 import { z } from 'zod';
 import { alertDrillStages, ALERT_DRILL, PROFILE_NAMES, SIZE_PROFILES, RUN_DEFAULTS, type SizeProfile } from './profiles.ts';
+import { handshakeOptionsProblem } from './handshake.ts';
 import { compileTemplate, DEFAULT_TEMPLATE } from './template.ts';
 import type { LoadPlan, Stage } from './types.ts';
+
+/**
+ * The longest any one duration may be. Node's timers hold at most 2^31-1 ms
+ * (24.8 days) and fire after 1 ms beyond that, so `-d 600h` used to flood the
+ * event loop; 24 h is past any sensible test and far inside that range.
+ */
+export const MAX_DURATION_S = 24 * 3600;
+/** The longest whole plan (its stages added up): a week, still inside the timer range with the handshake and drain timeouts on top. */
+export const MAX_PLAN_S = 7 * 24 * 3600;
+const DURATION_LIMIT = `at most ${MAX_DURATION_S} s (24 h)`;
+const seconds = () => z.number().min(0).max(MAX_DURATION_S, DURATION_LIMIT);
+const millis = (min: number) => z.number().int().min(min).max(MAX_DURATION_S * 1000, `at most ${MAX_DURATION_S * 1000} ms (24 h)`);
 
 const wsUrl = z
   .string()
@@ -16,8 +29,8 @@ const wsUrl = z
 
 const stageSchema = z.object({
   connections: z.number().int().min(1).max(1_000_000),
-  rampUpS: z.number().min(0),
-  holdS: z.number().min(0),
+  rampUpS: seconds(),
+  holdS: seconds(),
 });
 
 export const loadTestInputSchema = z
@@ -26,9 +39,9 @@ export const loadTestInputSchema = z
     profile: z.enum(PROFILE_NAMES).optional(),
     connections: z.number().int().min(1).max(1_000_000).optional(),
     stages: z.array(stageSchema).min(1).optional(),
-    rampUpS: z.number().min(0).optional(),
-    durationS: z.number().min(0).optional(),
-    warmupS: z.number().min(0).optional(),
+    rampUpS: seconds().optional(),
+    durationS: seconds().optional(),
+    warmupS: seconds().optional(),
     rate: z.number().min(0).max(100_000).optional(),
     payloadBytes: z.number().int().min(0).max(16 * 1024 * 1024).optional(),
     message: z.string().min(1).optional(),
@@ -37,10 +50,10 @@ export const loadTestInputSchema = z
     subprotocols: z.array(z.string().min(1)).optional(),
     expectEcho: z.boolean().optional(),
     workers: z.number().int().min(1).max(256).optional(),
-    handshakeTimeoutMs: z.number().int().min(1).optional(),
-    drainTimeoutMs: z.number().int().min(0).optional(),
+    handshakeTimeoutMs: millis(1).optional(),
+    drainTimeoutMs: millis(0).optional(),
     connectConcurrency: z.number().int().min(1).optional(),
-    drill: z.object({ warningHoldS: z.number().min(0).optional(), criticalHoldS: z.number().min(0).optional() }).optional(),
+    drill: z.object({ warningHoldS: seconds().optional(), criticalHoldS: seconds().optional() }).optional(),
   })
   .strict();
 
@@ -67,6 +80,8 @@ export function resolveLoadPlan(input: LoadTestInput): LoadPlan {
   const parsed = loadTestInputSchema.safeParse(input);
   if (!parsed.success) throw new Error(`invalid load test options: ${formatIssues(parsed.error)}`);
   const o = parsed.data;
+  const handshake = handshakeOptionsProblem(o);
+  if (handshake) throw new Error(`invalid load test options: ${handshake}`);
 
   const drill = o.profile === 'alert-drill';
   // Options that another option would silently override are refused, not dropped.
@@ -109,6 +124,20 @@ export function resolveLoadPlan(input: LoadTestInput): LoadPlan {
   const rate = o.rate ?? (drill ? ALERT_DRILL.rate : size.rate);
   if (expectEcho && rate > 0 && !template.correlates) {
     throw new Error('invalid load test options: --message has no {{id}}, so echoes cannot be matched; add {{id}} or pass --no-echo');
+  }
+
+  const totalS = stages.reduce((sum, stage) => sum + stage.rampUpS + stage.holdS, 0);
+  if (totalS > MAX_PLAN_S) {
+    throw new Error(`invalid load test options: the stages add up to ${Math.round(totalS / 3600)} h; a plan runs at most ${MAX_PLAN_S / 3600} h`);
+  }
+  // Messages need a measured window: without one the run "passed" having measured nothing.
+  const first = stages[0] as Stage;
+  if (rate > 0 && totalS - first.rampUpS - warmupS <= 0) {
+    throw new Error(
+      o.stages
+        ? "invalid load test options: the stages leave no measured time after the first stage's ramp-up and warm-up, so nothing would be measured; lengthen a hold"
+        : 'invalid load test options: durationS must be above 0 when rate is above 0: nothing would be measured',
+    );
   }
 
   const headers: Record<string, string> = { ...o.headers };
@@ -175,13 +204,15 @@ export function openTimesMs(plan: LoadPlan): number[] {
   return times;
 }
 
-/** Parses `30`, `30s`, `500ms`, `5m`, `1h` into seconds. */
-export function parseDurationS(value: string): number {
+/** Parses `30`, `30s`, `500ms`, `5m`, `1h` into seconds, at most 24 h; `name` (the option) prefixes the limit's message. */
+export function parseDurationS(value: string, name = 'duration'): number {
   const match = /^(\d+(?:\.\d+)?)(ms|s|m|h)?$/.exec(value.trim());
   if (!match) throw new Error(`not a duration: "${value}" (use e.g. 30, 30s, 500ms, 5m, 1h)`);
   const n = Number(match[1]);
   const unit = match[2] ?? 's';
-  return unit === 'ms' ? n / 1000 : unit === 's' ? n : unit === 'm' ? n * 60 : n * 3600;
+  const s = unit === 'ms' ? n / 1000 : unit === 's' ? n : unit === 'm' ? n * 60 : n * 3600;
+  if (s > MAX_DURATION_S) throw new Error(`${name}: "${value}" is longer than the 24 h limit`);
+  return s;
 }
 
 /** Parses `--stages 510:30s:6m,1010:30s:3m` (connections:ramp-up:hold). */
@@ -191,6 +222,6 @@ export function parseStages(value: string): Stage[] {
     if (!connections || ramp === undefined || hold === undefined || extra !== undefined || !/^\d+$/.test(connections)) {
       throw new Error(`not a stage: "${part}" (use CONNECTIONS:RAMP-UP:HOLD, e.g. 510:30s:6m)`);
     }
-    return { connections: Number(connections), rampUpS: parseDurationS(ramp), holdS: parseDurationS(hold) };
+    return { connections: Number(connections), rampUpS: parseDurationS(ramp, '--stages'), holdS: parseDurationS(hold, '--stages') };
   });
 }

@@ -11,14 +11,16 @@ export interface ProgressWriter {
   finish(): void;
 }
 
+const perS = (rate: number | null): string => (rate === null ? '–' : String(Math.round(rate)));
+
 export function formatProgress(p: LoadProgress): string {
   const p95 = p.intervalP95Ms === null ? '–' : `${p.intervalP95Ms.toFixed(p.intervalP95Ms < 10 ? 2 : 1)} ms`;
   return [
     `[${p.elapsedS.toFixed(0).padStart(4)} s ${p.phase.padEnd(7)}]`,
     `open ${p.open}/${p.target}`,
     `failed ${p.failed}`,
-    `sent ${Math.round(p.sentPerS)}/s`,
-    `recv ${Math.round(p.receivedPerS)}/s`,
+    `sent ${perS(p.sentPerS)}/s`,
+    `recv ${perS(p.receivedPerS)}/s`,
     `p95 ${p95}`,
     `errors ${p.errors}`,
   ].join('  ');

@@ -40,13 +40,16 @@ export function buildReport(input: ReportInput): LoadReport {
   const received = sum(counters, 'received');
   const lost = sum(counters, 'lost');
   const skipped = sum(counters, 'skipped');
+  const inFlight = sum(counters, 'inFlight');
   // Two rates, so neither dilutes the other: a refused connection sends nothing, and a
   // long run's messages would otherwise bury any number of refused connections.
   const attempted = target - abandoned;
   const connectionErrorRate = attempted > 0 ? (failed + dropped) / attempted : 0;
   // With --no-echo nothing is lost, but a skipped send still never reached the server.
   const messageErrors = plan.expectEcho ? lost : skipped;
-  const messageErrorRate = sent > 0 ? messageErrors / sent : 0;
+  // Messages in flight at an abort had no chance to be answered: neither errors nor successes.
+  const settled = sent - inFlight;
+  const messageErrorRate = settled > 0 ? messageErrors / settled : 0;
   const round3 = (n: number): number => Math.round(n * 1000) / 1000;
   return {
     url: plan.url,
@@ -60,6 +63,7 @@ export function buildReport(input: ReportInput): LoadReport {
       matched: sum(counters, 'matched'),
       lost,
       skipped,
+      in_flight: inFlight,
       per_second: input.measuredS > 0 ? round3(received / input.measuredS) : 0,
     },
     bytes: { sent: sum(counters, 'bytesSent'), received: sum(counters, 'bytesReceived') },
@@ -92,9 +96,11 @@ export interface Gates {
 const P95_LOST_SHARE = 0.05;
 
 /**
- * The ways the report fails, each as a sentence; empty when it passes. Two
- * checks hold with no gate at all: a run where no connection opened, or where
- * echoes were expected and none matched, tested nothing and fails.
+ * The ways the report fails, each as a sentence; empty when it passes. Three
+ * checks hold with no gate at all: a run where no connection opened, where a
+ * rate was asked for and no message was sent in the measured window, or where
+ * echoes were expected and none matched, tested nothing and fails (an aborted
+ * run is an interruption, not such a failure).
  */
 export function checkGates(report: LoadReport, gates: Gates): string[] {
   const failures: string[] = [];
@@ -102,6 +108,9 @@ export function checkGates(report: LoadReport, gates: Gates): string[] {
   const attempted = c.target - c.abandoned;
   if (c.opened === 0 && attempted > 0) {
     failures.push(`no connection opened (${c.failed} of ${attempted} failed: ${counts(report.errors)})`);
+  } else if (plan.rate > 0 && m.sent === 0 && !report.aborted) {
+    // E.g. every handshake ended after the window: nothing measured is not a pass.
+    failures.push(`no message was sent in the measured window (rate ${plan.rate}/s per connection): nothing was measured`);
   } else if (plan.expect_echo && plan.rate > 0 && m.sent > 0 && m.matched === 0) {
     failures.push(`no echo matched any of the ${m.sent} messages sent (does the server echo them with their id? else pass --no-echo)`);
   }
@@ -114,8 +123,9 @@ export function checkGates(report: LoadReport, gates: Gates): string[] {
     } else if (l.p95 > gates.maxP95Ms) {
       const lower = l.lower_bounds > 0 ? ` (${l.lower_bounds} lost messages counted at the time they were given up on)` : '';
       failures.push(`p95 latency ${l.p95} ms${lower} exceeds --max-p95 ${gates.maxP95Ms} ms`);
-    } else if (m.lost > m.sent * P95_LOST_SHARE) {
-      failures.push(`${m.lost} of ${m.sent} messages (${formatRate(m.lost / m.sent)}) got no echo, more than the 5 % p95 leaves out, ${cannot}`);
+    } else if (m.lost > (m.sent - m.in_flight) * P95_LOST_SHARE) {
+      const settled = m.sent - m.in_flight;
+      failures.push(`${m.lost} of ${settled} messages (${formatRate(m.lost / settled)}) got no echo, more than the 5 % p95 leaves out, ${cannot}`);
     }
   }
   if (gates.maxErrorRate !== undefined) {
@@ -128,7 +138,7 @@ export function checkGates(report: LoadReport, gates: Gates): string[] {
     if (report.message_error_rate > gates.maxErrorRate) {
       const what = plan.expect_echo ? 'lost' : 'skipped';
       failures.push(
-        `message error rate ${formatRate(report.message_error_rate)} (${plan.expect_echo ? m.lost : m.skipped} of ${m.sent} messages ${what}) exceeds --max-error-rate ${limit}`,
+        `message error rate ${formatRate(report.message_error_rate)} (${plan.expect_echo ? m.lost : m.skipped} of ${m.sent - m.in_flight} messages ${what}) exceeds --max-error-rate ${limit}`,
       );
     }
   }
@@ -162,7 +172,7 @@ export function formatReport(report: LoadReport): string {
     `socketscope load ${report.url}${report.aborted ? '  (ABORTED: partial results)' : ''}`,
     `plan         ${describeStages(plan.stages, plan.warmup_s)}; ${plan.rate} msg/s per connection, ${plan.payload_bytes} B payload`,
     `connections  target ${c.target}  opened ${c.opened}  failed ${c.failed}  dropped ${c.dropped}  peak open ${c.peak_open}${c.abandoned > 0 ? `  abandoned ${c.abandoned} (aborted before they opened)` : ''}`,
-    `messages     sent ${m.sent}  received ${m.received}  matched ${m.matched}  lost ${m.lost}${m.skipped > 0 ? `  skipped ${m.skipped} (backpressure)` : ''}  (${m.per_second}/s over ${report.duration_s} s)`,
+    `messages     sent ${m.sent}  received ${m.received}  matched ${m.matched}  lost ${m.lost}${m.in_flight > 0 ? `  in flight ${m.in_flight} (aborted before their echo)` : ''}${m.skipped > 0 ? `  skipped ${m.skipped} (backpressure)` : ''}  (${m.per_second}/s over ${report.duration_s} s)`,
   ];
   if (l.count > 0) {
     lines.push(`latency ms   p50 ${l.p50}  p90 ${l.p90}  p95 ${l.p95}  p99 ${l.p99}  max ${l.max}  (from each message's intended send time)`);

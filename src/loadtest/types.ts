@@ -91,6 +91,12 @@ export interface LoadReport {
     lost: number;
     /** Sends skipped because more than 8 MB were already queued on the socket (counted in `sent`). */
     skipped: number;
+    /**
+     * Aborted runs only: sent, still awaiting their echo when the run was
+     * stopped. Not lost, not in the latency histogram; matched + lost +
+     * in_flight = sent.
+     */
+    in_flight: number;
     per_second: number;
   };
   bytes: { sent: number; received: number };
@@ -103,7 +109,7 @@ export interface LoadReport {
   close_codes: Record<string, number>;
   /** (failed + dropped) / (target − abandoned) connections. */
   connection_error_rate: number;
-  /** Lost / sent messages (skipped / sent with --no-echo). */
+  /** Lost / (sent − in_flight) messages (skipped / sent with --no-echo). */
   message_error_rate: number;
   /** The larger of the two rates: what --max-error-rate is compared with. */
   error_rate: number;
@@ -129,9 +135,13 @@ export interface LoadProgress {
   sent: number;
   received: number;
   errors: number;
-  /** Over the last progress interval. */
-  sentPerS: number;
-  receivedPerS: number;
+  /**
+   * Frames per second written and received over the last progress interval,
+   * all traffic (ramp-up, warm-up and drain too, unlike `sent` and `received`);
+   * null on the final sample, whose interval is only the time since the last.
+   */
+  sentPerS: number | null;
+  receivedPerS: number | null;
   /** p95 of echoes received in the last interval (warm-up included), ms; null when none arrived. */
   intervalP95Ms: number | null;
   /** Connect times and measured echo latencies so far, on the exported histograms' buckets (all workers). */

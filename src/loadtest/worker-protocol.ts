@@ -44,6 +44,11 @@ export interface WorkerCounters {
   lost: number;
   /** Measured sends skipped for backpressure (never written; also counted lost when echoes are expected). */
   skipped: number;
+  /** Measured requests still awaiting their echo when the run was aborted: neither received nor lost. */
+  inFlight: number;
+  /** Every frame written and received, ramp-up, warm-up and drain included: what the live progress rates show. */
+  trafficSent: number;
+  trafficReceived: number;
   bytesSent: number;
   bytesReceived: number;
   errors: Record<string, number>;
@@ -54,9 +59,15 @@ export type ToWorker = { type: 'start'; epoch: number } | { type: 'abort' };
 
 export type FromWorker =
   | { type: 'ready'; worker: number }
-  | { type: 'progress'; worker: number; counters: WorkerCounters; interval: string | null; buckets: RunBuckets }
-  | { type: 'done'; worker: number; counters: WorkerCounters; latency: string; connect: string; openDelay: string }
+  /** `window`: the measured window on the shared clock once it is fixed (it waits for the first connections, see driver.ts), else null. */
+  | { type: 'progress'; worker: number; counters: WorkerCounters; interval: string | null; buckets: RunBuckets; window: MeasuredWindow | null }
+  | { type: 'done'; worker: number; counters: WorkerCounters; latency: string; connect: string; openDelay: string; window: MeasuredWindow | null }
   | { type: 'failed'; worker: number; message: string };
+
+export interface MeasuredWindow {
+  start: number;
+  end: number;
+}
 
 export function emptyCounters(): WorkerCounters {
   return {
@@ -70,6 +81,9 @@ export function emptyCounters(): WorkerCounters {
     matched: 0,
     lost: 0,
     skipped: 0,
+    inFlight: 0,
+    trafficSent: 0,
+    trafficReceived: 0,
     bytesSent: 0,
     bytesReceived: 0,
     errors: {},

@@ -19,7 +19,7 @@ let progressTimer: NodeJS.Timeout | null = null;
 function reportProgress(): void {
   const interval = driver.interval.totalCount > 0 ? encodeHistogram(driver.interval) : null;
   driver.interval.reset();
-  post({ type: 'progress', worker: init.worker, counters: driver.counters, interval, buckets: driver.buckets });
+  post({ type: 'progress', worker: init.worker, counters: driver.counters, interval, buckets: driver.buckets, window: driver.window() });
 }
 
 async function start(epoch: number): Promise<void> {
@@ -34,6 +34,7 @@ async function start(epoch: number): Promise<void> {
       latency: encodeHistogram(result.latency),
       connect: encodeHistogram(result.connect),
       openDelay: encodeHistogram(result.openDelay),
+      window: driver.window(),
     });
   } finally {
     if (progressTimer) clearInterval(progressTimer);

@@ -139,6 +139,17 @@ describe('socketscope load (the real CLI)', () => {
     const drill = await usage('--profile', 'alert-drill', '-c', '2000');
     expect(drill.code).toBe(2);
     expect(drill.stderr).toMatch(/^socketscope load: --profile alert-drill runs its own stages \(510, then 1010 connections\), so it cannot be combined with -c\/--connections;/);
+    // Caught up front, not as "load worker 0 crashed: …".
+    expect(await usage('-H', 'Bad Header: x')).toEqual({ code: 2, stderr: 'socketscope load: -H/--headers: "Bad Header" is not a valid header name\n' });
+    expect(await socketscope('load', '--url', 'ws://127.0.0.1:9/#frag')).toEqual({
+      code: 2,
+      stdout: '',
+      stderr: 'socketscope load: --url must not contain a fragment (#…)\n',
+    });
+    expect(await usage('-d', '0')).toEqual({
+      code: 2,
+      stderr: 'socketscope load: -d/--duration must be above 0 when messages are sent (--rate above 0) or a gate is given: nothing would be measured\n',
+    });
     // Commander's own parse errors are usage errors too.
     expect((await usage('--no-such-option')).code).toBe(2);
     expect((await usage('--profile', 'huge')).code).toBe(2);
@@ -185,5 +196,19 @@ describe('socketscope test (the real CLI)', () => {
     });
     expect((await socketscope('test', 'echo', '--url', url, '--handshake-timeout', '')).code).toBe(2);
     expect((await socketscope('test', 'nope', '--url', url)).code).toBe(2);
+    // Bad handshake options are usage errors, not a failed test (exit 1).
+    expect(await socketscope('test', 'basic', '--url', url, '-H', 'Bad Header: x')).toEqual({
+      code: 2,
+      stdout: '',
+      stderr: 'socketscope test: -H/--headers: "Bad Header" is not a valid header name\n',
+    });
+    expect(await socketscope('test', 'echo', '--url', url, '--subprotocol', 'a,b')).toMatchObject({
+      code: 2,
+      stderr: 'socketscope test: --subprotocol: "a,b" is not a valid subprotocol name (an RFC 6455 token)\n',
+    });
+    expect(await socketscope('test', 'basic', '--url', url, '--token', 't', '-H', 'authorization: Basic eA==')).toMatchObject({
+      code: 2,
+      stderr: 'socketscope test: --token sets the Authorization header, so it cannot be combined with -H/--headers "Authorization: …"; give one of them\n',
+    });
   });
 });

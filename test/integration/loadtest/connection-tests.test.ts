@@ -38,6 +38,21 @@ describe('connection tests (library API)', () => {
     expect(result.error).toBe('2 of 6 messages got no echo within 150 ms');
   });
 
+  it('echo: stops after 3 consecutive timeouts and reports the rest as not attempted', async () => {
+    // A server that never echoes: the defaults would wait 20 x 5 s.
+    server = await startWsServer({ kind: 'silent' });
+    const result = await runConnectionTest('echo', { url: server.url, count: 20, timeoutMs: 50 });
+    expect(result).toMatchObject({ kind: 'echo', ok: false, sent: 3, received: 0, lost: 3, identical: 0, not_attempted: 17 });
+    expect(result.rtt_ms.count).toBe(0);
+    expect(result.error).toBe('3 of 20 messages got no echo within 50 ms; stopped after 3 consecutive timeouts, 17 not attempted');
+    // Timeouts that are not consecutive do not stop it (every 2nd dropped).
+    await server.close();
+    server = await startWsServer({ kind: 'drop', dropEvery: 2 });
+    const lossy = await runConnectionTest('echo', { url: server.url, count: 8, timeoutMs: 50 });
+    expect(lossy).toMatchObject({ sent: 8, received: 4, lost: 4, not_attempted: 0 });
+    expect(lossy.error).toBe('4 of 8 messages got no echo within 50 ms');
+  });
+
   it('pool: spreads connections evenly over worker threads and reports failures per class', async () => {
     server = await startWsServer({ kind: 'echo' }, { token: 'tok' });
     const ok = await runConnectionTest('pool', { url: server.url, token: 'tok', connections: 9, workers: 3, holdS: 0.2 });
@@ -64,5 +79,14 @@ describe('connection tests (library API)', () => {
 
     await expect(runConnectionTest('echo', { url: 'http://127.0.0.1:1/' })).rejects.toThrow('invalid test options: url: must be a ws:// or wss:// URL');
     await expect(runConnectionTest('echo', { url: server.url, message: 'no id here' })).rejects.toThrow('needs {{id}}');
+    await expect(runConnectionTest('basic', { url: server.url, headers: { 'bad header': 'x' } })).rejects.toThrow(
+      'invalid test options: headers: "bad header" is not a valid header name',
+    );
+    await expect(runConnectionTest('basic', { url: server.url, subprotocols: ['a', 'a'] })).rejects.toThrow('invalid test options: subprotocols: "a" is given twice');
+    await expect(runConnectionTest('pool', { url: `${server.url}#x` })).rejects.toThrow('invalid test options: url: must not contain a fragment (#…)');
+    await expect(runConnectionTest('echo', { url: server.url, token: 't', headers: { authorization: 'x' } })).rejects.toThrow(
+      'invalid test options: token sets the Authorization header, so it cannot be combined with headers.authorization',
+    );
+    await expect(runConnectionTest('pool', { url: server.url, holdS: 86_401 })).rejects.toThrow('invalid test options: holdS: at most 86400 s (24 h)');
   });
 });

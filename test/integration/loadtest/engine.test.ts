@@ -22,7 +22,7 @@ describe('load engine against real ws servers', () => {
     );
     expect(report.aborted).toBe(false);
     expect(report.connections).toEqual({ target: 20, opened: 20, failed: 0, dropped: 0, abandoned: 0, peak_open: 20 });
-    expect(report.messages).toEqual({ sent: 200, received: 200, matched: 200, lost: 0, skipped: 0, per_second: 200 });
+    expect(report.messages).toEqual({ sent: 200, received: 200, matched: 200, lost: 0, skipped: 0, in_flight: 0, per_second: 200 });
     expect(report.latency_ms.count).toBe(200);
     expect(report.latency_ms.lower_bounds).toBe(0);
     expect(report.connect_ms.count).toBe(20);
@@ -68,7 +68,7 @@ describe('load engine against real ws servers', () => {
     server = await startWsServer({ kind: 'drop', dropEvery: 5 });
     // No ramp-up and no warm-up: every message of a connection is measured, so the server's count is ours.
     const report = await runLoadTest({ url: server.url, connections: 6, durationS: 1, rate: 20, workers: 2, drainTimeoutMs: 300 });
-    expect(report.messages).toEqual({ sent: 120, received: 96, matched: 96, lost: 24, skipped: 0, per_second: 96 });
+    expect(report.messages).toEqual({ sent: 120, received: 96, matched: 96, lost: 24, skipped: 0, in_flight: 0, per_second: 96 });
     expect(report.message_error_rate).toBe(24 / 120);
     expect(report.connection_error_rate).toBe(0);
     // The 24 lost are in the histogram, each at least the 300 ms drain timeout (all were sent
@@ -83,7 +83,7 @@ describe('load engine against real ws servers', () => {
     // invisible to the percentiles (p95 a few ms) and a --max-p95 50 gate passed.
     server = await startWsServer({ kind: 'hang', afterMessages: 4 });
     const report = await runLoadTest({ url: server.url, connections: 3, durationS: 1, rate: 20, workers: 1, drainTimeoutMs: 200 });
-    expect(report.messages).toEqual({ sent: 60, received: 12, matched: 12, lost: 48, skipped: 0, per_second: 12 });
+    expect(report.messages).toEqual({ sent: 60, received: 12, matched: 12, lost: 48, skipped: 0, in_flight: 0, per_second: 12 });
     expect(report.latency_ms.count).toBe(60);
     expect(report.latency_ms.lower_bounds).toBe(48);
     for (const p of ['p50', 'p90', 'p95', 'p99', 'max'] as const) {
@@ -163,7 +163,7 @@ describe('load engine against real ws servers', () => {
   it('counts received messages separately for a server that does not echo', async () => {
     server = await startWsServer({ kind: 'silent' });
     const report = await runLoadTest({ url: server.url, connections: 4, durationS: 0.5, rate: 10, expectEcho: false, workers: 1 });
-    expect(report.messages).toEqual({ sent: 20, received: 0, matched: 0, lost: 0, skipped: 0, per_second: 0 });
+    expect(report.messages).toEqual({ sent: 20, received: 0, matched: 0, lost: 0, skipped: 0, in_flight: 0, per_second: 0 });
     expect(report.latency_ms.count).toBe(0);
     expect(report.error_rate).toBe(0);
     expect(checkGates(report, {})).toEqual([]);
@@ -230,6 +230,85 @@ describe('load engine against real ws servers', () => {
     expect(report.open_delay_ms.p50).toBeGreaterThanOrEqual(200 - 2);
     expect(report.open_delay_ms.max).toBeGreaterThanOrEqual(400 - 4);
     expect(report.connect_ms.p50).toBeGreaterThanOrEqual(100 - 1);
+  });
+
+  it('starts the measured window once the connections are open, so their handshakes are not charged to the messages', async () => {
+    // Every handshake takes 500 ms and there is no warm-up: the window waits for the 4 opens
+    // instead of sending each connection's first 10 slots late with the handshake in their latency.
+    server = await startWsServer({ kind: 'echo' }, { handshakeDelayMs: 500 });
+    const report = await runLoadTest({ url: server.url, connections: 4, durationS: 0.5, rate: 20, workers: 1 });
+    expect(report.messages).toMatchObject({ sent: 40, received: 40, matched: 40, lost: 0 });
+    expect(report.latency_ms.count).toBe(40);
+    // The handshake shows where it belongs, in connect_ms ...
+    expect(report.connect_ms.p50).toBeGreaterThanOrEqual(500 * (1 - PRECISION));
+    // ... and in none of the echo latencies (a generous bound for a loopback echo; before, every one was >= 500 ms late).
+    expect(report.latency_ms.max).toBeLessThan(500);
+
+    // Opened one at a time (100 ms each): the first ones send and get echoes while the window
+    // waits for the last. Those are warm-up, whenever their echo comes: counts stay exact.
+    await server.close();
+    server = await startWsServer({ kind: 'echo' }, { handshakeDelayMs: 100 });
+    const staggered = await runLoadTest({ url: server.url, connections: 4, durationS: 0.5, rate: 20, workers: 1, connectConcurrency: 1 });
+    expect(staggered.messages).toMatchObject({ sent: 40, received: 40, matched: 40, lost: 0 });
+    expect(staggered.latency_ms).toMatchObject({ count: 40, lower_bounds: 0 });
+  });
+
+  it('counts the slots of a connection that opens after the measured window as sent and lost, and a window with nothing sent fails', async () => {
+    // Stage 1: 1 connection; stage 2 adds 2 more 0.5 s into the 0.7 s window. Handshakes take
+    // 400 ms, so the window starts when the first opens, and the stage-2 handshakes (started
+    // 0.5 s into it) end 0.2 s after it: their slots 10..13 (4 each) were due and never sent.
+    server = await startWsServer({ kind: 'echo' }, { handshakeDelayMs: 400 });
+    const report = await runLoadTest({
+      url: server.url,
+      stages: [
+        { connections: 1, rampUpS: 0, holdS: 0.5 },
+        { connections: 3, rampUpS: 0, holdS: 0.2 },
+      ],
+      rate: 20,
+      workers: 1,
+    });
+    expect(report.connections).toMatchObject({ target: 3, opened: 3, failed: 0 });
+    expect(report.messages).toMatchObject({ sent: 22, received: 14, matched: 14, lost: 8, in_flight: 0 });
+    expect(report.latency_ms).toMatchObject({ count: 22, lower_bounds: 8 });
+    expect(checkGates(report, { maxErrorRate: 0 })).toEqual(['message error rate 36.36 % (8 of 22 messages lost) exceeds --max-error-rate 0.00 %']);
+  });
+
+  it('on abort reports the messages still awaiting their echo as in flight: not lost, not timed, and later echoes ignored', async () => {
+    server = await startWsServer({ kind: 'delay', ms: 300 });
+    const controller = new AbortController();
+    const report = await runLoadTest(
+      { url: server.url, connections: 2, durationS: 60, rate: 20, workers: 1 },
+      {
+        signal: controller.signal,
+        progressIntervalMs: 100,
+        onProgress: (p) => {
+          if (p.phase === 'measure' && p.sent >= 4) controller.abort();
+        },
+      },
+    );
+    expect(report.aborted).toBe(true);
+    const { sent, received, matched, lost, in_flight } = report.messages;
+    expect(in_flight).toBeGreaterThan(0);
+    expect(lost).toBe(0);
+    expect(received).toBe(matched);
+    expect(matched + lost + in_flight).toBe(sent);
+    expect(report.latency_ms).toMatchObject({ count: matched, lower_bounds: 0 });
+    expect(report.message_error_rate).toBe(0);
+  });
+
+  it('shows the traffic of ramp-up and warm-up in the progress rates, and no rate on the final sample', async () => {
+    server = await startWsServer({ kind: 'echo' });
+    const progress: LoadProgress[] = [];
+    await runLoadTest(
+      { url: server.url, connections: 4, warmupS: 0.6, durationS: 0.2, rate: 20, workers: 1 },
+      { progressIntervalMs: 100, onProgress: (p) => progress.push(p) },
+    );
+    const warmup = progress.filter((p) => p.phase === 'warmup');
+    expect(warmup.length).toBeGreaterThan(0);
+    expect(warmup.some((p) => p.sentPerS! > 0 && p.receivedPerS! > 0)).toBe(true);
+    // Nothing of the warm-up is in the measured counts.
+    expect(warmup.every((p) => p.sent === 0)).toBe(true);
+    expect(progress.at(-1)).toMatchObject({ phase: 'done', sentPerS: null, receivedPerS: null, sent: 16 });
   });
 
   it('stops early on abort and returns the partial report', async () => {

@@ -61,4 +61,38 @@ describe('socketscope load options', () => {
       plan: { stages: [{ connections: 510, holdS: 90 }, { connections: 1010, holdS: 60 }] },
     });
   });
+
+  it('requires a measured window when messages are sent or a gate is given', async () => {
+    const window = '-d/--duration must be above 0 when messages are sent (--rate above 0) or a gate is given: nothing would be measured';
+    expect(await usageError({ duration: '0' })).toBe(window);
+    expect(await usageError({ duration: '0s', rate: '5' })).toBe(window);
+    expect(await usageError({ duration: '0', rate: '0', maxErrorRate: '0' })).toBe(window);
+    await expect(cli({ duration: '0', rate: '0' })).resolves.toMatchObject({ plan: { rate: 0 } });
+  });
+
+  it('refuses durations past 24 h, naming the flag', async () => {
+    expect(await usageError({ duration: '600h' })).toBe('-d/--duration: "600h" is longer than the 24 h limit');
+    expect(await usageError({ rampUp: '25h' })).toBe('--ramp-up: "25h" is longer than the 24 h limit');
+    expect(await usageError({ warmup: '1441m' })).toBe('--warmup: "1441m" is longer than the 24 h limit');
+    expect(await usageError({ drainTimeout: '90000s' })).toBe('--drain-timeout: "90000s" is longer than the 24 h limit');
+    expect(await usageError({ stages: '10:1s:25h' })).toBe('--stages: "25h" is longer than the 24 h limit');
+  });
+
+  it('validates headers, subprotocols and the URL up front instead of crashing a worker', async () => {
+    expect(await usageError({ headers: ['Bad Header: x'] })).toBe('-H/--headers: "Bad Header" is not a valid header name');
+    expect(await usageError({ headers: ['{"X-Ok":"a\\u0000b"}'] })).toBe('-H/--headers: the value of "X-Ok" has characters a header cannot carry');
+    expect(await usageError({ subprotocol: ['chat v1'] })).toBe('--subprotocol: "chat v1" is not a valid subprotocol name (an RFC 6455 token)');
+    expect(await usageError({ subprotocol: ['chat', 'chat'] })).toBe('--subprotocol: "chat" is given twice');
+    expect(await usageError({ url: 'ws://127.0.0.1:8080/ws#frag' })).toBe('--url must not contain a fragment (#…)');
+    await expect(cli({ headers: ['X-Tenant: acme'], subprotocol: ['chat.v1', 'chat.v2'] })).resolves.toMatchObject({
+      plan: { headers: { 'x-tenant': 'acme' }, subprotocols: ['chat.v1', 'chat.v2'] },
+    });
+  });
+
+  it('refuses --token together with an Authorization header rather than silently replacing it', async () => {
+    const both = '--token sets the Authorization header, so it cannot be combined with -H/--headers "Authorization: …"; give one of them';
+    expect(await usageError({ token: 't', headers: ['Authorization: Basic eA=='] })).toBe(both);
+    expect(await usageError({ token: 't', headers: ['{"AUTHORIZATION":"Basic eA=="}'] })).toBe(both);
+    await expect(cli({ token: 't' })).resolves.toMatchObject({ plan: { headers: { authorization: 'Bearer t' } } });
+  });
 });

@@ -77,6 +77,47 @@ describe('load plans', () => {
     expect(resolveLoadPlan({ url, profile: 'alert-drill', rate: 2, drill: {} }).rate).toBe(2);
   });
 
+  it('requires a measured window when messages are sent', () => {
+    expect(() => resolveLoadPlan({ url, durationS: 0 })).toThrow(
+      'invalid load test options: durationS must be above 0 when rate is above 0: nothing would be measured',
+    );
+    expect(() => resolveLoadPlan({ url, stages: [{ connections: 2, rampUpS: 1, holdS: 1 }], warmupS: 1, rate: 2 })).toThrow(
+      "invalid load test options: the stages leave no measured time after the first stage's ramp-up and warm-up, so nothing would be measured; lengthen a hold",
+    );
+    // Holding connections without messages needs no window.
+    expect(resolveLoadPlan({ url, durationS: 0, rate: 0 }).stages).toEqual([{ connections: 10, rampUpS: 0, holdS: 0 }]);
+  });
+
+  it('refuses durations past 24 h, which Node timers cannot hold either', () => {
+    expect(() => resolveLoadPlan({ url, durationS: 600 * 3600 })).toThrow('invalid load test options: durationS: at most 86400 s (24 h)');
+    expect(() => resolveLoadPlan({ url, rampUpS: 86_401 })).toThrow('rampUpS: at most 86400 s (24 h)');
+    expect(() => resolveLoadPlan({ url, warmupS: 86_401, durationS: 1 })).toThrow('warmupS: at most 86400 s (24 h)');
+    expect(() => resolveLoadPlan({ url, stages: [{ connections: 1, rampUpS: 0, holdS: 86_401 }] })).toThrow('stages.0.holdS: at most 86400 s (24 h)');
+    expect(() => resolveLoadPlan({ url, drainTimeoutMs: 86_400_001 })).toThrow('drainTimeoutMs: at most 86400000 ms (24 h)');
+    const week = Array.from({ length: 8 }, (_, i) => ({ connections: i + 1, rampUpS: 0, holdS: 86_400 }));
+    expect(() => resolveLoadPlan({ url, stages: week })).toThrow('invalid load test options: the stages add up to 192 h; a plan runs at most 168 h');
+    expect(resolveLoadPlan({ url, durationS: 86_400 }).stages[0]!.holdS).toBe(86_400);
+    expect(parseDurationS('24h')).toBe(86_400);
+    expect(() => parseDurationS('600h', '-d/--duration')).toThrow('-d/--duration: "600h" is longer than the 24 h limit');
+    expect(() => parseDurationS('86401')).toThrow('duration: "86401" is longer than the 24 h limit');
+  });
+
+  it('validates handshake headers, subprotocols and the URL before anything connects', () => {
+    expect(() => resolveLoadPlan({ url, headers: { 'bad header': 'x' } })).toThrow('invalid load test options: headers: "bad header" is not a valid header name');
+    expect(() => resolveLoadPlan({ url, headers: { 'x-ok': 'a\nb' } })).toThrow('invalid load test options: headers: the value of "x-ok" has characters a header cannot carry');
+    expect(() => resolveLoadPlan({ url, subprotocols: ['chat v1'] })).toThrow('invalid load test options: subprotocols: "chat v1" is not a valid subprotocol name (an RFC 6455 token)');
+    expect(() => resolveLoadPlan({ url, subprotocols: ['chat', 'chat'] })).toThrow('invalid load test options: subprotocols: "chat" is given twice');
+    expect(() => resolveLoadPlan({ url: 'ws://127.0.0.1:8080/ws#frag' })).toThrow('invalid load test options: url: must not contain a fragment (#…)');
+    expect(() => resolveLoadPlan({ url, token: 'a\nb' })).toThrow('invalid load test options: token has characters a header cannot carry');
+    expect(() => resolveLoadPlan({ url, token: 't', headers: { Authorization: 'Basic x' } })).toThrow(
+      'invalid load test options: token sets the Authorization header, so it cannot be combined with headers.Authorization',
+    );
+    expect(resolveLoadPlan({ url, headers: { 'X-Key': 'v' }, subprotocols: ['chat.v1', 'chat.v2'] })).toMatchObject({
+      headers: { 'X-Key': 'v' },
+      subprotocols: ['chat.v1', 'chat.v2'],
+    });
+  });
+
   it('parses durations and stage lists', () => {
     expect([parseDurationS('30'), parseDurationS('30s'), parseDurationS('500ms'), parseDurationS('5m'), parseDurationS('1h')]).toEqual([30, 30, 0.5, 300, 3600]);
     expect(() => parseDurationS('5 minutes')).toThrow('not a duration: "5 minutes"');

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { assertFdCapacity } from '../../../src/loadtest/fd-limit.ts';
 import { createHistogram, decodeHistogram, encodeHistogram, mergeEncoded, recordMs, summarize } from '../../../src/loadtest/histogram.ts';
 import { resolveLoadPlan } from '../../../src/loadtest/plan.ts';
+import { formatProgress } from '../../../src/loadtest/progress.ts';
 import { buildReport, checkGates, formatReport } from '../../../src/loadtest/report.ts';
 import { emptyCounters } from '../../../src/loadtest/worker-protocol.ts';
 
@@ -41,7 +42,7 @@ describe('report and gates', () => {
 
   it('adds up the counters into the documented shape', () => {
     expect(report.connections).toEqual({ target: 10, opened: 9, failed: 1, dropped: 0, abandoned: 0, peak_open: 9 });
-    expect(report.messages).toEqual({ sent: 90, received: 88, matched: 88, lost: 2, skipped: 0, per_second: 44 });
+    expect(report.messages).toEqual({ sent: 90, received: 88, matched: 88, lost: 2, skipped: 0, in_flight: 0, per_second: 44 });
     expect(report.connection_error_rate).toBe(1 / 10);
     expect(report.message_error_rate).toBe(2 / 90);
     expect(report.error_rate).toBe(1 / 10);
@@ -123,6 +124,64 @@ describe('report and gates', () => {
     const abortedEarly = buildReport({ ...base, aborted: true, plan, counters: [{ ...emptyCounters(), abandoned: 10 }], latency: createHistogram() });
     expect(abortedEarly.connection_error_rate).toBe(0);
     expect(checkGates(abortedEarly, {})).toEqual([]);
+  });
+});
+
+describe('nothing measured, and aborted runs', () => {
+  const plan = resolveLoadPlan({ url: 'ws://127.0.0.1:1/', connections: 5, durationS: 2, rate: 10 });
+  const base = { aborted: false, measuredS: 2, elapsedS: 2.5, perWorker: [5], peakOpen: 5, connect: createHistogram(), openDelay: createHistogram() };
+
+  it('fails a run that opened connections but sent nothing in the measured window, with or without echoes and gates', () => {
+    // The handshakes finished after the window: 100 messages were due, none was measured.
+    const r = buildReport({ ...base, plan, counters: [{ ...emptyCounters(), opened: 5 }], latency: createHistogram() });
+    const nothing = 'no message was sent in the measured window (rate 10/s per connection): nothing was measured';
+    expect(checkGates(r, {})).toEqual([nothing]);
+    expect(checkGates(r, { maxErrorRate: 0 })).toEqual([nothing]);
+    const noEcho = resolveLoadPlan({ url: 'ws://127.0.0.1:1/', connections: 5, durationS: 2, rate: 10, expectEcho: false });
+    expect(checkGates(buildReport({ ...base, plan: noEcho, counters: [{ ...emptyCounters(), opened: 5 }], latency: createHistogram() }), {})).toEqual([nothing]);
+    // Holding connections only (rate 0) sends nothing by design; an abort is an interruption.
+    const hold = resolveLoadPlan({ url: 'ws://127.0.0.1:1/', connections: 5, durationS: 2, rate: 0 });
+    expect(checkGates(buildReport({ ...base, plan: hold, counters: [{ ...emptyCounters(), opened: 5 }], latency: createHistogram() }), { maxErrorRate: 0 })).toEqual([]);
+    expect(checkGates(buildReport({ ...base, aborted: true, plan, counters: [{ ...emptyCounters(), opened: 5 }], latency: createHistogram() }), {})).toEqual([]);
+  });
+
+  it('keeps messages in flight at an abort out of lost and out of the error rates', () => {
+    const fast = createHistogram();
+    for (let i = 1; i <= 80; i++) recordMs(fast, 1);
+    const counters = { ...emptyCounters(), opened: 5, sent: 100, received: 80, matched: 80, lost: 0, inFlight: 20 };
+    const r = buildReport({ ...base, aborted: true, plan, counters: [counters], latency: fast });
+    expect(r.messages).toEqual({ sent: 100, received: 80, matched: 80, lost: 0, skipped: 0, in_flight: 20, per_second: 40 });
+    expect(r.latency_ms).toMatchObject({ count: 80, lower_bounds: 0 });
+    expect(r.message_error_rate).toBe(0);
+    expect(checkGates(r, { maxP95Ms: 50, maxErrorRate: 0 })).toEqual([]);
+    expect(formatReport(r)).toContain('messages     sent 100  received 80  matched 80  lost 0  in flight 20 (aborted before their echo)');
+    // Lost among the settled ones only: 5 lost of 80 answered or lost, not of 100.
+    const lossy = buildReport({ ...base, aborted: true, plan, counters: [{ ...counters, received: 75, matched: 75, lost: 5 }], latency: fast });
+    expect(lossy.message_error_rate).toBe(5 / 80);
+  });
+});
+
+describe('progress line', () => {
+  it('prints all traffic rates, and a dash where a sample has no rate (the final one)', () => {
+    const p = {
+      phase: 'warmup' as const,
+      elapsedS: 3,
+      open: 4,
+      target: 4,
+      failed: 0,
+      dropped: 0,
+      sent: 0,
+      received: 0,
+      errors: 0,
+      sentPerS: 80,
+      receivedPerS: 79.6,
+      intervalP95Ms: 1.5,
+      buckets: { latency: { counts: [], sumS: 0, count: 0 }, handshake: { counts: [], sumS: 0, count: 0 } },
+    };
+    expect(formatProgress(p)).toBe('[   3 s warmup ]  open 4/4  failed 0  sent 80/s  recv 80/s  p95 1.50 ms  errors 0');
+    expect(formatProgress({ ...p, phase: 'done', sentPerS: null, receivedPerS: null })).toBe(
+      '[   3 s done   ]  open 4/4  failed 0  sent –/s  recv –/s  p95 1.50 ms  errors 0',
+    );
   });
 });
 
