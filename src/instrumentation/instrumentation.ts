@@ -34,6 +34,8 @@ function serverClass(exports: unknown): ServerClass | undefined {
 export class WsServerInstrumentation extends InstrumentationBase<WebSocketInstrumentationConfig> {
   /** Servers this instrumentation instrumented and that are still open, so disable() can undo them. */
   private readonly handles = new Map<WebSocketServer, { handle: WebSocketServerInstrumentation; onClose: () => void }>();
+  /** This instance's wrapper of `handleUpgrade`, when it is the one that patched ws. */
+  private wrapper: HandleUpgrade | undefined;
 
   constructor(config: WebSocketInstrumentationConfig = {}) {
     super(SCOPE_NAME, SCOPE_VERSION, config);
@@ -49,13 +51,21 @@ export class WsServerInstrumentation extends InstrumentationBase<WebSocketInstru
           this._diag.error('ws module without a WebSocketServer export; not instrumented');
           return exports;
         }
-        if (isWrapped(Server.prototype.handleUpgrade)) this._unwrap(Server.prototype, 'handleUpgrade');
-        this._wrap(Server.prototype, 'handleUpgrade', (original) => this.patchHandleUpgrade(original));
+        // One instance patches ws (InstrumentationBase's _wrap replaces any wrapper it finds): a second
+        // one stays out of the way rather than take over, and a later disable() of either is its own.
+        const current = Server.prototype.handleUpgrade;
+        if (isWrapped(current) && current !== this.wrapper) {
+          this._diag.warn('ws is already instrumented by another WsServerInstrumentation; this one stays inactive');
+          return exports;
+        }
+        this._wrap(Server.prototype, 'handleUpgrade', (original) => (this.wrapper = this.patchHandleUpgrade(original)));
         return exports;
       },
       (exports: unknown) => {
         const Server = serverClass(exports);
-        if (Server && isWrapped(Server.prototype.handleUpgrade)) this._unwrap(Server.prototype, 'handleUpgrade');
+        // Only our own wrapper: another instance's stays.
+        if (Server && this.wrapper && Server.prototype.handleUpgrade === this.wrapper) this._unwrap(Server.prototype, 'handleUpgrade');
+        this.wrapper = undefined;
       },
     );
   }

@@ -8,7 +8,9 @@
  * OTEL_EXPORTER_OTLP_ENDPOINT (and the _METRICS_/_TRACES_ variants),
  * OTEL_EXPORTER_OTLP_HEADERS, OTEL_METRICS_EXPORTER / OTEL_TRACES_EXPORTER
  * (`otlp`, `prometheus`, `none`), OTEL_METRIC_EXPORT_INTERVAL,
- * OTEL_TRACES_SAMPLER / _ARG, OTEL_EXPORTER_PROMETHEUS_HOST / _PORT.
+ * OTEL_TRACES_SAMPLER / _ARG, OTEL_EXPORTER_PROMETHEUS_HOST / _PORT,
+ * OTEL_SDK_DISABLED. As the spec asks, an empty value is unset and an invalid
+ * one is reported (diag) and replaced by its default.
  *
  * Every process gets its own `service.instance.id` (a random UUID unless
  * OTEL_RESOURCE_ATTRIBUTES or the `serviceInstanceId` option names one): the
@@ -17,10 +19,10 @@
  * each other (docs/operations.md, "Instance identity").
  */
 import { randomUUID } from 'node:crypto';
-import { diag, metrics } from '@opentelemetry/api';
+import { context, diag, metrics, propagation, trace } from '@opentelemetry/api';
 import { OTLPMetricExporter } from '@opentelemetry/exporter-metrics-otlp-http';
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
-import { type Resource, detectResources, hostDetector, processDetector, resourceFromAttributes } from '@opentelemetry/resources';
+import { type Resource, type ResourceDetector, detectResources, hostDetector, processDetector, resourceFromAttributes } from '@opentelemetry/resources';
 import { MeterProvider, type IMetricReader, PeriodicExportingMetricReader, type ViewOptions } from '@opentelemetry/sdk-metrics';
 import { BatchSpanProcessor, NodeTracerProvider, type SpanProcessor } from '@opentelemetry/sdk-trace-node';
 import { type PrometheusEndpoint, startPrometheusEndpoint } from './prometheus-endpoint.ts';
@@ -61,15 +63,26 @@ export interface Telemetry {
   shutdown(): Promise<void>;
 }
 
-function exporters(value: string | undefined, fallback: string): Set<string> {
-  return new Set((value ?? fallback).split(',').map((s) => s.trim().toLowerCase()).filter(Boolean));
+const KNOWN_EXPORTERS = new Set(['otlp', 'prometheus', 'none']);
+
+/** OTEL_*_EXPORTER: an empty value is unset (the spec), names we do not support are reported and skipped. */
+function exporters(name: string, value: string | undefined, fallback: string): Set<string> {
+  const names = (value?.trim() ? value : fallback).split(',').map((s) => s.trim().toLowerCase()).filter(Boolean);
+  for (const unknown of names.filter((n) => !KNOWN_EXPORTERS.has(n))) diag.warn(`${name}: exporter ${JSON.stringify(unknown)} is not supported here (otlp, prometheus, none); ignored`);
+  return new Set(names);
 }
 
+/** As the spec asks of SDKs: an invalid value is reported and the default used, not a failed start. */
 function positiveInt(name: string, value: string | undefined, fallback: number): number {
-  if (value === undefined || value === '') return fallback;
+  if (value === undefined || value.trim() === '') return fallback;
   const parsed = Number(value);
-  if (!Number.isInteger(parsed) || parsed <= 0) throw new Error(`${name} must be a positive integer, got ${JSON.stringify(value)}`);
-  return parsed;
+  if (Number.isInteger(parsed) && parsed > 0) return parsed;
+  diag.warn(`${name} must be a positive integer, got ${JSON.stringify(value)}; using ${fallback}`);
+  return fallback;
+}
+
+function sdkDisabled(env: NodeJS.ProcessEnv): boolean {
+  return env.OTEL_SDK_DISABLED?.trim().toLowerCase() === 'true';
 }
 
 /**
@@ -84,25 +97,28 @@ function otlpUrl(env: NodeJS.ProcessEnv, signal: 'metrics' | 'traces'): string |
   return base ? `${base.replace(/\/+$/, '')}/v1/${signal}` : undefined;
 }
 
-/** A TCP port; 0 asks the kernel for a free one. */
+/** A TCP port; 0 asks the kernel for a free one. Invalid: reported, and the default used. */
 function port(name: string, value: string | undefined, fallback: number): number {
-  if (value === undefined || value === '') return fallback;
+  if (value === undefined || value.trim() === '') return fallback;
   const parsed = Number(value);
-  if (!Number.isInteger(parsed) || parsed < 0 || parsed > 65_535) throw new Error(`${name} must be a port number, got ${JSON.stringify(value)}`);
-  return parsed;
+  if (Number.isInteger(parsed) && parsed >= 0 && parsed <= 65_535) return parsed;
+  diag.warn(`${name} must be a port number, got ${JSON.stringify(value)}; using ${fallback}`);
+  return fallback;
 }
 
 /** True when the environment asks for OTLP traces: an endpoint is set, and neither the SDK nor the trace exporter is turned off. */
 export function otlpTracesConfigured(env: NodeJS.ProcessEnv = process.env): boolean {
-  if (env.OTEL_SDK_DISABLED?.trim().toLowerCase() === 'true') return false;
-  if (!exporters(env.OTEL_TRACES_EXPORTER, 'otlp').has('otlp')) return false;
+  if (sdkDisabled(env)) return false;
+  if (!exporters('OTEL_TRACES_EXPORTER', env.OTEL_TRACES_EXPORTER, 'otlp').has('otlp')) return false;
   return Boolean(otlpUrl(env, 'traces'));
 }
 
 export async function startTelemetry(options: TelemetryOptions): Promise<Telemetry> {
   const env = { ...process.env, ...options.env };
-  const metricExporters = exporters(env.OTEL_METRICS_EXPORTER, 'otlp');
-  const traceExporters = exporters(env.OTEL_TRACES_EXPORTER, 'otlp');
+  // OTEL_SDK_DISABLED: no exporter, no /metrics endpoint; only what the caller passes in (tests' readers) still runs.
+  const disabled = sdkDisabled(env);
+  const metricExporters = disabled ? new Set<string>() : exporters('OTEL_METRICS_EXPORTER', env.OTEL_METRICS_EXPORTER, 'otlp');
+  const traceExporters = disabled ? new Set<string>() : exporters('OTEL_TRACES_EXPORTER', env.OTEL_TRACES_EXPORTER, 'otlp');
   const interval = positiveInt('OTEL_METRIC_EXPORT_INTERVAL', env.OTEL_METRIC_EXPORT_INTERVAL, 15_000);
 
   const resource = telemetryResource(options, env);
@@ -112,11 +128,12 @@ export async function startTelemetry(options: TelemetryOptions): Promise<Telemet
     readers.push(new PeriodicExportingMetricReader({ exporter: new OTLPMetricExporter({ url: otlpUrl(env, 'metrics') }), exportIntervalMillis: interval, exportTimeoutMillis: Math.min(interval, 30_000) }));
   }
   let prometheus: PrometheusEndpoint | undefined;
-  const prometheusWanted = options.prometheus ?? metricExporters.has('prometheus');
+  const prometheusWanted = !disabled && (options.prometheus ?? metricExporters.has('prometheus'));
   if (prometheusWanted) {
     const config = typeof prometheusWanted === 'object' ? prometheusWanted : {};
     prometheus = await startPrometheusEndpoint({
-      host: config.host ?? env.OTEL_EXPORTER_PROMETHEUS_HOST ?? '127.0.0.1',
+      // `||`: an empty value (compose's ${VAR:-}) would make listen() take every interface.
+      host: config.host || env.OTEL_EXPORTER_PROMETHEUS_HOST || '127.0.0.1',
       port: config.port ?? port('OTEL_EXPORTER_PROMETHEUS_PORT', env.OTEL_EXPORTER_PROMETHEUS_PORT, 9464),
     });
     readers.push(prometheus.reader);
@@ -128,14 +145,25 @@ export async function startTelemetry(options: TelemetryOptions): Promise<Telemet
   // The sampler comes from OTEL_TRACES_SAMPLER / OTEL_TRACES_SAMPLER_ARG (read by the SDK; default parentbased_always_on).
   const tracerProvider = new NodeTracerProvider({ resource, spanProcessors });
 
+  // The API keeps the first global registration and ignores later ones: say so rather than
+  // leave this process's meters and tracers with the earlier providers.
+  let registered = false;
   if (options.global ?? true) {
-    metrics.setGlobalMeterProvider(meterProvider);
-    tracerProvider.register();
+    registered = metrics.setGlobalMeterProvider(meterProvider);
+    if (registered) tracerProvider.register();
+    else diag.warn('startTelemetry: global OpenTelemetry providers are already registered (shut the earlier telemetry down first, or pass { global: false }); these providers are not global');
   }
 
   let stopped: Promise<void> | undefined;
   const shutdown = (): Promise<void> => {
     stopped ??= (async () => {
+      // Unregistered first: global meters and tracers must not go on feeding shut-down providers.
+      if (registered) {
+        metrics.disable();
+        trace.disable();
+        propagation.disable();
+        context.disable();
+      }
       const results = await Promise.allSettled([meterProvider.shutdown(), tracerProvider.shutdown(), prometheus?.close()]);
       const failures = results.filter((r): r is PromiseRejectedResult => r.status === 'rejected');
       if (failures.length > 0) throw new AggregateError(failures.map((f) => f.reason as Error), 'telemetry shutdown failed');
@@ -171,6 +199,19 @@ export function parseResourceAttributes(raw: string | undefined): Record<string,
 }
 
 /**
+ * The process detector without the command line: arguments carry secrets
+ * (`serve --database-url postgres://user:password@…`), and the resource goes
+ * on every span and into `target_info`.
+ */
+const processWithoutCommandLine: ResourceDetector = {
+  detect(config) {
+    const { attributes = {} } = processDetector.detect(config);
+    const { 'process.command_args': _args, 'process.command_line': _line, 'process.command': _command, ...rest } = attributes;
+    return { attributes: rest };
+  },
+};
+
+/**
  * Precedence, lowest first: host and process attributes, the options
  * (serviceVersion, serviceInstanceId or a random UUID), OTEL_RESOURCE_ATTRIBUTES,
  * and for service.name: OTEL_SERVICE_NAME, then OTEL_RESOURCE_ATTRIBUTES, then
@@ -179,7 +220,7 @@ export function parseResourceAttributes(raw: string | undefined): Record<string,
 function telemetryResource(options: TelemetryOptions, env: NodeJS.ProcessEnv): Resource {
   const fromEnv = parseResourceAttributes(env.OTEL_RESOURCE_ATTRIBUTES);
   const serviceName = env.OTEL_SERVICE_NAME || fromEnv['service.name'] || options.serviceName;
-  return detectResources({ detectors: [hostDetector, processDetector] })
+  return detectResources({ detectors: [hostDetector, processWithoutCommandLine] })
     .merge(
       resourceFromAttributes({
         'service.instance.id': options.serviceInstanceId ?? randomUUID(),

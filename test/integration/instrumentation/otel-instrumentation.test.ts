@@ -2,7 +2,7 @@
  * The Instrumentation class: registerInstrumentations() patches `ws` as it
  * is required, and every server then instruments itself on its first upgrade.
  */
-import { registerInstrumentations } from '@opentelemetry/instrumentation';
+import { type InstrumentationModuleDefinition, registerInstrumentations } from '@opentelemetry/instrumentation';
 import { execFile } from 'node:child_process';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
@@ -44,6 +44,31 @@ describe('WsServerInstrumentation', () => {
     } finally {
       await new Promise((resolve) => wss.close(resolve));
       await telemetry.shutdown();
+    }
+  });
+});
+
+describe('two WsServerInstrumentation instances', () => {
+  it('the first to patch ws keeps it: the second stays out of its way, and neither undoes the other', () => {
+    // Patched by hand (enabled: false keeps require hooks out of it): `ws` is already loaded here.
+    const ws = createRequire(import.meta.url)('ws') as typeof import('ws');
+    const original = ws.WebSocketServer.prototype.handleUpgrade;
+    const [first, second] = [new WsServerInstrumentation({ enabled: false }), new WsServerInstrumentation({ enabled: false })].map((i) => i.getModuleDefinitions()[0]) as [
+      InstrumentationModuleDefinition,
+      InstrumentationModuleDefinition,
+    ];
+    try {
+      first.patch?.(ws);
+      const firstWrapper = ws.WebSocketServer.prototype.handleUpgrade;
+      expect(firstWrapper).not.toBe(original);
+      second.patch?.(ws);
+      expect(ws.WebSocketServer.prototype.handleUpgrade).toBe(firstWrapper);
+      second.unpatch?.(ws);
+      expect(ws.WebSocketServer.prototype.handleUpgrade).toBe(firstWrapper);
+      first.unpatch?.(ws);
+      expect(ws.WebSocketServer.prototype.handleUpgrade).toBe(original);
+    } finally {
+      ws.WebSocketServer.prototype.handleUpgrade = original;
     }
   });
 });
