@@ -14,3 +14,6 @@ GRANT USAGE ON SCHEMA public TO grafana_reader;
 GRANT SELECT ON ALL TABLES IN SCHEMA public TO grafana_reader;
 -- Tables the service creates later (migrations, daily partitions) are readable too.
 ALTER DEFAULT PRIVILEGES FOR ROLE socketscope IN SCHEMA public GRANT SELECT ON TABLES TO grafana_reader;
+-- A dashboard query over a long time range must not hold a connection (and
+-- PostgreSQL's CPU) indefinitely: Grafana's reader gives up after 30 s.
+ALTER ROLE grafana_reader SET statement_timeout = '30s';

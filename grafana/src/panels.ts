@@ -11,6 +11,8 @@ export interface Target {
   refId?: string;
   format?: 'time_series' | 'table';
   instant?: boolean;
+  /** Ask Prometheus for exemplars (trace ids), linked to Tempo by the datasource's exemplarTraceIdDestinations. */
+  exemplar?: boolean;
 }
 
 export interface PanelSpec {
@@ -43,6 +45,8 @@ export interface DashboardSpec {
   rows: RowSpec[];
   variables: Array<Record<string, unknown>>;
   links?: Array<Record<string, unknown>>;
+  /** Auto refresh; default 30s. PostgreSQL-heavy dashboards refresh slower so the database is not polled. */
+  refresh?: string;
 }
 
 /** The service filter every panel applies (the `job` variable). */
@@ -100,6 +104,8 @@ function buildPanel(spec: PanelSpec, id: number, x: number, y: number): Record<s
   if (spec.min !== undefined) defaults.min = spec.min;
   if (spec.max !== undefined) defaults.max = spec.max;
   if (spec.thresholds) defaults.thresholds = { mode: 'absolute', steps: spec.thresholds };
+  // Grafana's time series default thresholdsStyle is 'off': without this the alert thresholds are never drawn.
+  if (spec.thresholds && spec.type === 'timeseries') defaults.custom = { thresholdsStyle: { mode: 'line+area' } };
   return {
     id,
     type: spec.type,
@@ -148,7 +154,7 @@ export function buildDashboard(spec: DashboardSpec): Record<string, unknown> {
     tags: spec.tags,
     editable: true,
     graphTooltip: 1,
-    refresh: '30s',
+    refresh: spec.refresh ?? '30s',
     schemaVersion: 39,
     time: { from: 'now-6h', to: 'now' },
     timezone: 'browser',

@@ -112,10 +112,12 @@ export const socketscopePipeline: DashboardSpec = {
         {
           title: 'Scheduled task runs per hour',
           type: 'timeseries',
-          description: 'Runs by task and outcome; a task with only errors for an hour fires SocketscopeTaskFailing.',
+          description:
+            'Runs in the trailing hour by task and outcome (recorded job_socketscope_task:socketscope_task_runs:increase1h, which counts a first run too); a task with only errors for an hour fires SocketscopeTaskFailing.',
           targets: [
             {
-              expr: 'sum by (socketscope_task, socketscope_task_outcome) (rate(socketscope_task_duration_seconds_count{job="socketscope"}[$__rate_interval])) * 3600',
+              // The recorded hourly count, not rate()*3600: hourly tasks make a per-second rate spiky and zoom-dependent.
+              expr: 'sum by (socketscope_task, socketscope_task_outcome) (job_socketscope_task:socketscope_task_runs:increase1h{job="socketscope"})',
               legendFormat: '{{socketscope_task}} {{socketscope_task_outcome}}',
             },
           ],

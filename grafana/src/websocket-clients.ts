@@ -1,9 +1,11 @@
-import { type DashboardSpec, datasourceVariable, labelVariable, quantile, rate } from './panels.ts';
+import { type DashboardSpec, JOB, datasourceVariable, labelVariable, quantile, rate } from './panels.ts';
 
 
 /** Per-session rows from client reports, for geography and UX panels (PostgreSQL). */
 const SESSIONS = `SELECT session_id, max(country) AS country,
     sum(latency_avg_ms * latency_count) / nullif(sum(latency_count), 0) AS latency_ms,
+    sum(latency_avg_ms * latency_count) AS latency_sum_ms, sum(latency_count) FILTER (WHERE latency_avg_ms IS NOT NULL) AS latency_count,
+    sum(opens) AS opens, sum(attempts) AS attempts,
     max(page_load_ms) AS page_load_ms, max(lcp_ms) AS lcp_ms, max(inp_ms) AS inp_ms,
     sum(opens)::float8 / nullif(sum(attempts), 0) AS success_rate
   FROM client_reports WHERE $__timeFilter(received_at) GROUP BY session_id`;
@@ -16,6 +18,8 @@ export const websocketClients: DashboardSpec = {
   tags: ['socketscope', 'websocket', 'browser'],
   variables: [datasourceVariable, labelVariable('job', 'Web app', 'websocket_client_connection_attempts_total')],
   links: [{ title: 'WebSocket server', type: 'link', url: '/d/socketscope-websocket-server', keepTime: true }],
+  // The client-report tables scan PostgreSQL over the whole time range: do not poll them every 30 s.
+  refresh: '5m',
   rows: [
     {
       title: 'Connection stability',
@@ -30,8 +34,10 @@ export const websocketClients: DashboardSpec = {
           title: 'Drop ratio (drops / opened)',
           type: 'timeseries',
           unit: 'percentunit',
-          targets: [{ expr: `${rate('websocket_client_connection_drops_total')} / ${rate('websocket_client_connection_opened_total')}`, legendFormat: '{{job}}' }],
+          // The alert's recorded ratio (5-minute window), so panel and WebSocketClientDropRateHigh agree.
+          targets: [{ expr: `job:websocket_client_connection_drops:ratio5m${JOB}`, legendFormat: '{{job}}' }],
           thresholds: [{ value: null, color: 'green' }, { value: 0.2, color: 'orange' }],
+          description: 'Over 5 minutes; no value without opened connections. Warning above 20% (WebSocketClientDropRateHigh, at 3 or more opens a minute).',
         },
         {
           title: 'Reconnect attempts vs successes',
@@ -43,8 +49,19 @@ export const websocketClients: DashboardSpec = {
           ],
         },
         {
+          title: 'Reconnect failure ratio',
+          type: 'timeseries',
+          width: 6,
+          unit: 'percentunit',
+          // The alert's recorded ratio (10-minute window; a missing successes series counts as no successes).
+          targets: [{ expr: `job:websocket_client_reconnect_failures:ratio10m${JOB}`, legendFormat: '{{job}}' }],
+          thresholds: [{ value: null, color: 'green' }, { value: 0.5, color: 'orange' }, { value: 0.9, color: 'red' }],
+          description: 'Share of reconnect attempts that failed, over 10 minutes. Warning above 50%, critical above 90% (WebSocketClientReconnectFailing, at 10 or more attempts).',
+        },
+        {
           title: 'Outage duration p50 / p95',
           type: 'timeseries',
+          width: 6,
           unit: 's',
           targets: [
             { expr: quantile(0.5, 'websocket_client_outage_duration_seconds'), legendFormat: 'p50 {{job}}' },
@@ -54,12 +71,14 @@ export const websocketClients: DashboardSpec = {
         {
           title: 'Connect time p95 by network',
           type: 'timeseries',
+          width: 6,
           unit: 's',
           targets: [{ expr: quantile(0.95, 'websocket_client_connect_duration_seconds', 'network_connection_effective_type'), legendFormat: '{{network_connection_effective_type}}' }],
         },
         {
           title: 'Connection duration p50',
           type: 'timeseries',
+          width: 6,
           unit: 's',
           targets: [{ expr: quantile(0.5, 'websocket_client_connection_duration_seconds'), legendFormat: '{{job}}' }],
         },
@@ -163,9 +182,11 @@ GROUP BY 1 ORDER BY min(latency_ms)`,
           datasource: 'postgres',
           targets: [
             {
-              rawSql: `SELECT country, count(*) AS clients, round(avg(latency_ms)::numeric, 1) AS avg_latency_ms,
-  round((percentile_cont(0.95) WITHIN GROUP (ORDER BY latency_ms))::numeric, 1) AS p95_latency_ms,
-  round(avg(success_rate)::numeric, 3) AS success_rate
+              // Pooled over the country's reports, weighted as the geography API computes them (not a mean of per-session values).
+              rawSql: `SELECT country, count(*) AS clients,
+  round((sum(latency_sum_ms) / nullif(sum(latency_count), 0))::numeric, 1) AS avg_latency_ms,
+  round((percentile_cont(0.95) WITHIN GROUP (ORDER BY latency_ms))::numeric, 1) AS p95_session_latency_ms,
+  round((sum(opens)::float8 / nullif(sum(attempts), 0))::numeric, 3) AS success_rate
 FROM (${SESSIONS}) s GROUP BY country ORDER BY clients DESC LIMIT 50`,
             },
           ],

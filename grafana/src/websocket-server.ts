@@ -22,12 +22,15 @@ export const websocketServer: DashboardSpec = {
       title: 'Connection health',
       panels: [
         {
-          title: 'Active connections',
+          title: 'Active connections (busiest service)',
           type: 'stat',
           width: 4,
-          targets: [{ expr: `sum(websocket_server_connection_count${JOB})` }],
+          // The thresholds are per service (the alert's job:websocket_server_connections:sum), so show the busiest
+          // selected service, not a sum over all of them.
+          targets: [{ expr: `max(job:websocket_server_connections:sum${JOB})` }],
           thresholds: [{ value: null, color: 'green' }, { value: 500, color: 'orange' }, { value: 1000, color: 'red' }],
-          description: 'Warning above 500, critical above 1000 (WebSocketConnectionsHigh).',
+          description:
+            'Open connections of the busiest selected service (per-service totals by service are in the next panel). Warning above 500, critical above 1000 per service (WebSocketConnectionsHigh).',
         },
         {
           title: 'Active connections by service',
@@ -49,6 +52,7 @@ export const websocketServer: DashboardSpec = {
         {
           title: 'Connection duration p50 / p95',
           type: 'timeseries',
+          width: 6,
           unit: 's',
           targets: [
             { expr: quantile(0.5, 'websocket_server_connection_duration_seconds'), legendFormat: 'p50 {{job}}' },
@@ -59,14 +63,27 @@ export const websocketServer: DashboardSpec = {
         {
           title: 'Closes by close-code class',
           type: 'timeseries',
+          width: 6,
           unit: 'ops',
           targets: [{ expr: rate('websocket_server_connection_closed_total', 'websocket_close_code_class'), legendFormat: '{{websocket_close_code_class}}' }],
         },
         {
           title: 'Rejected upgrades by reason',
           type: 'timeseries',
+          width: 6,
           unit: 'ops',
           targets: [{ expr: rate('websocket_server_connection_rejected_total', 'error_type'), legendFormat: '{{error_type}}' }],
+        },
+        {
+          title: 'Connection turnover (opened per open connection per minute)',
+          type: 'timeseries',
+          width: 6,
+          unit: 'short',
+          // The alert's recorded ratio (5-minute rate, denominator clamped to 1), scaled to a minute as the alert does.
+          targets: [{ expr: `job:websocket_server_connection_turnover:ratio5m${JOB} * 60`, legendFormat: '{{job}}' }],
+          thresholds: [{ value: null, color: 'green' }, { value: 2, color: 'orange' }],
+          description:
+            'Connections opened per minute for each open connection, over 5 minutes. Warning above 2 (WebSocketConnectionChurn, at 6 or more opens a minute): clients reconnect in a loop.',
         },
       ],
     },
@@ -128,6 +145,16 @@ export const websocketServer: DashboardSpec = {
           unit: 's',
           targets: [{ expr: quantile(0.95, 'websocket_server_broadcast_duration_seconds'), legendFormat: '{{job}}' }],
         },
+        {
+          title: 'Span duration p95 (with exemplars)',
+          type: 'timeseries',
+          width: 24,
+          unit: 's',
+          description:
+            "From the collector's span_metrics connector. Exemplar dots carry the trace id of a sampled span in the bucket: click one to open the trace in Tempo (the datasource's exemplarTraceIdDestinations).",
+          // exemplar: true asks Prometheus for the exemplars stored with the buckets, so a slow bucket links to its trace.
+          targets: [{ expr: quantile(0.95, 'traces_span_metrics_duration_seconds'), legendFormat: 'p95 {{job}}', exemplar: true }],
+        },
       ],
     },
     {
@@ -146,8 +173,10 @@ export const websocketServer: DashboardSpec = {
           title: 'Heartbeat timeouts (share of pings)',
           type: 'timeseries',
           unit: 'percentunit',
-          targets: [{ expr: `${rate('websocket_server_ping_timeouts_total')} / ${rate('websocket_server_ping_sent_total')}`, legendFormat: '{{job}}' }],
+          // The alert's recorded ratio (5-minute window), so panel and WebSocketHeartbeatTimeouts agree.
+          targets: [{ expr: `job:websocket_server_ping_timeouts:ratio5m${JOB}`, legendFormat: '{{job}}' }],
           thresholds: [{ value: null, color: 'green' }, { value: 0.01, color: 'orange' }, { value: 0.05, color: 'red' }],
+          description: 'Over 5 minutes; no value without pings. Warning above 1%, critical above 5% (WebSocketHeartbeatTimeouts).',
         },
         {
           title: 'Pings sent / timeouts per second',
@@ -193,21 +222,36 @@ export const websocketServer: DashboardSpec = {
         {
           title: 'Authentication failures by reason',
           type: 'timeseries',
+          width: 6,
           unit: 'ops',
           targets: [{ expr: rate('websocket_server_auth_failures_total', 'websocket_auth_failure_reason'), legendFormat: '{{websocket_auth_failure_reason}}' }],
         },
         {
           title: 'Authentication failure ratio',
           type: 'timeseries',
+          width: 6,
           unit: 'percentunit',
-          targets: [{ expr: `${rate('websocket_server_auth_failures_total')} / ${rate('websocket_server_auth_attempts_total')}`, legendFormat: '{{job}}' }],
+          // The alert's recorded ratio (5-minute window), so panel and WebSocketAuthFailureRatioHigh agree.
+          targets: [{ expr: `job:websocket_server_auth_failures:ratio5m${JOB}`, legendFormat: '{{job}}' }],
           thresholds: [{ value: null, color: 'green' }, { value: 0.05, color: 'orange' }, { value: 0.1, color: 'red' }],
+          description: 'Over 5 minutes; no value without attempts. Warning above 5%, critical above 10% (WebSocketAuthFailureRatioHigh, at 10 or more attempts).',
         },
         {
           title: 'Message errors by type',
           type: 'timeseries',
+          width: 6,
           unit: 'ops',
           targets: [{ expr: rate('websocket_server_message_errors_total', 'error_type'), legendFormat: '{{error_type}}' }],
+        },
+        {
+          title: 'Message error ratio',
+          type: 'timeseries',
+          width: 6,
+          unit: 'percentunit',
+          // The alert's recorded ratio (errors / received messages, 5-minute window).
+          targets: [{ expr: `job:websocket_server_message_errors:ratio5m${JOB}`, legendFormat: '{{job}}' }],
+          thresholds: [{ value: null, color: 'green' }, { value: 0.05, color: 'orange' }],
+          description: 'Share of received messages that ended in an error, over 5 minutes. Warning above 5% (WebSocketMessageErrorRatioHigh, at 12 or more messages a minute).',
         },
       ],
     },

@@ -131,7 +131,7 @@ describe('the shipped PromQL against real traffic', () => {
 
     // The core panels of both dashboards, and the recording rules behind the alerts, return data once traffic flowed.
     const core = [
-      'Active connections',
+      'Active connections (busiest service)',
       'Connections opened / closed per second',
       'End-to-end message latency p50 / p95 / p99',
       'Messages per second',

@@ -144,6 +144,26 @@ describe('Grafana', () => {
     }
   });
 
+  it('draws the thresholds of time series, and polls PostgreSQL no more than every 5 minutes', () => {
+    for (const [file, json] of Object.entries(dashboards)) {
+      interface Panel {
+        type: string;
+        title: string;
+        datasource?: { type: string };
+        fieldConfig?: { defaults?: { thresholds?: unknown; custom?: { thresholdsStyle?: { mode?: string } } } };
+      }
+      const dashboard = JSON.parse(json) as { refresh: string; panels: Panel[] };
+      for (const panel of dashboard.panels) {
+        const defaults = panel.fieldConfig?.defaults;
+        // Grafana's default thresholdsStyle is 'off': thresholds set but never shown.
+        if (panel.type === 'timeseries' && defaults?.thresholds) expect(defaults.custom?.thresholdsStyle?.mode, `${file}: ${panel.title}`).toMatch(/^line/);
+      }
+      if (dashboard.panels.some((p) => p.datasource?.type === 'grafana-postgresql-datasource')) {
+        expect(['5m', '10m', '15m', '30m', '1h', ''], file).toContain(dashboard.refresh);
+      }
+    }
+  });
+
   it('provisions every datasource uid the dashboards use', () => {
     const provisioned = (parse(readFileSync(at('grafana', 'provisioning', 'datasources', 'datasources.yml'), 'utf8')) as {
       datasources: Array<{ uid: string; type: string }>;
