@@ -122,6 +122,8 @@ export async function startTelemetry(options: TelemetryOptions): Promise<Telemet
   const interval = positiveInt('OTEL_METRIC_EXPORT_INTERVAL', env.OTEL_METRIC_EXPORT_INTERVAL, 15_000);
 
   const resource = telemetryResource(options, env);
+  // Settled before anyone reads it (host.id is detected asynchronously; reading it early logs a diag error).
+  await resource.waitForAsyncAttributes?.();
 
   const readers: IMetricReader[] = [...(options.metricReaders ?? [])];
   if (metricExporters.has('otlp')) {

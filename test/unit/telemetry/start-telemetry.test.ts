@@ -58,6 +58,8 @@ describe('startTelemetry and the OTEL_* variables', () => {
     const attributes = telemetry.resource.attributes;
     expect(attributes['process.pid']).toBe(process.pid);
     expect(Object.keys(attributes).filter((key) => key.startsWith('process.command'))).toEqual([]);
+    // Settled when returned: reading it logged no "accessing resource attributes before async attributes settled".
+    expect(warnings).toEqual([]);
   });
 });
 
