@@ -84,7 +84,8 @@ export const socketscopePipeline: DashboardSpec = {
           thresholds: [{ value: null, color: 'green' }, { value: 0.05, color: 'orange' }],
           targets: [
             {
-              expr: `sum(rate(http_server_request_duration_seconds_count{job="socketscope", http_response_status_code=~"5.."}[$__rate_interval])) / sum(rate(${REQUESTS}[$__rate_interval]))`,
+              // 0 rather than no value while nothing failed (no 5xx series yet) or nothing was asked.
+              expr: `(sum(rate(http_server_request_duration_seconds_count{job="socketscope", http_response_status_code=~"5.."}[$__rate_interval])) or vector(0)) / clamp_min(sum(rate(${REQUESTS}[$__rate_interval])), 1e-9)`,
               legendFormat: '5xx',
             },
           ],

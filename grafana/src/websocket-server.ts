@@ -263,10 +263,10 @@ export const websocketServer: DashboardSpec = {
           type: 'timeseries',
           width: 8,
           unit: 'bytes',
-          // Weighted by each instance's connections, as the alert's recording rule: an idle instance reports 0.
           targets: [
             {
-              expr: `sum by (job) (websocket_server_connection_memory_bytes${JOB} * on (job, instance) websocket_server_connection_count${JOB}) / clamp_min(sum by (job) (websocket_server_connection_count${JOB}), 1)`,
+              // The alert's recorded mean over open connections (weighted by each instance's count).
+              expr: `job:websocket_server_connection_memory_bytes:avg${JOB}`,
               legendFormat: '{{job}}',
             },
           ],
