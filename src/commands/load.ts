@@ -1,5 +1,5 @@
 import { Option, type Command, type CommanderError } from 'commander';
-import { authorizationKeys, headerProblem, subprotocolsProblem, tokenProblem, urlProblem } from '../loadtest/handshake.ts';
+import { type HandshakeOptionNames, handshakeOptionsProblem, headerProblem } from '../loadtest/handshake.ts';
 import { ALERT_DRILL, PROFILE_NAMES, RUN_DEFAULTS, SIZE_PROFILES } from '../loadtest/profiles.ts';
 import type { Gates } from '../loadtest/report.ts';
 import type { LoadPlan, LoadProgress } from '../loadtest/types.ts';
@@ -91,21 +91,19 @@ export function handshakeFromCli(o: { url: string; headers: string[]; token?: st
   headers: Record<string, string>;
   subprotocols: string[];
 } {
-  const url = urlProblem(o.url);
-  if (url) throw new UsageError(`--url ${url}`);
   const headers = parseHeaders(o.headers);
-  if (o.token !== undefined) {
-    const token = tokenProblem(o.token);
-    if (token) throw new UsageError(`--token ${token}`);
-    // The token would replace that header without a word, testing other credentials than given.
-    if (authorizationKeys(headers).length > 0) {
-      throw new UsageError('--token sets the Authorization header, so it cannot be combined with -H/--headers "Authorization: …"; give one of them');
-    }
-  }
-  const subprotocols = subprotocolsProblem(o.subprotocol);
-  if (subprotocols) throw new UsageError(`--subprotocol: ${subprotocols}`);
+  const problem = handshakeOptionsProblem({ url: o.url, headers, token: o.token, subprotocols: o.subprotocol }, CLI_OPTION_NAMES);
+  if (problem) throw new UsageError(problem);
   return { headers, subprotocols: o.subprotocol };
 }
+
+const CLI_OPTION_NAMES: HandshakeOptionNames = {
+  url: '--url ',
+  headers: '-H/--headers: ',
+  token: '--token ',
+  subprotocols: '--subprotocol: ',
+  tokenWithAuthorization: () => '--token sets the Authorization header, so it cannot be combined with -H/--headers "Authorization: …"; give one of them',
+};
 
 /** A duration option in seconds; over the 24 h cap or malformed is a usage error naming the flag. */
 async function durationOption(name: string, value: string): Promise<number> {

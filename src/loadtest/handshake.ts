@@ -55,28 +55,49 @@ export function authorizationKeys(headers: Record<string, string> | undefined): 
   return Object.keys(headers ?? {}).filter((name) => name.toLowerCase() === 'authorization');
 }
 
-/**
- * The first problem of a library caller's handshake options, phrased with the
- * option names of the library API; null when they are fine.
- */
-export function handshakeOptionsProblem(o: {
+/** How problems name the options: the library API's names, or the CLI's flags. */
+export interface HandshakeOptionNames {
   url: string;
-  headers?: Record<string, string> | undefined;
-  token?: string | undefined;
-  subprotocols?: readonly string[] | undefined;
-}): string | null {
+  headers: string;
+  token: string;
+  subprotocols: string;
+  /** Refuses a token next to an Authorization header named `header`. */
+  tokenWithAuthorization(header: string): string;
+}
+
+export const LIBRARY_OPTION_NAMES: HandshakeOptionNames = {
+  url: 'url: ',
+  headers: 'headers: ',
+  token: 'token ',
+  subprotocols: 'subprotocols: ',
+  tokenWithAuthorization: (header) => `token sets the Authorization header, so it cannot be combined with headers.${header}`,
+};
+
+/**
+ * The first problem of handshake options, phrased with `names`; null when
+ * they are fine.
+ */
+export function handshakeOptionsProblem(
+  o: {
+    url: string;
+    headers?: Record<string, string> | undefined;
+    token?: string | undefined;
+    subprotocols?: readonly string[] | undefined;
+  },
+  names: HandshakeOptionNames = LIBRARY_OPTION_NAMES,
+): string | null {
   const url = urlProblem(o.url);
-  if (url) return `url: ${url}`;
+  if (url) return `${names.url}${url}`;
   const headers = headersProblem(o.headers ?? {});
-  if (headers) return `headers: ${headers}`;
-  const subprotocols = subprotocolsProblem(o.subprotocols ?? []);
-  if (subprotocols) return `subprotocols: ${subprotocols}`;
+  if (headers) return `${names.headers}${headers}`;
   if (o.token !== undefined) {
     const token = tokenProblem(o.token);
-    if (token) return `token ${token}`;
+    if (token) return `${names.token}${token}`;
     const auth = authorizationKeys(o.headers);
     // A token used to replace the header without a word: the run would test other credentials than given.
-    if (auth.length > 0) return `token sets the Authorization header, so it cannot be combined with headers.${auth[0]}`;
+    if (auth.length > 0) return names.tokenWithAuthorization(auth[0] as string);
   }
+  const subprotocols = subprotocolsProblem(o.subprotocols ?? []);
+  if (subprotocols) return `${names.subprotocols}${subprotocols}`;
   return null;
 }
