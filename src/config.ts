@@ -136,7 +136,7 @@ export const CONFIG_VARIABLES = [
     default: '',
     schema: z.string().transform(parseAllowedHosts),
     description:
-      "Comma-separated host names, IPs and IP/prefix ranges the admin pages' Testing tab may connect to (e.g. `ws.example.com,10.0.0.0/8`); nothing else is allowed. Empty: any host except link-local addresses (`169.254.0.0/16`, `fe80::/10`) and cloud metadata endpoints (`metadata.google.internal`…), checked after DNS resolution.",
+      "Comma-separated host names, IPs and IP/prefix ranges the admin pages' Testing tab may connect to (e.g. `ws.example.com,10.0.0.0/8`); nothing else is allowed. Empty: any host except link-local addresses (`169.254.0.0/16`, `fe80::/10`) and cloud metadata endpoints (`metadata.google.internal`…), checked after DNS resolution; the test then connects to the checked addresses only.",
   },
   { env: 'INGEST_RATE_LIMIT_PER_MINUTE', key: 'ingestRateLimit', default: '600', schema: integer(1, 10_000_000), description: 'Requests per minute per client address to `POST /api/ws/client-metrics`.' },
   { env: 'ADMIN_RATE_LIMIT_PER_MINUTE', key: 'adminRateLimit', default: '600', schema: integer(1, 10_000_000), description: 'Requests per minute per client address to the admin API.' },

@@ -5,8 +5,9 @@
  * overall, ws:// and wss:// only; the test stops when the page goes away.
  * A token holder could otherwise probe what the service's host reaches: link-local
  * addresses and cloud metadata endpoints are refused (or, with
- * CONNECTION_TEST_ALLOWED_HOSTS, everything not on that list), and failures
- * come back as error classes, never the raw error text.
+ * CONNECTION_TEST_ALLOWED_HOSTS, everything not on that list), the test connects
+ * to the addresses that were checked, and failures come back as error classes,
+ * never the raw error text.
  */
 import { lookup } from 'node:dns/promises';
 import { BlockList, isIP } from 'node:net';
@@ -15,6 +16,7 @@ import type { Logger } from 'pino';
 import { z } from 'zod';
 import { ApiError, zodDetails } from '../api/errors.ts';
 import { runConnectionTest } from '../loadtest/index.ts';
+import type { ResolvedAddress } from '../loadtest/index.ts';
 
 export const CONNECTION_TEST_LIMITS = {
   /** The whole test, connect to close; below the HTTP server's request timeout. */
@@ -84,17 +86,22 @@ const notAllowed = (why: string) => new ApiError(403, 'target_not_allowed', `con
  * Throws ApiError 403 when the URL's host may not be tested. With an allow-list, the host name must
  * be on it or every address it resolves to inside a listed range; without one, a metadata name or
  * any resolved address that is link-local is refused (loopback and private networks stay allowed).
- * The test connects by name again afterwards: a resolver that changes its answer in between
- * (DNS rebinding) is not covered; set the allow-list where that matters.
+ * Returns the checked addresses, which the test then connects to (so a resolver that changes its
+ * answer in between, DNS rebinding, cannot redirect it); undefined for an IP literal or a listed name.
  */
-export async function checkTestTarget(url: string, allowedHosts: readonly string[] | undefined, resolve: HostLookup = systemLookup): Promise<void> {
+export async function checkTestTarget(
+  url: string,
+  allowedHosts: readonly string[] | undefined,
+  resolve: HostLookup = systemLookup,
+): Promise<ResolvedAddress[] | undefined> {
   const hostname = new URL(url).hostname.replace(/^\[(.*)\]$/, '$1').replace(/\.$/, '').toLowerCase();
   const allowList = allowedHosts ? allowListOf(allowedHosts) : undefined;
-  if (allowList?.names.has(hostname)) return;
+  if (allowList?.names.has(hostname)) return undefined;
   if (!allowList && REFUSED_HOSTNAMES.has(hostname)) throw notAllowed('cloud metadata endpoints');
+  const literal = isIP(hostname) !== 0;
   let addresses: Array<{ address: string }>;
   try {
-    addresses = isIP(hostname) === 0 ? await resolve(hostname) : [{ address: hostname }];
+    addresses = literal ? [{ address: hostname }] : await resolve(hostname);
   } catch {
     throw new ApiError(400, 'host_not_found', 'the host name could not be resolved');
   }
@@ -103,6 +110,7 @@ export async function checkTestTarget(url: string, allowedHosts: readonly string
     if (allowList && !allowList.addresses.check(address, family(address))) throw notAllowed('hosts outside CONNECTION_TEST_ALLOWED_HOSTS');
     if (!allowList && REFUSED_ADDRESSES.check(address, family(address))) throw notAllowed('link-local or cloud metadata addresses');
   }
+  return literal ? undefined : addresses.map(({ address }) => ({ address, family: isIP(address) === 6 ? 6 : 4 }));
 }
 
 /** The loadtest's "could not connect (CLASS): raw message" without the raw message; its other errors are its own sentences. */
@@ -125,7 +133,7 @@ export function connectionTestHandler(options: ConnectionTestOptions = {}): Requ
   return async (req, res) => {
     const parsed = connectionTestBodySchema.safeParse(req.body);
     if (!parsed.success) throw new ApiError(400, 'validation_failed', 'invalid connection test', zodDetails(parsed.error));
-    await checkTestTarget(parsed.data.url, options.allowedHosts?.(), options.lookup);
+    const addresses = await checkTestTarget(parsed.data.url, options.allowedHosts?.(), options.lookup);
     const client = req.ip ?? 'unknown';
     if (running.has(client)) throw new ApiError(409, 'test_in_progress', 'a connection test from this client is still running; wait for it to finish');
     if (running.size >= CONNECTION_TEST_LIMITS.concurrent) throw new ApiError(503, 'tests_busy', `${CONNECTION_TEST_LIMITS.concurrent} connection tests are running; try again shortly`);
@@ -138,14 +146,24 @@ export function connectionTestHandler(options: ConnectionTestOptions = {}): Requ
     });
     const signal = AbortSignal.any([gone.signal, AbortSignal.timeout(CONNECTION_TEST_LIMITS.deadlineMs)]);
     const handshakeTimeoutMs = 10_000;
+    const pinned = addresses ? { addresses } : {};
     running.add(client);
     try {
       const result =
         body.kind === 'basic'
-          ? await runConnectionTest('basic', { url: body.url, handshakeTimeoutMs, signal })
+          ? await runConnectionTest('basic', { url: body.url, handshakeTimeoutMs, ...pinned, signal })
           : body.kind === 'echo'
-            ? await runConnectionTest('echo', { url: body.url, count: body.count, payloadBytes: body.payload_bytes, timeoutMs: 5_000, handshakeTimeoutMs, signal })
-            : await runConnectionTest('pool', { url: body.url, connections: body.connections, workers: body.workers, holdS: body.hold_s, rampUpS: 0, handshakeTimeoutMs, signal });
+            ? await runConnectionTest('echo', { url: body.url, count: body.count, payloadBytes: body.payload_bytes, timeoutMs: 5_000, handshakeTimeoutMs, ...pinned, signal })
+            : await runConnectionTest('pool', {
+                url: body.url,
+                connections: body.connections,
+                workers: body.workers,
+                holdS: body.hold_s,
+                rampUpS: 0,
+                handshakeTimeoutMs,
+                ...pinned,
+                signal,
+              });
       res.json({ ...result, error: genericError(result.error) });
     } catch (error) {
       if (gone.signal.aborted) return;

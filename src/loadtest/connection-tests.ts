@@ -9,7 +9,7 @@ import { z } from 'zod';
 import { runLoadPlan } from './engine.ts';
 import { classifyError } from './error-class.ts';
 import { createHistogram, recordMs, summarize } from './histogram.ts';
-import { handshakeOptionsProblem } from './handshake.ts';
+import { handshakeOptionsProblem, pinnedLookup, resolvedAddressSchema } from './handshake.ts';
 import { MAX_DURATION_S, resolveLoadPlan } from './plan.ts';
 import { compileTemplate, DEFAULT_TEMPLATE, MessageRenderer, parseCorrelationId, runTag } from './template.ts';
 import type { LatencySummary, WorkerShare } from './types.ts';
@@ -33,6 +33,8 @@ const commonSchema = z.object({
   token: z.string().min(1).optional(),
   subprotocols: z.array(z.string().min(1)).optional(),
   handshakeTimeoutMs: millis(1).optional(),
+  /** Connect to these addresses only (resolved and checked by the caller) instead of resolving the URL's host again. */
+  addresses: z.array(resolvedAddressSchema).min(1).optional(),
   signal: z.instanceof(AbortSignal).optional(),
 });
 
@@ -142,6 +144,7 @@ function connect(o: Common): Promise<{ ws: WebSocket; connectMs: number }> {
     const ws = new WebSocket(o.url, o.subprotocols ?? [], {
       headers: headersOf(o),
       handshakeTimeout: o.handshakeTimeoutMs ?? 10_000,
+      ...(o.addresses ? { lookup: pinnedLookup(o.addresses) } : {}),
     });
     const onAbort = (): void => ws.terminate();
     o.signal?.addEventListener('abort', onAbort, { once: true });
@@ -348,6 +351,7 @@ async function poolTest(o: z.output<typeof poolSchema>): Promise<PoolTestResult>
     ...(o.token ? { token: o.token } : {}),
     ...(o.subprotocols ? { subprotocols: o.subprotocols } : {}),
     ...(o.handshakeTimeoutMs ? { handshakeTimeoutMs: o.handshakeTimeoutMs } : {}),
+    ...(o.addresses ? { addresses: o.addresses } : {}),
   });
   const report = await runLoadPlan(plan, o.signal ? { signal: o.signal } : {});
   throwIfAborted(o.signal);

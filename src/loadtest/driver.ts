@@ -26,6 +26,7 @@ import type { Socket } from 'node:net';
 import FlatQueue from 'flatqueue';
 import WebSocket from 'ws';
 import { bump, classifyError } from './error-class.ts';
+import { pinnedLookup } from './handshake.ts';
 import { createHistogram, recordMs, type Histogram } from './histogram.ts';
 import { ECHO_LATENCY, emptyRunBuckets, HANDSHAKE } from './bucket-counts.ts';
 import { compileTemplate, MessageRenderer, parseCorrelationId } from './template.ts';
@@ -286,6 +287,7 @@ export class LoadDriver {
     const ws = new WebSocket(init.url, init.subprotocols, {
       headers: init.headers,
       handshakeTimeout: init.handshakeTimeoutMs,
+      ...(init.addresses ? { lookup: pinnedLookup(init.addresses) } : {}),
       perMessageDeflate: false,
       // Echoes are only scanned for an id; validating their UTF-8 would cost CPU per message for nothing.
       skipUTF8Validation: true,

@@ -63,6 +63,7 @@ export async function runLoadPlan(plan: LoadPlan, options: RunOptions = {}): Pro
     subprotocols: plan.subprotocols,
     handshakeTimeoutMs: plan.handshakeTimeoutMs,
     connectConcurrency: plan.connectConcurrency,
+    ...(plan.addresses ? { addresses: plan.addresses } : {}),
     connections: [],
     totalConnections: line.maxConnections,
     rate: plan.rate,

@@ -3,8 +3,36 @@
  * token), run where options come in, so a bad value is an option error rather
  * than a crashed load worker or a "failed" connection test. Each returns a
  * sentence, or null when the value is fine; callers prefix the option's name.
+ * Also where a handshake may connect to: addresses pinned by the caller.
  */
 import { validateHeaderName, validateHeaderValue } from 'node:http';
+import type { LookupFunction } from 'node:net';
+import { isIP } from 'node:net';
+import { z } from 'zod';
+
+/** An address a caller has resolved and checked; connections go there and nowhere else. */
+export const resolvedAddressSchema = z.strictObject({
+  address: z.string().refine((a) => isIP(a) !== 0, 'must be an IP address'),
+  family: z.union([z.literal(4), z.literal(6)]),
+});
+export type ResolvedAddress = z.output<typeof resolvedAddressSchema>;
+
+/**
+ * A `lookup` for net/tls that answers with `addresses` whatever the name:
+ * the connection reaches the addresses that were checked, not what a second
+ * resolution says (DNS rebinding). The URL's host still goes into the Host
+ * header, TLS SNI and the certificate check.
+ */
+export function pinnedLookup(addresses: readonly ResolvedAddress[]): LookupFunction {
+  return (_hostname, options, callback) => {
+    const family = options.family === 4 || options.family === 'IPv4' ? 4 : options.family === 6 || options.family === 'IPv6' ? 6 : 0;
+    const wanted = family === 0 ? addresses : addresses.filter((a) => a.family === family);
+    const first = wanted[0];
+    if (!first) callback(Object.assign(new Error(`none of the checked addresses is IPv${family}`), { code: 'ENOTFOUND' }), '', 0);
+    else if (options.all) callback(null, wanted.map((a) => ({ ...a })));
+    else callback(null, first.address, first.family);
+  };
+}
 
 /** RFC 6455 §4.1: each subprotocol is a token (RFC 7230), and ws refuses duplicates. */
 const SUBPROTOCOL = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;

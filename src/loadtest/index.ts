@@ -11,6 +11,7 @@ export { checkGates, formatReport, type Gates } from './report.ts';
 export { formatProgress, progressWriter, type ProgressWriter } from './progress.ts';
 export { PLACEHOLDERS, DEFAULT_TEMPLATE } from './template.ts';
 export { readFdLimits, assertFdCapacity } from './fd-limit.ts';
+export { pinnedLookup, type ResolvedAddress } from './handshake.ts';
 export {
   runConnectionTest,
   CONNECTION_TESTS,

@@ -6,7 +6,7 @@
 import { availableParallelism } from 'node:os';
 import { z } from 'zod';
 import { alertDrillStages, ALERT_DRILL, PROFILE_NAMES, SIZE_PROFILES, RUN_DEFAULTS, type SizeProfile } from './profiles.ts';
-import { handshakeOptionsProblem } from './handshake.ts';
+import { handshakeOptionsProblem, resolvedAddressSchema } from './handshake.ts';
 import { compileTemplate, DEFAULT_TEMPLATE } from './template.ts';
 import type { LoadPlan, Stage } from './types.ts';
 
@@ -53,6 +53,7 @@ export const loadTestInputSchema = z
     handshakeTimeoutMs: millis(1).optional(),
     drainTimeoutMs: millis(0).optional(),
     connectConcurrency: z.number().int().min(1).optional(),
+    addresses: z.array(resolvedAddressSchema).min(1).optional(),
     drill: z.object({ warningHoldS: seconds().optional(), criticalHoldS: seconds().optional() }).optional(),
   })
   .strict();
@@ -158,6 +159,7 @@ export function resolveLoadPlan(input: LoadTestInput): LoadPlan {
     handshakeTimeoutMs: o.handshakeTimeoutMs ?? RUN_DEFAULTS.handshakeTimeoutMs,
     drainTimeoutMs: o.drainTimeoutMs ?? RUN_DEFAULTS.drainTimeoutMs,
     connectConcurrency: o.connectConcurrency ?? RUN_DEFAULTS.connectConcurrency,
+    ...(o.addresses ? { addresses: o.addresses } : {}),
   };
 }
 

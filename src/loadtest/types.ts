@@ -4,6 +4,7 @@
  * Testing tab both speak these.
  */
 import type { RunBuckets } from './bucket-counts.ts';
+import type { ResolvedAddress } from './handshake.ts';
 
 /** One step of the connection plan: ramp up to `connections`, then hold. */
 export interface Stage {
@@ -34,6 +35,8 @@ export interface LoadPlan {
   drainTimeoutMs: number;
   /** Opening handshakes in flight per worker; more would flood the server's accept queue. */
   connectConcurrency: number;
+  /** Connect to these addresses instead of resolving the URL's host (see `pinnedLookup`). */
+  addresses?: ResolvedAddress[];
 }
 
 export interface LatencySummary {

@@ -4,6 +4,7 @@
  * HDR compressed encoding.
  */
 import type { RunBuckets } from './bucket-counts.ts';
+import type { ResolvedAddress } from './handshake.ts';
 
 /** `performance.timeOrigin + performance.now()`: comparable across threads of one process. */
 export function clock(): number {
@@ -17,6 +18,7 @@ export interface WorkerInit {
   subprotocols: string[];
   handshakeTimeoutMs: number;
   connectConcurrency: number;
+  addresses?: ResolvedAddress[];
   /** Connections this worker drives: global index and open time relative to the start. */
   connections: { index: number; openAtMs: number }[];
   totalConnections: number;

@@ -4,10 +4,16 @@
  * judged on the addresses a name resolves to; with CONNECTION_TEST_ALLOWED_HOSTS,
  * only what is listed.
  */
+import type { LookupAddress } from 'node:dns';
+import express from 'express';
+import { pino } from 'pino';
 import { describe, expect, it } from 'vitest';
-import { type HostLookup, checkTestTarget } from '../../../src/admin/connection-test-route.ts';
-import { ApiError } from '../../../src/api/errors.ts';
+import { WebSocketServer } from 'ws';
+import { type HostLookup, checkTestTarget, connectionTestHandler } from '../../../src/admin/connection-test-route.ts';
+import { ApiError, errorHandler } from '../../../src/api/errors.ts';
 import { ConfigError, loadConfig } from '../../../src/config.ts';
+import { pinnedLookup } from '../../../src/loadtest/index.ts';
+import { listenHttp } from '../../helpers/http.ts';
 
 /** A resolver with fixed answers; any other name is not found. */
 const resolver =
@@ -88,5 +94,68 @@ describe('connection test targets, with CONNECTION_TEST_ALLOWED_HOSTS', () => {
 
   it('lets an operator list a link-local address on purpose', async () => {
     expect(await verdict('ws://169.254.10.10/', ['169.254.10.0/24'])).toBe('allowed');
+  });
+});
+
+describe('connecting to the checked addresses (DNS rebinding)', () => {
+  it('returns what it checked: the resolved addresses, nothing for IP literals and listed names', async () => {
+    expect(await checkTestTarget('ws://localhost:9/', undefined, DNS)).toEqual([
+      { address: '127.0.0.1', family: 4 },
+      { address: '::1', family: 6 },
+    ]);
+    expect(await checkTestTarget('ws://127.0.0.1:9/', undefined, DNS)).toBeUndefined();
+    expect(await checkTestTarget('wss://echo.example.com/', ['echo.example.com'], DNS)).toBeUndefined();
+  });
+
+  it('pins lookups to the checked addresses, by family', async () => {
+    const lookup = pinnedLookup([
+      { address: '127.0.0.1', family: 4 },
+      { address: '::1', family: 6 },
+    ]);
+    const ask = (options: { family?: number; all?: boolean }) =>
+      new Promise<{ error: string | null; address: string | LookupAddress[] }>((resolve) =>
+        lookup('anything.example.com', options, (error, address) => resolve({ error: error ? `${error.code}: ${error.message}` : null, address })),
+      );
+    expect(await ask({ all: true })).toEqual({ error: null, address: [{ address: '127.0.0.1', family: 4 }, { address: '::1', family: 6 }] });
+    expect(await ask({ family: 6 })).toEqual({ error: null, address: '::1' });
+    expect(await ask({})).toEqual({ error: null, address: '127.0.0.1' });
+    const v4Only = pinnedLookup([{ address: '127.0.0.1', family: 4 }]);
+    const refused = await new Promise<string>((resolve) => v4Only('x', { family: 6 }, (error) => resolve(`${error?.code}: ${error?.message}`)));
+    expect(refused).toBe('ENOTFOUND: none of the checked addresses is IPv6');
+  });
+
+  it('runs basic, echo and pool tests against the address it checked, resolving the name once', async () => {
+    const wss = new WebSocketServer({ host: '127.0.0.1', port: 0 });
+    await new Promise((resolve) => wss.once('listening', resolve));
+    wss.on('connection', (socket) => socket.on('message', (data, binary) => socket.send(data, { binary })));
+    const port = (wss.address() as { port: number }).port;
+    // rebind.test resolves nowhere (RFC 6761); only the first, checked answer can reach the server.
+    const lookups: string[] = [];
+    const lookup: HostLookup = async (hostname) => {
+      lookups.push(hostname);
+      return lookups.length === 1 ? [{ address: '127.0.0.1', family: 4 }] : [{ address: '169.254.169.254', family: 4 }];
+    };
+    const app = express();
+    app.post('/tests', express.json(), connectionTestHandler({ lookup }));
+    app.use(errorHandler(pino({ level: 'silent' })));
+    const server = await listenHttp(app);
+    try {
+      const url = `ws://rebind.test:${port}/`;
+      for (const body of [
+        { kind: 'basic', url },
+        { kind: 'echo', url, count: 3 },
+        { kind: 'pool', url, connections: 4, workers: 2, hold_s: 0 },
+      ]) {
+        lookups.length = 0;
+        const response = await fetch(`${server.url}/tests`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+        const result = (await response.json()) as { ok: boolean; error?: string };
+        expect([body.kind, response.status, result.ok, result.error]).toEqual([body.kind, 200, true, undefined]);
+        expect(lookups).toEqual(['rebind.test']);
+      }
+    } finally {
+      await server.close();
+      for (const client of wss.clients) client.terminate();
+      await new Promise((resolve) => wss.close(resolve));
+    }
   });
 });
