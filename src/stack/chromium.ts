@@ -4,6 +4,8 @@ import { requireBinary } from './binaries.ts';
 import { PROFILE_LINK_SUFFIX } from './run-dir.ts';
 import { findPidsWithArg, parentPid, userDataDirOf } from './sweep.ts';
 
+const ARTIFACTS_SUFFIX = '.artifacts';
+
 /** Flags for Debian's Chromium as root in a sandbox with no outside network. */
 export const CHROMIUM_ARGS = [
   '--headless',
@@ -33,9 +35,10 @@ export interface LaunchedChromium {
  * playwright's own SIGINT/SIGTERM/SIGHUP handlers are off: they only close the
  * browser and would leave the rest of the process running; the stack's
  * teardown (process.ts) closes it instead.
- * The profile directory playwright creates outside the run directory is
- * linked from `marker` + PROFILE_LINK_SUFFIX, and removing the run directory
- * removes it too: a run killed outright does not leave it behind either.
+ * Playwright's artifacts directory is `marker` + ARTIFACTS_SUFFIX, inside the
+ * run directory; the profile directory it creates outside the run directory
+ * is linked from `marker` + PROFILE_LINK_SUFFIX, and removing the run directory
+ * removes it too: a run killed outright leaves neither behind.
  */
 export async function launchChromium(marker: string): Promise<LaunchedChromium> {
   const arg = `--socketscope-marker=${marker}`;
@@ -43,6 +46,7 @@ export async function launchChromium(marker: string): Promise<LaunchedChromium> 
     executablePath: requireBinary('chromium'),
     args: [...CHROMIUM_ARGS, arg],
     headless: true,
+    artifactsDir: `${marker}${ARTIFACTS_SUFFIX}`,
     handleSIGINT: false,
     handleSIGTERM: false,
     handleSIGHUP: false,

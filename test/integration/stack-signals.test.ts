@@ -7,8 +7,9 @@
  * second signal still kills everything.
  */
 import { spawn } from 'node:child_process';
-import { existsSync, readlinkSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, mkdtempSync, readdirSync, readlinkSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { basename, join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { afterEach, describe, expect, it } from 'vitest';
 import { REPO_ROOT, waitFor } from '../../src/stack/index.ts';
@@ -37,9 +38,10 @@ afterEach(() => {
   }
 });
 
-async function startChild(args: string[] = []) {
+async function startChild(args: string[] = [], env: NodeJS.ProcessEnv = process.env) {
   const child = spawn(process.execPath, ['--import', 'tsx', join(REPO_ROOT, 'test/integration/stack-fixtures/signal-child.ts'), ...args], {
     cwd: REPO_ROOT,
+    env,
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
@@ -115,11 +117,16 @@ describe('SIGTERM to a process holding a stack with Chromium and Prometheus', ()
 });
 
 describe('SIGKILL to a process holding a stack with Chromium', () => {
-  it('leaves processes and a browser profile that the sweep and the run directory\'s removal take away', async () => {
-    const { child, exited, report } = await startChild();
+  it('leaves processes, a browser profile and artifacts that the sweep and the run directory\'s removal take away', async () => {
+    // A temp directory of its own, so what playwright leaves in it is this run's.
+    const tmp = mkdtempSync(join(tmpdir(), 'signal-child-tmp-'));
+    const playwrightDirs = () => readdirSync(tmp).filter((name) => name.startsWith('playwright'));
+    const { child, exited, report } = await startChild([], { ...process.env, TMPDIR: tmp });
     const chromium = report.processes.find((p) => p.name === 'chromium')?.pid as number;
     const profile = userDataDir(chromium);
     expect(readlinkSync(join(report.runDir, `chromium-1${PROFILE_LINK_SUFFIX}`))).toBe(profile);
+    // The profile is the only directory playwright made outside the run directory (no playwright-artifacts-*).
+    expect(playwrightDirs()).toEqual([basename(profile)]);
 
     child.kill('SIGKILL');
     expect(await exited).toEqual({ code: null, signal: 'SIGKILL' });
@@ -132,5 +139,7 @@ describe('SIGKILL to a process holding a stack with Chromium', () => {
     removeRunDir(report.runDir);
     expect(existsSync(report.runDir)).toBe(false);
     expect(existsSync(profile)).toBe(false);
+    expect(playwrightDirs()).toEqual([]);
+    rmSync(tmp, { recursive: true, force: true });
   });
 });
