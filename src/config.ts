@@ -160,15 +160,21 @@ export class ConfigError extends Error {
   }
 }
 
+/** A value that was given: undefined when absent or blank. */
+const given = (value: string | undefined): string | undefined => (value === undefined || value.trim() === '' ? undefined : value);
+
 /**
  * Reads the configuration from `env`, with `overrides` (flags, keyed by config
- * key) taking precedence. Throws ConfigError naming every bad variable.
+ * key) taking precedence; a blank value counts as unset, so the default applies.
+ * Throws ConfigError naming every bad variable.
  */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Partial<Record<string, string | undefined>> = {}): Config {
   const out: Record<string, unknown> = {};
   const issues: string[] = [];
   for (const variable of CONFIG_VARIABLES as readonly Variable[]) {
-    const raw = overrides[variable.key] ?? env[variable.env] ?? variable.default;
+    // Blank (empty or only spaces) is unset: `VAR: ${VAR}` in compose or Helm hands an unset variable
+    // over as "", and z.coerce.number() would read it as 0 (PORT any free port, an interval 0 = off).
+    const raw = given(overrides[variable.key]) ?? given(env[variable.env]) ?? variable.default;
     if (raw === undefined) {
       out[variable.key] = undefined;
       continue;

@@ -2,7 +2,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { ConfigError, loadConfig, renderConfigTable } from '../../../src/config.ts';
+import { CONFIG_VARIABLES, ConfigError, loadConfig, renderConfigTable } from '../../../src/config.ts';
 import { REPO_ROOT } from '../../../src/stack/index.ts';
 
 describe('loadConfig', () => {
@@ -32,6 +32,25 @@ describe('loadConfig', () => {
   });
 });
 
+describe('blank values', () => {
+  it('count as unset for every variable, so the default applies (compose and Helm pass an unset variable on as "")', () => {
+    const defaults = loadConfig({});
+    for (const blank of ['', ' ', '\t ']) {
+      const env = Object.fromEntries(CONFIG_VARIABLES.map((v) => [v.env, blank]));
+      expect(loadConfig(env), JSON.stringify(blank)).toEqual(defaults);
+    }
+    // The numbers a blank used to turn into 0: any free port, tasks off.
+    expect(loadConfig({ PORT: '', ANOMALY_INTERVAL_SECONDS: ' ', ROLLUP_INTERVAL_SECONDS: '', MAINTENANCE_INTERVAL_SECONDS: '  ' })).toMatchObject({
+      port: 8080,
+      anomalyIntervalSeconds: 300,
+      rollupIntervalSeconds: 60,
+      maintenanceIntervalSeconds: 3600,
+    });
+    // A blank flag does not hide the environment's value; 0 given on purpose still means 0.
+    expect(loadConfig({ PORT: '9000', ANOMALY_INTERVAL_SECONDS: '0' }, { port: '' })).toMatchObject({ port: 9000, anomalyIntervalSeconds: 0 });
+  });
+});
+
 describe('TRUST_PROXY', () => {
   const trustProxy = (value: string) => loadConfig({ TRUST_PROXY: value }).trustProxy;
   const issue = (value: string) => {
@@ -58,7 +77,7 @@ describe('TRUST_PROXY', () => {
 
   it('refuses what is neither a hop count nor an address', () => {
     expect(issue('yes, 10.0.0.0/33')).toEqual(['TRUST_PROXY="yes, 10.0.0.0/33": not false, a hop count, or proxy addresses/CIDRs (loopback, linklocal, uniquelocal, IPs, IP/prefix): "yes", "10.0.0.0/33"']);
-    for (const value of ['', 'fe80::/129', '10.0.0.1/8/8', '::1/255.0.0.0', 'proxy.internal', '-1', '1.5']) expect(issue(value), value).toHaveLength(1);
+    for (const value of ['fe80::/129', '10.0.0.1/8/8', '::1/255.0.0.0', 'proxy.internal', '-1', '1.5']) expect(issue(value), value).toHaveLength(1);
   });
 });
 
