@@ -91,7 +91,9 @@ export function otlpExport(options: OtlpExportOptions): (scope: SocketScope) => 
           });
 
     const flush = async (final: boolean): Promise<void> => {
-      // The metric reader does not flush on page hide by itself: collect now, then send.
+      // The metric reader does not flush on page hide by itself: collect now, then send. The
+      // exporters' own (non-final) flush may send a first batch before flush(final): every body is
+      // split to the keepalive budget, so that one goes with keepalive too while the budget lasts.
       await Promise.all([meterProvider.forceFlush(), tracerProvider?.forceFlush()]);
       metrics.flush(final);
       traces.flush(final);

@@ -1,7 +1,8 @@
 /**
  * The transport's delivery policy with a scripted fetch and fake timers:
- * batching, bounded queue, bounded retry with backoff, Retry-After, 4xx
- * drops, and page-hide delivery within the keepalive budget.
+ * batching, bounded queue, bounded retry with backoff, waiting out network
+ * errors (offline) without spending retries, Retry-After, 4xx drops, and
+ * bodies split to the keepalive budget, page hide included.
  */
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { BEACON_HOLD_MS, KEEPALIVE_BUDGET, Transport, keepaliveBytesInFlight, retryAfterMs } from '../src/transport/transport.ts';
@@ -13,14 +14,17 @@ interface Call {
 
 let calls: Call[];
 let replies: Array<number | 'network-error' | { status: number; retryAfter: string }>;
+/** Every request fails as a network error (the page is offline), replies untouched. */
+let offline: boolean;
 
 beforeEach(() => {
   vi.useFakeTimers({ now: 1_000_000 });
   calls = [];
   replies = [];
+  offline = false;
   vi.stubGlobal('fetch', (_url: string, init: RequestInit) => {
     calls.push({ body: String(init.body), keepalive: init.keepalive === true });
-    const reply = replies.shift() ?? 200;
+    const reply = offline ? 'network-error' : (replies.shift() ?? 200);
     if (reply === 'network-error') return Promise.reject(new TypeError('Failed to fetch'));
     const { status, retryAfter } = typeof reply === 'number' ? { status: reply, retryAfter: undefined } : reply;
     return Promise.resolve(new Response(null, { status, headers: retryAfter ? { 'retry-after': retryAfter } : {} }));
@@ -63,9 +67,9 @@ describe('Transport', () => {
     expect(calls.map((c) => c.body)).toEqual(['[4,5,6]', '[7,8]']);
   });
 
-  it('retries a failed batch with exponential backoff, then drops it after maxRetries', async () => {
+  it('retries a failed batch with exponential backoff, then drops it after maxRetries; the next batch still waits', async () => {
     const t = transport({ maxRetries: 2 });
-    replies = ['network-error', 'network-error', 'network-error'];
+    replies = [500, 502, 500];
     t.push(1);
     t.flush();
     await settle();
@@ -81,6 +85,123 @@ describe('Transport', () => {
     await vi.advanceTimersByTimeAsync(1);
     expect(calls).toHaveLength(3);
     expect(t.stats).toMatchObject({ pending: 0, delivered: 0, dropped: 1, failures: 3 });
+    // The endpoint is failing: the next batch is not sent at once, but after the grown backoff.
+    t.push(2);
+    t.flush();
+    await vi.advanceTimersByTimeAsync(3999);
+    expect(calls).toHaveLength(3);
+    await vi.advanceTimersByTimeAsync(1);
+    expect(calls.map((c) => c.body)).toEqual(['[1]', '[1]', '[1]', '[2]']);
+    expect(t.stats).toMatchObject({ pending: 0, delivered: 1, dropped: 1, failures: 3 });
+  });
+
+  /** Simulated milliseconds between the requests of the next `n` network failures. */
+  async function gaps(n: number): Promise<number[]> {
+    const out: number[] = [];
+    for (let i = 0; i < n; i++) {
+      const before = calls.length;
+      const start = Date.now();
+      while (calls.length === before) {
+        expect(vi.getTimerCount()).toBeGreaterThan(0); // a retry is scheduled
+        await vi.advanceTimersToNextTimerAsync();
+      }
+      out.push(Date.now() - start);
+    }
+    return out;
+  }
+
+  it('waits out network errors (offline) without spending retries, the backoff growing to maxDelayMs', async () => {
+    const t = transport({ maxRetries: 2 });
+    offline = true;
+    t.push(1);
+    t.flush();
+    await settle();
+    expect(await gaps(7)).toEqual([1000, 2000, 4000, 8000, 8000, 8000, 8000]);
+    expect(t.stats).toMatchObject({ pending: 1, dropped: 0, failures: 8 });
+    offline = false;
+    await vi.advanceTimersToNextTimerAsync();
+    expect(t.stats).toMatchObject({ pending: 0, delivered: 1, dropped: 0, failures: 8 });
+    // Delivered: the backoff starts over.
+    offline = true;
+    t.push(2);
+    t.flush();
+    await settle();
+    expect(await gaps(2)).toEqual([1000, 2000]);
+  });
+
+  it('delivers every payload of a 5-minute outage once the network is back, within maxItems', async () => {
+    // The OTLP transports' settings: a payload every 30 s, 30 kept, 8 per request, 1 s doubling to 60 s.
+    const t = new Transport<number>({
+      url: 'http://127.0.0.1:1/v1/metrics',
+      encode: (items) => JSON.stringify(items),
+      maxItems: 30,
+      maxBatch: 8,
+      backoff: { initialDelayMs: 1000, maxDelayMs: 60_000, multiplier: 2, jitter: 0 },
+    });
+    offline = true;
+    for (let i = 1; i <= 10; i++) {
+      t.push(i);
+      t.flush();
+      await vi.advanceTimersByTimeAsync(30_000);
+    }
+    // Retries 1, 2, 4, 8, 16, 32 s apart, then once a minute, none dropped (before: dropped after 31 s).
+    const outage = calls.length;
+    expect(outage).toBe(10);
+    offline = false;
+    t.push(11);
+    t.flush(); // still backing off
+    t.push(12);
+    await vi.advanceTimersByTimeAsync(60_000);
+    expect(calls.slice(outage).map((c) => c.body)).toEqual(['[1,2,3,4,5,6,7,8]', '[9,10,11,12]']);
+    expect(t.stats).toMatchObject({ pending: 0, delivered: 12, dropped: 0, failures: 10 });
+  });
+
+  it('still drops the oldest beyond maxItems while offline, counting them', async () => {
+    const t = transport();
+    offline = true;
+    for (let i = 1; i <= 3; i++) t.push(i);
+    t.flush();
+    await settle();
+    for (let i = 4; i <= 9; i++) t.push(i);
+    await vi.advanceTimersByTimeAsync(600_000);
+    expect(t.stats).toMatchObject({ pending: 5, dropped: 4, delivered: 0 });
+    offline = false;
+    await vi.advanceTimersByTimeAsync(8000);
+    expect(calls.slice(-2).map((c) => c.body)).toEqual(['[5,6,7]', '[8,9]']);
+    expect(t.stats).toMatchObject({ pending: 0, dropped: 4, delivered: 5 });
+  });
+
+  it('resumes at once on the window’s online event instead of waiting out the backoff, until stop()', async () => {
+    const window = new EventTarget();
+    vi.stubGlobal('addEventListener', window.addEventListener.bind(window));
+    vi.stubGlobal('removeEventListener', window.removeEventListener.bind(window));
+    const t = transport({ backoff: { ...backoff, maxDelayMs: 60_000 } });
+    offline = true;
+    t.push(1);
+    t.flush();
+    await settle();
+    await gaps(5); // backing off 32 s now
+    offline = false;
+    window.dispatchEvent(new Event('online'));
+    await settle();
+    expect(calls).toHaveLength(7);
+    expect(t.stats).toMatchObject({ pending: 0, delivered: 1 });
+
+    // A Retry-After is the endpoint's wish, not the network's: the online event does not cut it short.
+    replies = [{ status: 429, retryAfter: '60' }];
+    t.push(2);
+    t.flush();
+    await settle();
+    window.dispatchEvent(new Event('online'));
+    await settle();
+    expect(calls).toHaveLength(8);
+
+    t.stop();
+    await vi.advanceTimersByTimeAsync(60_000);
+    window.dispatchEvent(new Event('online'));
+    await settle();
+    expect(calls).toHaveLength(8);
+    expect(t.stats.pending).toBe(1);
   });
 
   it('waits as long as Retry-After says on 429 and 503', async () => {
@@ -159,6 +280,32 @@ describe('Transport', () => {
     expect(calls.map((c) => c.keepalive)).toEqual([true, false, false]);
     await settle();
     expect(t.stats).toMatchObject({ delivered: 5, pending: 0 });
+  });
+
+  it('splits every body to the keepalive budget, so a backlog sent as the page hides goes keepalive as far as the budget allows', async () => {
+    // What otlpExport's page-hide flush does: the exporters push the last export and pump (flush()),
+    // then everything left goes with flush(true), all in one task.
+    const item = 'x'.repeat(25 * 1024);
+    const t = new Transport<string>({ url: 'http://127.0.0.1:1/v1', encode: (items) => JSON.stringify(items), maxItems: 30, maxBatch: 8 });
+    for (let i = 0; i < 4; i++) t.push(item);
+    t.push(item);
+    t.flush();
+    t.flush(true);
+    expect(calls.map((c) => (JSON.parse(c.body) as string[]).length)).toEqual([2, 2, 1]);
+    expect(calls.map((c) => c.body.length <= KEEPALIVE_BUDGET)).toEqual([true, true, true]);
+    expect(calls.map((c) => c.keepalive)).toEqual([true, false, false]);
+    await settle();
+    expect(t.stats).toMatchObject({ delivered: 5, pending: 0 });
+
+    // Outside page hide too: one request at a time, each within the budget (keepalive while it lasts).
+    for (let i = 0; i < 5; i++) t.push(item);
+    t.flush();
+    await settle();
+    expect(calls.slice(3).map((c) => [(JSON.parse(c.body) as string[]).length, c.keepalive])).toEqual([
+      [2, true],
+      [2, true],
+      [1, true],
+    ]);
   });
 
   it('uses sendBeacon for page-hide flushes when configured, and fetch when the beacon is refused', async () => {

@@ -1,9 +1,10 @@
 /**
  * The one place telemetry leaves the page (client reports and OTLP): a
- * bounded queue, batching, bounded retry with backoff, 429/503 Retry-After
- * (at least 30 s when it cannot be read),
- * and page-hide delivery with keepalive fetch (within the browser's 64 KB
- * in-flight budget) or sendBeacon. It never throws and never logs.
+ * bounded queue, batching, retry with backoff (network errors wait for the
+ * network without spending retries), 429/503 Retry-After (at least 30 s when
+ * it cannot be read), bodies split to the browser's 64 KB keepalive budget,
+ * and page-hide delivery with keepalive fetch or sendBeacon. It never throws
+ * and never logs.
  */
 import { type BackoffOptions, backoffDelay } from '../backoff.ts';
 import { utf8Length } from '../byte-length.ts';
@@ -19,7 +20,11 @@ export interface TransportOptions<T> {
   /** Deliver final flushes with navigator.sendBeacon (same-origin endpoints only: a beacon cannot be preflighted). */
   beacon?: boolean;
   backoff?: BackoffOptions;
-  /** Consecutive failed deliveries of one batch before it is dropped (a 429/503 without a readable Retry-After is not one). */
+  /**
+   * Consecutive failed deliveries of one batch before it is dropped. Neither a network error
+   * (offline, endpoint unreachable) nor a 429/503 without a readable Retry-After counts: those
+   * wait, bounded by maxItems.
+   */
   maxRetries?: number;
 }
 
@@ -59,12 +64,23 @@ export class Transport<T> {
   readonly stats: TransportStats = { pending: 0, delivered: 0, dropped: 0, failures: 0, inFlight: 0 };
   private queue: T[] = [];
   private sending = false;
+  /** Retries the head batch has spent (HTTP errors only). */
   private retries = 0;
+  /** Consecutive failed requests, whatever the cause: the backoff's exponent, so it grows to maxDelayMs. */
+  private failed = 0;
   private backoffUntil = 0;
   private retryAfterUntil = 0;
   private timer: ReturnType<typeof setTimeout> | undefined;
 
-  constructor(private readonly options: TransportOptions<T>) {}
+  constructor(private readonly options: TransportOptions<T>) {
+    // Back online: the backoff grown while offline (up to maxDelayMs) is not waited out.
+    globalThis.addEventListener?.('online', this.online);
+  }
+
+  private readonly online = (): void => {
+    this.backoffUntil = 0;
+    this.pump();
+  };
 
   push(item: T): void {
     this.queue.push(item);
@@ -80,6 +96,7 @@ export class Transport<T> {
   /** Stops the retry timer (queued items stay queued). */
   stop(): void {
     clearTimeout(this.timer);
+    globalThis.removeEventListener?.('online', this.online);
   }
 
   private trim(): void {
@@ -94,10 +111,9 @@ export class Transport<T> {
   private pump(): void {
     const now = Date.now();
     if (this.sending || this.queue.length === 0 || now < this.backoffUntil || now < this.retryAfterUntil) return;
-    const batch = this.queue.splice(0, this.options.maxBatch);
-    this.stats.pending = this.queue.length;
+    const [batch, body] = this.take();
     this.sending = true;
-    this.post(batch, this.options.encode(batch), false, () => {
+    this.post(batch, body, false, () => {
       this.sending = false;
       this.pump();
     });
@@ -105,20 +121,25 @@ export class Transport<T> {
 
   private flushFinal(): void {
     if (Date.now() < this.retryAfterUntil) return;
-    let size = this.options.maxBatch;
     while (this.queue.length > 0) {
-      const batch = this.queue.slice(0, size);
-      const body = this.options.encode(batch);
-      // Split until a batch fits the keepalive budget (a single oversized item goes as it is).
-      if (utf8Length(body) > KEEPALIVE_BUDGET && batch.length > 1) {
-        size = Math.ceil(batch.length / 2);
-        continue;
-      }
-      this.queue.splice(0, batch.length);
-      this.stats.pending = this.queue.length;
+      const [batch, body] = this.take();
       if (this.options.beacon && this.beacon(body)) this.stats.delivered += batch.length;
       else this.post(batch, body, true, () => {});
     }
+  }
+
+  /**
+   * Takes the next batch off the queue with its body: at most maxBatch items, halved until the body
+   * fits the keepalive budget (a single oversized item goes as it is). Every body is split so, also
+   * outside page hide: a request still in flight when the page goes away survives only with keepalive.
+   */
+  private take(): [T[], string] {
+    let batch = this.queue.slice(0, this.options.maxBatch);
+    let body = this.options.encode(batch);
+    while (utf8Length(body) > KEEPALIVE_BUDGET && batch.length > 1) body = this.options.encode((batch = batch.slice(0, Math.ceil(batch.length / 2))));
+    this.queue.splice(0, batch.length);
+    this.stats.pending = this.queue.length;
+    return [batch, body];
   }
 
   /** Sends a beacon when it fits the page's keepalive budget (the browser would refuse it otherwise). */
@@ -166,7 +187,7 @@ export class Transport<T> {
   private settle(batch: T[], status: number, retryAfter: string | null, final: boolean): void {
     if (status >= 200 && status < 300) {
       this.stats.delivered += batch.length;
-      this.retries = 0;
+      this.retries = this.failed = 0;
       this.backoffUntil = 0;
       return;
     }
@@ -174,21 +195,25 @@ export class Transport<T> {
     const retryable = status === 0 || status === 408 || status === 429 || status >= 500;
     const delay = retryAfterMs(retryAfter);
     // A 429/503 whose Retry-After is unreadable (not CORS-exposed): the endpoint is up and wants a
-    // pause of unknown length. It is waited out without spending retries, so a long one does not
-    // drop the batch (the queue's bound still applies).
+    // pause of unknown length. A network error (status 0): the page is offline or the endpoint is
+    // unreachable, which is when drops are worth reporting. Both are waited out without spending
+    // retries, so a long one does not drop the batch: the queue's bound (oldest dropped) applies.
     const unreadRateLimit = (status === 429 || status === 503) && delay === undefined;
-    if (!retryable || (!unreadRateLimit && ++this.retries > (this.options.maxRetries ?? 5))) {
+    if (!retryable || (status && !unreadRateLimit && ++this.retries > (this.options.maxRetries ?? 5))) {
       this.stats.dropped += batch.length;
       this.retries = 0;
-      return;
+      // Out of retries: the next batch still waits out the backoff (below), the endpoint is failing.
+      if (!retryable) return;
+    } else {
+      // Back to the head of the queue, still within its bound.
+      this.queue.unshift(...batch);
+      this.trim();
     }
-    // Back to the head of the queue, still within its bound.
-    this.queue.unshift(...batch);
-    this.trim();
     const backoff = this.options.backoff ?? TRANSPORT_BACKOFF;
+    this.failed++;
     if (delay !== undefined) this.retryAfterUntil = Date.now() + delay;
     else if (unreadRateLimit) this.retryAfterUntil = Date.now() + rateLimitedDelay(backoff.jitter);
-    else if (!final) this.backoffUntil = Date.now() + backoffDelay(this.retries, backoff);
+    else if (!final) this.backoffUntil = Date.now() + backoffDelay(this.failed, backoff);
     clearTimeout(this.timer);
     this.timer = setTimeout(() => this.pump(), Math.max(this.backoffUntil, this.retryAfterUntil) - Date.now());
   }
