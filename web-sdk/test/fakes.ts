@@ -77,7 +77,9 @@ export class FakeWebSocket {
 /**
  * A reconnecting library's socket, as partysocket 1.3 behaves: close() stops
  * its reconnection for good, reconnect() closes and connects again; both
- * dispatch `close` synchronously. The test plays the library's reopen with open().
+ * dispatch `close` synchronously, except close() in the wait between retries
+ * (no underlying socket to close), which dispatches nothing and leaves the
+ * socket CLOSED. The test plays the library's reopen with open().
  */
 export class FakeReconnectingSocket extends EventTarget {
   readyState = 0;
@@ -86,6 +88,8 @@ export class FakeReconnectingSocket extends EventTarget {
   readonly sent: unknown[] = [];
   readonly calls: string[] = [];
   cloneLikePartysocket = false;
+  /** An underlying socket is connecting or open; false in the wait between retries. */
+  private live = true;
 
   /** `withReconnect` false: a library without reconnect(). */
   constructor(withReconnect = true) {
@@ -100,16 +104,18 @@ export class FakeReconnectingSocket extends EventTarget {
   close(code = 1000, reason = ''): void {
     this.calls.push(`close(${code}, ${reason})`);
     this.shouldReconnect = false;
-    this.drop(code);
+    if (this.live) this.drop(code);
+    else this.readyState = 3;
   }
 
   reconnect(code = 1000, reason = ''): void {
     this.calls.push(`reconnect(${code}, ${reason})`);
     this.shouldReconnect = true;
-    this.drop(code);
+    if (this.live) this.drop(code);
   }
 
   open(): void {
+    this.live = true;
     this.readyState = 1;
     this.dispatchEvent(new Event('open'));
   }
@@ -119,6 +125,7 @@ export class FakeReconnectingSocket extends EventTarget {
   }
 
   drop(code = 1006): void {
+    this.live = false;
     this.readyState = this.shouldReconnect ? 0 : 3;
     // What partysocket 1.3 dispatches for a close it makes itself, in a browser: its CloseEvent
     // cloned as `new e.constructor(e.type, e)`, which puts 'close' in `code` and the event in `reason`.

@@ -123,18 +123,67 @@ describe('monitor() with a heartbeat', () => {
   });
 });
 
+/** A scope whose only sink is a client-report window on a test clock. */
+function windowScope() {
+  let now = Date.parse('2026-11-24T10:00:00.000Z');
+  const window = new SessionWindow({ sessionId: 'k3J9abcdefghijklmnop', network: () => undefined, pagePath: () => '/' }, () => now);
+  const scope = {
+    active: true,
+    tracer: undefined,
+    emit: (event: keyof SessionWindow, ...args: never[]) => (window[event] as ((...a: never[]) => void) | undefined)?.(...args),
+  } as unknown as SocketScope;
+  return { window, scope, advance: (ms: number) => (now += ms) };
+}
+
+describe('monitor() and the app’s close()', () => {
+  it('ends the outage and the pending attempt when the library is closed between retries, where it dispatches no close', () => {
+    const spans: string[] = [];
+    const tracer = { connect: () => ({ carrier: {}, end: (error?: string) => void spans.push(error ?? 'ok') }) };
+    Object.assign(recording.scope, { tracer });
+    const socket = new FakeReconnectingSocket();
+    const closes: number[] = [];
+    socket.addEventListener('close', (event) => closes.push((event as CloseEvent).code));
+    monitor(socket, { scope: recording.scope });
+    socket.open();
+    socket.drop(1006); // the library now waits before its next attempt
+    socket.close(1000, 'bye');
+
+    expect(closes).toEqual([1006]); // as partysocket: nothing for the close between retries
+    expect(socket.readyState).toBe(3);
+    expect(story()).toEqual([
+      ['attempt', false],
+      ['opened', false],
+      ['closed', 1006, true],
+      ['outage', 'start'],
+      ['attempt', true],
+      ['outage', 'abandoned'],
+    ]);
+    expect(spans).toEqual(['ok', 'closed by the app before opening']);
+    // A close that was seen is not counted again by the same close() call.
+    const open = new FakeReconnectingSocket();
+    monitor(open, { scope: recording.scope });
+    open.open();
+    open.close(1000);
+    expect(story().slice(6)).toEqual([['attempt', false], ['opened', false], ['closed', 1000, false]]);
+  });
+
+  it('stops counting outage time in client reports once the app closed the socket between retries', () => {
+    const { window, scope, advance } = windowScope();
+    const socket = new FakeReconnectingSocket();
+    monitor(socket, { scope });
+    socket.open();
+    advance(1000);
+    socket.drop(1006);
+    advance(2000);
+    socket.close();
+    advance(5000);
+    expect(window.take()?.connection).toMatchObject({ attempts: 2, opens: 1, drops: 1, outage_ms: 2000, connected_ms: 1000 });
+    advance(60_000);
+    expect(window.take()).toBeUndefined();
+  });
+});
+
 describe('monitor().detach()', () => {
-  /** A scope whose only sink is a client-report window on a test clock. */
-  function windowScope() {
-    let now = Date.parse('2026-11-24T10:00:00.000Z');
-    const window = new SessionWindow({ sessionId: 'k3J9abcdefghijklmnop', network: () => undefined, pagePath: () => '/' }, () => now);
-    const scope = {
-      active: true,
-      tracer: undefined,
-      emit: (event: keyof SessionWindow, ...args: never[]) => (window[event] as ((...a: never[]) => void) | undefined)?.(...args),
-    } as unknown as SocketScope;
-    return { window, scope, advance: (ms: number) => (now += ms) };
-  }
 
   it('takes an open socket out of connected time, counting neither a close nor a drop', () => {
     const { window, scope, advance } = windowScope();

@@ -138,6 +138,40 @@ describe('monitor()', () => {
     expect(summary.connection.outage_ms).toBeGreaterThan(0);
     expect(await consoleCalls(page)).toEqual([]);
   });
+  it('ends the outage when the app closes partysocket while it waits to reconnect, where partysocket dispatches no close', async () => {
+    const page = await partysocketPage();
+    await page.evaluate((wsUrl) => {
+      const { sdk, t } = window;
+      const ws = (t.openPartysocket as (url: string) => WebSocket)(wsUrl);
+      t.outages = [];
+      t.closeEvents = 0;
+      sdk.initSocketScope({
+        report: { url: '/api/ws/client-metrics', intervalMs: 3_600_000 },
+        plugins: [() => ({ outage: (phase: string) => (t.outages as string[]).push(phase) })],
+      });
+      sdk.monitor(ws);
+      // In its close event partysocket has already started waiting for its next attempt.
+      ws.addEventListener('close', () => {
+        t.closeEvents = (t.closeEvents as number) + 1;
+        ws.close(1000);
+      });
+    }, echo.url);
+    await waitInPage(page, 'the open', () => window.t.opens === 1);
+    echo.killAll();
+    await waitInPage(page, 'the drop', () => window.t.closeEvents === 1);
+    // Longer than partysocket's reconnection delay: it would have reconnected by now.
+    await page.evaluate(() => new Promise((resolve) => setTimeout(resolve, 500)));
+
+    expect(await page.evaluate(() => [window.t.closeEvents, window.t.opens, (window.t.ws as WebSocket).readyState, window.t.outages])).toEqual([
+      1,
+      1,
+      3, // CLOSED
+      ['start', 'abandoned'],
+    ]);
+    expect((await report(page)).connection).toMatchObject({ attempts: 2, opens: 1, drops: 1, reconnect_attempts: 1, reconnect_successes: 0, close_codes: { '1006': 1 } });
+    expect(await consoleCalls(page)).toEqual([]);
+  });
+
   it('reconnects partysocket through its reconnect() when the heartbeat gets no reply, and the outage ends', async () => {
     echo.received.length = 0;
     const page = await partysocketPage();

@@ -91,7 +91,22 @@ export function monitor(socket: WebSocketLike, options: MonitorOptions = {}): So
   };
   target.close = function (this: unknown, code?: number, reason?: string) {
     closing = true;
-    return close.call(this, code, reason);
+    close.call(this, code, reason);
+    // partysocket and reconnecting-websocket dispatch no close when closed in the wait between
+    // retries: end the pending attempt and the outage here (a no-op once the close was seen).
+    if (socket.readyState === 3) onClose({ code: code ?? 1000 } as CloseEvent);
+  };
+
+  const onClose = (event: Event): void => {
+    heartbeat?.stop();
+    const willReconnect = (reconnecting || restarting) && !closing && !ended;
+    restarting = false;
+    // partysocket 1.3 re-dispatches the close events it makes itself (close(), reconnect(), its
+    // timeouts) with `code` 'close' and the original event as `reason`: take the code from that.
+    const { code, reason } = event as CloseEvent;
+    tracker.closed(typeof code === 'number' ? code : ((reason as unknown as CloseEvent | undefined)?.code ?? 1005), closing, willReconnect);
+    // The library's next attempt starts after its own backoff, which is not observable: not timed.
+    if (willReconnect) tracker.attempt(false);
   };
 
   const listeners: Record<string, (event: Event) => void> = {
@@ -107,17 +122,7 @@ export function monitor(socket: WebSocketLike, options: MonitorOptions = {}): So
     error: () => {
       if (tracker.isOpen) scope?.emit('error', 'socket');
     },
-    close: (event) => {
-      heartbeat?.stop();
-      const willReconnect = (reconnecting || restarting) && !closing && !ended;
-      restarting = false;
-      // partysocket 1.3 re-dispatches the close events it makes itself (close(), reconnect(), its
-      // timeouts) with `code` 'close' and the original event as `reason`: take the code from that.
-      const { code, reason } = event as CloseEvent;
-      tracker.closed(typeof code === 'number' ? code : ((reason as unknown as CloseEvent | undefined)?.code ?? 1005), closing, willReconnect);
-      // The library's next attempt starts after its own backoff, which is not observable: not timed.
-      if (willReconnect) tracker.attempt(false);
-    },
+    close: onClose,
   };
   for (const [type, listener] of Object.entries(listeners)) socket.addEventListener(type, listener);
 
