@@ -1,8 +1,9 @@
 /**
  * MonitoredWebSocket's reconnection decisions and request failures, with a
  * scripted WebSocket and fake timers: close codes that end the connection,
- * a backoff that only starts over after a stable connection, the floor after
- * "try again later", and request() on a socket that cannot send.
+ * a backoff that only starts over after a stable connection, the randomised
+ * floor after "try again later", close() between attempts, on* handlers with
+ * native semantics, and request() on a socket that cannot send.
  */
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { MonitoredWebSocket, type MonitoredWebSocketOptions } from '../src/socket/monitored-websocket.ts';
@@ -20,6 +21,7 @@ beforeEach(() => {
 afterEach(() => {
   vi.useRealTimers();
   vi.unstubAllGlobals();
+  vi.restoreAllMocks();
 });
 
 const reconnect = { initialDelayMs: 100, maxDelayMs: 100_000, multiplier: 2, jitter: 0 };
@@ -98,21 +100,43 @@ describe('MonitoredWebSocket reconnection', () => {
     expect(await delayToNextAttempt()).toBe(100);
   });
 
-  it.each([1013, 4429])('waits at least tryAgainLaterMs after %i, plus the backoff', async (code) => {
+  it.each([1012, 1013, 4429])('waits tryAgainLaterMs times 1 to 2 (at random) after %i, plus the backoff', async (code) => {
+    const random = vi.spyOn(Math, 'random').mockReturnValue(0);
     socket();
     current().open();
     current().serverClose(code, 'try again later');
     expect(await delayToNextAttempt()).toBe(10_000 + 100);
+    random.mockReturnValue(0.5);
     current().open();
     current().serverClose(code, 'try again later');
-    expect(await delayToNextAttempt()).toBe(10_000 + 200);
+    expect(await delayToNextAttempt()).toBe(15_000 + 200);
+    random.mockReturnValue(0.75);
+    current().open();
+    current().serverClose(code, 'try again later');
+    expect(await delayToNextAttempt()).toBe(17_500 + 400);
+  });
+
+  it('spreads the clients one server restart (1012) turns away over tryAgainLaterMs, not over the backoff’s jitter', async () => {
+    const delays: number[] = [];
+    for (let client = 0; client < 200; client++) {
+      socket({ reconnect: { ...reconnect, jitter: 0.5 } });
+      current().open();
+      current().serverClose(1012, 'service restart');
+      delays.push(await delayToNextAttempt());
+      vi.clearAllTimers();
+    }
+    // 10 s floor times 1–2 plus 50–100 ms: spread over about 10 s, not 50 ms.
+    expect(Math.min(...delays)).toBeGreaterThanOrEqual(10_050);
+    expect(Math.max(...delays)).toBeLessThanOrEqual(20_100);
+    expect(Math.max(...delays) - Math.min(...delays)).toBeGreaterThan(5000);
   });
 
   it('takes tryAgainLaterMs from the options', async () => {
+    vi.spyOn(Math, 'random').mockReturnValue(0.5);
     socket({ reconnect: { ...reconnect, tryAgainLaterMs: 2000 } });
     current().open();
     current().serverClose(4429, 'rate limited');
-    expect(await delayToNextAttempt()).toBe(2100);
+    expect(await delayToNextAttempt()).toBe(3100);
   });
 
   it('lets shouldReconnect decide instead of the default codes', async () => {
@@ -166,6 +190,116 @@ describe('MonitoredWebSocket reconnection', () => {
     await vi.advanceTimersByTimeAsync(3_600_000);
     expect(FakeWebSocket.instances).toHaveLength(3);
     expect(ws.readyState).toBe(MonitoredWebSocket.CLOSED);
+  });
+});
+
+describe('MonitoredWebSocket.close()', () => {
+  it('dispatches no second close when the app closes the socket in its close handler', async () => {
+    const { ws, closes } = socket();
+    let handlerCalls = 0;
+    ws.onclose = () => {
+      handlerCalls++;
+      ws.close();
+    };
+    current().open();
+    current().serverClose(1006, '', false);
+    await vi.advanceTimersByTimeAsync(3_600_000);
+
+    expect(handlerCalls).toBe(1);
+    expect(closes).toEqual(['1006 ']);
+    expect(ws.readyState).toBe(MonitoredWebSocket.CLOSED);
+    expect(FakeWebSocket.instances).toHaveLength(1);
+    expect(recording.names()).toEqual(['attempt', 'opened', 'closed', 'outage', 'outage']);
+    expect(recording.events.filter(([name]) => name === 'outage').map(([, phase]) => phase)).toEqual(['start', 'abandoned']);
+  });
+
+  it('between attempts ends the socket without another close event (the app had one for the last connection)', async () => {
+    const { ws, closes } = socket();
+    current().open();
+    current().serverClose(1001, 'deploy');
+    ws.close(4000, 'bye');
+    expect(ws.readyState).toBe(MonitoredWebSocket.CLOSED);
+    await vi.advanceTimersByTimeAsync(3_600_000);
+    expect(closes).toEqual(['1001 deploy']);
+    expect(FakeWebSocket.instances).toHaveLength(1);
+  });
+
+  it('validates code and reason as the native close() does, between attempts and once closing too', async () => {
+    const { ws } = socket();
+    const thrown = (code?: number, reason?: string) => {
+      try {
+        ws.close(code, reason);
+        return 'returned';
+      } catch (error) {
+        return (error as DOMException).name;
+      }
+    };
+    current().fail(); // between attempts: no underlying socket to check them
+    expect([1001, 999, 2999, 5000, Number.NaN].map((code) => thrown(code))).toEqual(Array.from({ length: 5 }, () => 'InvalidAccessError'));
+    expect(thrown(1000, 'x'.repeat(124))).toBe('SyntaxError');
+    expect(thrown(undefined, 'é'.repeat(62))).toBe('SyntaxError'); // 124 bytes in UTF-8
+    // Nothing happened: the socket still reconnects.
+    expect(ws.readyState).toBe(MonitoredWebSocket.CONNECTING);
+    await vi.advanceTimersToNextTimerAsync();
+    expect(FakeWebSocket.instances).toHaveLength(2);
+
+    expect(thrown(4999, 'é'.repeat(61) + 'x')).toBe('returned');
+    expect(ws.readyState).toBe(MonitoredWebSocket.CLOSING);
+    expect(thrown(1001)).toBe('InvalidAccessError');
+    expect(thrown(3000)).toBe('returned');
+  });
+
+  it('reads CLOSING while the underlying socket runs a closing handshake the server started', () => {
+    const { ws } = socket();
+    current().open();
+    current().readyState = 2; // the server's close frame arrived; the close event follows the handshake
+    expect(ws.readyState).toBe(MonitoredWebSocket.CLOSING);
+    current().serverClose(1001, 'deploy');
+    expect(ws.readyState).toBe(MonitoredWebSocket.CONNECTING); // reconnecting
+  });
+});
+
+describe('MonitoredWebSocket on<event> handlers', () => {
+  it('are not de-duplicated with the same function added as a listener, nor take it away when replaced', () => {
+    const { ws } = socket();
+    const seen: string[] = [];
+    const listener = (event: MessageEvent) => seen.push(`listener ${event.data}`);
+    ws.addEventListener('message', listener);
+    ws.onmessage = listener;
+    current().open();
+    current().message('a');
+    ws.onmessage = (event) => seen.push(`handler ${event.data}`);
+    current().message('b');
+    ws.removeEventListener('message', listener);
+    current().message('c');
+    expect(seen).toEqual(['listener a', 'listener a', 'listener b', 'handler b', 'handler c']);
+  });
+
+  it('keep the place of their first assignment among the listeners, call the current handler with the socket as this, and leave at null', () => {
+    const { ws } = socket();
+    const order: string[] = [];
+    ws.onmessage = () => order.push('first handler');
+    ws.addEventListener('message', () => order.push('listener'));
+    ws.onmessage = function (this: MonitoredWebSocket) {
+      order.push(`second handler ${this === ws}`);
+    };
+    current().open();
+    current().message('a');
+    expect(order).toEqual(['second handler true', 'listener']);
+
+    order.length = 0;
+    ws.onmessage = null;
+    expect(ws.onmessage).toBeNull();
+    current().message('b');
+    expect(order).toEqual(['listener']);
+    // Set again after null: a new place, after the listener.
+    const handler = () => order.push('handler');
+    ws.onmessage = handler;
+    expect(ws.onmessage).toBe(handler);
+    current().message('c');
+    expect(order).toEqual(['listener', 'listener', 'handler']);
+    ws.onmessage = 'not a function' as unknown as null;
+    expect(ws.onmessage).toBeNull();
   });
 });
 

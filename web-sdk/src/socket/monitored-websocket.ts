@@ -10,7 +10,7 @@
  * 4403 by default: an auth rejection), or when retries run out.
  */
 import { type BackoffOptions, DEFAULT_BACKOFF, backoffDelay } from '../backoff.ts';
-import { byteLength } from '../byte-length.ts';
+import { byteLength, utf8Length } from '../byte-length.ts';
 import { DEFAULT_QUEUE_LIMITS, MessageQueue, type QueueLimits } from '../queue.ts';
 import { type SocketScope, getSocketScope } from '../scope.ts';
 import { ConnectionTracker } from './connection-tracker.ts';
@@ -34,14 +34,18 @@ export interface ReconnectOptions extends Partial<BackoffOptions> {
    * attempt would be rejected the same way). Throwing counts as false.
    */
   shouldReconnect?: (event: CloseEvent) => boolean;
-  /** After 1013 or 4429 (try again later), the least delay; the backoff delay is added to it. Default 10 000 ms. */
+  /**
+   * After 1012 (service restart), 1013 or 4429 (try again later), the least delay, randomised to
+   * 1–2× so the clients one server turned away do not return together; the backoff delay is added
+   * to it. Default 10 000 ms.
+   */
   tryAgainLaterMs?: number;
 }
 
 /** Close codes not retried by default: the server refused this client, and would again. */
 const TERMINAL_CODES = [1008, 4401, 4403];
-/** Close codes that ask the client to come back later (tryAgainLaterMs). */
-const TRY_LATER_CODES = [1013, 4429];
+/** Close codes that ask the client to come back later (tryAgainLaterMs): every client the server had hears them at once. */
+const TRY_LATER_CODES = [1012, 1013, 4429];
 
 export interface MonitoredWebSocketOptions {
   /** Scope to report to; default the one initSocketScope() started; null: none. */
@@ -155,7 +159,9 @@ export class MonitoredWebSocket extends EventTarget {
   get readyState(): number {
     if (this.finished) return 3;
     if (this.closing) return 2;
-    return this.ws?.readyState === 1 ? 1 : 0;
+    // OPEN, or CLOSING while the server's close handshake (or a connect timeout's) runs; else between attempts.
+    const state = this.ws?.readyState;
+    return state === 1 || state === 2 ? state : 0;
   }
 
   get protocol(): string {
@@ -203,17 +209,19 @@ export class MonitoredWebSocket extends EventTarget {
     return trackRequest(this.tracker.scope, name);
   }
 
-  /** Closes the connection for good: no reconnection; queued messages are dropped. */
+  /**
+   * Closes the connection for good: no reconnection; queued messages are dropped. Between attempts
+   * it dispatches no close: the app had one for the last connection, as from a native socket.
+   */
   close(code?: number, reason?: string): void {
+    // Bad arguments throw as on a WebSocket, whatever the state (the native close() checks them first).
+    if (code !== undefined && code !== 1000 && !(code >= 3000 && code <= 4999)) throw new DOMException(`close code ${code}`, 'InvalidAccessError');
+    if (utf8Length(reason ?? '') > 123) throw new DOMException('close reason > 123 bytes', 'SyntaxError');
     if (this.closing || this.finished) return;
-    // The native close() validates code and reason first, so bad arguments throw as they would on a WebSocket.
     this.ws?.close(code, reason);
     this.closing = true;
     clearTimeout(this.retryTimer);
-    if (!this.ws) {
-      this.finish();
-      this.dispatchEvent(new CloseEvent('close', { code: code ?? 1000, reason: reason ?? '', wasClean: true }));
-    }
+    if (!this.ws) this.finish();
   }
 
   private connect(first = false): void {
@@ -283,11 +291,8 @@ export class MonitoredWebSocket extends EventTarget {
     this.tracker.closed(code, this.closing, willReconnect);
     if (!willReconnect) this.finish();
     this.dispatchEvent(event);
-    // The app's close handler may have called close(): then no reconnection.
-    if (willReconnect) {
-      if (this.closing) this.finish();
-      else this.scheduleReconnect(code);
-    }
+    // The app's close handler may have called close() (which finished, with no socket to close): then no reconnection.
+    if (willReconnect && !this.closing) this.scheduleReconnect(code);
   }
 
   private retryAfter(event: CloseEvent): boolean {
@@ -306,7 +311,8 @@ export class MonitoredWebSocket extends EventTarget {
   private scheduleReconnect(code?: number): void {
     const options = this.reconnectOptions();
     let delay = backoffDelay(++this.retries, { ...DEFAULT_BACKOFF, ...options });
-    if (TRY_LATER_CODES.includes(code as number)) delay += options.tryAgainLaterMs ?? 10_000;
+    // The backoff's jitter alone would bring them all back within a few hundred ms of each other.
+    if (TRY_LATER_CODES.includes(code as number)) delay += (options.tryAgainLaterMs ?? 10_000) * (1 + Math.random());
     this.retryTimer = setTimeout(() => this.connect(), delay);
   }
 
@@ -346,8 +352,14 @@ export class MonitoredWebSocket extends EventTarget {
 for (const [index, name] of ['CONNECTING', 'OPEN', 'CLOSING', 'CLOSED'].entries()) {
   Object.defineProperty(MonitoredWebSocket.prototype, name, { value: index, enumerable: true });
 }
-// on<event> handlers behave like the native ones: one listener per event type, replaced on assignment.
+// on<event> handlers behave like the native ones: one internal listener per type, added at the
+// first non-null assignment (it keeps that place among the listeners when the handler is replaced),
+// removed at null, that calls the current handler. The handler itself is never a listener, so the
+// app may also add it with addEventListener, or remove that, independently.
 const handlers = new WeakMap<EventTarget, Partial<Record<string, EventListener>>>();
+function relay(this: EventTarget, event: Event): void {
+  handlers.get(this)?.[event.type]?.call(this, event);
+}
 for (const type of HANDLERS) {
   Object.defineProperty(MonitoredWebSocket.prototype, `on${type}`, {
     get(this: EventTarget) {
@@ -356,9 +368,10 @@ for (const type of HANDLERS) {
     set(this: EventTarget, handler: unknown) {
       const own = handlers.get(this) ?? {};
       handlers.set(this, own);
-      if (own[type]) this.removeEventListener(type, own[type]);
+      const had = own[type];
       own[type] = typeof handler === 'function' ? (handler as EventListener) : undefined;
-      if (own[type]) this.addEventListener(type, own[type]);
+      if (!own[type]) this.removeEventListener(type, relay);
+      else if (!had) this.addEventListener(type, relay);
     },
   });
 }
