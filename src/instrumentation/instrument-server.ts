@@ -78,6 +78,8 @@ const OPEN = 1;
 const EMPTY: Attributes = Object.freeze({});
 const INSTRUMENTED = Symbol.for('socketscope.instrumented');
 const STATE = Symbol('socketscope.connection');
+/** A valid Sec-WebSocket-Key, as ws checks it. */
+const WS_KEY = /^[+/0-9A-Za-z]{22}==$/;
 
 interface StateSlot {
   [STATE]: ConnectionState | undefined;
@@ -524,18 +526,24 @@ export function instrumentWebSocketServer(wss: WebSocketServer, options: Instrum
 
   const originalHandleUpgrade = server.handleUpgrade as unknown as HandleUpgrade;
 
-  /** The handshake's span; tracing trouble (a propagator that throws on a client's header) never fails the upgrade. */
-  function handshakeSpan(request: IncomingMessage): Span | undefined {
+  /**
+   * The handshake's span and the context the application's code runs in during the handshake
+   * (authenticate(), the connection callback); tracing trouble (a propagator that throws on a
+   * client's header) never fails the upgrade.
+   */
+  function handshakeSpan(request: IncomingMessage): { span: Span; context: Context } | undefined {
     if (!traceHandshakes) return undefined;
     try {
-      return startHandshakeSpan(request);
+      const parent = contextFromRequest(request);
+      const span = startHandshakeSpan(request, parent);
+      return { span, context: trace.setSpan(parent, span) };
     } catch (error) {
       diag.error('socketscope: could not start the handshake span', error);
       return undefined;
     }
   }
 
-  function startHandshakeSpan(request: IncomingMessage): Span {
+  function startHandshakeSpan(request: IncomingMessage, parent: Context): Span {
     const raw = request.socket;
     const peer = raw.remoteAddress;
     const forwarded = options.trustProxy ? firstForwardedFor(request.headers['x-forwarded-for']) : undefined;
@@ -552,15 +560,33 @@ export function instrumentWebSocketServer(wss: WebSocketServer, options: Instrum
     if (host) attributes[ATTR_SERVER_ADDRESS] = host.replace(/:\d+$/, '');
     const agent = request.headers['user-agent'];
     if (agent) attributes[ATTR_USER_AGENT_ORIGINAL] = agent;
-    return tracer.startSpan('websocket.handshake', { kind: SpanKind.SERVER, attributes }, contextFromRequest(request));
+    return tracer.startSpan('websocket.handshake', { kind: SpanKind.SERVER, attributes }, parent);
+  }
+
+  /**
+   * ws's own first checks of an upgrade request (ws 8 handleUpgrade: method, Upgrade header,
+   * key, version, then shouldHandle). A request failing them is ws's to refuse (400/405), so it
+   * must not reach authenticate() and count as an authentication attempt answered 401.
+   */
+  function wsWouldHandle(request: IncomingMessage): boolean {
+    if (request.method !== 'GET') return false;
+    if (request.headers.upgrade?.toLowerCase() !== 'websocket') return false;
+    const key = request.headers['sec-websocket-key'];
+    if (key === undefined || !WS_KEY.test(key)) return false;
+    const version = Number(request.headers['sec-websocket-version']);
+    if (version !== 13 && version !== 8) return false;
+    return Boolean(server.shouldHandle(request));
   }
 
   const handleUpgrade: HandleUpgrade = function (this: unknown, request, socket, head, callback) {
     if (!active || serverClosed) return originalHandleUpgrade.call(server, request, socket, head, callback);
+    // Before anything is counted: an application's shouldHandle() that throws leaves nothing pending.
+    const authenticating = authenticate !== undefined && wsWouldHandle(request);
     if (!instruments.bound) bindMeter();
     const start = performance.now();
     pendingHandshakes++;
-    const span = handshakeSpan(request);
+    const traced = handshakeSpan(request);
+    const span = traced?.span;
     let settled = false;
 
     // Set only once authenticate() runs, but read by settle() and upgrade() on every path.
@@ -572,8 +598,11 @@ export function instrumentWebSocketServer(wss: WebSocketServer, options: Instrum
       pendingHandshakes--;
       clearTimeout(authTimer);
       socket.removeListener('close', onEarlyClose);
-      instruments.handshakeDuration.record((performance.now() - start) / 1000, rejection ? instruments.rejectionAttrs[rejection] : EMPTY);
-      if (rejection) instruments.countRejected(rejection);
+      // After shutdown() (an async authenticate() that was still deciding) nothing is recorded; the span still ends.
+      if (active) {
+        instruments.handshakeDuration.record((performance.now() - start) / 1000, rejection ? instruments.rejectionAttrs[rejection] : EMPTY);
+        if (rejection) instruments.countRejected(rejection);
+      }
       if (span) {
         if (status !== 0) span.setAttribute(ATTR_HTTP_RESPONSE_STATUS_CODE, status);
         if (failure) span.setAttribute(ATTR_AUTH_FAILURE_REASON, failure);
@@ -587,57 +616,87 @@ export function instrumentWebSocketServer(wss: WebSocketServer, options: Instrum
     const onEarlyClose = (): void => {
       if (!settled) settle('handshake_failed', 0);
     };
+    // Already closed (the client left while a noServer app awaited something of its own before
+    // calling handleUpgrade): its 'close' has been emitted, so no listener would settle it. ws destroys it.
+    if (socket.destroyed || !socket.readable || !socket.writable) {
+      settle('handshake_failed', 0);
+      return originalHandleUpgrade.call(server, request, socket, head, callback);
+    }
     socket.once('close', onEarlyClose);
     // Node takes its own 'error' listener off the socket before 'upgrade', and ws adds one only
     // in handleUpgrade: while authenticate() runs, a client's reset would be an uncaught 'error'.
     // The close that follows settles the handshake. It stays on a refused socket (which is closing anyway).
     const onSocketError = (): void => {};
 
-    const upgrade = (decision: AuthDecision | undefined): void => {
+    /**
+     * Hands the request to ws, never inside authenticate()'s try or promise: what ws and the
+     * application's code throw here (verifyClient, handleProtocols, 'headers' listeners, the
+     * connection callback) is theirs, not an authenticator error, and it is thrown on as it would
+     * be without us: from handleUpgrade() when this runs inside it (`inCall`), else on the next
+     * tick, an uncaught exception rather than an unhandled rejection.
+     */
+    const upgrade = (decision: AuthDecision | undefined, inCall: boolean): void => {
       clearTimeout(authTimer);
       socket.removeListener('error', onSocketError);
-      originalHandleUpgrade.call(server, request, socket, head, (ws, req) => {
-        if (settled) return;
-        if (decision && !decision.ok) {
-          const reason = authFailureReason(decision.reason);
-          settle('authentication_failed', 101, reason);
-          ws.close(AUTH_CLOSE_CODE[reason], reason);
-          return;
+      let answered = false;
+      try {
+        originalHandleUpgrade.call(server, request, socket, head, (ws, req) => {
+          // ws wrote the 101 just before calling back.
+          answered = true;
+          if (decision && !decision.ok) {
+            const reason = authFailureReason(decision.reason);
+            if (!settled) settle('authentication_failed', 101, reason);
+            ws.close(AUTH_CLOSE_CODE[reason], reason);
+            return;
+          }
+          // After shutdown() ws builds the socket from the restored class: the application gets it, untracked.
+          const tracked = active && !settled && ws instanceof Instrumented;
+          if (!settled) settle(undefined, 101);
+          if (tracked) onOpen(ws, decision, span);
+          if (traced) otelContext.with(traced.context, callback, undefined, ws, req);
+          else callback(ws, req);
+        });
+      } catch (error) {
+        if (!answered) {
+          // ws threw before the 101: nobody else answers or closes this socket. The server's own code failed.
+          if (!settled) {
+            span?.recordException(error as Error);
+            span?.setStatus({ code: SpanStatusCode.ERROR, message: 'handshake_failed' });
+            settle('handshake_failed', 0);
+          }
+          socket.destroy();
         }
-        settle(undefined, 101);
-        onOpen(ws, decision, span);
-        callback(ws, req);
-      });
+        if (inCall) throw error;
+        process.nextTick(() => {
+          throw error;
+        });
+      }
     };
 
-    if (!authenticate) {
-      upgrade(undefined);
+    if (!authenticating) {
+      upgrade(undefined, true);
       return;
     }
     instruments.authAttempts++;
-    const decide = (raw: unknown): void => {
-      if (settled) return;
+    /** The decision to upgrade with, or undefined when the handshake is refused (or already settled). */
+    const decide = (raw: unknown): AuthDecision | undefined => {
+      if (settled) return undefined;
       let decision: AuthDecision;
       try {
         decision = checkDecision(raw);
       } catch (error) {
         fail(error);
-        return;
+        return undefined;
       }
       span?.setAttribute(ATTR_AUTH_OUTCOME, decision.ok ? 'success' : 'failure');
-      if (decision.ok) {
-        upgrade(decision);
-        return;
-      }
+      if (decision.ok) return decision;
       const reason = authFailureReason(decision.reason);
       instruments.countAuthFailure(reason);
-      if (rejectWith === 'close') {
-        upgrade(decision);
-        return;
-      }
+      if (rejectWith === 'close') return decision;
       const status = AUTH_HTTP_STATUS[reason];
       settle('authentication_failed', status, reason);
       refuseUpgrade(socket, status, decision.message ?? reason);
+      return undefined;
     };
     const fail = (error: unknown, status = 500): void => {
       if (settled) return;
@@ -648,13 +707,22 @@ export function instrumentWebSocketServer(wss: WebSocketServer, options: Instrum
     };
     socket.on('error', onSocketError);
     authTimer = setTimeout(() => fail(new Error(`authenticate() did not decide within ${authTimeoutMs} ms`), 503), authTimeoutMs);
+    let result: unknown;
     try {
-      const result = authenticate(request);
-      if (result && typeof (result as Promise<AuthDecision>).then === 'function') (result as Promise<AuthDecision>).then(decide, fail);
-      else decide(result);
+      result = traced ? otelContext.with(traced.context, authenticate, undefined, request) : authenticate(request);
     } catch (error) {
       fail(error);
+      return;
     }
+    if (result && typeof (result as Promise<unknown>).then === 'function') {
+      (result as Promise<unknown>).then((raw) => {
+        const decision = decide(raw);
+        if (decision) upgrade(decision, false);
+      }, fail);
+      return;
+    }
+    const decision = decide(result);
+    if (decision) upgrade(decision, true);
   };
   Object.defineProperty(server, 'handleUpgrade', { value: handleUpgrade, writable: true, configurable: true });
 
