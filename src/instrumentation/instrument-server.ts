@@ -525,6 +525,8 @@ export function instrumentWebSocketServer(wss: WebSocketServer, options: Instrum
   // --- the handshake ------------------------------------------------------------------
 
   const originalHandleUpgrade = server.handleUpgrade as unknown as HandleUpgrade;
+  /** The server's own handleUpgrade before ours (an application's wrapper, say): shutdown() puts it back. */
+  const ownHandleUpgrade = Object.getOwnPropertyDescriptor(server, 'handleUpgrade');
 
   /**
    * The handshake's span and the context the application's code runs in during the handshake
@@ -777,7 +779,11 @@ export function instrumentWebSocketServer(wss: WebSocketServer, options: Instrum
     instruments.release();
     wss.removeListener('close', onServerClose);
     if (server.options.WebSocket === (Instrumented as unknown as SocketClass)) server.options.WebSocket = Base;
-    delete (server as { handleUpgrade?: unknown }).handleUpgrade;
+    // Ours only: a wrapper put over ours later stays (ours passes through from now on), and one ours wrapped comes back.
+    if (Object.getOwnPropertyDescriptor(server, 'handleUpgrade')?.value === handleUpgrade) {
+      if (ownHandleUpgrade) Object.defineProperty(server, 'handleUpgrade', ownHandleUpgrade);
+      else delete (server as { handleUpgrade?: unknown }).handleUpgrade;
+    }
     delete server[INSTRUMENTED];
   }
 

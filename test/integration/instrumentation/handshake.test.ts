@@ -2,8 +2,8 @@
  * The handshake wrapper at its edges: what ws and the application's own
  * callbacks throw during an (authenticated) upgrade, requests ws refuses by
  * itself, a socket that closed before handleUpgrade, an upgrade that
- * completes after shutdown(), and the trace context the application's code
- * runs in.
+ * completes after shutdown(), the trace context the application's code runs
+ * in, and what shutdown() puts back.
  */
 import { SpanStatusCode, context, trace } from '@opentelemetry/api';
 import { InMemorySpanExporter, NodeTracerProvider, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-node';
@@ -324,5 +324,32 @@ describe('the trace context of the application code the handshake runs', () => {
       expect(byName.get(name)?.parentSpanContext?.spanId, name).toBe(handshake.spanContext().spanId);
     }
     client.close();
+  });
+});
+
+describe('what shutdown() puts back', () => {
+  it("restores the application's own handleUpgrade wrapper, and leaves one put over ours in place", async () => {
+    const telemetry = new Telemetry();
+    cleanups.push(() => telemetry.shutdown());
+    const wss = new WebSocketServer({ noServer: true });
+    const appWrapper = function (this: WebSocketServer, ...args: Parameters<WebSocketServer['handleUpgrade']>): void {
+      WebSocketServer.prototype.handleUpgrade.apply(this, args);
+    };
+    wss.handleUpgrade = appWrapper;
+    const first = instrumentWebSocketServer(wss, { meterProvider: telemetry.meterProvider, eventLoopDelay: false });
+    expect(wss.handleUpgrade).not.toBe(appWrapper);
+    first.shutdown();
+    expect(Object.hasOwn(wss, 'handleUpgrade')).toBe(true);
+    expect(wss.handleUpgrade).toBe(appWrapper);
+
+    const second = instrumentWebSocketServer(wss, { meterProvider: telemetry.meterProvider, eventLoopDelay: false });
+    const ours = wss.handleUpgrade;
+    const later = function (this: WebSocketServer, ...args: Parameters<WebSocketServer['handleUpgrade']>): void {
+      ours.apply(this, args);
+    };
+    wss.handleUpgrade = later;
+    second.shutdown();
+    expect(wss.handleUpgrade).toBe(later);
+    wss.close();
   });
 });
