@@ -236,7 +236,8 @@ export const SERVER_METRICS = [
     name: 'nodejs.eventloop.delay.p50',
     instrument: 'gauge',
     unit: 's',
-    description: 'Median event-loop delay over the window the latest collection closed (at least 5 s; semconv Node.js runtime metric).',
+    description:
+      "Median event-loop delay over the window the latest collection closed (at least 5 s; libuv's 20 ms sampling interval subtracted, so an idle loop reads 0; semconv Node.js runtime metric).",
     attributes: [],
   },
   {

@@ -1,10 +1,11 @@
 /**
  * Event-loop delay windows: a read closes the window only when it is old
  * enough, so a second metric reader right after the first sees the same
- * figures instead of an emptied histogram.
+ * figures instead of an emptied histogram. Reported values are delays, without
+ * libuv's sampling interval.
  */
 import { describe, expect, it } from 'vitest';
-import { EventLoopDelay, MIN_WINDOW_MS } from '../../../src/instrumentation/event-loop-delay.ts';
+import { type DelayHistogram, EventLoopDelay, MIN_WINDOW_MS, RESOLUTION_MS } from '../../../src/instrumentation/event-loop-delay.ts';
 
 /** Blocks the event loop for `ms` between two ticks of libuv's sampling timer (it measures from its previous tick). */
 async function stall(ms: number): Promise<void> {
@@ -21,7 +22,9 @@ describe('EventLoopDelay', () => {
     try {
       await stall(300);
       const first = delay.read();
-      expect(first?.max).toBeGreaterThanOrEqual(0.29);
+      // libuv's timer ticked at most RESOLUTION_MS before the stall began: the interval it recorded
+      // across the stall, less the resolution, is at least 300 - 20 ms.
+      expect(first?.max).toBeGreaterThanOrEqual(0.28);
       expect(first?.p50).toBeLessThanOrEqual(first?.max as number);
 
       // A second reader 1 s later: the same window, not the few quiet samples since the first read.
@@ -33,10 +36,35 @@ describe('EventLoopDelay', () => {
       now += MIN_WINDOW_MS;
       const second = delay.read();
       expect(second).not.toBe(first);
-      expect(second?.max).toBeLessThan(0.29);
+      expect(second?.max).toBeLessThan(0.28);
     } finally {
       delay.stop();
     }
+  });
+
+  it('reports the recorded intervals less the sampling resolution, never below 0', () => {
+    const ms = 1e6;
+    // What libuv records: the interval between two ticks of its timer (resolution + delay), in ns.
+    const recorded: Record<number, number> = { 50: RESOLUTION_MS * ms, 99: (RESOLUTION_MS + 5) * ms };
+    let enabled = false;
+    const histogram: DelayHistogram = {
+      count: 3,
+      max: (RESOLUTION_MS + 120) * ms,
+      percentile: (p: number) => recorded[p] ?? Number.NaN,
+      reset: () => {},
+      enable: () => (enabled = true),
+      disable: () => (enabled = false),
+    };
+    const delay = new EventLoopDelay(MIN_WINDOW_MS, () => 0, histogram);
+    expect(enabled).toBe(true);
+    // An idle loop (every tick on time) reads 0, not the 20 ms resolution.
+    expect(delay.read()).toEqual({ p50: 0, p99: 0.005, max: 0.12 });
+    delay.stop();
+    expect(enabled).toBe(false);
+
+    // A timer tick that came a little early (libuv rounds to the millisecond) is no negative delay.
+    recorded[50] = (RESOLUTION_MS - 1) * ms;
+    expect(new EventLoopDelay(MIN_WINDOW_MS, () => 0, histogram).read()?.p50).toBe(0);
   });
 
   it('answers undefined until the histogram has a sample', () => {
