@@ -7,6 +7,15 @@ import { waitUntilReady } from './prometheus.ts';
 
 export const COLLECTOR_CONFIG = join(REPO_ROOT, 'otel-collector-config.yaml');
 
+/**
+ * BROWSER_SERVICE_NAMES of the native stack (the demo, the tests) unless the
+ * environment or the caller sets one: any plain name (up to 64 characters). The shipped config's
+ * default folds every browser service.name to _OTHER until the operator lists
+ * the web apps; the native stack listens on 127.0.0.1 only, and its pages and
+ * tests export under names of their own (socketscope-demo-web, …).
+ */
+export const NATIVE_BROWSER_SERVICE_NAMES = '[A-Za-z0-9._-]{1,64}';
+
 export interface CollectorHandle {
   /** Base URL of the servers' OTLP/HTTP receiver, e.g. http://127.0.0.1:4318 (append /v1/metrics). */
   otlpHttpUrl: string;
@@ -29,8 +38,12 @@ export interface StartCollectorOptions {
   runDir: string;
   /** Config files merged in order; defaults to the shipped otel-collector-config.yaml. */
   configFiles?: string[];
-  /** Extra environment (e.g. the traces endpoint, CORS origin). */
-  env?: Record<string, string>;
+  /**
+   * Extra environment (e.g. the traces endpoint, CORS origin). A variable set
+   * to undefined is removed, so the config's own default applies (e.g.
+   * `BROWSER_SERVICE_NAMES: undefined` for the shipped allow-list default).
+   */
+  env?: Record<string, string | undefined>;
 }
 
 /**
@@ -44,7 +57,8 @@ export async function startCollector(options: StartCollectorOptions): Promise<Co
   const bin = requireBinary('collector');
   const [grpc, http, browser, metrics, selfMetrics, health] = await Promise.all([freePort(), freePort(), freePort(), freePort(), freePort(), freePort()]);
   const host = '127.0.0.1';
-  const env: Record<string, string> = {
+  const env: Record<string, string | undefined> = {
+    BROWSER_SERVICE_NAMES: process.env.BROWSER_SERVICE_NAMES ?? NATIVE_BROWSER_SERVICE_NAMES,
     OTLP_GRPC_ENDPOINT: `${host}:${grpc}`,
     OTLP_HTTP_ENDPOINT: `${host}:${http}`,
     OTLP_BROWSER_ENDPOINT: `${host}:${browser}`,
@@ -60,11 +74,13 @@ export async function startCollector(options: StartCollectorOptions): Promise<Co
     copyFileSync(file, copy);
     return copy;
   });
+  const childEnv: NodeJS.ProcessEnv = { ...process.env, ...env };
+  for (const [name, value] of Object.entries(env)) if (value === undefined) delete childEnv[name];
   const proc = new ManagedProcess({
     name: 'otelcol',
     command: bin,
     args: configFiles.flatMap((file) => ['--config', `file:${file}`]),
-    env: { ...process.env, ...env },
+    env: childEnv,
     logFile: join(options.runDir, 'otelcol.log'),
   });
   const healthUrl = `http://${host}:${health}/`;

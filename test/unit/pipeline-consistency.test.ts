@@ -16,6 +16,7 @@ import { DATASOURCE_UIDS, promqlExpressions } from '../../grafana/src/panels.ts'
 import { ANOMALY_ALERTNAME, ANOMALY_RUNBOOK_URL } from '../../src/analytics/anomaly-job.ts';
 import { CLIENT_METRICS, METRICS, prometheusLabel, prometheusSeries } from '../../src/catalogue.ts';
 import { ATTRIBUTE_VALUES } from '../../web-sdk/src/attribute-values.ts';
+import { SDK_NAME, SDK_VERSION } from '../../web-sdk/src/version.ts';
 import { PROMETHEUS_SELF_TARGET, WEBHOOK_TOKEN_PLACEHOLDER } from '../../src/demo/placeholders.ts';
 import { REPO_ROOT } from '../../src/stack/binaries.ts';
 import { parseResourceAttributes, startTelemetry } from '../../src/telemetry/index.ts';
@@ -242,10 +243,11 @@ describe('the collector keeps browser sessions folded and server replicas apart'
     processors: {
       'transform/browser': { metric_statements: Array<{ context: string; conditions?: string[]; statements: string[] }> };
       'transform/browser_traces': { trace_statements: Array<{ context: string; statements: string[] }> };
+      'transform/browser_span_metrics': { trace_statements: Array<{ context: string; statements: string[] }> };
       'filter/browser': { metrics: { metric: string[] } };
     };
     connectors: { span_metrics: { resource_metrics_key_attributes: string[]; histogram: { unit: string } } };
-    service: { pipelines: Record<string, { receivers: string[]; processors: string[] }> };
+    service: { pipelines: Record<string, { receivers: string[]; processors: string[]; exporters: string[] }> };
   };
   const statements = (context: string) => {
     const group = collector.processors['transform/browser'].metric_statements.filter((s) => s.context === context);
@@ -259,11 +261,22 @@ describe('the collector keeps browser sessions folded and server replicas apart'
     return JSON.parse(kept[0] as string) as string[];
   };
 
-  it("span_metrics keys its streams on exactly the resource attributes transform/browser keeps, plus service.instance.id", () => {
-    const keep = keepKeys('resource');
-    expect(keep).not.toContain('service.instance.id');
-    expect([...collector.connectors.span_metrics.resource_metrics_key_attributes].sort()).toEqual([...keep, 'service.instance.id'].sort());
+  it("browser resources keep only service.name, and span_metrics keys its streams on exactly the resource attributes that become job and instance", () => {
+    // Any other kept key would be no label but its own stream (delta_to_cumulative, span_metrics):
+    // two app versions printed under identical labels. service.namespace would become part of `job`.
+    expect(keepKeys('resource')).toEqual(['service.name']);
+    expect([...collector.connectors.span_metrics.resource_metrics_key_attributes].sort()).toEqual(['service.instance.id', 'service.name', 'service.namespace']);
     expect(collector.connectors.span_metrics.histogram.unit).toBe('s');
+  });
+
+  it("the browser metrics' instrumentation scope keeps no attributes, the web SDK's name and MAJOR.MINOR.PATCH versions", () => {
+    expect(statements('scope')).toEqual([
+      'delete_matching_keys(attributes, ".*")',
+      'set(schema_url, "")',
+      `set(name, "_OTHER") where name != "${SDK_NAME}"`,
+      'set(version, "_OTHER") where not IsMatch(version, "^[0-9]{1,4}\\\\.[0-9]{1,4}\\\\.[0-9]{1,4}$")',
+    ]);
+    expect(SDK_VERSION).toMatch(/^[0-9]{1,4}\.[0-9]{1,4}\.[0-9]{1,4}$/);
   });
 
   it('browser data points keep exactly the attribute keys of the web SDK catalogue, and each value outside its list becomes _OTHER', () => {
@@ -278,18 +291,22 @@ describe('the collector keeps browser sessions folded and server replicas apart'
     expect(folds).toEqual(expected);
   });
 
-  it("browser spans get the same resource statements as browser metrics before span_metrics sees them", () => {
-    const resource = collector.processors['transform/browser_traces'].trace_statements.filter((s) => s.context === 'resource');
-    expect(resource.map((s) => s.statements)).toEqual([statements('resource')]);
-    const pipeline = collector.service.pipelines['traces/browser'];
-    expect(pipeline?.receivers).toEqual(['otlp/browser']);
-    expect(pipeline?.processors).toEqual(['memory_limiter', 'transform/browser_traces', 'batch']);
+  it("browser spans reach span_metrics only through the browser metrics' resource statements and the span name allow-list, and Tempo with the same service.name rule", () => {
+    const spanMetrics = collector.processors['transform/browser_span_metrics'].trace_statements;
+    expect(spanMetrics.filter((s) => s.context === 'resource').map((s) => s.statements)).toEqual([statements('resource')]);
+    const spans = spanMetrics.filter((s) => s.context === 'span').flatMap((s) => s.statements);
+    expect(spans[0]).toBe('set(name, "_OTHER") where not IsMatch(name, "^(${env:BROWSER_SPAN_NAMES:-websocket connect})$")');
+    const tempo = collector.processors['transform/browser_traces'].trace_statements.filter((s) => s.context === 'resource').flatMap((s) => s.statements);
+    expect(tempo).toContain(statements('resource')[1]);
+    const pipelines = collector.service.pipelines;
+    expect(pipelines['traces/browser']).toEqual({ receivers: ['otlp/browser'], processors: ['memory_limiter', 'transform/browser_traces', 'batch'], exporters: ['otlp_grpc/tempo'] });
+    expect(pipelines['traces/browser_span_metrics']).toEqual({ receivers: ['otlp/browser'], processors: ['memory_limiter', 'transform/browser_span_metrics', 'batch'], exporters: ['span_metrics'] });
   });
 
   it("the browsers' receiver feeds only its own filtered pipelines, and its name filter passes every web SDK metric and no other", () => {
     const pipelines = collector.service.pipelines;
     const fed = Object.entries(pipelines).filter(([, p]) => p.receivers.includes('otlp/browser')).map(([name]) => name).sort();
-    expect(fed).toEqual(['metrics/browser', 'traces/browser']);
+    expect(fed).toEqual(['metrics/browser', 'traces/browser', 'traces/browser_span_metrics']);
     expect(pipelines['metrics/browser']?.receivers).toEqual(['otlp/browser']);
     expect(pipelines['metrics/browser']?.processors).toEqual(['memory_limiter', 'filter/browser', 'batch', 'transform/browser', 'delta_to_cumulative']);
     const conditions = collector.processors['filter/browser'].metrics.metric;
@@ -323,6 +340,14 @@ describe('wiring that must agree across files', () => {
     expect(compose.services.alertmanager?.environment?.ALERTMANAGER_WEBHOOK_TOKEN).toBe(variable);
     expect(compose.services.app?.environment?.ALERTMANAGER_WEBHOOK_TOKEN).toBe(variable);
     expect(readFileSync(at('.env.example'), 'utf8')).toMatch(/^ALERTMANAGER_WEBHOOK_TOKEN=.{16,}$/m);
+  });
+
+  it("Prometheus keeps the collector's job and instance labels, with a sample and label length limit on that scrape", () => {
+    const prometheus = parse(readFileSync(at('prometheus', 'prometheus.yml'), 'utf8')) as { scrape_configs: Array<Record<string, unknown>> };
+    const job = prometheus.scrape_configs.find((c) => c.job_name === 'otel-collector');
+    expect(job).toMatchObject({ honor_labels: true, sample_limit: expect.any(Number), label_value_length_limit: expect.any(Number) });
+    // The longest label value a browser can set: a folded scope version (4.4.4 digits) or _OTHER, well under the limit.
+    expect(job?.label_value_length_limit).toBeGreaterThanOrEqual(256);
   });
 
   it('Prometheus scrapes itself and Alertmanager where the alerting section and the demo expect them', () => {
