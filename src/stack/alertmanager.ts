@@ -30,6 +30,9 @@ function settingsFromEnv(env: NodeJS.ProcessEnv): Record<string, string> {
   return out;
 }
 
+/** The receiver that carries the Watchdog to an external dead man's switch (WATCHDOG_HEARTBEAT_URL). */
+export const WATCHDOG_HEARTBEAT_RECEIVER = 'watchdog-heartbeat';
+
 export interface AlertmanagerHandle {
   url: string;
   port: number;
@@ -40,15 +43,29 @@ export interface AlertmanagerHandle {
 /**
  * The shipped alertmanager.yml with compose endpoints replaced by native ones
  * and template paths made absolute (they are relative to the source file).
+ * With a heartbeat URL (default WATCHDOG_HEARTBEAT_URL), the watchdog-heartbeat
+ * receiver posts the Watchdog there; without one it stays without an
+ * integration, as shipped.
  */
 export function renderAlertmanagerConfig(
   endpoints: Record<string, string>,
-  { source = ALERTMANAGER_CONFIG, groupWait, groupInterval }: { source?: string; groupWait?: string; groupInterval?: string } = {},
+  {
+    source = ALERTMANAGER_CONFIG,
+    groupWait,
+    groupInterval,
+    watchdogHeartbeatUrl = process.env.WATCHDOG_HEARTBEAT_URL,
+  }: { source?: string; groupWait?: string; groupInterval?: string; watchdogHeartbeatUrl?: string } = {},
 ): string {
   const config = parse(readWithEndpoints(source, { ...settingsFromEnv(process.env), ...endpoints })) as {
     templates?: string[];
     route?: { group_wait?: string; group_interval?: string };
+    receivers?: Array<{ name: string; webhook_configs?: Array<Record<string, unknown>> }>;
   };
+  if (watchdogHeartbeatUrl) {
+    const receiver = config.receivers?.find((r) => r.name === WATCHDOG_HEARTBEAT_RECEIVER);
+    if (!receiver) throw new Error(`${source} has no receiver ${WATCHDOG_HEARTBEAT_RECEIVER} for WATCHDOG_HEARTBEAT_URL`);
+    receiver.webhook_configs = [{ url: watchdogHeartbeatUrl, send_resolved: false }];
+  }
   // Tests shorten the grouping delays so a notification arrives in seconds.
   if (config.route && groupWait) config.route.group_wait = groupWait;
   if (config.route && groupInterval) config.route.group_interval = groupInterval;

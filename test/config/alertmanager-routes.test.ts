@@ -1,7 +1,9 @@
 /**
  * `amtool config routes test` for every route of alertmanager/alertmanager.yml:
- * each label set must reach exactly the receiver named. amtool cannot evaluate
- * inhibit_rules, so those run against a real Alertmanager with the shipped config.
+ * each label set must reach exactly the receivers named. amtool cannot evaluate
+ * inhibit_rules or deliver, so those run against a real Alertmanager with the
+ * shipped config: inhibition, and the Watchdog reaching the external heartbeat
+ * (WATCHDOG_HEARTBEAT_URL) or, without one, nothing and no failed notification.
  */
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -9,11 +11,13 @@ import { ANOMALY_ALERTNAME, ANOMALY_COMPONENT } from '../../src/analytics/anomal
 import { REPO_ROOT, requireBinary } from '../../src/stack/binaries.ts';
 import { Stack, freePort, renderAlertmanagerConfig, waitFor } from '../../src/stack/index.ts';
 import { run } from '../helpers/exec.ts';
+import { type TestHttpServer, listenHttp, readBody } from '../helpers/http.ts';
 
 const CONFIG = join(REPO_ROOT, 'alertmanager', 'alertmanager.yml');
 
 const cases: Array<[labels: string[], receiver: string]> = [
-  [['alertname=Watchdog', 'severity=none', 'component=meta'], 'watchdog'],
+  // The external dead man's switch first (continue), then the analytics service.
+  [['alertname=Watchdog', 'severity=none', 'component=meta'], 'watchdog-heartbeat,watchdog'],
   [['alertname=WebSocketConnectionsHigh', 'severity=critical', 'component=websocket-server', 'job=chat'], 'oncall-critical'],
   [['alertname=WebSocketClientReconnectFailing', 'severity=critical', 'component=websocket-client'], 'oncall-critical'],
   // The labels the analytics service posts its anomalies with (src/analytics/anomaly-job.ts).
@@ -41,6 +45,13 @@ describe('alertmanager routes', () => {
     expect(result.stdout.trim()).toBe(receiver);
   });
 
+  it("the heartbeat route is the Watchdog's alone", async () => {
+    for (const labels of [['alertname=WatchdogX', 'severity=none'], ['alertname=OtelCollectorDown', 'severity=critical', 'component=pipeline']]) {
+      const result = await run(requireBinary('amtool'), ['config', 'routes', 'test', `--config.file=${CONFIG}`, ...labels]);
+      expect(result.stdout).not.toContain('watchdog');
+    }
+  });
+
   it('fails a case that names the wrong receiver (the check is real)', async () => {
     const result = await run(requireBinary('amtool'), [
       'config', 'routes', 'test', `--config.file=${CONFIG}`, '--verify.receivers=analytics-webhook', 'severity=critical', 'component=pipeline',
@@ -55,14 +66,19 @@ describe('alertmanager inhibition (a real Alertmanager with the shipped config)'
   const anomaly = (severity: string, stream: string) => ({
     alertname: ANOMALY_ALERTNAME, severity, component: ANOMALY_COMPONENT, stream, source: 'prometheus',
   });
-  const rule = (severity: string, job: string) => ({ alertname: 'WebSocketConnectionsHigh', severity, component: 'websocket-server', job });
+  // WebSocketConnectionsHigh is per instance; alerts of other rules carry no instance.
+  const rule = (severity: string, job: string, instance: string) => ({ alertname: 'WebSocketConnectionsHigh', severity, component: 'websocket-server', job, instance });
+  const jobRule = (severity: string, job: string) => ({ alertname: 'WebSocketMessageLatencyHigh', severity, component: 'websocket-server', job });
   const alerts = {
     anomalyCritical: anomaly('critical', 'active_connections'),
     anomalySameStream: anomaly('warning', 'active_connections'),
     anomalyOtherStream: anomaly('warning', 'connections_opened_per_second'),
-    ruleCritical: rule('critical', 'chat'),
-    ruleSameJob: rule('warning', 'chat'),
-    ruleOtherJob: rule('warning', 'trade'),
+    ruleCritical: rule('critical', 'chat', 'chat-0'),
+    ruleSameInstance: rule('warning', 'chat', 'chat-0'),
+    ruleOtherInstance: rule('warning', 'chat', 'chat-1'),
+    ruleOtherJob: rule('warning', 'trade', 'trade-0'),
+    jobRuleCritical: jobRule('critical', 'chat'),
+    jobRuleSameJob: jobRule('warning', 'chat'),
   };
 
   beforeAll(async () => {
@@ -82,22 +98,88 @@ describe('alertmanager inhibition (a real Alertmanager with the shipped config)'
     await stack?.stop();
   });
 
-  it('a critical silences the warning of its own stream (anomalies) or job (rules), not of another', async () => {
+  it('a critical silences the warning of its own stream (anomalies), job and instance (rules), not of another', async () => {
     type Alert = { labels: Record<string, string>; status: { state: string } };
     const same = (a: Record<string, string>, b: Record<string, string>) => Object.keys(a).length === Object.keys(b).length && Object.entries(a).every(([k, v]) => b[k] === v);
     let states: Record<string, string> = {};
     await waitFor('the inhibitor to see both criticals', async () => {
       const listed = (await (await fetch(`${url}/api/v2/alerts`)).json()) as Alert[];
       states = Object.fromEntries(Object.entries(alerts).map(([name, labels]) => [name, listed.find((a) => same(labels, a.labels))?.status.state ?? 'missing']));
-      return states.anomalySameStream === 'suppressed' && states.ruleSameJob === 'suppressed';
+      return states.anomalySameStream === 'suppressed' && states.ruleSameInstance === 'suppressed' && states.jobRuleSameJob === 'suppressed';
     }, { timeoutMs: 10_000, intervalMs: 100 });
     expect(states).toEqual({
       anomalyCritical: 'active',
       anomalySameStream: 'suppressed',
       anomalyOtherStream: 'active',
       ruleCritical: 'active',
-      ruleSameJob: 'suppressed',
+      ruleSameInstance: 'suppressed',
+      ruleOtherInstance: 'active',
       ruleOtherJob: 'active',
+      jobRuleCritical: 'active',
+      jobRuleSameJob: 'suppressed',
     });
+  });
+});
+
+describe("the Watchdog's external heartbeat (a real Alertmanager with the shipped config)", () => {
+  // One stack (run directory) per case: Alertmanager keeps its notification log in it.
+  const stacks: Stack[] = [];
+  let analytics: TestHttpServer;
+  let heartbeat: TestHttpServer;
+  const received = { analytics: [] as string[], heartbeat: [] as Array<{ path: string; alertname: string }> };
+  const watchdog = { alertname: 'Watchdog', severity: 'none', component: 'meta' };
+
+  beforeAll(async () => {
+    analytics = await listenHttp((req, res) => {
+      void readBody(req).then((body) => {
+        received.analytics.push(...(JSON.parse(body) as { alerts: Array<{ labels: { alertname: string } }> }).alerts.map((a) => a.labels.alertname));
+        res.end('ok');
+      });
+    });
+    heartbeat = await listenHttp((req, res) => {
+      void readBody(req).then((body) => {
+        for (const alert of (JSON.parse(body) as { alerts: Array<{ labels: { alertname: string } }> }).alerts) received.heartbeat.push({ path: req.url ?? '', alertname: alert.labels.alertname });
+        res.end('OK');
+      });
+    });
+  });
+
+  afterAll(async () => {
+    for (const stack of stacks) await stack.stop();
+    await analytics?.close();
+    await heartbeat?.close();
+  });
+
+  const postWatchdog = async (url: string) => {
+    const response = await fetch(`${url}/api/v2/alerts`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify([{ labels: watchdog, annotations: {} }]) });
+    expect(response.status).toBe(200);
+  };
+  const failedNotifications = async (url: string) =>
+    [...(await (await fetch(`${url}/metrics`)).text()).matchAll(/^alertmanager_notifications_failed_total\{[^}]*\} (\S+)$/gm)].reduce((sum, m) => sum + Number(m[1]), 0);
+
+  it('with WATCHDOG_HEARTBEAT_URL, the Watchdog reaches the heartbeat URL and the analytics webhook', async () => {
+    const stack = new Stack('am-heartbeat');
+    stacks.push(stack);
+    const am = await stack.alertmanager(renderAlertmanagerConfig({ 'http://app:8080': analytics.url }, { watchdogHeartbeatUrl: `${heartbeat.url}/ping/check-uuid` }));
+    await postWatchdog(am.url);
+    await waitFor('the Watchdog at the heartbeat URL and the webhook', async () => received.heartbeat.length > 0 && received.analytics.includes('Watchdog'), { timeoutMs: 15_000, intervalMs: 100 });
+    expect(received.heartbeat[0]).toEqual({ path: '/ping/check-uuid', alertname: 'Watchdog' });
+    expect(await failedNotifications(am.url)).toBe(0);
+  });
+
+  it('without it, the heartbeat receiver sends nothing and no notification fails', async () => {
+    received.heartbeat.length = 0;
+    received.analytics.length = 0;
+    const stack = new Stack('am-no-heartbeat');
+    stacks.push(stack);
+    const am = await stack.alertmanager(renderAlertmanagerConfig({ 'http://app:8080': analytics.url }, { watchdogHeartbeatUrl: '' }));
+    await postWatchdog(am.url);
+    await waitFor('the Watchdog at the webhook', async () => received.analytics.includes('Watchdog'), { timeoutMs: 15_000, intervalMs: 100 });
+    // Both routes were notified (the webhook above); the heartbeat receiver has no integration to fail.
+    await new Promise((resolve) => setTimeout(resolve, 1_000));
+    expect(received.heartbeat).toEqual([]);
+    expect(await failedNotifications(am.url)).toBe(0);
+    const log = am.process.logTail();
+    expect(log).not.toMatch(/level=(error|warn)/);
   });
 });
