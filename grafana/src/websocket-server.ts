@@ -22,21 +22,21 @@ export const websocketServer: DashboardSpec = {
       title: 'Connection health',
       panels: [
         {
-          title: 'Active connections (busiest service)',
+          title: 'Active connections (busiest instance)',
           type: 'stat',
           width: 4,
-          // The thresholds are per service (the alert's job:websocket_server_connections:sum), so show the busiest
-          // selected service, not a sum over all of them.
-          targets: [{ expr: `max(job:websocket_server_connections:sum${JOB})` }],
+          // The thresholds are per process (the alert's instance:websocket_server_connection_count:sum), so show the
+          // busiest instance of the selected services, not a sum over them.
+          targets: [{ expr: `max(instance:websocket_server_connection_count:sum${JOB})` }],
           thresholds: [{ value: null, color: 'green' }, { value: 500, color: 'orange' }, { value: 1000, color: 'red' }],
           description:
-            'Open connections of the busiest selected service (per-service totals by service are in the next panel). Warning above 500, critical above 1000 per service (WebSocketConnectionsHigh).',
+            'Open connections of the busiest instance (process) of the selected services; totals by service are in the next panel. Warning above 500, critical above 1000 per instance (WebSocketConnectionsHigh): adding instances brings it down.',
         },
         {
           title: 'Active connections by service',
           type: 'timeseries',
           width: 8,
-          targets: [{ expr: `sum by (job) (websocket_server_connection_count${JOB})`, legendFormat: '{{job}}' }],
+          targets: [{ expr: `job:websocket_server_connection_count:sum${JOB}`, legendFormat: '{{job}}' }],
         },
         {
           title: 'Connections opened / closed per second',
@@ -248,10 +248,22 @@ export const websocketServer: DashboardSpec = {
           type: 'timeseries',
           width: 6,
           unit: 'percentunit',
-          // The alert's recorded ratio (errors / received messages, 5-minute window).
+          // The alert's recorded ratio (parse, validation and processing errors / received messages, 5-minute window).
           targets: [{ expr: `job:websocket_server_message_errors:ratio5m${JOB}`, legendFormat: '{{job}}' }],
           thresholds: [{ value: null, color: 'green' }, { value: 0.05, color: 'orange' }],
-          description: 'Share of received messages that ended in an error, over 5 minutes. Warning above 5% (WebSocketMessageErrorRatioHigh, at 12 or more messages a minute).',
+          description:
+            'Share of received messages that ended in a parse, validation or processing error, over 5 minutes (send errors are in the send failure ratio). Warning above 5% (WebSocketMessageErrorRatioHigh, at 12 or more messages a minute).',
+        },
+        {
+          title: 'Send failure ratio',
+          type: 'timeseries',
+          width: 6,
+          unit: 'percentunit',
+          // The alert's recorded ratio (send errors / (sent + send errors), 5-minute window).
+          targets: [{ expr: `job:websocket_server_send_errors:ratio5m${JOB}`, legendFormat: '{{job}}' }],
+          thresholds: [{ value: null, color: 'green' }, { value: 0.05, color: 'orange' }],
+          description:
+            'Share of attempted sends that failed because the socket was no longer open, over 5 minutes. Warning above 5% (WebSocketSendFailureRatioHigh, at 12 or more attempted sends a minute).',
         },
       ],
     },

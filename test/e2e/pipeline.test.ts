@@ -131,7 +131,7 @@ describe('the shipped PromQL against real traffic', () => {
 
     // The core panels of both dashboards, and the recording rules behind the alerts, return data once traffic flowed.
     const core = [
-      'Active connections (busiest service)',
+      'Active connections (busiest instance)',
       'Connections opened / closed per second',
       'End-to-end message latency p50 / p95 / p99',
       'Messages per second',
@@ -147,7 +147,7 @@ describe('the shipped PromQL against real traffic', () => {
       'RTT p95 by effective network type',
       'Request / response latency p95 by outcome',
     ];
-    const coreRecords = ['job:websocket_server_connections:sum', 'job:websocket_server_auth_failures:ratio5m', 'job:websocket_server_message_latency_seconds:p95_5m', 'job:websocket_server_connection_memory_bytes:avg'];
+    const coreRecords = ['instance:websocket_server_connection_count:sum', 'job:websocket_server_connection_count:sum', 'job:websocket_server_auth_failures:ratio5m', 'job:websocket_server_message_latency_seconds:p95_5m', 'job:websocket_server_connection_memory_bytes:avg'];
     const empty = async () => {
       const missing: string[] = [];
       for (const title of core) {
@@ -172,7 +172,7 @@ describe('the shipped PromQL against real traffic', () => {
     expect(evaluations?.value[1]).toBe('0');
 
     // Values are the demo's, under the documented names and labels.
-    const [connections] = await promQuery(prometheusUrl, `job:websocket_server_connections:sum{job="${SERVICE}"}`);
+    const [connections] = await promQuery(prometheusUrl, `job:websocket_server_connection_count:sum{job="${SERVICE}"}`);
     expect(Number(connections?.value[1])).toBeGreaterThanOrEqual(1);
     // Every failure reason has its series from the start (at 0 until it happens).
     const reasons = await promQuery(prometheusUrl, `websocket_server_auth_failures_total{job="${SERVICE}"}`);
