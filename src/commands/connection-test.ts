@@ -1,7 +1,13 @@
 import { Argument, type Command } from 'commander';
-import { collect, EXIT, handshakeFromCli, UsageError, usageExit } from './load.ts';
+import type { BasicTestOptions, EchoTestOptions, PoolTestOptions } from '../loadtest/index.ts';
+import { collect, EXIT, handshakeFromCli, timeoutMsOption, UsageError, usageExit } from './load.ts';
 
-interface TestCliOptions {
+export type TestKind = 'basic' | 'pool' | 'echo';
+
+/** A test and the options it runs with. */
+export type TestRun = { kind: 'basic'; options: BasicTestOptions } | { kind: 'echo'; options: EchoTestOptions } | { kind: 'pool'; options: PoolTestOptions };
+
+export interface TestCliOptions {
   url: string;
   headers: string[];
   token?: string;
@@ -35,7 +41,7 @@ export function registerConnectionTest(program: Command): void {
     .option('-H, --headers <header>', 'handshake header "Name: value" (repeatable) or a JSON object', collect, [])
     .option('--token <token>', 'sent as "Authorization: Bearer <token>"')
     .option('--subprotocol <name>', 'WebSocket subprotocol to request (repeatable)', collect, [])
-    .option('--handshake-timeout <duration>', 'opening handshake timeout, e.g. 10s')
+    .option('--handshake-timeout <duration>', 'opening handshake timeout, e.g. 10s (at least 1ms)')
     .option('--count <n>', 'echo: messages to send, one at a time (default 20)')
     .option('--payload-bytes <n>', 'echo: size of the {{payload}} filler (default 0)')
     .option('--message <template>', 'echo: message template; must contain {{id}}')
@@ -52,10 +58,13 @@ Examples:
   socketscope test echo --url ws://127.0.0.1:8080/ws --count 100 --payload-bytes 512
   socketscope test pool --url ws://127.0.0.1:8080/ws --connections 200 --workers 4 --json
 
+--count, --payload-bytes, --message and --timeout are echo's options; -c/--connections,
+--workers and --hold are pool's: given to another test they are a usage error.
+
 Exits 1 when the test fails, 2 on a usage error.`,
     )
     .exitOverride(usageExit)
-    .action(async (kind: 'basic' | 'pool' | 'echo', o: TestCliOptions) => {
+    .action(async (kind: TestKind, o: TestCliOptions) => {
       try {
         process.exitCode = await runTest(kind, o);
       } catch (error) {
@@ -65,8 +74,37 @@ Exits 1 when the test fails, 2 on a usage error.`,
     });
 }
 
-async function runTest(kind: 'basic' | 'pool' | 'echo', o: TestCliOptions): Promise<number> {
-  const { runConnectionTest, parseDurationS } = await import('../loadtest/index.ts');
+/** The options only one kind of test reads, as the flags are written. */
+const KIND_OPTIONS: Record<Exclude<TestKind, 'basic'>, Array<[flag: string, key: keyof TestCliOptions]>> = {
+  echo: [
+    ['--count', 'count'],
+    ['--payload-bytes', 'payloadBytes'],
+    ['--message', 'message'],
+    ['--timeout', 'timeout'],
+  ],
+  pool: [
+    ['-c/--connections', 'connections'],
+    ['--workers', 'workers'],
+    ['--hold', 'hold'],
+  ],
+};
+
+const listed = (names: string[]): string => (names.length < 2 ? names.join('') : `${names.slice(0, -1).join(', ')} and ${names[names.length - 1]}`);
+
+/**
+ * The options `socketscope test <kind>` runs with. Throws a UsageError for an
+ * option another kind of test takes (it would be ignored, and the test run
+ * would not be the one asked for), as `load` does for its combinations.
+ */
+export async function testFromCli(kind: TestKind, o: TestCliOptions): Promise<TestRun> {
+  const foreign = (Object.entries(KIND_OPTIONS) as Array<[Exclude<TestKind, 'basic'>, Array<[string, keyof TestCliOptions]>]>)
+    .filter(([other]) => other !== kind)
+    .map(([other, flags]) => [other, flags.filter(([, key]) => o[key] !== undefined).map(([flag]) => flag)] as const)
+    .filter(([, flags]) => flags.length > 0);
+  if (foreign.length > 0) {
+    throw new UsageError(`test ${kind} does not use ${foreign.map(([other, flags]) => `${listed(flags)} (${other} only)`).join(', ')}; leave ${foreign.flatMap(([, f]) => f).length === 1 ? 'it' : 'them'} out or run that test`);
+  }
+  const { parseDurationS } = await import('../loadtest/index.ts');
   const seconds = (name: string, v: string): number => {
     try {
       return parseDurationS(v, name);
@@ -74,7 +112,6 @@ async function runTest(kind: 'basic' | 'pool' | 'echo', o: TestCliOptions): Prom
       throw new UsageError((error as Error).message);
     }
   };
-  const millis = (name: string, v: string): number => Math.max(1, Math.round(seconds(name, v) * 1000));
   // Bad headers, subprotocols, a URL fragment or --token with an Authorization header are usage errors, not a failed test.
   const handshake = handshakeFromCli(o);
   // `!== undefined` throughout: an empty value is an error, not the default.
@@ -83,30 +120,48 @@ async function runTest(kind: 'basic' | 'pool' | 'echo', o: TestCliOptions): Prom
     headers: handshake.headers,
     ...(o.token !== undefined ? { token: o.token } : {}),
     subprotocols: handshake.subprotocols,
-    ...(o.handshakeTimeout !== undefined ? { handshakeTimeoutMs: millis('--handshake-timeout', o.handshakeTimeout) } : {}),
+    ...(o.handshakeTimeout !== undefined ? { handshakeTimeoutMs: await timeoutMsOption('--handshake-timeout', o.handshakeTimeout) } : {}),
   };
-  const echo = {
-    ...(o.count !== undefined ? { count: positiveInt('--count', o.count) } : {}),
-    ...(o.payloadBytes !== undefined ? { payloadBytes: positiveInt('--payload-bytes', o.payloadBytes, 0) } : {}),
-    ...(o.message !== undefined ? { message: o.message } : {}),
-    ...(o.timeout !== undefined ? { timeoutMs: millis('--timeout', o.timeout) } : {}),
-  };
-  const pool = {
-    ...(o.connections !== undefined ? { connections: positiveInt('--connections', o.connections) } : {}),
-    ...(o.workers !== undefined ? { workers: positiveInt('--workers', o.workers) } : {}),
-    ...(o.hold !== undefined ? { holdS: seconds('--hold', o.hold) } : {}),
-  };
+  if (kind === 'echo') {
+    return {
+      kind,
+      options: {
+        ...common,
+        ...(o.count !== undefined ? { count: positiveInt('--count', o.count) } : {}),
+        ...(o.payloadBytes !== undefined ? { payloadBytes: positiveInt('--payload-bytes', o.payloadBytes, 0) } : {}),
+        ...(o.message !== undefined ? { message: o.message } : {}),
+        ...(o.timeout !== undefined ? { timeoutMs: await timeoutMsOption('--timeout', o.timeout) } : {}),
+      },
+    };
+  }
+  if (kind === 'pool') {
+    return {
+      kind,
+      options: {
+        ...common,
+        ...(o.connections !== undefined ? { connections: positiveInt('--connections', o.connections) } : {}),
+        ...(o.workers !== undefined ? { workers: positiveInt('--workers', o.workers) } : {}),
+        ...(o.hold !== undefined ? { holdS: seconds('--hold', o.hold) } : {}),
+      },
+    };
+  }
+  return { kind, options: common };
+}
+
+async function runTest(kind: TestKind, o: TestCliOptions): Promise<number> {
+  const test = await testFromCli(kind, o);
+  const { runConnectionTest } = await import('../loadtest/index.ts');
   const controller = new AbortController();
   const onSignal = (): void => controller.abort(new Error('interrupted'));
   process.once('SIGINT', onSignal);
   try {
     const signal = controller.signal;
     const result =
-      kind === 'basic'
-        ? await runConnectionTest('basic', { ...common, signal })
-        : kind === 'echo'
-          ? await runConnectionTest('echo', { ...common, ...echo, signal })
-          : await runConnectionTest('pool', { ...common, ...pool, signal });
+      test.kind === 'basic'
+        ? await runConnectionTest('basic', { ...test.options, signal })
+        : test.kind === 'echo'
+          ? await runConnectionTest('echo', { ...test.options, signal })
+          : await runConnectionTest('pool', { ...test.options, signal });
     process.stdout.write(o.json ? `${JSON.stringify(result, null, 2)}\n` : `${formatResult(result)}\n`);
     return result.ok ? EXIT.passed : EXIT.failed;
   } catch (error) {

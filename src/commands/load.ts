@@ -115,6 +115,17 @@ async function durationOption(name: string, value: string): Promise<number> {
   }
 }
 
+/**
+ * A timeout option in whole milliseconds, at least 1 ms: below that it
+ * would round to 0 (or was 0), and raising it to 1 ms silently made every
+ * handshake time out.
+ */
+export async function timeoutMsOption(name: string, value: string): Promise<number> {
+  const ms = Math.round((await durationOption(name, value)) * 1000);
+  if (ms < 1) throw new UsageError(`${name} must be at least 1ms, got "${value}"`);
+  return ms;
+}
+
 /** Names of the options in `pairs` that were given. */
 const given = (pairs: [flag: string, value: unknown][]): string[] => pairs.filter(([, v]) => v !== undefined).map(([flag]) => flag);
 
@@ -178,7 +189,7 @@ export async function planFromCli(o: LoadCliOptions): Promise<{ plan: LoadPlan; 
     subprotocols: handshake.subprotocols,
     expectEcho: o.echo,
     ...(o.workers !== undefined ? { workers: number('--workers', o.workers, { integer: true, min: 1 }) } : {}),
-    ...(o.handshakeTimeout !== undefined ? { handshakeTimeoutMs: Math.max(1, await millis('--handshake-timeout', o.handshakeTimeout)) } : {}),
+    ...(o.handshakeTimeout !== undefined ? { handshakeTimeoutMs: await timeoutMsOption('--handshake-timeout', o.handshakeTimeout) } : {}),
     ...(o.drainTimeout !== undefined ? { drainTimeoutMs: await millis('--drain-timeout', o.drainTimeout) } : {}),
     ...(o.connectConcurrency !== undefined
       ? { connectConcurrency: number('--connect-concurrency', o.connectConcurrency, { integer: true, min: 1 }) }
@@ -257,7 +268,7 @@ export function registerLoad(program: Command): void {
     .option('--subprotocol <name>', 'WebSocket subprotocol to request (repeatable)', collect, [])
     .option('--no-echo', 'the server does not echo: count received messages, measure no latency, count nothing lost')
     .option('--workers <n>', 'worker threads driving the connections (default: from connections and rate, at most the cores)')
-    .option('--handshake-timeout <duration>', `opening handshake timeout (default ${RUN_DEFAULTS.handshakeTimeoutMs / 1000}s)`)
+    .option('--handshake-timeout <duration>', `opening handshake timeout, at least 1ms (default ${RUN_DEFAULTS.handshakeTimeoutMs / 1000}s)`)
     .option('--drain-timeout <duration>', `after the last send, how long to wait for echoes before counting them lost (default ${RUN_DEFAULTS.drainTimeoutMs / 1000}s)`)
     .option('--connect-concurrency <n>', `opening handshakes in flight per worker (default ${RUN_DEFAULTS.connectConcurrency})`)
     .option('--drill-warning-hold <duration>', `alert-drill: time above ${ALERT_DRILL.warningThreshold} connections; the rule has for: 5m (default ${ALERT_DRILL.warningHoldS}s)`)

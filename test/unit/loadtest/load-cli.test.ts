@@ -70,6 +70,15 @@ describe('socketscope load options', () => {
     await expect(cli({ duration: '0', rate: '0' })).resolves.toMatchObject({ plan: { rate: 0 } });
   });
 
+  it('refuses a handshake timeout under 1 ms instead of raising it to 1 ms (every handshake would time out)', async () => {
+    expect(await usageError({ handshakeTimeout: '0' })).toBe('--handshake-timeout must be at least 1ms, got "0"');
+    expect(await usageError({ handshakeTimeout: '0.4ms' })).toBe('--handshake-timeout must be at least 1ms, got "0.4ms"');
+    expect(await usageError({ handshakeTimeout: '0s' })).toBe('--handshake-timeout must be at least 1ms, got "0s"');
+    await expect(cli({ handshakeTimeout: '1ms' })).resolves.toMatchObject({ plan: { handshakeTimeoutMs: 1 } });
+    await expect(cli({ handshakeTimeout: '0.6ms' })).resolves.toMatchObject({ plan: { handshakeTimeoutMs: 1 } });
+    await expect(cli({ handshakeTimeout: '2.5s' })).resolves.toMatchObject({ plan: { handshakeTimeoutMs: 2500 } });
+  });
+
   it('refuses durations past 24 h, naming the flag', async () => {
     expect(await usageError({ duration: '600h' })).toBe('-d/--duration: "600h" is longer than the 24 h limit');
     expect(await usageError({ rampUp: '25h' })).toBe('--ramp-up: "25h" is longer than the 24 h limit');
