@@ -1,10 +1,10 @@
-import type { Command } from 'commander';
+import { type Command, type CommanderError, InvalidArgumentError } from 'commander';
 
 interface DemoFlags {
-  clients: string;
+  clients: number;
   browser: boolean;
   dataDir: string;
-  port?: string;
+  port?: number;
   logLevel: string;
   json?: boolean;
   install?: boolean;
@@ -12,26 +12,47 @@ interface DemoFlags {
   reportUrl?: string;
 }
 
+/** Exit code of a bad option or combination, as for `load` and `test` (docs/load-testing.md). */
+const USAGE_EXIT = 2;
+
+/** `--port`: a TCP port, 1-65535 (0 would be "any free port", which is what leaving it out does). */
+export function parsePort(value: string): number {
+  const text = value.trim();
+  const port = Number(text);
+  if (!/^\d{1,5}$/.test(text) || port < 1 || port > 65_535) throw new InvalidArgumentError(`--port must be a port number from 1 to 65535 (leave it out for a free port), got "${value}"`);
+  return port;
+}
+
+/** `--clients`: 0 to 5000 synthetic clients. */
+export function parseClients(value: string): number {
+  const text = value.trim();
+  const clients = Number(text);
+  if (!/^\d+$/.test(text) || clients > 5_000) throw new InvalidArgumentError(`--clients must be an integer from 0 to 5000, got "${value}"`);
+  return clients;
+}
+
 /** `socketscope demo`: the whole pipeline locally with embedded defaults (see src/demo/run-demo.ts). */
 export function registerDemo(program: Command): void {
   program
     .command('demo')
     .description('run the whole pipeline locally: demo app, synthetic clients, collector, Prometheus, Alertmanager, analytics service and admin pages')
-    .option('--clients <n>', 'synthetic clients', '60')
+    .option('--clients <n>', 'synthetic clients (0-5000)', parseClients, 60)
     .option('--no-browser', 'do not open the demo page in headless Chromium')
     .option('--data-dir <dir>', 'embedded database directory when DATABASE_URL is not set', './.data')
-    .option('-p, --port <port>', 'port of the analytics service and admin pages (default: a free port)')
+    .option('-p, --port <port>', 'port of the analytics service and admin pages, 1-65535 (default: a free port)', parsePort)
     .option('--log-level <level>', 'service log level', 'warn')
     .option('--install', 'install missing Debian packages and build the collector first (as root: runs scripts/setup.sh)')
     .option('--json', 'print the URLs as one JSON line on stdout once everything runs')
     .option('--app-only', 'only the instrumented demo app and its synthetic clients, exporting to OTEL_EXPORTER_OTLP_ENDPOINT (the docker-compose demo service)')
     .option('--report-url <url>', 'with --app-only: analytics service base URL for the synthetic clients\' reports, e.g. http://app:8080')
-    .action(async (flags: DemoFlags) => {
-      const clients = Number(flags.clients);
-      if (!Number.isInteger(clients) || clients < 0 || clients > 5_000) throw new Error(`--clients must be an integer in 0..5000, got ${flags.clients}`);
-      if (flags.port !== undefined && !/^\d{1,5}$/.test(flags.port)) throw new Error(`--port must be a port number, got ${flags.port}`);
-      if (flags.reportUrl !== undefined && !flags.appOnly) throw new Error('--report-url goes with --app-only');
-      if (flags.reportUrl !== undefined && !/^https?:\/\/[^\s/]+/.test(flags.reportUrl)) throw new Error(`--report-url must be an http(s) URL, got ${flags.reportUrl}`);
+    // Bad options and combinations are usage errors (exit 2) from commander, before anything starts.
+    .exitOverride((error: CommanderError) => process.exit(error.exitCode === 0 ? 0 : USAGE_EXIT))
+    .action(async (flags: DemoFlags, command: Command) => {
+      const usage = (message: string): never => command.error(`error: ${message}`, { exitCode: USAGE_EXIT, code: 'socketscope.usage' });
+      const clients = flags.clients;
+      if (flags.reportUrl !== undefined && !flags.appOnly) usage('--report-url goes with --app-only');
+      if (flags.reportUrl !== undefined && !/^https?:\/\/[^\s/]+/.test(flags.reportUrl)) usage(`--report-url must be an http(s) URL, got ${flags.reportUrl}`);
+      if (flags.appOnly && flags.port !== undefined) usage('--port is the analytics service\'s port, which --app-only does not start');
       if (flags.install) await install();
       const progress = (line: string) => process.stderr.write(`${line}\n`);
       if (flags.appOnly) {
@@ -46,7 +67,7 @@ export function registerDemo(program: Command): void {
         clients,
         browser: flags.browser,
         dataDir: flags.dataDir,
-        port: flags.port === undefined ? undefined : Number(flags.port),
+        port: flags.port,
         logLevel: flags.logLevel,
         progress,
       });

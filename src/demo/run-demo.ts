@@ -4,7 +4,9 @@
  * Alertmanager are installed (with the shipped configs, endpoints
  * substituted), the analytics service with its admin pages (PostgreSQL from
  * DATABASE_URL or embedded PGlite), the instrumented demo app, synthetic
- * browser-like clients and optionally one real Chromium running the web SDK.
+ * browser-like clients and, where Chromium is installed, one real browser
+ * running the web SDK (not with --no-browser). A --port that is taken is
+ * reported before anything starts.
  *
  * `socketscope demo --app-only` (runDemoApp) starts only the instrumented app
  * and its synthetic clients, exporting to OTEL_EXPORTER_OTLP_ENDPOINT: the
@@ -12,6 +14,8 @@
  */
 import { randomBytes } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import type { Page } from 'playwright-core';
 import { startServiceWithAdmin } from '../admin/start.ts';
 import { createLogger, type RunningService } from '../api/service.ts';
 import { loadConfig } from '../config.ts';
@@ -35,6 +39,8 @@ export interface DemoOptions {
   logLevel: string;
   /** Where progress lines go (stderr by default). */
   progress: (line: string) => void;
+  /** Whether an optional component is installed (tests); default: findBinary. */
+  installed?: (name: ComponentName) => boolean;
 }
 
 export interface DemoUrls {
@@ -65,7 +71,43 @@ const OPTIONAL: Array<{ name: ComponentName; adds: string }> = [
   { name: 'collector', adds: 'SDK metrics over OTLP' },
   { name: 'prometheus', adds: 'server metrics, dashboards data, alert rules' },
   { name: 'alertmanager', adds: 'alert routing and acknowledgement silences' },
+  { name: 'chromium', adds: 'one real browser running the web SDK' },
 ];
+
+/** The optional components the demo will run without (Chromium only matters with --browser, the default). */
+export function missingComponents(browser: boolean, installed: (name: ComponentName) => boolean = (name) => findBinary(name) !== undefined): Array<{ name: ComponentName; adds: string }> {
+  return OPTIONAL.filter(({ name }) => (name !== 'chromium' || browser) && !installed(name));
+}
+
+/** The service's port cannot be used: said before anything starts, naming the flag. */
+export class DemoPortError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'DemoPortError';
+  }
+}
+
+/**
+ * Binds 127.0.0.1:`port` and lets it go again, so a port that is taken (or
+ * not ours to use) is reported before the collector, Alertmanager and
+ * Prometheus start, instead of as a raw EADDRINUSE after them.
+ */
+export async function checkServicePort(port: number): Promise<void> {
+  await new Promise<void>((resolve, reject) => {
+    const server = createServer();
+    server.unref();
+    server.once('error', (error: NodeJS.ErrnoException) => {
+      const why =
+        error.code === 'EADDRINUSE'
+          ? 'is already in use on 127.0.0.1 (another demo or service?)'
+          : error.code === 'EACCES'
+            ? 'needs privileges this user does not have'
+            : `cannot be used on 127.0.0.1 (${error.code ?? error.message})`;
+      reject(new DemoPortError(`--port ${port} ${why}: choose another port with --port, or leave --port out for a free one`));
+    });
+    server.listen({ port, host: '127.0.0.1', exclusive: true }, () => server.close(() => resolve()));
+  });
+}
 
 /**
  * The admin and webhook tokens the demo gives the service and prints: the ones
@@ -82,12 +124,14 @@ export function demoTokens(env: NodeJS.ProcessEnv): { adminToken: string; webhoo
 
 export async function runDemo(options: DemoOptions): Promise<RunningDemo> {
   const say = options.progress;
+  // First of all: a --port that cannot be used stops the demo before anything starts.
+  if (options.port !== undefined) await checkServicePort(options.port);
+  const missing = missingComponents(options.browser, options.installed);
   const stack = new Stack('demo');
   const stops: Array<() => Promise<void>> = [];
   let sink: OtlpSink | undefined;
   // The sink closes after the collector (in the stack), which flushes to it on the way out.
   const closeSink = () => sink?.close() ?? Promise.resolve();
-  const missing = OPTIONAL.filter(({ name }) => !findBinary(name));
   for (const { name, adds } of missing) {
     say(`! ${COMPONENTS[name].bin} is not installed (${adds}); the demo runs without it. ${COMPONENTS[name].install}`);
   }
@@ -161,8 +205,18 @@ export async function runDemo(options: DemoOptions): Promise<RunningDemo> {
       { port: String(servicePort), host: '127.0.0.1', dataDir: options.dataDir, logLevel: options.logLevel },
     );
     const logger = createLogger(options.logLevel);
-    const service: RunningService = await startServiceWithAdmin(config, { logger });
-    stops.push(() => service.close());
+    let service: RunningService;
+    try {
+      service = await startServiceWithAdmin(config, { logger });
+    } catch (error) {
+      // Taken between the check above and now.
+      if (options.port !== undefined && (error as NodeJS.ErrnoException).code === 'EADDRINUSE') {
+        throw new DemoPortError(`--port ${options.port} is already in use on 127.0.0.1 (another demo or service?): choose another port with --port, or leave --port out for a free one`);
+      }
+      throw error;
+    }
+    const running = service;
+    stops.push(() => running.close());
     say(`✓ analytics service: ${service.url}`);
 
     say('… starting the instrumented demo app');
@@ -203,20 +257,7 @@ export async function runDemo(options: DemoOptions): Promise<RunningDemo> {
     stops.push(() => clients.stop());
     say(`✓ ${options.clients} synthetic clients connecting`);
 
-    if (options.browser) {
-      say('… opening the demo page in headless Chromium (web SDK)');
-      const browser = await stack.chromium();
-      const page = await browser.newPage();
-      const pageErrors: string[] = [];
-      page.on('pageerror', (error) => pageErrors.push(error.message));
-      await page.goto(app.url);
-      try {
-        await page.waitForFunction(() => document.getElementById('status')?.textContent === 'open', undefined, { polling: 100, timeout: 15_000 });
-        say('✓ Chromium client connected (web SDK exporting to the collector and reporting to the service)');
-      } catch {
-        say(`! the Chromium client did not connect within 15 s${pageErrors.length ? `: ${pageErrors.join('; ')}` : ''}`);
-      }
-    }
+    if (options.browser && has('chromium')) await openBrowserClient(stack, app.url, say);
 
     const urls: DemoUrls = {
       app: app.url,
@@ -244,6 +285,28 @@ export async function runDemo(options: DemoOptions): Promise<RunningDemo> {
   } catch (error) {
     await stopAll(stops, stack, closeSink).catch(() => undefined);
     throw error;
+  }
+}
+
+/** One real browser on the demo page (the web SDK); optional like the other components, so a failure is said and the demo goes on. */
+async function openBrowserClient(stack: Stack, url: string, say: (line: string) => void): Promise<void> {
+  say('… opening the demo page in headless Chromium (web SDK)');
+  const pageErrors: string[] = [];
+  let page: Page;
+  try {
+    const browser = await stack.chromium();
+    page = await browser.newPage();
+    page.on('pageerror', (error) => pageErrors.push(error.message));
+    await page.goto(url);
+  } catch (error) {
+    say(`! Chromium could not open the demo page (${(error as Error).message.split('\n')[0]}); the demo runs without it`);
+    return;
+  }
+  try {
+    await page.waitForFunction(() => document.getElementById('status')?.textContent === 'open', undefined, { polling: 100, timeout: 15_000 });
+    say('✓ Chromium client connected (web SDK exporting to the collector and reporting to the service)');
+  } catch {
+    say(`! the Chromium client did not connect within 15 s${pageErrors.length ? `: ${pageErrors.join('; ')}` : ''}`);
   }
 }
 

@@ -58,6 +58,75 @@ function percentile(sorted: number[], q: number): number | null {
   return sorted[Math.min(sorted.length - 1, Math.ceil(q * sorted.length) - 1)] ?? null;
 }
 
+export type CloseKind = 'drop' | 'auth' | 'clean' | 'failed';
+
+/**
+ * One client's connection in report windows, counted as the web SDK's
+ * SessionWindow counts it: connected and outage time are charged to the
+ * window they fall in (a connection or an outage still going at a window's
+ * end up to that end, and from the next window's start on after it), so
+ * no stretch of time is counted twice; a drop is the close of a connection
+ * that had opened, so an attempt that never opened (1006 from a refused
+ * handshake) is an attempt and not a drop; an outage runs from the close
+ * of an open connection to the next open, across failed attempts.
+ */
+export class ConnectionLedger {
+  private current: Window;
+  private openedAt: number | null = null;
+  private downSince: number | null = null;
+  private hasConnected = false;
+
+  constructor(now: number) {
+    this.current = newWindow(now);
+  }
+
+  /** The window being counted (messages, latencies and interactions go straight into it). */
+  get window(): Window {
+    return this.current;
+  }
+
+  attempt(): void {
+    this.current.attempts++;
+    if (this.hasConnected) this.current.reconnectAttempts++;
+  }
+
+  opened(now: number): void {
+    const w = this.current;
+    if (this.downSince !== null) w.outageMs += now - Math.max(this.downSince, w.start);
+    this.downSince = null;
+    this.openedAt = now;
+    w.opens++;
+    if (this.hasConnected) w.reconnectSuccesses++;
+    this.hasConnected = true;
+  }
+
+  /**
+   * The socket closed with `code`; `reconnecting`: another attempt follows, so a
+   * close of an open connection starts an outage. Says what the close was.
+   */
+  closed(now: number, code: number, reconnecting: boolean): CloseKind {
+    if (this.openedAt === null) return 'failed';
+    const w = this.current;
+    w.connectedMs += now - Math.max(this.openedAt, w.start);
+    this.openedAt = null;
+    w.closeCodes[String(code)] = (w.closeCodes[String(code)] ?? 0) + 1;
+    if (reconnecting) this.downSince = now;
+    if (code >= 4400 && code < 4500) return 'auth';
+    if (code === 1000) return 'clean';
+    w.drops++;
+    return 'drop';
+  }
+
+  /** Ends the window at `now`, charging what is still going up to it, and starts the next one. */
+  take(now: number): Window {
+    const w = this.current;
+    if (this.openedAt !== null) w.connectedMs += now - Math.max(this.openedAt, w.start);
+    if (this.downSince !== null) w.outageMs += now - Math.max(this.downSince, w.start);
+    this.current = newWindow(now);
+    return w;
+  }
+}
+
 export class SyntheticClients {
   readonly stats: SyntheticClientsStats = { connected: 0, opens: 0, authFailures: 0, drops: 0, reportsSent: 0, reportErrors: 0 };
   private readonly clients: SyntheticClient[] = [];
@@ -92,11 +161,8 @@ class SyntheticClient {
   private readonly region: (typeof REGIONS)[number];
   private readonly sessionId = randomBytes(12).toString('base64url');
   private readonly timers = new Set<NodeJS.Timeout>();
-  private window: Window;
+  private readonly ledger: ConnectionLedger;
   private failures = 0;
-  private hasConnected = false;
-  private openedAt = 0;
-  private closedAt = 0;
   private stopped = false;
   private seq = 0;
   private readonly pageLoadMs: number;
@@ -117,7 +183,7 @@ class SyntheticClient {
     }
     // Slower networks load pages more slowly: the UX correlation has a real signal.
     this.pageLoadMs = 700 + this.region.delayMs * 9 + random() * 400;
-    this.window = newWindow(Date.now());
+    this.ledger = new ConnectionLedger(Date.now());
     this.every(this.options.reportIntervalMs ?? 15_000, () => void this.report());
   }
 
@@ -149,23 +215,18 @@ class SyntheticClient {
     if (this.stopped) return;
     const token = this.token();
     const url = token ? `${this.options.wsUrl}?token=${encodeURIComponent(token)}` : this.options.wsUrl;
-    this.window.attempts++;
-    if (this.hasConnected) this.window.reconnectAttempts++;
+    this.ledger.attempt();
     const socket = new WebSocket(url);
     this.socket = socket;
     socket.on('open', () => {
-      this.openedAt = Date.now();
-      if (this.closedAt) this.window.outageMs += this.openedAt - this.closedAt;
-      this.window.opens++;
-      if (this.hasConnected) this.window.reconnectSuccesses++;
-      this.hasConnected = true;
+      this.ledger.opened(Date.now());
       this.stats.opens++;
       this.stats.connected++;
       this.subscribe(socket);
     });
     socket.on('message', (data) => this.onMessage(data.toString()));
     socket.on('error', () => {
-      this.window.errors++;
+      this.ledger.window.errors++;
     });
     socket.on('close', (code) => this.onClose(socket, code));
   }
@@ -183,14 +244,14 @@ class SyntheticClient {
     // The client's clock is "ahead" by the one-way delay it simulates, so the
     // server's end-to-end latency histogram shows the region's delay.
     socket.send(JSON.stringify({ ...message, sentAt: Date.now() - this.region.delayMs }));
-    this.window.sent++;
+    this.ledger.window.sent++;
   }
 
   private onMessage(text: string): void {
-    this.window.received++;
+    this.ledger.window.received++;
     const message = JSON.parse(text) as { type?: string; sentAt?: number };
     if (message.type === 'pong' && typeof message.sentAt === 'number') {
-      this.window.rtts.push(Date.now() - message.sentAt + this.region.delayMs);
+      this.ledger.window.rtts.push(Date.now() - message.sentAt + this.region.delayMs);
     }
   }
 
@@ -200,14 +261,14 @@ class SyntheticClient {
     if (!socket || socket.readyState !== WebSocket.OPEN) return;
     const roll = this.random();
     if (roll < 0.25) {
-      this.window.interactions++;
+      this.ledger.window.interactions++;
       this.send(socket, { type: 'chat', room: `chat-${Math.floor(this.random() * 8)}`, text: `hello from ${this.region.country}` });
     } else if (roll < 0.45) {
       this.send(socket, { type: 'ping', id: ++this.seq });
     } else if (roll < 0.452) {
       // A malformed frame now and then: counted as a parse error by the server.
       socket.send('{not json');
-      this.window.sent++;
+      this.ledger.window.sent++;
     } else if (roll < 0.456) {
       // The network drops: no close frame.
       socket.terminate();
@@ -219,19 +280,10 @@ class SyntheticClient {
 
   private onClose(socket: WebSocket, code: number): void {
     if (socket !== this.socket) return;
-    const now = Date.now();
-    if (this.openedAt) {
-      this.window.connectedMs += now - this.openedAt;
-      this.stats.connected--;
-      this.openedAt = 0;
-    }
-    this.closedAt = now;
-    this.window.closeCodes[String(code)] = (this.window.closeCodes[String(code)] ?? 0) + 1;
-    if (code >= 4400 && code < 4500) this.stats.authFailures++;
-    else if (code !== 1000) {
-      this.window.drops++;
-      this.stats.drops++;
-    }
+    const kind = this.ledger.closed(Date.now(), code, !this.stopped);
+    if (kind !== 'failed') this.stats.connected--;
+    if (kind === 'auth') this.stats.authFailures++;
+    if (kind === 'drop') this.stats.drops++;
     if (this.stopped) return;
     // Exponential backoff with full jitter, capped at 10 s.
     const delay = Math.min(10_000, 500 * 2 ** this.failures++) * (0.5 + this.random() / 2);
@@ -240,11 +292,7 @@ class SyntheticClient {
 
   private async report(): Promise<void> {
     const now = Date.now();
-    const window = this.window;
-    this.window = newWindow(now);
-    if (this.openedAt) {
-      window.connectedMs += now - Math.max(this.openedAt, window.start);
-    }
+    const window = this.ledger.take(now);
     if (!this.options.reportUrl || window.attempts + window.sent + window.received === 0) return;
     const rtts = window.rtts.sort((a, b) => a - b);
     const report: ClientReport = {
@@ -261,7 +309,7 @@ class SyntheticClient {
         drops: window.drops,
         reconnect_attempts: window.reconnectAttempts,
         reconnect_successes: window.reconnectSuccesses,
-        outage_ms: window.outageMs,
+        outage_ms: Math.round(window.outageMs),
         connected_ms: Math.round(window.connectedMs),
         close_codes: window.closeCodes,
       },
