@@ -10,6 +10,7 @@ import express, { type RequestHandler, type Router } from 'express';
 import { rateLimit } from 'express-rate-limit';
 import { z } from 'zod';
 import { MAX_RANGE_POINTS } from '../analytics/prometheus.ts';
+import { rangeWindow } from '../analytics/range-window.ts';
 import { requireBearer } from '../api/auth.ts';
 import type { ApiContext } from '../api/context.ts';
 import { ApiError, zodDetails } from '../api/errors.ts';
@@ -20,7 +21,7 @@ import { connectionTestHandler } from './connection-test-route.ts';
 import { type LiveStatsSource, createLiveStats } from './live-stats.ts';
 import { liveStreamHandler } from './live-stream.ts';
 import { CONTENT_SECURITY_POLICY, type PageSettings, renderPage } from './page-shell.ts';
-import { QUANTILE_QUERIES } from './performance-queries.ts';
+import { quantileQueries } from './performance-queries.ts';
 import { uxPoints } from './ux-points.ts';
 
 /** Grafana's provisioned uids (grafana/src/*.ts, grafana/provisioning/datasources). */
@@ -113,15 +114,18 @@ export function createAdminRouter(context: AdminContext | (() => AdminContext), 
     const prometheus = ctx().prometheus;
     if (!prometheus) throw new ApiError(503, 'prometheus_not_configured', 'server metrics need Prometheus: set PROMETHEUS_URL');
     const spanS = (range.to.getTime() - range.from.getTime()) / 1000;
-    // The same step rule as /api/ws/metrics/historical, so the charts line up.
-    const step = Math.max(15, Math.ceil(spanS / 300));
+    // The same step rule as /api/ws/metrics/historical, so the charts line up; each
+    // point's quantile covers the window of its step, not a fixed 5 minutes.
+    const { stepS: step, windowS, window } = rangeWindow(spanS);
     if (spanS / step > MAX_RANGE_POINTS) throw new ApiError(400, 'too_many_points', 'the range is too long');
-    const results = await Promise.all(QUANTILE_QUERIES.map((q) => prometheus.queryRange(q.expr, range.from, range.to, step)));
+    const queries = quantileQueries(window);
+    const results = await Promise.all(queries.map((q) => prometheus.queryRange(q.expr, range.from, range.to, step)));
     res.json({
       from: range.from.toISOString(),
       to: range.to.toISOString(),
       step_s: step,
-      series: QUANTILE_QUERIES.map((q, i) => ({
+      window_s: windowS,
+      series: queries.map((q, i) => ({
         id: q.id,
         unit: q.unit,
         points: (results[i]?.[0]?.points ?? []).filter((p) => Number.isFinite(p.value)).map((p) => [new Date(p.timestamp).toISOString(), p.value]),

@@ -31,5 +31,5 @@ export type { UxPoints } from '../ux-points.ts';
 export type { ConnectionTestBody } from '../connection-test-route.ts';
 export type { BasicTestResult, EchoTestResult, PoolTestResult, ConnectionTestResult } from '../../loadtest/index.ts';
 
-/** GET /admin/api/performance: the same shape as the historical metrics. */
-export type PerformanceSeries = HistoricalMetrics;
+/** GET /admin/api/performance: the shape of the historical metrics, plus the seconds each point's quantiles cover. */
+export type PerformanceSeries = HistoricalMetrics & { window_s: number };

@@ -2,7 +2,8 @@
 import type { HistoricalMetrics } from '../api-types.ts';
 import { type LineSeries, timeChart } from '../charts.ts';
 import { type TimeRange, rangeQuery } from '../date-range.ts';
-import { byUnit } from '../format.ts';
+import { h } from '../dom.ts';
+import { byUnit, duration } from '../format.ts';
 import { get } from '../http.ts';
 
 const cache = new WeakMap<TimeRange, Promise<HistoricalMetrics>>();
@@ -30,6 +31,24 @@ export function seriesOf(data: { series: HistoricalMetrics['series'] }, ids: Cha
 
 export function chartOf(data: { series: HistoricalMetrics['series'] }, spec: ChartSpec): HTMLElement {
   return timeChart(spec.title, seriesOf(data, spec.series), (v) => byUnit(spec.unit, v));
+}
+
+/** The fixed window of /api/ws/metrics/historical's rates while its response does not name one. */
+const HISTORICAL_WINDOW_S = 300;
+
+/**
+ * What one point of a range chart stands for: "One point every 34 min; each percentile summarises
+ * the 34 min before its point." When the window is shorter than the step, it says that what
+ * happens between points may not show. `after` is a sentence added at the end.
+ */
+export function pointNote(data: { step_s: number; window_s?: number }, what: string, after?: string): HTMLElement {
+  const windowS = data.window_s ?? HISTORICAL_WINDOW_S;
+  const gap = windowS < data.step_s ? ', so what happens between points may not show' : '';
+  return h(
+    'p',
+    { class: 'muted chart-grid-note', 'data-step-s': data.step_s, 'data-window-s': windowS },
+    `One point every ${duration(data.step_s * 1000)}; ${what} summarises the ${duration(windowS * 1000)} before its point${gap}.${after ? ` ${after}` : ''}`,
+  );
 }
 
 export const hasPoints = (data: { series: HistoricalMetrics['series'] }): boolean => data.series.some((s) => s.points.length > 0);

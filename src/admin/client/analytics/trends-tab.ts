@@ -2,8 +2,7 @@
 import { h } from '../dom.ts';
 import { load } from '../panel-state.ts';
 import type { TabView } from '../shell.ts';
-import { SERVER_CHARTS, chartOf, hasPoints, historical } from './historical.ts';
-
+import { SERVER_CHARTS, chartOf, hasPoints, historical, pointNote } from './historical.ts';
 
 export const trendsTab: TabView = {
   id: 'trends',
@@ -14,7 +13,7 @@ export const trendsTab: TabView = {
     void load(
       charts,
       () => historical(range, signal),
-      (data) => [h('p', { class: 'muted chart-grid-note' }, `One point every ${data.step_s} s.`), ...SERVER_CHARTS.map((spec) => chartOf(data, spec))],
+      (data) => [pointNote(data, 'each rate and percentile', 'Active connections are the value at each point.'), ...SERVER_CHARTS.map((spec) => chartOf(data, spec))],
       { what: 'historical metrics', signal, empty: (data) => (hasPoints(data) ? null : { message: 'No server metrics in this range.' }) },
     );
   },

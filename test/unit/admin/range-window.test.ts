@@ -1,0 +1,104 @@
+/**
+ * The step and rate window of range queries (src/analytics/range-window.ts):
+ * each point's rate covers at least the step before it plus a scrape interval,
+ * so nothing between two points goes unread; never below 5 minutes or four
+ * scrape intervals. And the admin performance endpoint asks Prometheus with it.
+ */
+import express from 'express';
+import { pino } from 'pino';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { MIN_RATE_WINDOW_S, promDuration, rangeStepSeconds, rangeWindow, rateWindowSeconds } from '../../../src/analytics/range-window.ts';
+import { type AdminContext, type AdminRouter, createAdminRouter } from '../../../src/admin/router.ts';
+import { QUANTILE_QUERIES, quantileQueries } from '../../../src/admin/performance-queries.ts';
+import { errorHandler } from '../../../src/api/errors.ts';
+import { loadConfig } from '../../../src/config.ts';
+import { type TestHttpServer, listenHttp } from '../../helpers/http.ts';
+
+const HOUR = 3600;
+const DAY = 24 * HOUR;
+
+describe('range step and rate window', () => {
+  it('aims for 300 points, at least 15 s apart', () => {
+    expect(rangeStepSeconds(HOUR)).toBe(15);
+    expect(rangeStepSeconds(6 * HOUR)).toBe(72);
+    expect(rangeStepSeconds(7 * DAY)).toBe(2016);
+    expect(rangeStepSeconds(30 * DAY)).toBe(8640);
+    expect(rangeStepSeconds(30 * DAY + 1)).toBe(8641);
+  });
+
+  it('covers the step plus one scrape interval, never less than 5 minutes or 4 scrape intervals', () => {
+    expect(MIN_RATE_WINDOW_S).toBe(300);
+    expect(rateWindowSeconds(15)).toBe(300);
+    expect(rateWindowSeconds(285)).toBe(300);
+    expect(rateWindowSeconds(286)).toBe(301);
+    expect(rateWindowSeconds(2016)).toBe(2031);
+    expect(rateWindowSeconds(8640)).toBe(8655);
+    // A slow scrape: four of them, or the step plus one.
+    expect(rateWindowSeconds(15, 120)).toBe(480);
+    expect(rateWindowSeconds(600, 120)).toBe(720);
+    expect(rateWindowSeconds(60, 5)).toBe(300);
+  });
+
+  it('gives both for a range, or the window of a step the caller chose', () => {
+    expect(rangeWindow(HOUR)).toEqual({ stepS: 15, windowS: 300, window: '300s' });
+    expect(rangeWindow(7 * DAY)).toEqual({ stepS: 2016, windowS: 2031, window: '2031s' });
+    expect(rangeWindow(30 * DAY)).toEqual({ stepS: 8640, windowS: 8655, window: '8655s' });
+    expect(rangeWindow(HOUR, { stepS: 3600 })).toEqual({ stepS: 3600, windowS: 3615, window: '3615s' });
+    expect(rangeWindow(HOUR, { scrapeIntervalS: 60 })).toEqual({ stepS: 15, windowS: 300, window: '300s' });
+  });
+
+  it('writes whole seconds as a PromQL duration', () => {
+    expect(promDuration(300)).toBe('300s');
+    expect(promDuration(2030.2)).toBe('2031s');
+    expect(() => promDuration(0)).toThrow(RangeError);
+  });
+
+  it('builds the admin quantile queries with the window; the live ones read 5 minutes', () => {
+    const [first] = quantileQueries('2031s');
+    expect(first?.expr).toBe('histogram_quantile(0.5, sum by (le) (rate(websocket_server_message_latency_seconds_bucket[2031s])))');
+    expect(QUANTILE_QUERIES.every((q) => q.expr.includes('_bucket[5m]'))).toBe(true);
+  });
+});
+
+describe('GET /admin/api/performance', () => {
+  const TOKEN = 'range-window-test-token-0123456789';
+  const calls: Array<{ expr: string; from: string; to: string; step: number }> = [];
+  let server: TestHttpServer;
+  let admin: AdminRouter;
+
+  beforeAll(async () => {
+    const prometheus = {
+      async queryRange(expr: string, from: Date, to: Date, step: number) {
+        calls.push({ expr, from: from.toISOString(), to: to.toISOString(), step });
+        return [{ labels: {}, points: [{ timestamp: from.getTime(), value: 0.25 }] }];
+      },
+    };
+    const context = { adminToken: TOKEN, config: loadConfig({}), logger: pino({ level: 'silent' }), database: { pool: undefined }, prometheus } as unknown as AdminContext;
+    admin = createAdminRouter(context, { liveIntervalMs: 200 });
+    const app = express();
+    app.use('/admin', admin);
+    app.use(errorHandler(pino({ level: 'silent' })));
+    server = await listenHttp(app);
+  });
+
+  afterAll(async () => {
+    admin?.close();
+    await server?.close();
+  });
+
+  it('asks for 7 days with a 2016 s step and each quantile over the 2031 s before its point', async () => {
+    const from = '2026-01-01T00:00:00.000Z';
+    const to = '2026-01-08T00:00:00.000Z';
+    const response = await fetch(`${server.url}/admin/api/performance?from=${from}&to=${to}`, { headers: { authorization: `Bearer ${TOKEN}` } });
+    expect(response.status).toBe(200);
+    const body = (await response.json()) as { step_s: number; window_s: number; series: Array<{ id: string; points: unknown[] }> };
+    expect([body.step_s, body.window_s]).toEqual([2016, 2031]);
+    expect(body.series).toHaveLength(9);
+    expect(body.series[0]).toEqual({ id: 'message_latency_p50_seconds', unit: 's', points: [[from, 0.25]] });
+    expect(calls).toHaveLength(9);
+    for (const call of calls) {
+      expect(call).toMatchObject({ from, to, step: 2016 });
+      expect(call.expr).toMatch(/_bucket\[2031s\]\)\)\)$/);
+    }
+  });
+});
