@@ -1,15 +1,17 @@
 /**
  * GET /admin/api/live: Server-Sent Events with a `stats` event per live
  * snapshot. The pages read it with fetch (EventSource cannot send the
- * Authorization header). A comment line every 15 s keeps proxies from
- * closing an idle stream; the stream ends once the HTTP server stops
+ * Authorization header). A comment line after 15 s without an event keeps
+ * proxies from closing an idle stream and tells the page the connection
+ * still works (the hello event names both intervals, so the page knows how
+ * long a silence means a dead connection); the stream ends once the HTTP server stops
  * listening, so a shutdown does not wait out the drain timeout for it.
  */
 import type { Server } from 'node:http';
 import type { RequestHandler } from 'express';
 import type { LiveSnapshot, LiveStatsSource } from './live-stats.ts';
 
-const KEEPALIVE_MS = 15_000;
+export const KEEPALIVE_MS = 15_000;
 const SHUTDOWN_CHECK_MS = 1_000;
 
 export function sseEvent(event: string, data: unknown, id?: string): string {
@@ -25,7 +27,7 @@ export function liveStreamHandler(source: LiveStatsSource, intervalMs: number): 
     res.setHeader('x-accel-buffering', 'no');
     res.flushHeaders();
     res.write(`retry: ${Math.max(1000, intervalMs)}\n`);
-    res.write(sseEvent('hello', { interval_ms: intervalMs }));
+    res.write(sseEvent('hello', { interval_ms: intervalMs, keepalive_ms: KEEPALIVE_MS }));
 
     // net.Server sets socket.server; it tells us when the service is shutting down.
     const server = (req.socket as unknown as { server?: Server }).server;

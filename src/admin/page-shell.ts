@@ -2,7 +2,9 @@
  * The HTML of an admin page: a shell that loads the page's bundled script
  * and stylesheet, with the page's settings as JSON (no inline script, so the
  * Content-Security-Policy can forbid inline code). The data comes from the
- * admin API after sign-in.
+ * admin API after sign-in. #app is not a live region: every re-render would
+ * be read out; the pages announce state changes through small status
+ * regions of their own.
  */
 import { ADMIN_PAGES, type AdminPageName, type AssetManifest } from './assets.ts';
 
@@ -49,7 +51,7 @@ ${assets.stylesheet ? `<link rel="stylesheet" href="${base}/assets/${escapeHtml(
 </head>
 <body>
 <noscript>The socketscope admin pages need JavaScript.</noscript>
-<div id="app" aria-live="polite"></div>
+<div id="app"></div>
 </body>
 </html>
 `;

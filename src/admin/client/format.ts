@@ -39,11 +39,59 @@ export function percent(v: Maybe, decimals = 1): string {
   return valid(v) ? `${(v * 100).toFixed(decimals)}%` : NO_DATA;
 }
 
-/** Milliseconds: 38.8889 → "38.9 ms", 1234 → "1.23 s". */
+/**
+ * A ratio as a share of a whole, keeping a small one visible: 0.0769 → "7.7%", 0.00208 → "0.21%",
+ * 0.00001 → "< 0.01%", 0 → "0%".
+ */
+export function share(v: Maybe): string {
+  if (!valid(v)) return NO_DATA;
+  if (v === 0) return '0%';
+  if (v > 0 && v < 0.0001) return '< 0.01%';
+  return percent(v, Math.abs(v) < 0.01 ? 2 : 1);
+}
+
+/** Rounds to `decimals` and drops the float noise: 999.96 at 1 → 1000. */
+const rounded = (v: number, decimals: number): number => Number(v.toFixed(decimals));
+
+/**
+ * Milliseconds: 38.8889 → "38.9 ms", 1234 → "1.23 s", 83_000 → "1 min 23 s", 10_800_000 → "3 h".
+ * The value is rounded to what would be shown before the unit is chosen, so 999.96 is "1.00 s",
+ * not "1,000 ms"; from a minute on it is a human duration (elapsed()).
+ */
 export function ms(v: Maybe): string {
   if (!valid(v)) return NO_DATA;
-  if (Math.abs(v) >= 1000) return `${(v / 1000).toFixed(2)} s`;
-  return `${num(v, Math.abs(v) < 10 ? 2 : 1)} ms`;
+  const shown = Math.abs(v) >= 1 ? rounded(v, Math.abs(v) < 10 ? 2 : 1) : v;
+  if (Math.abs(shown) < 1000) return `${num(shown, Math.abs(shown) < 10 ? 2 : 1)} ms`;
+  const seconds = rounded(shown / 1000, Math.abs(shown) < 10_000 ? 2 : 1);
+  if (Math.abs(seconds) < 60) return `${seconds.toFixed(Math.abs(seconds) < 10 ? 2 : 1)} s`;
+  return elapsed(shown);
+}
+
+const UNITS = [
+  { s: 86_400, name: 'd' },
+  { s: 3_600, name: 'h' },
+  { s: 60, name: 'min' },
+  { s: 1, name: 's' },
+] as const;
+
+/**
+ * A time span in milliseconds in its largest unit and the next one, rounded to that one:
+ * 83_000 → "1 min 23 s", 10_800_000 → "3 h", 5_184_000_000 → "60 d", 97_260_000 → "1 d 3 h".
+ */
+export function elapsed(v: Maybe): string {
+  if (!valid(v)) return NO_DATA;
+  if (v < 0) return `-${elapsed(-v)}`;
+  let total = Math.round(v / 1000);
+  if (total < 60) return `${total} s`;
+  // Round at the second unit of the largest one, then split (3 h 59 min 40 s is "4 h").
+  const first = UNITS.findIndex((u) => total >= u.s);
+  const second = UNITS[Math.min(first + 1, UNITS.length - 1)] as (typeof UNITS)[number];
+  total = Math.round(total / second.s) * second.s;
+  const big = UNITS.find((u) => total >= u.s) as (typeof UNITS)[number];
+  const next = UNITS[UNITS.indexOf(big) + 1];
+  const whole = Math.floor(total / big.s);
+  const rest = next ? Math.round((total - whole * big.s) / next.s) : 0;
+  return rest > 0 && next ? `${whole} ${big.name} ${rest} ${next.name}` : `${whole} ${big.name}`;
 }
 
 /** Seconds (as Prometheus reports durations) shown in milliseconds. */

@@ -95,3 +95,23 @@ export const post = <T>(path: string, body: unknown, signal?: AbortSignal): Prom
 export function isAbort(error: unknown): boolean {
   return error instanceof DOMException && error.name === 'AbortError';
 }
+
+/**
+ * Signals for a view's repeated loads of one thing (the series of the
+ * selected anomaly, the alerts after an acknowledgement): each call aborts
+ * the previous load's signal, so a slower earlier answer cannot land after
+ * the later one; and each is aborted with `parent` (the tab's signal).
+ */
+export function latestSignal(parent: AbortSignal): () => AbortSignal {
+  let current: AbortController | undefined;
+  return () => {
+    current?.abort();
+    const controller = new AbortController();
+    const follow = (): void => controller.abort();
+    parent.addEventListener('abort', follow, { once: true });
+    controller.signal.addEventListener('abort', () => parent.removeEventListener('abort', follow), { once: true });
+    if (parent.aborted) controller.abort();
+    current = controller;
+    return controller.signal;
+  };
+}

@@ -77,6 +77,12 @@ describe('/admin/websocket-analytics', () => {
     expect(await page.textContent('[data-metric=connections_rejected_per_second] .stat-value')).toBe('0.5/s');
     expect(await page.textContent('[data-metric=bytes_received_per_second] .stat-value')).toBe('2 kB/s');
     expect(await page.getAttribute('.live-status', 'data-live')).toBe('live');
+    // The page is not one live region; the status line's region speaks on a change of state, not per update.
+    expect(await page.getAttribute('#app', 'aria-live')).toBeNull();
+    expect(await page.evaluate(() => document.querySelectorAll('[aria-live]').length)).toBe(0);
+    expect(await page.getAttribute('.live-status', 'role')).toBeNull();
+    expect(await page.textContent('.live-status [role=status]')).toBe('');
+    expect(await page.getAttribute('.stat-grid.live', 'data-stale')).toBe('false');
     await waitForPanel(page, '#overview-range');
     await screenshot(page, 'websocket-analytics-overview');
 
@@ -96,6 +102,10 @@ describe('/admin/websocket-analytics', () => {
     expect(await page.textContent('[data-metric=ping_duration_p99_seconds]')).toBe('24.7 ms');
     expect(await waitForPanel(page, '#performance-range')).toBe('ready');
     expect(await chartCell(page, '#performance-range', 'Heartbeat round trip', 'p95', 'Max')).toBe('23.5 ms');
+    // 24 hours: a point every 288 s, each over the 303 s before it.
+    expect(await page.getAttribute('#performance-range .chart-grid-note', 'data-step-s')).toBe('288');
+    expect(await page.getAttribute('#performance-range .chart-grid-note', 'data-window-s')).toBe('303');
+    expect(await page.textContent('#performance-range .chart-grid-note')).toBe('One point every 5 min; each percentile summarises the 5 min before its point.');
     await screenshot(page, 'websocket-analytics-performance');
     await page.context().close();
   });
@@ -108,6 +118,9 @@ describe('/admin/websocket-analytics', () => {
     expect(await chartCell(page, '#trends-charts', 'Message rates', 'Received', 'Max')).toBe('20/s');
     expect(await chartCell(page, '#trends-charts', 'Message rates', 'Sent', 'Max')).toBe('60/s');
     expect(await chartCell(page, '#trends-charts', 'Latency p95', 'Message latency', 'Max')).toBe('38.9 ms');
+    expect(await page.textContent('#trends-charts .chart-grid-note')).toBe(
+      'One point every 15 s; each rate and percentile summarises the 5 min before its point. Active connections are the value at each point.',
+    );
     await screenshot(page, 'websocket-analytics-trends');
 
     await chooseRange(page, '6h');
@@ -206,6 +219,9 @@ describe('/admin/websocket-client-metrics', () => {
     expect(await stat(page, 'success_rate')).toBe('98.3%');
     expect(await stat(page, 'message_error_rate')).toBe('0.17%');
     expect(await stat(page, 'latency_avg')).toBe('75 ms');
+    // 1 min without a connection (sessions 3 and 7) of 12 min connected: a share, and the spans in minutes.
+    expect(await stat(page, 'outage')).toBe('7.7%');
+    expect(await page.textContent('[data-metric=outage] .stat-detail')).toBe('1 min of 13 min');
     await screenshot(page, 'websocket-client-metrics-summary');
     publish('websocket-client-metrics-summary', 'admin-websocket-client-metrics.png');
 
@@ -214,6 +230,9 @@ describe('/admin/websocket-client-metrics', () => {
     expect(await stat(page, 'countries')).toBe('5');
     // Plus 25 of 50 from the older Brazilian sessions.
     expect(await stat(page, 'success_rate')).toBe('84.1%');
+    // Their 5 connected minutes: 1 min of 18 min.
+    expect(await stat(page, 'outage')).toBe('5.6%');
+    expect(await page.textContent('[data-metric=outage] .stat-detail')).toBe('1 min of 18 min');
     await page.context().close();
   });
 

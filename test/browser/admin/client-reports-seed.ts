@@ -14,7 +14,7 @@ export const DAY = 24 * HOUR;
 export const RECENT_COUNTRIES = ['DE', 'DE', 'DE', 'DE', 'DE', 'US', 'US', 'US', 'US', 'JP', 'JP', 'FR'] as const;
 /** Page load = 800 + 12 × latency + this, per session: a strong but imperfect correlation. */
 const NOISE = [40, -30, 25, -45, 10, 35, -20, 50, -40, 15, -10, 5];
-/** Sessions 3 and 7 open 9 of 10 connections. */
+/** Sessions 3 and 7 open 9 of 10 connections, and are without one for 30 s of their minute. */
 const SHORT_OPENS = new Set([3, 7]);
 /** Sessions 0, 4, 8 and 11 each report one message error. */
 const WITH_ERROR = new Set([0, 4, 8, 11]);
@@ -85,6 +85,7 @@ export function seedReports(now: number): ClientReportRow[] {
       region: country === 'DE' ? (i < 3 ? 'BE' : 'BY') : null,
       opens: SHORT_OPENS.has(i) ? 9 : 10,
       drops: SHORT_OPENS.has(i) ? 1 : 0,
+      outage_ms: SHORT_OPENS.has(i) ? 30_000 : 0,
       message_errors: WITH_ERROR.has(i) ? 1 : 0,
       latency_avg_ms: latency,
       latency_p50_ms: latency,

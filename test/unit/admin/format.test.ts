@@ -4,7 +4,7 @@
  * zero stays "0", and a deviation past 1000σ is shown as a bound.
  */
 import { describe, expect, it } from 'vitest';
-import { bytesPerSecond, byUnit, deviation, ms, num, perSecond } from '../../../src/admin/client/format.ts';
+import { bytesPerSecond, byUnit, deviation, elapsed, ms, num, perSecond, share } from '../../../src/admin/client/format.ts';
 
 describe('num', () => {
   it('keeps three significant digits below 1', () => {
@@ -51,5 +51,44 @@ describe('deviation', () => {
     expect(deviation(1000)).toBe('+1,000σ');
     expect(deviation(10_000_000_000)).toBe('> +1,000σ');
     expect(deviation(-2e9)).toBe('< -1,000σ');
+  });
+});
+
+describe('durations', () => {
+  it('rounds milliseconds before choosing the unit', () => {
+    expect(ms(38.8889)).toBe('38.9 ms');
+    expect(ms(999.94)).toBe('999.9 ms');
+    expect(ms(999.96)).toBe('1.00 s');
+    expect(ms(9.996)).toBe('10 ms');
+    expect(ms(99.96)).toBe('100 ms');
+    expect(ms(1234)).toBe('1.23 s');
+    expect(ms(9999)).toBe('10.0 s');
+    expect(ms(12_345)).toBe('12.3 s');
+    expect(ms(59_960)).toBe('1 min');
+    expect(ms(-1500)).toBe('-1.50 s');
+  });
+
+  it('shows long spans in hours and days, not thousands of seconds', () => {
+    expect(ms(83_000)).toBe('1 min 23 s');
+    expect(ms(10_800_000)).toBe('3 h');
+    expect(ms(5_184_000_000)).toBe('60 d');
+    expect(elapsed(10_800_000)).toBe('3 h');
+    expect(elapsed(5_194_800_000)).toBe('60 d 3 h');
+    expect(elapsed(97_260_000)).toBe('1 d 3 h');
+    expect(elapsed(3 * 3_600_000 + 59 * 60_000 + 40_000)).toBe('4 h');
+    expect(elapsed(3_599_000)).toBe('59 min 59 s');
+    expect(elapsed(59_400)).toBe('59 s');
+    expect(elapsed(59_600)).toBe('1 min');
+    expect(elapsed(0)).toBe('0 s');
+    expect(elapsed(null)).toBe('–');
+  });
+
+  it('shows a share, keeping a small one visible', () => {
+    expect(share(10_800 / 5_194_800)).toBe('0.21%');
+    expect(share(60_000 / 780_000)).toBe('7.7%');
+    expect(share(0)).toBe('0%');
+    expect(share(0.000001)).toBe('< 0.01%');
+    expect(share(1)).toBe('100.0%');
+    expect(share(null)).toBe('–');
   });
 });

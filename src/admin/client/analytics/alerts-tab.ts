@@ -7,7 +7,7 @@ import type { AcknowledgeResult, Alert, Alerts } from '../api-types.ts';
 import { rangeQuery } from '../date-range.ts';
 import { h, replace } from '../dom.ts';
 import { when } from '../format.ts';
-import { RequestError, SignedOutError, get, post } from '../http.ts';
+import { RequestError, SignedOutError, get, latestSignal, post } from '../http.ts';
 import { load } from '../panel-state.ts';
 import type { TabView } from '../shell.ts';
 
@@ -137,11 +137,14 @@ export const alertsTab: TabView = {
     const notice = h('p', { class: 'notice', role: 'status', id: 'alerts-notice' });
     const content = h('div', { id: 'alerts-content' });
     panel.replaceChildren(notice, content);
+    // Only the latest reload may draw (two quick acknowledgements: the first answer must not land last).
+    const nextSignal = latestSignal(signal);
     const refresh = (message?: string): void => {
       if (message) notice.textContent = message;
+      const loading = nextSignal();
       void load(
         content,
-        () => get<Alerts>('/api/ws/alerts', rangeQuery(range), signal),
+        () => get<Alerts>('/api/ws/alerts', rangeQuery(range), loading),
         (data) => [
           h(
             'section',
@@ -156,7 +159,7 @@ export const alertsTab: TabView = {
             data.recent.length > 0 ? alertRows(data.recent, 'recent', refresh) : h('p', { class: 'state state-empty' }, 'No alerts fired or resolved in this range.'),
           ),
         ],
-        { what: 'alerts', signal },
+        { what: 'alerts', signal: loading },
       );
     };
     refresh();

@@ -18,51 +18,73 @@ export const errorRatio = (v: LiveSnapshot['values']): string => {
   return errors !== null && errors !== undefined && received ? percent(errors / received, 2) : percent(errors === 0 ? 0 : null);
 };
 
-/** Drops the listeners once the element has been in the page and left it (a re-render replaced it). */
-export function followWhileShown(el: HTMLElement, ...offs: Array<() => void>): void {
-  let seen = false;
-  const timer = window.setInterval(() => {
-    if (el.isConnected) seen = true;
-    else if (seen) {
-      window.clearInterval(timer);
-      offs.forEach((off) => off());
-    }
-  }, 5_000);
+/**
+ * Removes the listeners when the render they belong to is over: the tab's
+ * signal aborts when the range changes, on Refresh and on sign-out, which is
+ * when the tab renders anew (a check for the element leaving the page missed
+ * one replaced before it was first seen, and leaked its listeners).
+ */
+export function untilAborted(signal: AbortSignal, ...offs: Array<() => void>): void {
+  const off = (): void => offs.forEach((f) => f());
+  if (signal.aborted) off();
+  else signal.addEventListener('abort', off, { once: true });
 }
+
+/** The stream is not delivering: what is shown is the last snapshot, however old. */
+export const isStale = (live: LiveClient, status: LiveStatus = live.status): boolean => status.state === 'retrying' || (status.state === 'connecting' && live.last !== null);
 
 function stat(spec: LiveCardSpec, snapshot: LiveSnapshot | null): Stat {
   const values = snapshot?.values ?? {};
   return { id: spec.id, label: spec.label, value: spec.compute ? spec.compute(values) : byUnit(spec.unit, values[spec.id]) };
 }
 
-/** A grid of cards kept current by the live stream. */
-export function liveCards(live: LiveClient, specs: LiveCardSpec[], label: string): HTMLElement {
+/** A grid of cards kept current by the live stream; data-stale="true" while the stream is interrupted. */
+export function liveCards(live: LiveClient, specs: LiveCardSpec[], label: string, signal: AbortSignal): HTMLElement {
   const grid = h('div', { class: 'stat-grid live', role: 'group', 'aria-label': label });
   const paint = (snapshot: LiveSnapshot | null): void => replace(grid, specs.map((s) => statCard(stat(s, snapshot))));
+  const mark = (status?: LiveStatus): void => {
+    grid.dataset.stale = String(isStale(live, status));
+  };
   paint(live.last);
-  followWhileShown(grid, live.onSnapshot(paint));
+  mark();
+  untilAborted(signal, live.onSnapshot(paint), live.onStatus(mark));
   return grid;
 }
 
-/** "Live · updated 10:42:13", "Reconnecting…", or why there is no live data. */
-export function liveStatus(live: LiveClient): HTMLElement {
-  const el = h('p', { class: 'live-status', role: 'status', 'data-live': 'connecting' }, 'Connecting to the live stream…');
-  const show = (state: string, text: string): void => {
+/**
+ * "Live · updated 10:42:13", "Live stream interrupted…", or why there is no
+ * live data. The visible line changes with every snapshot; only a change of
+ * state (interrupted, back, no data) is announced to screen readers, through
+ * a status region of its own, not the time of each update.
+ */
+export function liveStatus(live: LiveClient, signal: AbortSignal): HTMLElement {
+  const text = h('span', null, 'Connecting to the live stream…');
+  const announce = h('span', { class: 'visually-hidden', role: 'status', 'data-live-announce': '' });
+  const el = h('p', { class: 'live-status', 'data-live': 'connecting' }, h('span', { class: 'live-dot', 'aria-hidden': 'true' }), text, announce);
+  const show = (state: string, line: string, spoken: string | null): void => {
+    if (el.dataset.live !== state && spoken !== null) announce.textContent = spoken;
     el.dataset.live = state;
-    replace(el, h('span', { class: 'live-dot', 'aria-hidden': 'true' }), text);
+    text.textContent = line;
   };
   const onSnapshot = (snapshot: LiveSnapshot): void => {
-    if (snapshot.error) show('error', `No live data: ${snapshot.error.message}`);
-    else show('live', `Live · updated ${when(snapshot.at)}`);
+    if (snapshot.error) show('error', `No live data: ${snapshot.error.message}`, `No live data: ${snapshot.error.message}`);
+    else show('live', `Live · updated ${when(snapshot.at)}`, el.dataset.live === 'retrying' || el.dataset.live === 'error' ? 'Live statistics are updating again.' : null);
   };
+  const onStatus = (status: LiveStatus): void => {
+    if (status.state === 'connecting' && !live.last) show('connecting', 'Connecting to the live stream…', null);
+    if (status.state === 'retrying') {
+      const from = live.last ? when(live.last.at) : null;
+      show(
+        'retrying',
+        `Live stream interrupted (${status.reason}); retrying in ${Math.round(status.inMs / 1000)} s${from ? ` · figures from ${from}` : ''}`,
+        `Live stream interrupted${from ? `; the figures shown are from ${from}` : ''}.`,
+      );
+    }
+  };
+  // The state as it is now, without announcing it: the region is new.
   if (live.last) onSnapshot(live.last);
-  followWhileShown(
-    el,
-    live.onStatus((status: LiveStatus) => {
-      if (status.state === 'connecting' && !live.last) show('connecting', 'Connecting to the live stream…');
-      if (status.state === 'retrying') show('retrying', `Live stream interrupted (${status.reason}); retrying in ${Math.round(status.inMs / 1000)} s`);
-    }),
-    live.onSnapshot(onSnapshot),
-  );
+  onStatus(live.status);
+  announce.textContent = '';
+  untilAborted(signal, live.onStatus(onStatus), live.onSnapshot(onSnapshot));
   return el;
 }

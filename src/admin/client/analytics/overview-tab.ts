@@ -34,9 +34,9 @@ export function overviewTab(live: LiveClient): TabView {
     load(panel, range, signal) {
       const charts = h('div', { class: 'chart-grid', id: 'overview-range' });
       panel.replaceChildren(
-        h('div', { class: 'live-head' }, h('h2', null, 'Right now'), liveStatus(live)),
-        section('Connections', liveCards(live, CONNECTION_CARDS, 'Live connection statistics')),
-        section('Messages and errors', liveCards(live, MESSAGE_CARDS, 'Live message and error rates')),
+        h('div', { class: 'live-head' }, h('h2', null, 'Right now'), liveStatus(live, signal)),
+        section('Connections', liveCards(live, CONNECTION_CARDS, 'Live connection statistics', signal)),
+        section('Messages and errors', liveCards(live, MESSAGE_CARDS, 'Live message and error rates', signal)),
         section(`Over the selected range`, charts),
       );
       void load(

@@ -15,6 +15,9 @@ const liveProxy: LiveClient = {
   get last() {
     return live?.last ?? null;
   },
+  get status() {
+    return live?.status ?? { state: 'connecting' };
+  },
   stop: () => live?.stop(),
 };
 

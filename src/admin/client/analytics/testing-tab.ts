@@ -98,7 +98,8 @@ export const testingTab: TabView = {
     const run = h('button', { type: 'submit', class: 'button primary', id: 'run-test' }, 'Run test');
     const cancel = h('button', { type: 'button', class: 'button', hidden: true }, 'Cancel');
     const status = h('p', { class: 'test-status', role: 'status', id: 'test-status' });
-    const current = h('div', { id: 'test-result', 'aria-live': 'polite' });
+    // #test-status announces the outcome; the result itself is read on demand, not all at once.
+    const current = h('div', { id: 'test-result' });
     const runs = h('div', { class: 'runs' });
     const past = h('section', { id: 'test-history', class: 'block', hidden: true }, h('h2', null, 'Earlier runs'), runs);
     const selectedKind = (): ConnectionTestBody['kind'] => ((panel.querySelector('input[name=kind]:checked') as HTMLInputElement | null)?.value ?? 'echo') as ConnectionTestBody['kind'];

@@ -8,7 +8,7 @@ import { timeChart } from '../charts.ts';
 import { rangeQuery } from '../date-range.ts';
 import { h } from '../dom.ts';
 import { deviation, duration, int, num, when } from '../format.ts';
-import { get } from '../http.ts';
+import { get, latestSignal } from '../http.ts';
 import { load } from '../panel-state.ts';
 import type { TabView } from '../shell.ts';
 import { section, statGrid } from '../stat-cards.ts';
@@ -31,11 +31,14 @@ function contextView(anomaly: Anomaly, context: AnomalyContext): HTMLElement {
 function anomaliesView(data: Anomalies, signal: AbortSignal): HTMLElement[] {
   const detail = h('div', { id: 'anomaly-detail', class: 'chart-host' });
   const rows = new Map<number, HTMLTableRowElement>();
+  // Only the last "Show series" may draw: an earlier, slower answer would put its chart under another row.
+  const nextSignal = latestSignal(signal);
   const show = (anomaly: Anomaly): void => {
     for (const [id, row] of rows) row.setAttribute('aria-selected', String(id === anomaly.id));
-    void load(detail, () => get<AnomalyContext>(`/admin/api/anomalies/${anomaly.id}/context`, undefined, signal), (context) => contextView(anomaly, context), {
+    const shown = nextSignal();
+    void load(detail, () => get<AnomalyContext>(`/admin/api/anomalies/${anomaly.id}/context`, undefined, shown), (context) => contextView(anomaly, context), {
       what: 'the series around this anomaly',
-      signal,
+      signal: shown,
     });
   };
   const body = h('tbody');

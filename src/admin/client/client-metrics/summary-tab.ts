@@ -1,7 +1,7 @@
 /** Summary of client reports in the range: connection health, messages, latency, web vitals, UX. */
 import type { Summary } from '../api-types.ts';
 import { rangeQuery } from '../date-range.ts';
-import { int, interval, ms, num, percent } from '../format.ts';
+import { NO_DATA, elapsed, int, interval, ms, num, percent, share } from '../format.ts';
 import { get } from '../http.ts';
 import { load } from '../panel-state.ts';
 import type { TabView } from '../shell.ts';
@@ -36,7 +36,13 @@ export function summaryView(s: Summary): HTMLElement[] {
         { id: 'attempts', label: 'Attempts', value: int(c.attempts), detail: `${int(c.opens)} opened` },
         { id: 'drops', label: 'Drops', value: int(c.drops), detail: c.drops_per_hour === null ? undefined : `${num(c.drops_per_hour)} per connected hour` },
         { id: 'reconnects', label: 'Reconnects', value: `${int(c.reconnect_successes)} / ${int(c.reconnect_attempts)}`, detail: 'succeeded / attempted' },
-        { id: 'outage', label: 'Time without connection', value: ms(c.outage_ms), detail: `of ${ms(c.connected_ms + c.outage_ms)}` },
+        {
+          id: 'outage',
+          label: 'Time without connection',
+          // A share of the time the clients wanted a connection; the sums themselves run to days.
+          value: c.connected_ms + c.outage_ms > 0 ? share(c.outage_ms / (c.connected_ms + c.outage_ms)) : NO_DATA,
+          detail: `${elapsed(c.outage_ms)} of ${elapsed(c.connected_ms + c.outage_ms)}`,
+        },
       ]),
     ),
     section(
