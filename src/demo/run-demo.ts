@@ -159,12 +159,14 @@ export async function runDemo(options: DemoOptions): Promise<RunningDemo> {
     let alertmanagerPort: number | undefined;
     if (has('alertmanager')) {
       say('… starting Alertmanager');
+      // Without an SMTP relay every critical's email would fail, and AlertmanagerNotificationsFailing say so.
+      const email = Boolean(process.env.SMTP_SMARTHOST?.trim());
       const am = await stack.alertmanager(
-        renderAlertmanagerConfig({ 'http://app:8080': serviceUrl, [WEBHOOK_TOKEN_PLACEHOLDER]: webhookToken }, { groupWait: '5s', groupInterval: '30s' }),
+        renderAlertmanagerConfig({ 'http://app:8080': serviceUrl, [WEBHOOK_TOKEN_PLACEHOLDER]: webhookToken }, { groupWait: '5s', groupInterval: '30s', email }),
       );
       alertmanagerUrl = am.url;
       alertmanagerPort = am.port;
-      say(`✓ alertmanager: ${am.url}`);
+      say(`✓ alertmanager: ${am.url}${email ? '' : ' (alert email off: set SMTP_SMARTHOST, SMTP_FROM, ALERT_EMAIL_ONCALL and ALERT_EMAIL_PLATFORM to send it)'}`);
     }
     let prometheusUrl: string | undefined;
     let prometheusPort: number | undefined;

@@ -45,7 +45,9 @@ export interface AlertmanagerHandle {
  * and template paths made absolute (they are relative to the source file).
  * With a heartbeat URL (default WATCHDOG_HEARTBEAT_URL), the watchdog-heartbeat
  * receiver posts the Watchdog there; without one it stays without an
- * integration, as shipped.
+ * integration, as shipped. `email: false` removes the email integrations (a
+ * local stack without SMTP would otherwise fail every critical's email and
+ * raise AlertmanagerNotificationsFailing about it).
  */
 export function renderAlertmanagerConfig(
   endpoints: Record<string, string>,
@@ -54,13 +56,15 @@ export function renderAlertmanagerConfig(
     groupWait,
     groupInterval,
     watchdogHeartbeatUrl = process.env.WATCHDOG_HEARTBEAT_URL,
-  }: { source?: string; groupWait?: string; groupInterval?: string; watchdogHeartbeatUrl?: string } = {},
+    email = true,
+  }: { source?: string; groupWait?: string; groupInterval?: string; watchdogHeartbeatUrl?: string; email?: boolean } = {},
 ): string {
   const config = parse(readWithEndpoints(source, { ...settingsFromEnv(process.env), ...endpoints })) as {
     templates?: string[];
     route?: { group_wait?: string; group_interval?: string };
-    receivers?: Array<{ name: string; webhook_configs?: Array<Record<string, unknown>> }>;
+    receivers?: Array<{ name: string; webhook_configs?: Array<Record<string, unknown>>; email_configs?: unknown[] }>;
   };
+  if (!email) for (const receiver of config.receivers ?? []) delete receiver.email_configs;
   if (watchdogHeartbeatUrl) {
     const receiver = config.receivers?.find((r) => r.name === WATCHDOG_HEARTBEAT_RECEIVER);
     if (!receiver) throw new Error(`${source} has no receiver ${WATCHDOG_HEARTBEAT_RECEIVER} for WATCHDOG_HEARTBEAT_URL`);

@@ -5,8 +5,11 @@
  * shipped config: inhibition, and the Watchdog reaching the external heartbeat
  * (WATCHDOG_HEARTBEAT_URL) or, without one, nothing and no failed notification.
  */
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parse, stringify } from 'yaml';
 import { ANOMALY_ALERTNAME, ANOMALY_COMPONENT } from '../../src/analytics/anomaly-job.ts';
 import { REPO_ROOT, requireBinary } from '../../src/stack/binaries.ts';
 import { Stack, freePort, renderAlertmanagerConfig, waitFor } from '../../src/stack/index.ts';
@@ -181,5 +184,29 @@ describe("the Watchdog's external heartbeat (a real Alertmanager with the shippe
     expect(await failedNotifications(am.url)).toBe(0);
     const log = am.process.logTail();
     expect(log).not.toMatch(/level=(error|warn)/);
+  });
+});
+
+describe('the local stack without an SMTP relay', () => {
+  it('renders the receivers without their email integrations, webhooks kept, and amtool accepts it', async () => {
+    const rendered = parse(renderAlertmanagerConfig({ 'http://app:8080': 'http://127.0.0.1:9' }, { email: false })) as {
+      receivers: Array<{ name: string; email_configs?: unknown[]; webhook_configs?: unknown[] }>;
+    };
+    expect(rendered.receivers.map((r) => [r.name, r.email_configs?.length ?? 0, r.webhook_configs?.length ?? 0])).toEqual([
+      ['analytics-webhook', 0, 1],
+      ['watchdog', 0, 1],
+      ['watchdog-heartbeat', 0, 0],
+      ['oncall-critical', 0, 1],
+      ['platform-critical', 0, 1],
+    ]);
+    const dir = mkdtempSync(join(tmpdir(), 'am-no-email-'));
+    try {
+      const file = join(dir, 'alertmanager.yml');
+      writeFileSync(file, stringify(rendered));
+      const check = await run(requireBinary('amtool'), ['check-config', file]);
+      expect(check.code, check.stderr + check.stdout).toBe(0);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
