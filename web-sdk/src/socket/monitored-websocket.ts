@@ -71,6 +71,19 @@ export interface MonitoredWebSocketOptions {
 
 const HANDLERS = ['open', 'message', 'close', 'error'] as const;
 
+type Listener<K extends keyof WebSocketEventMap> = (this: MonitoredWebSocket, event: WebSocketEventMap[K]) => unknown;
+
+// Typed like WebSocket's, so listeners receive MessageEvent / CloseEvent: declarations only, the
+// methods are EventTarget's (an override would ship code that only calls super).
+// eslint-disable-next-line @typescript-eslint/no-unsafe-declaration-merging -- overloads of EventTarget's methods only.
+export interface MonitoredWebSocket {
+  addEventListener<K extends keyof WebSocketEventMap>(type: K, listener: Listener<K>, options?: boolean | AddEventListenerOptions): void;
+  addEventListener(type: string, listener: EventListenerOrEventListenerObject | null, options?: boolean | AddEventListenerOptions): void;
+  removeEventListener<K extends keyof WebSocketEventMap>(type: K, listener: Listener<K>, options?: boolean | EventListenerOptions): void;
+  removeEventListener(type: string, listener: EventListenerOrEventListenerObject | null, options?: boolean | EventListenerOptions): void;
+}
+
+// eslint-disable-next-line @typescript-eslint/no-unsafe-declaration-merging -- see the interface above.
 export class MonitoredWebSocket extends EventTarget {
   static readonly CONNECTING = 0;
   static readonly OPEN = 1;
@@ -129,27 +142,6 @@ export class MonitoredWebSocket extends EventTarget {
     }
     this.requests = new RequestTracker(scope, options.requests);
     this.connect(true);
-  }
-
-  // Typed like WebSocket's, so listeners receive MessageEvent / CloseEvent.
-  override addEventListener<K extends keyof WebSocketEventMap>(
-    type: K,
-    listener: (this: MonitoredWebSocket, event: WebSocketEventMap[K]) => unknown,
-    options?: boolean | AddEventListenerOptions,
-  ): void;
-  override addEventListener(type: string, listener: EventListenerOrEventListenerObject | null, options?: boolean | AddEventListenerOptions): void;
-  override addEventListener(type: string, listener: EventListenerOrEventListenerObject | null, options?: boolean | AddEventListenerOptions): void {
-    super.addEventListener(type, listener, options);
-  }
-
-  override removeEventListener<K extends keyof WebSocketEventMap>(
-    type: K,
-    listener: (this: MonitoredWebSocket, event: WebSocketEventMap[K]) => unknown,
-    options?: boolean | EventListenerOptions,
-  ): void;
-  override removeEventListener(type: string, listener: EventListenerOrEventListenerObject | null, options?: boolean | EventListenerOptions): void;
-  override removeEventListener(type: string, listener: EventListenerOrEventListenerObject | null, options?: boolean | EventListenerOptions): void {
-    super.removeEventListener(type, listener, options);
   }
 
   get url(): string {
