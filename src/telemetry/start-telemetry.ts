@@ -1,16 +1,18 @@
 /**
  * OpenTelemetry SDK bootstrap for socketscope's own services and the demo:
- * a MeterProvider and a NodeTracerProvider exporting OTLP/HTTP to the
- * collector, an optional Prometheus `/metrics` on 127.0.0.1, the standard
- * `OTEL_*` variables, and one `shutdown()` that flushes everything.
+ * a MeterProvider and a NodeTracerProvider exporting OTLP to the collector,
+ * an optional Prometheus `/metrics` on 127.0.0.1, the standard `OTEL_*`
+ * variables, and one `shutdown()` that flushes everything.
  *
  * Honoured variables: OTEL_SERVICE_NAME, OTEL_RESOURCE_ATTRIBUTES,
- * OTEL_EXPORTER_OTLP_ENDPOINT (and the _METRICS_/_TRACES_ variants),
- * OTEL_EXPORTER_OTLP_HEADERS, OTEL_METRICS_EXPORTER / OTEL_TRACES_EXPORTER
- * (`otlp`, `prometheus`, `none`), OTEL_METRIC_EXPORT_INTERVAL,
- * OTEL_TRACES_SAMPLER / _ARG, OTEL_EXPORTER_PROMETHEUS_HOST / _PORT,
- * OTEL_SDK_DISABLED. As the spec asks, an empty value is unset and an invalid
- * one is reported (diag) and replaced by its default.
+ * OTEL_EXPORTER_OTLP_ENDPOINT and OTEL_EXPORTER_OTLP_PROTOCOL (`http/protobuf`,
+ * the spec's default, `http/json` or `grpc`; both with _METRICS_/_TRACES_
+ * variants), OTEL_EXPORTER_OTLP_HEADERS, OTEL_METRICS_EXPORTER /
+ * OTEL_TRACES_EXPORTER (`otlp`, `prometheus`, `none`),
+ * OTEL_METRIC_EXPORT_INTERVAL / _TIMEOUT, OTEL_TRACES_SAMPLER / _ARG,
+ * OTEL_EXPORTER_PROMETHEUS_HOST / _PORT, OTEL_SDK_DISABLED. As the spec asks,
+ * an empty value is unset and an invalid one is reported (diag) and replaced
+ * by its default.
  *
  * Every process gets its own `service.instance.id` (a random UUID unless
  * OTEL_RESOURCE_ATTRIBUTES or the `serviceInstanceId` option names one): the
@@ -20,11 +22,15 @@
  */
 import { randomUUID } from 'node:crypto';
 import { context, diag, metrics, propagation, trace } from '@opentelemetry/api';
-import { OTLPMetricExporter } from '@opentelemetry/exporter-metrics-otlp-http';
-import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
+import { OTLPMetricExporter as GrpcMetricExporter } from '@opentelemetry/exporter-metrics-otlp-grpc';
+import { OTLPMetricExporter as JsonMetricExporter } from '@opentelemetry/exporter-metrics-otlp-http';
+import { OTLPMetricExporter as ProtobufMetricExporter } from '@opentelemetry/exporter-metrics-otlp-proto';
+import { OTLPTraceExporter as GrpcTraceExporter } from '@opentelemetry/exporter-trace-otlp-grpc';
+import { OTLPTraceExporter as JsonTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
+import { OTLPTraceExporter as ProtobufTraceExporter } from '@opentelemetry/exporter-trace-otlp-proto';
 import { type Resource, type ResourceDetector, detectResources, hostDetector, processDetector, resourceFromAttributes } from '@opentelemetry/resources';
-import { MeterProvider, type IMetricReader, PeriodicExportingMetricReader, type ViewOptions } from '@opentelemetry/sdk-metrics';
-import { BatchSpanProcessor, NodeTracerProvider, type SpanProcessor } from '@opentelemetry/sdk-trace-node';
+import { MeterProvider, type IMetricReader, PeriodicExportingMetricReader, type PushMetricExporter, type ViewOptions } from '@opentelemetry/sdk-metrics';
+import { BatchSpanProcessor, NodeTracerProvider, type SpanExporter, type SpanProcessor } from '@opentelemetry/sdk-trace-node';
 import { type PrometheusEndpoint, startPrometheusEndpoint } from './prometheus-endpoint.ts';
 
 export interface TelemetryOptions {
@@ -85,16 +91,51 @@ function sdkDisabled(env: NodeJS.ProcessEnv): boolean {
   return env.OTEL_SDK_DISABLED?.trim().toLowerCase() === 'true';
 }
 
+type Signal = 'metrics' | 'traces';
+
+const OTLP_PROTOCOLS = ['http/protobuf', 'http/json', 'grpc'] as const;
+type OtlpProtocol = (typeof OTLP_PROTOCOLS)[number];
+/** The specification's default, which the collector's OTLP/HTTP receiver takes as it takes JSON. */
+const DEFAULT_OTLP_PROTOCOL: OtlpProtocol = 'http/protobuf';
+
+function protocol(name: string, value: string | undefined, fallback: OtlpProtocol): OtlpProtocol {
+  if (value === undefined || value.trim() === '') return fallback;
+  const known = OTLP_PROTOCOLS.find((p) => p === value.trim());
+  if (known) return known;
+  diag.warn(`${name} must be one of ${OTLP_PROTOCOLS.join(', ')}, got ${JSON.stringify(value)}; using ${fallback}`);
+  return fallback;
+}
+
+/** OTEL_EXPORTER_OTLP_<SIGNAL>_PROTOCOL, else the general one (read once by the caller, so it warns once). */
+function signalProtocol(env: NodeJS.ProcessEnv, signal: Signal, general: OtlpProtocol): OtlpProtocol {
+  const name = `OTEL_EXPORTER_OTLP_${signal.toUpperCase()}_PROTOCOL`;
+  return protocol(name, env[name], general);
+}
+
 /**
- * The OTLP/HTTP URL of one signal from `env` (the exporters themselves read
- * only process.env, so overrides in `options.env` must be passed explicitly):
- * the signal-specific variable as is, else the base endpoint plus /v1/<signal>.
+ * The OTLP URL of one signal from `env` (the exporters themselves read only
+ * process.env, so overrides in `options.env` must be passed explicitly): the
+ * signal-specific variable as is, else the base endpoint, plus /v1/<signal>
+ * over HTTP (gRPC takes it as is, as the spec says).
  */
-function otlpUrl(env: NodeJS.ProcessEnv, signal: 'metrics' | 'traces'): string | undefined {
+function otlpUrl(env: NodeJS.ProcessEnv, signal: Signal, over: OtlpProtocol = DEFAULT_OTLP_PROTOCOL): string | undefined {
   const specific = env[`OTEL_EXPORTER_OTLP_${signal.toUpperCase()}_ENDPOINT`];
   if (specific) return specific;
   const base = env.OTEL_EXPORTER_OTLP_ENDPOINT;
-  return base ? `${base.replace(/\/+$/, '')}/v1/${signal}` : undefined;
+  if (!base) return undefined;
+  return over === 'grpc' ? base : `${base.replace(/\/+$/, '')}/v1/${signal}`;
+}
+
+function metricExporter(over: OtlpProtocol, url: string | undefined): PushMetricExporter {
+  if (over === 'grpc') return new GrpcMetricExporter({ url });
+  if (over === 'http/json') return new JsonMetricExporter({ url });
+  return new ProtobufMetricExporter({ url });
+}
+
+function traceExporter(over: OtlpProtocol, url: string | undefined): SpanExporter {
+  if (over === 'grpc') return new GrpcTraceExporter({ url });
+  if (over === 'http/json') return new JsonTraceExporter({ url });
+  return new ProtobufTraceExporter({ url });
 }
 
 /** A TCP port; 0 asks the kernel for a free one. Invalid: reported, and the default used. */
@@ -120,6 +161,14 @@ export async function startTelemetry(options: TelemetryOptions): Promise<Telemet
   const metricExporters = disabled ? new Set<string>() : exporters('OTEL_METRICS_EXPORTER', env.OTEL_METRICS_EXPORTER, 'otlp');
   const traceExporters = disabled ? new Set<string>() : exporters('OTEL_TRACES_EXPORTER', env.OTEL_TRACES_EXPORTER, 'otlp');
   const interval = positiveInt('OTEL_METRIC_EXPORT_INTERVAL', env.OTEL_METRIC_EXPORT_INTERVAL, 15_000);
+  // The SDK's reader refuses a timeout longer than the interval (it throws): at most the interval, said when asked for more.
+  const timeout = positiveInt('OTEL_METRIC_EXPORT_TIMEOUT', env.OTEL_METRIC_EXPORT_TIMEOUT, 30_000);
+  if (timeout > interval && Number(env.OTEL_METRIC_EXPORT_TIMEOUT) === timeout) {
+    diag.warn(`OTEL_METRIC_EXPORT_TIMEOUT ${timeout} is longer than the export interval; using ${interval}`);
+  }
+  const exportTimeout = Math.min(timeout, interval);
+  const generalProtocol =
+    metricExporters.has('otlp') || traceExporters.has('otlp') ? protocol('OTEL_EXPORTER_OTLP_PROTOCOL', env.OTEL_EXPORTER_OTLP_PROTOCOL, DEFAULT_OTLP_PROTOCOL) : DEFAULT_OTLP_PROTOCOL;
 
   const resource = telemetryResource(options, env);
   // Settled before anyone reads it (host.id is detected asynchronously; reading it early logs a diag error).
@@ -127,7 +176,8 @@ export async function startTelemetry(options: TelemetryOptions): Promise<Telemet
 
   const readers: IMetricReader[] = [...(options.metricReaders ?? [])];
   if (metricExporters.has('otlp')) {
-    readers.push(new PeriodicExportingMetricReader({ exporter: new OTLPMetricExporter({ url: otlpUrl(env, 'metrics') }), exportIntervalMillis: interval, exportTimeoutMillis: Math.min(interval, 30_000) }));
+    const over = signalProtocol(env, 'metrics', generalProtocol);
+    readers.push(new PeriodicExportingMetricReader({ exporter: metricExporter(over, otlpUrl(env, 'metrics', over)), exportIntervalMillis: interval, exportTimeoutMillis: exportTimeout }));
   }
   let prometheus: PrometheusEndpoint | undefined;
   const prometheusWanted = !disabled && (options.prometheus ?? metricExporters.has('prometheus'));
@@ -143,7 +193,10 @@ export async function startTelemetry(options: TelemetryOptions): Promise<Telemet
   const meterProvider = new MeterProvider({ resource, readers, views: options.views ?? [] });
 
   const spanProcessors: SpanProcessor[] = [...(options.spanProcessors ?? [])];
-  if (traceExporters.has('otlp')) spanProcessors.push(new BatchSpanProcessor(new OTLPTraceExporter({ url: otlpUrl(env, 'traces') })));
+  if (traceExporters.has('otlp')) {
+    const over = signalProtocol(env, 'traces', generalProtocol);
+    spanProcessors.push(new BatchSpanProcessor(traceExporter(over, otlpUrl(env, 'traces', over))));
+  }
   // The sampler comes from OTEL_TRACES_SAMPLER / OTEL_TRACES_SAMPLER_ARG (read by the SDK; default parentbased_always_on).
   const tracerProvider = new NodeTracerProvider({ resource, spanProcessors });
 

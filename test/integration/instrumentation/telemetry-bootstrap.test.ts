@@ -37,6 +37,12 @@ afterAll(async () => {
   await stack?.stop();
 });
 
+/** Whether the collector's servers' OTLP receiver has accepted any spans or metric points over `transport`. */
+async function accepted(what: 'spans' | 'metric_points', transport: 'http' | 'grpc'): Promise<boolean> {
+  const self = await (await fetch(`http://${collector.selfMetricsEndpoint}/metrics`)).text();
+  return new RegExp(`otelcol_receiver_accepted_${what}(_total)?\\{[^}]*receiver="otlp"[^}]*transport="${transport}"[^}]*\\} [1-9]`).test(self);
+}
+
 function names(exposition: string, prefix: string): string[] {
   const found = new Set<string>();
   for (const line of exposition.split('\n')) if (line.startsWith(prefix)) found.add(line.split(/[{ ]/, 1)[0]!);
@@ -82,12 +88,28 @@ describe('telemetry bootstrap', () => {
     expect(span?.name).toBe('websocket.handshake');
     expect(span?.resource.attributes).toMatchObject({ 'service.name': 'bootstrap-test', 'deployment.environment.name': 'test' });
     await telemetry.tracerProvider.forceFlush();
-    await waitFor('the collector to accept the span', async () => {
-      const self = await (await fetch(`http://${collector.selfMetricsEndpoint}/metrics`)).text();
-      return /otelcol_receiver_accepted_spans(_total)?\{[^}]*\} [1-9]/.test(self);
-    });
+    // Over OTLP/HTTP with protobuf, the default (the collector's transport label says http for JSON as for protobuf).
+    await waitFor('the collector to accept the span', async () => accepted('spans', 'http'));
+    expect(await accepted('metric_points', 'http')).toBe(true);
     handle.shutdown();
     await new Promise((resolve) => wss.close(resolve));
+  });
+
+  it('exports to the collector over gRPC with OTEL_EXPORTER_OTLP_PROTOCOL=grpc', async () => {
+    const grpc = await startTelemetry({
+      serviceName: 'bootstrap-grpc-test',
+      global: false,
+      env: { OTEL_EXPORTER_OTLP_PROTOCOL: 'grpc', OTEL_EXPORTER_OTLP_ENDPOINT: `http://${collector.otlpGrpcEndpoint}`, OTEL_METRICS_EXPORTER: 'otlp' } as NodeJS.ProcessEnv,
+    });
+    try {
+      grpc.meterProvider.getMeter('bootstrap').createCounter('bootstrap.grpc.exports').add(1);
+      grpc.tracerProvider.getTracer('bootstrap').startSpan('over grpc').end();
+      await grpc.meterProvider.forceFlush();
+      await grpc.tracerProvider.forceFlush();
+      await waitFor('the collector to accept spans and metric points over gRPC', async () => (await accepted('spans', 'grpc')) && (await accepted('metric_points', 'grpc')));
+    } finally {
+      await grpc.shutdown();
+    }
   });
 
 });
