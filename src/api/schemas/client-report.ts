@@ -13,12 +13,67 @@ import {
   REPORT_SCHEMA_VERSION,
   SESSION_ID_PATTERN,
 } from '../../../web-sdk/src/report/schema.ts';
-import { storable, storedTimestamp } from './common.ts';
+import { inTimestampRange, storable, storedTimestamp } from './common.ts';
 
 export const SUPPORTED_SCHEMA_VERSION = REPORT_SCHEMA_VERSION;
 export const MAX_BATCH_REPORTS = MAX_REPORTS_PER_BATCH;
 
 const INT4_MAX = 2_147_483_647;
+
+/*
+ * Plausibility bounds of one report. Ingestion is public, and one report with attempts 2147483647
+ * and opens 0 would take the fleet's success rate to about 0; with these a report weighs at most
+ * what a busy page could really send in its window. The web SDK builds its reports within them
+ * (its window is its send interval, 60 s by default).
+ */
+/** Longest report window (window_end − window_start). */
+export const MAX_WINDOW_MS = 15 * 60_000;
+/** Sockets one report may sum connected and outage time over (the web SDK adds up a page's sockets). */
+export const MAX_SOCKETS_PER_REPORT = 10;
+/** What connected_ms and outage_ms may exceed MAX_SOCKETS_PER_REPORT × the window by (rounding, clock steps). */
+export const DURATION_SLACK_MS = 1_000;
+/** Most events of a kind per report: `burst` plus `per_second` for each second of the window. */
+export const WINDOW_COUNT_LIMITS = {
+  /** attempts, opens, drops, reconnect_attempts, reconnect_successes, each close code's count */
+  connection: { per_second: 10, burst: 60 },
+  /** latency_ms.count (heartbeat round trips) */
+  latency: { per_second: 10, burst: 60 },
+  /** messages: sent, received, queued, dropped, errors */
+  messages: { per_second: 10_000, burst: 100_000 },
+  /** ux.interactions (pointer and key presses) */
+  interactions: { per_second: 20, burst: 200 },
+  /** ux.errors (uncaught page errors) */
+  page_errors: { per_second: 100, burst: 1_000 },
+} as const;
+export type WindowCountKind = keyof typeof WINDOW_COUNT_LIMITS;
+
+/** The most events of `kind` a report whose window lasts `windowMs` may count (the window capped at MAX_WINDOW_MS). */
+export function maxCountInWindow(kind: WindowCountKind, windowMs: number): number {
+  const { per_second: perSecond, burst } = WINDOW_COUNT_LIMITS[kind];
+  return Math.floor(burst + (perSecond * Math.min(Math.max(windowMs, 0), MAX_WINDOW_MS)) / 1000);
+}
+
+/** The most connected_ms or outage_ms a report whose window lasts `windowMs` may carry. */
+export function maxDurationInWindow(windowMs: number): number {
+  return MAX_SOCKETS_PER_REPORT * Math.min(Math.max(windowMs, 0), MAX_WINDOW_MS) + DURATION_SLACK_MS;
+}
+
+const COUNT_FIELDS: ReadonlyArray<[WindowCountKind, readonly [string, string]]> = [
+  ['connection', ['connection', 'attempts']],
+  ['connection', ['connection', 'opens']],
+  ['connection', ['connection', 'drops']],
+  ['connection', ['connection', 'reconnect_attempts']],
+  ['connection', ['connection', 'reconnect_successes']],
+  ['latency', ['latency_ms', 'count']],
+  ['messages', ['messages', 'sent']],
+  ['messages', ['messages', 'received']],
+  ['messages', ['messages', 'queued']],
+  ['messages', ['messages', 'dropped']],
+  ['messages', ['messages', 'errors']],
+  ['interactions', ['ux', 'interactions']],
+  ['page_errors', ['ux', 'errors']],
+];
+const seconds = (ms: number) => `${Number((ms / 1000).toFixed(3))} s`;
 const count = z.int().min(0).max(INT4_MAX);
 const duration = z.number().min(0).max(1e12);
 const timestamp = storedTimestamp();
@@ -101,8 +156,45 @@ export const clientReportSchema = z
     ux: z.strictObject({ interactions: count, errors: count }),
   })
   .superRefine((report, ctx) => {
-    if (Date.parse(report.window_start) > Date.parse(report.window_end)) {
+    const windowMs = Date.parse(report.window_end) - Date.parse(report.window_start);
+    // A time outside the stored range has its own issue; the window's length is not judged then.
+    const judgeable = inTimestampRange(report.window_start) && inTimestampRange(report.window_end);
+    if (windowMs < 0) {
       ctx.addIssue({ code: 'custom', path: ['window_start'], message: 'window_start must not be after window_end' });
+    } else if (windowMs > MAX_WINDOW_MS && judgeable) {
+      ctx.addIssue({ code: 'custom', path: ['window_end'], message: `the window (window_end − window_start) must be at most ${MAX_WINDOW_MS / 60_000} minutes, not ${seconds(windowMs)}` });
+    }
+    // Bounds for the window as given (capped at its maximum): a wrong window is one issue, not one per count.
+    const fields = report as unknown as Record<string, Record<string, number>>;
+    for (const [kind, [group, key]] of COUNT_FIELDS) {
+      const limit = maxCountInWindow(kind, windowMs);
+      const value = fields[group]![key]!;
+      if (value > limit) {
+        const { per_second: perSecond, burst } = WINDOW_COUNT_LIMITS[kind];
+        ctx.addIssue({ code: 'custom', path: [group, key], message: `at most ${limit} in a window of ${seconds(Math.max(windowMs, 0))} (${burst} + ${perSecond} per second), not ${value}` });
+      }
+    }
+    const { connection } = report;
+    const closeLimit = maxCountInWindow('connection', windowMs);
+    for (const [code, n] of Object.entries(connection.close_codes)) {
+      if (n > closeLimit) ctx.addIssue({ code: 'custom', path: ['connection', 'close_codes', code], message: `at most ${closeLimit} closes in a window of ${seconds(Math.max(windowMs, 0))}, not ${n}` });
+    }
+    const durationLimit = maxDurationInWindow(windowMs);
+    for (const key of ['connected_ms', 'outage_ms'] as const) {
+      if (connection[key] > durationLimit) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['connection', key],
+          message: `at most ${durationLimit} (${MAX_SOCKETS_PER_REPORT} sockets × the window of ${seconds(Math.max(windowMs, 0))} + ${DURATION_SLACK_MS} ms), not ${connection[key]}`,
+        });
+      }
+    }
+    // Counted with them: a reconnect attempt is an attempt, a reconnect success an open.
+    if (connection.reconnect_attempts > connection.attempts) {
+      ctx.addIssue({ code: 'custom', path: ['connection', 'reconnect_attempts'], message: 'must not exceed attempts (a reconnect attempt is counted as an attempt too)' });
+    }
+    if (connection.reconnect_successes > connection.opens) {
+      ctx.addIssue({ code: 'custom', path: ['connection', 'reconnect_successes'], message: 'must not exceed opens (a reconnect success is counted as an open too)' });
     }
     const { latency_ms: latency } = report;
     if (latency.count > 0) {

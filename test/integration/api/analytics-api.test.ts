@@ -129,6 +129,8 @@ describe('POST /api/ws/client-metrics', () => {
     ['a NUL character in a text field', JSON.stringify({ ...clientReport({ session: 'nulchar' }), page_path: '/a\u0000b' }), 400, 'validation_failed'],
     ['an unpaired surrogate in a text field', JSON.stringify({ ...clientReport({ session: 'surrogate' }), app: { name: 'x\ud800' } }), 400, 'validation_failed'],
     ['more than 100 reports', JSON.stringify({ reports: Array.from({ length: 101 }, (_, i) => clientReport({ session: `many${i}` })) }), 400, 'validation_failed'],
+    ['more attempts than a window can hold', JSON.stringify(clientReport({ session: 'attempts', connection: { attempts: 2_147_483_647, opens: 0 } })), 400, 'validation_failed'],
+    ['a window over 15 minutes', JSON.stringify({ ...clientReport({ session: 'longwindow' }), window_start: '2026-11-24T09:00:00.000Z' }), 400, 'validation_failed'],
     ['a body over 256 KB', JSON.stringify({ pad: 'x'.repeat(300 * 1024) }), 413, 'payload_too_large'],
   ])('rejects %s and writes nothing', async (_label, rawBody, status, code) => {
     const before = await countRows();
@@ -158,7 +160,7 @@ describe('POST /api/ws/client-metrics', () => {
   });
 
   it('accepts the bounds of the stored time range', async () => {
-    const report = { ...clientReport({ session: 'bounds' }), sent_at: '2099-12-31T23:59:59.999Z', window_start: '2000-01-01T00:00:00Z', window_end: '2000-01-01T01:30:00+01:00' };
+    const report = { ...clientReport({ session: 'bounds' }), sent_at: '2099-12-31T23:59:59.999Z', window_start: '2000-01-01T00:00:00Z', window_end: '2000-01-01T01:15:00+01:00' };
     expect(await post('/api/ws/client-metrics', report)).toMatchObject({ status: 202, body: { accepted: 1 } });
     await client.query("DELETE FROM client_reports WHERE session_id LIKE 'bounds%'");
   });
@@ -174,6 +176,23 @@ describe('POST /api/ws/client-metrics', () => {
     } finally {
       await server.close();
     }
+  });
+
+  it('names the bound a report exceeds (one report must not move fleet-wide figures)', async () => {
+    const response = await post('/api/ws/client-metrics', {
+      reports: [clientReport({ session: 'bound-ok' }), clientReport({ session: 'bound-bad', connection: { attempts: 2_147_483_647, opens: 0, connected_ms: 3_600_000 } })],
+    });
+    expect(response).toMatchObject({ status: 400 });
+    expect(response.body).toEqual({
+      error: {
+        code: 'validation_failed',
+        message: 'the client report is invalid',
+        details: [
+          { path: 'reports.1.connection.attempts', code: 'custom', message: 'at most 660 in a window of 60 s (60 + 10 per second), not 2147483647' },
+          { path: 'reports.1.connection.connected_ms', code: 'custom', message: 'at most 601000 (10 sockets × the window of 60 s + 1000 ms), not 3600000' },
+        ],
+      },
+    });
   });
 
   it('names the offending field of a wrong type', async () => {

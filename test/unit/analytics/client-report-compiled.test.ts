@@ -91,6 +91,19 @@ function mutations(): Mutation[] {
     ['latency count 1 with one null', (r) => void (r.latency_ms = { count: 1, avg: 1, p50: 1, p95: null, max: 1 })],
     ['no optional objects', (r) => void (delete r.app, delete r.network, delete r.vitals)],
     ['schema_version 2', (r) => void (r.schema_version = 2)],
+    // The plausibility bounds of a window (60 s here: 660 connection events, 1 000 s of connected time).
+    ['a window of 15 minutes', (r) => void (r.window_start = '2026-11-24T09:45:00.000Z')],
+    ['a window of 15 minutes and 1 ms', (r) => void (r.window_start = '2026-11-24T09:44:59.999Z')],
+    ['a window of 0 ms', (r) => void (r.window_start = '2026-11-24T10:00:00.000Z')],
+    ['attempts at the bound', (r) => void ((r.connection as Record<string, Json>).attempts = 660)],
+    ['attempts past the bound', (r) => void ((r.connection as Record<string, Json>).attempts = 661)],
+    ['connected_ms at the bound', (r) => void ((r.connection as Record<string, Json>).connected_ms = 601_000)],
+    ['outage_ms past the bound', (r) => void ((r.connection as Record<string, Json>).outage_ms = 601_000.5)],
+    ['a close code count past the bound', (r) => void ((r.connection as Record<string, Json>).close_codes = { '1006': 661 })],
+    ['more reconnect attempts than attempts', (r) => void ((r.connection as Record<string, Json>).reconnect_attempts = 4)],
+    ['more reconnect successes than opens', (r) => void ((r.connection as Record<string, Json>).reconnect_successes = 3)],
+    ['messages past the bound', (r) => void ((r.messages as Record<string, Json>).errors = 700_001)],
+    ['page errors past the bound, and a long window', (r) => void ((r.ux as Record<string, Json>).errors = 7_001, (r.window_start = '2026-11-24T08:00:00.000Z'))],
     ['__proto__ key', (r) => void Object.defineProperty(r, '__proto__', { value: { polluted: true }, enumerable: true, configurable: true, writable: true })],
   );
   return list;
