@@ -118,6 +118,14 @@ export const CONFIG_VARIABLES = [
     description:
       '`POST /api/ws/alerts/webhook` requires `Authorization: Bearer` with it (Alertmanager `http_config.authorization`). Required when `HOST` is not a loopback address, as `SOCKETSCOPE_ADMIN_TOKEN` is; absent on loopback, the webhook takes no token.',
   },
+  {
+    env: 'ALERT_STALE_AFTER_SECONDS',
+    key: 'alertStaleAfterSeconds',
+    default: '16200',
+    schema: integer(60, 30 * 86_400),
+    description:
+      "Without `ALERTMANAGER_URL`: a firing alert the webhook has not delivered again for this long is listed by `GET /api/ws/alerts` as `stale` and left out of `active` (Alertmanager re-sends firing alerts every `repeat_interval`, but sends nothing for one that resolved while silenced or inhibited). Default: the longest `repeat_interval` of alertmanager/alertmanager.yml (4 h) plus 30 min. With `ALERTMANAGER_URL` the alerts are checked against Alertmanager instead.",
+  },
   { env: 'WEBSOCKET_METRICS_RETENTION_DAYS', key: 'retentionDays', default: '30', schema: integer(1, 3650), description: 'Client report partitions older than this many days are dropped.' },
   { env: 'CORS_ORIGINS', key: 'corsOrigins', default: '', schema: z.string().transform((v) => v.split(',').map((s) => s.trim()).filter(Boolean)).pipe(z.array(z.url())), description: 'Comma-separated browser origins allowed to call the API (the web SDK’s pages).' },
   {

@@ -3,14 +3,15 @@
  * aggregates of client reports from PostgreSQL) is read over a look-back
  * window and run through the same detector as `socketscope anomalies`. New
  * incident starts are stored and posted to Alertmanager as alerts, so they
- * route like every other alert.
+ * route like every other alert; active ones are re-sent by every run, as
+ * Alertmanager expects of its clients (it keeps alerts in memory only).
  */
 import type pg from 'pg';
 import type { AlertmanagerClient, PostableAlert } from './alertmanager.ts';
 import { type DetectorOptions, detectAnomalies } from './detectors/seasonal-baseline.ts';
 import type { PrometheusClient } from './prometheus.ts';
 import { SERVER_QUERIES } from './server-queries.ts';
-import { type AnomalyRecord, type AnomalySource, type StoredAnomaly, judgedUntil, markAlertPosted, storeJudged, unpostedAnomalies } from './storage/anomalies.ts';
+import { type AnomalyRecord, type AnomalySource, type StoredAnomaly, activeAnomalyAlerts, judgedUntil, markAlertPosted, storeJudged, unpostedAnomalies } from './storage/anomalies.ts';
 
 export const ANOMALY_ALERTNAME = 'WebSocketMetricAnomaly';
 /** Routes a critical anomaly to on-call like the WebSocket alerts (alertmanager/alertmanager.yml). */
@@ -42,8 +43,10 @@ export interface AnomalyJobOptions {
   /** How far back the detector reads (enough for a weekly cycle plus warm-up). */
   lookbackMs?: number;
   detector?: DetectorOptions;
-  /** How long a posted anomaly alert stays firing unless re-posted. */
+  /** How long a posted anomaly alert stays firing (its endsAt; re-sent with the same endsAt until then). Default 30 min. */
   alertTtlMs?: number;
+  /** How often the job runs (ANOMALY_INTERVAL_SECONDS): a failed post is retried by the next three runs at least. Default: the step. */
+  intervalMs?: number;
   now?: () => Date;
   /** Public URL of the service, for the alerts' generatorURL. */
   publicUrl?: string;
@@ -53,7 +56,10 @@ export interface AnomalyRunResult {
   streams: number;
   points: number;
   stored: number;
+  /** Alerts Alertmanager took for the first time (new incidents, and retries of posts that failed). */
   posted: number;
+  /** Active alerts sent again (same labels, startsAt and endsAt), so an Alertmanager that restarted has them. */
+  reposted: number;
   errors: Array<{ stream: string; error: string }>;
 }
 
@@ -153,13 +159,20 @@ export async function runAnomalyDetection(options: AnomalyJobOptions, streams: A
   // The current, incomplete bucket is left for the next run.
   const end = new Date(Math.floor(now.getTime() / step) * step);
   const lookback = options.lookbackMs ?? 8 * 86_400_000;
-  const result: AnomalyRunResult = { streams: streams.length, points: 0, stored: 0, posted: 0, errors: [] };
+  const alertTtl = options.alertTtlMs ?? 30 * 60_000;
+  // A stream's first run judges its whole look-back window: of what it finds, only incidents this recent page someone.
+  const historyBefore = now.getTime() - Math.max(3 * step, alertTtl);
+  // A post that failed is retried while its incident is this fresh: the alert's lifetime, and three runs at least.
+  const retrySince = new Date(now.getTime() - Math.max(alertTtl, 3 * (options.intervalMs ?? step)));
+  const result: AnomalyRunResult = { streams: streams.length, points: 0, stored: 0, posted: 0, reposted: 0, errors: [] };
   for (const stream of streams) {
     try {
       const start = new Date(end.getTime() - (stream.lookbackMs ?? lookback));
       // Each run re-reads the window from a later start, and a different warm-up can flag points near an
       // earlier incident as new ones: only points no earlier run judged are taken (all on a first run).
-      const judged = (await judgedUntil(options.pool, stream.name))?.getTime() ?? Number.NEGATIVE_INFINITY;
+      const judgedTime = await judgedUntil(options.pool, stream.name);
+      const firstRun = judgedTime === null;
+      const judged = judgedTime?.getTime() ?? Number.NEGATIVE_INFINITY;
       const points = await stream.read(start, end);
       result.points += points.length;
       const records: AnomalyRecord[] = [];
@@ -177,22 +190,30 @@ export async function runAnomalyDetection(options: AnomalyJobOptions, streams: A
           score: p.score,
           deviation: p.deviation,
           severity: p.severity,
+          detected_at: now,
+          // Every incident a later run finds is new (after what earlier runs judged), however long ago its point was.
+          alert_wanted: !firstRun || p.timestamp >= historyBefore,
         });
       });
       // Judged up to the last point read (a point that comes late, after it, is judged by the next run).
       const last = points.at(-1);
       const stored = last ? await storeJudged(options.pool, stream.name, records, new Date(last.timestamp)) : [];
       result.stored += stored.length;
-      // Only recent incidents page someone (older ones found on a first run are history). The table is the
-      // outbox: an alert whose post failed is posted again by the next runs while it would still be active.
-      const alertTtl = options.alertTtlMs ?? 30 * 60_000;
-      const recent = options.alertmanager ? await unpostedAnomalies(options.pool, stream.name, new Date(now.getTime() - Math.max(3 * step, alertTtl))) : [];
-      if (options.alertmanager && recent.length > 0) {
-        const endsAt = new Date(now.getTime() + alertTtl);
-        await options.alertmanager.postAlerts(recent.map((a) => toAlert(a, stream, endsAt, options.publicUrl)));
-        await markAlertPosted(options.pool, recent.map((a) => a.id), now);
-        result.posted += recent.length;
-      }
+      if (!options.alertmanager) continue;
+      // The table is the outbox: what this run stored, and what earlier runs could not post.
+      const due = new Map<number, StoredAnomaly>();
+      for (const a of stored) if (a.alert_wanted) due.set(a.id, a);
+      for (const a of await unpostedAnomalies(options.pool, stream.name, retrySince)) due.set(a.id, a);
+      const active = await activeAnomalyAlerts(options.pool, stream.name, now);
+      if (due.size === 0 && active.length === 0) continue;
+      const endsAt = new Date(now.getTime() + alertTtl);
+      await options.alertmanager.postAlerts([
+        ...[...due.values()].map((a) => toAlert(a, stream, endsAt, options.publicUrl)),
+        ...active.map((a) => toAlert(a, stream, a.alert_ends_at, options.publicUrl)),
+      ]);
+      await markAlertPosted(options.pool, [...due.keys()], now, endsAt);
+      result.posted += due.size;
+      result.reposted += active.length;
     } catch (error) {
       result.errors.push({ stream: stream.name, error: (error as Error).message });
     }

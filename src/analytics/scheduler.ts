@@ -14,7 +14,13 @@ export interface TaskStatus {
   last_started_at: string | null;
   last_duration_ms: number | null;
   last_error: string | null;
-  last_result: unknown;
+  /** What the last successful run returned (an object of counts; any other value as `{ value }`). */
+  last_result: Record<string, unknown> | null;
+}
+
+function asResult(value: unknown): Record<string, unknown> | null {
+  if (value === undefined || value === null) return null;
+  return typeof value === 'object' && !Array.isArray(value) ? (value as Record<string, unknown>) : { value };
 }
 
 export interface TaskLog {
@@ -74,7 +80,7 @@ export class Scheduler {
       entry.status.last_started_at = new Date(started).toISOString();
       let ok = false;
       try {
-        entry.status.last_result = (await this.traced(name, task)) ?? null;
+        entry.status.last_result = asResult(await this.traced(name, task));
         entry.status.last_error = null;
         ok = true;
         this.log.info({ task: name, duration_ms: Date.now() - started, result: entry.status.last_result }, `${name} done`);

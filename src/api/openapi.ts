@@ -1,5 +1,6 @@
 /** The OpenAPI 3.1 document, generated from the same route declarations and zod schemas the API validates with. */
 import { OpenAPIRegistry, OpenApiGeneratorV31 } from '@asteasolutions/zod-to-openapi';
+import type { z } from 'zod';
 import { errorBodySchema } from './errors.ts';
 import type { Route } from './route-spec.ts';
 
@@ -7,7 +8,9 @@ const ERROR_DESCRIPTIONS: Record<number, string> = {
   400: 'Invalid request (validation_failed, malformed_json, invalid_range, unsupported_schema_version, invalid_request, …)',
   401: 'Missing or wrong bearer token',
   404: 'Not found',
+  409: 'Conflict with the current state (alert_not_active: the alert is not firing in Alertmanager)',
   413: 'Body larger than the limit',
+  415: 'Unsupported body encoding or charset (unsupported_encoding, unsupported_charset)',
   429: 'Rate limit exceeded',
   500: 'Internal error',
   502: 'An upstream (Prometheus, Alertmanager) failed',
@@ -24,13 +27,17 @@ export function buildOpenApiDocument(routes: readonly Route[], { version, server
     if (route.access === 'admin') errorStatuses.add(401).add(429);
     if (route.access === 'ingest') errorStatuses.add(429).add(413);
     if (route.access === 'webhook') errorStatuses.add(401).add(429);
-    // Every POST body goes through a size-limited JSON parser.
-    if (route.method === 'post' && route.body) errorStatuses.add(413);
-    const responses: Record<string, { description: string; content: { 'application/json': { schema: typeof errorBodySchema | Route['response'] } } }> = {
+    // Every POST body goes through a size-limited JSON parser, which refuses encodings and charsets it cannot read.
+    if (route.method === 'post' && route.body) errorStatuses.add(413).add(415);
+    const responses: Record<string, { description: string; content: { 'application/json': { schema: z.ZodType } } }> = {
       [route.status]: { description: 'Success', content: { 'application/json': { schema: route.response } } },
     };
-    for (const status of [...errorStatuses].sort((a, b) => a - b)) {
-      responses[status] = { description: ERROR_DESCRIPTIONS[status] ?? 'Error', content: { 'application/json': { schema: errorBodySchema } } };
+    const other = route.otherResponses ?? {};
+    for (const status of [...new Set([...errorStatuses, ...Object.keys(other).map(Number)])].sort((a, b) => a - b)) {
+      const own = other[status];
+      responses[status] = own
+        ? { description: own.description, content: { 'application/json': { schema: own.schema } } }
+        : { description: ERROR_DESCRIPTIONS[status] ?? 'Error', content: { 'application/json': { schema: errorBodySchema } } };
     }
     registry.registerPath({
       method: route.method,

@@ -8,6 +8,11 @@ import type { z } from 'zod';
 
 export type Access = 'public' | 'admin' | 'webhook' | 'ingest';
 
+export interface OtherResponse {
+  description: string;
+  schema: z.ZodType;
+}
+
 type Out<S> = S extends z.ZodType ? z.output<S> : undefined;
 
 export interface RouteDefinition<Q, P, B, R extends z.ZodType> {
@@ -25,8 +30,10 @@ export interface RouteDefinition<Q, P, B, R extends z.ZodType> {
   rawBody?: boolean;
   status: number;
   response: R;
-  /** Documented error statuses besides 400/401/429/500. */
+  /** Documented error statuses besides 400/401/429/500 (their body is the Error shape). */
   errors?: number[];
+  /** Statuses answered with a body of their own instead of the Error shape (e.g. a health 503 with the health body). */
+  otherResponses?: Record<number, OtherResponse>;
   handler(input: { query: Out<Q>; params: Out<P>; body: Out<B> }, req: Request, res: Response): Promise<z.input<R>>;
 }
 
@@ -45,6 +52,7 @@ export interface Route {
   status: number;
   response: z.ZodType;
   errors?: number[];
+  otherResponses?: Record<number, OtherResponse>;
   handler(input: { query: unknown; params: unknown; body: unknown }, req: Request, res: Response): Promise<unknown>;
 }
 

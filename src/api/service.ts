@@ -106,7 +106,10 @@ export async function startService(config: Config, options: StartServiceOptions 
     if (config.anomalyIntervalSeconds > 0) {
       const streams = [...clientReportStreams(db.pool, ANOMALY_STEP_SECONDS), ...(prometheus ? prometheusStreams(prometheus, ANOMALY_STEP_SECONDS) : [])];
       scheduler.every('anomaly-detection', config.anomalyIntervalSeconds * 1000, async () => {
-        const result = await runAnomalyDetection({ pool: db.pool, prometheus, alertmanager, stepSeconds: ANOMALY_STEP_SECONDS, now: options.now }, streams);
+        const result = await runAnomalyDetection(
+          { pool: db.pool, prometheus, alertmanager, stepSeconds: ANOMALY_STEP_SECONDS, intervalMs: config.anomalyIntervalSeconds * 1000, now: options.now },
+          streams,
+        );
         // The other streams ran; the run still counts as failed so SocketscopeTaskFailing can say so.
         if (result.errors.length > 0) {
           throw new Error(`${result.errors.length} of ${result.streams} anomaly streams failed: ${result.errors.map((e) => `${e.stream}: ${e.error}`).join('; ')}`);

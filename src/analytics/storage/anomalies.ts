@@ -17,20 +17,28 @@ export interface AnomalyRecord {
   score: number;
   deviation: number;
   severity: Severity;
+  /** When it was found (default: the database's now). */
+  detected_at?: Date;
+  /** Whether it is to be posted to Alertmanager (default true; false for the history a stream's first run finds). */
+  alert_wanted?: boolean;
 }
 
 export interface StoredAnomaly extends AnomalyRecord {
   id: number;
   detected_at: Date;
+  alert_wanted: boolean;
+  /** When Alertmanager first took its alert. */
   alert_posted_at: Date | null;
+  /** The endsAt its alert was posted with: re-posted by every run until then. */
+  alert_ends_at: Date | null;
 }
 
 /** Inserts anomalies not stored yet (same stream and time); returns the new rows. */
 export async function insertAnomalies(db: pg.Pool | pg.PoolClient, anomalies: readonly AnomalyRecord[]): Promise<StoredAnomaly[]> {
   if (anomalies.length === 0) return [];
   const { rows } = await db.query<StoredAnomaly>(
-    `INSERT INTO anomalies (stream, source, observed_at, value, expected, lower_bound, upper_bound, score, deviation, severity)
-     SELECT stream, source, observed_at, value, expected, lower_bound, upper_bound, score, deviation, severity
+    `INSERT INTO anomalies (stream, source, observed_at, value, expected, lower_bound, upper_bound, score, deviation, severity, detected_at, alert_wanted)
+     SELECT stream, source, observed_at, value, expected, lower_bound, upper_bound, score, deviation, severity, coalesce(detected_at, now()), coalesce(alert_wanted, true)
        FROM json_populate_recordset(NULL::anomalies, $1::json)
      ON CONFLICT (stream, observed_at) DO NOTHING
      RETURNING *`,
@@ -61,17 +69,27 @@ export async function storeJudged(pool: pg.Pool, stream: string, anomalies: read
   });
 }
 
-/** A stream's anomalies observed since `since` whose alert has not reached Alertmanager yet (new ones, and ones a failed post left behind). */
+/**
+ * A stream's incidents to be paged whose alert has not reached Alertmanager yet and that were
+ * detected since `since` (a post that failed is retried by the next runs).
+ */
 export async function unpostedAnomalies(pool: pg.Pool, stream: string, since: Date): Promise<StoredAnomaly[]> {
   const { rows } = await pool.query<StoredAnomaly>(
-    'SELECT * FROM anomalies WHERE stream = $1 AND observed_at >= $2 AND alert_posted_at IS NULL ORDER BY observed_at, id',
+    'SELECT * FROM anomalies WHERE stream = $1 AND alert_wanted AND alert_posted_at IS NULL AND detected_at >= $2 ORDER BY observed_at, id',
     [stream, since],
   );
   return rows;
 }
 
-export async function markAlertPosted(pool: pg.Pool, ids: readonly number[], at = new Date()): Promise<void> {
-  if (ids.length > 0) await pool.query('UPDATE anomalies SET alert_posted_at = $2 WHERE id = ANY($1::bigint[])', [ids, at]);
+/** A stream's posted alerts that are still active at `now` (their endsAt ahead): re-sent by every run. */
+export async function activeAnomalyAlerts(pool: pg.Pool, stream: string, now: Date): Promise<Array<StoredAnomaly & { alert_ends_at: Date }>> {
+  const { rows } = await pool.query<StoredAnomaly & { alert_ends_at: Date }>('SELECT * FROM anomalies WHERE stream = $1 AND alert_ends_at > $2 ORDER BY observed_at, id', [stream, now]);
+  return rows;
+}
+
+/** Marks alerts as taken by Alertmanager, with the endsAt they were posted with. */
+export async function markAlertPosted(pool: pg.Pool, ids: readonly number[], at: Date, endsAt: Date): Promise<void> {
+  if (ids.length > 0) await pool.query('UPDATE anomalies SET alert_posted_at = $2, alert_ends_at = $3 WHERE id = ANY($1::bigint[])', [ids, at, endsAt]);
 }
 
 export async function listAnomalies(

@@ -1,11 +1,22 @@
 /**
  * Alerts: GET (active from Alertmanager, recent from our record of its
- * webhook), acknowledge (who and when, plus an Alertmanager silence), and
- * the webhook Alertmanager posts to.
+ * webhook, reconciled with Alertmanager on every read), acknowledge (who and
+ * when, plus an Alertmanager silence), and the webhook Alertmanager posts to.
  */
 import { z } from 'zod';
 import type { GettableAlert } from '../../analytics/alertmanager.ts';
-import { type Acknowledgement, type StoredAlert, findAlertByFingerprint, insertAcknowledgement, latestAcknowledgements, listAlerts, upsertAlerts } from '../../analytics/storage/alerts.ts';
+import {
+  type Acknowledgement,
+  type StoredAlert,
+  databaseNow,
+  findAlertByFingerprint,
+  insertAcknowledgement,
+  latestAcknowledgements,
+  listAlerts,
+  listFiringAlerts,
+  reconcileAlerts,
+  upsertAlerts,
+} from '../../analytics/storage/alerts.ts';
 import type { ApiContext } from '../context.ts';
 import { ApiError } from '../errors.ts';
 import { type Route, defineRoute } from '../route-spec.ts';
@@ -41,20 +52,26 @@ function fromAlertmanager(alert: GettableAlert, ack?: Acknowledgement): AlertVie
     annotations: alert.annotations,
     starts_at: alert.startsAt,
     ends_at: alert.endsAt.startsWith('0001-') ? null : alert.endsAt,
+    resolved_by: null,
+    last_delivered_at: null,
     acknowledgement: ackView(ack, new Date(alert.startsAt)),
   };
 }
 
-function fromDatabase(alert: StoredAlert, ack?: Acknowledgement): AlertView {
+/** A stored instance; with `staleBefore` (no Alertmanager), a firing one last delivered before it reads `stale`. */
+function fromDatabase(alert: StoredAlert, ack?: Acknowledgement, staleBefore?: Date | null): AlertView {
+  const stale = alert.status === 'firing' && staleBefore != null && alert.updated_at.getTime() < staleBefore.getTime();
   return {
     id: alert.fingerprint,
     alertname: alert.alertname,
     severity: alert.severity,
-    status: alert.status === 'firing' ? 'active' : 'resolved',
+    status: alert.status === 'resolved' ? 'resolved' : stale ? 'stale' : 'active',
     labels: alert.labels,
     annotations: alert.annotations,
     starts_at: alert.starts_at.toISOString(),
     ends_at: alert.ends_at?.toISOString() ?? null,
+    resolved_by: alert.resolved_by,
+    last_delivered_at: alert.updated_at.toISOString(),
     acknowledgement: ackView(ack, alert.starts_at),
   };
 }
@@ -94,32 +111,41 @@ export function alertRoutes(ctx: ApiContext): Route[] {
       method: 'get',
       path: '/api/ws/alerts',
       tag: 'alerts',
-      summary: 'Active alerts (from Alertmanager) and recent ones (firing or updated within from..to)',
+      summary: 'Active alerts (from Alertmanager) and recent ones (those that fired within from..to, from the webhook record, reconciled with Alertmanager)',
+      description:
+        'With ALERTMANAGER_URL, every read first marks resolved (`resolved_by: reconciliation`) the recorded firing alerts Alertmanager no longer has: it sends no resolved notification for an alert that resolved while silenced or inhibited. Without it, a firing alert not delivered again for ALERT_STALE_AFTER_SECONDS is `stale` and not in `active`. `recent` holds at most `limit` alerts, firing ones first; `truncated` says when more matched.',
       access: 'admin',
-      query: timeRangeQuery,
+      query: timeRangeQuery.extend({ limit: z.coerce.number().int().min(1).max(5000).default(500).meta({ description: 'Most alerts in `recent` (default 500)' }) }),
       status: 200,
       response: alertsSchema,
       errors: [502],
       async handler({ query }) {
         const range = resolveRange(query);
-        const recentRows = await listAlerts(ctx.database.pool, range);
-        let activeSource: 'alertmanager' | 'database' = 'database';
+        const pool = ctx.database.pool;
         let activeAm: GettableAlert[] | undefined;
+        let resolved = 0;
+        let staleBefore: Date | null = null;
         if (ctx.alertmanager) {
+          const checkedAt = await databaseNow(pool);
           activeAm = await ctx.alertmanager.alerts();
-          activeSource = 'alertmanager';
+          resolved = await reconcileAlerts(pool, activeAm, checkedAt);
+        } else {
+          staleBefore = new Date((await databaseNow(pool)).getTime() - ctx.config.alertStaleAfterSeconds * 1000);
         }
-        const fingerprints = [...new Set([...recentRows.map((a) => a.fingerprint), ...(activeAm ?? []).map((a) => a.fingerprint)])];
-        const acks = await latestAcknowledgements(ctx.database.pool, fingerprints);
-        const active = activeAm
-          ? activeAm.map((a) => fromAlertmanager(a, acks.get(a.fingerprint)))
-          : recentRows.filter((a) => a.status === 'firing').map((a) => fromDatabase(a, acks.get(a.fingerprint)));
+        const [recent, firing] = await Promise.all([listAlerts(pool, range, { limit: query.limit, staleBefore }), staleBefore ? listFiringAlerts(pool, staleBefore) : undefined]);
+        const fingerprints = [...new Set([...recent.alerts, ...(firing ?? []), ...(activeAm ?? [])].map((a) => a.fingerprint))];
+        const acks = await latestAcknowledgements(pool, fingerprints);
+        const active = activeAm ? activeAm.map((a) => fromAlertmanager(a, acks.get(a.fingerprint))) : (firing ?? []).map((a) => fromDatabase(a, acks.get(a.fingerprint), staleBefore));
         return {
           from: range.from.toISOString(),
           to: range.to.toISOString(),
-          active_source: activeSource,
+          active_source: activeAm ? ('alertmanager' as const) : ('database' as const),
           active,
-          recent: recentRows.map((a) => fromDatabase(a, acks.get(a.fingerprint))),
+          recent: recent.alerts.map((a) => fromDatabase(a, acks.get(a.fingerprint), staleBefore)),
+          truncated: recent.truncated,
+          reconciliation: activeAm
+            ? { method: 'alertmanager' as const, resolved, stale_after_s: null }
+            : { method: 'staleness' as const, resolved: 0, stale_after_s: ctx.config.alertStaleAfterSeconds },
         };
       },
     }),
@@ -127,7 +153,9 @@ export function alertRoutes(ctx: ApiContext): Route[] {
       method: 'post',
       path: '/api/ws/alerts/{id}/acknowledge',
       tag: 'alerts',
-      summary: 'Acknowledge an alert: records who and when, and silences it in Alertmanager',
+      summary: 'Acknowledge a firing alert: records who and when, and silences it in Alertmanager',
+      description:
+        'Only an alert Alertmanager has now (firing, silenced or inhibited) can be acknowledged: one it no longer has answers 409 `alert_not_active` (a silence on its labels would mute its next firing), one never seen 404. Without ALERTMANAGER_URL, 503 `alertmanager_not_configured` and nothing is recorded.',
       access: 'admin',
       // No regex flags: the OpenAPI pattern carries the source only (a /i leaked into it as text).
       params: z.object({ id: z.string().regex(/^[0-9a-fA-F]{1,64}$/).meta({ description: 'Alert fingerprint' }) }),
@@ -138,13 +166,21 @@ export function alertRoutes(ctx: ApiContext): Route[] {
       }),
       status: 201,
       response: acknowledgeResponseSchema,
-      errors: [404, 502, 503],
+      errors: [404, 409, 502, 503],
       async handler({ params, body }) {
         if (!ctx.alertmanager) throw new ApiError(503, 'alertmanager_not_configured', 'acknowledging creates an Alertmanager silence: set ALERTMANAGER_URL');
         const live = (await ctx.alertmanager.alerts()).find((a) => a.fingerprint === params.id);
-        const stored = live ? undefined : await findAlertByFingerprint(ctx.database.pool, params.id);
-        const labels = live?.labels ?? stored?.labels;
-        if (!labels) throw new ApiError(404, 'alert_not_found', `no alert with id ${params.id}`);
+        if (!live) {
+          const stored = await findAlertByFingerprint(ctx.database.pool, params.id);
+          if (!stored) throw new ApiError(404, 'alert_not_found', `no alert with id ${params.id}`);
+          throw new ApiError(
+            409,
+            'alert_not_active',
+            `${stored.alertname} (${params.id}) is not firing in Alertmanager: there is nothing to acknowledge, and a silence on its labels would mute its next firing`,
+            { alertname: stored.alertname, starts_at: stored.starts_at.toISOString(), ends_at: stored.ends_at?.toISOString() ?? null },
+          );
+        }
+        const labels = live.labels;
         const startsAt = new Date();
         const endsAt = new Date(startsAt.getTime() + body.duration_minutes * 60_000);
         const silenceId = await ctx.alertmanager.createSilence({
@@ -171,8 +207,7 @@ export function alertRoutes(ctx: ApiContext): Route[] {
           );
           throw error;
         }
-        const alert = live ? fromAlertmanager(live, ack) : fromDatabase(stored as StoredAlert, ack);
-        return { alert, acknowledgement: ackJson(ack) };
+        return { alert: fromAlertmanager(live, ack), acknowledgement: ackJson(ack) };
       },
     }),
     defineRoute({

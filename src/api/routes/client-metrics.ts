@@ -209,6 +209,7 @@ export function clientMetricsRoutes(ctx: ApiContext): Route[] {
             severity: a.severity,
             detected_at: a.detected_at.toISOString(),
             alert_posted_at: a.alert_posted_at?.toISOString() ?? null,
+            alert_ends_at: a.alert_ends_at?.toISOString() ?? null,
           })),
           detection: { interval_s: ctx.config.anomalyIntervalSeconds, last_run: task ?? null, prometheus_configured: ctx.prometheus !== undefined },
         };

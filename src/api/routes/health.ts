@@ -6,6 +6,9 @@ import type { ApiContext } from '../context.ts';
 import { type Route, defineRoute } from '../route-spec.ts';
 import { healthSchema, websocketHealthSchema } from '../schemas/responses.ts';
 
+/** The Watchdog repeats every minute (alertmanager/alertmanager.yml); this long without it, the alerting path is broken. */
+export const WATCHDOG_STALE_MS = 5 * 60_000;
+
 const NEEDS_PROMETHEUS = ['GET /api/ws/metrics', 'GET /api/ws/metrics/historical', 'anomaly detection over server metric streams', 'activeConnections in GET /health/websocket'];
 
 interface Check {
@@ -32,16 +35,44 @@ const notConfigured = (what: string, variable: string, consequence: string): Che
 export function healthRoutes(ctx: ApiContext): Route[] {
   const timeoutMs = Math.min(ctx.config.prometheusTimeoutMs, 3_000);
 
-  /** The last Watchdog delivery: its row is updated on every webhook call (firing rows, newest first, via alerts_status_updated). */
-  async function watchdogLastSeen(): Promise<string | null> {
+  /**
+   * The last Watchdog delivery: its row is updated on every webhook call. Whatever its status: a
+   * Watchdog Alertmanager stopped having is marked resolved when GET /api/ws/alerts reconciles
+   * (updated_at stays the last delivery), and it was last seen then all the same.
+   */
+  async function watchdogLastSeen(): Promise<Date | null> {
     try {
       const { rows } = await ctx.database.pool.query<{ updated_at: Date | string }>(
-        "SELECT updated_at FROM alerts WHERE status = 'firing' AND alertname = 'Watchdog' ORDER BY updated_at DESC LIMIT 1",
+        "SELECT updated_at FROM alerts WHERE alertname = 'Watchdog' ORDER BY updated_at DESC LIMIT 1",
       );
-      return rows[0] ? new Date(rows[0].updated_at).toISOString() : null;
+      return rows[0] ? new Date(rows[0].updated_at) : null;
     } catch {
       return null; // the database check reports the failure
     }
+  }
+
+  /**
+   * Whether the Watchdog keeps arriving. Measured from the later of its last delivery and the
+   * service's start (no delivery can arrive while the service is down), so a restart is not stale.
+   */
+  function watchdogCheck(lastSeen: Date | null, now: Date): Check {
+    if (!ctx.alertmanager) {
+      return notConfigured('The Watchdog check', 'ALERTMANAGER_URL', 'whether Prometheus → Alertmanager → this service delivers alerts is not checked');
+    }
+    const since = Math.max(lastSeen?.getTime() ?? 0, ctx.startedAt.getTime());
+    const quietMs = now.getTime() - since;
+    const minutes = (ms: number) => `${Math.floor(ms / 60_000)} min`;
+    const limit = minutes(WATCHDOG_STALE_MS);
+    if (quietMs <= WATCHDOG_STALE_MS) {
+      const detail = lastSeen
+        ? `The Watchdog alert last reached the webhook at ${lastSeen.toISOString()}.`
+        : `The Watchdog alert has not reached the webhook yet; the service started ${Math.round(quietMs / 1000)} s ago (it is expected within ${limit}).`;
+      return { configured: true, ok: true, detail, latency_ms: null };
+    }
+    const detail = lastSeen
+      ? `The Watchdog alert last reached the webhook at ${lastSeen.toISOString()}, ${minutes(now.getTime() - lastSeen.getTime())} ago (more than ${limit}): alerts may not be reaching anyone. Rule evaluation, Prometheus → Alertmanager or Alertmanager → this webhook is broken (docs/runbooks.md#watchdog).`
+      : `The Watchdog alert has never reached the webhook in the ${minutes(quietMs)} the service has been up (more than ${limit}): alerts may not be reaching anyone. Rule evaluation, Prometheus → Alertmanager or Alertmanager → this webhook is broken, or Alertmanager does not route Watchdog to this service (docs/runbooks.md#watchdog).`;
+    return { configured: true, ok: false, detail, latency_ms: null };
   }
 
   return [
@@ -51,11 +82,11 @@ export function healthRoutes(ctx: ApiContext): Route[] {
       tag: 'health',
       summary: 'Reachability of PostgreSQL, Prometheus, Alertmanager and the collector, and the service’s own state',
       description:
-        '200 while the database answers (status `ok`, or `degraded` when a configured dependency does not); 503 when it does not. Without the admin token, failures read `not reachable` and tasks omit their last error and result (they can name hosts and databases); with it, the full detail.',
+        '200 while the database answers (status `ok`, or `degraded` when a configured dependency does not answer or, with Alertmanager configured, the Watchdog alert has not arrived for more than 5 minutes); 503 with the same body (status `down`) when the database does not. `reasons` says in words why it is not ok. Without the admin token, failures read `not reachable` and tasks omit their last error and result (they can name hosts and databases); with it, the full detail.',
       access: 'public',
       status: 200,
       response: healthSchema,
-      errors: [503],
+      otherResponses: { 503: { description: 'The database does not answer: the same body, status `down`', schema: healthSchema } },
       async handler(_input, req, res) {
         const detailed = hasBearer(req, ctx.adminToken);
         const watchdog = watchdogLastSeen();
@@ -73,17 +104,25 @@ export function healthRoutes(ctx: ApiContext): Route[] {
             : notConfigured('Prometheus', 'PROMETHEUS_URL', 'live server metrics, historical trends and anomaly detection over server metrics are unavailable'),
           ctx.alertmanager
             ? timed(() => ctx.alertmanager!.ready())
-            : notConfigured('Alertmanager', 'ALERTMANAGER_URL', 'anomalies are not raised as alerts and acknowledging an alert creates no silence'),
+            : notConfigured('Alertmanager', 'ALERTMANAGER_URL', 'anomalies are not raised as alerts, alerts cannot be acknowledged (an acknowledgement is a silence there) and the Watchdog is not checked'),
           ctx.config.collectorHealthUrl
             ? timed(() => probe(ctx.config.collectorHealthUrl!, timeoutMs))
             : notConfigured('The OpenTelemetry Collector', 'COLLECTOR_HEALTH_URL', 'its health is not checked; SDK metrics reach Prometheus only through a collector'),
         ])).map((check, i) => (detailed || !check.configured ? check : { ...check, detail: check.ok ? (i === 0 ? ctx.database.kind : 'reachable') : 'not reachable' })) as [Check, Check, Check, Check];
-        const optional = [prometheus, alertmanager, collector];
+        const lastSeen = await watchdog;
+        const watchdogState = watchdogCheck(lastSeen, new Date());
+        const checks = { postgres, prometheus, alertmanager, collector, watchdog: watchdogState };
+        const optional = [prometheus, alertmanager, collector, watchdogState];
         const status: 'ok' | 'degraded' | 'down' = !postgres.ok ? 'down' : optional.some((c) => c.configured && !c.ok) ? 'degraded' : 'ok';
         if (status === 'down') res.status(503);
+        const names = { postgres: 'PostgreSQL', prometheus: 'Prometheus', alertmanager: 'Alertmanager', collector: 'The OpenTelemetry Collector' } as const;
+        const reasons = Object.entries(checks)
+          .filter(([, c]) => c.configured && !c.ok)
+          .map(([name, c]) => (name === 'watchdog' ? c.detail : `${names[name as keyof typeof names]}: ${c.detail}`));
         return {
           status,
-          checks: { postgres, prometheus, alertmanager, collector },
+          reasons,
+          checks,
           service: {
             version: ctx.version,
             started_at: ctx.startedAt.toISOString(),
@@ -91,7 +130,7 @@ export function healthRoutes(ctx: ApiContext): Route[] {
             database: ctx.database.kind,
             tasks: (ctx.scheduler?.status() ?? []).map((task) => (detailed ? task : { ...task, last_error: task.last_error === null ? null : 'failed (details with the admin token)', last_result: null })),
             needs_prometheus: ctx.prometheus ? [] : NEEDS_PROMETHEUS,
-            watchdog_last_seen_at: await watchdog,
+            watchdog_last_seen_at: lastSeen?.toISOString() ?? null,
           },
         };
       },
@@ -104,7 +143,7 @@ export function healthRoutes(ctx: ApiContext): Route[] {
       access: 'public',
       status: 200,
       response: websocketHealthSchema,
-      errors: [503],
+      otherResponses: { 503: { description: 'The database does not answer: the same body, status `unhealthy`', schema: websocketHealthSchema } },
       async handler(_input, _req, res) {
         let healthy = true;
         try {

@@ -90,9 +90,24 @@ export const anomalySchema = z
     deviation: z.number(),
     severity: severitySchema,
     detected_at: z.string(),
-    alert_posted_at: z.string().nullable(),
+    alert_posted_at: z.string().nullable().meta({ description: 'When Alertmanager first took its alert (null: not posted: no Alertmanager, a post still failing, or history found by a first run)' }),
+    alert_ends_at: z.string().nullable().meta({ description: 'The endsAt of its alert: every detection run re-sends the alert until then' }),
   })
   .meta({ id: 'Anomaly' });
+
+/** A scheduled task's state (src/analytics/scheduler.ts, TaskStatus). */
+export const taskStatusSchema = z
+  .object({
+    name: z.string().meta({ description: 'partition-maintenance, rollup or anomaly-detection' }),
+    interval_ms: z.int().meta({ description: 'Time between runs (0: ran once, at start)' }),
+    running: z.boolean(),
+    runs: z.int().meta({ description: 'Runs finished since the service started' }),
+    last_started_at: z.string().nullable(),
+    last_duration_ms: z.number().nullable(),
+    last_error: z.string().nullable().meta({ description: 'Null when the last run succeeded; without the admin token only that it failed' }),
+    last_result: z.record(z.string(), z.unknown()).nullable().meta({ description: "What the last successful run returned (its counts); null without the admin token" }),
+  })
+  .meta({ id: 'TaskStatus' });
 
 export const anomaliesSchema = z
   .object({
@@ -103,7 +118,11 @@ export const anomaliesSchema = z
     by_severity: z.object({ low: z.int(), medium: z.int(), high: z.int() }),
     by_stream: z.record(z.string(), z.int()),
     anomalies: z.array(anomalySchema),
-    detection: z.object({ interval_s: z.int(), last_run: z.unknown().nullable(), prometheus_configured: z.boolean() }),
+    detection: z.object({
+      interval_s: z.int(),
+      last_run: taskStatusSchema.nullable().meta({ description: 'The anomaly-detection task (null when it is off: ANOMALY_INTERVAL_SECONDS=0)' }),
+      prometheus_configured: z.boolean(),
+    }),
   })
   .meta({ id: 'Anomalies' });
 
@@ -138,11 +157,18 @@ export const alertSchema = z
     id: z.string().meta({ description: "Alertmanager's fingerprint; use it to acknowledge" }),
     alertname: z.string(),
     severity: z.string().nullable(),
-    status: z.string().meta({ description: 'active, suppressed (silenced or inhibited), resolved' }),
+    status: z.string().meta({
+      description:
+        "Alertmanager's state (active, suppressed: silenced or inhibited, unprocessed) for an alert it has; for a recorded one active, resolved, or stale (no Alertmanager to check with, and not delivered again for ALERT_STALE_AFTER_SECONDS: it may have resolved while silenced or inhibited)",
+    }),
     labels: z.record(z.string(), z.string()),
     annotations: z.record(z.string(), z.string()),
     starts_at: z.string(),
-    ends_at: z.string().nullable(),
+    ends_at: z.string().nullable().meta({ description: 'With resolved_by `reconciliation`: when the service found Alertmanager no longer had it (it ended then or earlier)' }),
+    resolved_by: z.enum(['webhook', 'reconciliation']).nullable().meta({
+      description: 'How a recorded alert was resolved: Alertmanager notified it (webhook), or a read found Alertmanager no longer had it (reconciliation); null while firing and for Alertmanager’s own list',
+    }),
+    last_delivered_at: z.string().nullable().meta({ description: 'When the webhook last delivered this instance (null for Alertmanager’s own list)' }),
     acknowledgement: acknowledgementSchema.nullable(),
   })
   .meta({ id: 'Alert' });
@@ -153,7 +179,15 @@ export const alertsSchema = z
     to: z.string(),
     active_source: z.enum(['alertmanager', 'database']),
     active: z.array(alertSchema),
-    recent: z.array(alertSchema),
+    recent: z.array(alertSchema).meta({ description: 'Recorded alerts that fired within the range or were delivered in it: still firing first, then the latest activity first; at most `limit`' }),
+    truncated: z.boolean().meta({ description: 'True when more alerts than `limit` matched and `recent` was cut short' }),
+    reconciliation: z
+      .object({
+        method: z.enum(['alertmanager', 'staleness']),
+        resolved: z.int().meta({ description: 'Recorded firing alerts this read found gone from Alertmanager and marked resolved' }),
+        stale_after_s: z.int().nullable().meta({ description: 'Without Alertmanager: a firing alert not delivered again for this long is `stale` (ALERT_STALE_AFTER_SECONDS)' }),
+      })
+      .meta({ description: 'How the recorded firing alerts were checked: against Alertmanager (ALERTMANAGER_URL), or by how long ago they were last delivered' }),
   })
   .meta({ id: 'Alerts' });
 
@@ -163,14 +197,24 @@ const check = z.object({ configured: z.boolean(), ok: z.boolean(), detail: z.str
 
 export const healthSchema = z
   .object({
-    status: z.enum(['ok', 'degraded', 'down']),
-    checks: z.object({ postgres: check, prometheus: check, alertmanager: check, collector: check }),
+    status: z.enum(['ok', 'degraded', 'down']).meta({ description: 'down: the database does not answer (HTTP 503); degraded: a configured check failed (HTTP 200); `reasons` says which' }),
+    reasons: z.array(z.string()).meta({ description: 'Why the status is not ok, one sentence per failed check (empty when ok)' }),
+    checks: z.object({
+      postgres: check,
+      prometheus: check,
+      alertmanager: check,
+      collector: check,
+      watchdog: check.meta({
+        description:
+          'Whether the always-firing Watchdog alert keeps arriving (configured with ALERTMANAGER_URL): not ok when it last reached the webhook more than 5 minutes ago, or never while the service has been up longer than that',
+      }),
+    }),
     service: z.object({
       version: z.string(),
       started_at: z.string(),
       uptime_s: z.number(),
       database: z.enum(['server', 'embedded']),
-      tasks: z.array(z.unknown()),
+      tasks: z.array(taskStatusSchema),
       needs_prometheus: z.array(z.string()).meta({ description: 'Endpoints and features that answer 503 until PROMETHEUS_URL is set' }),
       watchdog_last_seen_at: z.string().nullable().meta({
         description:

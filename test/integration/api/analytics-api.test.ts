@@ -466,9 +466,9 @@ describe('anomaly detection → storage → Alertmanager → GET /api/ws/client-
     const stream = { name: 'test_stream', source: 'prometheus' as const, description: 'A test stream', read: async () => points };
     const options = { pool: fx.service.context.database.pool, alertmanager: fx.service.context.alertmanager, stepSeconds: 300, now: () => new Date(end + 1000) };
     const first = await runAnomalyDetection(options, [stream]);
-    expect(first).toEqual({ streams: 1, points: 200, stored: 1, posted: 1, errors: [] });
-    // The same window again: nothing new.
-    expect(await runAnomalyDetection(options, [stream])).toEqual({ streams: 1, points: 200, stored: 0, posted: 0, errors: [] });
+    expect(first).toEqual({ streams: 1, points: 200, stored: 1, posted: 1, reposted: 0, errors: [] });
+    // The same window again: nothing new; the active alert is sent again (Alertmanager de-duplicates it).
+    expect(await runAnomalyDetection(options, [stream])).toEqual({ streams: 1, points: 200, stored: 0, posted: 0, reposted: 1, errors: [] });
 
     type PostedAlert = { labels: Record<string, string>; annotations: Record<string, string> };
     const am = await fetch(`${fx.alertmanagerUrl}/api/v2/alerts?filter=alertname%3D%22WebSocketMetricAnomaly%22`).then((r) => r.json() as Promise<PostedAlert[]>);
@@ -487,6 +487,9 @@ describe('anomaly detection → storage → Alertmanager → GET /api/ws/client-
     expect(body.anomalies[0]).toMatchObject({ stream: 'test_stream', source: 'prometheus', value: 400, expected: 101, severity: 'high', observed_at: new Date(points[199]!.timestamp).toISOString() });
     expect(body.anomalies[0].score).toBeGreaterThan(0.9);
     expect(body.anomalies[0].alert_posted_at).not.toBeNull();
+    // Re-sent until this end, 30 minutes after it was first posted.
+    expect(Date.parse(body.anomalies[0].alert_ends_at) - Date.parse(body.anomalies[0].alert_posted_at)).toBe(30 * 60_000);
+    expect(body.detection.last_run).toBeNull();
     expect(await admin(`/api/ws/client-metrics/anomalies?from=${from}&severity=low`)).toMatchObject({ body: { total: 0 } });
     expect(await admin('/api/ws/client-metrics/anomalies?severity=urgent')).toMatchObject({ status: 400 });
   });
@@ -499,8 +502,8 @@ describe('anomaly detection → storage → Alertmanager → GET /api/ws/client-
     const stream = { name: 'outbox_stream', source: 'prometheus' as const, description: 'A stream whose first post fails', read: async () => points };
     const base = { pool: fx.service.context.database.pool, stepSeconds: 300, now: () => new Date(end + 1000) };
     const down = { postAlerts: async () => Promise.reject(new Error('connect ECONNREFUSED')) } as unknown as NonNullable<typeof fx.service.context.alertmanager>;
-    expect(await runAnomalyDetection({ ...base, alertmanager: down }, [stream])).toEqual({ streams: 1, points: 200, stored: 1, posted: 0, errors: [{ stream: 'outbox_stream', error: 'connect ECONNREFUSED' }] });
-    expect(await runAnomalyDetection({ ...base, alertmanager: fx.service.context.alertmanager }, [stream])).toEqual({ streams: 1, points: 200, stored: 0, posted: 1, errors: [] });
+    expect(await runAnomalyDetection({ ...base, alertmanager: down }, [stream])).toEqual({ streams: 1, points: 200, stored: 1, posted: 0, reposted: 0, errors: [{ stream: 'outbox_stream', error: 'connect ECONNREFUSED' }] });
+    expect(await runAnomalyDetection({ ...base, alertmanager: fx.service.context.alertmanager }, [stream])).toEqual({ streams: 1, points: 200, stored: 0, posted: 1, reposted: 0, errors: [] });
     const am = await fetch(`${fx.alertmanagerUrl}/api/v2/alerts?filter=stream%3D%22outbox_stream%22`).then((r) => r.json() as Promise<Array<{ labels: Record<string, string> }>>);
     expect(am.map((a) => a.labels.severity)).toEqual(['critical']);
 
@@ -518,7 +521,7 @@ describe('anomaly detection → storage → Alertmanager → GET /api/ws/client-
     const points = Array.from({ length: 200 }, (_, i) => ({ timestamp: end - (200 - i) * step, value: 100 + (i % 3) + (i >= 194 ? 4 : 0) }));
     const stream = { name: 'run_stream', source: 'prometheus' as const, description: 'A drifting stream', read: async () => points };
     const options = { pool: fx.service.context.database.pool, alertmanager: fx.service.context.alertmanager, stepSeconds: 300, now: () => new Date(end + 1000) };
-    expect(await runAnomalyDetection(options, [stream])).toEqual({ streams: 1, points: 200, stored: 1, posted: 1, errors: [] });
+    expect(await runAnomalyDetection(options, [stream])).toEqual({ streams: 1, points: 200, stored: 1, posted: 1, reposted: 0, errors: [] });
     const am = await fetch(`${fx.alertmanagerUrl}/api/v2/alerts?filter=stream%3D%22run_stream%22`).then((r) => r.json() as Promise<Array<{ labels: Record<string, string>; annotations: Record<string, string> }>>);
     expect(am.map((a) => a.labels)).toEqual([{ alertname: 'WebSocketMetricAnomaly', severity: 'info', component: 'anomaly', stream: 'run_stream', source: 'prometheus' }]);
     expect(am[0]?.annotations.description).toBe(
@@ -578,6 +581,25 @@ describe('alerts', () => {
   const labels = { alertname: 'WebSocketHighLatency', severity: 'warning', component: 'test' };
   let fingerprint = '';
 
+  type HeldAlert = { fingerprint: string; labels: Record<string, string> };
+  const held = async () => (await fetch(`${fx.alertmanagerUrl}/api/v2/alerts`).then((r) => r.json())) as HeldAlert[];
+  const sameLabels = (a: Record<string, string>, b: Record<string, string>) => JSON.stringify(Object.entries(a).sort()) === JSON.stringify(Object.entries(b).sort());
+  /** Posts an alert to Alertmanager (as Prometheus does) and waits for it there; returns its fingerprint. */
+  async function firingInAlertmanager(alertLabels: Record<string, string>): Promise<string> {
+    const posted = await fetch(`${fx.alertmanagerUrl}/api/v2/alerts`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify([{ labels: alertLabels, annotations: {}, startsAt: new Date().toISOString() }]),
+    });
+    expect(posted.status).toBe(200);
+    let found = '';
+    await waitFor(`${alertLabels.alertname} in Alertmanager`, async () => {
+      found = (await held()).find((a) => sameLabels(a.labels, alertLabels))?.fingerprint ?? '';
+      return found !== '';
+    });
+    return found;
+  }
+
   beforeAll(async () => {
     const posted = await fetch(`${fx.alertmanagerUrl}/api/v2/alerts`, {
       method: 'POST',
@@ -600,7 +622,9 @@ describe('alerts', () => {
     expect(active).toMatchObject({ severity: 'warning', status: 'active', labels, annotations: { summary: 'p95 above 500 ms' }, acknowledgement: null });
     fingerprint = active.id;
     const recent = body.recent.find((a: { alertname: string }) => a.alertname === 'WebSocketHighLatency');
-    expect(recent).toMatchObject({ id: fingerprint, status: 'active', labels });
+    expect(recent).toMatchObject({ id: fingerprint, status: 'active', labels, resolved_by: null });
+    expect(Date.parse(recent.last_delivered_at)).toBeGreaterThan(testStart.getTime());
+    expect(body).toMatchObject({ truncated: false, reconciliation: { method: 'alertmanager', stale_after_s: null } });
   });
 
   it('POST /api/ws/alerts/{id}/acknowledge records who and when and creates a silence in Alertmanager', async () => {
@@ -729,8 +753,7 @@ describe('alerts', () => {
   });
 
   it('expires the silence it created when the acknowledgement cannot be recorded, so a retry leaves one silence', async () => {
-    const fingerprint = 'feedfacecafe0010';
-    expect(await post('/api/ws/alerts/webhook', hooked({ labels: { alertname: 'AckFails', component: 'ack-test' }, fingerprint }))).toMatchObject({ status: 200 });
+    const fingerprint = await firingInAlertmanager({ alertname: 'AckFails', component: 'ack-test' });
     // The insert fails for this one acknowledger only.
     await client.query(`CREATE FUNCTION fail_test_ack() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION 'acknowledgement insert fails (test)'; END $$`);
     await client.query(`CREATE TRIGGER fail_test_ack BEFORE INSERT ON alert_acknowledgements FOR EACH ROW WHEN (NEW.acknowledged_by = 'eve') EXECUTE FUNCTION fail_test_ack()`);
@@ -775,6 +798,141 @@ describe('alerts', () => {
   });
 });
 
+describe('alerts that resolve without a resolved notification', () => {
+  type Listed = { id: string; status: string; resolved_by: string | null; ends_at: string | null; last_delivered_at: string | null };
+  type AlertsBody = { active: Listed[]; recent: Listed[]; truncated: boolean; active_source: string; reconciliation: { method: string; resolved: number; stale_after_s: number | null } };
+  type HeldAlert = { fingerprint: string; labels: Record<string, string>; status: { state: string; silencedBy: string[] } };
+  const held = async () => (await fetch(`${fx.alertmanagerUrl}/api/v2/alerts`).then((r) => r.json())) as HeldAlert[];
+  const stored = async (fp: string) =>
+    (await client.query<{ status: string; resolved_by: string | null; ends_at: Date | null }>('SELECT status, resolved_by, ends_at FROM alerts WHERE fingerprint = $1 ORDER BY starts_at', [fp])).rows;
+  const silencesBy = async (who: string) =>
+    ((await fetch(`${fx.alertmanagerUrl}/api/v2/silences`).then((r) => r.json())) as Array<{ createdBy: string; status: { state: string } }>).filter((x) => x.createdBy === who).length;
+  const webhook = (status: 'firing' | 'resolved', fingerprint: string, startsAt: string, endsAt = '0001-01-01T00:00:00Z', alertname = 'Reconciled') =>
+    post('/api/ws/alerts/webhook', {
+      version: '4',
+      status,
+      receiver: 'analytics-webhook',
+      alerts: [{ status, labels: { alertname, severity: 'warning' }, annotations: {}, startsAt, endsAt, fingerprint }],
+    });
+
+  it('marks resolved on read an acknowledged alert that resolved while silenced, and refuses to acknowledge it again (409, no silence)', async () => {
+    const alertLabels = { alertname: 'ResolvesWhileSilenced', severity: 'warning', component: 'reconcile-test' };
+    const startsAt = new Date(Date.now() - 60_000);
+    const send = (endsAt?: Date) =>
+      fetch(`${fx.alertmanagerUrl}/api/v2/alerts`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify([{ labels: alertLabels, annotations: {}, startsAt: startsAt.toISOString(), ...(endsAt ? { endsAt: endsAt.toISOString() } : {}) }]),
+      });
+    expect((await send()).status).toBe(200);
+    let fp = '';
+    await waitFor('the webhook to record it firing', async () => {
+      fp = (await held()).find((a) => a.labels.alertname === 'ResolvesWhileSilenced')?.fingerprint ?? '';
+      return fp !== '' && (await stored(fp)).some((r) => r.status === 'firing');
+    });
+    const ack = await admin(`/api/ws/alerts/${fp}/acknowledge`, { method: 'POST', body: { acknowledged_by: 'frank' } });
+    expect(ack.status).toBe(201);
+    await waitFor('the alert to be silenced', async () => (await held()).find((a) => a.fingerprint === fp)?.status.state === 'suppressed');
+
+    // It resolves (Prometheus sends an end in the past) while silenced: Alertmanager drops it and notifies nobody.
+    expect((await send(new Date(Date.now() - 1_000))).status).toBe(200);
+    await waitFor('Alertmanager to no longer list it', async () => !(await held()).some((a) => a.fingerprint === fp));
+    expect(await stored(fp)).toMatchObject([{ status: 'firing', resolved_by: null }]);
+
+    const before = Date.now();
+    const listed = await admin('/api/ws/alerts');
+    expect(listed.status).toBe(200);
+    expectMatchesSchema('get', '/api/ws/alerts', listed.body);
+    const body = listed.body as AlertsBody;
+    expect(body.reconciliation.method).toBe('alertmanager');
+    expect(body.reconciliation.resolved).toBeGreaterThanOrEqual(1);
+    expect(body.active.map((a) => a.id)).not.toContain(fp);
+    const recent = body.recent.find((a) => a.id === fp)!;
+    expect(recent).toMatchObject({ status: 'resolved', resolved_by: 'reconciliation' });
+    // Its end is when the read found it gone (it ended then or earlier).
+    expect(Date.parse(recent.ends_at!)).toBeGreaterThanOrEqual(before - 1_000);
+    expect(Date.parse(recent.ends_at!)).toBeLessThanOrEqual(Date.now());
+    expect(await stored(fp)).toMatchObject([{ status: 'resolved', resolved_by: 'reconciliation' }]);
+    // The next read has nothing left to resolve for it.
+    expect(((await admin('/api/ws/alerts')).body as AlertsBody).recent.find((a) => a.id === fp)).toEqual(recent);
+
+    // Acknowledging it again would silence its next firing: refused, and no silence is created.
+    const silences = await silencesBy('frank');
+    expect(await admin(`/api/ws/alerts/${fp}/acknowledge`, { method: 'POST', body: { acknowledged_by: 'frank' } })).toMatchObject({
+      status: 409,
+      body: { error: { code: 'alert_not_active', message: `ResolvesWhileSilenced (${fp}) is not firing in Alertmanager: there is nothing to acknowledge, and a silence on its labels would mute its next firing`, details: { alertname: 'ResolvesWhileSilenced', starts_at: startsAt.toISOString(), ends_at: recent.ends_at } } },
+    });
+    expect(await silencesBy('frank')).toBe(silences);
+  });
+
+  it('keeps a resolution Alertmanager sent when a late or retried firing delivery of the same instance arrives', async () => {
+    const fp = 'feedfacecafe0020';
+    const startsAt = new Date(Date.now() - 10 * 60_000).toISOString();
+    const endsAt = new Date(Date.now() - 60_000).toISOString();
+    expect(await webhook('firing', fp, startsAt)).toMatchObject({ status: 200, body: { received: 1 } });
+    expect(await webhook('resolved', fp, startsAt, endsAt)).toMatchObject({ status: 200, body: { received: 1 } });
+    expect(await webhook('firing', fp, startsAt)).toMatchObject({ status: 200, body: { received: 1 } });
+    expect(await stored(fp)).toEqual([{ status: 'resolved', resolved_by: 'webhook', ends_at: new Date(endsAt) }]);
+    // A new instance of the same labels (a later start) fires as its own row.
+    const again = new Date(Date.now() - 30_000).toISOString();
+    await webhook('firing', fp, again);
+    expect((await stored(fp)).map((r) => r.status)).toEqual(['resolved', 'firing']);
+  });
+
+  it('lets a firing delivery revive an instance only a read resolved (an Alertmanager that restarted gets it again from Prometheus)', async () => {
+    const fp = 'feedfacecafe0021';
+    const startsAt = new Date(Date.now() - 5 * 60_000).toISOString();
+    await webhook('firing', fp, startsAt);
+    // Not in Alertmanager (as after its restart, before Prometheus re-sent it): the read resolves it.
+    await admin('/api/ws/alerts');
+    expect(await stored(fp)).toMatchObject([{ status: 'resolved', resolved_by: 'reconciliation' }]);
+    await webhook('firing', fp, startsAt);
+    expect(await stored(fp)).toEqual([{ status: 'firing', resolved_by: null, ends_at: null }]);
+  });
+
+  it('without Alertmanager: lists a firing alert not delivered again for ALERT_STALE_AFTER_SECONDS as stale, outside active', async () => {
+    const fresh = 'feedfacecafe0022';
+    const old = 'feedfacecafe0023';
+    const startsAt = new Date(Date.now() - 3_600_000).toISOString();
+    await webhook('firing', fresh, startsAt, undefined, 'StaleTest');
+    await webhook('firing', old, startsAt, undefined, 'StaleTest');
+    await client.query("UPDATE alerts SET updated_at = now() - interval '2 minutes' WHERE fingerprint = $1", [old]);
+    const app = createApp({ ...fx.service.context, alertmanager: undefined, config: { ...fx.service.context.config, alertStaleAfterSeconds: 60 } });
+    const server = await listenHttp(app);
+    try {
+      const response = await call(server.url, '/api/ws/alerts', { token: ADMIN_TOKEN });
+      expect(response.status).toBe(200);
+      expectMatchesSchema('get', '/api/ws/alerts', response.body);
+      const body = response.body as AlertsBody;
+      expect(body).toMatchObject({ active_source: 'database', reconciliation: { method: 'staleness', resolved: 0, stale_after_s: 60 } });
+      expect(body.active.filter((a) => a.id === fresh || a.id === old).map((a) => [a.id, a.status])).toEqual([[fresh, 'active']]);
+      expect(body.recent.filter((a) => a.id === fresh || a.id === old).map((a) => [a.id, a.status]).sort()).toEqual([
+        [fresh, 'active'],
+        [old, 'stale'],
+      ]);
+      // Stale is how it reads, not what is stored: nothing was resolved.
+      expect(await stored(old)).toMatchObject([{ status: 'firing', resolved_by: null }]);
+    } finally {
+      await server.close();
+      await client.query('DELETE FROM alerts WHERE fingerprint = ANY($1)', [[fresh, old]]);
+    }
+  });
+
+  it('lists at most `limit` recent alerts, live ones first, and says when it cut the list', async () => {
+    const all = (await admin('/api/ws/alerts?limit=5000')).body as AlertsBody;
+    expect(all.truncated).toBe(false);
+    expect(all.recent.length).toBeGreaterThan(2);
+    const two = (await admin('/api/ws/alerts?limit=2')).body as AlertsBody;
+    expect(two.truncated).toBe(true);
+    expect(two.recent).toEqual(all.recent.slice(0, 2));
+    expect((await admin(`/api/ws/alerts?limit=${all.recent.length}`)).body).toMatchObject({ truncated: false });
+    expect(await admin('/api/ws/alerts?limit=0')).toMatchObject({ status: 400, body: { error: { code: 'validation_failed', details: [{ path: 'limit' }] } } });
+    // A range that ended before they started lists none of the ones firing now.
+    const past = (await admin(`/api/ws/alerts?from=2001-01-01T00:00:00Z&to=2001-01-02T00:00:00Z`)).body as AlertsBody;
+    expect(past.recent).toEqual([]);
+  });
+});
+
 describe('auth, health, OpenAPI, own metrics', () => {
   const adminEndpoints: Array<[string, string]> = [
     ['GET', '/api/ws/client-metrics/summary'],
@@ -800,11 +958,14 @@ describe('auth, health, OpenAPI, own metrics', () => {
     expectMatchesSchema('get', '/api/ws/health', response.body);
     expect(response.body).toMatchObject({
       status: 'ok',
+      reasons: [],
       checks: {
         postgres: { configured: true, ok: true },
         prometheus: { configured: true, ok: true, detail: 'reachable' },
         alertmanager: { configured: true, ok: true, detail: 'reachable' },
         collector: { configured: false, ok: false },
+        // Just started: the Watchdog is not expected yet (this Prometheus has no rules).
+        watchdog: { configured: true, ok: true },
       },
       service: { database: 'server', needs_prometheus: [] },
     });
@@ -837,15 +998,16 @@ describe('auth, health, OpenAPI, own metrics', () => {
     const statuses = (path: string, method: string) => Object.keys(doc.paths[path]![method].responses).filter((s) => Number(s) >= 400);
     // 502: Alertmanager failed (alertmanager_unavailable); 401: wrong or missing token; 413: body over the parser's limit; 429: rate limit.
     expect(statuses('/api/ws/alerts', 'get')).toEqual(['400', '401', '429', '500', '502']);
-    expect(statuses('/api/ws/alerts/{id}/acknowledge', 'post')).toEqual(['400', '401', '404', '413', '429', '500', '502', '503']);
-    expect(statuses('/api/ws/alerts/webhook', 'post')).toEqual(['400', '401', '413', '429', '500']);
+    // 409: not firing in Alertmanager (alert_not_active); 415: a body encoding or charset the JSON parser refuses.
+    expect(statuses('/api/ws/alerts/{id}/acknowledge', 'post')).toEqual(['400', '401', '404', '409', '413', '415', '429', '500', '502', '503']);
+    expect(statuses('/api/ws/alerts/webhook', 'post')).toEqual(['400', '401', '413', '415', '429', '500']);
     expect(doc.paths['/api/ws/alerts/webhook']!.post.security).toEqual([{ webhookToken: [] }, {}]);
     expect(doc.components.securitySchemes).toHaveProperty('webhookToken');
     // Every admin route declares 401 and 429; every POST with a body 400 and 413.
     for (const route of fx.routes) {
       const declared = statuses(route.path, route.method);
       if (route.access === 'admin') expect(declared, `${route.method} ${route.path}`).toEqual(expect.arrayContaining(['401', '429']));
-      if (route.method === 'post' && route.body) expect(declared, `${route.method} ${route.path}`).toEqual(expect.arrayContaining(['400', '413']));
+      if (route.method === 'post' && route.body) expect(declared, `${route.method} ${route.path}`).toEqual(expect.arrayContaining(['400', '413', '415']));
     }
 
     const param = (doc.paths['/api/ws/alerts/{id}/acknowledge']!.post.parameters as Array<{ name: string; in: string; schema: { pattern: string } }>).find((p) => p.name === 'id' && p.in === 'path');
@@ -861,6 +1023,109 @@ describe('auth, health, OpenAPI, own metrics', () => {
     });
     expect(param!.schema.pattern).toBe('^[0-9a-fA-F]{1,64}$');
     expect([real, real.toUpperCase(), 'not-hex!', ''].map((id) => pattern.test(id))).toEqual([true, true, false, false]);
+  });
+
+  it('GET /api/openapi.json gives each status its own body: the health 503s their normal body, 415 for an unreadable body, typed tasks', async () => {
+    const doc = (await call(base, '/api/openapi.json')).body as { paths: Record<string, Record<string, any>>; components: { schemas: Record<string, any> } };
+    const body = (path: string, method: string, status: string) => doc.paths[path]![method].responses[status].content['application/json'].schema;
+    expect(body('/api/ws/health', 'get', '503')).toEqual({ $ref: '#/components/schemas/Health' });
+    expect(body('/api/ws/health', 'get', '200')).toEqual({ $ref: '#/components/schemas/Health' });
+    expect(body('/health/websocket', 'get', '503')).toEqual({ $ref: '#/components/schemas/WebSocketHealth' });
+    expect(body('/api/ws/alerts/{id}/acknowledge', 'post', '503')).toEqual({ $ref: '#/components/schemas/Error' });
+    expect(doc.paths['/api/ws/client-metrics']!.post.responses['415'].description).toBe('Unsupported body encoding or charset (unsupported_encoding, unsupported_charset)');
+    expect(doc.components.schemas.Health.properties.service.properties.tasks.items).toEqual({ $ref: '#/components/schemas/TaskStatus' });
+    const taskFields = ['name', 'interval_ms', 'running', 'runs', 'last_started_at', 'last_duration_ms', 'last_error', 'last_result'];
+    expect(Object.keys(doc.components.schemas.TaskStatus.properties)).toEqual(taskFields);
+    const lastRun = doc.components.schemas.Anomalies.properties.detection.properties.last_run;
+    expect([lastRun.type, Object.keys(lastRun.properties)]).toEqual([['object', 'null'], taskFields]);
+    // A charset the parser cannot read is answered 415 in the error shape, as declared.
+    const response = await call(base, '/api/ws/client-metrics', { method: 'POST', rawBody: '{}', headers: { 'content-type': 'application/json; charset=klingon' } });
+    expect(response).toMatchObject({ status: 415, body: { error: { code: 'unsupported_charset' } } });
+  });
+
+  it('GET /api/ws/health and /health/websocket answer 503 with their normal body when the database is down', async () => {
+    const down = { ...fx.service.context.database, pool: { query: async () => Promise.reject(new Error('connect ECONNREFUSED 127.0.0.1:1')) } } as unknown as typeof fx.service.context.database;
+    const server = await listenHttp(createApp({ ...fx.service.context, database: down, prometheus: undefined }));
+    try {
+      const health = await call(server.url, '/api/ws/health');
+      expect(health).toMatchObject({ status: 503, body: { status: 'down', reasons: ['PostgreSQL: not reachable'], checks: { postgres: { ok: false, detail: 'not reachable' } } } });
+      const route = fx.routes.find((r) => r.path === '/api/ws/health')!;
+      expect(route.otherResponses?.[503]?.schema.safeParse(health.body).success).toBe(true);
+      const websocket = await call(server.url, '/health/websocket');
+      expect(websocket).toMatchObject({ status: 503, body: { status: 'unhealthy', activeConnections: null } });
+      expect(fx.routes.find((r) => r.path === '/health/websocket')!.otherResponses?.[503]?.schema.safeParse(websocket.body).success).toBe(true);
+    } finally {
+      await server.close();
+    }
+  });
+
+  it('GET /api/ws/health is degraded, saying why, when the Watchdog has not arrived for more than 5 minutes (Alertmanager configured)', async () => {
+    const minute = 60_000;
+    const upFor = (ms: number, overrides: Partial<typeof fx.service.context> = {}) => listenHttp(createApp({ ...fx.service.context, startedAt: new Date(Date.now() - ms), ...overrides }));
+    type Health = { status: string; reasons: string[]; checks: { watchdog: { configured: boolean; ok: boolean; detail: string } }; service: { watchdog_last_seen_at: string | null } };
+    const health = async (url: string) => {
+      const response = await call(url, '/api/ws/health');
+      expect(response.status).toBe(200);
+      expectMatchesSchema('get', '/api/ws/health', response.body);
+      return response.body as Health;
+    };
+    const cause = 'Rule evaluation, Prometheus → Alertmanager or Alertmanager → this webhook is broken';
+    // Never arrived, the service up for 10 minutes: degraded (Prometheus, Alertmanager and PostgreSQL answer).
+    let server = await upFor(10 * minute + 1_000);
+    try {
+      const never = await health(server.url);
+      const detail = `The Watchdog alert has never reached the webhook in the 10 min the service has been up (more than 5 min): alerts may not be reaching anyone. ${cause}, or Alertmanager does not route Watchdog to this service (docs/runbooks.md#watchdog).`;
+      expect(never).toMatchObject({ status: 'degraded', reasons: [detail], checks: { watchdog: { configured: true, ok: false, detail } }, service: { watchdog_last_seen_at: null } });
+    } finally {
+      await server.close();
+    }
+    // Up for 4 minutes: not expected yet.
+    server = await upFor(4 * minute);
+    try {
+      expect(await health(server.url)).toMatchObject({ status: 'ok', reasons: [], checks: { watchdog: { ok: true } } });
+    } finally {
+      await server.close();
+    }
+    // Alertmanager delivers it: ok again, whatever the uptime.
+    const fingerprint = 'feedfacecafe00dd';
+    const watchdog = (startsAt: string) => ({ version: '4', status: 'firing', receiver: 'watchdog', alerts: [{ status: 'firing', labels: { alertname: 'Watchdog', severity: 'none' }, annotations: {}, startsAt, fingerprint }] });
+    const startsAt = new Date(Date.now() - 3_600_000).toISOString();
+    try {
+      expect(await post('/api/ws/alerts/webhook', watchdog(startsAt))).toMatchObject({ status: 200 });
+      const seen = (await client.query<{ updated_at: Date }>('SELECT updated_at FROM alerts WHERE fingerprint = $1', [fingerprint])).rows[0]!.updated_at;
+      server = await upFor(60 * minute);
+      try {
+        expect(await health(server.url)).toMatchObject({
+          status: 'ok',
+          reasons: [],
+          checks: { watchdog: { ok: true, detail: `The Watchdog alert last reached the webhook at ${seen.toISOString()}.` } },
+          service: { watchdog_last_seen_at: seen.toISOString() },
+        });
+        // Seven minutes without it: degraded. (Its row resolved by a read, as a Watchdog Alertmanager dropped is, still counts as seen.)
+        await client.query("UPDATE alerts SET updated_at = updated_at - interval '7 minutes', status = 'resolved', resolved_by = 'reconciliation', ends_at = now() WHERE fingerprint = $1", [fingerprint]);
+        const late = new Date(seen.getTime() - 7 * minute).toISOString();
+        const detail = `The Watchdog alert last reached the webhook at ${late}, 7 min ago (more than 5 min): alerts may not be reaching anyone. ${cause} (docs/runbooks.md#watchdog).`;
+        expect(await health(server.url)).toMatchObject({ status: 'degraded', reasons: [detail], checks: { watchdog: { ok: false, detail } }, service: { watchdog_last_seen_at: late } });
+      } finally {
+        await server.close();
+      }
+      // A service started since is not stale: nothing could be delivered while it was down.
+      server = await upFor(2 * minute);
+      try {
+        expect(await health(server.url)).toMatchObject({ status: 'ok', checks: { watchdog: { ok: true } } });
+      } finally {
+        await server.close();
+      }
+      // Without Alertmanager there is no Watchdog to expect.
+      server = await upFor(60 * minute, { alertmanager: undefined });
+      try {
+        expect(await health(server.url)).toMatchObject({ status: 'ok', reasons: [], checks: { watchdog: { configured: false, ok: false } } });
+      } finally {
+        await server.close();
+      }
+    } finally {
+      await client.query('DELETE FROM alerts WHERE fingerprint = $1', [fingerprint]);
+    }
   });
 
   it('GET /metrics exposes the service’s own metrics', async () => {

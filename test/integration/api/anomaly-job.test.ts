@@ -3,9 +3,14 @@
  * reading a sliding look-back window: every incident is stored once, at the
  * point where one causal pass of the detector over the whole series flags it.
  * (A window that starts later warms up differently and used to flag points
- * already judged calm as incidents of their own.)
+ * already judged calm as incidents of their own.) Against a real
+ * Alertmanager: what a run newly stores is posted however long its interval,
+ * a failed post is retried by the next runs, a first run's history is not
+ * paged, and active alerts are re-sent every run, so an Alertmanager that
+ * restarted (it keeps alerts in memory only) has the page again.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { AlertmanagerClient } from '../../../src/analytics/alertmanager.ts';
 import { type AnomalyStream, clientReportStreams, runAnomalyDetection } from '../../../src/analytics/anomaly-job.ts';
 import { detectAnomalies } from '../../../src/analytics/detectors/seasonal-baseline.ts';
 import { type Database, openDatabase } from '../../../src/analytics/storage/database.ts';
@@ -77,6 +82,7 @@ describe('scheduled anomaly detection over a sliding window', () => {
       points: 200,
       stored: 0,
       posted: 0,
+      reposted: 0,
       errors: [],
     });
   });
@@ -100,5 +106,122 @@ describe('client report streams', () => {
     expect(await perBucket.read(at(10), at(12))).toEqual([bucket(10, 0), bucket(11, 0)]);
     // Averages are never filled: (50 × 10 + 70 × 10) / 20 in bucket 2.
     expect(await latency.read(at(-864), at(6))).toEqual([bucket(2, 60), bucket(4, 50)]);
+  });
+});
+
+/** Alertmanager with one receiver that notifies nobody: alerts are only held and listed. */
+const QUIET_ALERTMANAGER = 'route:\n  receiver: quiet\nreceivers:\n  - name: quiet\n';
+
+interface HeldAlert {
+  labels: Record<string, string>;
+  annotations: Record<string, string>;
+  startsAt: string;
+  endsAt: string;
+}
+
+const held = async (url: string, stream: string) =>
+  ((await fetch(`${url}/api/v2/alerts?filter=${encodeURIComponent(`stream="${stream}"`)}`).then((r) => r.json())) as HeldAlert[]).map((a) => ({
+    labels: a.labels,
+    startsAt: a.startsAt,
+    endsAt: a.endsAt,
+    anomaly_id: a.annotations.anomaly_id,
+  }));
+
+/** 200 calm samples up to `end` (exclusive), with a spike `spikeStepsAgo` steps before it. */
+function spiked(name: string, end: number, spikeStepsAgo: number): { stream: AnomalyStream; spikeAt: number } {
+  const points = Array.from({ length: 200 }, (_, i) => ({ timestamp: end - (200 - i) * STEP, value: 100 + (i % 3) }));
+  points[200 - spikeStepsAgo]!.value = 400;
+  const stream: AnomalyStream = {
+    name,
+    source: 'prometheus',
+    description: 'A stream with a spike',
+    read: async (start, until) => points.filter((p) => p.timestamp >= start.getTime() && p.timestamp < until.getTime()),
+  };
+  return { stream, spikeAt: end - spikeStepsAgo * STEP };
+}
+
+const row = async (stream: string) =>
+  (
+    await database.pool.query<{ observed_at: Date; alert_wanted: boolean; alert_posted_at: Date | null; alert_ends_at: Date | null }>(
+      'SELECT observed_at, alert_wanted, alert_posted_at, alert_ends_at FROM anomalies WHERE stream = $1',
+      [stream],
+    )
+  ).rows;
+
+describe('anomaly alerts in Alertmanager', () => {
+  const HOUR = 3_600_000;
+  // The runs' clock ends at the real time's step: the alerts' ends lie ahead, so Alertmanager lists them as active.
+  const end = Math.floor(Date.now() / STEP) * STEP;
+  const quietStack = new Stack('anomaly-job-alertmanager');
+  let first: { url: string; stop(): Promise<void> };
+  let alertmanager: AlertmanagerClient;
+
+  beforeAll(async () => {
+    first = await quietStack.alertmanager(QUIET_ALERTMANAGER);
+    alertmanager = new AlertmanagerClient(first.url, 5_000);
+  });
+  afterAll(() => quietStack.stop());
+
+  it('re-sends an active alert every run, so an Alertmanager that restarted has it again, the same', async () => {
+    const now = end;
+    const { stream, spikeAt } = spiked('restart_stream', now, 1);
+    const options = { pool: database.pool, alertmanager, stepSeconds: STEP / 1000, now: () => new Date(now + 1000) };
+    expect(await runAnomalyDetection(options, [stream])).toEqual({ streams: 1, points: 200, stored: 1, posted: 1, reposted: 0, errors: [] });
+    const [stored] = await row('restart_stream');
+    expect(stored).toMatchObject({ observed_at: new Date(spikeAt), alert_wanted: true, alert_posted_at: new Date(now + 1000), alert_ends_at: new Date(now + 1000 + 30 * 60_000) });
+    const posted = await held(first.url, 'restart_stream');
+    expect(posted).toEqual([
+      {
+        labels: { alertname: 'WebSocketMetricAnomaly', severity: 'critical', component: 'anomaly', stream: 'restart_stream', source: 'prometheus' },
+        startsAt: new Date(spikeAt).toISOString(),
+        endsAt: stored!.alert_ends_at!.toISOString(),
+        anomaly_id: expect.any(String),
+      },
+    ]);
+
+    // Alertmanager restarts: alerts live in its memory only (silences and the notification log are on disk).
+    await first.stop();
+    const restarted = await quietStack.alertmanager(QUIET_ALERTMANAGER);
+    expect(await held(restarted.url, 'restart_stream')).toEqual([]);
+
+    // The next run (five minutes later, nothing new) sends it again: same labels, start and end.
+    const later = { ...options, alertmanager: new AlertmanagerClient(restarted.url, 5_000), now: () => new Date(now + STEP + 1000) };
+    expect(await runAnomalyDetection(later, [stream])).toEqual({ streams: 1, points: 200, stored: 0, posted: 0, reposted: 1, errors: [] });
+    expect(await held(restarted.url, 'restart_stream')).toEqual(posted);
+    expect(await row('restart_stream')).toEqual([stored]);
+
+    // Once its end has passed, it is no longer sent.
+    const after = { ...later, now: () => new Date(now + 1000 + 30 * 60_000) };
+    expect(await runAnomalyDetection(after, [stream])).toMatchObject({ stored: 0, posted: 0, reposted: 0, errors: [] });
+    alertmanager = later.alertmanager;
+  });
+
+  it('posts what a run newly stored however long ago its point was (an interval of an hour), and only recent ones of a first run', async () => {
+    const options = (now: number) => ({ pool: database.pool, alertmanager, stepSeconds: STEP / 1000, intervalMs: HOUR, now: () => new Date(now + 1000) });
+    // A first run an hour before: its history (a spike 2 hours before it) is stored, not paged.
+    const { stream, spikeAt: oldSpike } = spiked('hourly_stream', end - HOUR, 24);
+    expect(await runAnomalyDetection(options(end - HOUR), [stream])).toEqual({ streams: 1, points: 200, stored: 1, posted: 0, reposted: 0, errors: [] });
+    expect(await row('hourly_stream')).toEqual([{ observed_at: new Date(oldSpike), alert_wanted: false, alert_posted_at: null, alert_ends_at: null }]);
+
+    // The next run, an hour later, finds a spike 50 minutes back: new since the last run, so paged
+    // (only incidents of the last 30 minutes were, and with this interval most were never posted).
+    const { stream: grown, spikeAt } = spiked('hourly_stream', end, 10);
+    expect(await runAnomalyDetection(options(end), [grown])).toEqual({ streams: 1, points: 200, stored: 1, posted: 1, reposted: 0, errors: [] });
+    expect((await held(alertmanager.baseUrl, 'hourly_stream')).map((a) => a.startsAt)).toEqual([new Date(spikeAt).toISOString()]);
+    // The history stays unposted.
+    expect((await row('hourly_stream')).filter((r) => r.alert_posted_at === null)).toEqual([{ observed_at: new Date(oldSpike), alert_wanted: false, alert_posted_at: null, alert_ends_at: null }]);
+  });
+
+  it('retries a post that failed on the next run, an interval of an hour later', async () => {
+    const down = { postAlerts: async () => Promise.reject(new Error('connect ECONNREFUSED')) } as unknown as AlertmanagerClient;
+    const options = (now: number, am: AlertmanagerClient) => ({ pool: database.pool, alertmanager: am, stepSeconds: STEP / 1000, intervalMs: HOUR, now: () => new Date(now + 1000) });
+    // Judged once before, so the spike is new to the failing run.
+    const { stream: before } = spiked('retried_stream', end - 2 * HOUR, 100);
+    expect(await runAnomalyDetection(options(end - 2 * HOUR, alertmanager), [before])).toMatchObject({ stored: 1, posted: 0 });
+    const { stream, spikeAt } = spiked('retried_stream', end - HOUR, 3);
+    expect(await runAnomalyDetection(options(end - HOUR, down), [stream])).toEqual({ streams: 1, points: 200, stored: 1, posted: 0, reposted: 0, errors: [{ stream: 'retried_stream', error: 'connect ECONNREFUSED' }] });
+    const { stream: next } = spiked('retried_stream', end, 15);
+    expect(await runAnomalyDetection(options(end, alertmanager), [next])).toEqual({ streams: 1, points: 200, stored: 0, posted: 1, reposted: 0, errors: [] });
+    expect((await held(alertmanager.baseUrl, 'retried_stream')).map((a) => a.startsAt)).toEqual([new Date(spikeAt).toISOString()]);
   });
 });

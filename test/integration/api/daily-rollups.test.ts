@@ -181,14 +181,21 @@ describe('daily rollups', () => {
 
   it('are built on upgrade from hourly rollups made before them, with the same results', async () => {
     // Reverting the migrations leaves the hourly tables as the version before them wrote them.
-    expect(await migrate(database.pool, { direction: 'down', count: 3 })).toEqual([
+    expect(await migrate(database.pool, { direction: 'down', count: 5 })).toEqual([
+      '1764000000008_anomaly-alert-lifetime',
+      '1764000000007_alert-resolution',
       '1764000000006_anomaly-stream-progress',
       '1764000000005_client-report-success-clusters',
       '1764000000004_client-report-daily-rollups',
     ]);
     const { rows } = await database.pool.query<{ n: number }>(`SELECT count(*) AS n FROM client_report_session_hours WHERE region = '*'`);
     expect(rows[0]!.n).toBe(0);
-    expect(await migrate(database.pool)).toEqual(['1764000000004_client-report-daily-rollups', '1764000000005_client-report-success-clusters', '1764000000006_anomaly-stream-progress']);
+    expect(await migrate(database.pool)).toEqual([
+      '1764000000004_client-report-daily-rollups',
+      '1764000000005_client-report-success-clusters',
+      '1764000000006_anomaly-stream-progress',
+      '1764000000007_alert-resolution', '1764000000008_anomaly-alert-lifetime',
+    ]);
     expect(await rollUp(database.pool, now)).toMatchObject({ hours: 0, days: 4 });
     for (const [name, range] of [...RANGES, ...NL_RANGES]) {
       const { summary: want, geography: wantGeo } = exact.get(name)!;
@@ -233,7 +240,11 @@ describe('daily rollups', () => {
     expect(rolled.hours.filter((r) => r.connection_reports > 0).length).toBeGreaterThan(100);
     expect(rolled.days.filter((r) => r.connection_reports > 0).length).toBeGreaterThan(10);
 
-    expect(await migrate(database.pool, { direction: 'down', count: 2 })).toEqual(['1764000000006_anomaly-stream-progress', '1764000000005_client-report-success-clusters']);
+    expect(await migrate(database.pool, { direction: 'down', count: 4 })).toEqual([
+      '1764000000008_anomaly-alert-lifetime', '1764000000007_alert-resolution',
+      '1764000000006_anomaly-stream-progress',
+      '1764000000005_client-report-success-clusters',
+    ]);
     // Rolled up before the sums existed; since then the raw rows of NL's 02:00 hour (the failing
     // client's report, one of an attempt that opened, two idle) are gone, and one JP row no longer
     // matches its hour's rollup.
@@ -245,7 +256,7 @@ describe('daily rollups', () => {
     );
     await database.pool.query('UPDATE client_reports SET attempts = attempts + 1 WHERE session_id = $1 AND received_at = $2', [jp[0]!.session_id, jp[0]!.received_at]);
     const jpHour = new Date(Math.floor(jp[0]!.received_at.getTime() / HOUR) * HOUR);
-    expect(await migrate(database.pool)).toEqual(['1764000000005_client-report-success-clusters', '1764000000006_anomaly-stream-progress']);
+    expect(await migrate(database.pool)).toEqual(['1764000000005_client-report-success-clusters', '1764000000006_anomaly-stream-progress', '1764000000007_alert-resolution', '1764000000008_anomaly-alert-lifetime']);
 
     const zero = { attempts_sq: 0, opens_sq: 0, attempts_opens: 0, connection_reports: 0 };
     const gone = (r: SumsRow) => (r.country === 'NL' && r.at.getTime() === nlHour.getTime()) || (r.country === 'JP' && r.at.getTime() === jpHour.getTime());

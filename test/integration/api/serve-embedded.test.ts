@@ -120,10 +120,12 @@ describe('socketscope migrate', () => {
       '1764000000004_client-report-daily-rollups',
       '1764000000005_client-report-success-clusters',
       '1764000000006_anomaly-stream-progress',
+      '1764000000007_alert-resolution',
+      '1764000000008_anomaly-alert-lifetime',
     ];
     expect(await migrate()).toEqual({ database: 'server', direction: 'up', migrations: all });
     expect(await migrate()).toEqual({ database: 'server', direction: 'up', migrations: [] });
-    expect(await migrate('--down', '--count', '2')).toEqual({ database: 'server', direction: 'down', migrations: [all[6], all[5]] });
-    expect(await migrate()).toEqual({ database: 'server', direction: 'up', migrations: all.slice(5) });
+    expect(await migrate('--down', '--count', '2')).toEqual({ database: 'server', direction: 'down', migrations: [all[8], all[7]] });
+    expect(await migrate()).toEqual({ database: 'server', direction: 'up', migrations: all.slice(7) });
   });
 });
