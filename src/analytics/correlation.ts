@@ -2,9 +2,12 @@
  * How WebSocket performance goes with user experience, per session (one
  * point per browser session, so a chatty session does not outweigh others):
  * Pearson and Spearman r, n, 95% Fisher-z intervals and two-sided p-values.
- * "strong" when |r| >= 0.7; "insufficient data" below a minimum n.
+ * "strong" when |r| >= 0.7; "insufficient data" below a minimum n. The
+ * most recent 50 000 sessions of the range, from per-session hourly rollups
+ * where the range has rolled-up hours (rollups.ts) and raw rows elsewhere.
  */
 import type pg from 'pg';
+import { RAW_EDGES, SESSION_SUMS_SQL, rolledSpan } from './rollups.ts';
 import { type Interval, correlationPValue, fisherInterval, pearson, spearman } from './statistics.ts';
 import { readOnly } from './storage/transaction.ts';
 import type { TimeRange } from './time-range.ts';
@@ -37,27 +40,44 @@ export interface UxCorrelation {
   from: string;
   to: string;
   min_n: number;
+  /** Sessions correlated: the most recent ones, at most MAX_SESSIONS. */
   sessions: number;
+  /** Sessions with a report in the range. */
+  sessions_in_range: number;
+  /** More sessions than MAX_SESSIONS in the range: only the most recent were correlated. */
+  truncated: boolean;
   pairs: CorrelationResult[];
 }
 
 /** Most sessions looked at: enough for tight intervals, bounded work. */
 export const MAX_SESSIONS = 50_000;
 
+/**
+ * One row per session of the range, the most recent (by last report) first, at most $5 (MAX_SESSIONS),
+ * with the number of sessions in the range. Whole rolled-up hours ($3..$4) come from the per-session
+ * hourly sums (client_report_session_rollups: one row per session and hour instead of each report),
+ * the rest of the range from the raw rows summed the same way; every sum is additive, so the
+ * figures are those of the raw rows. Counts are summed as float8 (exact below 2^53): a sum of
+ * bigints would accumulate in numeric, several times slower.
+ */
 const SESSIONS_SQL = `
-SELECT sum(latency_avg_ms * latency_count) / nullif(sum(latency_count) FILTER (WHERE latency_avg_ms IS NOT NULL), 0) AS latency_ms,
-       avg(page_load_ms) AS page_load_ms,
-       avg(lcp_ms) AS lcp_ms,
-       avg(inp_ms) AS inp_ms,
-       sum(message_errors)::float8 / nullif(sum(messages_sent::bigint + messages_received), 0) AS ws_error_rate,
-       avg(ux_errors)::float8 AS ux_errors_per_window,
-       avg(drops)::float8 AS drops_per_window,
-       avg(ux_interactions)::float8 AS interactions_per_window
-  FROM client_reports
- WHERE received_at >= $1 AND received_at < $2
+SELECT sum(latency_sum) / nullif(sum(latency_count::float8), 0) AS latency_ms,
+       sum(page_load_sum) / nullif(sum(page_load_count::float8), 0) AS page_load_ms,
+       sum(lcp_sum) / nullif(sum(lcp_count::float8), 0) AS lcp_ms,
+       sum(inp_sum) / nullif(sum(inp_count::float8), 0) AS inp_ms,
+       sum(message_errors::float8) / nullif(sum(messages::float8), 0) AS ws_error_rate,
+       sum(ux_errors::float8) / sum(reports::float8) AS ux_errors_per_window,
+       sum(drops::float8) / sum(reports::float8) AS drops_per_window,
+       sum(ux_interactions::float8) / sum(reports::float8) AS interactions_per_window,
+       count(*) OVER () AS sessions_in_range
+  FROM (SELECT session_id, last_at, reports, latency_sum, latency_count, page_load_sum, page_load_count, lcp_sum, lcp_count, inp_sum, inp_count,
+               message_errors, messages, ux_errors, drops, ux_interactions
+          FROM client_report_session_rollups WHERE hour >= $3 AND hour < $4
+        UNION ALL
+        SELECT session_id, ${SESSION_SUMS_SQL} FROM ${RAW_EDGES} AS edge GROUP BY session_id) AS parts
  GROUP BY session_id
- ORDER BY max(received_at) DESC
- LIMIT ${MAX_SESSIONS}`;
+ ORDER BY max(last_at) DESC, session_id DESC
+ LIMIT $5`;
 
 export function strengthOf(r: number): Strength {
   const a = Math.abs(r);
@@ -91,13 +111,20 @@ export function correlate(xs: ReadonlyArray<number | null>, ys: ReadonlyArray<nu
   };
 }
 
-export async function uxCorrelation(pool: pg.Pool, range: TimeRange, minN: number): Promise<UxCorrelation> {
-  const { rows } = await readOnly<SessionRow>(pool, SESSIONS_SQL, [range.from, range.to]);
+export async function uxCorrelation(pool: pg.Pool, range: TimeRange, minN: number, { maxSessions = MAX_SESSIONS }: { maxSessions?: number } = {}): Promise<UxCorrelation> {
+  // Without a rolled-up hour in the range, all of it is read raw ($3 = $4 = to: the edges are [from, to)).
+  const span = await rolledSpan(pool, range);
+  const params = [range.from, range.to, span?.start ?? range.to, span?.end ?? range.to, maxSessions];
+  // Parallel workers only for a scan of raw rows over the whole range; the rollups and edges take milliseconds.
+  const { rows } = await readOnly<SessionRow & { sessions_in_range: string | number }>(pool, SESSIONS_SQL, params, { parallel: span === null });
+  const inRange = Number(rows[0]?.sessions_in_range ?? 0);
   return {
     from: range.from.toISOString(),
     to: range.to.toISOString(),
     min_n: minN,
     sessions: rows.length,
+    sessions_in_range: inRange,
+    truncated: inRange > rows.length,
     pairs: CORRELATION_PAIRS.map((pair) => ({
       id: pair.id,
       description: pair.description,

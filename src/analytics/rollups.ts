@@ -3,7 +3,8 @@
  * thousands of rows instead of millions. Per hour, and per UTC day once all
  * its hours are rolled up, and per country and region: additive sums;
  * log-spaced histograms (bins 10% wide) of the percentile metrics; and the
- * sessions seen (distinct clients are not additive).
+ * sessions seen (distinct clients are not additive). Per session and hour too:
+ * the sums behind each session's UX-correlation figures (correlation.ts).
  *
  * A read takes whole rolled-up days from the daily tables, the whole hours
  * around them from the hourly tables, and the rest (partial hours at the
@@ -91,6 +92,18 @@ export const RAW_SUMS_SQL = `count(*), coalesce(sum(attempts), 0), coalesce(sum(
   coalesce(sum(messages_received), 0), coalesce(sum(messages_queued), 0), coalesce(sum(messages_dropped), 0), coalesce(sum(message_errors), 0),
   coalesce(sum(latency_count) FILTER (WHERE latency_avg_ms IS NOT NULL), 0), coalesce(sum(latency_avg_ms * latency_count), 0), max(latency_max_ms),
   coalesce(sum(ux_interactions), 0), coalesce(sum(ux_errors), 0), ${CLUSTER_SUMS_SQL}`;
+
+/**
+ * Per-session sums of UX correlation (correlation.ts) over rows of client_reports, in the column
+ * order of client_report_session_rollups after hour and session_id: the last report, the number of
+ * reports, and sums and counts behind each session's means and ratios.
+ */
+export const SESSION_SUMS_SQL = `max(received_at) AS last_at, count(*) AS reports,
+  coalesce(sum(latency_avg_ms * latency_count), 0) AS latency_sum, coalesce(sum(latency_count) FILTER (WHERE latency_avg_ms IS NOT NULL), 0) AS latency_count,
+  coalesce(sum(page_load_ms), 0) AS page_load_sum, count(page_load_ms) AS page_load_count, coalesce(sum(lcp_ms), 0) AS lcp_sum, count(lcp_ms) AS lcp_count,
+  coalesce(sum(inp_ms), 0) AS inp_sum, count(inp_ms) AS inp_count, coalesce(sum(message_errors), 0) AS message_errors,
+  coalesce(sum(messages_sent::bigint + messages_received), 0) AS messages, coalesce(sum(ux_errors), 0) AS ux_errors,
+  coalesce(sum(drops), 0) AS drops, coalesce(sum(ux_interactions), 0) AS ux_interactions`;
 
 /** The sums of the clustered success-rate interval of a group: opens capped at attempts in total, as the success rate is. */
 export function successClusterSums(s: Pick<Sums, 'attempts' | 'opens' | 'attempts_sq' | 'opens_sq' | 'attempts_opens' | 'connection_reports'>): ClusterSums {
@@ -195,6 +208,13 @@ export async function rollUp(pool: pg.Pool, now = new Date()): Promise<{ hours: 
          ON CONFLICT DO NOTHING`,
         params,
       );
+      // Per session and hour, for UX correlation over long ranges.
+      await client.query(
+        `INSERT INTO client_report_session_rollups
+         SELECT ${HOUR_OF}, session_id, ${SESSION_SUMS_SQL} FROM client_reports WHERE ${where} GROUP BY 1, 2
+         ON CONFLICT DO NOTHING`,
+        params,
+      );
       await client.query('UPDATE client_report_rollup_state SET rolled_until = $1 WHERE id = 1', [to]);
     });
     hours += (to.getTime() - from.getTime()) / HOUR_MS;
@@ -249,7 +269,7 @@ async function rollUpDays(pool: pg.Pool, hoursUntil: Date): Promise<number> {
 
 /** Deletes rollups of hours and days before `cutoff` (retention, with the partitions; `cutoff` is the start of a day). */
 export async function dropRollupsBefore(pool: pg.Pool, cutoff: Date): Promise<void> {
-  for (const table of ['client_report_rollups', 'client_report_histograms', 'client_report_session_hours']) {
+  for (const table of ['client_report_rollups', 'client_report_histograms', 'client_report_session_hours', 'client_report_session_rollups']) {
     await pool.query(`DELETE FROM ${table} WHERE hour < $1`, [cutoff]);
   }
   for (const table of ['client_report_daily_rollups', 'client_report_daily_histograms', 'client_report_session_day_counts']) {

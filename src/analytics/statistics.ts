@@ -6,7 +6,7 @@
  */
 import normalQuantile from '@stdlib/stats-base-dists-normal-quantile';
 import tCdf from '@stdlib/stats-base-dists-t-cdf';
-import { sampleCorrelation, sampleRankCorrelation } from 'simple-statistics';
+import { sampleCorrelation } from 'simple-statistics';
 
 /** Two-sided critical value of the standard normal (simple-statistics' probit is only good to 3 digits). */
 function critical(level: number): number {
@@ -26,11 +26,33 @@ export function pearson(x: readonly number[], y: readonly number[]): number | nu
   return Number.isFinite(r) ? clampUnit(r) : null;
 }
 
+/**
+ * Mid-ranks of `values` in input order (0-based; tied values share the average of the ranks they
+ * span), as simple-statistics' sampleRankCorrelation ranks them, without an array per value: its
+ * ranking took 0.4 s of a 50 000-session UX correlation per pair, blocking the event loop.
+ */
+export function midranks(values: readonly number[]): Float64Array {
+  const n = values.length;
+  const order = new Uint32Array(n);
+  for (let i = 0; i < n; i++) order[i] = i;
+  order.sort((a, b) => values[a]! - values[b]!);
+  const ranks = new Float64Array(n);
+  let i = 0;
+  while (i < n) {
+    let j = i;
+    while (j + 1 < n && values[order[j + 1]!] === values[order[i]!]) j++;
+    const rank = (i + j) / 2;
+    for (let k = i; k <= j; k++) ranks[order[k]!] = rank;
+    i = j + 1;
+  }
+  return ranks;
+}
+
 /** Spearman's rho (Pearson r of mid-ranks), or null when either side is constant or n < 2. */
 export function spearman(x: readonly number[], y: readonly number[]): number | null {
   if (x.length !== y.length) throw new Error(`spearman: ${x.length} x values but ${y.length} y values`);
   if (x.length < 2) return null;
-  const r = sampleRankCorrelation(x as number[], y as number[]);
+  const r = sampleCorrelation(midranks(x) as unknown as number[], midranks(y) as unknown as number[]);
   return Number.isFinite(r) ? clampUnit(r) : null;
 }
 

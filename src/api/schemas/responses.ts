@@ -59,7 +59,9 @@ export const uxCorrelationSchema = z
     from: z.string(),
     to: z.string(),
     min_n: z.int(),
-    sessions: z.int(),
+    sessions: z.int().meta({ description: 'Sessions correlated: the most recent of the range (by their last report), at most 50 000' }),
+    sessions_in_range: z.int().meta({ description: 'Sessions with a report in the range' }),
+    truncated: z.boolean().meta({ description: 'True when the range holds more sessions than were correlated (only the 50 000 most recent were)' }),
     pairs: z.array(
       z.object({
         id: z.string(),

@@ -8,7 +8,8 @@
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runAnomalyDetection } from '../../../src/analytics/anomaly-job.ts';
-import { wilsonInterval } from '../../../src/analytics/statistics.ts';
+import { uxCorrelation } from '../../../src/analytics/correlation.ts';
+import { pearson, wilsonInterval } from '../../../src/analytics/statistics.ts';
 import { insertClientReports } from '../../../src/analytics/storage/client-reports.ts';
 import { dropExpiredPartitions, ensurePartitions, listPartitions, partitionName, startOfUtcDay } from '../../../src/analytics/storage/partitions.ts';
 import { maintainPartitions } from '../../../src/analytics/maintenance.ts';
@@ -421,7 +422,7 @@ describe('GET /api/ws/client-metrics/ux-correlation', () => {
     expect(response.status).toBe(200);
     expectMatchesSchema('get', '/api/ws/client-metrics/ux-correlation', response.body);
     const body = response.body as { sessions: number; min_n: number; pairs: Array<Record<string, any>> };
-    expect(body).toMatchObject({ sessions: 11, min_n: 10 });
+    expect(body).toMatchObject({ sessions: 11, sessions_in_range: 11, truncated: false, min_n: 10 });
     const byId = Object.fromEntries(body.pairs.map((p) => [p.id, p]));
     const latency = byId.latency_vs_page_load!;
     expect(latency).toMatchObject({ n: 11, status: 'ok', strength: 'strong' });
@@ -437,6 +438,16 @@ describe('GET /api/ws/client-metrics/ux-correlation', () => {
     // Below min_n everything is insufficient.
     const strict = await admin(`/api/ws/client-metrics/ux-correlation?from=${from}&to=${to}&min_n=12`);
     expect((strict.body as { pairs: Array<{ status: string }> }).pairs.every((p) => p.status === 'insufficient_data')).toBe(true);
+  });
+
+  it('correlates the most recent sessions when the range holds more than the cap, and says so', async () => {
+    const range = { from: day, to: new Date(day.getTime() + DAY) };
+    // Anscombe's sessions share their time: the most recent four are the last by id (9, 8, 7, 6).
+    const result = await uxCorrelation(fx.service.context.database.pool, range, 3, { maxSessions: 4 });
+    expect(result).toMatchObject({ sessions: 4, sessions_in_range: 11, truncated: true });
+    const latency = result.pairs.find((p) => p.id === 'latency_vs_page_load')!;
+    expect(latency.n).toBe(4);
+    expect(latency.pearson!.r).toBeCloseTo(pearson([7, 12, 4, 6], [4.82, 10.84, 4.26, 7.24])!, 12);
   });
 
   it('sums message counts at the largest values a report may carry without overflowing', async () => {

@@ -8,9 +8,12 @@
  * same; and after retention drops the oldest days the counts still match the
  * rows that are left. The clustered success-rate interval is the same from
  * raw, hourly and daily rows, and the migration that added its sums backfills
- * rollups made before it from the raw rows still there.
+ * rollups made before it from the raw rows still there. UX correlation from
+ * the per-session hourly rows equals the raw path's, also after the migration
+ * that added them backfilled them.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type UxCorrelation, uxCorrelation } from '../../../src/analytics/correlation.ts';
 import { geographicDistribution } from '../../../src/analytics/geography.ts';
 import { maintainPartitions } from '../../../src/analytics/maintenance.ts';
 import { rollUp, rolledSpan } from '../../../src/analytics/rollups.ts';
@@ -106,7 +109,24 @@ const RANGES: Array<[string, TimeRange]> = [
 
 type Summary = Awaited<ReturnType<typeof clientMetricsSummary>>;
 type Geography = Awaited<ReturnType<typeof geographicDistribution>>;
-const exact = new Map<string, { summary: Summary; geography: Geography }>();
+const exact = new Map<string, { summary: Summary; geography: Geography; correlation: UxCorrelation }>();
+
+/** The same sessions and figures (sums added in another order: coefficients to 10 digits). */
+function expectSameCorrelation(got: UxCorrelation, want: UxCorrelation): void {
+  expect({ sessions: got.sessions, sessions_in_range: got.sessions_in_range, truncated: got.truncated }).toEqual({
+    sessions: want.sessions,
+    sessions_in_range: want.sessions_in_range,
+    truncated: false,
+  });
+  got.pairs.forEach((pair, i) => {
+    const w = want.pairs[i]!;
+    expect({ id: pair.id, n: pair.n, status: pair.status, strength: pair.strength }).toEqual({ id: w.id, n: w.n, status: w.status, strength: w.strength });
+    for (const side of ['pearson', 'spearman'] as const) {
+      if (w[side] === null) expect(pair[side]).toBeNull();
+      else for (const value of [pair[side]!.r, pair[side]!.p_value, pair[side]!.ci95?.lower, pair[side]!.ci95?.upper].map((v, k) => [v, [w[side]!.r, w[side]!.p_value, w[side]!.ci95?.lower, w[side]!.ci95?.upper][k]])) expect(value[0]).toBeCloseTo(value[1]!, 10);
+    }
+  });
+}
 
 beforeAll(async () => {
   const postgres = await stack.postgres();
@@ -117,7 +137,11 @@ beforeAll(async () => {
   // Before any rollup every range is read exactly from the raw rows.
   for (const [name, range] of [...RANGES, ...NL_RANGES]) {
     expect(await rolledSpan(database.pool, range)).toBeNull();
-    exact.set(name, { summary: await clientMetricsSummary(database.pool, range), geography: await geographicDistribution(database.pool, range, 1) });
+    exact.set(name, {
+      summary: await clientMetricsSummary(database.pool, range),
+      geography: await geographicDistribution(database.pool, range, 1),
+      correlation: await uxCorrelation(database.pool, range, 10),
+    });
   }
   const rolled = await rollUp(database.pool, now);
   expect(rolled).toMatchObject({ hours: 4 * 24 + 13, days: 4 });
@@ -146,6 +170,20 @@ describe('daily rollups', () => {
 
     const geography = await geographicDistribution(database.pool, range, 1);
     expect(geographyCounts(geography)).toEqual(geographyCounts(wantGeo));
+  });
+
+  it.each(RANGES)('give UX correlation per session from the per-session hourly rows as from the raw rows over %s', async (name, range) => {
+    const want = exact.get(name)!.correlation;
+    expect(want.sessions).toBeGreaterThan(20);
+    expect(want.pairs.find((p) => p.id === 'latency_vs_lcp')).toMatchObject({ status: 'ok' });
+    // Per session and hour: far fewer rows than reports.
+    const { rows } = await database.pool.query<{ hours: number; reports: number }>(
+      'SELECT (SELECT count(*) FROM client_report_session_rollups WHERE hour >= $1 AND hour < $2)::int AS hours, (SELECT count(*) FROM client_reports WHERE received_at >= $1 AND received_at < $2)::int AS reports',
+      [range.from, range.to],
+    );
+    expect(rows[0]!.hours).toBeGreaterThan(0);
+    expect(rows[0]!.hours).toBeLessThan(rows[0]!.reports);
+    expectSameCorrelation(await uxCorrelation(database.pool, range, 10), want);
   });
 
   it('count a session once in the totals however many groups and days it reported from', async () => {
@@ -181,7 +219,8 @@ describe('daily rollups', () => {
 
   it('are built on upgrade from hourly rollups made before them, with the same results', async () => {
     // Reverting the migrations leaves the hourly tables as the version before them wrote them.
-    expect(await migrate(database.pool, { direction: 'down', count: 5 })).toEqual([
+    expect(await migrate(database.pool, { direction: 'down', count: 6 })).toEqual([
+      '1764000000009_client-report-session-rollups',
       '1764000000008_anomaly-alert-lifetime',
       '1764000000007_alert-resolution',
       '1764000000006_anomaly-stream-progress',
@@ -194,7 +233,7 @@ describe('daily rollups', () => {
       '1764000000004_client-report-daily-rollups',
       '1764000000005_client-report-success-clusters',
       '1764000000006_anomaly-stream-progress',
-      '1764000000007_alert-resolution', '1764000000008_anomaly-alert-lifetime',
+      '1764000000007_alert-resolution', '1764000000008_anomaly-alert-lifetime', '1764000000009_client-report-session-rollups',
     ]);
     expect(await rollUp(database.pool, now)).toMatchObject({ hours: 0, days: 4 });
     for (const [name, range] of [...RANGES, ...NL_RANGES]) {
@@ -202,6 +241,8 @@ describe('daily rollups', () => {
       expectSameSummary(await clientMetricsSummary(database.pool, range), want);
       expect(geographyCounts(await geographicDistribution(database.pool, range, 1))).toEqual(geographyCounts(wantGeo));
     }
+    // The per-session hourly rows, backfilled by their migration from the raw rows.
+    for (const [name, range] of RANGES) expectSameCorrelation(await uxCorrelation(database.pool, range, 10), exact.get(name)!.correlation);
   });
 
   it('match the remaining rows after retention dropped the oldest days', async () => {
@@ -240,8 +281,8 @@ describe('daily rollups', () => {
     expect(rolled.hours.filter((r) => r.connection_reports > 0).length).toBeGreaterThan(100);
     expect(rolled.days.filter((r) => r.connection_reports > 0).length).toBeGreaterThan(10);
 
-    expect(await migrate(database.pool, { direction: 'down', count: 4 })).toEqual([
-      '1764000000008_anomaly-alert-lifetime', '1764000000007_alert-resolution',
+    expect(await migrate(database.pool, { direction: 'down', count: 5 })).toEqual([
+      '1764000000009_client-report-session-rollups', '1764000000008_anomaly-alert-lifetime', '1764000000007_alert-resolution',
       '1764000000006_anomaly-stream-progress',
       '1764000000005_client-report-success-clusters',
     ]);
@@ -256,7 +297,7 @@ describe('daily rollups', () => {
     );
     await database.pool.query('UPDATE client_reports SET attempts = attempts + 1 WHERE session_id = $1 AND received_at = $2', [jp[0]!.session_id, jp[0]!.received_at]);
     const jpHour = new Date(Math.floor(jp[0]!.received_at.getTime() / HOUR) * HOUR);
-    expect(await migrate(database.pool)).toEqual(['1764000000005_client-report-success-clusters', '1764000000006_anomaly-stream-progress', '1764000000007_alert-resolution', '1764000000008_anomaly-alert-lifetime']);
+    expect(await migrate(database.pool)).toEqual(['1764000000005_client-report-success-clusters', '1764000000006_anomaly-stream-progress', '1764000000007_alert-resolution', '1764000000008_anomaly-alert-lifetime', '1764000000009_client-report-session-rollups']);
 
     const zero = { attempts_sq: 0, opens_sq: 0, attempts_opens: 0, connection_reports: 0 };
     const gone = (r: SumsRow) => (r.country === 'NL' && r.at.getTime() === nlHour.getTime()) || (r.country === 'JP' && r.at.getTime() === jpHour.getTime());

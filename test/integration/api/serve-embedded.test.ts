@@ -122,10 +122,11 @@ describe('socketscope migrate', () => {
       '1764000000006_anomaly-stream-progress',
       '1764000000007_alert-resolution',
       '1764000000008_anomaly-alert-lifetime',
+      '1764000000009_client-report-session-rollups',
     ];
     expect(await migrate()).toEqual({ database: 'server', direction: 'up', migrations: all });
     expect(await migrate()).toEqual({ database: 'server', direction: 'up', migrations: [] });
-    expect(await migrate('--down', '--count', '2')).toEqual({ database: 'server', direction: 'down', migrations: [all[8], all[7]] });
-    expect(await migrate()).toEqual({ database: 'server', direction: 'up', migrations: all.slice(7) });
+    expect(await migrate('--down', '--count', '2')).toEqual({ database: 'server', direction: 'down', migrations: [all[9], all[8]] });
+    expect(await migrate()).toEqual({ database: 'server', direction: 'up', migrations: all.slice(8) });
   });
 });

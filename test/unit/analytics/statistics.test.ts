@@ -5,12 +5,14 @@
  * prop.test(correct = FALSE) gives them; the clustered Wilson interval against
  * its definition evaluated directly over explicit clusters.
  */
+import { sampleRankCorrelation } from 'simple-statistics';
 import { describe, expect, it } from 'vitest';
 import {
   clusteredWilsonInterval,
   correlationPValue,
   effectiveTrials,
   fisherInterval,
+  midranks,
   pearson,
   spearman,
   wilsonInterval,
@@ -61,6 +63,18 @@ describe('spearman', () => {
     expect(spearman([1, 2, 3, 4, 5], [1, 4, 9, 16, 1000])).toBeCloseTo(1, 12);
     // Ranks x: 1, 2.5, 2.5, 4; y: 1, 3, 2, 4 → Pearson of the ranks.
     expect(spearman([1, 2, 2, 3], [1, 3, 2, 4])).toBeCloseTo(0.9486832980505138, 12);
+  });
+
+  it('ranks as simple-statistics does, to the last bit, with and without ties, and is null when a side is constant', () => {
+    expect([...midranks([30, 10, 20, 10, 30, 30])]).toEqual([4, 0.5, 2, 0.5, 4, 4]);
+    const random = randomSource(11);
+    for (const n of [2, 7, 1000, 20_000]) {
+      const x = Array.from({ length: n }, () => random());
+      const ties = Array.from({ length: n }, () => Math.floor(random() * 5));
+      expect(spearman(x, ties)).toBe(sampleRankCorrelation(x, ties));
+      expect(spearman(ties, x.map((v) => v * v))).toBe(sampleRankCorrelation(ties, x.map((v) => v * v)));
+    }
+    expect(spearman([1, 2, 3], [5, 5, 5])).toBeNull();
   });
 });
 
