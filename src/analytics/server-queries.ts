@@ -19,25 +19,35 @@ export interface ServerQuery {
   anomalyStream: boolean;
 }
 
-const rate = (name: ServerMetricName, selector = '') => `sum(rate(${metric(name)}${selector}[5m]))`;
 const direction = (value: 'receive' | 'transmit') => `{${prometheusLabel('network.io.direction')}="${value}"}`;
-const quantile = (q: number, name: ServerMetricName) => `histogram_quantile(${q}, sum by (le) (rate(${metric(name)}_bucket[5m])))`;
 
-export const SERVER_QUERIES: readonly ServerQuery[] = [
-  { id: 'active_connections', description: 'Open WebSocket connections', unit: '{connection}', expr: `sum(${metric('websocket.server.connection.count')})`, anomalyStream: true },
-  { id: 'connections_opened_per_second', description: 'Handshakes completed per second', unit: '{connection}/s', expr: rate('websocket.server.connection.opened'), anomalyStream: true },
-  { id: 'connections_closed_per_second', description: 'Connections closed per second', unit: '{connection}/s', expr: rate('websocket.server.connection.closed'), anomalyStream: false },
-  { id: 'connections_rejected_per_second', description: 'Upgrade requests rejected per second', unit: '{connection}/s', expr: rate('websocket.server.connection.rejected'), anomalyStream: true },
-  { id: 'messages_received_per_second', description: 'Messages received per second', unit: '{message}/s', expr: rate('websocket.server.received.messages'), anomalyStream: true },
-  { id: 'messages_sent_per_second', description: 'Messages sent per second', unit: '{message}/s', expr: rate('websocket.server.sent.messages'), anomalyStream: false },
-  { id: 'message_errors_per_second', description: 'Message handling errors per second', unit: '{error}/s', expr: rate('websocket.server.message.errors'), anomalyStream: true },
-  { id: 'bytes_received_per_second', description: 'Bytes received per second', unit: 'By/s', expr: rate('websocket.server.io', direction('receive')), anomalyStream: false },
-  { id: 'bytes_sent_per_second', description: 'Bytes sent per second', unit: 'By/s', expr: rate('websocket.server.io', direction('transmit')), anomalyStream: false },
-  { id: 'message_latency_p95_seconds', description: '95th percentile message latency', unit: 's', expr: quantile(0.95, 'websocket.server.message.latency'), anomalyStream: true },
-  { id: 'process_duration_p95_seconds', description: '95th percentile handler time', unit: 's', expr: quantile(0.95, 'websocket.server.process.duration'), anomalyStream: false },
-  { id: 'ping_duration_p95_seconds', description: '95th percentile heartbeat round trip', unit: 's', expr: quantile(0.95, 'websocket.server.ping.duration'), anomalyStream: true },
-  { id: 'ping_timeouts_per_second', description: 'Heartbeat timeouts per second', unit: '{timeout}/s', expr: rate('websocket.server.ping.timeouts'), anomalyStream: false },
-];
+/**
+ * The queries with rates and quantiles over `window` (a PromQL duration): the last 5 minutes for
+ * instant values and the anomaly streams, the window of the step for a range query
+ * (src/analytics/range-window.ts), so each point covers the time since the one before it.
+ */
+export function serverQueries(window = '5m'): ServerQuery[] {
+  const rate = (name: ServerMetricName, selector = '') => `sum(rate(${metric(name)}${selector}[${window}]))`;
+  const quantile = (q: number, name: ServerMetricName) => `histogram_quantile(${q}, sum by (le) (rate(${metric(name)}_bucket[${window}])))`;
+  return [
+    { id: 'active_connections', description: 'Open WebSocket connections', unit: '{connection}', expr: `sum(${metric('websocket.server.connection.count')})`, anomalyStream: true },
+    { id: 'connections_opened_per_second', description: 'Handshakes completed per second', unit: '{connection}/s', expr: rate('websocket.server.connection.opened'), anomalyStream: true },
+    { id: 'connections_closed_per_second', description: 'Connections closed per second', unit: '{connection}/s', expr: rate('websocket.server.connection.closed'), anomalyStream: false },
+    { id: 'connections_rejected_per_second', description: 'Upgrade requests rejected per second', unit: '{connection}/s', expr: rate('websocket.server.connection.rejected'), anomalyStream: true },
+    { id: 'messages_received_per_second', description: 'Messages received per second', unit: '{message}/s', expr: rate('websocket.server.received.messages'), anomalyStream: true },
+    { id: 'messages_sent_per_second', description: 'Messages sent per second', unit: '{message}/s', expr: rate('websocket.server.sent.messages'), anomalyStream: false },
+    { id: 'message_errors_per_second', description: 'Message handling errors per second', unit: '{error}/s', expr: rate('websocket.server.message.errors'), anomalyStream: true },
+    { id: 'bytes_received_per_second', description: 'Bytes received per second', unit: 'By/s', expr: rate('websocket.server.io', direction('receive')), anomalyStream: false },
+    { id: 'bytes_sent_per_second', description: 'Bytes sent per second', unit: 'By/s', expr: rate('websocket.server.io', direction('transmit')), anomalyStream: false },
+    { id: 'message_latency_p95_seconds', description: '95th percentile message latency', unit: 's', expr: quantile(0.95, 'websocket.server.message.latency'), anomalyStream: true },
+    { id: 'process_duration_p95_seconds', description: '95th percentile handler time', unit: 's', expr: quantile(0.95, 'websocket.server.process.duration'), anomalyStream: false },
+    { id: 'ping_duration_p95_seconds', description: '95th percentile heartbeat round trip', unit: 's', expr: quantile(0.95, 'websocket.server.ping.duration'), anomalyStream: true },
+    { id: 'ping_timeouts_per_second', description: 'Heartbeat timeouts per second', unit: '{timeout}/s', expr: rate('websocket.server.ping.timeouts'), anomalyStream: false },
+  ];
+}
+
+export const SERVER_QUERIES: readonly ServerQuery[] = serverQueries();
+
 
 export const SERVER_QUERY_IDS = SERVER_QUERIES.map((q) => q.id) as [string, ...string[]];
 

@@ -2,7 +2,8 @@
 import { z } from 'zod';
 import type { PrometheusClient } from '../../analytics/prometheus.ts';
 import { MAX_RANGE_POINTS } from '../../analytics/prometheus.ts';
-import { SERVER_QUERIES, SERVER_QUERY_IDS, serverQuery } from '../../analytics/server-queries.ts';
+import { rangeWindow } from '../../analytics/range-window.ts';
+import { SERVER_QUERIES, SERVER_QUERY_IDS, serverQueries, serverQuery } from '../../analytics/server-queries.ts';
 import type { ApiContext } from '../context.ts';
 import { ApiError } from '../errors.ts';
 import { type Route, defineRoute } from '../route-spec.ts';
@@ -53,7 +54,12 @@ export function serverMetricsRoutes(ctx: ApiContext): Route[] {
       summary: 'Server metrics over time (PromQL range queries; points at from, from + step, … up to and including to, as Prometheus evaluates them)',
       access: 'admin',
       query: timeRangeQuery.extend({
-        step: z.coerce.number().min(1).max(86_400).optional().meta({ description: 'Seconds between points (default: range / 300, at least 15)' }),
+        step: z.coerce
+          .number()
+          .min(1)
+          .max(86_400)
+          .optional()
+          .meta({ description: 'Seconds between points (default: range / 300, at least 15). Rates and quantiles at each point cover the window_s before it: at least 5 minutes, else the step plus one scrape interval' }),
         metric: metricIds.optional(),
       }),
       status: 200,
@@ -62,17 +68,20 @@ export function serverMetricsRoutes(ctx: ApiContext): Route[] {
       async handler({ query }) {
         const range = resolveRange(query);
         const spanS = (range.to.getTime() - range.from.getTime()) / 1000;
-        const step = query.step ?? Math.max(15, Math.ceil(spanS / 300));
+        // Each point's rate covers the time since the point before, so nothing between points is missed.
+        const { stepS: step, windowS, window } = rangeWindow(spanS, query.step ? { stepS: query.step } : {});
         if (spanS / step > MAX_RANGE_POINTS) {
           throw new ApiError(400, 'too_many_points', `from..to / step gives more than ${MAX_RANGE_POINTS} points; use a larger step`, { points: Math.ceil(spanS / step), max: MAX_RANGE_POINTS });
         }
         const prometheus = requirePrometheus(ctx);
-        const queries = query.metric ? query.metric.map((id) => serverQuery(id)!) : SERVER_QUERIES;
+        const all = serverQueries(window);
+        const queries = query.metric ? query.metric.map((id) => all.find((q) => q.id === id)!) : all;
         const results = await Promise.all(queries.map((q) => prometheus.queryRange(q.expr, range.from, range.to, step)));
         return {
           from: range.from.toISOString(),
           to: range.to.toISOString(),
           step_s: step,
+          window_s: windowS,
           series: queries.map((q, i) => ({
             id: q.id,
             unit: q.unit,

@@ -140,6 +140,7 @@ export const historicalMetricsSchema = z
     from: z.string(),
     to: z.string(),
     step_s: z.number(),
+    window_s: z.number().meta({ description: 'Seconds each point’s rate or quantile covers, ending at the point' }),
     series: z.array(
       z.object({
         id: z.string(),

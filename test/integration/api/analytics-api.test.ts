@@ -568,14 +568,18 @@ describe('server metrics from Prometheus', () => {
     const response = await admin(`/api/ws/metrics/historical?metric=active_connections&from=${from}&to=${to}&step=1`);
     expect(response.status).toBe(200);
     expectMatchesSchema('get', '/api/ws/metrics/historical', response.body);
-    const body = response.body as { step_s: number; series: Array<{ id: string; points: Array<[string, number]> }> };
-    expect(body.step_s).toBe(1);
+    const body = response.body as { step_s: number; window_s: number; series: Array<{ id: string; points: Array<[string, number]> }> };
+    // A short step still reads rates over the live view's 5 minutes.
+    expect([body.step_s, body.window_s]).toEqual([1, 300]);
     expect(body.series).toHaveLength(1);
     expect(body.series[0]!.points).toEqual([
       [from, 42],
       [new Date((at - 1) * 1000).toISOString(), 42],
       [to, 42],
     ]);
+    // Over 7 days the default step is 2016 s, and each point's rate covers it plus a scrape interval.
+    const week = await admin(`/api/ws/metrics/historical?metric=connections_opened_per_second&from=${new Date((at - 7 * 86_400) * 1000).toISOString()}&to=${to}`);
+    expect(week).toMatchObject({ status: 200, body: { step_s: 2016, window_s: 2031 } });
     expect(await admin(`/api/ws/metrics/historical?from=2026-01-01T00:00:00Z&to=2026-03-01T00:00:00Z&step=1`)).toMatchObject({ status: 400, body: { error: { code: 'too_many_points' } } });
     expect(await admin(`/api/ws/metrics/historical?step=-5`)).toMatchObject({ status: 400, body: { error: { code: 'validation_failed', details: [{ path: 'step' }] } } });
   });

@@ -2,7 +2,7 @@
  * The step and rate window of range queries (src/analytics/range-window.ts):
  * each point's rate covers at least the step before it plus a scrape interval,
  * so nothing between two points goes unread; never below 5 minutes or four
- * scrape intervals. And the admin performance endpoint asks Prometheus with it.
+ * scrape intervals. The API's server queries and the admin performance endpoint ask Prometheus with it.
  */
 import express from 'express';
 import { pino } from 'pino';
@@ -10,6 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MIN_RATE_WINDOW_S, promDuration, rangeStepSeconds, rangeWindow, rateWindowSeconds } from '../../../src/analytics/range-window.ts';
 import { type AdminContext, type AdminRouter, createAdminRouter } from '../../../src/admin/router.ts';
 import { QUANTILE_QUERIES, quantileQueries } from '../../../src/admin/performance-queries.ts';
+import { SERVER_QUERIES, serverQueries } from '../../../src/analytics/server-queries.ts';
 import { errorHandler } from '../../../src/api/errors.ts';
 import { loadConfig } from '../../../src/config.ts';
 import { type TestHttpServer, listenHttp } from '../../helpers/http.ts';
@@ -51,6 +52,17 @@ describe('range step and rate window', () => {
     expect(promDuration(300)).toBe('300s');
     expect(promDuration(2030.2)).toBe('2031s');
     expect(() => promDuration(0)).toThrow(RangeError);
+  });
+
+  it("builds the API's server queries with the window; instant values and anomaly streams read 5 minutes", () => {
+    const windowed = serverQueries('2031s').filter((q) => q.expr.includes('rate('));
+    expect(windowed.map((q) => q.id)).toEqual(SERVER_QUERIES.filter((q) => q.expr.includes('rate(')).map((q) => q.id));
+    expect(windowed.length).toBe(12);
+    expect(windowed.every((q) => q.expr.includes('[2031s]') && !q.expr.includes('[5m]'))).toBe(true);
+    expect(SERVER_QUERIES.filter((q) => q.expr.includes('rate(')).every((q) => q.expr.includes('[5m]'))).toBe(true);
+    expect(serverQueries('2031s').find((q) => q.id === 'message_latency_p95_seconds')?.expr).toBe(
+      'histogram_quantile(0.95, sum by (le) (rate(websocket_server_message_latency_seconds_bucket[2031s])))',
+    );
   });
 
   it('builds the admin quantile queries with the window; the live ones read 5 minutes', () => {
