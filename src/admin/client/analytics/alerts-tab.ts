@@ -155,7 +155,7 @@ export const alertsTab: TabView = {
           h(
             'section',
             { class: 'block' },
-            h('h2', null, `Recent in range (${data.recent.length})`),
+            h('h2', null, `Recent in range (${data.recent.length}${data.truncated ? ', the latest only: narrow the range for the rest' : ''})`),
             data.recent.length > 0 ? alertRows(data.recent, 'recent', refresh) : h('p', { class: 'state state-empty' }, 'No alerts fired or resolved in this range.'),
           ),
         ],
