@@ -4,16 +4,11 @@
  * so nothing between two points goes unread; never below 5 minutes or four
  * scrape intervals. The API's server queries and the admin performance endpoint ask Prometheus with it.
  */
-import express from 'express';
-import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MIN_RATE_WINDOW_S, promDuration, rangeStepSeconds, rangeWindow, rateWindowSeconds } from '../../../src/analytics/range-window.ts';
-import { type AdminContext, type AdminRouter, createAdminRouter } from '../../../src/admin/router.ts';
 import { QUANTILE_QUERIES, quantileQueries } from '../../../src/admin/performance-queries.ts';
 import { SERVER_QUERIES, serverQueries } from '../../../src/analytics/server-queries.ts';
-import { errorHandler } from '../../../src/api/errors.ts';
-import { loadConfig } from '../../../src/config.ts';
-import { type TestHttpServer, listenHttp } from '../../helpers/http.ts';
+import { type AdminRouterServer, startAdminRouter } from '../../helpers/admin-router.ts';
 
 const HOUR = 3600;
 const DAY = 24 * HOUR;
@@ -75,26 +70,18 @@ describe('range step and rate window', () => {
 describe('GET /admin/api/performance', () => {
   const TOKEN = 'range-window-test-token-0123456789';
   const calls: Array<{ expr: string; from: string; to: string; step: number }> = [];
-  let server: TestHttpServer;
-  let admin: AdminRouter;
+  let server: AdminRouterServer;
 
   beforeAll(async () => {
-    const prometheus = {
+    server = await startAdminRouter(TOKEN, {
       async queryRange(expr: string, from: Date, to: Date, step: number) {
         calls.push({ expr, from: from.toISOString(), to: to.toISOString(), step });
-        return [{ labels: {}, points: [{ timestamp: from.getTime(), value: 0.25 }] }];
+        return [{ metric: {}, points: [{ timestamp: from.getTime(), value: 0.25 }] }];
       },
-    };
-    const context = { adminToken: TOKEN, config: loadConfig({}), logger: pino({ level: 'silent' }), database: { pool: undefined }, prometheus } as unknown as AdminContext;
-    admin = createAdminRouter(context, { liveIntervalMs: 200 });
-    const app = express();
-    app.use('/admin', admin);
-    app.use(errorHandler(pino({ level: 'silent' })));
-    server = await listenHttp(app);
+    });
   });
 
   afterAll(async () => {
-    admin?.close();
     await server?.close();
   });
 

@@ -7,36 +7,18 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import express from 'express';
-import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AdminAssetsMissingError, loadAssetManifest } from '../../../src/admin/assets.ts';
-import { type AdminContext, type AdminRouter, createAdminRouter } from '../../../src/admin/router.ts';
-import { errorHandler } from '../../../src/api/errors.ts';
-import { loadConfig } from '../../../src/config.ts';
-import { type TestHttpServer, listenHttp } from '../../helpers/http.ts';
+import { type AdminRouterServer, startAdminRouter } from '../../helpers/admin-router.ts';
 
 const TOKEN = 'router-unit-test-token-0123456789';
-let server: TestHttpServer;
-let admin: AdminRouter;
+let server: AdminRouterServer;
 
 beforeAll(async () => {
-  const context = {
-    adminToken: TOKEN,
-    config: loadConfig({}),
-    logger: pino({ level: 'silent' }),
-    database: { pool: undefined },
-    prometheus: undefined,
-  } as unknown as AdminContext;
-  admin = createAdminRouter(context, { liveIntervalMs: 200 });
-  const app = express();
-  app.use('/admin', admin);
-  app.use(errorHandler(pino({ level: 'silent' })));
-  server = await listenHttp(app);
+  server = await startAdminRouter(TOKEN);
 });
 
 afterAll(async () => {
-  admin?.close();
   await server?.close();
 });
 
