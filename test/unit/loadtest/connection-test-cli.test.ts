@@ -6,19 +6,12 @@
  */
 import { describe, expect, it } from 'vitest';
 import { type TestCliOptions, type TestKind, testFromCli } from '../../../src/commands/connection-test.ts';
-import { UsageError } from '../../../src/commands/load.ts';
+import { usageErrorOf } from '../../helpers/usage-error.ts';
 
 const URL = 'ws://127.0.0.1:8080/ws';
 const cli = (kind: TestKind, options: Partial<TestCliOptions> = {}) => testFromCli(kind, { url: URL, headers: [], subprotocol: [], ...options });
 
-async function usageError(kind: TestKind, options: Partial<TestCliOptions>): Promise<string> {
-  const error = await cli(kind, options).then(
-    () => null,
-    (e: unknown) => e,
-  );
-  expect(error).toBeInstanceOf(UsageError);
-  return (error as Error).message;
-}
+const usageError = (kind: TestKind, options: Partial<TestCliOptions>): Promise<string> => usageErrorOf(cli(kind, options));
 
 describe('socketscope test options', () => {
   it('refuses the options of other kinds of test, naming them and their kind', async () => {

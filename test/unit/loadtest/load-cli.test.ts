@@ -4,19 +4,13 @@
  * word, is a usage error (exit code 2) instead.
  */
 import { describe, expect, it } from 'vitest';
-import { planFromCli, UsageError, type LoadCliOptions } from '../../../src/commands/load.ts';
+import { planFromCli, type LoadCliOptions } from '../../../src/commands/load.ts';
+import { usageErrorOf } from '../../helpers/usage-error.ts';
 
 const cli = (options: Partial<LoadCliOptions>): Promise<unknown> =>
   planFromCli({ url: 'ws://127.0.0.1:8080/ws', headers: [], subprotocol: [], echo: true, ...options });
 
-async function usageError(options: Partial<LoadCliOptions>): Promise<string> {
-  const error = await cli(options).then(
-    () => null,
-    (e: unknown) => e,
-  );
-  expect(error).toBeInstanceOf(UsageError);
-  return (error as Error).message;
-}
+const usageError = (options: Partial<LoadCliOptions>): Promise<string> => usageErrorOf(cli(options));
 
 describe('socketscope load options', () => {
   it('reads numbers as plain decimals: an empty --rate is not 0', async () => {
