@@ -6,7 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import { clientReportBatchSchema } from '../../src/api/schemas/client-report.ts';
 import { LatencyStats } from '../src/report/latency-stats.ts';
-import { MAX_CLOSE_CODES, REPORT_SCHEMA_VERSION } from '../src/report/schema.ts';
+import { type ClientReport, MAX_CLOSE_CODES, MAX_WINDOW_MS, REPORT_SCHEMA_VERSION, maxCountInWindow, maxDurationInWindow } from '../src/report/schema.ts';
 import { SessionWindow, type WindowContext } from '../src/report/session-window.ts';
 
 const T0 = Date.parse('2026-11-24T10:00:00.000Z');
@@ -215,7 +215,8 @@ describe('SessionWindow reports the analytics API accepts', () => {
     window.vital('inp', Number.POSITIVE_INFINITY);
     window.vital('cls', 2e6);
     const report = window.take();
-    expect(report?.messages.dropped).toBe(2_147_483_647);
+    // A zero-length window: the messages' burst.
+    expect(report?.messages.dropped).toBe(100_000);
     expect(report?.connection).toMatchObject({ drops: 3, close_codes: { '1006': 1 } });
     expect(report?.latency_ms).toEqual({ count: 1, avg: 0, p50: 0, p95: 0, max: 0 });
     expect(report?.network).toEqual({ type: 'wifi', effective_type: '4g', downlink_mbps: 1e6 });
@@ -244,6 +245,119 @@ describe('SessionWindow reports the analytics API accepts', () => {
     ];
     expect(reports.every((report) => report !== undefined)).toBe(true);
     expect(clientReportBatchSchema.safeParse({ reports }).error?.issues).toBeUndefined();
+  });
+});
+
+describe('SessionWindow reports within the API’s per-window bounds', () => {
+  /** Reports the analytics API refuses nothing of (its schema, in one batch as the SDK sends them). */
+  const issues = (...reports: Array<ClientReport | undefined>) => {
+    expect(reports.every((report) => report !== undefined)).toBe(true);
+    return clientReportBatchSchema.safeParse({ reports }).error?.issues;
+  };
+  const repeat = (n: number, fn: () => void) => {
+    for (let i = 0; i < n; i++) fn();
+  };
+
+  it('shares its bounds with the API: burst plus rate per second of a window of at most 15 minutes', () => {
+    expect(MAX_WINDOW_MS).toBe(900_000);
+    expect([0, 60_000, 900_000, 7_200_000].map((ms) => maxCountInWindow('connection', ms))).toEqual([60, 660, 9_060, 9_060]);
+    expect(['latency', 'messages', 'interactions', 'page_errors'].map((kind) => maxCountInWindow(kind as 'latency', 60_000))).toEqual([660, 700_000, 1_400, 7_000]);
+    expect([0, 60_000, 900_000].map(maxDurationInWindow)).toEqual([1_000, 601_000, 9_001_000]);
+  });
+
+  it('clamps every count past its bound to exactly the bound for the window', () => {
+    const { window, clock } = windowAt();
+    repeat(700, () => window.attempt(false));
+    repeat(700, () => window.opened(0.01, false));
+    repeat(661, () => window.closed(1006, true));
+    window.closed(1000, false);
+    repeat(700_001, () => window.message(true));
+    repeat(700_001, () => window.message(false));
+    repeat(700_001, () => window.queued());
+    window.dropped('queue_full', 1e10);
+    repeat(700_001, () => window.error());
+    repeat(661, () => window.rtt(0.05));
+    repeat(1_401, () => window.interaction());
+    repeat(7_001, () => window.pageError());
+    clock.advance(60_000);
+    const report = window.take();
+    expect(report?.connection).toEqual({
+      attempts: 660,
+      opens: 660,
+      drops: 660,
+      reconnect_attempts: 0,
+      reconnect_successes: 0,
+      outage_ms: 0,
+      connected_ms: 601_000,
+      close_codes: { '1006': 660, '1000': 1 },
+    });
+    expect(report?.messages).toEqual({ sent: 700_000, received: 700_000, queued: 700_000, dropped: 700_000, errors: 700_000 });
+    expect(report?.latency_ms).toEqual({ count: 660, avg: 50, p50: 50, p95: 50, max: 50 });
+    expect(report?.ux).toEqual({ interactions: 1_400, errors: 7_000 });
+    expect(issues(report)).toBeUndefined();
+    // Under the bound, nothing moves: the next window counts what came in it.
+    repeat(3, () => window.attempt(true));
+    clock.advance(1_000);
+    expect(window.take()?.connection).toMatchObject({ attempts: 3, reconnect_attempts: 3 });
+  });
+
+  it('keeps reconnects within the attempts and opens when all of them are clamped', () => {
+    const { window, clock } = windowAt();
+    repeat(50, () => window.attempt(false));
+    repeat(5_000, () => window.attempt(true));
+    repeat(20, () => window.opened(0.01, false));
+    repeat(2_000, () => window.opened(0.01, true));
+    clock.advance(10_000);
+    const clamped = window.take();
+    // A 10 s window: 60 + 10 × 10 connection events of each kind.
+    expect(clamped?.connection).toMatchObject({ attempts: 160, opens: 160, reconnect_attempts: 160, reconnect_successes: 160 });
+    repeat(100, () => window.attempt(false));
+    repeat(65, () => window.attempt(true));
+    window.opened(0.01, true);
+    clock.advance(1_000);
+    const partly = window.take();
+    // Attempts clamped to 70, reconnect attempts (65) under it and kept.
+    expect(partly?.connection).toMatchObject({ attempts: 70, opens: 1, reconnect_attempts: 65, reconnect_successes: 1 });
+    expect(issues(clamped, partly)).toBeUndefined();
+  });
+
+  it('caps connected and outage time at ten sockets over the window plus a second', () => {
+    const { window, clock } = windowAt();
+    repeat(11, () => window.opened(0.01, false));
+    repeat(12, () => window.outage('start'));
+    clock.advance(60_000);
+    const first = window.take();
+    expect(first?.connection).toMatchObject({ connected_ms: 601_000, outage_ms: 601_000 });
+    repeat(11, () => window.closed(1000, false));
+    repeat(12, () => window.outage('recovered'));
+    window.opened(0.01, false);
+    clock.advance(30_000);
+    // One socket: its time as it is.
+    const second = window.take();
+    expect(second?.connection).toMatchObject({ connected_ms: 30_000, outage_ms: 0 });
+    expect(issues(first, second)).toBeUndefined();
+  });
+
+  it('reports a window longer than 15 minutes (a frozen tab, a sleeping laptop) as its last 15 minutes', () => {
+    const { window, clock } = windowAt();
+    window.opened(0.01, false);
+    window.opened(0.01, false);
+    repeat(10_000, () => window.attempt(true));
+    clock.advance(2 * 3_600_000);
+    const report = window.take();
+    expect(report).toMatchObject({ window_start: '2026-11-24T11:45:00.000Z', window_end: '2026-11-24T12:00:00.000Z', sent_at: '2026-11-24T12:00:00.000Z' });
+    // Bounded as a 15-minute window: 60 + 10 × 900 attempts; two sockets' two hours at 10 × 900 s + 1 s.
+    expect(report?.connection).toMatchObject({ attempts: 9_060, opens: 2, reconnect_attempts: 9_060, connected_ms: 9_001_000 });
+    // The next window starts where this one ended.
+    clock.advance(60_000);
+    const next = window.take();
+    expect(next).toMatchObject({ window_start: '2026-11-24T12:00:00.000Z', window_end: '2026-11-24T12:01:00.000Z' });
+    expect(next?.connection.connected_ms).toBe(120_000);
+    expect(issues(report, next)).toBeUndefined();
+    // Exactly 15 minutes is kept whole.
+    window.interaction();
+    clock.advance(MAX_WINDOW_MS);
+    expect(window.take()).toMatchObject({ window_start: '2026-11-24T12:01:00.000Z', window_end: '2026-11-24T12:16:00.000Z' });
   });
 });
 

@@ -6,12 +6,19 @@
 import { z } from 'zod';
 import {
   type ClientReport,
+  DURATION_SLACK_MS,
   MAX_APP_FIELD,
   MAX_CLOSE_CODES,
   MAX_PAGE_PATH,
   MAX_REPORTS_PER_BATCH,
+  MAX_SOCKETS_PER_REPORT,
+  MAX_WINDOW_MS,
   REPORT_SCHEMA_VERSION,
   SESSION_ID_PATTERN,
+  WINDOW_COUNT_LIMITS,
+  type WindowCountKind,
+  maxCountInWindow,
+  maxDurationInWindow,
 } from '../../../web-sdk/src/report/schema.ts';
 import { inTimestampRange, storable, storedTimestamp } from './common.ts';
 
@@ -21,42 +28,11 @@ export const MAX_BATCH_REPORTS = MAX_REPORTS_PER_BATCH;
 const INT4_MAX = 2_147_483_647;
 
 /*
- * Plausibility bounds of one report. Ingestion is public, and one report with attempts 2147483647
- * and opens 0 would take the fleet's success rate to about 0; with these a report weighs at most
- * what a busy page could really send in its window. The web SDK builds its reports within them
- * (its window is its send interval, 60 s by default).
+ * Plausibility bounds of one report (MAX_WINDOW_MS, WINDOW_COUNT_LIMITS, maxCountInWindow, …):
+ * defined with the contract in web-sdk/src/report/schema.ts, so the web SDK clamps its reports to
+ * exactly what this schema accepts; re-exported here for the API's users.
  */
-/** Longest report window (window_end − window_start). */
-export const MAX_WINDOW_MS = 15 * 60_000;
-/** Sockets one report may sum connected and outage time over (the web SDK adds up a page's sockets). */
-export const MAX_SOCKETS_PER_REPORT = 10;
-/** What connected_ms and outage_ms may exceed MAX_SOCKETS_PER_REPORT × the window by (rounding, clock steps). */
-export const DURATION_SLACK_MS = 1_000;
-/** Most events of a kind per report: `burst` plus `per_second` for each second of the window. */
-export const WINDOW_COUNT_LIMITS = {
-  /** attempts, opens, drops, reconnect_attempts, reconnect_successes, each close code's count */
-  connection: { per_second: 10, burst: 60 },
-  /** latency_ms.count (heartbeat round trips) */
-  latency: { per_second: 10, burst: 60 },
-  /** messages: sent, received, queued, dropped, errors */
-  messages: { per_second: 10_000, burst: 100_000 },
-  /** ux.interactions (pointer and key presses) */
-  interactions: { per_second: 20, burst: 200 },
-  /** ux.errors (uncaught page errors) */
-  page_errors: { per_second: 100, burst: 1_000 },
-} as const;
-export type WindowCountKind = keyof typeof WINDOW_COUNT_LIMITS;
-
-/** The most events of `kind` a report whose window lasts `windowMs` may count (the window capped at MAX_WINDOW_MS). */
-export function maxCountInWindow(kind: WindowCountKind, windowMs: number): number {
-  const { per_second: perSecond, burst } = WINDOW_COUNT_LIMITS[kind];
-  return Math.floor(burst + (perSecond * Math.min(Math.max(windowMs, 0), MAX_WINDOW_MS)) / 1000);
-}
-
-/** The most connected_ms or outage_ms a report whose window lasts `windowMs` may carry. */
-export function maxDurationInWindow(windowMs: number): number {
-  return MAX_SOCKETS_PER_REPORT * Math.min(Math.max(windowMs, 0), MAX_WINDOW_MS) + DURATION_SLACK_MS;
-}
+export { DURATION_SLACK_MS, MAX_SOCKETS_PER_REPORT, MAX_WINDOW_MS, WINDOW_COUNT_LIMITS, type WindowCountKind, maxCountInWindow, maxDurationInWindow };
 
 const COUNT_FIELDS: ReadonlyArray<[WindowCountKind, readonly [string, string]]> = [
   ['connection', ['connection', 'attempts']],
@@ -170,7 +146,7 @@ export const clientReportSchema = z
       const limit = maxCountInWindow(kind, windowMs);
       const value = fields[group]![key]!;
       if (value > limit) {
-        const { per_second: perSecond, burst } = WINDOW_COUNT_LIMITS[kind];
+        const { burst, perSecond } = WINDOW_COUNT_LIMITS[kind];
         ctx.addIssue({ code: 'custom', path: [group, key], message: `at most ${limit} in a window of ${seconds(Math.max(windowMs, 0))} (${burst} + ${perSecond} per second), not ${value}` });
       }
     }

@@ -9,8 +9,6 @@ export interface LatencySummary {
   max: number | null;
 }
 
-const round = (ms: number): number => Math.round(ms * 10) / 10;
-
 export class LatencyStats {
   private sample: number[] = [];
   private count = 0;
@@ -33,14 +31,13 @@ export class LatencyStats {
     }
   }
 
-  /** The window's summary; resets for the next window. */
+  /** The window's summary (statistics null without samples); resets for the next window. */
   take(): LatencySummary {
+    const { count } = this;
     const sorted = this.sample.sort((a, b) => a - b);
-    const rank = (q: number): number => round(sorted[Math.max(0, Math.ceil(q * sorted.length) - 1)] as number);
-    const summary: LatencySummary =
-      this.count === 0
-        ? { count: 0, avg: null, p50: null, p95: null, max: null }
-        : { count: this.count, avg: round(this.sum / this.count), p50: rank(0.5), p95: rank(0.95), max: round(this.max) };
+    const stat = (ms: number | undefined): number | null => (count > 0 ? Math.round(ms! * 10) / 10 : null);
+    const rank = (q: number) => stat(sorted[Math.max(0, Math.ceil(q * sorted.length) - 1)]);
+    const summary: LatencySummary = { count, avg: stat(this.sum / count), p50: rank(0.5), p95: rank(0.95), max: stat(this.max) };
     this.sample = [];
     this.count = this.sum = this.max = 0;
     return summary;

@@ -3,13 +3,13 @@
 import type { SocketScope } from '../scope.ts';
 import type { MonitorSink } from '../sink.ts';
 import { Transport, type TransportStats } from '../transport/transport.ts';
-import { type ClientReport, MAX_REPORTS_PER_BATCH } from './schema.ts';
+import { type ClientReport, MAX_REPORTS_PER_BATCH, MAX_WINDOW_MS } from './schema.ts';
 import { SessionWindow } from './session-window.ts';
 
 export interface ReportOptions {
   /** Endpoint, absolute or relative to the page, e.g. '/api/ws/client-metrics'. */
   url: string;
-  /** Window length and send interval. Default 60 000 ms. */
+  /** Window length and send interval. Default 60 000 ms, at most 900 000 (15 min, the longest window the API takes). */
   intervalMs?: number;
   headers?: Record<string, string>;
   /** Reports kept while the endpoint is unreachable (the oldest go first). Default 60. */
@@ -41,7 +41,8 @@ export function createReporter(options: ReportOptions, scope: SocketScope): Repo
     if (report) transport.push(report);
     transport.flush(final);
   };
-  const timer = setInterval(() => send(false), options.intervalMs ?? 60_000);
+  // A report's window is at most MAX_WINDOW_MS long (the API refuses longer ones).
+  const timer = setInterval(() => send(false), Math.min(options.intervalMs ?? 60_000, MAX_WINDOW_MS));
   return Object.assign(sessionWindow, {
     stats: transport.stats,
     flush: send,

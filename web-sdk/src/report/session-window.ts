@@ -7,7 +7,17 @@
 import type { NetworkInfo } from '../attributes.ts';
 import type { MonitorSink, OutagePhase, VitalName } from '../sink.ts';
 import { LatencyStats } from './latency-stats.ts';
-import { type ClientReport, MAX_APP_FIELD, MAX_CLOSE_CODES, MAX_PAGE_PATH, REPORT_SCHEMA_VERSION } from './schema.ts';
+import {
+  type ClientReport,
+  MAX_APP_FIELD,
+  MAX_CLOSE_CODES,
+  MAX_PAGE_PATH,
+  MAX_WINDOW_MS,
+  REPORT_SCHEMA_VERSION,
+  type WindowCountKind,
+  maxCountInWindow,
+  maxDurationInWindow,
+} from './schema.ts';
 
 export interface WindowContext {
   sessionId: string;
@@ -16,36 +26,49 @@ export interface WindowContext {
   pagePath(): string;
 }
 
-const COUNTERS = ['attempts', 'opens', 'drops', 'reconnect_attempts', 'reconnect_successes', 'sent', 'received', 'queued', 'dropped', 'errors', 'interactions'] as const;
-type Counters = Record<(typeof COUNTERS)[number], number>;
-
-const zero = (): Counters => Object.fromEntries(COUNTERS.map((key) => [key, 0])) as Counters;
-
 // The analytics API refuses a whole batch for one report out of its schema
 // (src/api/schemas/client-report.ts), so every report is built within it.
-const INT4_MAX = 2_147_483_647;
+
+/** Each counter and the kind whose limit for the window (schema.ts) the API checks it against and take() clamps it to. */
+const COUNTERS = {
+  attempts: 'connection',
+  opens: 'connection',
+  drops: 'connection',
+  reconnect_attempts: 'connection',
+  reconnect_successes: 'connection',
+  sent: 'messages',
+  received: 'messages',
+  queued: 'messages',
+  dropped: 'messages',
+  errors: 'messages',
+  interactions: 'interactions',
+  page_errors: 'page_errors',
+} as const satisfies Record<string, WindowCountKind>;
+type Counters = Record<keyof typeof COUNTERS, number>;
+
+const zero = (): Counters => Object.fromEntries(Object.keys(COUNTERS).map((key) => [key, 0])) as Counters;
+
 const MAX_DURATION_MS = 1e12;
 /** Bound of CLS and downlink_mbps. */
 const MAX_SCORE = 1e6;
 const PAGE_PATH = /^\/[^?#]*$/;
-/** Text PostgreSQL can store: no NUL, no unpaired surrogate. */
+/** Non-empty text PostgreSQL can store: no NUL, no unpaired surrogate. */
 // eslint-disable-next-line no-control-regex -- NUL is what this pattern exists to reject.
-const STORABLE_TEXT = /^(?:[^\u0000\uD800-\uDFFF]|[\uD800-\uDBFF][\uDC00-\uDFFF])*$/;
+const STORABLE_TEXT = /^(?:[^\u0000\uD800-\uDFFF]|[\uD800-\uDBFF][\uDC00-\uDFFF])+$/;
 
 /** At most `max` UTF-16 units, not splitting a surrogate pair; undefined when empty or not storable. */
 function shortText(value: unknown, max: number): string | undefined {
   if (typeof value !== 'string') return undefined;
   let text = value.slice(0, max);
   if (/[\uD800-\uDBFF]$/.test(text)) text = text.slice(0, -1);
-  return text.length > 0 && STORABLE_TEXT.test(text) ? text : undefined;
+  return STORABLE_TEXT.test(text) ? text : undefined;
 }
 
 /** Within [0, max]; undefined when not a finite number. */
-const bounded = (value: number, max: number): number | undefined => (Number.isFinite(value) ? Math.min(max, Math.max(0, value)) : undefined);
+const bounded = (value: number | undefined, max: number): number | undefined => (Number.isFinite(value) ? Math.min(max, Math.max(0, value!)) : undefined);
 
 export class SessionWindow implements MonitorSink {
   private counters = zero();
-  private pageErrors = 0;
   private closeCodes: Record<string, number> = {};
   private readonly latency = new LatencyStats();
   /** Vitals recorded in this window: each page view's vital is in one report only. */
@@ -135,7 +158,7 @@ export class SessionWindow implements MonitorSink {
   }
 
   pageError(): void {
-    this.pageErrors++;
+    this.counters.page_errors++;
   }
 
   /** The report for the window ending now, or undefined when nothing happened; starts the next window. */
@@ -143,16 +166,24 @@ export class SessionWindow implements MonitorSink {
     this.integrate();
     const end = this.now();
     // The clock stepped back: an empty window at `end` rather than one that ends before it starts.
-    const start = Math.min(this.start, end);
-    const c = Object.fromEntries(Object.entries(this.counters).map(([key, value]) => [key, Math.min(INT4_MAX, value)])) as Counters;
+    // A window longer than the API takes (a frozen tab, a sleeping laptop): its last MAX_WINDOW_MS.
+    const start = Math.min(Math.max(this.start, end - MAX_WINDOW_MS), end);
+    const windowMs = end - start;
+    const c = this.counters;
+    // Each count at most its kind's limit for this window, as the API checks it (a close code's count
+    // is of connection events). A limit is at least its burst, so 0 stays 0 and idle stays idle.
+    // Reconnects stay within the attempts and opens, as the API requires: each is counted with one
+    // (attempt(), opened()), and both are clamped to the same limit.
+    for (const counts of [c, this.closeCodes] as Array<Record<string, number>>) {
+      for (const key in counts) counts[key] = Math.min(counts[key]!, maxCountInWindow(COUNTERS[key as keyof Counters] ?? 'connection', windowMs));
+    }
+    const durationLimit = maxDurationInWindow(windowMs);
     const latency = this.latency.take();
-    const idle =
-      Object.values(c).every((value) => value === 0) &&
-      this.pageErrors === 0 &&
-      this.connectedMs === 0 &&
-      this.outageMs === 0 &&
-      latency.count === 0 &&
-      Object.keys(this.vitals).length === 0;
+    latency.count = Math.min(latency.count, maxCountInWindow('latency', windowMs));
+    // Nothing happened: no count, no connected or outage time, no vital.
+    const idle = ![...Object.values(c), this.connectedMs, this.outageMs, latency.count, ...Object.keys(this.vitals)].some(Boolean);
+    // The rest: the connection counts.
+    const { sent, received, queued, dropped, errors, interactions, page_errors, ...connection } = c;
     const report: ClientReport = {
       schema_version: REPORT_SCHEMA_VERSION,
       session_id: this.context.sessionId,
@@ -161,33 +192,27 @@ export class SessionWindow implements MonitorSink {
       window_end: new Date(end).toISOString(),
       page_path: pagePath(this.context.pagePath()),
       connection: {
-        attempts: c.attempts,
-        opens: c.opens,
-        drops: c.drops,
-        reconnect_attempts: c.reconnect_attempts,
-        reconnect_successes: c.reconnect_successes,
-        outage_ms: Math.min(MAX_DURATION_MS, Math.round(this.outageMs)),
-        connected_ms: Math.min(MAX_DURATION_MS, Math.round(this.connectedMs)),
+        ...connection,
+        outage_ms: Math.min(durationLimit, Math.round(this.outageMs)),
+        connected_ms: Math.min(durationLimit, Math.round(this.connectedMs)),
         close_codes: this.closeCodes,
       },
-      messages: { sent: c.sent, received: c.received, queued: c.queued, dropped: c.dropped, errors: c.errors },
+      messages: { sent, received, queued, dropped, errors },
       latency_ms: latency,
-      ux: { interactions: c.interactions, errors: this.pageErrors },
+      ux: { interactions, errors: page_errors },
     };
-    const name = shortText(this.context.app?.name, MAX_APP_FIELD);
-    const version = shortText(this.context.app?.version, MAX_APP_FIELD);
-    if (name !== undefined || version !== undefined) report.app = { ...(name !== undefined ? { name } : {}), ...(version !== undefined ? { version } : {}) };
+    // An app field left empty (or unstorable) is left out, and the app when nothing of it is left.
+    for (const key of ['name', 'version'] as const) {
+      const text = shortText(this.context.app?.[key], MAX_APP_FIELD);
+      if (text) (report.app ??= {})[key] = text;
+    }
     const network = this.context.network();
     if (network) {
-      report.network = { type: network.type, effective_type: network.effectiveType };
-      const rtt = bounded(network.rttMs ?? Number.NaN, MAX_DURATION_MS);
-      const downlink = bounded(network.downlinkMbps ?? Number.NaN, MAX_SCORE);
-      if (rtt !== undefined) report.network.rtt_ms = rtt;
-      if (downlink !== undefined) report.network.downlink_mbps = downlink;
+      // An estimate the browser does not have (or not a finite number) is undefined: JSON leaves it out.
+      report.network = { type: network.type, effective_type: network.effectiveType, rtt_ms: bounded(network.rttMs, MAX_DURATION_MS), downlink_mbps: bounded(network.downlinkMbps, MAX_SCORE) };
     }
     if (Object.keys(this.vitals).length > 0) report.vitals = this.vitals;
     this.counters = zero();
-    this.pageErrors = 0;
     this.closeCodes = {};
     this.connectedMs = this.outageMs = 0;
     this.vitals = {};
@@ -207,5 +232,5 @@ export class SessionWindow implements MonitorSink {
 /** The page's path as the schema takes it, else '/' (e.g. `srcdoc` in an about:srcdoc frame). */
 function pagePath(path: string): string {
   const text = shortText(path, MAX_PAGE_PATH);
-  return text !== undefined && PAGE_PATH.test(text) ? text : '/';
+  return text && PAGE_PATH.test(text) ? text : '/';
 }
