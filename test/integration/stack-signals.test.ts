@@ -6,7 +6,7 @@
  * it handles shutdown itself (the demo) stops the stack its own way, and a
  * second signal still kills everything.
  */
-import { spawn } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readlinkSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
@@ -22,6 +22,8 @@ interface ChildReport {
 }
 
 const runDirs: string[] = [];
+const children: ChildProcess[] = [];
+const tempDirs: string[] = [];
 
 /** The --user-data-dir of a Chromium process (playwright's temporary profile, outside the run directory). */
 function userDataDir(pid: number): string {
@@ -31,11 +33,13 @@ function userDataDir(pid: number): string {
 }
 
 afterEach(() => {
-  // Whatever a failed expectation left behind.
+  // Whatever a failed expectation left behind: the child itself, then its services.
+  for (const child of children.splice(0)) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
   for (const dir of runDirs.splice(0)) {
     sweepLeftovers(dir);
     removeRunDir(dir);
   }
+  for (const dir of tempDirs.splice(0)) rmSync(dir, { recursive: true, force: true });
 });
 
 async function startChild(args: string[] = [], env: NodeJS.ProcessEnv = process.env) {
@@ -44,6 +48,7 @@ async function startChild(args: string[] = [], env: NodeJS.ProcessEnv = process.
     env,
     stdio: ['ignore', 'pipe', 'inherit'],
   });
+  children.push(child);
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
     child.once('exit', (code, signal) => resolve({ code, signal })),
   );
@@ -120,6 +125,7 @@ describe('SIGKILL to a process holding a stack with Chromium', () => {
   it('leaves processes, a browser profile and artifacts that the sweep and the run directory\'s removal take away', async () => {
     // A temp directory of its own, so what playwright leaves in it is this run's.
     const tmp = mkdtempSync(join(tmpdir(), 'signal-child-tmp-'));
+    tempDirs.push(tmp);
     const playwrightDirs = () => readdirSync(tmp).filter((name) => name.startsWith('playwright'));
     const { child, exited, report } = await startChild([], { ...process.env, TMPDIR: tmp });
     const chromium = report.processes.find((p) => p.name === 'chromium')?.pid as number;
@@ -140,6 +146,5 @@ describe('SIGKILL to a process holding a stack with Chromium', () => {
     expect(existsSync(report.runDir)).toBe(false);
     expect(existsSync(profile)).toBe(false);
     expect(playwrightDirs()).toEqual([]);
-    rmSync(tmp, { recursive: true, force: true });
   });
 });
