@@ -8,7 +8,10 @@
 import { randomBytes } from 'node:crypto';
 import WebSocket from 'ws';
 import type { ClientReport } from '../../web-sdk/src/report/schema.ts';
-import { REPORT_SCHEMA_VERSION } from '../../web-sdk/src/report/schema.ts';
+import { SessionWindow } from '../../web-sdk/src/report/session-window.ts';
+import type { TrackerScope } from '../../web-sdk/src/scope.ts';
+import type { MonitorSink } from '../../web-sdk/src/sink.ts';
+import { ConnectionTracker } from '../../web-sdk/src/socket/connection-tracker.ts';
 import { REGIONS } from './demo-data.ts';
 
 export interface SyntheticClientsOptions {
@@ -19,116 +22,39 @@ export interface SyntheticClientsOptions {
   /** Header the analytics service trusts for the country (TRUSTED_COUNTRY_HEADER). */
   countryHeader?: string;
   reportIntervalMs?: number;
-  /** Deterministic runs in tests. */
+  /** Deterministic choices in tests. */
   random?: () => number;
 }
 
+/** What the clients did, counted apart from their reports (tests check the reports against it). */
 export interface SyntheticClientsStats {
   connected: number;
+  attempts: number;
   opens: number;
-  authFailures: number;
+  /** Closes by the server's authentication (4401/4403/1008): the "app" signs in again. */
+  authRejections: number;
+  /** Open connections that ended without the client closing them, as the web SDK counts drops. */
   drops: number;
   reportsSent: number;
   reportErrors: number;
 }
 
-interface Window {
-  start: number;
-  attempts: number;
-  opens: number;
-  drops: number;
-  reconnectAttempts: number;
-  reconnectSuccesses: number;
-  outageMs: number;
-  connectedMs: number;
-  closeCodes: Record<string, number>;
-  sent: number;
-  received: number;
-  errors: number;
-  rtts: number[];
-  interactions: number;
-}
+/** Closes after which the web SDK does not reconnect (its default policy): the app signs in again. */
+const AUTH_CLOSE_CODES = [1008, 4401, 4403];
 
-function newWindow(now: number): Window {
-  return { start: now, attempts: 0, opens: 0, drops: 0, reconnectAttempts: 0, reconnectSuccesses: 0, outageMs: 0, connectedMs: 0, closeCodes: {}, sent: 0, received: 0, errors: 0, rtts: [], interactions: 0 };
-}
-
-function percentile(sorted: number[], q: number): number | null {
-  if (sorted.length === 0) return null;
-  return sorted[Math.min(sorted.length - 1, Math.ceil(q * sorted.length) - 1)] ?? null;
-}
-
-export type CloseKind = 'drop' | 'auth' | 'clean' | 'failed';
-
-/**
- * One client's connection in report windows, counted as the web SDK's
- * SessionWindow counts it: connected and outage time are charged to the
- * window they fall in (a connection or an outage still going at a window's
- * end up to that end, and from the next window's start on after it), so
- * no stretch of time is counted twice; a drop is the close of a connection
- * that had opened, so an attempt that never opened (1006 from a refused
- * handshake) is an attempt and not a drop; an outage runs from the close
- * of an open connection to the next open, across failed attempts.
- */
-export class ConnectionLedger {
-  private current: Window;
-  private openedAt: number | null = null;
-  private downSince: number | null = null;
-  private hasConnected = false;
-
-  constructor(now: number) {
-    this.current = newWindow(now);
-  }
-
-  /** The window being counted (messages, latencies and interactions go straight into it). */
-  get window(): Window {
-    return this.current;
-  }
-
-  attempt(): void {
-    this.current.attempts++;
-    if (this.hasConnected) this.current.reconnectAttempts++;
-  }
-
-  opened(now: number): void {
-    const w = this.current;
-    if (this.downSince !== null) w.outageMs += now - Math.max(this.downSince, w.start);
-    this.downSince = null;
-    this.openedAt = now;
-    w.opens++;
-    if (this.hasConnected) w.reconnectSuccesses++;
-    this.hasConnected = true;
-  }
-
-  /**
-   * The socket closed with `code`; `reconnecting`: another attempt follows, so a
-   * close of an open connection starts an outage. Says what the close was.
-   */
-  closed(now: number, code: number, reconnecting: boolean): CloseKind {
-    if (this.openedAt === null) return 'failed';
-    const w = this.current;
-    w.connectedMs += now - Math.max(this.openedAt, w.start);
-    this.openedAt = null;
-    w.closeCodes[String(code)] = (w.closeCodes[String(code)] ?? 0) + 1;
-    if (reconnecting) this.downSince = now;
-    if (code >= 4400 && code < 4500) return 'auth';
-    if (code === 1000) return 'clean';
-    w.drops++;
-    return 'drop';
-  }
-
-  /** Ends the window at `now`, charging what is still going up to it, and starts the next one. */
-  take(now: number): Window {
-    const w = this.current;
-    if (this.openedAt !== null) w.connectedMs += now - Math.max(this.openedAt, w.start);
-    if (this.downSince !== null) w.outageMs += now - Math.max(this.downSince, w.start);
-    this.current = newWindow(now);
-    return w;
-  }
+/** The web SDK's per-page scope, reduced to one sink: the client's report window. */
+function windowScope(sink: MonitorSink): TrackerScope {
+  return {
+    active: true,
+    tracer: undefined,
+    emit(event, ...args) {
+      (sink[event] as ((...a: typeof args) => void) | undefined)?.apply(sink, args);
+    },
+  };
 }
 
 export class SyntheticClients {
-  readonly stats: SyntheticClientsStats = { connected: 0, opens: 0, authFailures: 0, drops: 0, reportsSent: 0, reportErrors: 0 };
+  readonly stats: SyntheticClientsStats = { connected: 0, attempts: 0, opens: 0, authRejections: 0, drops: 0, reportsSent: 0, reportErrors: 0 };
   private readonly clients: SyntheticClient[] = [];
   private stopped = false;
   private ticker: NodeJS.Timeout | undefined;
@@ -149,6 +75,7 @@ export class SyntheticClients {
     this.ticker.unref();
   }
 
+  /** Closes every connection and sends each client's last report (as a page does when hidden). */
   async stop(): Promise<void> {
     this.stopped = true;
     clearInterval(this.ticker);
@@ -156,12 +83,19 @@ export class SyntheticClients {
   }
 }
 
+/**
+ * One browser tab of the demo app, counted by the web SDK's own code: a
+ * ConnectionTracker per logical connection (across reconnections) feeding
+ * the SessionWindow that builds the tab's client reports, so the demo's
+ * reports mean exactly what a real browser's do.
+ */
 class SyntheticClient {
   private socket: WebSocket | undefined;
   private readonly region: (typeof REGIONS)[number];
-  private readonly sessionId = randomBytes(12).toString('base64url');
   private readonly timers = new Set<NodeJS.Timeout>();
-  private readonly ledger: ConnectionLedger;
+  private readonly window: SessionWindow;
+  private readonly scope: TrackerScope;
+  private tracker: ConnectionTracker;
   private failures = 0;
   private stopped = false;
   private seq = 0;
@@ -183,7 +117,15 @@ class SyntheticClient {
     }
     // Slower networks load pages more slowly: the UX correlation has a real signal.
     this.pageLoadMs = 700 + this.region.delayMs * 9 + random() * 400;
-    this.ledger = new ConnectionLedger(Date.now());
+    const { delayMs } = this.region;
+    this.window = new SessionWindow({
+      sessionId: randomBytes(12).toString('base64url'),
+      app: { name: 'socketscope-demo', version: '1.0.0' },
+      network: () => ({ type: 'wifi', effectiveType: delayMs > 120 ? '3g' : '4g', rttMs: delayMs * 2 }),
+      pagePath: () => '/dashboard',
+    });
+    this.scope = windowScope(this.window);
+    this.tracker = new ConnectionTracker(this.scope, this.options.wsUrl);
     this.every(this.options.reportIntervalMs ?? 15_000, () => void this.report());
   }
 
@@ -215,19 +157,19 @@ class SyntheticClient {
     if (this.stopped) return;
     const token = this.token();
     const url = token ? `${this.options.wsUrl}?token=${encodeURIComponent(token)}` : this.options.wsUrl;
-    this.ledger.attempt();
+    this.tracker.attempt();
+    this.stats.attempts++;
     const socket = new WebSocket(url);
     this.socket = socket;
     socket.on('open', () => {
-      this.ledger.opened(Date.now());
+      this.tracker.opened();
       this.stats.opens++;
       this.stats.connected++;
       this.subscribe(socket);
     });
     socket.on('message', (data) => this.onMessage(data.toString()));
-    socket.on('error', () => {
-      this.ledger.window.errors++;
-    });
+    // A failed attempt is counted (as a connect error) by its close; 'error' only keeps ws from throwing.
+    socket.on('error', () => {});
     socket.on('close', (code) => this.onClose(socket, code));
   }
 
@@ -240,18 +182,22 @@ class SyntheticClient {
   }
 
   private send(socket: WebSocket, message: Record<string, unknown>): void {
-    if (socket.readyState !== WebSocket.OPEN) return;
     // The client's clock is "ahead" by the one-way delay it simulates, so the
     // server's end-to-end latency histogram shows the region's delay.
-    socket.send(JSON.stringify({ ...message, sentAt: Date.now() - this.region.delayMs }));
-    this.ledger.window.sent++;
+    this.sendRaw(socket, JSON.stringify({ ...message, sentAt: Date.now() - this.region.delayMs }));
+  }
+
+  private sendRaw(socket: WebSocket, text: string): void {
+    if (socket.readyState !== WebSocket.OPEN) return;
+    socket.send(text);
+    this.tracker.sent(text);
   }
 
   private onMessage(text: string): void {
-    this.ledger.window.received++;
+    this.tracker.received(text);
     const message = JSON.parse(text) as { type?: string; sentAt?: number };
     if (message.type === 'pong' && typeof message.sentAt === 'number') {
-      this.ledger.window.rtts.push(Date.now() - message.sentAt + this.region.delayMs);
+      this.scope.emit('rtt', (Date.now() - message.sentAt + this.region.delayMs) / 1000);
     }
   }
 
@@ -261,14 +207,13 @@ class SyntheticClient {
     if (!socket || socket.readyState !== WebSocket.OPEN) return;
     const roll = this.random();
     if (roll < 0.25) {
-      this.ledger.window.interactions++;
+      this.scope.emit('interaction');
       this.send(socket, { type: 'chat', room: `chat-${Math.floor(this.random() * 8)}`, text: `hello from ${this.region.country}` });
     } else if (roll < 0.45) {
       this.send(socket, { type: 'ping', id: ++this.seq });
     } else if (roll < 0.452) {
       // A malformed frame now and then: counted as a parse error by the server.
-      socket.send('{not json');
-      this.ledger.window.sent++;
+      this.sendRaw(socket, '{not json');
     } else if (roll < 0.456) {
       // The network drops: no close frame.
       socket.terminate();
@@ -280,62 +225,43 @@ class SyntheticClient {
 
   private onClose(socket: WebSocket, code: number): void {
     if (socket !== this.socket) return;
-    const kind = this.ledger.closed(Date.now(), code, !this.stopped);
-    if (kind !== 'failed') this.stats.connected--;
-    if (kind === 'auth') this.stats.authFailures++;
-    if (kind === 'drop') this.stats.drops++;
+    const wasOpen = this.tracker.isOpen;
+    const rejected = AUTH_CLOSE_CODES.includes(code);
+    // The client closes only when the demo stops; an authentication close is not retried (the web SDK's default).
+    this.tracker.closed(code, this.stopped, !this.stopped && !rejected);
+    if (wasOpen) {
+      this.stats.connected--;
+      if (!this.stopped) this.stats.drops++;
+    }
+    if (rejected) this.stats.authRejections++;
     if (this.stopped) return;
+    if (rejected) {
+      // The app signs in again: a new logical connection, whose first attempt is not a reconnect.
+      this.tracker = new ConnectionTracker(this.scope, this.options.wsUrl);
+    }
     // Exponential backoff with full jitter, capped at 10 s.
     const delay = Math.min(10_000, 500 * 2 ** this.failures++) * (0.5 + this.random() / 2);
     this.later(delay, () => this.connect());
   }
 
   private async report(): Promise<void> {
-    const now = Date.now();
-    const window = this.ledger.take(now);
-    if (!this.options.reportUrl || window.attempts + window.sent + window.received === 0) return;
-    const rtts = window.rtts.sort((a, b) => a - b);
-    const report: ClientReport = {
-      schema_version: REPORT_SCHEMA_VERSION,
-      session_id: this.sessionId,
-      sent_at: new Date(now).toISOString(),
-      window_start: new Date(window.start).toISOString(),
-      window_end: new Date(now).toISOString(),
-      page_path: '/dashboard',
-      app: { name: 'socketscope-demo', version: '1.0.0' },
-      connection: {
-        attempts: window.attempts,
-        opens: window.opens,
-        drops: window.drops,
-        reconnect_attempts: window.reconnectAttempts,
-        reconnect_successes: window.reconnectSuccesses,
-        outage_ms: Math.round(window.outageMs),
-        connected_ms: Math.round(window.connectedMs),
-        close_codes: window.closeCodes,
-      },
-      messages: { sent: window.sent, received: window.received, queued: 0, dropped: 0, errors: window.errors },
-      latency_ms: {
-        count: rtts.length,
-        avg: rtts.length ? rtts.reduce((a, b) => a + b, 0) / rtts.length : null,
-        p50: percentile(rtts, 0.5),
-        p95: percentile(rtts, 0.95),
-        max: rtts.length ? (rtts[rtts.length - 1] ?? null) : null,
-      },
-      network: { type: 'wifi', effective_type: this.region.delayMs > 120 ? '3g' : '4g', rtt_ms: this.region.delayMs * 2 },
-      vitals: {
-        page_load_ms: Math.round(this.pageLoadMs),
-        lcp_ms: Math.round(this.pageLoadMs * 0.8),
-        fcp_ms: Math.round(this.pageLoadMs * 0.5),
-        ttfb_ms: Math.round(this.region.delayMs * 2 + 40),
-        inp_ms: Math.round(60 + this.region.delayMs * 0.6 + this.random() * 40),
-        cls: Math.round(this.random() * 10) / 100,
-      },
-      ux: { interactions: window.interactions, errors: this.random() < 0.02 ? 1 : 0 },
-    };
+    // Each window stands for a page view, so the UX views have vitals for any range the demo ran in.
+    const { delayMs } = this.region;
+    const vitals = { page_load: this.pageLoadMs, lcp: this.pageLoadMs * 0.8, fcp: this.pageLoadMs * 0.5, ttfb: delayMs * 2 + 40 };
+    for (const [name, value] of Object.entries(vitals)) this.scope.emit('vital', name as keyof typeof vitals, Math.round(value));
+    this.scope.emit('vital', 'inp', Math.round(60 + delayMs * 0.6 + this.random() * 40));
+    this.scope.emit('vital', 'cls', Math.round(this.random() * 10) / 100);
+    if (this.random() < 0.02) this.scope.emit('pageError');
+    const report = this.window.take();
+    if (!this.options.reportUrl || !report) return;
+    await this.post(report);
+  }
+
+  private async post(report: ClientReport): Promise<void> {
     try {
       const headers: Record<string, string> = { 'content-type': 'application/json' };
       if (this.options.countryHeader) headers[this.options.countryHeader] = this.region.country;
-      const response = await fetch(this.options.reportUrl, { method: 'POST', headers, body: JSON.stringify(report), signal: AbortSignal.timeout(5_000) });
+      const response = await fetch(this.options.reportUrl!, { method: 'POST', headers, body: JSON.stringify(report), signal: AbortSignal.timeout(5_000) });
       await response.body?.cancel();
       if (response.ok) this.stats.reportsSent++;
       else this.stats.reportErrors++;
@@ -349,15 +275,17 @@ class SyntheticClient {
     for (const timer of this.timers) clearTimeout(timer);
     this.timers.clear();
     const socket = this.socket;
-    if (!socket || socket.readyState === WebSocket.CLOSED) return;
-    await new Promise<void>((resolve) => {
-      socket.once('close', () => resolve());
-      if (socket.readyState === WebSocket.CONNECTING) socket.terminate();
-      else socket.close(1000, 'demo stopping');
-      setTimeout(() => {
-        socket.terminate();
-        resolve();
-      }, 1_000).unref();
-    });
+    if (socket && socket.readyState !== WebSocket.CLOSED) {
+      await new Promise<void>((resolve) => {
+        socket.once('close', () => resolve());
+        if (socket.readyState === WebSocket.CONNECTING) socket.terminate();
+        else socket.close(1000, 'demo stopping');
+        setTimeout(() => {
+          socket.terminate();
+          resolve();
+        }, 1_000).unref();
+      });
+    }
+    await this.report();
   }
 }

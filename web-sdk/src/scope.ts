@@ -27,6 +27,9 @@ export interface ScopeOptions {
   storage?: Storage;
 }
 
+/** What a connection tracker reports to: a page's scope, or a stand-in outside a page (the demo's synthetic clients). */
+export type TrackerScope = Pick<SocketScope, 'active' | 'tracer' | 'emit'>;
+
 export class SocketScope {
   readonly session: Session;
   readonly app: ScopeOptions['app'];

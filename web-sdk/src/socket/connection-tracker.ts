@@ -4,7 +4,7 @@
  * connection attempt. Shared by MonitoredWebSocket and monitor().
  */
 import { byteLength } from '../byte-length.ts';
-import type { SocketScope } from '../scope.ts';
+import type { TrackerScope } from '../scope.ts';
 import type { RequestSpan } from '../traces/socket-tracer.ts';
 
 const seconds = (from: number): number => (performance.now() - from) / 1000;
@@ -22,7 +22,7 @@ export class ConnectionTracker {
   private span: RequestSpan | undefined;
 
   constructor(
-    readonly scope: SocketScope | undefined,
+    readonly scope: TrackerScope | undefined,
     private readonly url: string,
   ) {}
 

@@ -5,7 +5,7 @@
  * matched to their response by an id field.
  */
 import type { RequestOutcome } from '../attributes.ts';
-import type { SocketScope } from '../scope.ts';
+import type { TrackerScope } from '../scope.ts';
 
 export interface RequestTrackingOptions {
   /** Envelope field carrying the request id, echoed by the server in the response. Default 'id'. */
@@ -45,7 +45,7 @@ interface Pending {
 }
 
 /** Times and traces one request the app sends and matches itself. */
-export function trackRequest(scope: SocketScope | undefined, name = 'request'): TrackedRequest {
+export function trackRequest(scope: TrackerScope | undefined, name = 'request'): TrackedRequest {
   const start = performance.now();
   const span = scope?.tracer?.request(name);
   let ended = false;
@@ -66,7 +66,7 @@ export class RequestTracker {
   private seq = 0;
 
   constructor(
-    private readonly scope: SocketScope | undefined,
+    private readonly scope: TrackerScope | undefined,
     private readonly options: RequestTrackingOptions = {},
   ) {}
 
