@@ -2,11 +2,24 @@
 # Installs everything socketscope needs to run and test, idempotently; quick
 # when all is present. As root it installs Debian packages; otherwise it names
 # what is missing and how to install it, and fails.
+# --demo (npm start): the demo runs without the Debian packages and the
+# collector (it says which parts are missing), so for it their absence is a
+# warning; Node, the npm packages and the built assets are still required.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
+demo=false
+for arg in "$@"; do
+  case $arg in
+    --demo) demo=true ;;
+    *) echo "setup: unknown option $arg (usage: setup.sh [--demo])" >&2; exit 2 ;;
+  esac
+done
+
 say() { echo "setup: $*"; }
 fail() { echo "setup: $*" >&2; exit 1; }
+# A missing optional part: fatal for the tests, a warning for the demo.
+lacking() { if $demo; then echo "setup: warning: $* The demo starts anyway and reports what is missing." >&2; else fail "$*"; fi; }
 
 cache_root=${XDG_CACHE_HOME:-$HOME/.cache}/socketscope
 mkdir -p "$cache_root"
@@ -44,9 +57,9 @@ if [ ${#missing[@]} -gt 0 ]; then
     export DEBIAN_FRONTEND=noninteractive
     apt-get install -y --no-install-recommends "${missing[@]}" >/dev/null \
       || { apt-get update >/dev/null && apt-get install -y --no-install-recommends "${missing[@]}" >/dev/null; } \
-      || fail "apt-get could not install: ${missing[*]}"
+      || lacking "apt-get could not install: ${missing[*]}."
   else
-    fail "missing Debian packages: ${missing[*]}. Install them with: sudo apt-get install -y --no-install-recommends ${missing[*]}"
+    lacking "missing Debian packages: ${missing[*]}. Install them with: sudo apt-get install -y --no-install-recommends ${missing[*]}."
   fi
 fi
 
@@ -75,4 +88,4 @@ npm run --silent build -w @socketscope/instrumentation-ws
 node --import tsx src/admin/build.ts --quiet
 
 # 5. Our collector build (cached; a no-op when the manifest is unchanged).
-bash scripts/build-collector.sh
+bash scripts/build-collector.sh || lacking "the collector could not be built (above: why)."
