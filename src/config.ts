@@ -88,6 +88,9 @@ interface Variable {
   schema: z.ZodType;
 }
 
+
+/** pino's levels, for LOG_LEVEL and the commands' --log-level. */
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 export const CONFIG_VARIABLES = [
   { env: 'PORT', key: 'port', flag: '--port', default: '8080', schema: integer(0, 65535), description: 'HTTP port of the API and admin pages (0: any free port).' },
   { env: 'HOST', key: 'host', flag: '--host', default: '127.0.0.1', schema: z.string().min(1), description: 'Address to bind; `0.0.0.0` in containers.' },
@@ -155,7 +158,7 @@ export const CONFIG_VARIABLES = [
   { env: 'GEO_MIN_CLIENTS', key: 'geoMinClients', default: '10', schema: integer(1, 1_000_000), description: 'Regions with fewer distinct clients are folded into `other` (default of the `min_clients` query parameter).' },
   { env: 'QUERY_TIMEOUT_MS', key: 'queryTimeoutMs', default: '30000', schema: integer(100, 3_600_000), description: 'Longest a summary, geographic or UX-correlation read may run in PostgreSQL (`statement_timeout` per read); past it the request gets 503 `query_timeout` and the connection goes back to the pool.' },
   { env: 'CORRELATION_MIN_N', key: 'correlationMinN', default: '10', schema: integer(3, 1_000_000), description: 'Pairs below this sample size are reported as `insufficient data`.' },
-  { env: 'LOG_LEVEL', key: 'logLevel', flag: '--log-level', default: 'info', schema: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']), description: 'pino log level.' },
+  { env: 'LOG_LEVEL', key: 'logLevel', flag: '--log-level', default: 'info', schema: z.enum(LOG_LEVELS), description: 'pino log level.' },
 ] as const satisfies readonly Variable[];
 
 type VariableOf<K> = Extract<(typeof CONFIG_VARIABLES)[number], { key: K }>;

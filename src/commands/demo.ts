@@ -1,4 +1,5 @@
-import { type Command, type CommanderError, InvalidArgumentError } from 'commander';
+import { type Command, type CommanderError, InvalidArgumentError, Option } from 'commander';
+import { LOG_LEVELS } from '../config.ts';
 
 interface DemoFlags {
   clients: number;
@@ -40,7 +41,7 @@ export function registerDemo(program: Command): void {
     .option('--no-browser', 'do not open the demo page in headless Chromium')
     .option('--data-dir <dir>', 'embedded database directory when DATABASE_URL is not set', './.data')
     .option('-p, --port <port>', 'port of the analytics service and admin pages, 1-65535 (default: a free port)', parsePort)
-    .option('--log-level <level>', 'service log level', 'warn')
+    .addOption(new Option('--log-level <level>', 'service log level').choices(LOG_LEVELS).default('warn'))
     .option('--install', 'install missing Debian packages and build the collector first (as root: runs scripts/setup.sh)')
     .option('--json', 'print the URLs as one JSON line on stdout once everything runs')
     .option('--app-only', 'only the instrumented demo app and its synthetic clients, exporting to OTEL_EXPORTER_OTLP_ENDPOINT (the docker-compose demo service)')

@@ -93,7 +93,7 @@ describe('socketscope demo --port', () => {
     await expect(checkServicePort(port)).resolves.toBeUndefined();
   });
 
-  it('the CLI: a port outside 1-65535 is a usage error (exit 2), a port in use exits 1 naming --port and starts nothing', { timeout: 120_000 }, async () => {
+  it('the CLI: a port outside 1-65535 or an unknown log level is a usage error (exit 2), a port in use exits 1 naming --port and starts nothing', { timeout: 120_000 }, async () => {
     for (const value of ['0', '99999', '65536', '80x', '']) {
       const result = await socketscope('demo', '--no-browser', '--port', value);
       expect(result.code, value).toBe(2);
@@ -101,6 +101,12 @@ describe('socketscope demo --port', () => {
     }
     const report = await socketscope('demo', '--report-url', 'http://127.0.0.1:1');
     expect([report.code, report.stderr.split('\n')[0]]).toEqual([2, 'error: --report-url goes with --app-only']);
+    // A log level pino does not have is refused before anything starts, naming the flag.
+    const level = await socketscope('demo', '--no-browser', '--log-level', 'verbose');
+    expect([level.code, level.stderr.split('\n')[0]]).toEqual([
+      2,
+      "error: option '--log-level <level>' argument 'verbose' is invalid. Allowed choices are fatal, error, warn, info, debug, trace, silent.",
+    ]);
 
     const { server, port } = await listenOn127();
     try {
