@@ -77,13 +77,10 @@ import type { AuthDecision, ConnectionInfo, InstrumentWebSocketServerOptions, Me
 const OPEN = 1;
 const EMPTY: Attributes = Object.freeze({});
 const INSTRUMENTED = Symbol.for('socketscope.instrumented');
-const STATE = Symbol('socketscope.connection');
 /** A valid Sec-WebSocket-Key, as ws checks it. */
 const WS_KEY = /^[+/0-9A-Za-z]{22}==$/;
 
-interface StateSlot {
-  [STATE]: ConnectionState | undefined;
-}
+type StateSlot = Record<symbol, ConnectionState | undefined>;
 /** Default base cost of one idle ws connection on the heap (bench/instrumentation.ts measures it). */
 const DEFAULT_CONNECTION_BASE_BYTES = 2700;
 const DEFAULT_MAX_LATENCY_SECONDS = 300;
@@ -175,7 +172,11 @@ export function instrumentWebSocketServer(wss: WebSocketServer, options: Instrum
   /** Message spans this server may still start as children of a client-sampled traceparent (see messageSpan). */
   const clientSampledBudget = new TokenBucket(clientSampledPerSecond);
   // Per-socket state lives in one slot on our own socket subclass (see below): a property load
-  // on the hot path instead of a WeakMap lookup, and no table entry per connection.
+  // on the hot path instead of a WeakMap lookup, and no table entry per connection. The slot's
+  // key is this call's own: after shutdown() the server can be instrumented again while sockets
+  // of this instrumentation are still open, and the next one must not see (ping, count, put in
+  // its rooms) their state, which this one's emit still owns.
+  const STATE = Symbol('socketscope.connection');
   const states = {
     get: (socket: WebSocket): ConnectionState | undefined => (socket as unknown as StateSlot)[STATE],
     has: (socket: WebSocket): boolean => (socket as unknown as StateSlot)[STATE] !== undefined,
