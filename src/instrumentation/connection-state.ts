@@ -17,6 +17,8 @@ export class ConnectionState {
   /** Channels joined through the rooms helper; created on the first join. */
   channels: Set<string> | undefined = undefined;
   peakSubscriptions = 0;
+  /** Transmitted bytes last reported for this socket (the report never goes below it). */
+  transmitted = 0;
 
   constructor(
     openedAt: number,

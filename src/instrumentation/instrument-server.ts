@@ -129,8 +129,24 @@ interface ServerInternals {
 
 /** ws keeps the net.Socket on `_socket` (also after close) and the receiver's buffer on `_receiver`. */
 interface SocketInternals {
-  _socket?: { bytesRead?: number; bytesWritten?: number } | null;
+  _socket?: { bytesRead?: number; bytesWritten?: number; writableLength?: number } | null;
   _receiver?: { _bufferedBytes?: number };
+}
+
+/**
+ * Bytes a socket has transmitted, as reported: what Node handed to the kernel, never less than
+ * the last report. net.Socket's `bytesWritten` also counts what still waits in the socket's
+ * write buffer (a slow client's backlog), and drops to what was dispatched to libuv once the
+ * socket is destroyed and that backlog discarded: alone it would make the counter go down.
+ * `bytesWritten - writableLength` leaves out the buffer and the write in progress while the
+ * socket is open; after a destroy it is what was dispatched, which can exceed what the kernel
+ * took by the unsent rest of the write that was in progress (the documented bound).
+ */
+function transmittedBytes(socket: WebSocket, state: ConnectionState): number {
+  const raw = (socket as unknown as SocketInternals)._socket;
+  const handed = (raw?.bytesWritten ?? 0) - (raw?.writableLength ?? 0);
+  if (handed > state.transmitted) state.transmitted = handed;
+  return state.transmitted;
 }
 
 export function instrumentWebSocketServer(wss: WebSocketServer, options: InstrumentWebSocketServerOptions = {}): WebSocketServerInstrumentation {
@@ -226,10 +242,10 @@ export function instrumentWebSocketServer(wss: WebSocketServer, options: Instrum
       let received = 0;
       let transmitted = 0;
       for (const socket of clients()) {
-        if (!states.has(socket)) continue;
-        const raw = (socket as unknown as SocketInternals)._socket;
-        received += raw?.bytesRead ?? 0;
-        transmitted += raw?.bytesWritten ?? 0;
+        const state = states.get(socket);
+        if (state === undefined) continue;
+        received += (socket as unknown as SocketInternals)._socket?.bytesRead ?? 0;
+        transmitted += transmittedBytes(socket, state);
       }
       return [received, transmitted];
     },
@@ -286,9 +302,9 @@ export function instrumentWebSocketServer(wss: WebSocketServer, options: Instrum
     instruments.connectionDuration.record((performance.now() - state.openedAt) / 1000, instruments.closeClassAttrs[closeClass]);
     if (rooms.used) instruments.connectionSubscriptions.record(state.peakSubscriptions, EMPTY);
     rooms.leaveAll(socket, state);
-    const raw = (socket as unknown as SocketInternals)._socket;
-    instruments.closedBytes[0]! += raw?.bytesRead ?? 0;
-    instruments.closedBytes[1]! += raw?.bytesWritten ?? 0;
+    instruments.closedBytes[0]! += (socket as unknown as SocketInternals)._socket?.bytesRead ?? 0;
+    // At least what was reported while it was open, so the total never goes down.
+    instruments.closedBytes[1]! += transmittedBytes(socket, state);
     // The last connection of a closed server (one without clientTracking closes before them).
     if (serverClosed && instruments.active === 0) instruments.release();
   }

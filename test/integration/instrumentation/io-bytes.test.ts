@@ -1,0 +1,56 @@
+/**
+ * `websocket.server.io` is a counter: the transmitted bytes it reports are
+ * what Node handed to the kernel, not what still waits in a slow client's
+ * write buffer, so they never go down, not even when the socket is destroyed
+ * with that buffer discarded.
+ */
+import { afterEach, describe, expect, it } from 'vitest';
+import type { WebSocket } from 'ws';
+import { type TestServer, connect, startServer, untilValue } from './harness.ts';
+
+let server: TestServer | undefined;
+afterEach(async () => {
+  await server?.close();
+  server = undefined;
+});
+
+interface RawSocket {
+  bytesWritten: number;
+  writableLength: number;
+  pause(): void;
+}
+const rawOf = (socket: WebSocket): RawSocket => (socket as unknown as { _socket: RawSocket })._socket;
+
+describe('websocket.server.io transmit', () => {
+  it('counts what reached the kernel, not a stalled client backlog, and never decreases when the stalled socket is terminated', async () => {
+    server = await startServer();
+    const { wss, telemetry } = server;
+    const accepted = new Promise<WebSocket>((resolve) => wss.once('connection', resolve));
+    const client = await connect(server.url);
+    const socket = await accepted;
+    // The client reads nothing more: the kernel's buffers fill and the rest stays in Node's.
+    rawOf(client).pause();
+    const chunk = Buffer.alloc(1 << 20);
+    const sends = 64;
+    for (let i = 0; i < sends; i++) socket.send(chunk);
+    const raw = rawOf(socket);
+    expect(raw.writableLength).toBeGreaterThan(0);
+
+    const transmitted = async (): Promise<number> => (await telemetry.value('websocket.server.io', { 'network.io.direction': 'transmit' }))!;
+    const seen = [await transmitted()];
+    // Never more than what was handed over by the time of the next read (it only grows), far below what was queued.
+    expect(seen[0]).toBeLessThanOrEqual(raw.bytesWritten - raw.writableLength);
+    expect(seen[0]).toBeLessThan(sends * chunk.length);
+    seen.push(await transmitted());
+
+    socket.terminate();
+    seen.push(await transmitted());
+    await untilValue(telemetry, 'websocket.server.connection.count', {}, 0);
+    seen.push(await transmitted());
+    seen.push(await transmitted());
+    // Non-decreasing across every collection, and the backlog that never left is not counted.
+    expect(seen).toEqual([...seen].sort((a, b) => a - b));
+    expect(seen.at(-1)).toBeLessThan(sends * chunk.length);
+    client.terminate();
+  });
+});
