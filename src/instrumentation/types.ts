@@ -172,7 +172,7 @@ export interface InstrumentationStats {
 
 export interface WebSocketServerInstrumentation {
   readonly rooms: Rooms;
-  /** The built-in heartbeat, when `heartbeat` was configured (`tick()` runs one round now). */
+  /** The built-in heartbeat, when `heartbeat` was configured (`tick()` starts one round now; over more than 256 sockets it continues in slices). */
   readonly heartbeat: Heartbeat | undefined;
   /** Sends with a known message type (counted under it); `binary` as in `rooms.broadcast()`. */
   send(socket: WebSocket, data: BroadcastData, type: string, options?: { binary?: boolean }): void;
