@@ -39,6 +39,7 @@ import type { RawData, WebSocket, WebSocketServer } from 'ws';
 import { AUTH_CLOSE_CODE, AUTH_HTTP_STATUS, authFailureReason, checkDecision, refuseUpgrade } from './auth.ts';
 import { closeCodeClass, closeErrorType } from './close-codes.ts';
 import { ConnectionState } from './connection-state.ts';
+import { clientAddress, trustedHops } from './forwarded.ts';
 import { checkHeartbeatInterval, DEFAULT_HEARTBEAT_INTERVAL_MS, Heartbeat } from './heartbeat.ts';
 import { ServerInstruments } from './instruments.ts';
 import { messageTypes } from './message-classifier.ts';
@@ -173,6 +174,7 @@ export function instrumentWebSocketServer(wss: WebSocketServer, options: Instrum
   if (heartbeatInterval !== undefined) checkHeartbeatInterval(heartbeatInterval);
   const authTimeoutMs = options.authTimeoutMs ?? DEFAULT_AUTH_TIMEOUT_MS;
   if (!(authTimeoutMs > 0 && authTimeoutMs <= MAX_TIMER_MS)) throw new RangeError(`authTimeoutMs must be within 1..${MAX_TIMER_MS}, got ${authTimeoutMs}`);
+  const proxyHops = trustedHops(options.trustProxy);
 
   const tracer: Tracer = options.tracer ?? (options.tracerProvider ?? trace.getTracerProvider()).getTracer(SCOPE_NAME, SCOPE_VERSION);
   const traceHandshakes = options.tracing?.handshake ?? true;
@@ -565,7 +567,6 @@ export function instrumentWebSocketServer(wss: WebSocketServer, options: Instrum
   function startHandshakeSpan(request: IncomingMessage, parent: Context): Span {
     const raw = request.socket;
     const peer = raw.remoteAddress;
-    const forwarded = options.trustProxy ? firstForwardedFor(request.headers['x-forwarded-for']) : undefined;
     const attributes: Attributes = {
       [ATTR_HTTP_REQUEST_METHOD]: request.method ?? 'GET',
       [ATTR_URL_PATH]: pathOf(request.url),
@@ -573,7 +574,7 @@ export function instrumentWebSocketServer(wss: WebSocketServer, options: Instrum
       [ATTR_SERVER_PORT]: raw.localPort,
       [ATTR_NETWORK_PEER_ADDRESS]: peer,
       [ATTR_NETWORK_PEER_PORT]: raw.remotePort,
-      [ATTR_CLIENT_ADDRESS]: forwarded ?? peer,
+      [ATTR_CLIENT_ADDRESS]: clientAddress(peer, request.headers['x-forwarded-for'], proxyHops),
     };
     const host = request.headers.host;
     if (host) attributes[ATTR_SERVER_ADDRESS] = host.replace(/:\d+$/, '');
@@ -845,10 +846,4 @@ function pathOf(url: string | undefined): string {
   const query = url.indexOf('?');
   // The query may carry tokens: never record it.
   return query === -1 ? url : url.slice(0, query);
-}
-
-function firstForwardedFor(header: string | string[] | undefined): string | undefined {
-  const value = Array.isArray(header) ? header[0] : header;
-  const first = value?.split(',')[0]?.trim();
-  return first || undefined;
 }

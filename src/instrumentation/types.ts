@@ -136,8 +136,15 @@ export interface InstrumentWebSocketServerOptions {
   /** Series per channel for subscription and broadcast metrics. */
   channels?: ChannelOptions;
   tracing?: TracingOptions;
-  /** Read `client.address` from the first X-Forwarded-For entry (only behind a trusted proxy). Default false. */
-  trustProxy?: boolean;
+  /**
+   * Reverse proxies in front of the server whose `X-Forwarded-For` entries are trusted, for the
+   * handshake span's `client.address`: `true` is one proxy (the header's rightmost entry, the one
+   * that proxy appended), a number is that many proxies (the entry that many hops away, counting
+   * the TCP peer as hop 0, as Express's `trust proxy` with a number; the leftmost entry when the
+   * header has fewer). The entries left of them are whatever the client sent and are never used.
+   * Default false (0): the TCP peer's address.
+   */
+  trustProxy?: boolean | number;
   /** Heap cost of one idle `ws` connection, the base of `websocket.server.connection.memory`. Default 2 700 bytes (bare ws 8.23 on Node 20 measured about 2 660, see docs/benchmarks.md). */
   connectionBaseBytes?: number;
   /** Report `nodejs.eventloop.delay.*` (one libuv histogram per Meter, while a server that wants it is instrumented). Default true. */

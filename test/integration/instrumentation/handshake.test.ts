@@ -353,3 +353,32 @@ describe('what shutdown() puts back', () => {
     wss.close();
   });
 });
+
+describe('client.address behind trusted proxies', () => {
+  /** client.address and network.peer.address of the handshake span of a connection sending this X-Forwarded-For. */
+  async function addresses(options: InstrumentWebSocketServerOptions, forwardedFor: string): Promise<unknown[]> {
+    server = await startServer(options);
+    const client = await connect(server.url, { headers: { 'x-forwarded-for': forwardedFor } });
+    const [span] = server.telemetry.spans.getFinishedSpans();
+    client.close();
+    await server.close();
+    server = undefined;
+    return [span?.attributes['client.address'], span?.attributes['network.peer.address']];
+  }
+
+  it('trustProxy: true takes the entry the one proxy appended (the rightmost), never what the client wrote left of it', async () => {
+    expect(await addresses({ trustProxy: true }, '6.6.6.6, 203.0.113.7')).toEqual(['203.0.113.7', '127.0.0.1']);
+  });
+
+  it('trustProxy: N takes the entry N hops away, counting the TCP peer as hop 0', async () => {
+    expect(await addresses({ trustProxy: 2 }, '6.6.6.6, 203.0.113.7, 10.0.0.1')).toEqual(['203.0.113.7', '127.0.0.1']);
+  });
+
+  it('without trustProxy the header is ignored, and an invalid value throws before the server is patched', async () => {
+    expect(await addresses({}, '6.6.6.6')).toEqual(['127.0.0.1', '127.0.0.1']);
+    const wss = new WebSocketServer({ noServer: true });
+    expect(() => instrumentWebSocketServer(wss, { trustProxy: -1 })).toThrow('trustProxy must be a boolean or an integer >= 0 (trusted proxy hops), got -1');
+    expect(Object.hasOwn(wss, 'handleUpgrade')).toBe(false);
+    wss.close();
+  });
+});
