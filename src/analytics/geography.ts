@@ -84,8 +84,8 @@ SELECT country_label AS country,
        count(DISTINCT session_id) AS clients,
        count(*) AS reports,
        sum(latency_avg_ms * latency_count) / nullif(sum(latency_count) FILTER (WHERE latency_avg_ms IS NOT NULL), 0) AS latency_avg,
-       percentile_cont(0.5) WITHIN GROUP (ORDER BY latency_p50_ms) AS latency_p50,
-       percentile_cont(0.95) WITHIN GROUP (ORDER BY latency_p95_ms) AS latency_p95,
+       percentile_disc(0.5) WITHIN GROUP (ORDER BY latency_p50_ms) AS latency_p50,
+       percentile_disc(0.95) WITHIN GROUP (ORDER BY latency_p95_ms) AS latency_p95,
        coalesce(sum(attempts), 0) AS attempts,
        coalesce(sum(opens), 0) AS opens,
        coalesce(sum(drops), 0) AS drops,
@@ -167,7 +167,8 @@ async function geographyFromRollups(pool: pg.Pool, range: TimeRange, span: Rolle
 
 /**
  * Exact from raw rows when the range holds no rolled-up hour; otherwise from
- * rollups plus raw edges (percentiles within 10%).
+ * rollups plus raw edges. Percentiles are nearest rank (percentile_disc), from
+ * histograms within 4.9% (rollups.ts, histogramQuantile).
  */
 export async function geographicDistribution(pool: pg.Pool, range: TimeRange, minClients: number): Promise<Geography> {
   const span = await rolledSpan(pool, range);

@@ -10,10 +10,12 @@
  * around them from the hourly tables, and the rest (partial hours at the
  * edges, the hours not rolled up yet) from the raw rows, bucketed the same
  * way. Sums (among them the per-report squares of the clustered success-rate
- * interval), counts and distinct clients stay exact; percentiles from
- * histograms are within the bin width (10%), interpolated linearly. Ranges
- * with no rolled-up hour are computed exactly from the raw rows (see
- * summary.ts, geography.ts).
+ * interval), counts and distinct clients stay exact. Percentiles are nearest
+ * rank on both paths: the raw path's percentile_disc is the value at rank
+ * ⌈q·n⌉, and a histogram's estimate is the geometric middle of the bin holding
+ * that rank, within 1.1^½ − 1 < 4.9% of it (bins below 1 too; 0 exactly; see
+ * histogramQuantile). Ranges with no rolled-up hour are computed exactly from
+ * the raw rows (see summary.ts, geography.ts).
  *
  * Distinct clients without DISTINCT: every hourly session row (per group, per
  * country and overall) carries the session's previous active hour there, so a
@@ -34,6 +36,18 @@ const DAY_MS = 24 * HOUR_MS;
 export const ROLLUP_GRACE_MS = 2 * 60_000;
 export const BIN_RATIO = 1.1;
 const MAX_BIN = 300;
+/**
+ * Bins at and below 1 (values from the metrics' units, CLS scaled): bin b in
+ * [−FINE_BINS, −1] holds (1.1^b, 1.1^(b+1)] (−1: (0.909, 1]); TINY_BIN holds
+ * (0, 1.1^−FINE_BINS] (below 1.1·10^−5); ZERO_BIN holds 0. Bin 0 is never
+ * written any more: rollups made before these bins existed hold every value
+ * in [0, 1] there (LEGACY_UNIT_BIN), and keep that meaning, so no stored
+ * rollup needed rewriting.
+ */
+const FINE_BINS = 120;
+export const TINY_BIN = -FINE_BINS - 1;
+export const ZERO_BIN = -FINE_BINS - 2;
+export const LEGACY_UNIT_BIN = 0;
 
 /** Percentile metrics with histograms; `scale` maps the column onto the bins (CLS is unitless, around 0.1). */
 export const HISTOGRAM_METRICS = [
@@ -54,7 +68,10 @@ export const GLOBAL = '*';
 const GROUP_METRICS: readonly HistogramMetric[] = ['latency_p50', 'latency_p95'];
 const metricValuesSql = (names: readonly HistogramMetric[]) =>
   `(VALUES ${HISTOGRAM_METRICS.filter((m) => names.includes(m.name)).map((m) => `(${m.id}, ${m.scale === 1 ? m.column : `${m.column} * ${m.scale}`})`).join(', ')})`;
-const binSql = (value: string) => `CASE WHEN ${value} <= 1 THEN 0 ELSE least(ceil(ln(${value}) / ln(${BIN_RATIO})), ${MAX_BIN})::int END`;
+/** The histogram bin of a value (see FINE_BINS); above 1, bin i holds (1.1^(i−1), 1.1^i], the last everything above 1.1^299. */
+const binSql = (value: string) =>
+  `CASE WHEN ${value} <= 0 THEN ${ZERO_BIN} WHEN ${value} <= 1 THEN greatest(ceil(ln(${value}) / ln(${BIN_RATIO}))::int - 1, ${TINY_BIN})
+        ELSE least(ceil(ln(${value}) / ln(${BIN_RATIO})), ${MAX_BIN})::int END`;
 const METRIC_VALUES = `(VALUES ${HISTOGRAM_METRICS.map((m) => `(${m.id}, ${m.scale === 1 ? m.column : `${m.column} * ${m.scale}`})`).join(', ')})`;
 const HOUR_OF = `date_bin('1 hour', received_at, timestamptz '2000-01-01 00:00:00+00')`;
 
@@ -464,24 +481,44 @@ function nanToMinus(v: number): number {
   return Number.isNaN(v) ? Number.NEGATIVE_INFINITY : v;
 }
 
-/** The q-quantile of a histogram metric, interpolated within its bin; null when empty. */
+/** The values a bin holds, [lower, upper] (see FINE_BINS and binSql). */
+export function binBounds(bin: number): { lower: number; upper: number } {
+  if (bin === ZERO_BIN) return { lower: 0, upper: 0 };
+  if (bin === TINY_BIN) return { lower: 0, upper: BIN_RATIO ** -FINE_BINS };
+  if (bin === LEGACY_UNIT_BIN) return { lower: 0, upper: 1 };
+  if (bin < 0) return { lower: BIN_RATIO ** bin, upper: BIN_RATIO ** (bin + 1) };
+  return { lower: BIN_RATIO ** (bin - 1), upper: BIN_RATIO ** bin };
+}
+
+/**
+ * The q-quantile of a histogram metric (null when empty), as the raw path's
+ * percentile_disc defines it: the value at rank ⌈q·n⌉ (at least 1) of the n
+ * values in order, the same float arithmetic as PostgreSQL's. The histogram
+ * knows which bin holds that value, and answers the bin's geometric middle:
+ * within a factor 1.1^½ of the value (|estimate − value| < 4.9% of it), 0
+ * for the zero bin, the middle of the bounds for the bins that start at 0
+ * (within 5.5·10^−6 below 1.1·10^−5; 0.5 within [0, 1] for rollups made
+ * before the fine bins). Interpolating by rank inside the bin, as this did
+ * before, is no closer in the worst case (up to 10%), and with one bin for all
+ * of [0, 1] read three values of 0.3 as 0.5 and zeros as 0.75.
+ */
 export function histogramQuantile(group: MergedGroup, metric: HistogramMetric, q: number): number | null {
   const definition = HISTOGRAM_METRICS.find((m) => m.name === metric)!;
   const bins = group.histograms.get(definition.id);
   if (!bins || bins.size === 0) return null;
-  const ordered = [...bins.entries()].sort((a, b) => a[0] - b[0]);
+  const ordered = [...bins.entries()].filter(([, count]) => count > 0).sort((a, b) => a[0] - b[0]);
   const total = ordered.reduce((sum, [, count]) => sum + count, 0);
-  const target = q * total;
+  if (total === 0) return null;
+  const rank = Math.max(1, Math.ceil(q * total));
   let before = 0;
+  let holding = ordered[ordered.length - 1]![0];
   for (const [bin, count] of ordered) {
-    if (before + count >= target) {
-      const lower = bin === 0 ? 0 : BIN_RATIO ** (bin - 1);
-      const upper = BIN_RATIO ** bin;
-      const fraction = count === 0 ? 0 : Math.min(1, Math.max(0, (target - before) / count));
-      return (lower + (upper - lower) * fraction) / definition.scale;
-    }
     before += count;
+    if (before >= rank) {
+      holding = bin;
+      break;
+    }
   }
-  const last = ordered[ordered.length - 1]![0];
-  return BIN_RATIO ** last / definition.scale;
+  const { lower, upper } = binBounds(holding);
+  return (lower > 0 ? Math.sqrt(lower * upper) : (lower + upper) / 2) / definition.scale;
 }

@@ -79,15 +79,15 @@ SELECT count(*) AS reports,
        sum(messages_dropped) AS dropped, sum(message_errors) AS errors,
        sum(latency_count) AS latency_samples,
        sum(latency_avg_ms * latency_count) / nullif(sum(latency_count) FILTER (WHERE latency_avg_ms IS NOT NULL), 0) AS latency_avg,
-       percentile_cont(0.5) WITHIN GROUP (ORDER BY latency_p50_ms) AS latency_p50,
-       percentile_cont(0.95) WITHIN GROUP (ORDER BY latency_p95_ms) AS latency_p95,
+       percentile_disc(0.5) WITHIN GROUP (ORDER BY latency_p50_ms) AS latency_p50,
+       percentile_disc(0.95) WITHIN GROUP (ORDER BY latency_p95_ms) AS latency_p95,
        max(latency_max_ms) AS latency_max,
-       percentile_cont(0.75) WITHIN GROUP (ORDER BY lcp_ms) AS lcp,
-       percentile_cont(0.75) WITHIN GROUP (ORDER BY inp_ms) AS inp,
-       percentile_cont(0.75) WITHIN GROUP (ORDER BY cls) AS cls,
-       percentile_cont(0.75) WITHIN GROUP (ORDER BY fcp_ms) AS fcp,
-       percentile_cont(0.75) WITHIN GROUP (ORDER BY ttfb_ms) AS ttfb,
-       percentile_cont(0.75) WITHIN GROUP (ORDER BY page_load_ms) AS page_load,
+       percentile_disc(0.75) WITHIN GROUP (ORDER BY lcp_ms) AS lcp,
+       percentile_disc(0.75) WITHIN GROUP (ORDER BY inp_ms) AS inp,
+       percentile_disc(0.75) WITHIN GROUP (ORDER BY cls) AS cls,
+       percentile_disc(0.75) WITHIN GROUP (ORDER BY fcp_ms) AS fcp,
+       percentile_disc(0.75) WITHIN GROUP (ORDER BY ttfb_ms) AS ttfb,
+       percentile_disc(0.75) WITHIN GROUP (ORDER BY page_load_ms) AS page_load,
        sum(ux_interactions) AS interactions, sum(ux_errors) AS ux_errors,
        ${CLUSTER_SUMS_SQL}
   FROM client_reports
@@ -149,8 +149,10 @@ async function summaryFromRollups(pool: pg.Pool, range: TimeRange, span: RolledS
 
 /**
  * Exact from the raw rows when the range holds no rolled-up hour (recent
- * data, short ranges); otherwise rollups plus raw edges, with percentiles
- * from histograms (within 10%).
+ * data, short ranges); otherwise rollups plus raw edges. Percentiles are
+ * nearest rank (percentile_disc: the value at rank ⌈q·n⌉); from histograms,
+ * the middle of the bin holding that rank, within 4.9% of it (rollups.ts,
+ * histogramQuantile).
  */
 export async function clientMetricsSummary(pool: pg.Pool, range: TimeRange): Promise<ClientMetricsSummary> {
   const span = await rolledSpan(pool, range);

@@ -271,9 +271,10 @@ describe('GET /api/ws/client-metrics/summary', () => {
     expect(body.messages).toEqual({ sent: 80, received: 160, queued: 0, dropped: 0, errors: 3, error_rate: 0.0125 });
     // (40·10 + 60·30 + 50·20 + 100·10 + 30·10 + 20·10) / 90
     expect(body.latency_ms.avg).toBeCloseTo(4700 / 90, 10);
-    expect(body.latency_ms).toMatchObject({ samples: 90, p50: 41.5, p95: 180, max: 250 });
-    expect(body.vitals_p75).toMatchObject({ lcp_ms: 1750, inp_ms: 175, fcp_ms: 650, ttfb_ms: 250, page_load_ms: 2250 });
-    expect(body.vitals_p75.cls).toBeCloseTo(0.175, 12);
+    // Percentiles are nearest rank (percentile_disc): row ⌈q·n⌉ of the sorted values. p50 of
+    // 18, 28, 38, 45, 55, 90 is row 3; p95 of 40, 50, 80, 90, 120, 200 row 6; p75 of two values row 2.
+    expect(body.latency_ms).toMatchObject({ samples: 90, p50: 38, p95: 200, max: 250 });
+    expect(body.vitals_p75).toEqual({ lcp_ms: 2000, inp_ms: 200, cls: 0.2, fcp_ms: 700, ttfb_ms: 300, page_load_ms: 2500 });
     expect(body.ux).toEqual({ interactions: 40, errors: 2 });
   });
 
@@ -298,18 +299,16 @@ describe('GET /api/ws/client-metrics/geographic', () => {
     const { countries } = response.body as { countries: Array<Record<string, any>> };
     expect(countries.map((c) => c.country)).toEqual(['DE', 'FR', 'other']);
     const [de, fr, other] = countries;
-    expect(de).toMatchObject({ clients: 4, reports: 5, latency_ms: { avg: 60, p50: 50 }, connection: { attempts: 9, opens: 7, drops: 0 } });
-    expect(de!.latency_ms.p95).toBeCloseTo(188, 10);
+    // Nearest-rank percentiles: p50 of 38, 45, 55, 90 is row 2, p95 of 80, 90, 120, 200 row 4.
+    expect(de).toMatchObject({ clients: 4, reports: 5, latency_ms: { avg: 60, p50: 45, p95: 200 }, connection: { attempts: 9, opens: 7, drops: 0 } });
     // Reports [2, 2], [1, 0], [1, 1], [1, 1], [4, 3] vary less than independent attempts would: plain Wilson.
     expect(byDefinition([[2, 2], [1, 0], [1, 1], [1, 1], [4, 3]]).nEff).toBe(9);
     expect(de!.connection.success_rate_ci).toEqual(wilsonInterval(7, 9));
     expect(de!.regions.map((r: { region: string }) => r.region)).toEqual(['BE', 'other']);
-    expect(de!.regions[0]).toMatchObject({ clients: 3, reports: 4, latency_ms: { p50: 45 }, connection: { attempts: 5, opens: 4 } });
-    expect(de!.regions[0].latency_ms.p95).toBeCloseTo(117, 10);
+    expect(de!.regions[0]).toMatchObject({ clients: 3, reports: 4, latency_ms: { p50: 45, p95: 120 }, connection: { attempts: 5, opens: 4 } });
     expect(de!.regions[0].latency_ms.avg).toBeCloseTo(3200 / 60, 10);
     expect(de!.regions[1]).toMatchObject({ clients: 1, latency_ms: { avg: 100, p50: 90, p95: 200 }, connection: { attempts: 4, opens: 3 } });
-    expect(fr).toMatchObject({ clients: 2, reports: 2, latency_ms: { avg: 25, p50: 23 }, connection: { attempts: 3, opens: 3, success_rate: 1 }, regions: [] });
-    expect(fr!.latency_ms.p95).toBeCloseTo(49.5, 10);
+    expect(fr).toMatchObject({ clients: 2, reports: 2, latency_ms: { avg: 25, p50: 18, p95: 50 }, connection: { attempts: 3, opens: 3, success_rate: 1 }, regions: [] });
     expect(other).toMatchObject({ clients: 1, reports: 1, latency_ms: { avg: null, p50: null, p95: null }, connection: { attempts: 5, opens: 1, drops: 2, success_rate: 0.2 }, regions: [] });
   });
 
