@@ -24,6 +24,38 @@ describe('parseTimestamp', () => {
     expect(parseTimestamp('99999999999')).toBe(99_999_999_999_000);
     expect(() => parseTimestamp('yesterday')).toThrow(/not a timestamp/);
   });
+
+  it('reads PostgreSQL’s timestamptz output and every ISO 8601 offset form: ±hh, ±hhmm, ±hh:mm, Z', () => {
+    const ms = Date.UTC(2024, 0, 1, 12, 0, 0);
+    expect(parseTimestamp('2024-01-01 12:00:00+00')).toBe(ms);
+    expect(parseTimestamp('2024-01-01 14:00:00+02')).toBe(ms);
+    expect(parseTimestamp('2024-01-01 06:30:00-05:30')).toBe(ms);
+    expect(parseTimestamp('2024-01-01T13:45:00+0145')).toBe(ms);
+    expect(parseTimestamp('2024-01-01T12:00:00z')).toBe(ms);
+    expect(parseTimestamp('2024-01-01 12:00:00.123456+00')).toBe(ms + 123);
+    expect(parseTimestamp('2024-01-01 12:00')).toBe(ms);
+    expect(parseTimestamp('2024-01-01')).toBe(Date.UTC(2024, 0, 1));
+    // Years before 100 stay themselves (Date.UTC would read 0050 as 1950).
+    expect(new Date(parseTimestamp('0050-06-01T00:00:00Z')).getUTCFullYear()).toBe(50);
+  });
+
+  it('refuses impossible dates and times instead of rolling them over, saying why', () => {
+    expect(() => parseTimestamp('2024-02-30 00:00:00')).toThrow('not a valid date-time: "2024-02-30 00:00:00" (February 2024 has 29 days, not 30)');
+    expect(() => parseTimestamp('2023-02-29')).toThrow('(February 2023 has 28 days, not 29)');
+    expect(parseTimestamp('2024-02-29')).toBe(Date.UTC(2024, 1, 29));
+    expect(() => parseTimestamp('2024-04-31T00:00:00Z')).toThrow('(April 2024 has 30 days, not 31)');
+    expect(() => parseTimestamp('2024-13-01 00:00:00')).toThrow('(month 13 is not 01–12)');
+    expect(() => parseTimestamp('2024-00-10')).toThrow('(month 00 is not 01–12)');
+    expect(() => parseTimestamp('2024-01-00')).toThrow('(January 2024 has 31 days, not 00)');
+    expect(() => parseTimestamp('2024-01-01T24:00:00')).toThrow('(hour 24 is not 00–23)');
+    expect(() => parseTimestamp('2024-01-01 12:60:00')).toThrow('(minute 60 is not 00–59)');
+    expect(() => parseTimestamp('2024-01-01 12:00:61')).toThrow('(second 61 is not 00–59)');
+    expect(() => parseTimestamp('2024-01-01 12:00:00+24')).toThrow('(offset +24 is not within ±23:59)');
+    expect(() => parseTimestamp('2024-01-01 12:00:00+01:75')).toThrow('(offset +01:75 is not within ±23:59)');
+    for (const text of ['2024-01-01 12:00:00 UTC', '2024-01-01T12:00:00+1', '2024-1-01', '2024-01-01T12', '2024-01-01+00']) {
+      expect(() => parseTimestamp(text), text).toThrow(`not a timestamp: ${JSON.stringify(text)} (expected ISO 8601`);
+    }
+  });
 });
 
 describe('parseSeriesCsv', () => {
@@ -32,6 +64,24 @@ describe('parseSeriesCsv', () => {
     expect(rows.map((r) => r.value)).toEqual([2, Number.NaN, Number.NaN]);
     expect(() => parseSeriesCsv('timestamp,value\n1,2\n2,abc\n')).toThrow(/line 3: not a number/);
     expect(() => parseSeriesCsv('time,amount\n1,2\n')).toThrow(/header must name/);
+  });
+
+  it('reads a row without the value column as malformed, an empty value as missing; lines count blank ones', () => {
+    expect(parseSeriesCsv('timestamp,value\n1,\n2, \n').map((r) => r.value)).toEqual([Number.NaN, Number.NaN]);
+    expect(() => parseSeriesCsv('timestamp,value\n1,2\n2\n3,4\n')).toThrow(
+      'line 3: no value column (1 field where the header has 2); a missing value is written empty, as in `2024-01-01 12:00:00,`',
+    );
+    expect(() => parseSeriesCsv('value,x,timestamp\n1,a,2024-01-01\n2,b\n')).toThrow('line 3: no timestamp column (2 fields where the header has 3)');
+    // Extra columns are ignored; a blank line still counts in the line numbers.
+    const rows = parseSeriesCsv('timestamp,value,note\n2024-01-01 12:00:00+00,1,a\n\n2024-01-01 12:05:00+00,2\n2024-01-01 12:01:00+00,3\n');
+    expect(rows.map((r) => [r.timestamp, r.value, r.line])).toEqual([
+      [Date.UTC(2024, 0, 1, 12, 0), 1, 2],
+      [Date.UTC(2024, 0, 1, 12, 5), 2, 4],
+      [Date.UTC(2024, 0, 1, 12, 1), 3, 5],
+    ]);
+    expect(firstBackwardsLine(rows)).toBe(5);
+    expect(() => parseSeriesCsv('timestamp,value\n1,1\n\n2024-02-30 00:00:00,2\n')).toThrow('line 4: not a valid date-time: "2024-02-30 00:00:00" (February 2024 has 29 days, not 30)');
+    expect(() => parseSeriesCsv('timestamp,value\n1,"2\n')).toThrow(/^line 2: not valid CSV: Quote Not Closed/);
   });
 });
 
@@ -93,5 +143,22 @@ describe('socketscope anomalies', () => {
     const result = await run(process.execPath, ['bin/socketscope.js', 'anomalies', '--input', input]);
     expect(result.code).toBe(1);
     expect(result.stderr).toContain('line 3: not a timestamp');
+  });
+
+  it('scores a series exported from PostgreSQL (timestamptz with a ±hh offset), and refuses a row without a value', async () => {
+    const stamps = Array.from({ length: 30 }, (_, i) => new Date(Date.UTC(2024, 0, 1) + i * 300_000).toISOString().replace('T', ' ').replace('.000Z', '+00'));
+    const input = join(dir, 'psql.csv');
+    writeFileSync(input, `timestamp,value\n${stamps.map((t, i) => `${t},${100 + (i % 3)}`).join('\n')}\n`);
+    const result = await run(process.execPath, ['bin/socketscope.js', 'anomalies', '--input', input]);
+    expect(result.stderr).toBe('');
+    expect(result.code).toBe(0);
+    expect(result.stdout.trimEnd().split('\n').slice(1).map((line) => line.split(',')[0])).toEqual(stamps);
+
+    const short = join(dir, 'short.csv');
+    writeFileSync(short, `timestamp,value\n${stamps[0]},1\n${stamps[1]}\n`);
+    const refused = await run(process.execPath, ['bin/socketscope.js', 'anomalies', '--input', short]);
+    expect(refused.code).toBe(1);
+    expect(refused.stdout).toBe('');
+    expect(refused.stderr).toContain('line 3: no value column (1 field where the header has 2)');
   });
 });
