@@ -20,6 +20,8 @@ export interface ServerQuery {
 }
 
 const direction = (value: 'receive' | 'transmit') => `{${prometheusLabel('network.io.direction')}="${value}"}`;
+/** Send errors (a message the server failed to send) or the rest: errors of received messages (parse, validation, processing). */
+const errorType = (op: '=' | '!=') => `{${prometheusLabel('error.type')}${op}"send_error"}`;
 
 /**
  * The queries with rates and quantiles over `window` (a PromQL duration): the last 5 minutes for
@@ -28,6 +30,9 @@ const direction = (value: 'receive' | 'transmit') => `{${prometheusLabel('networ
  */
 export function serverQueries(window = '5m'): ServerQuery[] {
   const rate = (name: ServerMetricName, selector = '') => `sum(rate(${metric(name)}${selector}[${window}]))`;
+  // No error series yet (none of that type ever happened) is 0 errors, not no ratio.
+  const receiveErrors = `(${rate('websocket.server.message.errors', errorType('!='))} or vector(0))`;
+  const sendErrors = `(${rate('websocket.server.message.errors', errorType('='))} or vector(0))`;
   const quantile = (q: number, name: ServerMetricName) => `histogram_quantile(${q}, sum by (le) (rate(${metric(name)}_bucket[${window}])))`;
   return [
     { id: 'active_connections', description: 'Open WebSocket connections', unit: '{connection}', expr: `sum(${metric('websocket.server.connection.count')})`, anomalyStream: true },
@@ -36,7 +41,24 @@ export function serverQueries(window = '5m'): ServerQuery[] {
     { id: 'connections_rejected_per_second', description: 'Upgrade requests rejected per second', unit: '{connection}/s', expr: rate('websocket.server.connection.rejected'), anomalyStream: true },
     { id: 'messages_received_per_second', description: 'Messages received per second', unit: '{message}/s', expr: rate('websocket.server.received.messages'), anomalyStream: true },
     { id: 'messages_sent_per_second', description: 'Messages sent per second', unit: '{message}/s', expr: rate('websocket.server.sent.messages'), anomalyStream: false },
-    { id: 'message_errors_per_second', description: 'Message handling errors per second', unit: '{error}/s', expr: rate('websocket.server.message.errors'), anomalyStream: true },
+    { id: 'message_errors_per_second', description: 'Message errors per second, every error.type (send errors included)', unit: '{error}/s', expr: rate('websocket.server.message.errors'), anomalyStream: true },
+    // The two ratios of the alert rules and the Grafana panels (prometheus/rules/websocket-server.yml:
+    // job:websocket_server_message_errors:ratio5m, job:websocket_server_send_errors:ratio5m), over every job.
+    {
+      id: 'message_error_ratio',
+      description: 'Received messages that ended in a parse, validation or processing error, over the messages received (send errors have their own ratio), as WebSocketMessageErrorRatioHigh reads it',
+      unit: '1',
+      expr: `${receiveErrors} / ${rate('websocket.server.received.messages')}`,
+      anomalyStream: false,
+    },
+    {
+      id: 'send_failure_ratio',
+      description: 'Sends that failed (the socket no longer open), over the sends attempted: sent plus failed (a failed send is not counted as sent), as WebSocketSendFailureRatioHigh reads it',
+      unit: '1',
+      // The sent counter has no series until a send succeeds: a server whose every send fails reads 1, not nothing.
+      expr: `${sendErrors} / ((${rate('websocket.server.sent.messages')} or vector(0)) + ${sendErrors})`,
+      anomalyStream: false,
+    },
     { id: 'bytes_received_per_second', description: 'Bytes received per second', unit: 'By/s', expr: rate('websocket.server.io', direction('receive')), anomalyStream: false },
     { id: 'bytes_sent_per_second', description: 'Bytes sent per second', unit: 'By/s', expr: rate('websocket.server.io', direction('transmit')), anomalyStream: false },
     { id: 'message_latency_p95_seconds', description: '95th percentile message latency', unit: 's', expr: quantile(0.95, 'websocket.server.message.latency'), anomalyStream: true },

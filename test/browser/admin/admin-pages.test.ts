@@ -71,8 +71,13 @@ describe('/admin/websocket-analytics', () => {
     await waitForText(page, '[data-metric=active_connections] .stat-value', '42');
     expect(await page.textContent('[data-metric=messages_received_per_second] .stat-value')).toBe('20/s');
     expect(await page.textContent('[data-metric=messages_sent_per_second] .stat-value')).toBe('60/s');
-    expect(await page.textContent('[data-metric=message_errors_per_second] .stat-value')).toBe('0.4/s');
+    // 0.4 parse errors and 0.6 send errors a second: every type counts as a message error.
+    expect(await page.textContent('[data-metric=message_errors_per_second] .stat-value')).toBe('1/s');
+    // As the alert rules read them: received-message errors over messages received (0.4 / 20), send
+    // errors over sends attempted (0.6 / 60.6), not all errors over messages received (1 / 20).
     expect(await page.textContent('[data-metric=message_error_ratio] .stat-value')).toBe('2.00%');
+    expect(await page.textContent('[data-metric=send_failure_ratio] .stat-value')).toBe('0.99%');
+    expect(await page.textContent('[data-metric=send_failure_ratio] .stat-label')).toBe('Send failure ratio');
     expect(await page.textContent('[data-metric=connections_opened_per_second] .stat-value')).toBe('4/s');
     expect(await page.textContent('[data-metric=connections_rejected_per_second] .stat-value')).toBe('0.5/s');
     expect(await page.textContent('[data-metric=bytes_received_per_second] .stat-value')).toBe('2 kB/s');

@@ -25,6 +25,9 @@ const REJECTED = name('websocket.server.connection.rejected');
 const RECEIVED = name('websocket.server.received.messages');
 const SENT = name('websocket.server.sent.messages');
 const ERRORS = name('websocket.server.message.errors');
+// Errors of received messages, and sends that failed: the two ratios the alert rules tell apart.
+const PARSE_ERRORS = `${ERRORS}{error_type="parse_error"}`;
+const SEND_ERRORS = `${ERRORS}{error_type="send_error"}`;
 const IO = name('websocket.server.io');
 const PING_TIMEOUTS = name('websocket.server.ping.timeouts');
 export const CONNECTIONS = name('websocket.server.connection.count');
@@ -34,7 +37,7 @@ const PROCESS = name('websocket.server.process.duration');
 
 /** Before the shift. */
 export const EARLIER: Phase = {
-  counters: { [OPENED]: 2, [CLOSED]: 2, [REJECTED]: 0.1, [RECEIVED]: 10, [SENT]: 30, [ERRORS]: 0.1, [`${IO}{network_io_direction="receive"}`]: 1000, [`${IO}{network_io_direction="transmit"}`]: 3000, [PING_TIMEOUTS]: 0 },
+  counters: { [OPENED]: 2, [CLOSED]: 2, [REJECTED]: 0.1, [RECEIVED]: 10, [SENT]: 30, [PARSE_ERRORS]: 0.1, [SEND_ERRORS]: 0.2, [`${IO}{network_io_direction="receive"}`]: 1000, [`${IO}{network_io_direction="transmit"}`]: 3000, [PING_TIMEOUTS]: 0 },
   histograms: {
     [LATENCY]: [[0.0025, 0], [0.005, 50], [0.01, 90], [0.025, 99], [0.05, 100]],
     [PING]: [[0.0025, 0], [0.005, 5], [0.01, 10]],
@@ -45,7 +48,7 @@ export const EARLIER: Phase = {
 
 /** After the shift (the last three hours, and now). */
 export const RECENT: Phase = {
-  counters: { [OPENED]: 4, [CLOSED]: 4, [REJECTED]: 0.5, [RECEIVED]: 20, [SENT]: 60, [ERRORS]: 0.4, [`${IO}{network_io_direction="receive"}`]: 2000, [`${IO}{network_io_direction="transmit"}`]: 6000, [PING_TIMEOUTS]: 0.05 },
+  counters: { [OPENED]: 4, [CLOSED]: 4, [REJECTED]: 0.5, [RECEIVED]: 20, [SENT]: 60, [PARSE_ERRORS]: 0.4, [SEND_ERRORS]: 0.6, [`${IO}{network_io_direction="receive"}`]: 2000, [`${IO}{network_io_direction="transmit"}`]: 6000, [PING_TIMEOUTS]: 0.05 },
   histograms: {
     // p50 10 ms, p95 38.9 ms, p99 50 ms
     [LATENCY]: [[0.005, 0], [0.01, 50], [0.025, 90], [0.05, 99], [0.075, 100]],

@@ -52,7 +52,8 @@ describe('range step and rate window', () => {
   it("builds the API's server queries with the window; instant values and anomaly streams read 5 minutes", () => {
     const windowed = serverQueries('2031s').filter((q) => q.expr.includes('rate('));
     expect(windowed.map((q) => q.id)).toEqual(SERVER_QUERIES.filter((q) => q.expr.includes('rate(')).map((q) => q.id));
-    expect(windowed.length).toBe(12);
+    // 12 rates and quantiles, and the message error and send failure ratios.
+    expect(windowed.length).toBe(14);
     expect(windowed.every((q) => q.expr.includes('[2031s]') && !q.expr.includes('[5m]'))).toBe(true);
     expect(SERVER_QUERIES.filter((q) => q.expr.includes('rate(')).every((q) => q.expr.includes('[5m]'))).toBe(true);
     expect(serverQueries('2031s').find((q) => q.id === 'message_latency_p95_seconds')?.expr).toBe(

@@ -10,13 +10,19 @@ export interface LiveCardSpec {
   unit: string;
   /** Derived figures compute from the snapshot; plain ones read values[id]. */
   compute?: (values: LiveSnapshot['values']) => string;
+  /** A line under the value: what it is a share of. */
+  detail?: string;
 }
 
-export const errorRatio = (v: LiveSnapshot['values']): string => {
-  const errors = v.message_errors_per_second;
-  const received = v.messages_received_per_second;
-  return errors !== null && errors !== undefined && received ? percent(errors / received, 2) : percent(errors === 0 ? 0 : null);
-};
+/**
+ * A ratio the server computes (src/analytics/server-queries.ts) as a percentage: the message
+ * error ratio and the send failure ratio are the alert rules' own expressions, so the card
+ * reads what WebSocketMessageErrorRatioHigh and WebSocketSendFailureRatioHigh read.
+ */
+export const ratioCard =
+  (id: string) =>
+  (v: LiveSnapshot['values']): string =>
+    percent(v[id] ?? null, 2);
 
 /**
  * Removes the listeners when the render they belong to is over: the tab's
@@ -35,7 +41,7 @@ export const isStale = (live: LiveClient, status: LiveStatus = live.status): boo
 
 function stat(spec: LiveCardSpec, snapshot: LiveSnapshot | null): Stat {
   const values = snapshot?.values ?? {};
-  return { id: spec.id, label: spec.label, value: spec.compute ? spec.compute(values) : byUnit(spec.unit, values[spec.id]) };
+  return { id: spec.id, label: spec.label, value: spec.compute ? spec.compute(values) : byUnit(spec.unit, values[spec.id]), ...(spec.detail ? { detail: spec.detail } : {}) };
 }
 
 /** A grid of cards kept current by the live stream; data-stale="true" while the stream is interrupted. */

@@ -5,7 +5,7 @@ import { load } from '../panel-state.ts';
 import { section } from '../stat-cards.ts';
 import type { TabView } from '../shell.ts';
 import { SERVER_CHARTS, chartOf, hasPoints, historical } from './historical.ts';
-import { type LiveCardSpec, errorRatio, liveCards, liveStatus } from './live-view.ts';
+import { type LiveCardSpec, liveCards, liveStatus, ratioCard } from './live-view.ts';
 
 export const CONNECTION_CARDS: LiveCardSpec[] = [
   { id: 'active_connections', label: 'Active connections', unit: '{connection}' },
@@ -17,8 +17,9 @@ export const CONNECTION_CARDS: LiveCardSpec[] = [
 export const MESSAGE_CARDS: LiveCardSpec[] = [
   { id: 'messages_received_per_second', label: 'Messages received', unit: '{message}/s' },
   { id: 'messages_sent_per_second', label: 'Messages sent', unit: '{message}/s' },
-  { id: 'message_errors_per_second', label: 'Message errors', unit: '{error}/s' },
-  { id: 'message_error_ratio', label: 'Error ratio', unit: '1', compute: errorRatio },
+  { id: 'message_errors_per_second', label: 'Message errors', unit: '{error}/s', detail: 'send failures included' },
+  { id: 'message_error_ratio', label: 'Error ratio', unit: '1', compute: ratioCard('message_error_ratio'), detail: 'of messages received' },
+  { id: 'send_failure_ratio', label: 'Send failure ratio', unit: '1', compute: ratioCard('send_failure_ratio'), detail: 'of sends attempted' },
   { id: 'bytes_received_per_second', label: 'Bytes in', unit: 'By/s' },
   { id: 'bytes_sent_per_second', label: 'Bytes out', unit: 'By/s' },
 ];
