@@ -158,7 +158,15 @@ export function alertRoutes(ctx: ApiContext): Route[] {
         'Only an alert Alertmanager has now (firing, silenced or inhibited) can be acknowledged: one it no longer has answers 409 `alert_not_active` (a silence on its labels would mute its next firing), one never seen 404. Without ALERTMANAGER_URL, 503 `alertmanager_not_configured` and nothing is recorded.',
       access: 'admin',
       // No regex flags: the OpenAPI pattern carries the source only (a /i leaked into it as text).
-      params: z.object({ id: z.string().regex(/^[0-9a-fA-F]{1,64}$/).meta({ description: 'Alert fingerprint' }) }),
+      // Alertmanager writes fingerprints in lowercase and they are compared as text: an id in
+      // uppercase is the same fingerprint, lowercased here (it never matched before).
+      params: z.object({
+        id: z
+          .string()
+          .regex(/^[0-9a-fA-F]{1,64}$/)
+          .transform((id) => id.toLowerCase())
+          .meta({ description: 'Alert fingerprint (hexadecimal, either case: it is lowercased as Alertmanager writes it)' }),
+      }),
       body: z.strictObject({
         acknowledged_by: z.string().trim().min(1).max(128),
         comment: z.string().max(1000).optional(),

@@ -643,7 +643,9 @@ describe('alerts', () => {
 
   it('POST /api/ws/alerts/{id}/acknowledge records who and when and creates a silence in Alertmanager', async () => {
     expect(fingerprint).not.toBe('');
-    const response = await admin(`/api/ws/alerts/${fingerprint}/acknowledge`, { method: 'POST', body: { acknowledged_by: 'alice', comment: 'looking into it', duration_minutes: 30 } });
+    expect(fingerprint).toMatch(/^[0-9a-f]+$/);
+    // In uppercase: the same fingerprint (lowercased; compared as text it never matched before).
+    const response = await admin(`/api/ws/alerts/${fingerprint.toUpperCase()}/acknowledge`, { method: 'POST', body: { acknowledged_by: 'alice', comment: 'looking into it', duration_minutes: 30 } });
     expect(response.status).toBe(201);
     expectMatchesSchema('post', '/api/ws/alerts/{id}/acknowledge', response.body);
     const { acknowledgement } = response.body as { acknowledgement: { silence_id: string; acknowledged_by: string; acknowledged_at: string; silence_ends_at: string } };
@@ -669,6 +671,10 @@ describe('alerts', () => {
     expect(await admin('/api/ws/alerts/0123456789abcdef/acknowledge', { method: 'POST', body: { acknowledged_by: 'bob' } })).toMatchObject({
       status: 404,
       body: { error: { code: 'alert_not_found' } },
+    });
+    expect(await admin('/api/ws/alerts/0123456789ABCDEF/acknowledge', { method: 'POST', body: { acknowledged_by: 'bob' } })).toMatchObject({
+      status: 404,
+      body: { error: { code: 'alert_not_found', message: 'no alert with id 0123456789abcdef' } },
     });
     expect(await admin(`/api/ws/alerts/${fingerprint}/acknowledge`, { method: 'POST', body: { acknowledged_by: '' } })).toMatchObject({ status: 400 });
     expect(await admin('/api/ws/alerts/not-hex!/acknowledge', { method: 'POST', body: { acknowledged_by: 'bob' } })).toMatchObject({ status: 400 });
@@ -1036,7 +1042,10 @@ describe('auth, health, OpenAPI, own metrics', () => {
       return real !== '';
     });
     expect(param!.schema.pattern).toBe('^[0-9a-fA-F]{1,64}$');
+    // Either case is valid: the route lowercases the id, as Alertmanager writes fingerprints.
+    expect(real).toMatch(/^[0-9a-f]+$/);
     expect([real, real.toUpperCase(), 'not-hex!', ''].map((id) => pattern.test(id))).toEqual([true, true, false, false]);
+    expect(fx.routes.find((r) => r.path === '/api/ws/alerts/{id}/acknowledge')!.params!.parse({ id: real.toUpperCase() })).toEqual({ id: real });
   });
 
   it('GET /api/openapi.json gives each status its own body: the health 503s their normal body, 415 for an unreadable body, typed tasks', async () => {
