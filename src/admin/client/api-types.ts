@@ -3,7 +3,6 @@ import type { z } from 'zod';
 import type {
   acknowledgeResponseSchema,
   alertSchema,
-  alertsSchema,
   anomaliesSchema,
   anomalySchema,
   geographySchema,
@@ -12,6 +11,7 @@ import type {
   summarySchema,
   uxCorrelationSchema,
 } from '../../api/schemas/responses.ts';
+import type { alertsResponseSchema } from '../../api/routes/alerts.ts';
 
 export type Summary = z.infer<typeof summarySchema>;
 export type Geography = z.infer<typeof geographySchema>;
@@ -22,7 +22,7 @@ export type Anomalies = z.infer<typeof anomaliesSchema>;
 export type Anomaly = z.infer<typeof anomalySchema>;
 export type ServerMetrics = z.infer<typeof serverMetricsSchema>;
 export type HistoricalMetrics = z.infer<typeof historicalMetricsSchema>;
-export type Alerts = z.infer<typeof alertsSchema>;
+export type Alerts = z.infer<typeof alertsResponseSchema>;
 export type Alert = z.infer<typeof alertSchema>;
 export type AcknowledgeResult = z.infer<typeof acknowledgeResponseSchema>;
 

@@ -5,6 +5,7 @@
  */
 import { z } from 'zod';
 import type { GettableAlert } from '../../analytics/alertmanager.ts';
+import { UpstreamError } from '../../analytics/http-json.ts';
 import {
   type Acknowledgement,
   type StoredAlert,
@@ -24,6 +25,16 @@ import { TIMESTAMP_MAX, TIMESTAMP_MIN, inTimestampRange, resolveRange, storable,
 import { acknowledgeResponseSchema, alertsSchema, type alertSchema } from '../schemas/responses.ts';
 
 type AlertView = z.input<typeof alertSchema>;
+
+/** The alerts list with why it did not come from Alertmanager, when it did not. */
+export const alertsResponseSchema = alertsSchema
+  .extend({
+    warning: z.string().nullable().meta({
+      description:
+        'Set when Alertmanager is configured but did not answer: `active` then comes from the webhook record (`active_source: database`) with the staleness rule, and says so here; null otherwise',
+    }),
+  })
+  .meta({ id: 'Alerts' });
 
 /** Alertmanager writes this for "no end" on firing alerts. */
 const ZERO_TIME = '0001-01-01T00:00:00Z';
@@ -113,28 +124,47 @@ export function alertRoutes(ctx: ApiContext): Route[] {
       tag: 'alerts',
       summary: 'Active alerts (from Alertmanager) and recent ones (those that fired within from..to, from the webhook record, reconciled with Alertmanager)',
       description:
-        'With ALERTMANAGER_URL, every read first marks resolved (`resolved_by: reconciliation`) the recorded firing alerts Alertmanager no longer has: it sends no resolved notification for an alert that resolved while silenced or inhibited. Without it, a firing alert not delivered again for ALERT_STALE_AFTER_SECONDS is `stale` and not in `active`. `recent` holds at most `limit` alerts, firing ones first; `truncated` says when more matched.',
+        'With ALERTMANAGER_URL, every read first marks resolved (`resolved_by: reconciliation`) the recorded firing alerts Alertmanager no longer has: it sends no resolved notification for an alert that resolved while silenced or inhibited. Without it, a firing alert not delivered again for ALERT_STALE_AFTER_SECONDS is `stale` and not in `active`. When Alertmanager is configured but does not answer, the same: `active_source: database`, reconciliation by staleness, and `warning` says why (502 only when the record cannot be read either). `recent` holds at most `limit` alerts, firing ones first; `truncated` says when more matched.',
       access: 'admin',
       query: timeRangeQuery.extend({ limit: z.coerce.number().int().min(1).max(5000).default(500).meta({ description: 'Most alerts in `recent` (default 500)' }) }),
       status: 200,
-      response: alertsSchema,
+      response: alertsResponseSchema,
       errors: [502],
       async handler({ query }) {
         const range = resolveRange(query);
         const pool = ctx.database.pool;
         let activeAm: GettableAlert[] | undefined;
         let resolved = 0;
-        let staleBefore: Date | null = null;
+        let upstream: UpstreamError | undefined;
         if (ctx.alertmanager) {
           const checkedAt = await databaseNow(pool);
-          activeAm = await ctx.alertmanager.alerts();
-          resolved = await reconcileAlerts(pool, activeAm, checkedAt);
-        } else {
-          staleBefore = new Date((await databaseNow(pool)).getTime() - ctx.config.alertStaleAfterSeconds * 1000);
+          try {
+            activeAm = await ctx.alertmanager.alerts();
+          } catch (error) {
+            // Alertmanager down is when the record matters most: served from it, saying so.
+            if (!(error instanceof UpstreamError)) throw error;
+            upstream = error;
+            ctx.logger.warn({ err: error }, 'alerts: Alertmanager did not answer; serving the webhook record');
+          }
+          if (activeAm) resolved = await reconcileAlerts(pool, activeAm, checkedAt);
         }
-        const [recent, firing] = await Promise.all([listAlerts(pool, range, { limit: query.limit, staleBefore }), staleBefore ? listFiringAlerts(pool, staleBefore) : undefined]);
-        const fingerprints = [...new Set([...recent.alerts, ...(firing ?? []), ...(activeAm ?? [])].map((a) => a.fingerprint))];
-        const acks = await latestAcknowledgements(pool, fingerprints);
+        const staleAfter = ctx.config.alertStaleAfterSeconds;
+        const read = async () => {
+          const staleBefore = activeAm ? null : new Date((await databaseNow(pool)).getTime() - staleAfter * 1000);
+          const [recent, firing] = await Promise.all([listAlerts(pool, range, { limit: query.limit, staleBefore }), staleBefore ? listFiringAlerts(pool, staleBefore) : undefined]);
+          const fingerprints = [...new Set([...recent.alerts, ...(firing ?? []), ...(activeAm ?? [])].map((a) => a.fingerprint))];
+          return { staleBefore, recent, firing, acks: await latestAcknowledgements(pool, fingerprints) };
+        };
+        let listed: Awaited<ReturnType<typeof read>>;
+        try {
+          listed = await read();
+        } catch (error) {
+          // Neither Alertmanager nor the record: nothing to serve, and Alertmanager's failure came first.
+          if (!upstream) throw error;
+          ctx.logger.error({ err: error }, 'alerts: the webhook record could not be read either');
+          throw upstream;
+        }
+        const { staleBefore, recent, firing, acks } = listed;
         const active = activeAm ? activeAm.map((a) => fromAlertmanager(a, acks.get(a.fingerprint))) : (firing ?? []).map((a) => fromDatabase(a, acks.get(a.fingerprint), staleBefore));
         return {
           from: range.from.toISOString(),
@@ -145,7 +175,10 @@ export function alertRoutes(ctx: ApiContext): Route[] {
           truncated: recent.truncated,
           reconciliation: activeAm
             ? { method: 'alertmanager' as const, resolved, stale_after_s: null }
-            : { method: 'staleness' as const, resolved: 0, stale_after_s: ctx.config.alertStaleAfterSeconds },
+            : { method: 'staleness' as const, resolved: 0, stale_after_s: staleAfter },
+          warning: upstream
+            ? `Alertmanager did not answer (${upstream.message}): active alerts are from the webhook record instead, where a firing alert not delivered again for ${staleAfter} s reads stale; nothing was reconciled, and acknowledging needs Alertmanager.`
+            : null,
         };
       },
     }),

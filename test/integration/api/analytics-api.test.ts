@@ -7,6 +7,7 @@
  */
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { AlertmanagerClient } from '../../../src/analytics/alertmanager.ts';
 import { runAnomalyDetection } from '../../../src/analytics/anomaly-job.ts';
 import { uxCorrelation } from '../../../src/analytics/correlation.ts';
 import { pearson, wilsonInterval } from '../../../src/analytics/statistics.ts';
@@ -935,6 +936,52 @@ describe('alerts that resolve without a resolved notification', () => {
     } finally {
       await server.close();
       await client.query('DELETE FROM alerts WHERE fingerprint = ANY($1)', [[fresh, old]]);
+    }
+  });
+
+  it('with Alertmanager unreachable: serves the webhook record with the staleness rule and a warning, not a 502', async () => {
+    const fresh = 'feedfacecafe0024';
+    const old = 'feedfacecafe0025';
+    const startsAt = new Date(Date.now() - 3_600_000).toISOString();
+    await webhook('firing', fresh, startsAt, undefined, 'AlertmanagerDownTest');
+    await webhook('firing', old, startsAt, undefined, 'AlertmanagerDownTest');
+    await client.query("UPDATE alerts SET updated_at = now() - interval '2 minutes' WHERE fingerprint = $1", [old]);
+    // A port nothing listens on: connection refused, as when Alertmanager is down.
+    const closed = await listenHttp((_req, res) => res.end());
+    const downUrl = closed.url;
+    await closed.close();
+    const unreachable = new AlertmanagerClient(downUrl, 2_000);
+    const config = { ...fx.service.context.config, alertStaleAfterSeconds: 60 };
+    const server = await listenHttp(createApp({ ...fx.service.context, alertmanager: unreachable, config }));
+    try {
+      const response = await call(server.url, '/api/ws/alerts', { token: ADMIN_TOKEN });
+      expect(response.status).toBe(200);
+      expectMatchesSchema('get', '/api/ws/alerts', response.body);
+      const body = response.body as AlertsBody & { warning: string | null };
+      expect(body).toMatchObject({ active_source: 'database', reconciliation: { method: 'staleness', resolved: 0, stale_after_s: 60 } });
+      expect(body.warning).toMatch(
+        new RegExp(`^Alertmanager did not answer \\(alertmanager: GET ${downUrl}/api/v2/alerts\\?active=true&silenced=true&inhibited=true failed: .+\\): active alerts are from the webhook record instead, where a firing alert not delivered again for 60 s reads stale; nothing was reconciled, and acknowledging needs Alertmanager\\.$`),
+      );
+      expect(body.active.filter((a) => a.id === fresh || a.id === old).map((a) => [a.id, a.status])).toEqual([[fresh, 'active']]);
+      expect(body.recent.filter((a) => a.id === fresh || a.id === old).map((a) => [a.id, a.status]).sort()).toEqual([
+        [fresh, 'active'],
+        [old, 'stale'],
+      ]);
+      // Nothing was resolved by the read: Alertmanager could not be asked.
+      expect(await stored(old)).toMatchObject([{ status: 'firing', resolved_by: null }]);
+      // With Alertmanager answering there is no warning.
+      expect((await admin('/api/ws/alerts')).body).toMatchObject({ active_source: 'alertmanager', warning: null });
+    } finally {
+      await server.close();
+      await client.query('DELETE FROM alerts WHERE fingerprint = ANY($1)', [[fresh, old]]);
+    }
+    // Nothing to serve (the record cannot be read either): Alertmanager's 502.
+    const down = { ...fx.service.context.database, pool: { query: async (sql: string) => (sql.startsWith('SELECT now()') ? { rows: [{ now: new Date() }] } : Promise.reject(new Error('connection lost'))) } };
+    const neither = await listenHttp(createApp({ ...fx.service.context, alertmanager: unreachable, database: down as unknown as typeof fx.service.context.database }));
+    try {
+      expect(await call(neither.url, '/api/ws/alerts', { token: ADMIN_TOKEN })).toMatchObject({ status: 502, body: { error: { code: 'alertmanager_unavailable' } } });
+    } finally {
+      await neither.close();
     }
   });
 

@@ -146,6 +146,8 @@ export const alertsTab: TabView = {
         content,
         () => get<Alerts>('/api/ws/alerts', rangeQuery(range), loading),
         (data) => [
+          // Alertmanager configured but not answering: the list is the webhook record's, and says so.
+          data.warning ? h('p', { class: 'notice notice-warning', id: 'alerts-warning', role: 'alert' }, data.warning) : null,
           h(
             'section',
             { class: 'block' },
