@@ -5,6 +5,7 @@
  * one set of queries, and none cost nothing).
  */
 import type { PrometheusClient } from '../analytics/prometheus.ts';
+import { type Unavailable, needsPrometheus } from '../api/routes/unavailable.ts';
 import { LIVE_QUERIES } from './performance-queries.ts';
 
 export interface LiveSnapshot {
@@ -27,10 +28,11 @@ interface LoggerLike {
   warn(obj: object, message: string): void;
 }
 
-export async function readLiveSnapshot(prometheus: PrometheusClient | undefined, now = new Date()): Promise<LiveSnapshot> {
+/** `unavailable`: why Prometheus is absent when the one starting the service knows (the demo: not installed), said instead of "set PROMETHEUS_URL". */
+export async function readLiveSnapshot(prometheus: PrometheusClient | undefined, now = new Date(), unavailable?: Unavailable): Promise<LiveSnapshot> {
   const nulls = Object.fromEntries(LIVE_QUERIES.map((q) => [q.id, null]));
   if (!prometheus) {
-    return { at: now.toISOString(), values: nulls, error: { code: 'prometheus_not_configured', message: 'live statistics need Prometheus: set PROMETHEUS_URL' } };
+    return { at: now.toISOString(), values: nulls, error: { code: 'prometheus_not_configured', message: needsPrometheus('live statistics need', unavailable) } };
   }
   try {
     const results = await Promise.all(LIVE_QUERIES.map((q) => prometheus.query(q.expr, now)));
@@ -45,7 +47,7 @@ export async function readLiveSnapshot(prometheus: PrometheusClient | undefined,
   }
 }
 
-export function createLiveStats(prometheus: PrometheusClient | undefined, intervalMs: number, log: LoggerLike): LiveStatsSource {
+export function createLiveStats(prometheus: PrometheusClient | undefined, intervalMs: number, log: LoggerLike, unavailable?: Unavailable): LiveStatsSource {
   const listeners = new Set<Listener>();
   let timer: NodeJS.Timeout | undefined;
   let last: LiveSnapshot | undefined;
@@ -57,7 +59,7 @@ export function createLiveStats(prometheus: PrometheusClient | undefined, interv
     if (running) return;
     running = true;
     try {
-      const snapshot = await readLiveSnapshot(prometheus);
+      const snapshot = await readLiveSnapshot(prometheus, new Date(), unavailable);
       if (snapshot.error && snapshot.error.code !== last?.error?.code) log.warn({ error: snapshot.error }, 'admin live statistics: Prometheus query failed');
       last = snapshot;
       for (const listener of listeners) {

@@ -14,6 +14,7 @@ import { rangeWindow } from '../analytics/range-window.ts';
 import { requireBearer } from '../api/auth.ts';
 import type { ApiContext } from '../api/context.ts';
 import { ApiError, zodDetails } from '../api/errors.ts';
+import { type Unavailable, needsPrometheus } from '../api/routes/unavailable.ts';
 import { resolveRange, timeRangeQuery } from '../api/schemas/common.ts';
 import { anomalyContext, findAnomaly } from './anomaly-context.ts';
 import { ADMIN_DIST, ADMIN_PAGES, type AdminPageName, loadAssetManifest } from './assets.ts';
@@ -36,6 +37,8 @@ export interface AdminRouterOptions {
   liveIntervalMs?: number;
   /** Where the built assets are (default src/admin/dist). */
   dist?: string;
+  /** Why absent dependencies are absent (the demo: not installed), for the live panel and the errors. */
+  unavailable?: Unavailable;
 }
 
 export interface AdminRouter extends Router {
@@ -63,7 +66,7 @@ export function createAdminRouter(context: AdminContext | (() => AdminContext), 
   const grafanaUrl = options.grafanaUrl ? grafanaUrlSchema.parse(options.grafanaUrl) : null;
   const liveIntervalMs = options.liveIntervalMs ?? 5_000;
   let live: LiveStatsSource | undefined;
-  const liveStats = (): LiveStatsSource => (live ??= createLiveStats(ctx().prometheus, liveIntervalMs, ctx().logger));
+  const liveStats = (): LiveStatsSource => (live ??= createLiveStats(ctx().prometheus, liveIntervalMs, ctx().logger, options.unavailable));
   const router = express.Router() as AdminRouter;
 
   const pageHtml = (page: AdminPageName): string => {
@@ -112,7 +115,7 @@ export function createAdminRouter(context: AdminContext | (() => AdminContext), 
     const query = validate(timeRangeQuery, req.query, 'query parameters');
     const range = resolveRange(query);
     const prometheus = ctx().prometheus;
-    if (!prometheus) throw new ApiError(503, 'prometheus_not_configured', 'server metrics need Prometheus: set PROMETHEUS_URL');
+    if (!prometheus) throw new ApiError(503, 'prometheus_not_configured', needsPrometheus('server metrics need', options.unavailable));
     const spanS = (range.to.getTime() - range.from.getTime()) / 1000;
     // The same step rule as /api/ws/metrics/historical, so the charts line up; each
     // point's quantile covers the window of its step, not a fixed 5 minutes.

@@ -14,7 +14,7 @@ export async function startServiceWithAdmin(config: Config, options: StartServic
       if (!holder.service) throw new Error('the analytics service is still starting');
       return holder.service.context;
     },
-    { grafanaUrl: config.grafanaUrl },
+    { grafanaUrl: config.grafanaUrl, unavailable: options.unavailable },
   );
   const started = await startService(config, { ...options, admin });
   holder.service = started;

@@ -22,6 +22,7 @@ import { alertRoutes } from './routes/alerts.ts';
 import { clientMetricsRoutes } from './routes/client-metrics.ts';
 import { healthRoutes } from './routes/health.ts';
 import { serverMetricsRoutes } from './routes/server-metrics.ts';
+import type { Unavailable } from './routes/unavailable.ts';
 import { routeOf, traceRequests } from './tracing.ts';
 
 /** The contract's limit for client report bodies. */
@@ -38,10 +39,22 @@ export interface AppOptions {
   tracer?: Tracer;
   /** Mounted at /admin (pages and static assets). */
   admin?: Router;
+  /**
+   * How long a health probe's result answers after it finished, in ms (default 2000): the
+   * health endpoints are public, so callers share one probe of the dependencies (routes/health.ts).
+   */
+  healthCacheMs?: number;
+  /** Why absent dependencies are absent, when the one starting the service knows (the demo: not installed); health says it instead of "set …_URL". */
+  unavailable?: Unavailable;
 }
 
-export function allRoutes(ctx: ApiContext): Route[] {
-  return [...clientMetricsRoutes(ctx), ...serverMetricsRoutes(ctx), ...alertRoutes(ctx), ...healthRoutes(ctx)];
+export function allRoutes(ctx: ApiContext, options: Pick<AppOptions, 'healthCacheMs' | 'unavailable'> = {}): Route[] {
+  return [
+    ...clientMetricsRoutes(ctx),
+    ...serverMetricsRoutes(ctx, options.unavailable),
+    ...alertRoutes(ctx),
+    ...healthRoutes(ctx, { cacheMs: options.healthCacheMs, unavailable: options.unavailable }),
+  ];
 }
 
 function validate(schema: z.ZodType | undefined, value: unknown, where: string): unknown {
@@ -117,7 +130,7 @@ export function createApp(ctx: ApiContext, options: AppOptions = {}): express.Ex
   const jsonBody = express.json({ limit: '1mb' });
   const webhookBody = express.json({ limit: '10mb' });
 
-  const routes = allRoutes(ctx);
+  const routes = allRoutes(ctx, options);
   for (const route of routes) {
     const chain: RequestHandler[] = [];
     if (route.access === 'admin') chain.push(adminLimit, adminAuth);

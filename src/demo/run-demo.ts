@@ -17,6 +17,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import type { Page } from 'playwright-core';
 import { startServiceWithAdmin } from '../admin/start.ts';
+import type { Unavailable } from '../api/routes/unavailable.ts';
 import { createLogger, type RunningService } from '../api/service.ts';
 import { loadConfig } from '../config.ts';
 import { renderAlertmanagerConfig } from '../stack/alertmanager.ts';
@@ -77,6 +78,17 @@ const OPTIONAL: Array<{ name: ComponentName; adds: string }> = [
 /** The optional components the demo will run without (Chromium only matters with --browser, the default). */
 export function missingComponents(browser: boolean, installed: (name: ComponentName) => boolean = (name) => findBinary(name) !== undefined): Array<{ name: ComponentName; adds: string }> {
   return OPTIONAL.filter(({ name }) => (name !== 'chromium' || browser) && !installed(name));
+}
+
+/** Why each part the demo runs without is absent, and the remedy: for health and the admin live panel. */
+export function unavailableParts(missing: ReadonlyArray<{ name: ComponentName }>): Unavailable {
+  const parts: Unavailable = {};
+  for (const { name } of missing) {
+    if (name !== 'prometheus' && name !== 'alertmanager' && name !== 'collector') continue;
+    const { bin, install } = COMPONENTS[name];
+    parts[name] = `${bin} is not ${name === 'collector' ? 'built' : 'installed'}, so the demo runs without it. ${install}`;
+  }
+  return parts;
 }
 
 /** The service's port cannot be used: said before anything starts, naming the flag. */
@@ -209,7 +221,9 @@ export async function runDemo(options: DemoOptions): Promise<RunningDemo> {
     const logger = createLogger(options.logLevel);
     let service: RunningService;
     try {
-      service = await startServiceWithAdmin(config, { logger });
+      // The demo sets the URLs itself: an empty one means the part could not be started, and
+      // health and the live panel say why and what to do, not "set PROMETHEUS_URL".
+      service = await startServiceWithAdmin(config, { logger, unavailable: unavailableParts(missing) });
     } catch (error) {
       // Taken between the check above and now.
       if (options.port !== undefined && (error as NodeJS.ErrnoException).code === 'EADDRINUSE') {

@@ -9,9 +9,10 @@ import { ApiError } from '../errors.ts';
 import { type Route, defineRoute } from '../route-spec.ts';
 import { resolveRange, timeRangeQuery } from '../schemas/common.ts';
 import { historicalMetricsSchema, serverMetricsSchema } from '../schemas/responses.ts';
+import { type Unavailable, needsPrometheus } from './unavailable.ts';
 
-export function requirePrometheus(ctx: ApiContext): PrometheusClient {
-  if (!ctx.prometheus) throw new ApiError(503, 'prometheus_not_configured', 'server metrics need Prometheus: set PROMETHEUS_URL');
+export function requirePrometheus(ctx: Pick<ApiContext, 'prometheus'>, unavailable?: Unavailable): PrometheusClient {
+  if (!ctx.prometheus) throw new ApiError(503, 'prometheus_not_configured', needsPrometheus('server metrics need', unavailable));
   return ctx.prometheus;
 }
 
@@ -21,7 +22,7 @@ const metricIds = z
   .pipe(z.array(z.enum(SERVER_QUERY_IDS)).min(1))
   .meta({ description: `Comma-separated metric ids (default: all): ${SERVER_QUERY_IDS.join(', ')}` });
 
-export function serverMetricsRoutes(ctx: ApiContext): Route[] {
+export function serverMetricsRoutes(ctx: ApiContext, unavailable?: Unavailable): Route[] {
   return [
     defineRoute({
       method: 'get',
@@ -34,7 +35,7 @@ export function serverMetricsRoutes(ctx: ApiContext): Route[] {
       response: serverMetricsSchema,
       errors: [502, 503],
       async handler({ query }) {
-        const prometheus = requirePrometheus(ctx);
+        const prometheus = requirePrometheus(ctx, unavailable);
         const at = new Date();
         const queries = query.metric ? query.metric.map((id) => serverQuery(id)!) : SERVER_QUERIES;
         const values = await Promise.all(queries.map((q) => prometheus.query(q.expr, at)));
@@ -73,7 +74,7 @@ export function serverMetricsRoutes(ctx: ApiContext): Route[] {
         if (spanS / step > MAX_RANGE_POINTS) {
           throw new ApiError(400, 'too_many_points', `from..to / step gives more than ${MAX_RANGE_POINTS} points; use a larger step`, { points: Math.ceil(spanS / step), max: MAX_RANGE_POINTS });
         }
-        const prometheus = requirePrometheus(ctx);
+        const prometheus = requirePrometheus(ctx, unavailable);
         const all = serverQueries(window);
         const queries = query.metric ? query.metric.map((id) => all.find((q) => q.id === id)!) : all;
         const results = await Promise.all(queries.map((q) => prometheus.queryRange(q.expr, range.from, range.to, step)));

@@ -14,7 +14,9 @@ import { pearson, wilsonInterval } from '../../../src/analytics/statistics.ts';
 import { insertClientReports } from '../../../src/analytics/storage/client-reports.ts';
 import { dropExpiredPartitions, ensurePartitions, listPartitions, partitionName, startOfUtcDay } from '../../../src/analytics/storage/partitions.ts';
 import { maintainPartitions } from '../../../src/analytics/maintenance.ts';
+import { PrometheusClient } from '../../../src/analytics/prometheus.ts';
 import { createApp } from '../../../src/api/app.ts';
+import { sharedProbe } from '../../../src/api/routes/health.ts';
 import { waitFor } from '../../../src/stack/index.ts';
 import { listenHttp } from '../../helpers/http.ts';
 import { waitForSamples } from '../../helpers/prometheus.ts';
@@ -1048,6 +1050,91 @@ describe('auth, health, OpenAPI, own metrics', () => {
     expect(full.checks.prometheus!.detail).toBe('HTTP 200');
   });
 
+  it('GET /api/ws/health and /health/websocket: concurrent callers share one probe of each dependency (public, not rate-limited)', async () => {
+    const seen: string[] = [];
+    // A stand-in Prometheus and Alertmanager on one port, counting what they are asked.
+    const stand = await listenHttp((req, res) => {
+      seen.push(`${req.method} ${req.url}`);
+      if (req.url === '/api/v1/query') {
+        res.setHeader('content-type', 'application/json');
+        res.end(JSON.stringify({ status: 'success', data: { resultType: 'vector', result: [{ metric: {}, value: [Date.now() / 1000, '7'] }] } }));
+      } else res.end('ok');
+    });
+    let selects = 0;
+    const pool = fx.service.context.database.pool;
+    const counting = {
+      ...fx.service.context.database,
+      pool: {
+        query: (sql: string, params?: unknown[]) => {
+          if (sql === 'SELECT 1') selects++;
+          return pool.query(sql, params);
+        },
+      },
+    } as unknown as typeof fx.service.context.database;
+    const context = { ...fx.service.context, database: counting, prometheus: new PrometheusClient(stand.url, 2_000), alertmanager: new AlertmanagerClient(stand.url, 2_000) };
+    const many = (url: string, path: string) => Promise.all(Array.from({ length: 25 }, () => call(url, path)));
+    // A cache far longer than the test: every call after the first probe reuses it.
+    let server = await listenHttp(createApp(context, { healthCacheMs: 600_000 }));
+    try {
+      const health = await many(server.url, '/api/ws/health');
+      expect(health.map((r) => r.status)).toEqual(Array(25).fill(200));
+      expect(health.map((r) => (r.body as { checks: { prometheus: { detail: string } } }).checks.prometheus.detail)).toEqual(Array(25).fill('reachable'));
+      // One readiness probe each of Prometheus and Alertmanager, one SELECT 1: not 25.
+      expect(seen).toEqual(['GET /-/ready', 'GET /-/ready']);
+      expect(selects).toBe(1);
+      // An admin gets the full detail of the same probe.
+      expect((await call(server.url, '/api/ws/health', { token: ADMIN_TOKEN })).body).toMatchObject({ checks: { prometheus: { detail: 'HTTP 200' }, alertmanager: { detail: 'HTTP 200' } } });
+      expect(seen).toHaveLength(2);
+
+      const websocket = await many(server.url, '/health/websocket');
+      expect(websocket.map((r) => [r.status, (r.body as { activeConnections: number }).activeConnections])).toEqual(Array(25).fill([200, 7]));
+      expect(seen.filter((r) => r === 'POST /api/v1/query')).toHaveLength(1);
+      expect(selects).toBe(2);
+    } finally {
+      await server.close();
+    }
+    // Without reuse, each call after the last probe finished probes anew.
+    seen.length = 0;
+    selects = 0;
+    server = await listenHttp(createApp(context, { healthCacheMs: 0 }));
+    try {
+      for (let i = 0; i < 3; i++) expect((await call(server.url, '/api/ws/health')).status).toBe(200);
+      expect(seen).toHaveLength(6);
+      expect(selects).toBe(3);
+    } finally {
+      await server.close();
+      await stand.close();
+    }
+  });
+
+  it('shares one run of a health probe among the callers while it runs, and reuses its result for cacheMs', async () => {
+    let runs = 0;
+    let finish!: (value: number) => void;
+    const probe = sharedProbe(() => {
+      runs++;
+      return new Promise<number>((resolve) => {
+        finish = resolve;
+      });
+    }, 0);
+    const callers = [probe(), probe(), probe()];
+    expect(runs).toBe(1);
+    finish(42);
+    expect(await Promise.all(callers)).toEqual([42, 42, 42]);
+    // Settled and cacheMs 0: the next caller runs it again.
+    const next = probe();
+    expect(runs).toBe(2);
+    finish(43);
+    expect(await next).toBe(43);
+    // A failed run is not kept past cacheMs either.
+    const failing = sharedProbe(() => {
+      runs++;
+      return Promise.reject(new Error('down'));
+    }, 0);
+    await expect(failing()).rejects.toThrow('down');
+    await expect(failing()).rejects.toThrow('down');
+    expect(runs).toBe(4);
+  });
+
   it('GET /api/openapi.json is an OpenAPI 3.1 document of every route', async () => {
     const response = await call(base, '/api/openapi.json');
     expect(response.status).toBe(200);
@@ -1131,7 +1218,9 @@ describe('auth, health, OpenAPI, own metrics', () => {
 
   it('GET /api/ws/health is degraded, saying why, when the Watchdog has not arrived for more than 5 minutes (Alertmanager configured)', async () => {
     const minute = 60_000;
-    const upFor = (ms: number, overrides: Partial<typeof fx.service.context> = {}) => listenHttp(createApp({ ...fx.service.context, startedAt: new Date(Date.now() - ms), ...overrides }));
+    // Health results not reused (healthCacheMs 0): each read below follows a change to the alerts table.
+    const upFor = (ms: number, overrides: Partial<typeof fx.service.context> = {}) =>
+      listenHttp(createApp({ ...fx.service.context, startedAt: new Date(Date.now() - ms), ...overrides }, { healthCacheMs: 0 }));
     type Health = { status: string; reasons: string[]; checks: { watchdog: { configured: boolean; ok: boolean; detail: string } }; service: { watchdog_last_seen_at: string | null } };
     const health = async (url: string) => {
       const response = await call(url, '/api/ws/health');
