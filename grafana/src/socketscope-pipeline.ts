@@ -7,7 +7,7 @@ const REQUESTS = 'http_server_request_duration_seconds_count{job="socketscope"}'
 export const socketscopePipeline: DashboardSpec = {
   uid: 'socketscope-pipeline',
   title: 'socketscope pipeline',
-  description: 'The collector (accepted, refused and failed data, queue, memory) and the analytics service (requests, errors, latency, ingestion, scheduled tasks).',
+  description: 'The collector (accepted, refused, filtered, dropped and failed data, queue, memory) and the analytics service (requests, errors, latency, ingestion, scheduled tasks).',
   tags: ['socketscope', 'pipeline'],
   variables: [datasourceVariable],
   links: [
@@ -62,8 +62,26 @@ export const socketscopePipeline: DashboardSpec = {
           type: 'timeseries',
           unit: 'ops',
           description:
-            'Points posted to the public browser receiver that the web SDK never sends (other metric names, non-delta data) and the filter dropped. A steady rate after a deploy: a page exporting to the wrong receiver or an SDK version mismatch; a burst: someone posting junk to the public port.',
+            "Points posted to the public browser receiver that the web SDK never sends and the filter dropped: a metric name outside the web SDK's catalogue, a catalogue name with another instrument type or unit than the catalogue's, non-delta data. A steady rate after a deploy: a page exporting to the wrong receiver or an SDK version mismatch; a burst: someone posting junk to the public port.",
           targets: [{ expr: 'sum by (filter) (rate(otelcol_processor_filter_datapoints_filtered[$__rate_interval]))', legendFormat: '{{filter}}' }],
+        },
+        {
+          title: 'Browser data points dropped by delta_to_cumulative',
+          type: 'timeseries',
+          unit: 'ops',
+          description:
+            'Browser points the receiver accepted (the page got 200, nothing counts as refused) and delta_to_cumulative then dropped, by error: `limit` while max_streams streams are tracked (points of new series are dropped until old streams go stale), other values for points out of order. Any of it fires OtelCollectorDroppingBrowserPoints.',
+          targets: [{ expr: 'sum by (error) (rate(otelcol_deltatocumulative_datapoints{error!=""}[$__rate_interval]))', legendFormat: '{{error}}' }],
+        },
+        {
+          title: 'delta_to_cumulative streams tracked / limit',
+          type: 'timeseries',
+          unit: 'short',
+          description: 'Browser streams (metric, attribute set, service) delta_to_cumulative folds into cumulative series, against max_streams: at the limit, points of new streams are dropped.',
+          targets: [
+            { expr: 'sum by (instance) (otelcol_deltatocumulative_streams_tracked)', legendFormat: 'tracked {{instance}}' },
+            { expr: 'max by (instance) (otelcol_deltatocumulative_streams_limit)', legendFormat: 'limit {{instance}}' },
+          ],
         },
       ],
     },

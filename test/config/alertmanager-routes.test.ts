@@ -5,7 +5,7 @@
  * shipped config: inhibition, and the Watchdog reaching the external heartbeat
  * (WATCHDOG_HEARTBEAT_URL) or, without one, nothing and no failed notification.
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -33,6 +33,7 @@ const cases: Array<[labels: string[], receiver: string]> = [
   [['alertname=SocketscopeTaskFailing', 'severity=warning', 'component=pipeline', 'socketscope_task=anomaly-detection'], 'analytics-webhook'],
   [['alertname=WebSocketConnectionsHigh', 'severity=warning', 'component=websocket-server'], 'analytics-webhook'],
   [['alertname=OtelCollectorExportFailing', 'severity=warning', 'component=pipeline'], 'analytics-webhook'],
+  [['alertname=OtelCollectorDroppingBrowserPoints', 'severity=warning', 'component=pipeline', 'error=limit'], 'analytics-webhook'],
   // The alerting path's own alerts: a failing webhook still reaches the platform by email, and the other way round.
   [['alertname=AlertmanagerNotificationsFailing', 'severity=critical', 'component=pipeline', 'integration=webhook'], 'platform-critical'],
   [['alertname=PrometheusRuleEvaluationFailures', 'severity=critical', 'component=pipeline'], 'platform-critical'],
@@ -46,6 +47,23 @@ describe('alertmanager routes', () => {
     const result = await run(requireBinary('amtool'), ['config', 'routes', 'test', `--config.file=${CONFIG}`, `--verify.receivers=${receiver}`, ...labels]);
     expect(result.code, `${result.stdout}${result.stderr}`).toBe(0);
     expect(result.stdout.trim()).toBe(receiver);
+  });
+
+  // docs/runbooks.md: WebSocket and anomaly criticals email on-call, the pipeline's own the platform team.
+  it('every critical alert of the rules reaches an email receiver: on-call for WebSocket ones, the platform team for the pipeline', async () => {
+    const rulesDir = join(REPO_ROOT, 'prometheus', 'rules');
+    const criticals = readdirSync(rulesDir)
+      .filter((file) => file.endsWith('.yml'))
+      .flatMap((file) => (parse(readFileSync(join(rulesDir, file), 'utf8')) as { groups: Array<{ rules: Array<{ alert?: string; labels?: Record<string, string> }> }> }).groups)
+      .flatMap((group) => group.rules)
+      .filter((rule) => rule.alert && rule.labels?.severity === 'critical');
+    expect(criticals.length).toBeGreaterThan(5);
+    for (const rule of criticals) {
+      const component = rule.labels?.component ?? '';
+      const expected = component === 'pipeline' ? 'platform-critical' : 'oncall-critical';
+      const result = await run(requireBinary('amtool'), ['config', 'routes', 'test', `--config.file=${CONFIG}`, `alertname=${rule.alert}`, 'severity=critical', `component=${component}`]);
+      expect(result.stdout.trim(), `${rule.alert} (${component})`).toBe(expected);
+    }
   });
 
   it("the heartbeat route is the Watchdog's alone", async () => {

@@ -10,8 +10,14 @@
  * - the traces pipeline delivers to the demo's in-process OTLP sink (what the
  *   native demo uses instead of Tempo) without a failed span;
  * - the browsers' receiver, open to the internet, passes only what the web SDK
- *   sends: browser metric names, as deltas, with the catalogue's attribute keys
- *   and values (others become _OTHER); the servers' receiver passes anything;
+ *   sends: the catalogue's metric names with their instrument type and unit, as
+ *   deltas, with the catalogue's attribute keys and values (others become
+ *   _OTHER); the servers' receiver passes anything;
+ * - so a page cannot fail Prometheus' scrape of the collector with a name or
+ *   unit longer than label_value_length_limit, nor take a catalogue name from
+ *   the real histogram or counter with a point of another type; and what
+ *   delta_to_cumulative drops past max_streams (the browser still gets 200) is
+ *   counted where OtelCollectorDroppingBrowserPoints reads it;
  * - nothing a poster puts on a browser resource or instrumentation scope mints
  *   a label or a second stream: deltas from two app versions add up in one
  *   monotonic series, service.namespace does not reach `job`, scope
@@ -20,10 +26,16 @@
  *   _OTHER job and one _OTHER span name.
  */
 import { randomBytes } from 'node:crypto';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parse, stringify } from 'yaml';
+import { METRICS } from '../../src/catalogue.ts';
 import { type OtlpSink, startOtlpSink } from '../../src/demo/otlp-sink.ts';
-import { type CollectorHandle, Stack, waitFor } from '../../src/stack/index.ts';
+import { COLLECTOR_CONFIG } from '../../src/stack/collector.ts';
+import { type CollectorHandle, Stack, renderPrometheusConfig, waitFor } from '../../src/stack/index.ts';
 import { type Telemetry, startTelemetry } from '../../src/telemetry/index.ts';
+import { type PromSample, promQuery, rulesWithoutHoldTime, waitForSamples } from '../helpers/prometheus.ts';
 
 let stack: Stack;
 let sink: OtlpSink;
@@ -62,6 +74,9 @@ function samples(exposition: string, name: string): Sample[] {
   }
   return out;
 }
+
+/** The unit the SDKs export a catalogue metric with ('' for a name outside the catalogue). */
+const unitOf = (name: string): string => METRICS.find((def) => def.name === name)?.unit ?? '';
 
 async function scrape(endpoint: string): Promise<string> {
   return (await fetch(`http://${endpoint}/metrics`)).text();
@@ -166,37 +181,39 @@ describe('browser span metrics', () => {
   });
 });
 
-describe("the browsers' receiver keeps to the web SDK's catalogue", () => {
-  const nowNs = () => String(BigInt(Date.now()) * 1_000_000n);
-  const attrs = (entries: Record<string, string>) => Object.entries(entries).map(([key, value]) => ({ key, value: { stringValue: value } }));
-  const DELTA = 1;
-  const CUMULATIVE = 2;
-  const sum = (name: string, temporality: number, points: Array<[Record<string, string>, number]>) => ({
-    name,
-    sum: {
-      aggregationTemporality: temporality,
-      isMonotonic: true,
-      dataPoints: points.map(([attributes, value]) => ({ attributes: attrs(attributes), startTimeUnixNano: nowNs(), timeUnixNano: nowNs(), asDouble: value })),
-    },
-  });
-  interface Scope {
-    name: string;
-    version?: string;
-    attributes?: Array<{ key: string; value: { stringValue: string } }>;
-  }
-  const post = async (url: string, job: string, metrics: unknown[], { resource = {}, scope = { name: 'e2e' }, schemaUrl }: { resource?: Record<string, string>; scope?: Scope; schemaUrl?: string } = {}) => {
-    const body = {
-      resourceMetrics: [
-        {
-          resource: { attributes: attrs({ 'service.name': job, 'telemetry.sdk.language': 'webjs', 'session.id': 'not-a-label', ...resource }) },
-          scopeMetrics: [{ scope, metrics, ...(schemaUrl ? { schemaUrl } : {}) }],
-        },
-      ],
-    };
-    const response = await fetch(`${url}/v1/metrics`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
-    expect(response.status).toBe(200);
+const nowNs = () => String(BigInt(Date.now()) * 1_000_000n);
+const attrs = (entries: Record<string, string>) => Object.entries(entries).map(([key, value]) => ({ key, value: { stringValue: value } }));
+const DELTA = 1;
+const CUMULATIVE = 2;
+const sum = (name: string, temporality: number, points: Array<[Record<string, string>, number]>) => ({
+  name,
+  // The unit the web SDK exports the name with (the filter drops a catalogue name with any other).
+  unit: unitOf(name),
+  sum: {
+    aggregationTemporality: temporality,
+    isMonotonic: true,
+    dataPoints: points.map(([attributes, value]) => ({ attributes: attrs(attributes), startTimeUnixNano: nowNs(), timeUnixNano: nowNs(), asDouble: value })),
+  },
+});
+interface Scope {
+  name: string;
+  version?: string;
+  attributes?: Array<{ key: string; value: { stringValue: string } }>;
+}
+const post = async (url: string, job: string, metrics: unknown[], { resource = {}, scope = { name: 'e2e' }, schemaUrl }: { resource?: Record<string, string>; scope?: Scope; schemaUrl?: string } = {}) => {
+  const body = {
+    resourceMetrics: [
+      {
+        resource: { attributes: attrs({ 'service.name': job, 'telemetry.sdk.language': 'webjs', 'session.id': 'not-a-label', ...resource }) },
+        scopeMetrics: [{ scope, metrics, ...(schemaUrl ? { schemaUrl } : {}) }],
+      },
+    ],
   };
+  const response = await fetch(`${url}/v1/metrics`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+  expect(response.status).toBe(200);
+};
 
+describe("the browsers' receiver keeps to the web SDK's catalogue", () => {
   it('drops server names, gauges, cumulative sums and names outside the catalogue; folds unknown attribute keys and values', async () => {
     const job = 'e2e-browser-guard';
     await post(collector.browserOtlpUrl, job, [
@@ -315,6 +332,157 @@ describe("the browsers' receiver keeps to the web SDK's catalogue", () => {
   });
 });
 
+/** A histogram delta as the web SDK posts it (explicit buckets, the catalogue's unit). */
+const histogram = (name: string, bounds: number[], counts: number[], total: number, attributes: Record<string, string> = {}) => ({
+  name,
+  unit: unitOf(name),
+  histogram: {
+    aggregationTemporality: DELTA,
+    dataPoints: [
+      {
+        attributes: attrs(attributes),
+        startTimeUnixNano: nowNs(),
+        timeUnixNano: nowNs(),
+        count: String(counts.reduce((a, b) => a + b, 0)),
+        sum: total,
+        bucketCounts: counts.map(String),
+        explicitBounds: bounds,
+      },
+    ],
+  },
+});
+
+describe('what a page posts cannot stop the scrape or take a name from the catalogue', () => {
+  // A collector of its own: the exporter keeps the first type it sees for a name, so the hostile
+  // posts below come before any real one. Prometheus scrapes it with the shipped prometheus.yml
+  // (the otel-collector job's label_value_length_limit and sample_limit) and the shipped rules,
+  // every `for:` at 0s. The one change to the shipped collector config: a small max_streams, which
+  // the last test reaches with a few posts.
+  const MAX_STREAMS = 12;
+  let hostile: CollectorHandle;
+  let prometheusUrl: string;
+
+  beforeAll(async () => {
+    const overlay = join(stack.runDir, 'e2e-collector-max-streams.yaml');
+    writeFileSync(overlay, stringify({ processors: { delta_to_cumulative: { max_streams: MAX_STREAMS } } }));
+    hostile = await stack.collector({ configFiles: [COLLECTOR_CONFIG, overlay], env: { TRACES_OTLP_ENDPOINT: sink.endpoint } });
+    const config = parse(
+      renderPrometheusConfig({
+        endpoints: { 'otel-collector:8889': hostile.metricsEndpoint, 'otel-collector:8888': hostile.selfMetricsEndpoint },
+        scrapeInterval: '1s',
+        evaluationInterval: '1s',
+      }),
+    ) as { rule_files: string[] };
+    config.rule_files = rulesWithoutHoldTime(stack.runDir, 'e2e-collector');
+    prometheusUrl = (await stack.prometheus({ config: stringify(config) })).url;
+    await waitForSamples(prometheusUrl, 'up{job="otel-collector"} == 1');
+  }, 90_000);
+
+  const values = (result: PromSample[]) => result.map((sample) => sample.value[1]);
+
+  it("points of another type than the catalogue's for their name are dropped, so they cannot take the name from the real histograms and counter", { timeout: 60_000 }, async () => {
+    const job = 'e2e-types-web';
+    const nonMonotonic = (name: string, attributes: Record<string, string>, value: number) => ({
+      name,
+      unit: unitOf(name),
+      sum: { aggregationTemporality: DELTA, isMonotonic: false, dataPoints: [{ attributes: attrs(attributes), startTimeUnixNano: nowNs(), timeUnixNano: nowNs(), asDouble: value }] },
+    });
+    // First on this collector. The exporter makes a gauge of a non-monotonic sum; had it kept
+    // these, every real histogram of the name would be dropped at scrape (type conflict).
+    await post(hostile.browserOtlpUrl, job, [
+      nonMonotonic('websocket.client.rtt', { 'network.connection.effective_type': '4g' }, 5),
+      nonMonotonic('websocket.client.connect.duration', {}, 5),
+      nonMonotonic('websocket.client.errors', { 'error.type': 'send' }, 5),
+      {
+        name: 'websocket.client.outage.duration',
+        unit: 's',
+        exponentialHistogram: {
+          aggregationTemporality: DELTA,
+          dataPoints: [{ attributes: [], startTimeUnixNano: nowNs(), timeUnixNano: nowNs(), count: '3', sum: 0.3, scale: 0, zeroCount: '0', positive: { offset: 0, bucketCounts: ['3'] } }],
+        },
+      },
+    ]);
+    await post(hostile.browserOtlpUrl, job, [
+      histogram('websocket.client.rtt', [0.05], [1, 1], 0.1, { 'network.connection.effective_type': '4g' }),
+      histogram('websocket.client.connect.duration', [0.25], [2, 0], 0.2),
+      histogram('websocket.client.outage.duration', [1], [1, 0], 0.5),
+      sum('websocket.client.errors', DELTA, [[{ 'error.type': 'send' }, 3]]),
+    ]);
+    const real = ['websocket_client_rtt_seconds_count', 'websocket_client_connect_duration_seconds_count', 'websocket_client_outage_duration_seconds_count', 'websocket_client_errors_total'];
+    let exposition = '';
+    await waitFor('the real histograms and counter in the exporter', async () => {
+      exposition = await scrape(hostile.metricsEndpoint);
+      return real.every((name) => samples(exposition, name).some((s) => s.labels.job === job));
+    });
+    const ofJob = (name: string) => samples(exposition, name).filter((s) => s.labels.job === job).map((s) => s.value);
+    expect(real.map(ofJob)).toEqual([[2], [2], [1], [3]]);
+    for (const family of ['websocket_client_rtt_seconds', 'websocket_client_connect_duration_seconds', 'websocket_client_outage_duration_seconds']) {
+      expect(exposition).toContain(`# TYPE ${family} histogram`);
+      expect(ofJob(family), `no gauge ${family}`).toEqual([]);
+    }
+    expect(exposition).toContain('# TYPE websocket_client_errors_total counter');
+    expect(ofJob('websocket_client_errors'), 'no gauge websocket_client_errors').toEqual([]);
+    // Prometheus has them, so the RTT panels and the client rules read them.
+    expect(values(await waitForSamples(prometheusUrl, `websocket_client_rtt_seconds_count{job="${job}"}`))).toEqual(['2']);
+  });
+
+  it('metric names and units a page makes up never reach the exporter: the scrape stays up and the real metrics keep arriving', { timeout: 90_000 }, async () => {
+    const job = 'e2e-names-web';
+    const started = Date.now();
+    await post(hostile.browserOtlpUrl, job, [
+      // As a series name these are longer than the scrape's label_value_length_limit (1 024): the whole scrape would fail.
+      sum(`browser.${'a'.repeat(1100)}`, DELTA, [[{}, 1]]),
+      { ...sum('websocket.client.connection.drops', DELTA, [[{ 'websocket.close_code.class': 'abnormal' }, 1]]), unit: 'z'.repeat(1100) },
+      // The right name and type in another unit: a second family (websocket_client_rtt_milliseconds) beside the catalogue's.
+      { ...histogram('websocket.client.rtt', [50], [1, 0], 10), unit: 'ms' },
+      // A real metric in the same post.
+      sum('browser.errors', DELTA, [[{}, 2]]),
+    ]);
+    // Posted afterwards: only a successful scrape brings it to Prometheus.
+    await post(hostile.browserOtlpUrl, job, [sum('browser.interactions', DELTA, [[{}, 4]])]);
+    expect(values(await waitForSamples(prometheusUrl, `browser_interactions_total{job="${job}"}`))).toEqual(['4']);
+    expect(values(await promQuery(prometheusUrl, `browser_errors_total{job="${job}"}`))).toEqual(['2']);
+    const window = Math.ceil((Date.now() - started) / 1000) + 2;
+    expect(values(await promQuery(prometheusUrl, `min_over_time(up{job="otel-collector"}[${window}s])`)), 'a failed scrape since the post').toEqual(['1']);
+    const exposition = await scrape(hostile.metricsEndpoint);
+    const names = new Set(
+      exposition
+        .split('\n')
+        .filter((line) => !line.startsWith('#') && line.includes(`job="${job}"`))
+        .map((line) => line.split('{')[0]),
+    );
+    expect([...names].sort()).toEqual(['browser_errors_total', 'browser_interactions_total']);
+    expect(exposition).not.toContain('aaaaaaaaaa');
+    expect(exposition).not.toContain('zzzzzzzzzz');
+    expect(exposition).not.toContain('websocket_client_rtt_milliseconds');
+  });
+
+  it('points delta_to_cumulative drops past max_streams (200 to the browser, nothing refused) are counted by error and fire OtelCollectorDroppingBrowserPoints', { timeout: 90_000 }, async () => {
+    const self = async () => scrape(hostile.selfMetricsEndpoint);
+    const tracked = samples(await self(), 'otelcol_deltatocumulative_streams_tracked').reduce((total, s) => total + s.value, 0);
+    expect(tracked).toBeLessThan(MAX_STREAMS);
+    // One new stream per job: the first MAX_STREAMS - tracked are kept, the others dropped.
+    const perRound = MAX_STREAMS + 2;
+    const jobs = (round: number) => Array.from({ length: perRound }, (_, i) => `e2e-streams-${round}-${i}`);
+    const postRound = async (round: number) => {
+      for (const job of jobs(round)) await post(hostile.browserOtlpUrl, job, [sum('browser.errors', DELTA, [[{}, 1]])]);
+    };
+    const limitDrops = async () => samples(await self(), 'otelcol_deltatocumulative_datapoints').filter((s) => s.labels.error === 'limit');
+    await postRound(1);
+    let dropped: Sample[] = [];
+    await waitFor('the first dropped points in the self-metrics', async () => (dropped = await limitDrops()).length > 0 && dropped[0]?.value === tracked + 2);
+    // rate() needs the counter to grow while Prometheus watches it: a second round of new streams.
+    await waitForSamples(prometheusUrl, 'otelcol_deltatocumulative_datapoints{error="limit"}');
+    await postRound(2);
+    await waitFor('the second round dropped', async () => (dropped = await limitDrops())[0]?.value === tracked + 2 + perRound);
+    expect(dropped.map((s) => s.labels)).toEqual([{ error: 'limit' }]);
+    const refused = samples(await self(), 'otelcol_receiver_refused_metric_points').reduce((total, s) => total + s.value, 0);
+    expect(refused).toBe(0);
+    const [alert] = await waitForSamples(prometheusUrl, 'ALERTS{alertname="OtelCollectorDroppingBrowserPoints", alertstate="firing"}');
+    expect(alert?.metric).toMatchObject({ severity: 'warning', component: 'pipeline', job: 'otel-collector-self', error: 'limit' });
+  });
+});
+
 describe('with the shipped defaults (BROWSER_SERVICE_NAMES and BROWSER_SPAN_NAMES unset)', () => {
   it('random service names and span names from browsers make one _OTHER job and one _OTHER span name', { timeout: 90_000 }, async () => {
     const ownSink = await startOtlpSink();
@@ -327,7 +495,7 @@ describe('with the shipped defaults (BROWSER_SERVICE_NAMES and BROWSER_SPAN_NAME
       const metrics = {
         resourceMetrics: [{
           resource: { attributes: attrs({ 'service.name': name }) },
-          scopeMetrics: [{ scope: { name: '@socketscope/web-sdk', version: '0.1.0' }, metrics: [{ name: 'websocket.client.errors', sum: { aggregationTemporality: 1, isMonotonic: true, dataPoints: [{ attributes: attrs({ 'error.type': 'send' }), startTimeUnixNano: String(now), timeUnixNano: String(now), asDouble: 1 }] } }] }],
+          scopeMetrics: [{ scope: { name: '@socketscope/web-sdk', version: '0.1.0' }, metrics: [{ name: 'websocket.client.errors', unit: '{error}', sum: { aggregationTemporality: 1, isMonotonic: true, dataPoints: [{ attributes: attrs({ 'error.type': 'send' }), startTimeUnixNano: String(now), timeUnixNano: String(now), asDouble: 1 }] } }] }],
         }],
       };
       const spans = {

@@ -134,6 +134,7 @@ describe('the shipped PromQL against real traffic', () => {
       'Active connections (busiest instance)',
       'Connections opened / closed per second',
       'End-to-end message latency p50 / p95 / p99',
+      'End-to-end message latency p95 by instance',
       'Messages per second',
       'Bytes per second',
       'Ping round trip p50 / p95',
@@ -147,7 +148,7 @@ describe('the shipped PromQL against real traffic', () => {
       'RTT p95 by effective network type',
       'Request / response latency p95 by outcome',
     ];
-    const coreRecords = ['instance:websocket_server_connection_count:sum', 'job:websocket_server_connection_count:sum', 'job:websocket_server_auth_failures:ratio5m', 'job:websocket_server_message_latency_seconds:p95_5m', 'job:websocket_server_connection_memory_bytes:avg'];
+    const coreRecords = ['instance:websocket_server_connection_count:sum', 'job:websocket_server_connection_count:sum', 'job:websocket_server_auth_failures:ratio5m', 'job:websocket_server_message_latency_seconds:p95_5m', 'instance:websocket_server_message_latency_seconds:p95_5m', 'job:websocket_server_send_attempts:rate5m', 'job:websocket_server_connection_memory_bytes:avg'];
     const empty = async () => {
       const missing: string[] = [];
       for (const title of core) {

@@ -11,6 +11,7 @@ import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
+import { catalogueClauses, catalogueCondition, renderCollectorConfig } from '../../collector/browser-catalogue.ts';
 import { renderDashboards } from '../../grafana/build.ts';
 import { DATASOURCE_UIDS, promqlExpressions } from '../../grafana/src/panels.ts';
 import { ANOMALY_ALERTNAME, ANOMALY_RUNBOOK_URL } from '../../src/analytics/anomaly-job.ts';
@@ -72,7 +73,8 @@ function expectKnownMetrics(where: string, expr: string): void {
     expect(known, `${where} reads ${name}, which no SDK emits and no rule records`).toBe(true);
   }
   for (const label of groupingLabels(expr)) {
-    const known = ['job', 'instance', 'le', 'receiver', 'exporter', 'filter', 'integration', 'rule_group'].includes(label) || catalogueLabels.has(label);
+    // The collector's and Prometheus' own labels (`error`: delta_to_cumulative's dropped points), or the catalogue's.
+    const known = ['job', 'instance', 'le', 'receiver', 'exporter', 'filter', 'error', 'integration', 'rule_group'].includes(label) || catalogueLabels.has(label);
     expect(known, `${where} groups by ${label}, which no metric carries`).toBe(true);
   }
 }
@@ -303,18 +305,26 @@ describe('the collector keeps browser sessions folded and server replicas apart'
     expect(pipelines['traces/browser_span_metrics']).toEqual({ receivers: ['otlp/browser'], processors: ['memory_limiter', 'transform/browser_span_metrics', 'batch'], exporters: ['span_metrics'] });
   });
 
-  it("the browsers' receiver feeds only its own filtered pipelines, and its name filter passes every web SDK metric and no other", () => {
+  it("the browsers' receiver feeds only its own filtered pipelines, and its filter keeps exactly the web SDK catalogue's names, types and units, as deltas", () => {
     const pipelines = collector.service.pipelines;
     const fed = Object.entries(pipelines).filter(([, p]) => p.receivers.includes('otlp/browser')).map(([name]) => name).sort();
     expect(fed).toEqual(['metrics/browser', 'traces/browser', 'traces/browser_span_metrics']);
     expect(pipelines['metrics/browser']?.receivers).toEqual(['otlp/browser']);
     expect(pipelines['metrics/browser']?.processors).toEqual(['memory_limiter', 'filter/browser', 'batch', 'transform/browser', 'delta_to_cumulative']);
     const conditions = collector.processors['filter/browser'].metrics.metric;
-    expect(conditions).toEqual(['not IsMatch(name, "^(websocket\\\\.client|browser)\\\\.")', 'aggregation_temporality != AGGREGATION_TEMPORALITY_DELTA']);
-    // The OTTL string literal unescapes \\ to \: this is the regular expression the filter applies.
-    const passes = new RegExp('^(websocket\\.client|browser)\\.');
-    expect(CLIENT_METRICS.filter((def) => !passes.test(def.name))).toEqual([]);
-    expect(METRICS.filter((def) => !CLIENT_METRICS.includes(def) && passes.test(def.name))).toEqual([]);
+    expect(conditions).toEqual([catalogueCondition(), 'aggregation_temporality != AGGREGATION_TEMPORALITY_DELTA']);
+    // One clause per web SDK metric, naming it exactly; no server, load or service metric.
+    const clauses = catalogueClauses();
+    expect(clauses).toHaveLength(CLIENT_METRICS.length);
+    for (const def of CLIENT_METRICS) {
+      expect(clauses.filter((clause) => clause.startsWith(`(name == "${def.name}" and `) && clause.endsWith(` and unit == "${def.unit}")`)), def.name).toHaveLength(1);
+    }
+    for (const def of METRICS.filter((m) => !CLIENT_METRICS.includes(m))) expect(catalogueCondition()).not.toContain(`"${def.name}"`);
+  });
+
+  it('otel-collector-config.yaml holds the browser catalogue block collector/browser-catalogue.ts renders (run `node --import tsx collector/browser-catalogue.ts`)', () => {
+    const text = readFileSync(at('otel-collector-config.yaml'), 'utf8');
+    expect(text).toBe(renderCollectorConfig(text));
   });
 });
 
@@ -340,6 +350,23 @@ describe('wiring that must agree across files', () => {
     expect(compose.services.alertmanager?.environment?.ALERTMANAGER_WEBHOOK_TOKEN).toBe(variable);
     expect(compose.services.app?.environment?.ALERTMANAGER_WEBHOOK_TOKEN).toBe(variable);
     expect(readFileSync(at('.env.example'), 'utf8')).toMatch(/^ALERTMANAGER_WEBHOOK_TOKEN=.{16,}$/m);
+  });
+
+  it('every variable docker-compose reads is in .env.example and in the README pipeline table, and the table says docker-compose only of variables it reads', () => {
+    // ${NAME…} is compose's interpolation; $${NAME} is a variable of the container's shell.
+    const read = new Set([...readFileSync(at('docker-compose.yml'), 'utf8').matchAll(/(?<!\$)\$\{([A-Z][A-Z0-9_]*)/g)].map((m) => m[1] as string));
+    expect(read.size).toBeGreaterThan(10);
+    const example = new Set([...readFileSync(at('.env.example'), 'utf8').matchAll(/^([A-Z][A-Z0-9_]*)=/gm)].map((m) => m[1] as string));
+    expect([...example].sort()).toEqual([...read].sort());
+    const readme = readFileSync(at('README.md'), 'utf8');
+    const table = readme.slice(readme.indexOf('The pipeline and the local stack:'), readme.indexOf('\n## ', readme.indexOf('The pipeline and the local stack:')));
+    const rows = table.split('\n').filter((line) => line.startsWith('| `')).map((line) => line.split(' | '));
+    const named = (cell: string | undefined) => [...(cell ?? '').matchAll(/`([A-Z][A-Z0-9_]*)`/g)].map((m) => m[1] as string);
+    const listed = new Set(rows.flatMap((cells) => named(cells[0])));
+    for (const name of read) expect(listed.has(name), `${name} (read by docker-compose.yml) is not in README's pipeline table`).toBe(true);
+    for (const cells of rows.filter((c) => (c[1] ?? '').includes('docker-compose'))) {
+      for (const name of named(cells[0])) expect(read.has(name), `README says docker-compose reads ${name}`).toBe(true);
+    }
   });
 
   it("Prometheus keeps the collector's job and instance labels, with a sample and label length limit on that scrape", () => {
