@@ -104,8 +104,11 @@ export function otlpExport(options: OtlpExportOptions): (scope: SocketScope) => 
       tracer: tracerProvider && createSocketTracer(tracerProvider.getTracer(SDK_NAME, SDK_VERSION)),
       flush,
       async shutdown() {
-        await flush(true);
+        // The providers collect and export what is left, and their exporters stop the transports;
+        // the final flush then sends it, once: a request that fails is not retried after stop().
         await Promise.all([meterProvider.shutdown(), tracerProvider?.shutdown()]);
+        metrics.flush(true);
+        traces.flush(true);
       },
     });
     return sink;

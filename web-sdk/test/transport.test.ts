@@ -204,6 +204,56 @@ describe('Transport', () => {
     expect(t.stats.pending).toBe(1);
   });
 
+  it('after stop(), a final flush still in flight that fails is neither re-queued nor retried', async () => {
+    const t = transport();
+    offline = true;
+    t.push(1);
+    t.push(2);
+    t.flush(true); // as a sink's shutdown(): the final flush, then stop()
+    t.stop();
+    expect(calls).toHaveLength(1); // the final flush is still attempted once
+    await settle();
+    expect(vi.getTimerCount()).toBe(0);
+    await vi.advanceTimersByTimeAsync(3_600_000);
+    expect(calls).toHaveLength(1);
+    expect(t.stats).toEqual({ pending: 0, delivered: 0, dropped: 2, failures: 1, inFlight: 0 });
+  });
+
+  it('after stop(), sends no further batch when a request in flight completes, and retries none that fails; flush(true) still sends the queue once', async () => {
+    const t = transport({ maxItems: 10 });
+    replies = [503, 'network-error'];
+    for (let i = 1; i <= 6; i++) t.push(i);
+    t.flush(); // [1,2,3] in flight; [4,5,6] waits for it
+    t.stop();
+    await settle();
+    expect(vi.getTimerCount()).toBe(0);
+    await vi.advanceTimersByTimeAsync(3_600_000);
+    expect(calls.map((c) => c.body)).toEqual(['[1,2,3]']);
+    expect(t.stats).toEqual({ pending: 3, delivered: 0, dropped: 3, failures: 1, inFlight: 0 });
+
+    t.flush(true); // as the OTLP sink's shutdown: the providers' last export, then the final flush
+    await settle();
+    await vi.advanceTimersByTimeAsync(3_600_000);
+    expect(calls.map((c) => c.body)).toEqual(['[1,2,3]', '[4,5,6]']);
+    expect(t.stats).toEqual({ pending: 0, delivered: 0, dropped: 6, failures: 2, inFlight: 0 });
+    expect(vi.getTimerCount()).toBe(0);
+  });
+
+  it('after stop(), sends nothing a Retry-After still holds, not even at a final flush, nor later', async () => {
+    const t = transport();
+    replies = [{ status: 429, retryAfter: '60' }];
+    t.push(1);
+    t.flush();
+    await settle();
+    t.push(2);
+    t.stop();
+    t.flush(true);
+    await vi.advanceTimersByTimeAsync(3_600_000);
+    expect(calls).toHaveLength(1);
+    expect(vi.getTimerCount()).toBe(0);
+    expect(t.stats).toEqual({ pending: 2, delivered: 0, dropped: 0, failures: 1, inFlight: 0 });
+  });
+
   it('waits as long as Retry-After says on 429 and 503', async () => {
     const t = transport();
     replies = [{ status: 429, retryAfter: '30' }, { status: 503, retryAfter: '5' }, 202];

@@ -63,7 +63,7 @@ export interface TransportStats {
 export class Transport<T> {
   readonly stats: TransportStats = { pending: 0, delivered: 0, dropped: 0, failures: 0, inFlight: 0 };
   private queue: T[] = [];
-  private sending = false;
+  private sending?: boolean;
   /** Retries the head batch has spent (HTTP errors only). */
   private retries = 0;
   /** Consecutive failed requests, whatever the cause: the backoff's exponent, so it grows to maxDelayMs. */
@@ -71,6 +71,8 @@ export class Transport<T> {
   private backoffUntil = 0;
   private retryAfterUntil = 0;
   private timer: ReturnType<typeof setTimeout> | undefined;
+  /** After stop(): nothing is sent, retried or scheduled any more (a request in flight still settles). */
+  private stopped?: boolean;
 
   constructor(private readonly options: TransportOptions<T>) {
     // Back online: the backoff grown while offline (up to maxDelayMs) is not waited out.
@@ -88,13 +90,18 @@ export class Transport<T> {
   }
 
   /** Sends queued items now; `final` when the page is going away. */
-  flush(final = false): void {
+  flush(final?: boolean): void {
     if (final) this.flushFinal();
     else this.pump();
   }
 
-  /** Stops the retry timer (queued items stay queued). */
+  /**
+   * Stops for good (a sink's shutdown): no more requests of its own, retries or timers; a request
+   * in flight that fails is not queued again, its items count as dropped. Queued items stay queued:
+   * flush(true), before or after stop(), sends them once.
+   */
   stop(): void {
+    this.stopped = true;
     clearTimeout(this.timer);
     globalThis.removeEventListener?.('online', this.online);
   }
@@ -110,7 +117,7 @@ export class Transport<T> {
 
   private pump(): void {
     const now = Date.now();
-    if (this.sending || this.queue.length === 0 || now < this.backoffUntil || now < this.retryAfterUntil) return;
+    if (this.stopped || this.sending || this.queue.length === 0 || now < this.backoffUntil || now < this.retryAfterUntil) return;
     const [batch, body] = this.take();
     this.sending = true;
     this.post(batch, body, false, () => {
@@ -187,8 +194,7 @@ export class Transport<T> {
   private settle(batch: T[], status: number, retryAfter: string | null, final: boolean): void {
     if (status >= 200 && status < 300) {
       this.stats.delivered += batch.length;
-      this.retries = this.failed = 0;
-      this.backoffUntil = 0;
+      this.retries = this.failed = this.backoffUntil = 0;
       return;
     }
     this.stats.failures++;
@@ -199,11 +205,12 @@ export class Transport<T> {
     // unreachable, which is when drops are worth reporting. Both are waited out without spending
     // retries, so a long one does not drop the batch: the queue's bound (oldest dropped) applies.
     const unreadRateLimit = (status === 429 || status === 503) && delay === undefined;
-    if (!retryable || (status && !unreadRateLimit && ++this.retries > (this.options.maxRetries ?? 5))) {
+    // Stopped (shut down, or replaced by a new scope): a failure is final, or retries would outlive the scope.
+    if (this.stopped || !retryable || (status && !unreadRateLimit && ++this.retries > (this.options.maxRetries ?? 5))) {
       this.stats.dropped += batch.length;
       this.retries = 0;
       // Out of retries: the next batch still waits out the backoff (below), the endpoint is failing.
-      if (!retryable) return;
+      if (this.stopped || !retryable) return;
     } else {
       // Back to the head of the queue, still within its bound.
       this.queue.unshift(...batch);
