@@ -38,13 +38,16 @@ describe('monitor() with a heartbeat', () => {
     const socket = new FakeReconnectingSocket();
     monitor(socket, { scope: recording.scope, reconnecting: true, heartbeat });
     socket.open();
-    expect(socket.sent).toEqual(['ping']);
+    expect(socket.sent).toEqual([]); // the first ping goes one interval after open
+    await vi.advanceTimersByTimeAsync(1000);
+    expect(socket.sent).toEqual(['{"type":"ping"}']);
     await vi.advanceTimersByTimeAsync(500); // no pong
 
     expect(socket.calls).toEqual(['reconnect(4000, heartbeat timeout)']);
     expect(socket.shouldReconnect).toBe(true);
     socket.open(); // the library's next connection
-    socket.message('pong');
+    await vi.advanceTimersByTimeAsync(1000);
+    socket.message('{"type":"pong"}');
     expect(story()).toEqual([
       ['attempt', false],
       ['opened', false],
@@ -63,7 +66,7 @@ describe('monitor() with a heartbeat', () => {
     socket.cloneLikePartysocket = true;
     monitor(socket, { scope: recording.scope, heartbeat });
     socket.open();
-    await vi.advanceTimersByTimeAsync(500);
+    await vi.advanceTimersByTimeAsync(1500); // the first ping, then no pong
     socket.open();
     socket.close(1000, 'bye');
     expect(story().filter(([name]) => name === 'closed')).toEqual([
@@ -76,7 +79,7 @@ describe('monitor() with a heartbeat', () => {
     const socket = new FakeReconnectingSocket();
     monitor(socket, { scope: recording.scope, heartbeat });
     socket.open();
-    await vi.advanceTimersByTimeAsync(500);
+    await vi.advanceTimersByTimeAsync(1500); // the first ping, then no pong
     expect(socket.calls).toEqual(['reconnect(4000, heartbeat timeout)']);
     socket.open();
     expect(story().filter(([name]) => name === 'outage')).toEqual([
@@ -89,7 +92,7 @@ describe('monitor() with a heartbeat', () => {
     const socket = new FakeReconnectingSocket(false);
     monitor(socket, { scope: recording.scope, reconnecting: true, heartbeat });
     socket.open();
-    await vi.advanceTimersByTimeAsync(500);
+    await vi.advanceTimersByTimeAsync(1500); // the first ping, then no pong
 
     expect(socket.calls).toEqual(['close(4000, heartbeat timeout)']);
     expect(story()).toEqual([

@@ -6,6 +6,7 @@
  * native semantics, and request() on a socket that cannot send.
  */
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { jsonEnvelope } from '../../src/instrumentation/message-classifier.ts';
 import { MonitoredWebSocket, type MonitoredWebSocketOptions } from '../src/socket/monitored-websocket.ts';
 import { FakeWebSocket, TestCloseEvent, recordingScope } from './fakes.ts';
 
@@ -355,5 +356,88 @@ describe('MonitoredWebSocket.request()', () => {
     const sent = JSON.parse(String(current().sent[0])) as { id: string };
     current().message(JSON.stringify({ id: sent.id, price: 42 }));
     expect(await outcome(response)).toEqual({ id: sent.id, price: 42 });
+  });
+});
+
+describe('MonitoredWebSocket heartbeat', () => {
+  const heartbeat = { intervalMs: 1000, timeoutMs: 500 };
+
+  it('puts the queued messages first on the wire, then what the open handler sends, and the first ping one interval later', async () => {
+    const { ws } = socket({ heartbeat });
+    ws.send('{"type":"auth","token":"t"}'); // queued while connecting
+    ws.addEventListener('open', () => ws.send('{"type":"subscribe"}'));
+    current().open();
+    expect(current().sent).toEqual(['{"type":"auth","token":"t"}', '{"type":"subscribe"}']);
+
+    await vi.advanceTimersByTimeAsync(999);
+    expect(current().sent).toHaveLength(2);
+    await vi.advanceTimersByTimeAsync(1);
+    expect(current().sent).toEqual(['{"type":"auth","token":"t"}', '{"type":"subscribe"}', '{"type":"ping"}']);
+  });
+
+  it('starts over after a reconnection: the new connection’s first frames are the app’s again', async () => {
+    const { ws } = socket({ heartbeat });
+    ws.addEventListener('open', () => ws.send('hello'));
+    current().open();
+    current().fail();
+    await vi.advanceTimersByTimeAsync(reconnect.initialDelayMs);
+    expect(FakeWebSocket.instances).toHaveLength(2);
+    current().open();
+    expect(current().sent).toEqual(['hello']);
+    await vi.advanceTimersByTimeAsync(1000);
+    expect(current().sent).toEqual(['hello', '{"type":"ping"}']);
+  });
+
+  it('pings with the JSON message {"type":"ping"} by default and takes a JSON {"type":"pong"} reply (the demo app’s) as the pong', async () => {
+    const { ws } = socket({ heartbeat });
+    const received: unknown[] = [];
+    ws.addEventListener('message', (event) => received.push(event.data));
+    current().open();
+    await vi.advanceTimersByTimeAsync(1000);
+    expect(JSON.parse(String(current().sent[0]))).toEqual({ type: 'ping' });
+    // The server SDK's default envelope reader takes it as a message of type 'ping' (a bare text 'ping' would throw: a parse_error).
+    expect(jsonEnvelope()(Buffer.from(String(current().sent[0])), false)).toMatchObject({ type: 'ping' });
+    expect(() => jsonEnvelope()(Buffer.from('ping'), false)).toThrow();
+    await vi.advanceTimersByTimeAsync(20);
+    current().message('{"type":"pong","id":"p1","sentAt":1000000}'); // as src/demo/dashboard-app.ts answers
+    await vi.advanceTimersByTimeAsync(980); // the second ping
+    current().message('pong'); // the text reply of servers that answer a text 'ping'
+    // Other messages reach the app, also ones that mention pong.
+    current().message('{"type":"chat","text":"pong"}');
+    current().message('{"type":"pong"');
+    current().message('"pong"');
+    await vi.advanceTimersByTimeAsync(500); // past the second ping's timeout
+
+    expect(current().sent).toEqual(['{"type":"ping"}', '{"type":"ping"}']);
+    expect(received).toEqual(['{"type":"chat","text":"pong"}', '{"type":"pong"', '"pong"']);
+    expect(recording.events.filter(([name]) => name === 'rtt' || name === 'error')).toEqual([
+      ['rtt', 0.02],
+      ['rtt', 0],
+    ]);
+    expect(FakeWebSocket.instances).toHaveLength(1); // both pings answered in time: no timeout, no reconnection
+  });
+
+  it('keeps a custom message and isPong', async () => {
+    const { ws } = socket({ heartbeat: { ...heartbeat, message: () => 'hb', isPong: (data) => data === 'hb-ack' } });
+    const received: unknown[] = [];
+    ws.addEventListener('message', (event) => received.push(event.data));
+    current().open();
+    await vi.advanceTimersByTimeAsync(1000);
+    current().message('{"type":"pong"}'); // not the pong under this isPong: passed to the app
+    current().message('hb-ack');
+    expect(current().sent).toEqual(['hb']);
+    expect(received).toEqual(['{"type":"pong"}']);
+    expect(recording.events.filter(([name]) => name === 'rtt')).toEqual([['rtt', 0]]);
+  });
+
+  it('times out a ping without a reply, and reconnects', async () => {
+    socket({ heartbeat });
+    current().open();
+    await vi.advanceTimersByTimeAsync(1000 + 499);
+    expect(FakeWebSocket.instances).toHaveLength(1);
+    await vi.advanceTimersByTimeAsync(1);
+    expect(recording.events.filter(([name]) => name === 'error')).toEqual([['error', 'heartbeat_timeout']]);
+    await vi.advanceTimersByTimeAsync(reconnect.initialDelayMs);
+    expect(FakeWebSocket.instances).toHaveLength(2);
   });
 });

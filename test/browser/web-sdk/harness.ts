@@ -37,7 +37,10 @@ declare global {
 }
 
 const DIST = join(REPO_ROOT, 'web-sdk', 'dist');
+// dist/otel.js imports @opentelemetry/api (a peer dependency, the app's copy): the import map
+// resolves it to the api bundled from node_modules, as an app's bundler would.
 const PAGE = `<!doctype html><meta charset="utf-8"><title>web-sdk test</title>
+<script type="importmap">{ "imports": { "@opentelemetry/api": "/lib/opentelemetry-api.js" } }</script>
 <script type="module">
   import * as core from '/sdk/index.js';
   import * as otel from '/sdk/otel.js';
@@ -47,14 +50,17 @@ const PAGE = `<!doctype html><meta charset="utf-8"><title>web-sdk test</title>
 </script>
 <p>web-sdk test page</p>`;
 
-/** Libraries a test page may import from /lib/<name>.js, bundled for the browser on first use. */
-const LIBRARIES: Record<string, string> = { partysocket: 'partysocket/ws' };
+/** Libraries a test page may import from /lib/<name>.js (their module source), bundled for the browser on first use. */
+const LIBRARIES: Record<string, string> = {
+  partysocket: "export { default } from 'partysocket/ws';",
+  'opentelemetry-api': "export * from '@opentelemetry/api';",
+};
 
 async function bundleLibrary(name: string): Promise<string | undefined> {
-  const specifier = LIBRARIES[name];
-  if (!specifier) return undefined;
+  const contents = LIBRARIES[name];
+  if (!contents) return undefined;
   const result = await build({
-    stdin: { contents: `export { default } from '${specifier}';`, resolveDir: join(REPO_ROOT, 'web-sdk'), loader: 'js' },
+    stdin: { contents, resolveDir: join(REPO_ROOT, 'web-sdk'), loader: 'js' },
     bundle: true,
     format: 'esm',
     platform: 'browser',
@@ -145,7 +151,8 @@ export interface EchoServer {
 }
 
 /**
- * A ws server that answers 'ping' with 'pong', echoes `{ type: 'echo', id,
+ * A ws server that answers heartbeats (the SDK's default `{"type":"ping"}` with
+ * `{"type":"pong"}`, a text 'ping' with 'pong'), echoes `{ type: 'echo', id,
  * payload }` requests as `{ type: 'echo', id, echo }`, and records the rest.
  * With a tracer provider, the server SDK instruments it and continues the
  * browser's trace from the envelope's traceparent.
@@ -176,9 +183,10 @@ export async function startEchoServer(tracerProvider?: TracerProvider): Promise<
   wss.on('connection', (ws: WebSocket) => {
     ws.on('message', (data) => {
       const text = data.toString();
-      if (text === 'ping') {
+      if (text === '{"type":"ping"}' || text === 'ping') {
         pings++;
-        ws.send('pong');
+        // As the demo app answers the SDK's default ping (a JSON pong); a custom text 'ping' gets 'pong'.
+        ws.send(text === 'ping' ? 'pong' : '{"type":"pong"}');
         return;
       }
       received.push(text);

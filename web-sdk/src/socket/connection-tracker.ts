@@ -7,7 +7,8 @@ import { byteLength } from '../byte-length.ts';
 import type { TrackerScope } from '../scope.ts';
 import type { RequestSpan } from '../traces/socket-tracer.ts';
 
-const seconds = (from: number): number => (performance.now() - from) / 1000;
+/** Seconds since `from` (a performance.now() time). */
+export const seconds = (from: number): number => (performance.now() - from) / 1000;
 
 export class ConnectionTracker {
   private attempts = 0;
@@ -18,7 +19,7 @@ export class ConnectionTracker {
   private openedAt = -1;
   private downAt = -1;
   /** An attempt is under way (not yet open or failed). */
-  private pending = false;
+  private pending?: boolean;
   private span: RequestSpan | undefined;
 
   constructor(
@@ -65,7 +66,7 @@ export class ConnectionTracker {
    * The socket closed. `byApp`: the app asked for it. `willReconnect`: another
    * attempt follows, so a drop starts an outage.
    */
-  closed(code: number, byApp: boolean, willReconnect: boolean): void {
+  closed(code: number, byApp: boolean | undefined, willReconnect: boolean | undefined): void {
     if (this.openedAt >= 0) {
       this.scope?.emit('closed', code, !byApp, seconds(this.openedAt));
       this.openedAt = -1;

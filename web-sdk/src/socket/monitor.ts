@@ -59,20 +59,19 @@ export function monitor(socket: WebSocketLike, options: MonitorOptions = {}): So
   const close = target.close;
   const reconnecting = options.reconnecting ?? typeof target.reconnect === 'function';
   /** The app asked for the close. */
-  let closing = false;
+  let closing: boolean | undefined;
   /** The heartbeat closed a socket that cannot reconnect: its close ends the connection. */
-  let ended = false;
+  let ended: boolean | undefined;
   /** The heartbeat asked the library to reconnect: its close is followed by an attempt. */
-  let restarting = false;
+  let restarting: boolean | undefined;
 
   const heartbeat =
     options.heartbeat &&
     new Heartbeat(
       options.heartbeat,
+      scope,
       (ping) => socket.readyState === 1 && send.call(target, ping),
-      (rtt) => scope?.emit('rtt', rtt),
       () => {
-        scope?.emit('error', 'heartbeat_timeout');
         if (typeof target.reconnect === 'function') {
           restarting = true;
           target.reconnect(4000, 'heartbeat timeout');

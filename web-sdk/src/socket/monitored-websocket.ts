@@ -85,10 +85,10 @@ export interface MonitoredWebSocket {
 
 // eslint-disable-next-line @typescript-eslint/no-unsafe-declaration-merging -- see the interface above.
 export class MonitoredWebSocket extends EventTarget {
-  static readonly CONNECTING = 0;
-  static readonly OPEN = 1;
-  static readonly CLOSING = 2;
-  static readonly CLOSED = 3;
+  declare static readonly CONNECTING: 0;
+  declare static readonly OPEN: 1;
+  declare static readonly CLOSING: 2;
+  declare static readonly CLOSED: 3;
   declare readonly CONNECTING: 0;
   declare readonly OPEN: 1;
   declare readonly CLOSING: 2;
@@ -99,8 +99,8 @@ export class MonitoredWebSocket extends EventTarget {
   declare onerror: ((this: MonitoredWebSocket, event: Event) => unknown) | null;
 
   private ws: WebSocket | undefined;
-  private closing = false;
-  private finished = false;
+  private closing?: boolean;
+  private finished?: boolean;
   private retries = 0;
   private retryTimer: ReturnType<typeof setTimeout> | undefined;
   private connectTimer: ReturnType<typeof setTimeout> | undefined;
@@ -129,10 +129,9 @@ export class MonitoredWebSocket extends EventTarget {
     if (options.heartbeat) {
       this.heartbeat = new Heartbeat(
         options.heartbeat,
+        scope,
         (ping) => this.ws?.readyState === 1 && this.ws.send(ping),
-        (rtt) => scope?.emit('rtt', rtt),
         () => {
-          scope?.emit('error', 'heartbeat_timeout');
           // A dead connection may take the browser a long time to notice: let it go now and reconnect.
           const ws = this.ws;
           ws?.close(4000, 'heartbeat timeout');
@@ -216,7 +215,7 @@ export class MonitoredWebSocket extends EventTarget {
     if (!this.ws) this.finish();
   }
 
-  private connect(first = false): void {
+  private connect(first?: boolean): void {
     const carrier = this.tracker.attempt();
     let ws: WebSocket;
     try {
@@ -254,6 +253,7 @@ export class MonitoredWebSocket extends EventTarget {
     // closes at once (an auth rejection, a crash loop) must see the delays grow.
     this.stableTimer = setTimeout(() => (this.retries = 0), this.reconnectOptions().stableAfterMs ?? 5000);
     this.tracker.opened();
+    // The first ping goes one interval from now: after the queue and what the app's open handler sends.
     this.heartbeat?.start();
     // Messages queued while disconnected go first: the app sent them before anything its open handler sends.
     if (this.queue?.length) {
@@ -341,8 +341,10 @@ export class MonitoredWebSocket extends EventTarget {
   }
 }
 
+// The constants, on the class and its instances, as WebSocket's (declared above; defined here, as a
+// static field would compile to one assignment each).
 for (const [index, name] of ['CONNECTING', 'OPEN', 'CLOSING', 'CLOSED'].entries()) {
-  Object.defineProperty(MonitoredWebSocket.prototype, name, { value: index, enumerable: true });
+  for (const target of [MonitoredWebSocket, MonitoredWebSocket.prototype]) Object.defineProperty(target, name, { value: index, enumerable: true });
 }
 // on<event> handlers behave like the native ones: one internal listener per type, added at the
 // first non-null assignment (it keeps that place among the listeners when the handler is replaced),
