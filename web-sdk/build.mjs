@@ -15,9 +15,17 @@ export const ENTRY_POINTS = {
   catalogue: 'src/catalogue.ts', // metric definitions (for tooling)
 };
 
+/**
+ * Imported, not bundled: the OpenTelemetry API is the app's (a peer dependency), so the SDK's
+ * providers share its global context manager and propagator, and one copy is loaded. Only the
+ * otel entry imports it. Everything else (the OTel SDK packages, web-vitals) is bundled.
+ */
+export const EXTERNAL = ['@opentelemetry/api'];
+
 /** esbuild settings shared with bench/web-sdk-size.ts, so sizes are measured the way dist is built. */
 export const BROWSER_BUILD = {
   bundle: true,
+  external: EXTERNAL,
   format: 'esm',
   platform: 'browser',
   target: 'es2020',
@@ -45,11 +53,12 @@ if (process.argv[1] === fileURLToPath(import.meta.url)) {
   execFileSync('npx', ['tsc', '-p', 'tsconfig.build.json'], { stdio: 'inherit' });
   if (!process.argv.includes('--quiet')) {
     const outputs = result.metafile.outputs;
-    // An entry's size includes the chunks it imports (what a browser downloads for it).
+    // An entry's size includes the chunks it imports (what a browser downloads for it), not the
+    // external @opentelemetry/api (the app's own copy).
     const closure = (file, seen = new Set()) => {
       if (seen.has(file)) return seen;
       seen.add(file);
-      for (const dep of outputs[file]?.imports ?? []) if (dep.kind === 'import-statement') closure(dep.path, seen);
+      for (const dep of outputs[file]?.imports ?? []) if (dep.kind === 'import-statement' && !dep.external) closure(dep.path, seen);
       return seen;
     };
     for (const [file, output] of Object.entries(outputs)) {
