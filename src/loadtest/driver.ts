@@ -18,9 +18,22 @@
  * as server latency. Once the window is fixed the schedule is, so a server
  * that stalls mid-run is still charged from each message's intended time.
  *
+ * A connection the server (or the network) closes inside the window does not
+ * take its remaining slots out of the counts: each slot it was planned to send
+ * in the window after it dropped is counted sent and lost, and timed from when
+ * it was due to the end of the run (a lower bound), as for a connection that
+ * opens only after the window. The tool does not reconnect. Otherwise a server
+ * that drops its clients sent fewer messages, lost none and looked fast.
+ *
  * One timer per worker serves all connections: a priority queue keyed by the
  * next intended send time, so 10,000 idle-ish connections cost nothing
- * between sends.
+ * between sends. Node's timers fire on a millisecond clock, up to about a
+ * millisecond late; that lateness (and any other: a busy event loop) is part
+ * of each message's latency, and is measured on its own in `sendLag` so a
+ * reader can tell it from the server's. (Finishing each wait in setImmediate
+ * turns cut it to ~0.015 ms at the median, but the busy-wait took the CPU the
+ * server on the same machine needed: at 40,000 msg/s p95 went from 6 ms to
+ * over 100 ms. See docs/load-testing.md.)
  */
 import type { Socket } from 'node:net';
 import FlatQueue from 'flatqueue';
@@ -63,6 +76,12 @@ interface Conn {
   outstanding: Map<number, number>;
   /** Measured slots skipped for backpressure while echoes are expected: lost, timed when the connection is given up on. */
   skipped: number[];
+  /**
+   * Dropped by the server or network while echoes are expected: the first
+   * measured slot it will never send (its slots from there to kEnd are
+   * counted sent and lost when the run ends); null otherwise.
+   */
+  unsentFrom: number | null;
   closing: boolean;
   lastError: string | null;
 }
@@ -72,6 +91,7 @@ export interface DriverResult {
   latency: Histogram;
   connect: Histogram;
   openDelay: Histogram;
+  sendLag: Histogram;
 }
 
 export class LoadDriver {
@@ -80,6 +100,8 @@ export class LoadDriver {
   readonly connect = createHistogram();
   /** Open event minus the connection's intended open time: connect time plus any wait for a handshake slot. */
   readonly openDelay = createHistogram();
+  /** Each measured message's actual send time minus its intended one: this process's own lateness, part of its latency. */
+  readonly sendLag = createHistogram();
   /** Echo latencies since the last progress report, warm-up included. */
   readonly interval = createHistogram();
   /** Connect times and measured echo latencies again, on the exported histograms' buckets. */
@@ -103,6 +125,7 @@ export class LoadDriver {
   /** Measured requests still awaiting their echo. */
   private awaiting = 0;
   private aborted = false;
+  private abortedAt = Number.POSITIVE_INFINITY;
   private wake: (() => void) | null = null;
 
   /** `beforeClose` runs once everything is sent and settled, just before the connections close (a last progress sample at full strength). */
@@ -130,9 +153,11 @@ export class LoadDriver {
         kEnd: Math.ceil(((init.measureEndMs - init.measureStartMs) * init.rate) / 1000 - index / init.totalConnections - 1e-9),
         outstanding: new Map(),
         skipped: [],
+        unsentFrom: null,
         closing: false,
         lastError: null,
       }));
+    if (init.rate > 0) for (const conn of this.conns) this.counters.planned += Math.max(conn.kEnd, 0);
   }
 
   /** Runs the whole plan from `epoch` (absolute ms on the shared clock). */
@@ -158,15 +183,20 @@ export class LoadDriver {
       await this.until(clock() + this.init.drainTimeoutMs, () => this.awaiting === 0);
     }
     this.stopSending();
-    // Whatever is still unanswered is lost, timed up to now (the drain timeout, or the abort).
+    // Whatever is still unanswered is lost, timed up to now (the drain timeout, or the abort);
+    // so are the slots of dropped connections, which were never sent.
     const now = clock();
-    for (const conn of this.conns) this.giveUp(conn, now);
+    for (const conn of this.conns) {
+      this.giveUp(conn, now);
+      this.loseDropped(conn, now);
+    }
     this.beforeClose();
     await this.closeAll();
-    return { counters: this.counters, latency: this.latency, connect: this.connect, openDelay: this.openDelay };
+    return { counters: this.counters, latency: this.latency, connect: this.connect, openDelay: this.openDelay, sendLag: this.sendLag };
   }
 
   abort(): void {
+    if (!this.aborted) this.abortedAt = clock();
     this.aborted = true;
     this.wake?.();
   }
@@ -299,6 +329,7 @@ export class LoadDriver {
       conn.state = 'open';
       counters.opened++;
       counters.open++;
+      if (counters.open > counters.peakOpen) counters.peakOpen = counters.open;
       recordMs(this.connect, now - startedAt);
       recordMs(this.openDelay, now - conn.openAt);
       HANDSHAKE.record(this.buckets.handshake, now - startedAt);
@@ -326,8 +357,8 @@ export class LoadDriver {
       this.wake?.();
       return;
     }
-    bump(counters.closeCodes, String(code));
     if (conn.state === 'connecting') {
+      // A handshake that failed: no close frame was exchanged (ws reports 1006), so no close code is counted.
       this.connecting--;
       counters.failed++;
       bump(counters.errors, `connect:${conn.lastError ?? `closed-${code}`}`);
@@ -337,11 +368,15 @@ export class LoadDriver {
       this.wake?.();
       return;
     }
+    bump(counters.closeCodes, String(code));
     counters.open--;
     conn.state = 'closed';
     if (!conn.closing) {
       counters.dropped++;
       bump(counters.errors, conn.lastError ? `dropped:${code}:${conn.lastError}` : `dropped:${code}`);
+      // Its measured slots not sent yet never will be (no reconnect): lost, counted when the run ends.
+      // Before the window is fixed (or during warm-up) that is all of them.
+      if (this.init.rate > 0 && this.init.expectEcho) conn.unsentFrom = this.windowFixed ? Math.max(conn.k, 0) : 0;
     }
     // Whatever this connection still awaited can no longer arrive.
     this.giveUp(conn, clock());
@@ -371,6 +406,25 @@ export class LoadDriver {
     // Skipped sends were counted lost when skipped; they are timed with the rest.
     for (const k of conn.skipped) this.recordLatency(now - this.slotTime(conn, k), true);
     conn.skipped.length = 0;
+  }
+
+  /**
+   * The measured slots a dropped connection was planned to send after it
+   * dropped: sent and lost, each timed from when it was due to `now` (the end
+   * of the run: the drain, or the abort), a lower bound, like loseUnsent. An
+   * aborted run counts only those due before the abort.
+   */
+  private loseDropped(conn: Conn, now: number): void {
+    if (conn.unsentFrom === null || !this.windowFixed) return;
+    for (let k = conn.unsentFrom; k < conn.kEnd; k++) {
+      const due = this.slotTime(conn, k);
+      if (due >= this.abortedAt) break;
+      this.counters.sent++;
+      this.counters.lost++;
+      this.counters.unsent++;
+      this.recordLatency(now - due, true);
+    }
+    conn.unsentFrom = null;
   }
 
   /** A measured (or, with `measured` false, warm-up) latency into every histogram that keeps it. */
@@ -411,6 +465,8 @@ export class LoadDriver {
     if (now >= this.measureEnd) {
       // A provisional window is re-planned when it is fixed; an aborted run measures no more.
       if (this.windowFixed && !this.aborted) this.loseUnsent(conn, Math.max(firstSlotAfter(conn.openAt), 0), now);
+      // Nothing left to send: a drop after this loses no more slots.
+      conn.k = conn.kEnd;
       return;
     }
     const next = firstSlotAfter(now);
@@ -432,6 +488,7 @@ export class LoadDriver {
     for (let k = from; k < conn.kEnd; k++) {
       this.counters.sent++;
       this.counters.lost++;
+      this.counters.unsent++;
       this.recordLatency(now - this.slotTime(conn, k), true);
     }
   }
@@ -499,7 +556,10 @@ export class LoadDriver {
       conn.outstanding.set(seq, k);
       if (measured) this.awaiting++;
     }
-    if (measured) counters.bytesSent += frame.length;
+    if (measured) {
+      counters.bytesSent += frame.length;
+      recordMs(this.sendLag, clock() - this.slotTime(conn, k));
+    }
     counters.trafficSent++;
     ws.send(frame, { binary: false });
   }

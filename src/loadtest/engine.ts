@@ -83,12 +83,11 @@ export async function runLoadPlan(plan: LoadPlan, options: RunOptions = {}): Pro
   const workers = inits.map((init) => spawnTsWorker(WORKER_ENTRY, init));
   const latest: WorkerCounters[] = inits.map(() => emptyCounters());
   const latestBuckets: RunBuckets[] = inits.map(() => emptyRunBuckets());
-  const finals: ({ counters: WorkerCounters; latency: string; connect: string; openDelay: string } | null)[] = inits.map(() => null);
+  const finals: ({ counters: WorkerCounters; latency: string; connect: string; openDelay: string; sendLag: string } | null)[] = inits.map(() => null);
   const pendingIntervals: string[] = [];
   // Each worker's measured window once it is fixed (it waits for the first connections to open).
   const windows: (MeasuredWindow | null)[] = inits.map(() => null);
   let epoch = Number.POSITIVE_INFINITY;
-  let peakOpen = 0;
   let lastTotals = { at: clock(), sent: 0, received: 0 };
   let progressTimer: NodeJS.Timeout | null = null;
   const startedAt = clock();
@@ -160,13 +159,18 @@ export async function runLoadPlan(plan: LoadPlan, options: RunOptions = {}): Pro
               latest[i] = message.counters;
               latestBuckets[i] = message.buckets;
               windows[i] = message.window;
-              peakOpen = Math.max(peakOpen, latest.reduce((sum, c) => sum + c.open, 0));
               if (message.interval) pendingIntervals.push(message.interval);
               break;
             case 'done':
               latest[i] = message.counters;
               windows[i] = message.window;
-              finals[i] = { counters: message.counters, latency: message.latency, connect: message.connect, openDelay: message.openDelay };
+              finals[i] = {
+                counters: message.counters,
+                latency: message.latency,
+                connect: message.connect,
+                openDelay: message.openDelay,
+                sendLag: message.sendLag,
+              };
               if (++done === workers.length) resolve();
               break;
             case 'failed':
@@ -190,10 +194,12 @@ export async function runLoadPlan(plan: LoadPlan, options: RunOptions = {}): Pro
   const latency = createHistogram();
   const connect = createHistogram();
   const openDelay = createHistogram();
+  const sendLag = createHistogram();
   const results = finals.map((f) => f as NonNullable<typeof f>);
   mergeEncoded(latency, results.map((r) => r.latency));
   mergeEncoded(connect, results.map((r) => r.connect));
   mergeEncoded(openDelay, results.map((r) => r.openDelay));
+  mergeEncoded(sendLag, results.map((r) => r.sendLag));
   const report = buildReport({
     plan,
     aborted: abortedAt !== null,
@@ -201,14 +207,15 @@ export async function runLoadPlan(plan: LoadPlan, options: RunOptions = {}): Pro
     elapsedS: (clock() - startedAt) / 1000,
     counters: results.map((r) => r.counters),
     perWorker: inits.map((init) => init.connections.length),
-    peakOpen,
     latency,
     connect,
     openDelay,
+    sendLag,
   });
   latency.destroy();
   connect.destroy();
   openDelay.destroy();
+  sendLag.destroy();
   return report;
 }
 

@@ -15,10 +15,10 @@ export interface ReportInput {
   counters: WorkerCounters[];
   /** Connections assigned to each worker. */
   perWorker: number[];
-  peakOpen: number;
   latency: Histogram;
   connect: Histogram;
   openDelay: Histogram;
+  sendLag: Histogram;
 }
 
 const sum = (items: WorkerCounters[], key: keyof Omit<WorkerCounters, 'errors' | 'closeCodes'>): number =>
@@ -56,13 +56,16 @@ export function buildReport(input: ReportInput): LoadReport {
     aborted: input.aborted,
     duration_s: round3(input.measuredS),
     elapsed_s: round3(input.elapsedS),
-    connections: { target, opened: sum(counters, 'opened'), failed, dropped, abandoned, peak_open: Math.max(input.peakOpen, 0) },
+    // Each worker's exact peak, added up: an upper bound when the workers peak at different moments.
+    connections: { target, opened: sum(counters, 'opened'), failed, dropped, abandoned, peak_open: sum(counters, 'peakOpen') },
     messages: {
+      planned: sum(counters, 'planned'),
       sent,
       received,
       matched: sum(counters, 'matched'),
       lost,
       skipped,
+      unsent: sum(counters, 'unsent'),
       in_flight: inFlight,
       per_second: input.measuredS > 0 ? round3(received / input.measuredS) : 0,
     },
@@ -71,6 +74,7 @@ export function buildReport(input: ReportInput): LoadReport {
     latency_ms: { ...summarize(input.latency), lower_bounds: lost },
     connect_ms: summarize(input.connect),
     open_delay_ms: summarize(input.openDelay),
+    send_lag_ms: summarize(input.sendLag),
     errors,
     close_codes: closeCodes,
     connection_error_rate: connectionErrorRate,
@@ -172,8 +176,11 @@ export function formatReport(report: LoadReport): string {
     `socketscope load ${report.url}${report.aborted ? '  (ABORTED: partial results)' : ''}`,
     `plan         ${describeStages(plan.stages, plan.warmup_s)}; ${plan.rate} msg/s per connection, ${plan.payload_bytes} B payload`,
     `connections  target ${c.target}  opened ${c.opened}  failed ${c.failed}  dropped ${c.dropped}  peak open ${c.peak_open}${c.abandoned > 0 ? `  abandoned ${c.abandoned} (aborted before they opened)` : ''}`,
-    `messages     sent ${m.sent}  received ${m.received}  matched ${m.matched}  lost ${m.lost}${m.in_flight > 0 ? `  in flight ${m.in_flight} (aborted before their echo)` : ''}${m.skipped > 0 ? `  skipped ${m.skipped} (backpressure)` : ''}  (${m.per_second}/s over ${report.duration_s} s)`,
+    `messages     planned ${m.planned}  sent ${m.sent}  received ${m.received}  matched ${m.matched}  lost ${m.lost}${m.in_flight > 0 ? `  in flight ${m.in_flight} (aborted before their echo)` : ''}${m.skipped > 0 ? `  skipped ${m.skipped} (backpressure)` : ''}  (${m.per_second}/s over ${report.duration_s} s)`,
   ];
+  if (m.unsent > 0) {
+    lines.push(`             ${m.unsent} of the sent were never written (their connection dropped before them, or opened after the window): lost`);
+  }
   if (l.count > 0) {
     lines.push(`latency ms   p50 ${l.p50}  p90 ${l.p90}  p95 ${l.p95}  p99 ${l.p99}  max ${l.max}  (from each message's intended send time)`);
     if (l.lower_bounds > 0) {
@@ -185,6 +192,10 @@ export function formatReport(report: LoadReport): string {
         ? 'latency ms   none measured: no echo matched a request (does the server echo? else pass --no-echo)'
         : 'latency ms   not measured (--no-echo)',
     );
+  }
+  const g = report.send_lag_ms;
+  if (g.count > 0) {
+    lines.push(`send lag ms  p50 ${g.p50}  p99 ${g.p99}  max ${g.max}  (this process sending late: part of the latency above, not the server's)`);
   }
   if (k.count > 0) lines.push(`connect ms   p50 ${k.p50}  p95 ${k.p95}  p99 ${k.p99}  max ${k.max}`);
   const d = report.open_delay_ms;

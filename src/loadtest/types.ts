@@ -82,10 +82,25 @@ export interface LoadReport {
     dropped: number;
     /** Aborted runs only: connections not yet open when the run was stopped (not failures). */
     abandoned: number;
-    /** Most connections open at the same time. */
+    /**
+     * Most connections open at the same time: the sum of each worker thread's
+     * exact maximum, so an upper bound of the true simultaneous peak (the
+     * workers may peak at different moments); exact with one worker.
+     */
     peak_open: number;
   };
   messages: {
+    /**
+     * Slots in the measured window over every target connection (connections
+     * x rate x duration, each connection from its first slot in the window): what
+     * `sent` is when every connection is open throughout; 0 with rate 0.
+     */
+    planned: number;
+    /**
+     * Slots of the measured window this tool was due to send, whether written
+     * or not: a connection that opened after the window, or was dropped before
+     * a slot, has that slot in `sent`, `unsent` and `lost` (when echoes are expected).
+     */
     sent: number;
     received: number;
     /** Echoes matched to a request sent in the measured window. */
@@ -94,6 +109,12 @@ export interface LoadReport {
     lost: number;
     /** Sends skipped because more than 8 MB were already queued on the socket (counted in `sent`). */
     skipped: number;
+    /**
+     * Counted in `sent` and `lost` but never written: their connection was
+     * dropped before them, or opened only after the measured window. Only
+     * when echoes are expected (without them, such slots stay out of `sent`).
+     */
+    unsent: number;
     /**
      * Aborted runs only: sent, still awaiting their echo when the run was
      * stopped. Not lost, not in the latency histogram; matched + lost +
@@ -108,6 +129,13 @@ export interface LoadReport {
   connect_ms: LatencySummary;
   /** From the connection's intended open time to its open event: connect time plus any wait for a handshake slot. */
   open_delay_ms: LatencySummary;
+  /**
+   * Each measured message's actual send time minus its intended one: this
+   * process's own lateness (timer resolution, a busy event loop, a connection
+   * that opened late in the window). It is part of `latency_ms`, so latency
+   * minus send lag is roughly what the server and the network took.
+   */
+  send_lag_ms: LatencySummary;
   errors: Record<string, number>;
   close_codes: Record<string, number>;
   /** (failed + dropped) / (target − abandoned) connections. */

@@ -40,12 +40,22 @@ export interface WorkerCounters {
   /** Connections an abort stopped before they opened (never started, or handshake cut): not failures. */
   abandoned: number;
   open: number;
+  /** Most connections open at once on this worker (exact: updated at every open). */
+  peakOpen: number;
+  /** Slots of the measured window over this worker's connections: what `sent` is with every connection open throughout. */
+  planned: number;
   sent: number;
   received: number;
   matched: number;
   lost: number;
   /** Measured sends skipped for backpressure (never written; also counted lost when echoes are expected). */
   skipped: number;
+  /**
+   * Measured slots counted sent and lost though never written, because their
+   * connection opened after the window or was dropped before them (only when
+   * echoes are expected).
+   */
+  unsent: number;
   /** Measured requests still awaiting their echo when the run was aborted: neither received nor lost. */
   inFlight: number;
   /** Every frame written and received, ramp-up, warm-up and drain included: what the live progress rates show. */
@@ -63,7 +73,16 @@ export type FromWorker =
   | { type: 'ready'; worker: number }
   /** `window`: the measured window on the shared clock once it is fixed (it waits for the first connections, see driver.ts), else null. */
   | { type: 'progress'; worker: number; counters: WorkerCounters; interval: string | null; buckets: RunBuckets; window: MeasuredWindow | null }
-  | { type: 'done'; worker: number; counters: WorkerCounters; latency: string; connect: string; openDelay: string; window: MeasuredWindow | null }
+  | {
+      type: 'done';
+      worker: number;
+      counters: WorkerCounters;
+      latency: string;
+      connect: string;
+      openDelay: string;
+      sendLag: string;
+      window: MeasuredWindow | null;
+    }
   | { type: 'failed'; worker: number; message: string };
 
 export interface MeasuredWindow {
@@ -78,11 +97,14 @@ export function emptyCounters(): WorkerCounters {
     dropped: 0,
     abandoned: 0,
     open: 0,
+    peakOpen: 0,
+    planned: 0,
     sent: 0,
     received: 0,
     matched: 0,
     lost: 0,
     skipped: 0,
+    unsent: 0,
     inFlight: 0,
     trafficSent: 0,
     trafficReceived: 0,

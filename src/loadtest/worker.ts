@@ -34,6 +34,7 @@ async function start(epoch: number): Promise<void> {
       latency: encodeHistogram(result.latency),
       connect: encodeHistogram(result.connect),
       openDelay: encodeHistogram(result.openDelay),
+      sendLag: encodeHistogram(result.sendLag),
       window: driver.window(),
     });
   } finally {

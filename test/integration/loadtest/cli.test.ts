@@ -43,7 +43,7 @@ describe('socketscope load (the real CLI)', () => {
     const result = await socketscope('load', '--url', server.url, '-c', '3', '--rate', '20', '-d', '0.5s', '--drain-timeout', '300ms', '--max-error-rate', '0.1', '--progress');
     expect(result.code).toBe(1);
     // 3 connections x 10 messages, every 4th dropped: 6 lost of 30.
-    expect(result.stdout).toContain('messages     sent 30  received 24  matched 24  lost 6');
+    expect(result.stdout).toContain('messages     planned 30  sent 30  received 24  matched 24  lost 6');
     expect(result.stdout).toContain('error rate   connections 0.00 %  messages 20.00 %');
     expect(result.stderr).toMatch(/open \d+\/3/);
     expect(result.stderr).toContain('socketscope load: FAILED: message error rate 20.00 % (6 of 30 messages lost) exceeds --max-error-rate 10.00 %');
@@ -71,6 +71,21 @@ describe('socketscope load (the real CLI)', () => {
     expect(Object.keys(report.open_delay_ms)).toEqual(['count', 'p50', 'p90', 'p95', 'p99', 'max', 'mean']);
   });
 
+  it('fails the gates against a server that drops its connections inside the measured window', async () => {
+    // 2 connections (one per worker) closed after 3 messages of 10: 14 slots never sent, lost.
+    server = await startWsServer({ kind: 'close', code: 1011, afterMessages: 3 });
+    const args = ['load', '--url', server.url, '-c', '2', '--workers', '2', '--rate', '10', '-d', '1s', '--drain-timeout', '200ms', '--json'];
+    const p95 = await socketscope(...args, '--max-p95', '50');
+    expect(p95.code).toBe(1);
+    expect(p95.stderr).toMatch(/^socketscope load: FAILED: p95 latency [\d.]+ ms \(14 lost messages counted at the time they were given up on\) exceeds --max-p95 50 ms$/m);
+    const report = JSON.parse(p95.stdout) as CliReport;
+    expect(report.messages).toMatchObject({ planned: 20, sent: 20, matched: 6, lost: 14, unsent: 14 });
+    expect(Object.keys(report.send_lag_ms)).toEqual(['count', 'p50', 'p90', 'p95', 'p99', 'max', 'mean']);
+    const errorRate = await socketscope(...args, '--max-error-rate', '0.5');
+    expect(errorRate.code).toBe(1);
+    expect(errorRate.stderr).toContain('socketscope load: FAILED: message error rate 70.00 % (14 of 20 messages lost) exceeds --max-error-rate 50.00 %');
+  });
+
   it('exits 1 without any gate when no connection opened or no echo matched', async () => {
     server = await startWsServer({ kind: 'silent' });
     const silent = await socketscope('load', '--url', server.url, '-c', '2', '--rate', '10', '-d', '0.5s', '--drain-timeout', '100ms');
@@ -96,7 +111,7 @@ describe('socketscope load (the real CLI)', () => {
     const result = await socketscope('load', '--url', server.url, '-c', '2', '--rate', '5', '-d', '0.4s');
     expect(result.code).toBe(0);
     expect(result.stderr).toBe('');
-    expect(result.stdout).toContain('messages     sent 4  received 4  matched 4  lost 0');
+    expect(result.stdout).toContain('messages     planned 4  sent 4  received 4  matched 4  lost 0');
   });
 
   it('refuses a connection count above the open-files limit and says how to raise it', async () => {

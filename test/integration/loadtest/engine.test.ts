@@ -22,7 +22,7 @@ describe('load engine against real ws servers', () => {
     );
     expect(report.aborted).toBe(false);
     expect(report.connections).toEqual({ target: 20, opened: 20, failed: 0, dropped: 0, abandoned: 0, peak_open: 20 });
-    expect(report.messages).toEqual({ sent: 200, received: 200, matched: 200, lost: 0, skipped: 0, in_flight: 0, per_second: 200 });
+    expect(report.messages).toEqual({ planned: 200, sent: 200, received: 200, matched: 200, lost: 0, skipped: 0, unsent: 0, in_flight: 0, per_second: 200 });
     expect(report.latency_ms.count).toBe(200);
     expect(report.latency_ms.lower_bounds).toBe(0);
     expect(report.connect_ms.count).toBe(20);
@@ -68,7 +68,7 @@ describe('load engine against real ws servers', () => {
     server = await startWsServer({ kind: 'drop', dropEvery: 5 });
     // No ramp-up and no warm-up: every message of a connection is measured, so the server's count is ours.
     const report = await runLoadTest({ url: server.url, connections: 6, durationS: 1, rate: 20, workers: 2, drainTimeoutMs: 300 });
-    expect(report.messages).toEqual({ sent: 120, received: 96, matched: 96, lost: 24, skipped: 0, in_flight: 0, per_second: 96 });
+    expect(report.messages).toEqual({ planned: 120, sent: 120, received: 96, matched: 96, lost: 24, skipped: 0, unsent: 0, in_flight: 0, per_second: 96 });
     expect(report.message_error_rate).toBe(24 / 120);
     expect(report.connection_error_rate).toBe(0);
     // The 24 lost are in the histogram, each at least the 300 ms drain timeout (all were sent
@@ -83,7 +83,7 @@ describe('load engine against real ws servers', () => {
     // invisible to the percentiles (p95 a few ms) and a --max-p95 50 gate passed.
     server = await startWsServer({ kind: 'hang', afterMessages: 4 });
     const report = await runLoadTest({ url: server.url, connections: 3, durationS: 1, rate: 20, workers: 1, drainTimeoutMs: 200 });
-    expect(report.messages).toEqual({ sent: 60, received: 12, matched: 12, lost: 48, skipped: 0, in_flight: 0, per_second: 12 });
+    expect(report.messages).toEqual({ planned: 60, sent: 60, received: 12, matched: 12, lost: 48, skipped: 0, unsent: 0, in_flight: 0, per_second: 12 });
     expect(report.latency_ms.count).toBe(60);
     expect(report.latency_ms.lower_bounds).toBe(48);
     for (const p of ['p50', 'p90', 'p95', 'p99', 'max'] as const) {
@@ -163,7 +163,7 @@ describe('load engine against real ws servers', () => {
   it('counts received messages separately for a server that does not echo', async () => {
     server = await startWsServer({ kind: 'silent' });
     const report = await runLoadTest({ url: server.url, connections: 4, durationS: 0.5, rate: 10, expectEcho: false, workers: 1 });
-    expect(report.messages).toEqual({ sent: 20, received: 0, matched: 0, lost: 0, skipped: 0, in_flight: 0, per_second: 0 });
+    expect(report.messages).toEqual({ planned: 20, sent: 20, received: 0, matched: 0, lost: 0, skipped: 0, unsent: 0, in_flight: 0, per_second: 0 });
     expect(report.latency_ms.count).toBe(0);
     expect(report.error_rate).toBe(0);
     expect(checkGates(report, {})).toEqual([]);
@@ -174,6 +174,8 @@ describe('load engine against real ws servers', () => {
     const refused = await runLoadTest({ url: server.url, connections: 4, durationS: 0.2, rate: 0, workers: 2 });
     expect(refused.connections).toMatchObject({ target: 4, opened: 0, failed: 4 });
     expect(refused.errors).toEqual({ 'connect:http-401': 4 });
+    // A refused handshake exchanged no close frame: it is a connect error, not a close code (ws calls it 1006).
+    expect(refused.close_codes).toEqual({});
     const allowed = await runLoadTest({ url: server.url, connections: 4, durationS: 0.2, rate: 0, token: 's3cret', workers: 2 });
     expect(allowed.connections).toMatchObject({ opened: 4, failed: 0 });
     await server.close();
@@ -185,6 +187,68 @@ describe('load engine against real ws servers', () => {
     expect(dropped.close_codes).toEqual({ '1011': 3 });
     expect(dropped.messages.matched).toBe(9);
     expect(dropped.messages.sent).toBe(dropped.messages.matched + dropped.messages.lost);
+  });
+
+  it('counts the slots a dropped connection still had in the window as sent, lost and timed, so the gates fail', async () => {
+    // The server closes each connection after echoing 3 messages, 0.3 s into a 1 s window at
+    // 10/s: slots 3..9 of each connection were due and never sent (there is no reconnect). They
+    // used to vanish: sent 6, lost 0, a p95 of a millisecond, and every latency gate passed.
+    // One connection per worker, so each window starts as its connection opens (no warm-up send).
+    server = await startWsServer({ kind: 'close', code: 1011, afterMessages: 3 });
+    const report = await runLoadTest({ url: server.url, connections: 2, durationS: 1, rate: 10, workers: 2, drainTimeoutMs: 200 });
+    expect(report.connections).toEqual({ target: 2, opened: 2, failed: 0, dropped: 2, abandoned: 0, peak_open: 2 });
+    expect(report.messages).toEqual({ planned: 20, sent: 20, received: 6, matched: 6, lost: 14, skipped: 0, unsent: 14, in_flight: 0, per_second: 6 });
+    expect(report.latency_ms).toMatchObject({ count: 20, lower_bounds: 14 });
+    // Only messages actually written have a send lag.
+    expect(report.send_lag_ms.count).toBe(6);
+    // Each lost slot k of connection c (offset c/2 periods) is timed from when it was due,
+    // (k + c/2) x 100 ms into the window, to the end of the run, at least the 1000 ms window:
+    // >= 700, 600, ..., 100 ms and 650, 550, ..., 50 ms. Of the 20 values, p50 (the 10th)
+    // is the 4th smallest of those, >= 200 ms, and p90 (the 18th) the 3rd largest, >= 600 ms.
+    expect(report.latency_ms.p50).toBeGreaterThanOrEqual(200 * (1 - PRECISION));
+    expect(report.latency_ms.p90).toBeGreaterThanOrEqual(600 * (1 - PRECISION));
+    expect(report.message_error_rate).toBe(14 / 20);
+    expect(checkGates(report, { maxP95Ms: 50, maxErrorRate: 0.05 })).toEqual([
+      `p95 latency ${report.latency_ms.p95} ms (14 lost messages counted at the time they were given up on) exceeds --max-p95 50 ms`,
+      'connection error rate 100.00 % (2 of 2 connections failed or dropped) exceeds --max-error-rate 5.00 %',
+      'message error rate 70.00 % (14 of 20 messages lost) exceeds --max-error-rate 5.00 %',
+    ]);
+
+    // Without echoes nothing is lost, so the slots after a drop stay out of sent; planned shows them.
+    const silent = await runLoadTest({ url: server.url, connections: 2, durationS: 1, rate: 10, workers: 2, expectEcho: false });
+    expect(silent.messages).toMatchObject({ planned: 20, sent: 6, lost: 0, unsent: 0 });
+    expect(silent.connections).toMatchObject({ opened: 2, dropped: 2 });
+  });
+
+  it('counts a connection dropped before the window starts as losing all its measured slots', async () => {
+    // 0.5 s of warm-up at 10/s: the server closes each connection after its 2nd message, in the
+    // warm-up, so all 10 slots of each connection in the 1 s window are lost.
+    server = await startWsServer({ kind: 'close', code: 1011, afterMessages: 2 });
+    const report = await runLoadTest({ url: server.url, connections: 3, warmupS: 0.5, durationS: 1, rate: 10, workers: 1, drainTimeoutMs: 100 });
+    expect(report.connections).toMatchObject({ opened: 3, dropped: 3 });
+    expect(report.messages).toMatchObject({ planned: 30, sent: 30, matched: 0, lost: 30, unsent: 30 });
+    expect(report.latency_ms).toMatchObject({ count: 30, lower_bounds: 30 });
+    expect(report.send_lag_ms.count).toBe(0);
+  });
+
+  it('reports the exact peak of open connections, even when they were open for less than a progress interval', async () => {
+    // Every connection is dropped after 2 messages at 20/s, about 0.1 s after it opened: the
+    // 250 ms progress samples the peak was read from saw few or none of them open (peak 0 to 9).
+    server = await startWsServer({ kind: 'close', code: 1011, afterMessages: 2 });
+    const report = await runLoadTest({ url: server.url, connections: 10, durationS: 0.5, rate: 20, workers: 2, drainTimeoutMs: 100 });
+    expect(report.connections).toMatchObject({ target: 10, opened: 10, dropped: 10, peak_open: 10 });
+  });
+
+  it('reports the send lag of every measured message, never more than the latency it is part of', async () => {
+    server = await startWsServer({ kind: 'echo' });
+    const report = await runLoadTest({ url: server.url, connections: 5, durationS: 1, rate: 20, workers: 1 });
+    expect(report.messages).toMatchObject({ planned: 100, sent: 100, matched: 100, lost: 0 });
+    expect(report.send_lag_ms.count).toBe(100);
+    // Each message's latency runs from the same intended time as its send lag, to its echo after
+    // the send: each percentile of latency is at least that of the send lag (within HDR precision).
+    for (const p of ['p50', 'p90', 'p95', 'p99', 'max'] as const) {
+      expect(report.latency_ms[p]).toBeGreaterThanOrEqual(report.send_lag_ms[p] * (1 - 2 * PRECISION));
+    }
   });
 
   it('follows stages up to the peak and reports refused connections when nothing listens', async () => {

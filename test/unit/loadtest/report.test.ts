@@ -34,15 +34,27 @@ describe('HDR histograms across workers', () => {
 
 describe('report and gates', () => {
   const plan = resolveLoadPlan({ url: 'ws://127.0.0.1:1/', connections: 10, durationS: 2, rate: 5 });
-  const counters = { ...emptyCounters(), opened: 9, failed: 1, sent: 90, received: 88, matched: 88, lost: 2, errors: { 'connect:ECONNRESET': 1 }, closeCodes: { '1000': 9 } };
+  const counters = {
+    ...emptyCounters(),
+    opened: 9,
+    failed: 1,
+    peakOpen: 9,
+    planned: 100,
+    sent: 90,
+    received: 88,
+    matched: 88,
+    lost: 2,
+    errors: { 'connect:ECONNRESET': 1 },
+    closeCodes: { '1000': 9 },
+  };
   const latency = createHistogram();
   for (let i = 1; i <= 100; i++) recordMs(latency, i);
-  const base = { aborted: false, measuredS: 2, elapsedS: 2.5, perWorker: [10], peakOpen: 9, connect: createHistogram(), openDelay: createHistogram() };
+  const base = { aborted: false, measuredS: 2, elapsedS: 2.5, perWorker: [10], connect: createHistogram(), openDelay: createHistogram(), sendLag: createHistogram() };
   const report = buildReport({ ...base, plan, counters: [counters], latency });
 
   it('adds up the counters into the documented shape', () => {
     expect(report.connections).toEqual({ target: 10, opened: 9, failed: 1, dropped: 0, abandoned: 0, peak_open: 9 });
-    expect(report.messages).toEqual({ sent: 90, received: 88, matched: 88, lost: 2, skipped: 0, in_flight: 0, per_second: 44 });
+    expect(report.messages).toEqual({ planned: 100, sent: 90, received: 88, matched: 88, lost: 2, skipped: 0, unsent: 0, in_flight: 0, per_second: 44 });
     expect(report.connection_error_rate).toBe(1 / 10);
     expect(report.message_error_rate).toBe(2 / 90);
     expect(report.error_rate).toBe(1 / 10);
@@ -51,6 +63,28 @@ describe('report and gates', () => {
     expect(Math.abs(report.latency_ms.p95 - 95) / 95).toBeLessThanOrEqual(0.001);
     expect(report.latency_ms.lower_bounds).toBe(2);
     expect(report.open_delay_ms).toEqual({ count: 0, p50: 0, p90: 0, p95: 0, p99: 0, max: 0, mean: 0 });
+    expect(report.send_lag_ms).toEqual({ count: 0, p50: 0, p90: 0, p95: 0, p99: 0, max: 0, mean: 0 });
+  });
+
+  it('adds up the workers\' exact peaks of open connections (an upper bound of the simultaneous peak)', () => {
+    const two = buildReport({ ...base, perWorker: [5, 5], plan, counters: [{ ...counters, peakOpen: 5 }, { ...counters, peakOpen: 4 }], latency });
+    expect(two.connections.peak_open).toBe(9);
+  });
+
+  it('reports the send lag next to the latency, and the messages never written', () => {
+    const sendLag = createHistogram();
+    for (let i = 1; i <= 100; i++) recordMs(sendLag, i / 100);
+    const r = buildReport({ ...base, sendLag, plan, counters: [{ ...counters, unsent: 2 }], latency });
+    expect(r.send_lag_ms.count).toBe(100);
+    for (const [value, exact] of [[r.send_lag_ms.p50, 0.5], [r.send_lag_ms.p99, 0.99], [r.send_lag_ms.max, 1]] as const) {
+      expect(Math.abs(value - exact) / exact).toBeLessThanOrEqual(0.001);
+    }
+    const text = formatReport(r);
+    expect(text).toContain(`send lag ms  p50 ${r.send_lag_ms.p50}  p99 ${r.send_lag_ms.p99}  max ${r.send_lag_ms.max}  (this process sending late`);
+    expect(text).toContain('messages     planned 100  sent 90  received 88');
+    expect(text).toContain('2 of the sent were never written (their connection dropped before them, or opened after the window): lost');
+    // Nothing sent late to show, no line.
+    expect(formatReport(report)).not.toContain('send lag');
   });
 
   it('fails the gates it breaks, each with a sentence', () => {
@@ -129,7 +163,7 @@ describe('report and gates', () => {
 
 describe('nothing measured, and aborted runs', () => {
   const plan = resolveLoadPlan({ url: 'ws://127.0.0.1:1/', connections: 5, durationS: 2, rate: 10 });
-  const base = { aborted: false, measuredS: 2, elapsedS: 2.5, perWorker: [5], peakOpen: 5, connect: createHistogram(), openDelay: createHistogram() };
+  const base = { aborted: false, measuredS: 2, elapsedS: 2.5, perWorker: [5], connect: createHistogram(), openDelay: createHistogram(), sendLag: createHistogram() };
 
   it('fails a run that opened connections but sent nothing in the measured window, with or without echoes and gates', () => {
     // The handshakes finished after the window: 100 messages were due, none was measured.
@@ -150,11 +184,11 @@ describe('nothing measured, and aborted runs', () => {
     for (let i = 1; i <= 80; i++) recordMs(fast, 1);
     const counters = { ...emptyCounters(), opened: 5, sent: 100, received: 80, matched: 80, lost: 0, inFlight: 20 };
     const r = buildReport({ ...base, aborted: true, plan, counters: [counters], latency: fast });
-    expect(r.messages).toEqual({ sent: 100, received: 80, matched: 80, lost: 0, skipped: 0, in_flight: 20, per_second: 40 });
+    expect(r.messages).toEqual({ planned: 0, sent: 100, received: 80, matched: 80, lost: 0, skipped: 0, unsent: 0, in_flight: 20, per_second: 40 });
     expect(r.latency_ms).toMatchObject({ count: 80, lower_bounds: 0 });
     expect(r.message_error_rate).toBe(0);
     expect(checkGates(r, { maxP95Ms: 50, maxErrorRate: 0 })).toEqual([]);
-    expect(formatReport(r)).toContain('messages     sent 100  received 80  matched 80  lost 0  in flight 20 (aborted before their echo)');
+    expect(formatReport(r)).toContain('messages     planned 0  sent 100  received 80  matched 80  lost 0  in flight 20 (aborted before their echo)');
     // Lost among the settled ones only: 5 lost of 80 answered or lost, not of 100.
     const lossy = buildReport({ ...base, aborted: true, plan, counters: [{ ...counters, received: 75, matched: 75, lost: 5 }], latency: fast });
     expect(lossy.message_error_rate).toBe(5 / 80);
