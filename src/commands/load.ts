@@ -14,6 +14,9 @@ export const EXIT = {
   interrupted: 130,
 } as const;
 
+/** After the report is printed, how long `--otlp` may take to send the last values (one export attempt times out after 3 s). */
+const EXPORT_FINISH_TIMEOUT_MS = 5_000;
+
 /** An option or combination of options that cannot run as given. */
 export class UsageError extends Error {}
 
@@ -328,42 +331,73 @@ async function runLoad(o: LoadCliOptions): Promise<number> {
         }
       : undefined;
   const controller = new AbortController();
-  const onSignal = (): void => {
+  // Ctrl-C (or SIGTERM) during the run stops it, and the partial report is still printed; a
+  // second one exits at once. Once the report is out, it stops waiting for the export.
+  let onInterrupt = (): void => {
+    if (controller.signal.aborted) process.exit(EXIT.interrupted);
     process.stderr.write('\nsocketscope load: stopping, closing connections…\n');
     controller.abort(new Error('interrupted'));
   };
-  process.once('SIGINT', onSignal);
-  process.once('SIGTERM', onSignal);
-  let report;
+  const onSignal = (): void => onInterrupt();
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  let code: number;
+  let abandoned = false;
   try {
-    report = await runLoadPlan(plan, { signal: controller.signal, ...(onProgress ? { onProgress } : {}) });
-  } catch (error) {
-    // Interrupted before the workers started: nothing to report.
-    if (controller.signal.aborted) return EXIT.interrupted;
-    throw error;
+    code = await runAndReport();
   } finally {
-    progress?.finish();
+    // A failed, late or interrupted export is reported on stderr, never fatal: the report and
+    // the gates are the run's result, and the exit code stays theirs.
+    if (exported) {
+      const giveUp = new Promise<string>((resolve) => {
+        onInterrupt = () => resolve('interrupted');
+        setTimeout(() => resolve(`not finished after ${EXPORT_FINISH_TIMEOUT_MS / 1000} s`), EXPORT_FINISH_TIMEOUT_MS).unref();
+      });
+      const outcome = await Promise.race([
+        exported.finish().then(
+          () => `metrics exported to ${exported.url}`,
+          (error: unknown) => (error as Error).message,
+        ),
+        giveUp.then((why) => {
+          abandoned = true;
+          return `OTLP export to ${exported.url} abandoned (${why})`;
+        }),
+      ]);
+      process.stderr.write(`socketscope load: ${outcome}\n`);
+    }
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
-    // A failed export is reported, not fatal: the report and the gates are the run's result.
-    if (exported) {
-      await exported.finish().then(
-        () => process.stderr.write(`socketscope load: metrics exported to ${exported.url}\n`),
-        (error: unknown) => process.stderr.write(`socketscope load: ${(error as Error).message}\n`),
-      );
+  }
+  // The abandoned export's request would keep the process alive until its own timeout.
+  if (abandoned) process.exit(code);
+  return code;
+
+  /** Runs the plan, prints the report and the gates' failures, and returns the exit code. */
+  async function runAndReport(): Promise<number> {
+    let report;
+    try {
+      report = await runLoadPlan(plan, { signal: controller.signal, ...(onProgress ? { onProgress } : {}) });
+    } catch (error) {
+      // Interrupted before the workers started: nothing to report.
+      if (controller.signal.aborted) return EXIT.interrupted;
+      throw error;
+    } finally {
+      progress?.finish();
     }
+    // The report and the gates before the export's last values: a collector that does not
+    // answer must not hold them back (nor leave them to an interrupt while it is awaited).
+    const failures = checkGates(report, gates);
+    if (o.json) {
+      const limits = {
+        ...(gates.maxP95Ms !== undefined ? { max_p95_ms: gates.maxP95Ms } : {}),
+        ...(gates.maxErrorRate !== undefined ? { max_error_rate: gates.maxErrorRate } : {}),
+      };
+      process.stdout.write(`${JSON.stringify({ ...report, gates: { ...limits, passed: failures.length === 0, failures } }, null, 2)}\n`);
+    } else {
+      process.stdout.write(`${formatReport(report)}\n`);
+    }
+    for (const failure of failures) process.stderr.write(`socketscope load: FAILED: ${failure}\n`);
+    if (report.aborted) return EXIT.interrupted;
+    return failures.length > 0 ? EXIT.failed : EXIT.passed;
   }
-  const failures = checkGates(report, gates);
-  if (o.json) {
-    const limits = {
-      ...(gates.maxP95Ms !== undefined ? { max_p95_ms: gates.maxP95Ms } : {}),
-      ...(gates.maxErrorRate !== undefined ? { max_error_rate: gates.maxErrorRate } : {}),
-    };
-    process.stdout.write(`${JSON.stringify({ ...report, gates: { ...limits, passed: failures.length === 0, failures } }, null, 2)}\n`);
-  } else {
-    process.stdout.write(`${formatReport(report)}\n`);
-  }
-  for (const failure of failures) process.stderr.write(`socketscope load: FAILED: ${failure}\n`);
-  if (report.aborted) return EXIT.interrupted;
-  return failures.length > 0 ? EXIT.failed : EXIT.passed;
 }

@@ -3,6 +3,8 @@
  * over OTLP/HTTP and come out of its Prometheus exporter under the catalogue's
  * names, equal to the report; an unreachable endpoint is reported, not fatal.
  */
+import { spawn } from 'node:child_process';
+import { createServer, type Socket } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LOAD_METRICS, prometheusName, prometheusSeries } from '../../../src/catalogue.ts';
@@ -117,6 +119,52 @@ describe('socketscope load --otlp', () => {
     expect(result.code).toBe(0);
     expect(result.stderr).toMatch(/^socketscope load: OTLP export to http:\/\/127\.0\.0\.1:9\/v1\/metrics failed: .+\n$/);
     expect((JSON.parse(result.stdout) as LoadReport).messages.sent).toBe(2);
+  });
+
+  it('prints the report and the gates before the export to a collector that does not answer, and Ctrl-C then keeps them', async () => {
+    // A collector that accepts and never answers: the export would wait out its timeout.
+    const held: Socket[] = [];
+    const mute = createServer((socket) => held.push(socket));
+    await new Promise<void>((resolve) => mute.listen(0, '127.0.0.1', resolve));
+    const endpoint = `http://127.0.0.1:${(mute.address() as { port: number }).port}`;
+    try {
+      const child = spawn(
+        process.execPath,
+        ['bin/socketscope.js', 'load', '--url', server.url, '-c', '1', '--rate', '8', '-d', '0.5s', '--drain-timeout', '300ms', '--max-error-rate', '0', '--otlp', endpoint, '--json'],
+        { cwd: root },
+      );
+      let stdout = '';
+      let stderr = '';
+      const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+      // The whole JSON report (and the gate's verdict on stderr) arrives while the export still waits.
+      await new Promise<void>((resolve) => {
+        const check = (): void => {
+          if (stdout.endsWith('}\n') && stderr.includes('FAILED')) resolve();
+        };
+        child.stdout.on('data', (chunk: Buffer) => {
+          stdout += chunk.toString();
+          check();
+        });
+        child.stderr.on('data', (chunk: Buffer) => {
+          stderr += chunk.toString();
+          check();
+        });
+      });
+      const report = JSON.parse(stdout) as LoadReport & { gates: { passed: boolean } };
+      // The server drops every 4th message: 1 of 4 lost, so the zero error budget fails.
+      expect(report.messages).toMatchObject({ sent: 4, lost: 1 });
+      expect(report.gates.passed).toBe(false);
+      expect(stderr).not.toContain('OTLP export');
+      child.kill('SIGINT');
+      // The run's exit code stays the gates' (1), the report stays whole, the export is abandoned.
+      expect(await exited).toBe(1);
+      expect(stderr).toContain('socketscope load: FAILED: message error rate 25.00 % (1 of 4 messages lost) exceeds --max-error-rate 0.00 %\n');
+      expect(stderr).toContain(`socketscope load: OTLP export to ${endpoint}/v1/metrics abandoned (interrupted)\n`);
+      expect(JSON.parse(stdout)).toEqual(report);
+    } finally {
+      for (const socket of held) socket.destroy();
+      await new Promise((resolve) => mute.close(resolve));
+    }
   });
 
   it('refuses an endpoint that is not http(s) before connecting anything', async () => {
