@@ -82,10 +82,11 @@ if [ "$(cat "$stamp" 2>/dev/null)" != "$(lock_hash)" ]; then
 fi
 
 # 4. The packages we publish: the web SDK bundle (esbuild; well under a second) and the server
-#    SDK (tsc, a few seconds), and the admin pages' assets.
+#    SDK (tsc, a few seconds), the admin pages' assets and the demo page's (the OTel API it maps).
 npm run --silent build -w @socketscope/web-sdk -- --quiet
 npm run --silent build -w @socketscope/instrumentation-ws
 node --import tsx src/admin/build.ts --quiet
+node --import tsx src/demo/build.ts
 
 # 5. Our collector build (cached; a no-op when the manifest is unchanged).
 bash scripts/build-collector.sh || lacking "the collector could not be built (above: why)."

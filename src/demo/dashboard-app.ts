@@ -13,6 +13,7 @@ import { WebSocketServer, type WebSocket } from 'ws';
 import { instrumentWebSocketServer, jsonEnvelope, type AuthDecision, type WebSocketServerInstrumentation } from '../instrumentation/index.ts';
 import { REPO_ROOT } from '../stack/binaries.ts';
 import { DEMO_TOKENS, SYMBOLS } from './demo-data.ts';
+import { DEMO_IMPORT_MAP, DEMO_VENDOR_DIR, DEMO_VENDOR_FILES } from './page-assets.ts';
 
 export interface DashboardAppOptions {
   meterProvider?: MeterProvider;
@@ -64,12 +65,15 @@ export async function startDashboardApp(options: DashboardAppOptions = {}): Prom
     const path = url.split('?')[0];
     if (path === '/' || path === '/index.html') {
       const config = { wsUrl: `ws://127.0.0.1:${port}/ws`, otlpUrl: options.otlpUrl ?? null, analyticsUrl: options.analyticsUrl ?? null };
-      return { status: 200, type: 'text/html; charset=utf-8', body: pageTemplate.replace('/*CONFIG*/null', JSON.stringify(config)) };
+      const page = pageTemplate.replace('/*IMPORTMAP*/', JSON.stringify(DEMO_IMPORT_MAP)).replace('/*CONFIG*/null', JSON.stringify(config));
+      return { status: 200, type: 'text/html; charset=utf-8', body: page };
     }
     if (path && /^\/web-sdk\/(chunks\/)?[\w.-]+\.js(\.map)?$/.test(path)) {
       const body = await readFile(join(REPO_ROOT, 'web-sdk', 'dist', path.slice('/web-sdk/'.length)));
       return { status: 200, type: 'text/javascript; charset=utf-8', body };
     }
+    const vendor = path?.startsWith('/vendor/') ? Object.values(DEMO_VENDOR_FILES).find((file) => path === `/vendor/${file}`) : undefined;
+    if (vendor) return { status: 200, type: 'text/javascript; charset=utf-8', body: await readFile(join(DEMO_VENDOR_DIR, vendor)) };
     return { status: 404, type: 'text/plain', body: 'not found' };
   }
 
