@@ -9,9 +9,7 @@
  * window of its step (src/analytics/range-window.ts), so each point covers
  * the time since the one before it.
  */
-import { prometheusName } from '../catalogue.ts';
-import { SERVER_QUERIES, type ServerQuery } from '../analytics/server-queries.ts';
-import { serverMetric } from '../instrumentation/catalogue.ts';
+import { SERVER_QUERIES, type ServerQuery, quantileExpr } from '../analytics/server-queries.ts';
 import { LATENCY_FAMILIES, QUANTILES, quantileId } from './latency-families.ts';
 
 /** p50/p95/p99 of each latency family, each over the `window` before the point it is evaluated at (a PromQL duration). */
@@ -21,7 +19,7 @@ export function quantileQueries(window: string): ServerQuery[] {
       id: quantileId(family.id, q),
       description: `${family.label}, ${Math.round(q * 100)}th percentile`,
       unit: 's',
-      expr: `histogram_quantile(${q}, sum by (le) (rate(${prometheusName(serverMetric(family.metric))}_bucket[${window}])))`,
+      expr: quantileExpr(q, family.metric, window),
       anomalyStream: false,
     })),
   );

@@ -24,6 +24,19 @@ const direction = (value: 'receive' | 'transmit') => `{${prometheusLabel('networ
 const errorType = (op: '=' | '!=') => `{${prometheusLabel('error.type')}${op}"send_error"}`;
 
 /**
+ * Histograms the server SDK times for a sample of messages per process (`messageTimingPerSecond`):
+ * summed over processes each weighs by the messages it timed, not those it handled, so their
+ * quantile is the slowest process's, as WebSocketMessageLatencyHigh reads it.
+ */
+const SAMPLED_PER_PROCESS: readonly ServerMetricName[] = ['websocket.server.message.latency', 'websocket.server.process.duration'];
+
+/** The q-quantile of a server histogram over `window` (a PromQL duration). */
+export function quantileExpr(q: number, name: ServerMetricName, window: string): string {
+  const rate = `rate(${metric(name)}_bucket[${window}])`;
+  return SAMPLED_PER_PROCESS.includes(name) ? `max(histogram_quantile(${q}, sum by (job, instance, le) (${rate})))` : `histogram_quantile(${q}, sum by (le) (${rate}))`;
+}
+
+/**
  * The queries with rates and quantiles over `window` (a PromQL duration): the last 5 minutes for
  * instant values and the anomaly streams, the window of the step for a range query
  * (src/analytics/range-window.ts), so each point covers the time since the one before it.
@@ -33,7 +46,7 @@ export function serverQueries(window = '5m'): ServerQuery[] {
   // No error series yet (none of that type ever happened) is 0 errors, not no ratio.
   const receiveErrors = `(${rate('websocket.server.message.errors', errorType('!='))} or vector(0))`;
   const sendErrors = `(${rate('websocket.server.message.errors', errorType('='))} or vector(0))`;
-  const quantile = (q: number, name: ServerMetricName) => `histogram_quantile(${q}, sum by (le) (rate(${metric(name)}_bucket[${window}])))`;
+  const quantile = (q: number, name: ServerMetricName) => quantileExpr(q, name, window);
   return [
     { id: 'active_connections', description: 'Open WebSocket connections', unit: '{connection}', expr: `sum(${metric('websocket.server.connection.count')})`, anomalyStream: true },
     { id: 'connections_opened_per_second', description: 'Handshakes completed per second', unit: '{connection}/s', expr: rate('websocket.server.connection.opened'), anomalyStream: true },
@@ -61,8 +74,8 @@ export function serverQueries(window = '5m'): ServerQuery[] {
     },
     { id: 'bytes_received_per_second', description: 'Bytes received per second', unit: 'By/s', expr: rate('websocket.server.io', direction('receive')), anomalyStream: false },
     { id: 'bytes_sent_per_second', description: 'Bytes sent per second', unit: 'By/s', expr: rate('websocket.server.io', direction('transmit')), anomalyStream: false },
-    { id: 'message_latency_p95_seconds', description: '95th percentile message latency', unit: 's', expr: quantile(0.95, 'websocket.server.message.latency'), anomalyStream: true },
-    { id: 'process_duration_p95_seconds', description: '95th percentile handler time', unit: 's', expr: quantile(0.95, 'websocket.server.process.duration'), anomalyStream: false },
+    { id: 'message_latency_p95_seconds', description: '95th percentile message latency of the slowest server process', unit: 's', expr: quantile(0.95, 'websocket.server.message.latency'), anomalyStream: true },
+    { id: 'process_duration_p95_seconds', description: '95th percentile handler time of the slowest server process', unit: 's', expr: quantile(0.95, 'websocket.server.process.duration'), anomalyStream: false },
     { id: 'ping_duration_p95_seconds', description: '95th percentile heartbeat round trip', unit: 's', expr: quantile(0.95, 'websocket.server.ping.duration'), anomalyStream: true },
     { id: 'ping_timeouts_per_second', description: 'Heartbeat timeouts per second', unit: '{timeout}/s', expr: rate('websocket.server.ping.timeouts'), anomalyStream: false },
   ];
