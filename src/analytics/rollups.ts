@@ -32,7 +32,11 @@ import type { TimeRange } from './time-range.ts';
 
 const HOUR_MS = 3_600_000;
 const DAY_MS = 24 * HOUR_MS;
-/** Rows are stamped when the request arrives and may commit up to the request timeout later. */
+/**
+ * Rows are stamped when the request arrives and commit within this long or not at all: the report writer's
+ * queue wait and statement timeout are derived from it (storage/report-writer.ts), and the anomaly job's
+ * client-report streams take buckets this old as final.
+ */
 export const ROLLUP_GRACE_MS = 2 * 60_000;
 export const BIN_RATIO = 1.1;
 const MAX_BIN = 300;
