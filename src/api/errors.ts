@@ -6,6 +6,7 @@
 import type { ErrorRequestHandler, RequestHandler } from 'express';
 import { z } from 'zod';
 import { UpstreamError } from '../analytics/http-json.ts';
+import { DatabaseUnavailableError } from '../analytics/storage/database-errors.ts';
 import { ReadTimeoutError } from '../analytics/storage/transaction.ts';
 
 export class ApiError extends Error {
@@ -74,6 +75,14 @@ function dataException(error: unknown): string | undefined {
 }
 
 export function errorHandler(log: ErrorLogger): ErrorRequestHandler {
+  // The requests of one failed group commit share one error: logged once, not once per request.
+  const logged = new WeakSet<object>();
+  const once = (error: unknown): boolean => {
+    if (error === null || typeof error !== 'object') return true;
+    if (logged.has(error)) return false;
+    logged.add(error);
+    return true;
+  };
   return (error: unknown, req, res, _next) => {
     let status = 500;
     let body: { code: string; message: string; details?: unknown };
@@ -92,6 +101,12 @@ export function errorHandler(log: ErrorLogger): ErrorRequestHandler {
       status = 503;
       body = { code: 'query_timeout', message: `the query ran longer than ${error.timeoutMs / 1000} s (QUERY_TIMEOUT_MS) and was canceled; try a narrower range` };
       log.warn({ err: error, method: req.method, path: req.path }, 'query canceled by statement_timeout');
+    } else if (error instanceof DatabaseUnavailableError) {
+      // 503 with Retry-After: the web SDK sends the reports again later (nothing of them was written).
+      status = 503;
+      body = { code: 'database_unavailable', message: 'the database is unavailable; nothing was written, retry later', details: { retry_after_s: error.retryAfterSeconds } };
+      if (!res.headersSent) res.setHeader('Retry-After', String(error.retryAfterSeconds));
+      if (once(error)) log.warn({ err: error, method: req.method, path: req.path }, 'database unavailable');
     } else if (error instanceof UpstreamError) {
       status = 502;
       body = { code: `${error.service}_unavailable`, message: error.message };
@@ -106,7 +121,7 @@ export function errorHandler(log: ErrorLogger): ErrorRequestHandler {
       status = clientErrorStatus(error) as number;
       body = { code: status === 400 ? 'bad_request' : 'client_error', message: (error as Error).message || 'bad request' };
     } else {
-      log.error({ err: error, method: req.method, path: req.path }, 'unhandled error');
+      if (once(error)) log.error({ err: error, method: req.method, path: req.path }, 'unhandled error');
       body = { code: 'internal_error', message: 'internal server error' };
     }
     if (res.headersSent) return;

@@ -10,6 +10,7 @@ import type pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
 import type { Database } from './database.ts';
 import { ensurePartitions, startOfUtcDay } from './partitions.ts';
+import { inTransaction } from './transaction.ts';
 
 /** A client report as stored: the validated report plus server-side fields. */
 export interface ClientReportRow {
@@ -124,10 +125,22 @@ export function encodeRows(database: Database, rows: readonly ClientReportRow[])
   return database.kind === 'server' ? { count: rows.length, receivedAt, copyData: Buffer.from(toCopyText(rows)) } : { count: rows.length, receivedAt, rows };
 }
 
-async function copyData(pool: pg.Pool, chunks: readonly Buffer[]): Promise<void> {
+/** Options of a write. */
+export interface WriteOptions {
+  /**
+   * statement_timeout of the statement (SET LOCAL in the same implicit transaction: no extra round
+   * trip against a server), so that a write commits within a known time of its start or not at all.
+   * Absent: the server's setting.
+   */
+  statementTimeoutMs?: number;
+}
+
+async function copyData(pool: pg.Pool, chunks: readonly Buffer[], { statementTimeoutMs }: WriteOptions): Promise<void> {
   const client = await pool.connect();
   try {
-    await pipeline(Readable.from(chunks), client.query(copyFrom(COPY_SQL)));
+    // One Query message of two statements runs as one implicit transaction: the setting ends with the COPY.
+    const sql = statementTimeoutMs === undefined ? COPY_SQL : `SET LOCAL statement_timeout = ${statementTimeoutMs}; ${COPY_SQL}`;
+    await pipeline(Readable.from(chunks), client.query(copyFrom(sql)));
     client.release();
   } catch (error) {
     // A connection that failed mid-COPY is not reused.
@@ -136,9 +149,20 @@ async function copyData(pool: pg.Pool, chunks: readonly Buffer[]): Promise<void>
   }
 }
 
-async function insertRows(database: Database, batches: readonly EncodedRows[]): Promise<void> {
-  if (database.kind === 'server') await copyData(database.pool, batches.map((b) => b.copyData ?? Buffer.from(toCopyText(b.rows ?? []))));
-  else await database.pool.query(JSON_INSERT_SQL, [JSON.stringify(batches.flatMap((b) => b.rows ?? []))]);
+async function insertRows(database: Database, batches: readonly EncodedRows[], options: WriteOptions): Promise<void> {
+  if (database.kind === 'server') {
+    await copyData(database.pool, batches.map((b) => b.copyData ?? Buffer.from(toCopyText(b.rows ?? []))), options);
+    return;
+  }
+  const json = JSON.stringify(batches.flatMap((b) => b.rows ?? []));
+  const { statementTimeoutMs } = options;
+  if (statementTimeoutMs === undefined) await database.pool.query(JSON_INSERT_SQL, [json]);
+  // A parameter needs the extended protocol, one statement per message: an explicit transaction.
+  else
+    await inTransaction(database.pool, async (client) => {
+      await client.query(`SET LOCAL statement_timeout = ${statementTimeoutMs}`);
+      await client.query(JSON_INSERT_SQL, [json]);
+    });
 }
 
 /** PostgreSQL's "no partition of relation … found for row". */
@@ -151,16 +175,16 @@ function isMissingPartition(error: unknown): boolean {
  * rows. A missing day partition (a service that just crossed midnight before
  * its maintenance ran) is created and the statement retried once.
  */
-export async function insertEncoded(database: Database, batches: readonly EncodedRows[]): Promise<number> {
+export async function insertEncoded(database: Database, batches: readonly EncodedRows[], options: WriteOptions = {}): Promise<number> {
   const count = batches.reduce((sum, b) => sum + b.count, 0);
   if (count === 0) return 0;
   try {
-    await insertRows(database, batches);
+    await insertRows(database, batches, options);
   } catch (error) {
     if (!isMissingPartition(error)) throw error;
     const days = new Set(batches.flatMap((b) => b.receivedAt.map((t) => startOfUtcDay(t).getTime())));
     for (const day of days) await ensurePartitions(database.pool, { from: new Date(day), daysAhead: 0 });
-    await insertRows(database, batches);
+    await insertRows(database, batches, options);
   }
   return count;
 }

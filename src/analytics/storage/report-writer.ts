@@ -3,16 +3,40 @@
  * flight are written together by the next statement, so under load one COPY
  * and one commit (one WAL flush) serve many requests instead of one each.
  * Every caller's promise settles only after the statement holding its rows
- * committed (or failed: then none of the statement's rows are written, and
- * each request is retried alone so that one the database refuses does not
- * fail the others), so a 2xx still means committed and a request is never
- * partially written.
+ * committed (or failed: then none of the statement's rows are written), so a
+ * 2xx still means committed and a request is never partially written.
+ *
+ * A statement the database refuses for a request's data (SQLSTATE class 22
+ * or 23) is split and its halves written again, down to the request that
+ * fails alone. Any other failure fails the whole statement's requests at
+ * once: during an outage each of them would only wait for the same error
+ * again. A lost connection, a timeout or a server refusing work is a
+ * DatabaseUnavailableError (503 with Retry-After).
+ *
+ * Lateness: a request's rows are stamped (received_at) just before write().
+ * A request that has waited MAX_QUEUE_WAIT_MS for its statement is refused
+ * (DatabaseUnavailableError) rather than started, and a statement runs at most
+ * WRITE_STATEMENT_TIMEOUT_MS (statement_timeout): rows commit within their sum
+ * (plus getting a connection: the pool's connection timeout, 10 s) of their
+ * receive time or not at all, well inside the ROLLUP_GRACE_MS the rollups wait
+ * before rolling an hour up, which both bounds are derived from. And a client
+ * gets its answer while it still waits for it, rather than retrying (the web
+ * SDK retries 5xx) a request that later commits: a duplicate.
  */
+import { ROLLUP_GRACE_MS } from '../rollups.ts';
 import { type ClientReportRow, type EncodedRows, encodeRows, insertEncoded } from './client-reports.ts';
+import { DatabaseUnavailableError, isDataError, isDatabaseUnavailable } from './database-errors.ts';
 import type { Database } from './database.ts';
+
+/** How long a request may wait for its statement to start (1/8 of ROLLUP_GRACE_MS: 15 s). */
+export const MAX_QUEUE_WAIT_MS = ROLLUP_GRACE_MS / 8;
+/** statement_timeout of a write (1/4 of ROLLUP_GRACE_MS: 30 s); with the wait, 3/8 of the grace, leaving the rest for the connection, the commit and clocks apart. */
+export const WRITE_STATEMENT_TIMEOUT_MS = ROLLUP_GRACE_MS / 4;
 
 interface Pending {
   batch: EncodedRows;
+  /** Date.now() when it was queued. */
+  queuedAt: number;
   resolve: (count: number) => void;
   reject: (error: unknown) => void;
 }
@@ -24,6 +48,10 @@ export interface ReportWriterOptions {
   maxInFlight?: number;
   /** Rows waiting for a statement at most; past it a write is refused at once (default 50 000). */
   maxQueuedRows?: number;
+  /** How long a request may wait for its statement to start (default MAX_QUEUE_WAIT_MS). */
+  maxQueueWaitMs?: number;
+  /** statement_timeout of a write (default WRITE_STATEMENT_TIMEOUT_MS). */
+  statementTimeoutMs?: number;
 }
 
 /** The database is not keeping up: the write was refused before anything was queued. */
@@ -38,9 +66,12 @@ export class ReportWriter {
   private readonly queue: Pending[] = [];
   private inFlight = 0;
   private queuedRows = 0;
+  private expiry: NodeJS.Timeout | undefined;
   private readonly maxRows: number;
   private readonly maxInFlight: number;
   private readonly maxQueuedRows: number;
+  private readonly maxQueueWaitMs: number;
+  private readonly statementTimeoutMs: number;
 
   constructor(
     private readonly database: Database,
@@ -49,6 +80,8 @@ export class ReportWriter {
     this.maxRows = options.maxRows ?? 10_000;
     this.maxInFlight = options.maxInFlight ?? 2;
     this.maxQueuedRows = options.maxQueuedRows ?? 50_000;
+    this.maxQueueWaitMs = options.maxQueueWaitMs ?? MAX_QUEUE_WAIT_MS;
+    this.statementTimeoutMs = options.statementTimeoutMs ?? WRITE_STATEMENT_TIMEOUT_MS;
   }
 
   /** Resolves with the number of rows once they are committed. The rows are encoded at once: the caller's objects are not kept. */
@@ -59,9 +92,39 @@ export class ReportWriter {
     const batch = encodeRows(this.database, rows);
     this.queuedRows += batch.count;
     return new Promise((resolve, reject) => {
-      this.queue.push({ batch, resolve, reject });
+      this.queue.push({ batch, queuedAt: Date.now(), resolve, reject });
       this.drain();
+      this.scheduleExpiry();
     });
+  }
+
+  private expired(pending: Pending, now = Date.now()): boolean {
+    return now - pending.queuedAt >= this.maxQueueWaitMs;
+  }
+
+  private refuseWaited(pending: Pending): void {
+    pending.reject(new DatabaseUnavailableError(`the client reports waited ${this.maxQueueWaitMs / 1000} s for the database and were not written`));
+  }
+
+  /** Refuses the queued requests that waited too long (the queue is in arrival order), when the oldest one's time is up. */
+  private scheduleExpiry(): void {
+    if (this.expiry !== undefined || this.queue.length === 0) return;
+    const oldest = this.queue[0] as Pending;
+    this.expiry = setTimeout(
+      () => {
+        this.expiry = undefined;
+        const now = Date.now();
+        while (this.queue.length > 0 && this.expired(this.queue[0] as Pending, now)) {
+          const pending = this.queue.shift() as Pending;
+          this.queuedRows -= pending.batch.count;
+          this.refuseWaited(pending);
+        }
+        this.scheduleExpiry();
+      },
+      Math.max(0, oldest.queuedAt + this.maxQueueWaitMs - Date.now()),
+    );
+    // Nothing to wait for once the process ends; the requests' sockets keep it alive meanwhile.
+    this.expiry.unref();
   }
 
   private drain(): void {
@@ -80,27 +143,42 @@ export class ReportWriter {
         this.drain();
       });
     }
+    if (this.queue.length === 0 && this.expiry !== undefined) {
+      clearTimeout(this.expiry);
+      this.expiry = undefined;
+    }
   }
 
+  /** Writes the group by one statement; see the top of the file for what happens when it fails. */
   private async flush(group: Pending[]): Promise<void> {
+    // Never started for a request that waited too long (the split halves of a failed statement are checked again).
+    const now = Date.now();
+    const live = group.filter((pending) => {
+      if (!this.expired(pending, now)) return true;
+      this.refuseWaited(pending);
+      return false;
+    });
+    if (live.length === 0) return;
     try {
-      await insertEncoded(this.database, group.map((p) => p.batch));
-      for (const pending of group) pending.resolve(pending.batch.count);
+      await insertEncoded(
+        this.database,
+        live.map((p) => p.batch),
+        { statementTimeoutMs: this.statementTimeoutMs },
+      );
+      for (const pending of live) pending.resolve(pending.batch.count);
     } catch (error) {
-      if (group.length === 1) {
-        (group[0] as Pending).reject(error);
+      if (live.length > 1 && isDataError(error)) {
+        // Nothing of the statement was written. Its halves are written again (one after the other), so a
+        // request the database refuses fails alone, after about 2·log2(n) statements rather than n.
+        const half = Math.ceil(live.length / 2);
+        await this.flush(live.slice(0, half));
+        await this.flush(live.slice(half));
         return;
       }
-      // Nothing of the group was written. Each request is written again on its own, so one that the
-      // database refuses fails alone rather than with every request that happened to share its statement.
-      for (const pending of group) {
-        try {
-          await insertEncoded(this.database, [pending.batch]);
-          pending.resolve(pending.batch.count);
-        } catch (own) {
-          pending.reject(own);
-        }
-      }
+      const failure =
+        isDatabaseUnavailable(error) && !(error instanceof DatabaseUnavailableError)
+          ? new DatabaseUnavailableError(`the database cannot take client reports now: ${(error as Error).message}`, { cause: error }) : error;
+      for (const pending of live) pending.reject(failure);
     }
   }
 }
