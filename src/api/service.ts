@@ -16,6 +16,7 @@ import { rollUp } from '../analytics/rollups.ts';
 import { Scheduler } from '../analytics/scheduler.ts';
 import { type Database, openDatabase } from '../analytics/storage/database.ts';
 import { migrate } from '../analytics/storage/migrate.ts';
+import { ensurePartitions, listPartitions } from '../analytics/storage/partitions.ts';
 import { ReportWriter } from '../analytics/storage/report-writer.ts';
 import type { Config } from '../config.ts';
 import { resolveAdminToken, resolveWebhookToken } from './admin-token.ts';
@@ -50,6 +51,24 @@ export function createLogger(level: string): Logger {
   return pino({ level, base: { service: 'socketscope-analytics' }, redact: ['req.headers.authorization', 'req.headers.cookie'] });
 }
 
+/**
+ * The day partitions of today and the next two days, before the service takes requests. Required on a
+ * first start (no partition at all: nowhere to write). Otherwise best effort: a failure (a lock not
+ * granted within PARTITION_LOCK_TIMEOUT_MS, say) is logged and the start goes on, since the
+ * partitions of the coming days normally exist already, partition maintenance (started right after)
+ * creates them, and ingest creates a missing day partition itself.
+ */
+async function startupPartitions(database: Database, logger: Logger, now = new Date()): Promise<void> {
+  const firstStart = (await listPartitions(database.pool)).length === 0;
+  try {
+    const created = await ensurePartitions(database.pool, { from: now, daysAhead: 2 });
+    if (created.length > 0) logger.info({ created }, 'partitions created');
+  } catch (error) {
+    if (firstStart) throw error;
+    logger.warn({ err: error }, 'could not create the coming days\' partitions at start; partition maintenance tries again, and ingest creates a missing one');
+  }
+}
+
 export async function startService(config: Config, options: StartServiceOptions = {}): Promise<RunningService> {
   const logger = options.logger ?? createLogger(config.logLevel);
   const startedAt = new Date();
@@ -71,8 +90,7 @@ export async function startService(config: Config, options: StartServiceOptions 
     logger.info({ database: database.kind, location: database.location }, 'database open');
     const applied = await migrate(database.pool, { log: { info: (m) => logger.debug(m) } });
     if (applied.length > 0) logger.info({ migrations: applied }, 'migrations applied');
-    const partitions = await maintainPartitions(database.pool, { retentionDays: config.retentionDays, now: options.now?.() });
-    logger.info(partitions, 'partitions maintained');
+    await startupPartitions(database, logger, options.now?.());
 
     const prometheus = config.prometheusUrl ? new PrometheusClient(config.prometheusUrl, config.prometheusTimeoutMs) : undefined;
     const alertmanager = config.alertmanagerUrl ? new AlertmanagerClient(config.alertmanagerUrl, config.prometheusTimeoutMs) : undefined;
@@ -95,11 +113,12 @@ export async function startService(config: Config, options: StartServiceOptions 
       instruments,
     };
     const db = database;
-    if (config.maintenanceIntervalSeconds > 0) {
-      scheduler.every('partition-maintenance', config.maintenanceIntervalSeconds * 1000, () =>
-        maintainPartitions(db.pool, { retentionDays: config.retentionDays, now: options.now?.() }),
-      );
-    }
+    // Retention included, in the background: its first run starts now (with MAINTENANCE_INTERVAL_SECONDS=0
+    // that is the only one). Detaching an expired day waits for the reads using client_reports, which must
+    // not hold up the start, nor fail it: a failed run is logged and counted, and the next run (if any) retries.
+    scheduler.every('partition-maintenance', config.maintenanceIntervalSeconds * 1000, () =>
+      maintainPartitions(db.pool, { retentionDays: config.retentionDays, now: options.now?.() }),
+    );
     if (config.rollupIntervalSeconds > 0) {
       scheduler.every('rollup', config.rollupIntervalSeconds * 1000, () => rollUp(db.pool, options.now?.()));
     }
