@@ -10,8 +10,10 @@ import type pg from 'pg';
 import type { AlertmanagerClient, PostableAlert } from './alertmanager.ts';
 import { type DetectorOptions, detectAnomalies } from './detectors/seasonal-baseline.ts';
 import type { PrometheusClient } from './prometheus.ts';
+import { ROLLUP_GRACE_MS } from './rollups.ts';
 import { SERVER_QUERIES } from './server-queries.ts';
 import { type AnomalyRecord, type AnomalySource, type StoredAnomaly, activeAnomalyAlerts, judgedUntil, markAlertPosted, storeJudged, unpostedAnomalies } from './storage/anomalies.ts';
+import { readOnly } from './storage/transaction.ts';
 
 export const ANOMALY_ALERTNAME = 'WebSocketMetricAnomaly';
 /** Routes a critical anomaly to on-call like the WebSocket alerts (alertmanager/alertmanager.yml). */
@@ -30,9 +32,15 @@ export interface AnomalyStream {
   description: string;
   /** How far back this stream is read (default: the job's lookback). */
   lookbackMs?: number;
-  /** Samples from `start` to `end`, in time order. */
-  read(start: Date, end: Date): Promise<SeriesPoint[]>;
+  /**
+   * Samples from `start` to `end`, in time order. `run` is one run's cache, shared by the streams of
+   * that run: streams read from one source (the client-report aggregates) keep what one read there.
+   */
+  read(start: Date, end: Date, run?: RunCache): Promise<SeriesPoint[]>;
 }
+
+/** What the streams of one run of the job share (see AnomalyStream.read). */
+export type RunCache = Map<string, Promise<unknown>>;
 
 export interface AnomalyJobOptions {
   pool: pg.Pool;
@@ -63,51 +71,115 @@ export interface AnomalyRunResult {
   errors: Array<{ stream: string; error: string }>;
 }
 
+/** The client-report aggregates of one bucket, as the streams take them (NaN: no value, e.g. no latency samples). */
+interface BucketValues {
+  reports: number;
+  latency: number;
+  dropsPerOpen: number;
+}
+
+/**
+ * Reads the aggregates of all client-report streams per step bucket by one query (a pass over the raw
+ * rows serves the three streams), under the pool's read timeout (readOnly: QUERY_TIMEOUT_MS), and
+ * remembers the buckets that can no longer change: rows commit within ROLLUP_GRACE_MS of their receive
+ * time (the report writer's bounds), so a bucket that ended that long before a read is final. A run
+ * then reads only the buckets after those, not the whole look-back window again (three days of raw
+ * rows: about a second per million reports).
+ */
+class ClientReportBuckets {
+  /** Final buckets by start (ms), from `finalFrom` (inclusive) to `finalUntil` (exclusive). */
+  private final = new Map<number, BucketValues>();
+  private finalFrom = Number.POSITIVE_INFINITY;
+  private finalUntil = Number.NEGATIVE_INFINITY;
+
+  constructor(
+    private readonly pool: pg.Pool,
+    private readonly stepMs: number,
+  ) {}
+
+  private async query(from: number, to: number): Promise<Map<number, BucketValues>> {
+    const { rows } = await readOnly<{ bucket: number; reports: number; latency: number | null; drops_per_open: number | null }>(
+      this.pool,
+      `SELECT floor(extract(epoch FROM received_at) / $3) * $3 AS bucket,
+              count(*) AS reports,
+              sum(latency_avg_ms * latency_count) / nullif(sum(latency_count) FILTER (WHERE latency_avg_ms IS NOT NULL), 0) AS latency,
+              sum(drops)::float8 / nullif(sum(opens), 0) AS drops_per_open
+         FROM client_reports WHERE received_at >= $1 AND received_at < $2
+        GROUP BY 1`,
+      [new Date(from), new Date(to), this.stepMs / 1000],
+    );
+    const value = (v: number | null) => (v === null ? Number.NaN : Number(v));
+    return new Map(rows.map((r) => [Number(r.bucket) * 1000, { reports: Number(r.reports), latency: value(r.latency), dropsPerOpen: value(r.drops_per_open) }]));
+  }
+
+  /** The non-empty buckets of [start, end) and whether any report is older than `start`. */
+  async read(start: Date, end: Date): Promise<{ buckets: Map<number, BucketValues>; earlier: boolean }> {
+    const step = this.stepMs;
+    // Whole buckets only: the cache holds whole buckets.
+    const from = Math.ceil(start.getTime() / step) * step;
+    const to = Math.floor(end.getTime() / step) * step;
+    // Reused when the cache covers the start: only what follows its end is read.
+    const reuse = this.finalFrom <= from && this.finalUntil > from;
+    const readFrom = reuse ? Math.min(this.finalUntil, to) : from;
+    const [fresh, earlier] = await Promise.all([
+      readFrom < to ? this.query(readFrom, to) : Promise.resolve(new Map<number, BucketValues>()),
+      readOnly<{ any: boolean }>(this.pool, 'SELECT EXISTS (SELECT 1 FROM client_reports WHERE received_at < $1) AS any', [new Date(from)]),
+    ]);
+    const buckets = new Map<number, BucketValues>();
+    if (reuse) for (const [t, v] of this.final) if (t >= from && t < readFrom) buckets.set(t, v);
+    for (const [t, v] of fresh) buckets.set(t, v);
+    // What is final now: buckets that ended ROLLUP_GRACE_MS before the read (by this clock, or by the
+    // caller's `end` when that is earlier: a test's clock), and that this read covered.
+    const finalUntil = Math.min(to, Math.floor((Math.min(end.getTime(), Date.now()) - ROLLUP_GRACE_MS) / step) * step);
+    this.final = new Map([...buckets].filter(([t]) => t < finalUntil));
+    this.finalFrom = from;
+    this.finalUntil = Math.max(from, finalUntil);
+    return { buckets, earlier: earlier.rows[0]?.any ?? false };
+  }
+}
+
 /**
  * Client-report aggregates per step bucket; empty buckets are 0 for counts and
  * missing for averages. Three days back: two daily cycles plus the current
- * one, without scanning a week of raw rows every run.
+ * one. The three streams share their reads (ClientReportBuckets): within one
+ * run of the job (the same `run` cache) one query serves all three, and a
+ * later run reads only the buckets that may have changed since.
  *
  * Counts are 0 only from the first report on: before any report there is no
  * history, not a quiet one (zeros there give a near-zero band and a fresh
  * database's first reports a +10,000,000,000σ anomaly).
  */
 export function clientReportStreams(pool: pg.Pool, stepSeconds: number): AnomalyStream[] {
-  const bucketed = (select: string, fillZero: boolean) => async (start: Date, end: Date) => {
-    const { rows } = await pool.query<{ bucket: number; value: number | null }>(
-      `SELECT floor(extract(epoch FROM received_at) / $3) * $3 AS bucket, ${select} AS value
-         FROM client_reports WHERE received_at >= $1 AND received_at < $2
-        GROUP BY 1 ORDER BY 1`,
-      [start, end, stepSeconds],
-    );
-    const byBucket = new Map(rows.map((r) => [Number(r.bucket) * 1000, r.value === null ? Number.NaN : Number(r.value)]));
+  const source = new ClientReportBuckets(pool, stepSeconds * 1000);
+  const shared = (start: Date, end: Date, run?: RunCache) => {
+    if (!run) return source.read(start, end);
+    const key = `client_reports ${start.getTime()} ${end.getTime()}`;
+    let read = run.get(key) as ReturnType<typeof source.read> | undefined;
+    if (!read) {
+      read = source.read(start, end);
+      run.set(key, read);
+    }
+    return read;
+  };
+  const bucketed = (pick: (v: BucketValues) => number, fillZero: boolean) => async (start: Date, end: Date, run?: RunCache) => {
+    const { buckets, earlier } = await shared(start, end, run);
     const points: SeriesPoint[] = [];
     const step = stepSeconds * 1000;
     let from = Math.ceil(start.getTime() / step) * step;
-    if (fillZero) {
-      // Reports before the window: its empty buckets are real zeros. Else the first report's bucket starts the series.
-      // (Partition pruning and the first match keep this cheap.)
-      const earlier = await pool.query<{ any: boolean }>('SELECT EXISTS (SELECT 1 FROM client_reports WHERE received_at < $1) AS any', [start]);
-      if (!earlier.rows[0]?.any) from = Math.max(from, rows.length > 0 ? Number(rows[0]?.bucket) * 1000 : end.getTime());
-    }
+    // Reports before the window: its empty buckets are real zeros. Else the first report's bucket starts the series.
+    if (fillZero && !earlier) from = Math.max(from, buckets.size > 0 ? Math.min(...buckets.keys()) : end.getTime());
     for (let t = from; t < end.getTime(); t += step) {
-      const value = byBucket.get(t);
-      if (value !== undefined) points.push({ timestamp: t, value });
+      const values = buckets.get(t);
+      if (values !== undefined) points.push({ timestamp: t, value: pick(values) });
       else if (fillZero) points.push({ timestamp: t, value: 0 });
     }
     return points;
   };
   const lookbackMs = 3 * 86_400_000;
   return [
-    { name: 'client_reports_per_bucket', lookbackMs, source: 'client_reports', description: 'Client reports received per step (traffic)', read: bucketed('count(*)', true) },
-    {
-      name: 'client_latency_avg_ms',
-      source: 'client_reports',
-      lookbackMs,
-      description: 'Mean WebSocket round trip reported by browsers',
-      read: bucketed('sum(latency_avg_ms * latency_count) / nullif(sum(latency_count) FILTER (WHERE latency_avg_ms IS NOT NULL), 0)', false),
-    },
-    { name: 'client_drops_per_open', source: 'client_reports', lookbackMs, description: 'Connection drops per opened connection in browsers', read: bucketed('sum(drops)::float8 / nullif(sum(opens), 0)', false) },
+    { name: 'client_reports_per_bucket', lookbackMs, source: 'client_reports', description: 'Client reports received per step (traffic)', read: bucketed((v) => v.reports, true) },
+    { name: 'client_latency_avg_ms', source: 'client_reports', lookbackMs, description: 'Mean WebSocket round trip reported by browsers', read: bucketed((v) => v.latency, false) },
+    { name: 'client_drops_per_open', source: 'client_reports', lookbackMs, description: 'Connection drops per opened connection in browsers', read: bucketed((v) => v.dropsPerOpen, false) },
   ];
 }
 
@@ -152,7 +224,11 @@ function toAlert(anomaly: StoredAnomaly, stream: AnomalyStream, endsAt: Date, pu
   };
 }
 
-/** Runs detection over every stream once; errors of one stream do not stop the others. */
+/**
+ * Runs detection over every stream once; errors of one stream do not stop the others. Prometheus
+ * streams go first (a range query each, cheap), then the client-report streams (a scan of raw rows,
+ * which a busy database makes slow), in their order otherwise.
+ */
 export async function runAnomalyDetection(options: AnomalyJobOptions, streams: AnomalyStream[]): Promise<AnomalyRunResult> {
   const now = options.now?.() ?? new Date();
   const step = (options.stepSeconds ?? 300) * 1000;
@@ -165,7 +241,9 @@ export async function runAnomalyDetection(options: AnomalyJobOptions, streams: A
   // A post that failed is retried while its incident is this fresh: the alert's lifetime, and three runs at least.
   const retrySince = new Date(now.getTime() - Math.max(alertTtl, 3 * (options.intervalMs ?? step)));
   const result: AnomalyRunResult = { streams: streams.length, points: 0, stored: 0, posted: 0, reposted: 0, errors: [] };
-  for (const stream of streams) {
+  const run: RunCache = new Map();
+  const ordered = [...streams.filter((s) => s.source === 'prometheus'), ...streams.filter((s) => s.source !== 'prometheus')];
+  for (const stream of ordered) {
     try {
       const start = new Date(end.getTime() - (stream.lookbackMs ?? lookback));
       // Each run re-reads the window from a later start, and a different warm-up can flag points near an
@@ -173,7 +251,7 @@ export async function runAnomalyDetection(options: AnomalyJobOptions, streams: A
       const judgedTime = await judgedUntil(options.pool, stream.name);
       const firstRun = judgedTime === null;
       const judged = judgedTime?.getTime() ?? Number.NEGATIVE_INFINITY;
-      const points = await stream.read(start, end);
+      const points = await stream.read(start, end, run);
       result.points += points.length;
       const records: AnomalyRecord[] = [];
       detectAnomalies(points, options.detector).forEach((p) => {

@@ -9,6 +9,7 @@
  * paged, and active alerts are re-sent every run, so an Alertmanager that
  * restarted (it keeps alerts in memory only) has the page again.
  */
+import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AlertmanagerClient } from '../../../src/analytics/alertmanager.ts';
 import { type AnomalyStream, clientReportStreams, runAnomalyDetection } from '../../../src/analytics/anomaly-job.ts';
@@ -93,19 +94,81 @@ describe('client report streams', () => {
     const t0 = Date.UTC(2025, 5, 10, 12);
     const at = (i: number, offsetMs = 0) => new Date(t0 + i * STEP + offsetMs);
     const bucket = (i: number, value: number) => ({ timestamp: t0 + i * STEP, value });
+    const [before] = clientReportStreams(database.pool, STEP / 1000);
+    // No report yet: no history at all (zeros would make the first reports a huge anomaly).
+    expect(await before?.read(at(-864), at(6))).toEqual([]);
+
+    await insertClientReports(database, [report('a', at(2, 30_000)), report('b', at(2, 90_000), { latency_avg_ms: 70 }), report('c', at(4, 10_000))]);
+    // Streams of their own: these rows are stamped long before they commit, which the service's writer
+    // never does (ROLLUP_GRACE_MS at most), and the streams above keep those buckets as read.
     const [perBucket, latency] = clientReportStreams(database.pool, STEP / 1000);
     expect([perBucket?.name, latency?.name]).toEqual(['client_reports_per_bucket', 'client_latency_avg_ms']);
     if (!perBucket || !latency) return;
-    // No report yet: no history at all (zeros would make the first reports a huge anomaly).
-    expect(await perBucket.read(at(-864), at(6))).toEqual([]);
-
-    await insertClientReports(database, [report('a', at(2, 30_000)), report('b', at(2, 90_000), { latency_avg_ms: 70 }), report('c', at(4, 10_000))]);
     expect(await perBucket.read(at(-864), at(6))).toEqual([bucket(2, 2), bucket(3, 0), bucket(4, 1), bucket(5, 0)]);
     // Reports before the window: its empty buckets are real zeros, from its start.
     expect(await perBucket.read(at(3), at(6))).toEqual([bucket(3, 0), bucket(4, 1), bucket(5, 0)]);
     expect(await perBucket.read(at(10), at(12))).toEqual([bucket(10, 0), bucket(11, 0)]);
     // Averages are never filled: (50 × 10 + 70 × 10) / 20 in bucket 2.
     expect(await latency.read(at(-864), at(6))).toEqual([bucket(2, 60), bucket(4, 50)]);
+  });
+
+  /** The ranges [from, to] of the aggregate reads of client_reports while `work` runs. */
+  async function aggregateReads(work: () => Promise<void>): Promise<Array<[number, number]>> {
+    const reads: Array<[number, number]> = [];
+    const original = pg.Client.prototype.query;
+    // Every query of the pool's clients (callback, promise and submittable forms) passes through here.
+    pg.Client.prototype.query = function (this: pg.Client, ...args: unknown[]) {
+      const [text, values] = args as [unknown, unknown[] | undefined];
+      if (typeof text === 'string' && text.includes('GROUP BY') && text.includes('FROM client_reports')) reads.push([(values?.[0] as Date).getTime(), (values?.[1] as Date).getTime()]);
+      return (original as (...a: unknown[]) => unknown).apply(this, args);
+    } as typeof original;
+    try {
+      await work();
+    } finally {
+      pg.Client.prototype.query = original;
+    }
+    return reads;
+  }
+
+  it('serves the three client-report streams of a run by one read, after the Prometheus streams', async () => {
+    const end = Date.UTC(2025, 7, 4, 12);
+    await insertClientReports(database, [report('one-read', new Date(end - 3 * STEP))]);
+    const order: string[] = [];
+    const logged = (stream: AnomalyStream): AnomalyStream => ({ ...stream, read: (start, until, run) => (order.push(stream.name), stream.read(start, until, run)) });
+    const prometheus: AnomalyStream = { name: 'server_stream', source: 'prometheus', description: 'A server metric', read: async () => [] };
+    const streams = [...clientReportStreams(database.pool, STEP / 1000), prometheus].map(logged);
+    const reads = await aggregateReads(async () => {
+      const result = await runAnomalyDetection({ pool: database.pool, stepSeconds: STEP / 1000, now: () => new Date(end + 1000) }, streams);
+      expect(result.errors).toEqual([]);
+    });
+    expect(order).toEqual(['server_stream', 'client_reports_per_bucket', 'client_latency_avg_ms', 'client_drops_per_open']);
+    expect(reads).toEqual([[end - 3 * 86_400_000, end]]);
+  });
+
+  it('reads only the buckets that may still change on later runs (rows commit within ROLLUP_GRACE_MS of their stamp)', async () => {
+    const end = Date.UTC(2025, 8, 1, 12);
+    const start = end - 3 * 86_400_000;
+    const at = (stepsBeforeEnd: number) => new Date(end - stepsBeforeEnd * STEP + 1000);
+    await insertClientReports(database, [report('inc-1', at(1)), report('inc-2', at(10))]);
+    const [perBucket] = clientReportStreams(database.pool, STEP / 1000);
+    if (!perBucket) throw new Error('no stream');
+    const value = (points: Array<{ timestamp: number; value: number }>, stepsBeforeEnd: number) => points.find((p) => p.timestamp === end - stepsBeforeEnd * STEP)?.value;
+
+    const first = await aggregateReads(async () => void (await perBucket.read(new Date(start), new Date(end))));
+    expect(first).toEqual([[start, end]]);
+    // A row of the last bucket commits late, inside the grace (120 s of its stamp); one stamped ten buckets back cannot come now.
+    await insertClientReports(database, [report('inc-late', at(1)), report('inc-impossible', at(10))]);
+
+    let next: Array<{ timestamp: number; value: number }> = [];
+    const second = await aggregateReads(async () => void (next = await perBucket.read(new Date(start + STEP), new Date(end + STEP))));
+    // The last bucket of the first read ended less than the grace before it: read again, with the new one.
+    expect(second).toEqual([[end - STEP, end + STEP]]);
+    expect([value(next, 1), value(next, 10), value(next, 0)]).toEqual([2, 1, 0]);
+    // A read from scratch (a restarted service) sees every row.
+    const [fresh] = clientReportStreams(database.pool, STEP / 1000);
+    const all = (await fresh?.read(new Date(start + STEP), new Date(end + STEP))) ?? [];
+    expect([value(all, 1), value(all, 10), value(all, 0)]).toEqual([2, 2, 0]);
+    expect(all.map((p) => p.timestamp)).toEqual(next.map((p) => p.timestamp));
   });
 });
 
