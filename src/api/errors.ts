@@ -6,7 +6,7 @@
 import type { ErrorRequestHandler, RequestHandler } from 'express';
 import { z } from 'zod';
 import { UpstreamError } from '../analytics/http-json.ts';
-import { DatabaseUnavailableError } from '../analytics/storage/database-errors.ts';
+import { DATABASE_RETRY_AFTER_S, DatabaseUnavailableError, isDatabaseUnavailable } from '../analytics/storage/database-errors.ts';
 import { ReadTimeoutError } from '../analytics/storage/transaction.ts';
 
 export class ApiError extends Error {
@@ -101,11 +101,14 @@ export function errorHandler(log: ErrorLogger): ErrorRequestHandler {
       status = 503;
       body = { code: 'query_timeout', message: `the query ran longer than ${error.timeoutMs / 1000} s (QUERY_TIMEOUT_MS) and was canceled; try a narrower range` };
       log.warn({ err: error, method: req.method, path: req.path }, 'query canceled by statement_timeout');
-    } else if (error instanceof DatabaseUnavailableError) {
-      // 503 with Retry-After: the web SDK sends the reports again later (nothing of them was written).
+    } else if (error instanceof DatabaseUnavailableError || isDatabaseUnavailable(error)) {
+      // 503 with Retry-After: the web SDK sends the reports again later (nothing of them was written);
+      // a read fails the same way rather than as an internal error.
+      const retryAfter = error instanceof DatabaseUnavailableError ? error.retryAfterSeconds : DATABASE_RETRY_AFTER_S;
       status = 503;
-      body = { code: 'database_unavailable', message: 'the database is unavailable; nothing was written, retry later', details: { retry_after_s: error.retryAfterSeconds } };
-      if (!res.headersSent) res.setHeader('Retry-After', String(error.retryAfterSeconds));
+      const message = error instanceof DatabaseUnavailableError ? 'the database is unavailable; nothing was written, retry later' : 'the database is unavailable; retry later';
+      body = { code: 'database_unavailable', message, details: { retry_after_s: retryAfter } };
+      if (!res.headersSent) res.setHeader('Retry-After', String(retryAfter));
       if (once(error)) log.warn({ err: error, method: req.method, path: req.path }, 'database unavailable');
     } else if (error instanceof UpstreamError) {
       status = 502;

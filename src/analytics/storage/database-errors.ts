@@ -5,9 +5,12 @@
  */
 
 /** The database could not take the write now; nothing of it was written. The API answers 503 `database_unavailable` with Retry-After. */
+/** What Retry-After says when the database is unavailable, seconds. */
+export const DATABASE_RETRY_AFTER_S = 5;
+
 export class DatabaseUnavailableError extends Error {
   /** What Retry-After says, seconds. */
-  readonly retryAfterSeconds = 5;
+  readonly retryAfterSeconds = DATABASE_RETRY_AFTER_S;
 
   constructor(message: string, options?: { cause: unknown }) {
     super(message, options);
