@@ -14,7 +14,7 @@ const ERROR_DESCRIPTIONS: Record<number, string> = {
   429: 'Rate limit exceeded',
   500: 'Internal error',
   502: 'An upstream (Prometheus, Alertmanager) failed',
-  503: 'A needed dependency is not configured or down, or a database read ran past its timeout (query_timeout)',
+  503: 'A needed dependency is not configured or down (database_unavailable with Retry-After when PostgreSQL is out of reach), or a database read ran past its timeout (query_timeout)',
 };
 
 export function buildOpenApiDocument(routes: readonly Route[], { version, serverUrl }: { version: string; serverUrl?: string }): object {
@@ -22,7 +22,8 @@ export function buildOpenApiDocument(routes: readonly Route[], { version, server
   registry.registerComponent('securitySchemes', 'adminToken', { type: 'http', scheme: 'bearer', description: 'SOCKETSCOPE_ADMIN_TOKEN' });
   registry.registerComponent('securitySchemes', 'webhookToken', { type: 'http', scheme: 'bearer', description: 'ALERTMANAGER_WEBHOOK_TOKEN (required unless the service listens on loopback only)' });
   for (const route of routes) {
-    const errorStatuses = new Set<number>([500, ...(route.errors ?? [])]);
+    // Every route may find the database out of reach (503 database_unavailable, src/api/errors.ts).
+    const errorStatuses = new Set<number>([500, 503, ...(route.errors ?? [])]);
     if (route.query || route.params || route.body) errorStatuses.add(400);
     if (route.access === 'admin') errorStatuses.add(401).add(429);
     if (route.access === 'ingest') errorStatuses.add(429).add(413);

@@ -1150,11 +1150,12 @@ describe('auth, health, OpenAPI, own metrics', () => {
   it('GET /api/openapi.json declares the error statuses each alerts route can answer, and a fingerprint pattern that matches', async () => {
     const doc = (await call(base, '/api/openapi.json')).body as { paths: Record<string, Record<string, any>>; components: { securitySchemes: Record<string, unknown> } };
     const statuses = (path: string, method: string) => Object.keys(doc.paths[path]![method].responses).filter((s) => Number(s) >= 400);
-    // 502: Alertmanager failed (alertmanager_unavailable); 401: wrong or missing token; 413: body over the parser's limit; 429: rate limit.
-    expect(statuses('/api/ws/alerts', 'get')).toEqual(['400', '401', '429', '500', '502']);
+    // 502: Alertmanager failed (alertmanager_unavailable); 401: wrong or missing token; 413: body over the parser's limit; 429: rate limit;
+    // 503 on every route: the database out of reach (database_unavailable).
+    expect(statuses('/api/ws/alerts', 'get')).toEqual(['400', '401', '429', '500', '502', '503']);
     // 409: not firing in Alertmanager (alert_not_active); 415: a body encoding or charset the JSON parser refuses.
     expect(statuses('/api/ws/alerts/{id}/acknowledge', 'post')).toEqual(['400', '401', '404', '409', '413', '415', '429', '500', '502', '503']);
-    expect(statuses('/api/ws/alerts/webhook', 'post')).toEqual(['400', '401', '413', '415', '429', '500']);
+    expect(statuses('/api/ws/alerts/webhook', 'post')).toEqual(['400', '401', '413', '415', '429', '500', '503']);
     expect(doc.paths['/api/ws/alerts/webhook']!.post.security).toEqual([{ webhookToken: [] }, {}]);
     expect(doc.components.securitySchemes).toHaveProperty('webhookToken');
     // Every admin route declares 401 and 429; every POST with a body 400 and 413.
