@@ -140,8 +140,10 @@ interface SocketInternals {
  * write buffer (a slow client's backlog), and drops to what was dispatched to libuv once the
  * socket is destroyed and that backlog discarded: alone it would make the counter go down.
  * `bytesWritten - writableLength` leaves out the buffer and the write in progress while the
- * socket is open; after a destroy it is what was dispatched, which can exceed what the kernel
- * took by the unsent rest of the write that was in progress (the documented bound).
+ * socket is open. After a destroy it is everything dispatched, and Node dispatches a stalled
+ * client's whole backlog as one write as soon as the previous one completes: so a socket that
+ * ended abnormally (1006: no close handshake, destroyed) is not read again at its close
+ * (onClose), and the heartbeat reads it just before terminating it.
  */
 function transmittedBytes(socket: WebSocket, state: ConnectionState): number {
   const raw = (socket as unknown as SocketInternals)._socket;
@@ -305,8 +307,10 @@ export function instrumentWebSocketServer(wss: WebSocketServer, options: Instrum
     if (rooms.used) instruments.connectionSubscriptions.record(state.peakSubscriptions, EMPTY);
     rooms.leaveAll(socket, state);
     instruments.closedBytes[0]! += (socket as unknown as SocketInternals)._socket?.bytesRead ?? 0;
-    // At least what was reported while it was open, so the total never goes down.
-    instruments.closedBytes[1]! += transmittedBytes(socket, state);
+    // At least what was reported while it was open, so the total never goes down. After a clean close
+    // (the peer answered our close frame, sent after the data) everything dispatched reached it; after an
+    // abnormal one the destroyed socket would count a backlog that never left: the last reading stands.
+    instruments.closedBytes[1]! += code === 1006 ? state.transmitted : transmittedBytes(socket, state);
     // The last connection of a closed server (one without clientTracking closes before them).
     if (serverClosed && instruments.active === 0) instruments.release();
   }
@@ -756,7 +760,11 @@ export function instrumentWebSocketServer(wss: WebSocketServer, options: Instrum
           pinged: () => instruments.pingsSent++,
           timedOut(socket) {
             const state = states.get(socket);
-            if (state) state.closeError = 'heartbeat_timeout';
+            if (state) {
+              state.closeError = 'heartbeat_timeout';
+              // What reached the kernel, read while the socket is still open (see transmittedBytes).
+              transmittedBytes(socket, state);
+            }
             instruments.pingTimeouts++;
             socket.terminate();
           },

@@ -53,4 +53,33 @@ describe('websocket.server.io transmit', () => {
     expect(seen.at(-1)).toBeLessThan(sends * chunk.length);
     client.terminate();
   });
+
+  it('does not count the backlog Node dispatches in one write once a stalled client read a little, when that socket is terminated', async () => {
+    server = await startServer();
+    const { wss, telemetry } = server;
+    const accepted = new Promise<WebSocket>((resolve) => wss.once('connection', resolve));
+    const client = await connect(server.url);
+    const socket = await accepted;
+    rawOf(client).pause();
+    const chunk = Buffer.alloc(1 << 20);
+    const sends = 64;
+    for (let i = 0; i < sends; i++) socket.send(chunk);
+    const transmitted = async (): Promise<number> => (await telemetry.value('websocket.server.io', { 'network.io.direction': 'transmit' }))!;
+    const before = await transmitted();
+    // The client reads a little and stalls again: the write in progress completes and Node hands the
+    // whole backlog to libuv as one write, which the kernel cannot take.
+    const read = new Promise<void>((resolve) => client.once('message', () => resolve()));
+    (client as unknown as { _socket: { resume(): void } })._socket.resume();
+    await read;
+    rawOf(client).pause();
+    const open = await transmitted();
+    socket.terminate();
+    await untilValue(telemetry, 'websocket.server.connection.count', {}, 0);
+    const after = await transmitted();
+    expect(open).toBeGreaterThanOrEqual(before);
+    // Closed abnormally: what was read while it was open stands; the 60-odd MB that never left are not counted.
+    expect(after).toBe(open);
+    expect(after).toBeLessThan((sends / 2) * chunk.length);
+    client.terminate();
+  });
 });
