@@ -157,7 +157,13 @@ export class LoadDriver {
         closing: false,
         lastError: null,
       }));
-    if (init.rate > 0) for (const conn of this.conns) this.counters.planned += Math.max(conn.kEnd, 0);
+    // Each connection's slots from its first in the window: a later stage's connection starts at its open.
+    if (init.rate > 0) {
+      for (const conn of this.conns) {
+        const first = conn.initial ? 0 : Math.max(Math.ceil((conn.openAt - init.measureStartMs) / this.periodMs - conn.frac), 0);
+        this.counters.planned += Math.max(conn.kEnd - first, 0);
+      }
+    }
   }
 
   /** Runs the whole plan from `epoch` (absolute ms on the shared clock). */

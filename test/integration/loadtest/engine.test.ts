@@ -274,6 +274,23 @@ describe('load engine against real ws servers', () => {
     expect(checkGates(nobody, {})).toEqual(['no connection opened (3 of 3 failed: connect:ECONNREFUSED ×3)']);
   });
 
+  it("plans a later stage's connections from their open, so a perfect server sends every planned message", async () => {
+    server = await startWsServer({ kind: 'echo' });
+    const report = await runLoadTest({
+      url: server.url,
+      stages: [
+        { connections: 2, rampUpS: 0, holdS: 1 },
+        { connections: 4, rampUpS: 0.5, holdS: 0.5 },
+      ],
+      rate: 10,
+      workers: 1,
+    });
+    const { planned, sent, matched, lost, unsent } = report.messages;
+    // Not every connection for the whole window (4 × 20 = 80): the two that open in the second stage send from then on.
+    expect(planned).toBeLessThan(80);
+    expect({ sent, matched, lost, unsent }).toEqual({ sent: planned, matched: planned, lost: 0, unsent: 0 });
+  });
+
   it('lets handshakes still in flight at the end finish instead of counting them failed', async () => {
     server = await startWsServer({ kind: 'echo' }, { handshakeDelayMs: 400 });
     const report = await runLoadTest({ url: server.url, connections: 4, durationS: 0.1, rate: 0, workers: 1 });
