@@ -239,7 +239,7 @@ describe('Transport', () => {
     expect(vi.getTimerCount()).toBe(0);
   });
 
-  it('after stop(), sends nothing a Retry-After still holds, not even at a final flush, nor later', async () => {
+  it('after stop(), sends nothing a Retry-After still holds, not even at a final flush, nor later: the final flush drops it, counted', async () => {
     const t = transport();
     replies = [{ status: 429, retryAfter: '60' }];
     t.push(1);
@@ -251,7 +251,7 @@ describe('Transport', () => {
     await vi.advanceTimersByTimeAsync(3_600_000);
     expect(calls).toHaveLength(1);
     expect(vi.getTimerCount()).toBe(0);
-    expect(t.stats).toEqual({ pending: 2, delivered: 0, dropped: 0, failures: 1, inFlight: 0 });
+    expect(t.stats).toEqual({ pending: 0, delivered: 0, dropped: 2, failures: 1, inFlight: 0 });
   });
 
   it('waits as long as Retry-After says on 429 and 503', async () => {

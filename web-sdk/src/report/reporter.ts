@@ -48,8 +48,9 @@ export function createReporter(options: ReportOptions, scope: SocketScope): Repo
     flush: send,
     shutdown(): void {
       clearInterval(timer);
-      send(true);
+      // Stopped first, so the final flush is the last: what it cannot send is dropped, not kept forever.
       transport.stop();
+      send(true);
     },
   });
 }

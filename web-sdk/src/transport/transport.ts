@@ -98,7 +98,7 @@ export class Transport<T> {
   /**
    * Stops for good (a sink's shutdown): no more requests of its own, retries or timers; a request
    * in flight that fails is not queued again, its items count as dropped. Queued items stay queued:
-   * flush(true), before or after stop(), sends them once.
+   * flush(true) after stop() sends them once, or drops them (counted) while a Retry-After holds.
    */
   stop(): void {
     this.stopped = true;
@@ -127,7 +127,14 @@ export class Transport<T> {
   }
 
   private flushFinal(): void {
-    if (Date.now() < this.retryAfterUntil) return;
+    if (Date.now() < this.retryAfterUntil) {
+      // Held back by a Retry-After; once stopped, nothing will send it later: dropped, and counted so.
+      if (this.stopped) {
+        this.stats.dropped += this.queue.splice(0).length;
+        this.stats.pending = 0;
+      }
+      return;
+    }
     while (this.queue.length > 0) {
       const [batch, body] = this.take();
       if (this.options.beacon && this.beacon(body)) this.stats.delivered += batch.length;
