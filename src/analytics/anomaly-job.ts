@@ -95,6 +95,8 @@ class ClientReportBuckets {
   constructor(
     private readonly pool: pg.Pool,
     private readonly stepMs: number,
+    /** The clock (ms) that dates a read, for finality. */
+    private readonly clock: () => number = Date.now,
   ) {}
 
   private async query(from: number, to: number): Promise<Map<number, BucketValues>> {
@@ -121,6 +123,10 @@ class ClientReportBuckets {
     // Reused when the cache covers the start: only what follows its end is read.
     const reuse = this.finalFrom <= from && this.finalUntil > from;
     const readFrom = reuse ? Math.min(this.finalUntil, to) : from;
+    // The clock before the query starts: its snapshot holds every row committed by then, so every row of
+    // a bucket that ended ROLLUP_GRACE_MS before this time. Taken after the query, a slow read would
+    // move the cut-off past what the snapshot saw and keep buckets as final that miss rows.
+    const readAt = this.clock();
     const [fresh, earlier] = await Promise.all([
       readFrom < to ? this.query(readFrom, to) : Promise.resolve(new Map<number, BucketValues>()),
       readOnly<{ any: boolean }>(this.pool, 'SELECT EXISTS (SELECT 1 FROM client_reports WHERE received_at < $1) AS any', [new Date(from)]),
@@ -128,9 +134,9 @@ class ClientReportBuckets {
     const buckets = new Map<number, BucketValues>();
     if (reuse) for (const [t, v] of this.final) if (t >= from && t < readFrom) buckets.set(t, v);
     for (const [t, v] of fresh) buckets.set(t, v);
-    // What is final now: buckets that ended ROLLUP_GRACE_MS before the read (by this clock, or by the
-    // caller's `end` when that is earlier: a test's clock), and that this read covered.
-    const finalUntil = Math.min(to, Math.floor((Math.min(end.getTime(), Date.now()) - ROLLUP_GRACE_MS) / step) * step);
+    // What is final now: buckets that ended ROLLUP_GRACE_MS before the read started (by this clock, or by
+    // the caller's `end` when that is earlier: a test's clock), and that this read covered.
+    const finalUntil = Math.min(to, Math.floor((Math.min(end.getTime(), readAt) - ROLLUP_GRACE_MS) / step) * step);
     this.final = new Map([...buckets].filter(([t]) => t < finalUntil));
     this.finalFrom = from;
     this.finalUntil = Math.max(from, finalUntil);
@@ -148,9 +154,12 @@ class ClientReportBuckets {
  * Counts are 0 only from the first report on: before any report there is no
  * history, not a quiet one (zeros there give a near-zero band and a fresh
  * database's first reports a +10,000,000,000σ anomaly).
+ *
+ * A series ends at the last whole bucket before `end`. `clock` dates the reads
+ * for finality (tests set it).
  */
-export function clientReportStreams(pool: pg.Pool, stepSeconds: number): AnomalyStream[] {
-  const source = new ClientReportBuckets(pool, stepSeconds * 1000);
+export function clientReportStreams(pool: pg.Pool, stepSeconds: number, clock: () => number = Date.now): AnomalyStream[] {
+  const source = new ClientReportBuckets(pool, stepSeconds * 1000, clock);
   const shared = (start: Date, end: Date, run?: RunCache) => {
     if (!run) return source.read(start, end);
     const key = `client_reports ${start.getTime()} ${end.getTime()}`;
@@ -166,9 +175,13 @@ export function clientReportStreams(pool: pg.Pool, stepSeconds: number): Anomaly
     const points: SeriesPoint[] = [];
     const step = stepSeconds * 1000;
     let from = Math.ceil(start.getTime() / step) * step;
+    // Whole buckets only, as read: an `end` inside a bucket (the admin chart's `now`) ends the series at
+    // the last whole one. The partial bucket is not read, and its count, even read, would not compare
+    // with whole ones: the series would end in a false drop.
+    const until = Math.floor(end.getTime() / step) * step;
     // Reports before the window: its empty buckets are real zeros. Else the first report's bucket starts the series.
-    if (fillZero && !earlier) from = Math.max(from, buckets.size > 0 ? Math.min(...buckets.keys()) : end.getTime());
-    for (let t = from; t < end.getTime(); t += step) {
+    if (fillZero && !earlier) from = Math.max(from, buckets.size > 0 ? Math.min(...buckets.keys()) : until);
+    for (let t = from; t < until; t += step) {
       const values = buckets.get(t);
       if (values !== undefined) points.push({ timestamp: t, value: pick(values) });
       else if (fillZero) points.push({ timestamp: t, value: 0 });

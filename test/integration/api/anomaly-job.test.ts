@@ -11,9 +11,11 @@
  */
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { anomalyContext } from '../../../src/admin/anomaly-context.ts';
 import { AlertmanagerClient } from '../../../src/analytics/alertmanager.ts';
 import { type AnomalyStream, clientReportStreams, runAnomalyDetection } from '../../../src/analytics/anomaly-job.ts';
 import { detectAnomalies } from '../../../src/analytics/detectors/seasonal-baseline.ts';
+import type { StoredAnomaly } from '../../../src/analytics/storage/anomalies.ts';
 import { type Database, openDatabase } from '../../../src/analytics/storage/database.ts';
 import { insertClientReports } from '../../../src/analytics/storage/client-reports.ts';
 import { migrate } from '../../../src/analytics/storage/migrate.ts';
@@ -113,13 +115,16 @@ describe('client report streams', () => {
   });
 
   /** The ranges [from, to] of the aggregate reads of client_reports while `work` runs. */
-  async function aggregateReads(work: () => Promise<void>): Promise<Array<[number, number]>> {
+  async function aggregateReads(work: () => Promise<void>, onRead?: () => void): Promise<Array<[number, number]>> {
     const reads: Array<[number, number]> = [];
     const original = pg.Client.prototype.query;
     // Every query of the pool's clients (callback, promise and submittable forms) passes through here.
     pg.Client.prototype.query = function (this: pg.Client, ...args: unknown[]) {
       const [text, values] = args as [unknown, unknown[] | undefined];
-      if (typeof text === 'string' && text.includes('GROUP BY') && text.includes('FROM client_reports')) reads.push([(values?.[0] as Date).getTime(), (values?.[1] as Date).getTime()]);
+      if (typeof text === 'string' && text.includes('GROUP BY') && text.includes('FROM client_reports')) {
+        reads.push([(values?.[0] as Date).getTime(), (values?.[1] as Date).getTime()]);
+        onRead?.();
+      }
       return (original as (...a: unknown[]) => unknown).apply(this, args);
     } as typeof original;
     try {
@@ -169,6 +174,54 @@ describe('client report streams', () => {
     const all = (await fresh?.read(new Date(start + STEP), new Date(end + STEP))) ?? [];
     expect([value(all, 1), value(all, 10), value(all, 0)]).toEqual([2, 2, 0]);
     expect(all.map((p) => p.timestamp)).toEqual(next.map((p) => p.timestamp));
+  });
+
+  it('dates finality by the clock before the read: a slow read does not keep as final a bucket its snapshot may miss rows of', async () => {
+    const end = Date.UTC(2025, 10, 3, 12);
+    const start = end - 3 * 86_400_000;
+    // The read starts 5 steps and 1 s before `end`; while it runs the clock passes `end`.
+    let clock = end - 5 * STEP + 1000;
+    const [perBucket] = clientReportStreams(database.pool, STEP / 1000, () => clock);
+    if (!perBucket) throw new Error('no stream');
+    const first = await aggregateReads(
+      async () => void (await perBucket.read(new Date(start), new Date(end))),
+      () => (clock = end + STEP),
+    );
+    expect(first).toEqual([[start, end]]);
+    // Stamped 100 s before the read started and committed after it (inside the grace): its bucket was not final.
+    await insertClientReports(database, [report('slow-read', new Date(end - 5 * STEP - 100_000))]);
+    let next: Array<{ timestamp: number; value: number }> = [];
+    const second = await aggregateReads(async () => void (next = await perBucket.read(new Date(start), new Date(end))));
+    // Final were the buckets that ended ROLLUP_GRACE_MS (120 s) before the read started, not before it finished.
+    expect(second).toEqual([[end - 6 * STEP, end]]);
+    expect(next.find((p) => p.timestamp === end - 6 * STEP)?.value).toBe(1);
+  });
+
+  it('ends a series read up to a time inside a bucket at the last whole bucket, not with a false 0 (the admin chart reads up to now)', async () => {
+    const base = Date.UTC(2025, 9, 1, 12);
+    const now = base + 150_000;
+    await insertClientReports(database, [
+      report('partial-2', new Date(base - 2 * STEP + 10_000)),
+      report('partial-1a', new Date(base - STEP + 10_000)),
+      report('partial-1b', new Date(base - STEP + 20_000)),
+      // In the bucket `now` falls in, which has not ended.
+      report('partial-now-a', new Date(now - 1000)),
+      report('partial-now-b', new Date(now - 500)),
+    ]);
+    const [perBucket] = clientReportStreams(database.pool, STEP / 1000, () => now);
+    if (!perBucket) throw new Error('no stream');
+    expect(await perBucket.read(new Date(base - 3 * STEP), new Date(now))).toEqual([
+      { timestamp: base - 3 * STEP, value: 0 },
+      { timestamp: base - 2 * STEP, value: 1 },
+      { timestamp: base - STEP, value: 2 },
+    ]);
+    // The Anomalies tab's chart of an anomaly in the last whole bucket, seen now.
+    const anomaly = { id: 1, stream: 'client_reports_per_bucket', source: 'client_reports', observed_at: new Date(base - STEP) } as StoredAnomaly;
+    const context = await anomalyContext(anomaly, database.pool, undefined, new Date(now));
+    expect(context.points.slice(-2)).toEqual([
+      [new Date(base - 2 * STEP).toISOString(), 1],
+      [new Date(base - STEP).toISOString(), 2],
+    ]);
   });
 });
 
