@@ -59,8 +59,28 @@ async function timed(run: () => Promise<{ ok: boolean; detail: string }>): Promi
   return { configured: true, ...result, latency_ms: Math.round((performance.now() - started) * 10) / 10 };
 }
 
+/**
+ * `work`, or a rejection when it has not settled within `ms` (ms: `no answer within ms`). The work is not
+ * stopped: a pooled connection whose peer went silent holds its query until TCP gives up (minutes), and
+ * the probe, shared by every health caller, must not wait for that.
+ */
+async function within<T>(work: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms);
+  });
+  try {
+    return await Promise.race([work, deadline]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 export function healthRoutes(ctx: ApiContext, { cacheMs = HEALTH_CACHE_MS, unavailable = {} }: HealthOptions = {}): Route[] {
+  // Each check's deadline, the database's too, as the readiness probes of Prometheus and Alertmanager (PrometheusClient.ready).
   const timeoutMs = Math.min(ctx.config.prometheusTimeoutMs, 3_000);
+  /** Whether the database answers, within timeoutMs. */
+  const selectOne = () => within(ctx.database.pool.query('SELECT 1'), timeoutMs);
 
   /** What is missing, in plain words: the dependency, the variable that names it (or why it is not running), and what does not work without it. */
   const notConfigured = (what: string, part: OptionalPart, consequence: string): Check => ({
@@ -77,8 +97,9 @@ export function healthRoutes(ctx: ApiContext, { cacheMs = HEALTH_CACHE_MS, unava
    */
   async function watchdogLastSeen(): Promise<Date | null> {
     try {
-      const { rows } = await ctx.database.pool.query<{ updated_at: Date | string }>(
-        "SELECT updated_at FROM alerts WHERE alertname = 'Watchdog' ORDER BY updated_at DESC LIMIT 1",
+      const { rows } = await within(
+        ctx.database.pool.query<{ updated_at: Date | string }>("SELECT updated_at FROM alerts WHERE alertname = 'Watchdog' ORDER BY updated_at DESC LIMIT 1"),
+        timeoutMs,
       );
       return rows[0] ? new Date(rows[0].updated_at) : null;
     } catch {
@@ -116,7 +137,7 @@ export function healthRoutes(ctx: ApiContext, { cacheMs = HEALTH_CACHE_MS, unava
     const checks = await Promise.all([
       timed(async () => {
         try {
-          await ctx.database.pool.query('SELECT 1');
+          await selectOne();
           return { ok: true, detail: `${ctx.database.kind} ${ctx.database.location}` };
         } catch (error) {
           return { ok: false, detail: (error as Error).message };
@@ -139,7 +160,7 @@ export function healthRoutes(ctx: ApiContext, { cacheMs = HEALTH_CACHE_MS, unava
   const probeWebsocket = sharedProbe(async () => {
     let healthy = true;
     try {
-      await ctx.database.pool.query('SELECT 1');
+      await selectOne();
     } catch {
       healthy = false;
     }

@@ -5,6 +5,7 @@
  * 404, 413, 429), atomic batches, retention by partition drop, anomalies
  * posted to Alertmanager, and acknowledgements that create real silences.
  */
+import net from 'node:net';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AlertmanagerClient } from '../../../src/analytics/alertmanager.ts';
@@ -1104,6 +1105,44 @@ describe('auth, health, OpenAPI, own metrics', () => {
     } finally {
       await server.close();
       await stand.close();
+    }
+  });
+
+  it('GET /api/ws/health and /health/websocket answer within the deadline when a database connection never answers (the database down)', async () => {
+    // A "database" that accepts connections and never writes: every query of its pool hangs, as on a black-holed connection.
+    const sockets = new Set<net.Socket>();
+    const silent = net.createServer((socket) => {
+      sockets.add(socket);
+      socket.on('close', () => sockets.delete(socket));
+    });
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+    const { port } = silent.address() as net.AddressInfo;
+    const pool = new pg.Pool({ host: '127.0.0.1', port, user: 'postgres', database: 'postgres', max: 2 });
+    pool.on('error', () => {});
+    const database = { ...fx.service.context.database, pool, location: `127.0.0.1:${port}` };
+    const deadlineMs = 500;
+    const config = { ...fx.service.context.config, prometheusTimeoutMs: deadlineMs };
+    const server = await listenHttp(createApp({ ...fx.service.context, database, config }, { healthCacheMs: 0 }));
+    try {
+      const timedCall = async (path: string, token?: string) => {
+        const started = performance.now();
+        const response = await call(server.url, path, token ? { token } : {});
+        return { response, ms: performance.now() - started };
+      };
+      const health = await timedCall('/api/ws/health', ADMIN_TOKEN);
+      expect(health.ms).toBeLessThan(deadlineMs + 1_500);
+      expect(health.response).toMatchObject({ status: 503, body: { status: 'down', checks: { postgres: { ok: false, detail: `no answer within ${deadlineMs} ms` } } } });
+      expect((health.response.body as { reasons: string[] }).reasons).toContain(`PostgreSQL: no answer within ${deadlineMs} ms`);
+      const websocket = await timedCall('/health/websocket');
+      expect(websocket.ms).toBeLessThan(deadlineMs + 1_500);
+      expect(websocket.response).toMatchObject({ status: 503, body: { status: 'unhealthy' } });
+      // The public reads only that it does not answer.
+      expect((await call(server.url, '/api/ws/health')).body).toMatchObject({ status: 'down', checks: { postgres: { ok: false, detail: 'not reachable' } } });
+    } finally {
+      await server.close();
+      for (const socket of sockets) socket.destroy();
+      await new Promise((resolve) => silent.close(resolve));
+      await pool.end();
     }
   });
 
