@@ -54,7 +54,9 @@ function utcMs(year: number, month: number, day: number, hour: number, minute: n
  * Milliseconds since the epoch; zone-less date-times are UTC; numbers are
  * epoch seconds, or milliseconds from 10^11. Every component is range-checked:
  * 2024-02-30 or 12:60 is an error, not a date rolled over into the next month
- * or hour. Fractions of a second beyond milliseconds are cut off.
+ * or hour. 24:00:00 (ISO 8601's end of a day) is the next day's 00:00:00; any
+ * later time in hour 24 is an error. Fractions of a second beyond milliseconds
+ * are cut off.
  */
 export function parseTimestamp(text: string): number {
   const trimmed = text.trim();
@@ -68,7 +70,9 @@ export function parseTimestamp(text: string): number {
   const bad = (why: string) => new SeriesCsvError(`not a valid date-time: ${JSON.stringify(text)} (${why})`);
   if (month < 1 || month > 12) throw bad(`month ${m[2]} is not 01–12`);
   if (day < 1 || day > daysInMonth(year, month)) throw bad(`${MONTHS[month - 1]} ${year} has ${daysInMonth(year, month)} days, not ${m[3]}`);
-  if (hour > 23) throw bad(`hour ${m[4]} is not 00–23`);
+  // ISO 8601's end of a day, 24:00:00 (any fraction all zeros), is the next day's midnight; nothing later in hour 24 is a time.
+  const endOfDay = hour === 24 && minute === 0 && second === 0 && !/[1-9]/.test(m[7] ?? '');
+  if (hour > 23 && !endOfDay) throw bad(hour === 24 ? `hour 24 is only 24:00:00, the end of the day` : `hour ${m[4]} is not 00–23`);
   if (minute > 59) throw bad(`minute ${m[5]} is not 00–59`);
   if (second > 59) throw bad(`second ${m[6]} is not 00–59`);
   let offsetMinutes = 0;

@@ -39,6 +39,17 @@ describe('parseTimestamp', () => {
     expect(new Date(parseTimestamp('0050-06-01T00:00:00Z')).getUTCFullYear()).toBe(50);
   });
 
+  it('reads 24:00:00, ISO 8601’s end of a day, as the next day’s midnight', () => {
+    expect(parseTimestamp('2024-01-01T24:00:00Z')).toBe(Date.UTC(2024, 0, 2));
+    expect(parseTimestamp('2024-01-01 24:00:00')).toBe(Date.UTC(2024, 0, 2));
+    expect(parseTimestamp('2024-01-01T24:00:00.000Z')).toBe(Date.UTC(2024, 0, 2));
+    expect(parseTimestamp('2024-01-01T24:00:00.000000+00')).toBe(Date.UTC(2024, 0, 2));
+    expect(parseTimestamp('2024-01-01T24:00Z')).toBe(Date.UTC(2024, 0, 2));
+    expect(parseTimestamp('2024-01-01T24:00:00+02:00')).toBe(Date.UTC(2024, 0, 1, 22));
+    expect(parseTimestamp('2024-12-31T24:00:00Z')).toBe(Date.UTC(2025, 0, 1));
+    expect(parseTimestamp('2024-02-29T24:00:00Z')).toBe(Date.UTC(2024, 2, 1));
+  });
+
   it('refuses impossible dates and times instead of rolling them over, saying why', () => {
     expect(() => parseTimestamp('2024-02-30 00:00:00')).toThrow('not a valid date-time: "2024-02-30 00:00:00" (February 2024 has 29 days, not 30)');
     expect(() => parseTimestamp('2023-02-29')).toThrow('(February 2023 has 28 days, not 29)');
@@ -47,7 +58,11 @@ describe('parseTimestamp', () => {
     expect(() => parseTimestamp('2024-13-01 00:00:00')).toThrow('(month 13 is not 01–12)');
     expect(() => parseTimestamp('2024-00-10')).toThrow('(month 00 is not 01–12)');
     expect(() => parseTimestamp('2024-01-00')).toThrow('(January 2024 has 31 days, not 00)');
-    expect(() => parseTimestamp('2024-01-01T24:00:00')).toThrow('(hour 24 is not 00–23)');
+    expect(() => parseTimestamp('2024-01-01T25:00:00')).toThrow('(hour 25 is not 00–23)');
+    expect(() => parseTimestamp('2024-01-01T24:00:01Z')).toThrow('not a valid date-time: "2024-01-01T24:00:01Z" (hour 24 is only 24:00:00, the end of the day)');
+    expect(() => parseTimestamp('2024-01-01T24:01:00Z')).toThrow('(hour 24 is only 24:00:00, the end of the day)');
+    expect(() => parseTimestamp('2024-01-01T24:00:00.001Z')).toThrow('(hour 24 is only 24:00:00, the end of the day)');
+    expect(() => parseTimestamp('2024-02-30T24:00:00Z')).toThrow('(February 2024 has 29 days, not 30)');
     expect(() => parseTimestamp('2024-01-01 12:60:00')).toThrow('(minute 60 is not 00–59)');
     expect(() => parseTimestamp('2024-01-01 12:00:61')).toThrow('(second 61 is not 00–59)');
     expect(() => parseTimestamp('2024-01-01 12:00:00+24')).toThrow('(offset +24 is not within ±23:59)');
