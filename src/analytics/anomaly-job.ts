@@ -127,10 +127,10 @@ class ClientReportBuckets {
     // a bucket that ended ROLLUP_GRACE_MS before this time. Taken after the query, a slow read would
     // move the cut-off past what the snapshot saw and keep buckets as final that miss rows.
     const readAt = this.clock();
-    const [fresh, earlier] = await Promise.all([
-      readFrom < to ? this.query(readFrom, to) : Promise.resolve(new Map<number, BucketValues>()),
-      readOnly<{ any: boolean }>(this.pool, 'SELECT EXISTS (SELECT 1 FROM client_reports WHERE received_at < $1) AS any', [new Date(from)]),
-    ]);
+    // One after the other: on the embedded PGlite (one backend behind a queue) two transactions at once
+    // from one task can stall each other; the second read is a single index probe.
+    const fresh = readFrom < to ? await this.query(readFrom, to) : new Map<number, BucketValues>();
+    const earlier = await readOnly<{ any: boolean }>(this.pool, 'SELECT EXISTS (SELECT 1 FROM client_reports WHERE received_at < $1) AS any', [new Date(from)]);
     const buckets = new Map<number, BucketValues>();
     if (reuse) for (const [t, v] of this.final) if (t >= from && t < readFrom) buckets.set(t, v);
     for (const [t, v] of fresh) buckets.set(t, v);
