@@ -914,13 +914,18 @@ describe('alerts that resolve without a resolved notification', () => {
     expect(await stored(fp)).toEqual([{ status: 'firing', resolved_by: null, ends_at: null }]);
   });
 
+  /** Two alerts firing for an hour: `fresh` delivered just now, `old` last delivered 2 minutes ago. */
+  async function firingFreshAndOld(fresh: string, old: string, alertname: string): Promise<void> {
+    const startsAt = new Date(Date.now() - 3_600_000).toISOString();
+    await webhook('firing', fresh, startsAt, undefined, alertname);
+    await webhook('firing', old, startsAt, undefined, alertname);
+    await client.query("UPDATE alerts SET updated_at = now() - interval '2 minutes' WHERE fingerprint = $1", [old]);
+  }
+
   it('without Alertmanager: lists a firing alert not delivered again for ALERT_STALE_AFTER_SECONDS as stale, outside active', async () => {
     const fresh = 'feedfacecafe0022';
     const old = 'feedfacecafe0023';
-    const startsAt = new Date(Date.now() - 3_600_000).toISOString();
-    await webhook('firing', fresh, startsAt, undefined, 'StaleTest');
-    await webhook('firing', old, startsAt, undefined, 'StaleTest');
-    await client.query("UPDATE alerts SET updated_at = now() - interval '2 minutes' WHERE fingerprint = $1", [old]);
+    await firingFreshAndOld(fresh, old, 'StaleTest');
     const app = createApp({ ...fx.service.context, alertmanager: undefined, config: { ...fx.service.context.config, alertStaleAfterSeconds: 60 } });
     const server = await listenHttp(app);
     try {
@@ -945,10 +950,7 @@ describe('alerts that resolve without a resolved notification', () => {
   it('with Alertmanager unreachable: serves the webhook record with the staleness rule and a warning, not a 502', async () => {
     const fresh = 'feedfacecafe0024';
     const old = 'feedfacecafe0025';
-    const startsAt = new Date(Date.now() - 3_600_000).toISOString();
-    await webhook('firing', fresh, startsAt, undefined, 'AlertmanagerDownTest');
-    await webhook('firing', old, startsAt, undefined, 'AlertmanagerDownTest');
-    await client.query("UPDATE alerts SET updated_at = now() - interval '2 minutes' WHERE fingerprint = $1", [old]);
+    await firingFreshAndOld(fresh, old, 'AlertmanagerDownTest');
     // A port nothing listens on: connection refused, as when Alertmanager is down.
     const closed = await listenHttp((_req, res) => res.end());
     const downUrl = closed.url;

@@ -49,6 +49,21 @@ function countConnects(pool: pg.Pool): { count: () => number; restore: () => voi
 const rows = (prefix: string, n: number) => Array.from({ length: n }, (_, i) => storedRow(new Date(), `${prefix}-${i}`));
 const sessions = async () => (await database.pool.query<{ session_id: string }>('SELECT session_id FROM client_reports ORDER BY session_id')).rows.map((r) => r.session_id);
 
+
+/** Runs `work` while another session holds client_reports locked; `release` commits that session (ended in any case). */
+async function whileLocked(work: (release: () => Promise<void>) => Promise<void>): Promise<void> {
+  const holder = new pg.Client({ connectionString: url });
+  await holder.connect();
+  try {
+    await holder.query('BEGIN');
+    await holder.query('LOCK TABLE client_reports IN EXCLUSIVE MODE');
+    await work(async () => {
+      await holder.query('COMMIT');
+    });
+  } finally {
+    await holder.end();
+  }
+}
 describe('ReportWriter', () => {
   it('writes concurrent requests together and resolves each with its own count', async () => {
     const writer = new ReportWriter(database, { maxInFlight: 1 });
@@ -117,39 +132,27 @@ describe('ReportWriter', () => {
     await database.pool.query('TRUNCATE client_reports');
     const writer = new ReportWriter(database, { maxInFlight: 1, maxQueueWaitMs: 300 });
     // Another session holds client_reports: the first statement waits for it, the second request waits in the queue.
-    const holder = new pg.Client({ connectionString: url });
-    await holder.connect();
-    try {
-      await holder.query('BEGIN');
-      await holder.query('LOCK TABLE client_reports IN EXCLUSIVE MODE');
+    await whileLocked(async (release) => {
       const first = writer.write(rows('started', 1));
       const waited = writer.write(rows('waited', 2));
       await expect(waited).rejects.toBeInstanceOf(DatabaseUnavailableError);
-      await holder.query('COMMIT');
+      await release();
       // The statement that had started commits; the waited request is not written by a later one.
       expect(await first).toBe(1);
       expect(await writer.write(rows('later', 1))).toBe(1);
-    } finally {
-      await holder.end();
-    }
+    });
     expect(await sessions()).toEqual(['later-0', 'started-0']);
   });
 
   it('cancels a write that runs past its statement timeout: nothing of it is committed later', async () => {
     await database.pool.query('TRUNCATE client_reports');
     const writer = new ReportWriter(database, { statementTimeoutMs: 300 });
-    const holder = new pg.Client({ connectionString: url });
-    await holder.connect();
-    try {
-      await holder.query('BEGIN');
-      await holder.query('LOCK TABLE client_reports IN EXCLUSIVE MODE');
+    await whileLocked(async (release) => {
       const failed = writer.write(rows('slow', 3));
       await expect(failed).rejects.toBeInstanceOf(DatabaseUnavailableError);
       await expect(failed).rejects.toMatchObject({ cause: { code: '57014' } });
-      await holder.query('COMMIT');
-    } finally {
-      await holder.end();
-    }
+      await release();
+    });
     expect(await sessions()).toEqual([]);
     // The setting was local to the write's statement.
     expect((await database.pool.query('SHOW statement_timeout')).rows).toEqual([{ statement_timeout: '0' }]);
