@@ -127,8 +127,8 @@ class ClientReportBuckets {
     // a bucket that ended ROLLUP_GRACE_MS before this time. Taken after the query, a slow read would
     // move the cut-off past what the snapshot saw and keep buckets as final that miss rows.
     const readAt = this.clock();
-    // One after the other: on the embedded PGlite (one backend behind a queue) two transactions at once
-    // from one task can stall each other; the second read is a single index probe.
+    // One after the other: the second read is a single index probe, not worth a second pooled
+    // connection (the embedded database has one).
     const fresh = readFrom < to ? await this.query(readFrom, to) : new Map<number, BucketValues>();
     const earlier = await readOnly<{ any: boolean }>(this.pool, 'SELECT EXISTS (SELECT 1 FROM client_reports WHERE received_at < $1) AS any', [new Date(from)]);
     const buckets = new Map<number, BucketValues>();

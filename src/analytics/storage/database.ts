@@ -57,9 +57,9 @@ export async function openDatabase(options: OpenDatabaseOptions): Promise<Databa
 async function startPglite(dataDir: string) {
   const [{ PGlite }, { PGLiteSocketServer }] = await Promise.all([import('@electric-sql/pglite'), import('@electric-sql/pglite-socket')]);
   const db = await PGlite.create(dataDir);
-  // PGlite is one backend; the socket server queues statements and keeps a
-  // transaction's statements together, so a small pool is safe.
-  const server = new PGLiteSocketServer({ db, host: '127.0.0.1', port: 0, maxConnections: 8 });
+  // One pooled connection (openEmbedded); the second slot lets the pool replace a
+  // lost connection before the server has noticed the old one closed.
+  const server = new PGLiteSocketServer({ db, host: '127.0.0.1', port: 0, maxConnections: 2 });
   try {
     await server.start();
   } catch (error) {
@@ -79,7 +79,12 @@ async function openEmbedded(options: OpenDatabaseOptions): Promise<Database> {
     throw error;
   });
   const [host, port] = server.getServerConn().split(':');
-  const pool = new pg.Pool({ host, port: Number(port), user: 'postgres', database: 'postgres', max: 4 });
+  // One connection: PGlite is a single backend, and the socket server queues protocol
+  // messages one by one, not a query's Parse…Sync together, so two connections'
+  // extended queries interleave outside a transaction ('portal "" does not exist',
+  // a query bound to the other's statement) and a failed one can stall the other.
+  // pg-pool queues callers instead, as many as a server would run at once: one.
+  const pool = new pg.Pool({ host, port: Number(port), user: 'postgres', database: 'postgres', max: 1, connectionTimeoutMillis: 10_000 });
   pool.on('error', (error) => options.onPoolError?.(error));
   if (options.readTimeoutMs !== undefined) setReadTimeout(pool, options.readTimeoutMs);
   return {
