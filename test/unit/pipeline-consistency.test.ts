@@ -17,6 +17,8 @@ import { DATASOURCE_UIDS, promqlExpressions } from '../../grafana/src/panels.ts'
 import { ANOMALY_ALERTNAME, ANOMALY_RUNBOOK_URL } from '../../src/analytics/anomaly-job.ts';
 import { CLIENT_METRICS, METRICS, prometheusLabel, prometheusSeries } from '../../src/catalogue.ts';
 import { ATTRIBUTE_VALUES } from '../../web-sdk/src/attribute-values.ts';
+import * as webCloseCodes from '../../web-sdk/src/attributes.ts';
+import * as serverCloseCodes from '../../src/instrumentation/close-codes.ts';
 import { SDK_NAME, SDK_VERSION } from '../../web-sdk/src/version.ts';
 import { PROMETHEUS_SELF_TARGET, WEBHOOK_TOKEN_PLACEHOLDER } from '../../src/demo/placeholders.ts';
 import { REPO_ROOT } from '../../src/stack/binaries.ts';
@@ -329,6 +331,13 @@ describe('the collector keeps browser sessions folded and server replicas apart'
 });
 
 describe('wiring that must agree across files', () => {
+  // The two SDKs are published apart with no shared dependency, so each carries the table; this keeps them one.
+  it('the web SDK folds every close code into the same class as the server SDK', () => {
+    expect(webCloseCodes.CLOSE_CODE_CLASSES).toEqual(serverCloseCodes.CLOSE_CODE_CLASSES);
+    const codes = Array.from({ length: 6000 }, (_, code) => code);
+    expect(codes.map(webCloseCodes.closeCodeClass)).toEqual(codes.map(serverCloseCodes.closeCodeClass));
+  });
+
   const compose = parse(readFileSync(at('docker-compose.yml'), 'utf8')) as {
     services: Record<string, { command?: string[]; environment?: Record<string, string> }>;
   };
