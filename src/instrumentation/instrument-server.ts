@@ -155,7 +155,8 @@ function transmittedBytes(socket: WebSocket, state: ConnectionState): number {
 export function instrumentWebSocketServer(wss: WebSocketServer, options: InstrumentWebSocketServerOptions = {}): WebSocketServerInstrumentation {
   const server = wss as unknown as Omit<WebSocketServer, 'options'> & ServerInternals;
   if (typeof server.handleUpgrade !== 'function' || !server.options || typeof server.options.WebSocket !== 'function') {
-    throw new TypeError('instrumentWebSocketServer: expected a ws 8 WebSocketServer');
+    // options.WebSocket (the class the server builds its sockets from, which we subclass) came in ws 8.5.0.
+    throw new TypeError('instrumentWebSocketServer: expected a WebSocketServer of ws >= 8.5 (one with the WebSocket option)');
   }
   if (server[INSTRUMENTED]) throw new Error('instrumentWebSocketServer: this server is already instrumented');
   if (options.heartbeat && !server.clients) throw new Error('instrumentWebSocketServer: the heartbeat needs clientTracking: true');
@@ -846,6 +847,8 @@ export function instrumentWebSocketServer(wss: WebSocketServer, options: Instrum
 
 function rawSize(data: RawData): number {
   if (Array.isArray(data)) return data.reduce((sum, chunk) => sum + chunk.length, 0);
+  // binaryType 'blob' (ws >= 8.18) delivers binary messages as a Blob, which @types/ws's RawData leaves out.
+  if ((data as unknown) instanceof Blob) return (data as unknown as Blob).size;
   return data.byteLength;
 }
 

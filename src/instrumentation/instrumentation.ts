@@ -44,7 +44,7 @@ export class WsServerInstrumentation extends InstrumentationBase<WebSocketInstru
   protected override init() {
     return new InstrumentationNodeModuleDefinition(
       'ws',
-      ['>=8.0.0 <9'],
+      ['>=8.5.0 <9'],
       (exports: unknown) => {
         const Server = serverClass(exports);
         if (!Server) {
@@ -94,8 +94,10 @@ export class WsServerInstrumentation extends InstrumentationBase<WebSocketInstru
         const { enabled: _enabled, ...options } = instrumentation.getConfig();
         handle = instrumentWebSocketServer(this, { ...options, meter: instrumentation.meter, tracer: instrumentation.tracer });
       } catch (error) {
-        // Already instrumented by hand, or not a server we understand: leave it as it is.
-        instrumentation._diag.debug('server not instrumented', error);
+        // Already instrumented by hand (that handle reports it): leave it as it is. A server we do not
+        // understand (ws < 8.5) is left alone too, but said out loud: it runs without metrics.
+        if (error instanceof TypeError) instrumentation._diag.warn('server not instrumented', error);
+        else instrumentation._diag.debug('server not instrumented', error);
         return original.apply(this, args);
       }
       // Kept until the server closes (the handle then releases its part of the report by

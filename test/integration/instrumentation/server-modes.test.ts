@@ -114,7 +114,7 @@ describe('server modes', () => {
       expect(() => instrumentWebSocketServer(new WebSocketServer({ noServer: true, clientTracking: false }), { heartbeat: {} })).toThrow('clientTracking');
       expect(() => instrumentWebSocketServer(new WebSocketServer({ noServer: true }), { messageTypes: ['a'.repeat(65)] })).toThrow('invalid type');
       expect(() => instrumentWebSocketServer(new WebSocketServer({ noServer: true }), { channels: { topN: 1, maxNamed: 1.5 } })).toThrow('channels.maxNamed');
-      expect(() => instrumentWebSocketServer({} as WebSocketServer)).toThrow('expected a ws 8 WebSocketServer');
+      expect(() => instrumentWebSocketServer({} as WebSocketServer)).toThrow('expected a WebSocketServer of ws >= 8.5 (one with the WebSocket option)');
     } finally {
       await server.close();
     }

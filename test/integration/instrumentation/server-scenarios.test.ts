@@ -500,6 +500,29 @@ describe('messages', () => {
     expect(processSpan!.attributes).toMatchObject({ 'messaging.system': 'websocket', 'messaging.operation.type': 'process', 'websocket.message.type': 'chat', 'websocket.frame.type': 'text' });
     client.close();
   });
+
+  it('gives a sampled process span the body size of text, Buffer and Blob messages (binaryType blob)', async () => {
+    server = await startServer({ tracing: { messages: true, messageSampleRatio: 1 } });
+    const { telemetry, wss } = server;
+    wss.on('connection', (socket, request) => {
+      // ws >= 8.18 takes 'blob'; @types/ws does not list it yet.
+      if (request.url?.includes('blob')) (socket as { binaryType: string }).binaryType = 'blob';
+    });
+    const buffers = await connect(server.url);
+    const blobs = await connect(`${server.url}/?blob=1`);
+    buffers.send('hello');
+    buffers.send(Buffer.alloc(100));
+    await untilValue(telemetry, 'websocket.server.received.messages', { 'websocket.frame.type': 'binary', 'websocket.message.type': '_OTHER' }, 1);
+    blobs.send(Buffer.alloc(70));
+    await untilValue(telemetry, 'websocket.server.received.messages', { 'websocket.frame.type': 'binary', 'websocket.message.type': '_OTHER' }, 2);
+    const sizes = telemetry.spans
+      .getFinishedSpans()
+      .filter((span) => span.name.startsWith('process'))
+      .map((span) => span.attributes['messaging.message.body.size']);
+    expect(sizes).toEqual([5, 100, 70]);
+    buffers.close();
+    blobs.close();
+  });
 });
 
 describe('timing sampler check', () => {
