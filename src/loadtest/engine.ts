@@ -8,7 +8,7 @@ import { createHistogram, mergeEncoded } from './histogram.ts';
 import { emptyRunBuckets, type RunBuckets, sumRunBuckets } from './bucket-counts.ts';
 import { openTimesMs, resolveLoadPlan, timeline, type LoadTestInput } from './plan.ts';
 import { buildReport } from './report.ts';
-import { spawnTsWorker } from './spawn-worker.ts';
+import { spawnWorker } from './spawn-worker.ts';
 import { runTag } from './template.ts';
 import type { LoadPlan, LoadProgress, LoadReport, RunOptions } from './types.ts';
 import {
@@ -21,7 +21,8 @@ import {
   type WorkerInit,
 } from './worker-protocol.ts';
 
-const WORKER_ENTRY = new URL('./worker.ts', import.meta.url);
+// worker.ts beside engine.ts, worker.js beside the compiled engine.js (dist/).
+const WORKER_ENTRY = new URL(`./worker${import.meta.url.slice(import.meta.url.lastIndexOf('.'))}`, import.meta.url);
 /** Head start between "go" and the first scheduled open, so every worker starts on time. */
 const START_LEAD_MS = 50;
 const WORKER_REPORT_MS = 250;
@@ -80,7 +81,7 @@ export async function runLoadPlan(plan: LoadPlan, options: RunOptions = {}): Pro
   // Round-robin, so every stage's ramp-up is spread over all workers.
   opens.forEach((openAtMs, index) => (inits[index % workerCount] as WorkerInit).connections.push({ index, openAtMs }));
 
-  const workers = inits.map((init) => spawnTsWorker(WORKER_ENTRY, init));
+  const workers = inits.map((init) => spawnWorker(WORKER_ENTRY, init));
   const latest: WorkerCounters[] = inits.map(() => emptyCounters());
   const latestBuckets: RunBuckets[] = inits.map(() => emptyRunBuckets());
   const finals: ({ counters: WorkerCounters; latency: string; connect: string; openDelay: string; sendLag: string } | null)[] = inits.map(() => null);

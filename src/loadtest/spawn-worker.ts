@@ -1,6 +1,7 @@
 /**
- * Starts a worker thread on a TypeScript module. There is no build step, so
- * each worker registers tsx's loader before importing its entry. (On Node 20
+ * Starts a worker thread on a module: a TypeScript one (the CLI runs the
+ * sources, no build step) after registering tsx's loader in the worker, a
+ * compiled one (dist/, what `socketscope/loadtest` resolves to) as it is. (On Node 20
  * `execArgv: ['--import', 'tsx']` does not reach a worker's own module loader,
  * hence the two-line bootstrap.) Resolved from this file, not the cwd, so it
  * works wherever socketscope is run from, under `node bin/socketscope.js`,
@@ -22,8 +23,10 @@ function tsxEsmApi(): string {
   return tsxApiUrl;
 }
 
-export function spawnTsWorker(entry: URL, workerData: unknown): Worker {
-  const bootstrap = `import(${JSON.stringify(tsxEsmApi())}).then((tsx) => { tsx.register(); return import(${JSON.stringify(entry.href)}); });`;
+export function spawnWorker(entry: URL, workerData: unknown): Worker {
+  const bootstrap = entry.pathname.endsWith('.ts')
+    ? `import(${JSON.stringify(tsxEsmApi())}).then((tsx) => { tsx.register(); return import(${JSON.stringify(entry.href)}); });`
+    : `import(${JSON.stringify(entry.href)});`;
   // An empty execArgv: the parent's flags (vitest's, --expose-gc) are not the worker's business.
   return new Worker(bootstrap, { eval: true, workerData, execArgv: [] });
 }
