@@ -8,7 +8,7 @@ import { mkdirSync } from 'node:fs';
 import { resolve } from 'node:path';
 import pg from 'pg';
 import { lockDataDir } from './data-dir-lock.ts';
-import { assertReadTimeout, setReadTimeout } from './transaction.ts';
+import { QUERY_DEADLINE_MARGIN_MS, READ_TIMEOUT_MS, assertReadTimeout, setReadTimeout } from './transaction.ts';
 
 // BIGINT (count(*), sums of integers) as JS numbers: our counts stay far below 2^53.
 pg.types.setTypeParser(pg.types.builtins.INT8, (value) => Number(value));
@@ -32,6 +32,15 @@ export interface OpenDatabaseOptions {
   maxConnections?: number;
   /** Statement timeout of the analytics reads (readOnly); default READ_TIMEOUT_MS. */
   readTimeoutMs?: number;
+  /**
+   * How long the client waits for the answer to any statement before it gives the connection up
+   * (node-postgres `query_timeout`; the connection is then closed, not reused). statement_timeout
+   * is the server's: it cannot fire for a statement the server never got, nor reach us over a
+   * connection gone silent (a partition, a failover), which would otherwise hold the pooled
+   * connection and its caller until TCP gives up, many minutes later. Default: the read timeout
+   * plus QUERY_DEADLINE_MARGIN_MS; give it above every statement_timeout used on the pool.
+   */
+  queryDeadlineMs?: number;
   onPoolError?: (error: Error) => void;
 }
 
@@ -44,13 +53,23 @@ function redact(url: string): string {
 export async function openDatabase(options: OpenDatabaseOptions): Promise<Database> {
   // Checked before anything is opened, so a bad value leaves nothing behind.
   if (options.readTimeoutMs !== undefined) assertReadTimeout(options.readTimeoutMs);
+  const queryDeadlineMs = options.queryDeadlineMs ?? (options.readTimeoutMs ?? READ_TIMEOUT_MS) + QUERY_DEADLINE_MARGIN_MS;
+  assertReadTimeout(queryDeadlineMs);
   if (options.databaseUrl) {
-    const pool = new pg.Pool({ connectionString: options.databaseUrl, max: options.maxConnections ?? 10, connectionTimeoutMillis: 10_000 });
+    const pool = new pg.Pool({
+      connectionString: options.databaseUrl,
+      max: options.maxConnections ?? 10,
+      connectionTimeoutMillis: 10_000,
+      query_timeout: queryDeadlineMs,
+      // Probes an idle pooled connection, so one whose peer vanished is found and dropped.
+      keepAlive: true,
+      keepAliveInitialDelayMillis: 10_000,
+    });
     pool.on('error', (error) => options.onPoolError?.(error));
     if (options.readTimeoutMs !== undefined) setReadTimeout(pool, options.readTimeoutMs);
     return { pool, kind: 'server', location: redact(options.databaseUrl), close: () => pool.end() };
   }
-  return openEmbedded(options);
+  return openEmbedded(options, queryDeadlineMs);
 }
 
 /** PGlite on `dataDir`, served over the wire protocol on a free port of 127.0.0.1. */
@@ -69,7 +88,7 @@ async function startPglite(dataDir: string) {
   return { db, server };
 }
 
-async function openEmbedded(options: OpenDatabaseOptions): Promise<Database> {
+async function openEmbedded(options: OpenDatabaseOptions, queryDeadlineMs: number): Promise<Database> {
   const dataDir = resolve(options.dataDir, 'pglite');
   mkdirSync(dataDir, { recursive: true });
   // Before PGlite touches the files: a second process on the same directory corrupts the database.
@@ -84,7 +103,7 @@ async function openEmbedded(options: OpenDatabaseOptions): Promise<Database> {
   // extended queries interleave outside a transaction ('portal "" does not exist',
   // a query bound to the other's statement) and a failed one can stall the other.
   // pg-pool queues callers instead, as many as a server would run at once: one.
-  const pool = new pg.Pool({ host, port: Number(port), user: 'postgres', database: 'postgres', max: 1, connectionTimeoutMillis: 10_000 });
+  const pool = new pg.Pool({ host, port: Number(port), user: 'postgres', database: 'postgres', max: 1, connectionTimeoutMillis: 10_000, query_timeout: queryDeadlineMs });
   pool.on('error', (error) => options.onPoolError?.(error));
   if (options.readTimeoutMs !== undefined) setReadTimeout(pool, options.readTimeoutMs);
   return {

@@ -1,9 +1,16 @@
 import type pg from 'pg';
 
+/** node-postgres's error when a statement got no answer within the pool's query_timeout. */
+export function isQueryDeadline(error: unknown): boolean {
+  return error instanceof Error && error.message === 'Query read timeout';
+}
+
 /**
  * Runs `work` on a connection of its own inside a transaction (`begin`, e.g.
  * 'BEGIN READ ONLY'): committed when it resolves, rolled back when it throws.
- * A connection whose transaction could not be ended is not reused.
+ * A connection whose transaction could not be ended is not reused, nor one
+ * that went silent (query_timeout): a ROLLBACK there would only wait for the
+ * same deadline again, and closing the connection ends the transaction.
  */
 export async function inTransaction<T>(pool: pg.Pool, work: (client: pg.PoolClient) => Promise<T>, begin = 'BEGIN'): Promise<T> {
   const client = await pool.connect();
@@ -14,10 +21,12 @@ export async function inTransaction<T>(pool: pg.Pool, work: (client: pg.PoolClie
     await client.query('COMMIT');
     return result;
   } catch (error) {
-    broken = await client.query('ROLLBACK').then(
-      () => false,
-      () => true,
-    );
+    broken =
+      isQueryDeadline(error) ||
+      (await client.query('ROLLBACK').then(
+        () => false,
+        () => true,
+      ));
     throw error;
   } finally {
     client.release(broken);
@@ -32,6 +41,9 @@ export async function inTransaction<T>(pool: pg.Pool, work: (client: pg.PoolClie
  * answers a canceled read with 503 `query_timeout`.
  */
 export const READ_TIMEOUT_MS = 30_000;
+
+/** How much longer than a statement's statement_timeout the client waits for its answer (query_timeout). */
+export const QUERY_DEADLINE_MARGIN_MS = 15_000;
 
 /** PostgreSQL's SQLSTATE for a statement canceled by statement_timeout (or pg_cancel_backend). */
 export const QUERY_CANCELED = '57014';
