@@ -5,7 +5,7 @@
  * should not be.
  */
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import { isIP } from 'node:net';
 import { join, resolve } from 'node:path';
 import type { Logger } from 'pino';
@@ -28,16 +28,33 @@ export function requireTokenBeyondLoopback(variable: string, token: string | und
   throw new Error(`${variable} must be set when the service listens on ${host}, beyond this machine: without it ${without}`);
 }
 
-export function resolveAdminToken(config: Pick<Config, 'adminToken' | 'host' | 'dataDir'>, logger: Logger): string {
-  if (config.adminToken) return config.adminToken;
+export interface AdminToken {
+  token: string;
+  /**
+   * Hands a generated token to the operator: the file (written beside and renamed over it, so no
+   * reader sees half a token) and the terminal. A no-op for a configured token. The service calls
+   * it once it listens: a start that fails (the data directory or the port in use by a running
+   * service) must not replace that service's token in the file.
+   */
+  publish(): void;
+}
+
+export function resolveAdminToken(config: Pick<Config, 'adminToken' | 'host' | 'dataDir'>, logger: Logger): AdminToken {
+  if (config.adminToken) return { token: config.adminToken, publish: () => undefined };
   requireTokenBeyondLoopback('SOCKETSCOPE_ADMIN_TOKEN', config.adminToken, config.host, 'the admin API would use a token generated for this run');
   const token = randomBytes(24).toString('base64url');
-  const file = resolve(join(config.dataDir, 'admin-token'));
-  mkdirSync(config.dataDir, { recursive: true });
-  writeFileSync(file, `${token}\n`, { mode: 0o600 });
-  logger.warn({ admin_token_file: file }, 'SOCKETSCOPE_ADMIN_TOKEN is not set: generated a token for this run (in the file named here)');
-  if (process.stderr.isTTY) process.stderr.write(`admin token for this run: ${token}\n`);
-  return token;
+  return {
+    token,
+    publish() {
+      const file = resolve(join(config.dataDir, 'admin-token'));
+      mkdirSync(config.dataDir, { recursive: true });
+      const temp = `${file}.${process.pid}.tmp`;
+      writeFileSync(temp, `${token}\n`, { mode: 0o600 });
+      renameSync(temp, file);
+      logger.warn({ admin_token_file: file }, 'SOCKETSCOPE_ADMIN_TOKEN is not set: generated a token for this run (in the file named here)');
+      if (process.stderr.isTTY) process.stderr.write(`admin token for this run: ${token}\n`);
+    },
+  };
 }
 
 /**

@@ -17,7 +17,8 @@ import { Scheduler } from '../analytics/scheduler.ts';
 import { type Database, openDatabase } from '../analytics/storage/database.ts';
 import { migrate } from '../analytics/storage/migrate.ts';
 import { ensurePartitions, listPartitions } from '../analytics/storage/partitions.ts';
-import { ReportWriter } from '../analytics/storage/report-writer.ts';
+import { ReportWriter, WRITE_STATEMENT_TIMEOUT_MS } from '../analytics/storage/report-writer.ts';
+import { QUERY_DEADLINE_MARGIN_MS } from '../analytics/storage/transaction.ts';
 import type { Config } from '../config.ts';
 import { resolveAdminToken, resolveWebhookToken } from './admin-token.ts';
 import { type AppOptions, createApp } from './app.ts';
@@ -74,10 +75,12 @@ export async function startService(config: Config, options: StartServiceOptions 
   const startedAt = new Date();
   let database: Database | undefined;
   let scheduler: Scheduler | undefined;
+  let server: Server | undefined;
   const ownMetrics = options.meter ? undefined : createServiceMetrics('socketscope-analytics', SERVICE_VERSION);
   const meter = options.meter ?? (ownMetrics as NonNullable<typeof ownMetrics>).meter;
   const metricsEndpoint = options.metrics ?? ownMetrics;
   try {
+    // Generated (when not configured) now, published once the service listens.
     const adminToken = resolveAdminToken(config, logger);
     // Checked before anything is opened (createApp checks again): a start without it fails fast.
     resolveWebhookToken(config);
@@ -85,6 +88,8 @@ export async function startService(config: Config, options: StartServiceOptions 
       databaseUrl: config.databaseUrl,
       dataDir: config.dataDir,
       readTimeoutMs: config.queryTimeoutMs,
+      // Above every statement_timeout the service sets (reads carry their own, readOnly).
+      queryDeadlineMs: Math.max(config.queryTimeoutMs, WRITE_STATEMENT_TIMEOUT_MS) + QUERY_DEADLINE_MARGIN_MS,
       onPoolError: (error) => logger.error({ err: error }, 'idle database connection failed'),
     });
     logger.info({ database: database.kind, location: database.location }, 'database open');
@@ -107,12 +112,32 @@ export async function startService(config: Config, options: StartServiceOptions 
       prometheus,
       alertmanager,
       scheduler,
-      adminToken,
+      adminToken: adminToken.token,
       startedAt,
       version: SERVICE_VERSION,
       instruments,
     };
+    const app = createApp(context, { ...options, metrics: metricsEndpoint });
+    const listening = createServer(app);
+    server = listening;
+    listening.keepAliveTimeout = 65_000;
+    listening.headersTimeout = 66_000;
+    listening.requestTimeout = 60_000;
+    await new Promise<void>((resolve, reject) => {
+      listening.once('error', reject);
+      listening.listen(config.port, config.host, () => {
+        listening.off('error', reject);
+        resolve();
+      });
+    });
+    const { port } = listening.address() as AddressInfo;
+    const url = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`;
+    logger.info({ url }, 'socketscope analytics listening');
+    adminToken.publish();
+
     const db = database;
+    // The scheduled jobs start once the port is ours: a start that fails to listen (the port in use by
+    // a running service) has then written nothing, neither detections nor maintenance.
     // Retention included, in the background: its first run starts now (with MAINTENANCE_INTERVAL_SECONDS=0
     // that is the only one). Detaching an expired day waits for the reads using client_reports, which must
     // not hold up the start, nor fail it: a failed run is logged and counted, and the next run (if any) retries.
@@ -137,22 +162,6 @@ export async function startService(config: Config, options: StartServiceOptions 
       });
     }
 
-    const app = createApp(context, { ...options, metrics: metricsEndpoint });
-    const server = createServer(app);
-    server.keepAliveTimeout = 65_000;
-    server.headersTimeout = 66_000;
-    server.requestTimeout = 60_000;
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(config.port, config.host, () => {
-        server.off('error', reject);
-        resolve();
-      });
-    });
-    const { port } = server.address() as AddressInfo;
-    const url = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`;
-    logger.info({ url }, 'socketscope analytics listening');
-
     let closing: Promise<void> | undefined;
     const sched = scheduler;
     return {
@@ -160,13 +169,13 @@ export async function startService(config: Config, options: StartServiceOptions 
       port,
       context,
       scheduler: sched,
-      server,
+      server: listening,
       close() {
         closing ??= (async () => {
           logger.info('shutting down');
-          const drained = new Promise<void>((resolve) => server.close(() => resolve()));
-          server.closeIdleConnections();
-          const timer = setTimeout(() => server.closeAllConnections(), DRAIN_MS);
+          const drained = new Promise<void>((resolve) => listening.close(() => resolve()));
+          listening.closeIdleConnections();
+          const timer = setTimeout(() => listening.closeAllConnections(), DRAIN_MS);
           timer.unref();
           await drained;
           clearTimeout(timer);
@@ -179,6 +188,10 @@ export async function startService(config: Config, options: StartServiceOptions 
       },
     };
   } catch (error) {
+    if (server?.listening) {
+      server.close();
+      server.closeAllConnections();
+    }
     await scheduler?.stop();
     await database?.close().catch(() => undefined);
     await ownMetrics?.shutdown();

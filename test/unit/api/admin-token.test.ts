@@ -2,7 +2,7 @@
  * The admin token: required beyond loopback; generated on loopback into an owner-only file, never into the log.
  * The webhook token: the same rule (one function), absent only on loopback.
  */
-import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
@@ -29,7 +29,10 @@ function capturingLogger() {
 describe('resolveAdminToken', () => {
   it('uses SOCKETSCOPE_ADMIN_TOKEN when set, on any address', () => {
     const { logger, lines } = capturingLogger();
-    expect(resolveAdminToken({ adminToken: 'a-configured-token-123', host: '0.0.0.0', dataDir: dir }, logger)).toBe('a-configured-token-123');
+    const configured = resolveAdminToken({ adminToken: 'a-configured-token-123', host: '0.0.0.0', dataDir: join(dir, 'configured') }, logger);
+    expect(configured.token).toBe('a-configured-token-123');
+    configured.publish();
+    expect(existsSync(join(dir, 'configured'))).toBe(false);
     expect(lines).toEqual([]);
   });
 
@@ -40,12 +43,17 @@ describe('resolveAdminToken', () => {
     }
   });
 
-  it('generates one on loopback, writes it to a file only its owner reads, and keeps it out of the log', () => {
+  it('generates one on loopback, writes it when published (not before) to a file only its owner reads, and keeps it out of the log', () => {
     const { logger, lines } = capturingLogger();
-    const token = resolveAdminToken({ adminToken: undefined, host: '127.0.0.1', dataDir: join(dir, 'data') }, logger);
+    const generated = resolveAdminToken({ adminToken: undefined, host: '127.0.0.1', dataDir: join(dir, 'data') }, logger);
+    const { token } = generated;
     expect(token).toMatch(/^[A-Za-z0-9_-]{32}$/);
     const file = join(dir, 'data', 'admin-token');
+    expect(existsSync(file)).toBe(false);
+    expect(lines).toEqual([]);
+    generated.publish();
     expect(readFileSync(file, 'utf8')).toBe(`${token}\n`);
+    expect(readdirSync(join(dir, 'data'))).toEqual(['admin-token']);
     expect(statSync(file).mode & 0o777).toBe(0o600);
     expect(lines).toHaveLength(1);
     expect(JSON.parse(lines[0]!)).toMatchObject({ admin_token_file: file });
