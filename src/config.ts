@@ -112,14 +112,14 @@ export const CONFIG_VARIABLES = [
     key: 'adminToken',
     schema: optionalText.pipe(z.string().min(16, 'must be at least 16 characters').optional()),
     description:
-      'Bearer token of the admin API. Required when `HOST` is not a loopback address; absent on loopback, a token is generated for the run, written to `<SOCKETSCOPE_DATA_DIR>/admin-token` (mode 0600) and shown on the terminal, never logged.',
+      'Bearer token of the admin API (at least 16 characters). Required when `HOST` is not a loopback address; absent on loopback, a token is generated for the run, written to `<SOCKETSCOPE_DATA_DIR>/admin-token` (mode 0600) and shown on the terminal, never logged.',
   },
   {
     env: 'ALERTMANAGER_WEBHOOK_TOKEN',
     key: 'webhookToken',
     schema: optionalText.pipe(z.string().min(16).optional()),
     description:
-      '`POST /api/ws/alerts/webhook` requires `Authorization: Bearer` with it (Alertmanager `http_config.authorization`). Required when `HOST` is not a loopback address, as `SOCKETSCOPE_ADMIN_TOKEN` is; absent on loopback, the webhook takes no token.',
+      '`POST /api/ws/alerts/webhook` requires `Authorization: Bearer` with it (at least 16 characters; Alertmanager sends it through `http_config.authorization`). Required when `HOST` is not a loopback address, as `SOCKETSCOPE_ADMIN_TOKEN` is; absent on loopback, the webhook takes no token.',
   },
   {
     env: 'ALERT_STALE_AFTER_SECONDS',

@@ -16,6 +16,7 @@ import { renderDashboards } from '../../grafana/build.ts';
 import { DATASOURCE_UIDS, promqlExpressions } from '../../grafana/src/panels.ts';
 import { ANOMALY_ALERTNAME, ANOMALY_RUNBOOK_URL } from '../../src/analytics/anomaly-job.ts';
 import { CLIENT_METRICS, METRICS, prometheusLabel, prometheusSeries } from '../../src/catalogue.ts';
+import { loadConfig } from '../../src/config.ts';
 import { ATTRIBUTE_VALUES } from '../../web-sdk/src/attribute-values.ts';
 import * as webCloseCodes from '../../web-sdk/src/attributes.ts';
 import * as serverCloseCodes from '../../src/instrumentation/close-codes.ts';
@@ -359,6 +360,24 @@ describe('wiring that must agree across files', () => {
     expect(compose.services.alertmanager?.environment?.ALERTMANAGER_WEBHOOK_TOKEN).toBe(variable);
     expect(compose.services.app?.environment?.ALERTMANAGER_WEBHOOK_TOKEN).toBe(variable);
     expect(readFileSync(at('.env.example'), 'utf8')).toMatch(/^ALERTMANAGER_WEBHOOK_TOKEN=.{16,}$/m);
+  });
+
+  it("the app service's environment, interpolated from .env.example as copied, passes the config loader (HOST 0.0.0.0: both tokens set, 16+ characters)", () => {
+    const example = Object.fromEntries([...readFileSync(at('.env.example'), 'utf8').matchAll(/^([A-Z][A-Z0-9_]*)=(.*)$/gm)].map((m) => [m[1] as string, m[2] as string]));
+    // Compose's ${NAME}, ${NAME:-default} and ${NAME:?message}; $$ is a literal $.
+    const interpolate = (text: string) =>
+      text.replace(/\$\$|\$\{([A-Z][A-Z0-9_]*)(?::([-?])([^}]*))?\}/g, (whole, name?: string, op?: string, rest?: string) => {
+        if (name === undefined) return '$';
+        const value = example[name] ?? '';
+        if (value !== '') return value;
+        if (op === '?') throw new Error(`compose refuses to start: ${rest ?? ''}`);
+        return op === '-' ? (rest ?? '') : '';
+      });
+    const environment = Object.fromEntries(Object.entries(compose.services.app?.environment ?? {}).map(([name, value]) => [name, interpolate(String(value))]));
+    expect(environment.HOST).toBe('0.0.0.0');
+    const config = loadConfig(environment);
+    expect(config.adminToken).toBe(example.SOCKETSCOPE_ADMIN_TOKEN);
+    expect(config.webhookToken).toBe(example.ALERTMANAGER_WEBHOOK_TOKEN);
   });
 
   it('every variable docker-compose reads is in .env.example and in the README pipeline table, and the table says docker-compose only of variables it reads', () => {
