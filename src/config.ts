@@ -157,7 +157,7 @@ export const CONFIG_VARIABLES = [
   { env: 'MAINTENANCE_INTERVAL_SECONDS', key: 'maintenanceIntervalSeconds', default: '3600', schema: integer(0, 86_400), description: 'How often partitions are created ahead and expired ones dropped (0: only at start).' },
   { env: 'GEO_MIN_CLIENTS', key: 'geoMinClients', default: '10', schema: integer(1, 1_000_000), description: 'Regions with fewer distinct clients are folded into `other` (default of the `min_clients` query parameter).' },
   { env: 'QUERY_TIMEOUT_MS', key: 'queryTimeoutMs', default: '30000', schema: integer(100, 3_600_000), description: 'Longest a summary, geographic or UX-correlation read may run in PostgreSQL (`statement_timeout` per read); past it the request gets 503 `query_timeout` and the connection goes back to the pool.' },
-  { env: 'CORRELATION_MIN_N', key: 'correlationMinN', default: '10', schema: integer(3, 1_000_000), description: 'Pairs below this sample size are reported as `insufficient data`.' },
+  { env: 'CORRELATION_MIN_N', key: 'correlationMinN', default: '10', schema: integer(3, 1_000_000), description: 'Pairs below this sample size are reported with status `insufficient_data`.' },
   { env: 'LOG_LEVEL', key: 'logLevel', flag: '--log-level', default: 'info', schema: z.enum(LOG_LEVELS), description: 'pino log level.' },
 ] as const satisfies readonly Variable[];
 
