@@ -31,6 +31,8 @@ export function registerServe(program: Command): void {
         await telemetry?.shutdown();
         throw error;
       });
+      // The address is in the info-level log line; above that level (or with PORT=0) say it anyway.
+      if (!logger.isLevelEnabled('info')) process.stderr.write(`socketscope analytics listening on ${service.url}\n`);
       await new Promise<void>((resolve) => {
         const stop = (signal: NodeJS.Signals) => {
           logger.info({ signal }, 'signal received');

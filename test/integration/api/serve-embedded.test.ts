@@ -100,6 +100,38 @@ describe('socketscope serve on the embedded database', () => {
   }, 120_000); // creating a PGlite data directory takes 3–20 s depending on load
 });
 
+describe('socketscope serve above the info log level', () => {
+  const stack = new Stack('serve-quiet');
+  afterAll(() => stack.stop());
+
+  it('still says where it listens (on stderr), with --log-level warn and port 0', async () => {
+    const { url: databaseUrl } = await stack.postgres();
+    const quiet = spawn(process.execPath, [bin, 'serve', '--port', '0', '--log-level', 'warn', '--database-url', databaseUrl], {
+      cwd: dir,
+      env: cleanEnv({ SOCKETSCOPE_ADMIN_TOKEN: TOKEN, ANOMALY_INTERVAL_SECONDS: '0' }),
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    quiet.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+    const exited = new Promise<number | null>((resolve) => quiet.once('exit', (code) => resolve(code)));
+    const line = await new Promise<string>((resolve, reject) => {
+      let stderr = '';
+      quiet.stderr.on('data', (chunk: Buffer) => {
+        stderr += chunk.toString();
+        const match = /^socketscope analytics listening on (http:\/\/127\.0\.0\.1:\d+)\n/m.exec(stderr);
+        if (match) resolve(match[1]!);
+      });
+      void exited.then((code) => reject(new Error(`serve exited with ${code}: ${stderr}`)));
+    });
+    expect((await call(line, '/api/ws/client-metrics/summary', { token: TOKEN })).status).toBe(200);
+    quiet.kill('SIGTERM');
+    expect(await exited).toBe(0);
+    // Nothing below warn reached the log (its one line: PROMETHEUS_URL is not set).
+    const levels = stdout.trim().split('\n').map((entry) => (JSON.parse(entry) as { level: number }).level);
+    expect(levels).toEqual([40]);
+  }, 60_000);
+});
+
 describe('socketscope migrate', () => {
   const stack = new Stack('migrate-cli');
   afterAll(() => stack.stop());
