@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
-import { DETECTOR_DEFAULTS } from '../analytics/detectors/seasonal-baseline.ts';
+import { DETECTOR_DEFAULTS, type DetectorPoint } from '../analytics/detectors/seasonal-baseline.ts';
+import type { SeriesRow } from '../analytics/detectors/series-csv.ts';
 
 /** `socketscope anomalies --input FILE.csv`: the service's anomaly detector over a CSV series, causally. */
 export function registerAnomalies(program: Command): void {
@@ -9,7 +10,7 @@ export function registerAnomalies(program: Command): void {
     .requiredOption('-i, --input <file>', 'CSV with header timestamp,value ("-" for stdin)')
     .option('--threshold <z>', 'robust z-score from which a point is anomalous (raised to the 0.999 quantile of recent |z| outside incidents on heavy-tailed series)', String(DETECTOR_DEFAULTS.threshold))
     .option('--window <samples>', 'rolling window in samples', String(DETECTOR_DEFAULTS.window))
-    .option('--json', 'one JSON object per row instead of CSV')
+    .option('--json', 'one JSON object per row instead of CSV: its columns, then deviation, severity, state and baseline')
     .action(async (options: { input: string; threshold: string; window: string; json?: boolean }) => {
       const [{ readFile }, { SeasonalBaselineDetector }, csv] = await Promise.all([
         import('node:fs/promises'),
@@ -32,10 +33,30 @@ export function registerAnomalies(program: Command): void {
       const out: string[] = options.json ? [] : [csv.OUTPUT_HEADER];
       for (const row of rows) {
         const point = detector.push(row.timestamp, row.value);
-        out.push(options.json ? JSON.stringify({ ...point, timestamp: row.rawTimestamp, value: Number.isFinite(row.value) ? row.value : null }) : csv.formatSeriesCsvRow(row, point));
+        out.push(options.json ? JSON.stringify(jsonRow(row, point)) : csv.formatSeriesCsvRow(row, point));
       }
       process.stdout.write(`${out.join('\n')}\n`);
     });
+}
+
+/**
+ * A `--json` row: the CSV's columns under the CSV's (snake_case) names, then what the CSV leaves
+ * out; the timestamp as written in the input, a missing value as null.
+ */
+function jsonRow(row: SeriesRow, point: DetectorPoint) {
+  return {
+    timestamp: row.rawTimestamp,
+    value: Number.isFinite(row.value) ? row.value : null,
+    expected: point.expected,
+    lower: point.lower,
+    upper: point.upper,
+    anomaly_score: point.score,
+    is_anomaly: point.isAnomaly,
+    deviation: point.deviation,
+    severity: point.severity,
+    state: point.state,
+    baseline: point.baseline,
+  };
 }
 
 async function readStdin(): Promise<string> {

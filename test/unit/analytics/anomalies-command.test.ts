@@ -133,6 +133,31 @@ describe('socketscope anomalies', () => {
     expect(Number(rows[150]![5])).toBeCloseTo(direct[150]!.score, 6);
   });
 
+  it('--json writes the CSV columns under their snake_case names, then deviation, severity, state and baseline', async () => {
+    const start = Date.UTC(2026, 0, 1);
+    const stamp = (i: number) => new Date(start + i * 300_000).toISOString().replace('T', ' ').slice(0, 19);
+    const value = (i: number) => (i === 150 ? '500' : i === 160 ? '' : String(100 + (i % 5)));
+    const input = join(dir, 'json.csv');
+    writeFileSync(input, `timestamp,value\n${Array.from({ length: 200 }, (_, i) => `${stamp(i)},${value(i)}`).join('\n')}\n`);
+    const [json, csv] = await Promise.all([
+      run(process.execPath, ['bin/socketscope.js', 'anomalies', '--input', input, '--json']),
+      run(process.execPath, ['bin/socketscope.js', 'anomalies', '--input', input]),
+    ]);
+    expect(json.stderr).toBe('');
+    expect(json.code).toBe(0);
+    const rows = json.stdout.trimEnd().split('\n').map((line) => JSON.parse(line) as Record<string, unknown>);
+    expect(rows).toHaveLength(200);
+    expect(rows[0]).toEqual({ timestamp: stamp(0), value: 100, expected: null, lower: null, upper: null, anomaly_score: 0, is_anomaly: false, deviation: null, severity: null, state: 'warming_up', baseline: null });
+    expect(Object.keys(rows[150]!)).toEqual(['timestamp', 'value', 'expected', 'lower', 'upper', 'anomaly_score', 'is_anomaly', 'deviation', 'severity', 'state', 'baseline']);
+    expect(rows[150]).toMatchObject({ timestamp: stamp(150), value: 500, is_anomaly: true, severity: 'high', state: 'anomalous' });
+    expect(rows[160]).toMatchObject({ value: null, anomaly_score: 0, is_anomaly: false, state: 'missing' });
+    expect(rows.flatMap((r, i) => (r.is_anomaly === true ? [i] : []))).toEqual([150]);
+    // The same numbers as the CSV (which writes 10 significant digits and 6 decimals of the score), column by column.
+    const csvRows = csv.stdout.trimEnd().split('\n').slice(1).map((line) => line.split(','));
+    const asCsv = (v: unknown) => (v === null ? '' : String(Number((v as number).toPrecision(10))));
+    expect(rows.map((r) => [r.timestamp, r.value === null ? '' : String(r.value), asCsv(r.expected), asCsv(r.lower), asCsv(r.upper), (r.anomaly_score as number).toFixed(6), String(r.is_anomaly)])).toEqual(csvRows);
+  });
+
   it('scores rows whose time goes back in input order, says where on stderr, and scores a later spike all the same', async () => {
     const start = Date.UTC(2026, 0, 1);
     const stamp = (i: number) => new Date(start + i * 300_000).toISOString().replace('T', ' ').slice(0, 19);
