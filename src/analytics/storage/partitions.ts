@@ -13,7 +13,7 @@
  * and later; PGlite too) before its table is dropped.
  */
 import type pg from 'pg';
-import { inTransaction } from './transaction.ts';
+import { QUERY_DEADLINE_MARGIN_MS, inTransaction } from './transaction.ts';
 
 const DAY_MS = 86_400_000;
 /**
@@ -190,7 +190,11 @@ export async function dropExpiredPartitions(
       if (state === 'gone') return false;
       if (state !== 'detached') {
         await client.query(`SET lock_timeout = ${detachTimeoutMs}`);
-        await client.query(`ALTER TABLE client_reports DETACH PARTITION ${partition.name} ${state === 'pending' ? 'FINALIZE' : 'CONCURRENTLY'}`);
+        // Its own client-side deadline, above the lock wait it is allowed (the pool's is shorter).
+        await client.query({
+          text: `ALTER TABLE client_reports DETACH PARTITION ${partition.name} ${state === 'pending' ? 'FINALIZE' : 'CONCURRENTLY'}`,
+          query_timeout: detachTimeoutMs + QUERY_DEADLINE_MARGIN_MS,
+        } as pg.QueryConfig);
         await client.query(`SET lock_timeout = ${PARTITION_LOCK_TIMEOUT_MS}`);
       }
       // No longer a partition: the drop locks this table alone.
