@@ -273,7 +273,7 @@ export async function runDemo(options: DemoOptions): Promise<RunningDemo> {
     stops.push(() => clients.stop());
     say(`✓ ${options.clients} synthetic clients connecting`);
 
-    if (options.browser && has('chromium')) await openBrowserClient(stack, app.url, say);
+    if (options.browser && has('chromium')) await openBrowserClient(stack, app.url, collector !== undefined, say);
 
     const urls: DemoUrls = {
       app: app.url,
@@ -305,7 +305,7 @@ export async function runDemo(options: DemoOptions): Promise<RunningDemo> {
 }
 
 /** One real browser on the demo page (the web SDK); optional like the other components, so a failure is said and the demo goes on. */
-async function openBrowserClient(stack: Stack, url: string, say: (line: string) => void): Promise<void> {
+async function openBrowserClient(stack: Stack, url: string, exportsToCollector: boolean, say: (line: string) => void): Promise<void> {
   say('… opening the demo page in headless Chromium (web SDK)');
   const pageErrors: string[] = [];
   let page: Page;
@@ -320,7 +320,12 @@ async function openBrowserClient(stack: Stack, url: string, say: (line: string) 
   }
   try {
     await page.waitForFunction(() => document.getElementById('status')?.textContent === 'open', undefined, { polling: 100, timeout: 15_000 });
-    say('✓ Chromium client connected (web SDK exporting to the collector and reporting to the service)');
+    // Without the collector the page has no OTLP endpoint (dashboard-app's otlpUrl): only its reports go anywhere.
+    say(
+      exportsToCollector
+        ? '✓ Chromium client connected (web SDK exporting to the collector and reporting to the service)'
+        : '✓ Chromium client connected (web SDK reporting to the service only: no collector to export to)',
+    );
   } catch {
     say(`! the Chromium client did not connect within 15 s${pageErrors.length ? `: ${pageErrors.join('; ')}` : ''}`);
   }

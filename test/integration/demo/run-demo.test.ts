@@ -4,9 +4,11 @@
  * collector, Prometheus, Alertmanager) it says so in one line each and runs
  * the service, the app and the synthetic clients, even with --browser on; a
  * --port in use is refused, naming --port, before anything starts; and the
- * CLI refuses a --port outside 1-65535 as a usage error (exit 2). Chromium
- * cannot be hidden by PATH (the stack also looks in /usr/lib/chromium), so
- * the demo's `installed` hook stands in for "not installed".
+ * CLI refuses a --port outside 1-65535 as a usage error (exit 2). With
+ * Chromium but no collector, the browser line does not claim an OTLP export.
+ * Chromium cannot be hidden by PATH (the stack also looks in
+ * /usr/lib/chromium), so the demo's `installed` hook stands in for "not
+ * installed".
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
@@ -63,6 +65,30 @@ describe('socketscope demo without its optional parts', () => {
         const health = await fetch(`${demo.urls.api}/health`);
         expect(health.status).toBe(200);
         expect((await fetch(demo.urls.app)).status).toBe(200);
+      } finally {
+        await demo.stop();
+      }
+    } finally {
+      if (databaseUrl !== undefined) process.env.DATABASE_URL = databaseUrl;
+    }
+  });
+});
+
+describe('socketscope demo with Chromium but without the collector', () => {
+  it('says the web SDK only reports to the service: there is no collector for its OTLP export', { timeout: 120_000 }, async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'socketscope-demo-test-'));
+    dirs.push(dataDir);
+    const databaseUrl = process.env.DATABASE_URL;
+    delete process.env.DATABASE_URL;
+    const lines: string[] = [];
+    try {
+      const demo = await runDemo({ clients: 0, browser: true, dataDir, logLevel: 'silent', progress: (line) => lines.push(line), installed: (name) => name === 'chromium' });
+      try {
+        expect(demo.urls.collector).toBeNull();
+        expect(lines.filter((line) => line.includes('Chromium'))).toEqual([
+          '… opening the demo page in headless Chromium (web SDK)',
+          '✓ Chromium client connected (web SDK reporting to the service only: no collector to export to)',
+        ]);
       } finally {
         await demo.stop();
       }
