@@ -1,8 +1,10 @@
 import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { METRICS_DOC, renderMetricsDoc } from '../../../scripts/gen-metrics-doc.ts';
-import { METRICS, metricByName, prometheusLabel, prometheusName, prometheusSeries } from '../../../src/catalogue.ts';
+import { METRICS, SERVICE_METRICS, metricByName, prometheusLabel, prometheusName, prometheusSeries } from '../../../src/catalogue.ts';
 import { SERVER_METRICS } from '../../../src/instrumentation/catalogue.ts';
+import { REPO_ROOT } from '../../../src/stack/binaries.ts';
 
 describe('metric catalogue', () => {
   it('has unique, well-formed names with UCUM units and seconds-based duration buckets', () => {
@@ -49,5 +51,13 @@ describe('metric catalogue', () => {
 
   it('docs/metrics.md is generated from the catalogue and up to date (npx tsx scripts/gen-metrics-doc.ts)', () => {
     expect(readFileSync(METRICS_DOC, 'utf8')).toBe(renderMetricsDoc());
+  });
+
+  it("docs/api.md's GET /metrics row names every metric the service serves, by its Prometheus name, and no other", () => {
+    const row = readFileSync(join(REPO_ROOT, 'docs', 'api.md'), 'utf8')
+      .split('\n')
+      .find((line) => line.startsWith('| `GET /metrics` |'));
+    const named = [...(row ?? '').matchAll(/`([a-z][a-z0-9_]*)`/g)].map((m) => m[1]);
+    expect(named).toEqual(SERVICE_METRICS.map((def) => prometheusName(def)));
   });
 });
