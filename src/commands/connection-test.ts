@@ -177,12 +177,17 @@ async function runTest(kind: TestKind, o: TestCliOptions): Promise<number> {
 
 type Result = Awaited<ReturnType<typeof import('../loadtest/index.ts').runConnectionTest>>;
 
+/** The server's close frame: its reason quoted (servers echo ours, which would otherwise read as part of the line), none when empty. */
+function closeText(close: { code: number; reason: string }): string {
+  return close.reason ? `${close.code} ${JSON.stringify(close.reason)}` : String(close.code);
+}
+
 function formatResult(r: Result): string {
   const head = `${r.kind} test ${r.ok ? 'PASSED' : 'FAILED'}  ${r.url}`;
   const lines = [head];
   switch (r.kind) {
     case 'basic':
-      lines.push(`connect ${r.connect_ms ?? '–'} ms   ping ${r.ping_ms ?? '–'} ms   close ${r.close ? `${r.close.code} ${r.close.reason}`.trim() : '–'}`);
+      lines.push(`connect ${r.connect_ms ?? '–'} ms   ping ${r.ping_ms ?? '–'} ms   close ${r.close ? closeText(r.close) : '–'}`);
       if (r.protocol || r.extensions) lines.push(`protocol "${r.protocol}"   extensions "${r.extensions}"`);
       break;
     case 'echo':

@@ -172,6 +172,7 @@ function closeNormally(ws: WebSocket, timeoutMs = 5_000): Promise<{ code: number
       clearTimeout(timer);
       resolve({ code, reason: reason.toString() });
     });
+    // Servers commonly echo the code and reason back: the close reported is theirs, often this one.
     ws.close(1000, 'socketscope test done');
   });
 }

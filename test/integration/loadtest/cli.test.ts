@@ -97,6 +97,12 @@ describe('socketscope load (the real CLI)', () => {
     expect(noEcho.code).toBe(0);
     expect(noEcho.stderr).toBe('');
 
+    // The close reason (the server echoing ours) is quoted, so it does not read as part of the line.
+    const alive = await socketscope('test', 'basic', '--url', server.url);
+    expect(alive.code).toBe(0);
+    expect(alive.stdout).toContain('basic test PASSED');
+    expect(alive.stdout).toMatch(/^connect \d+(\.\d+)? ms {3}ping \d+(\.\d+)? ms {3}close 1000 "socketscope test done"$/m);
+
     const url = server.url;
     await server.close();
     server = null;
@@ -188,6 +194,12 @@ describe('socketscope test (the real CLI)', () => {
     expect(pool.code).toBe(0);
     expect(pool.stdout).toContain('pool test PASSED');
     expect(pool.stdout).toContain('per worker  #0 2/2   #1 2/2   #2 2/2');
+
+    // The close reason (the server echoing ours) is quoted, so it does not read as part of the line.
+    const alive = await socketscope('test', 'basic', '--url', server.url);
+    expect(alive.code).toBe(0);
+    expect(alive.stdout).toContain('basic test PASSED');
+    expect(alive.stdout).toMatch(/^connect \d+(\.\d+)? ms {3}ping \d+(\.\d+)? ms {3}close 1000 "socketscope test done"$/m);
 
     const url = server.url;
     await server.close();
