@@ -50,9 +50,9 @@ export class AlertmanagerClient {
     return `${this.baseUrl.replace(/\/$/, '')}${path}`;
   }
 
-  async postAlerts(alerts: readonly PostableAlert[]): Promise<void> {
+  async postAlerts(alerts: readonly PostableAlert[], signal?: AbortSignal): Promise<void> {
     if (alerts.length === 0) return;
-    await fetchJson('alertmanager', this.url('/api/v2/alerts'), z.unknown(), { method: 'POST', body: alerts, timeoutMs: this.timeoutMs });
+    await fetchJson('alertmanager', this.url('/api/v2/alerts'), z.unknown(), { method: 'POST', body: alerts, timeoutMs: this.timeoutMs, signal });
   }
 
   async alerts({ active = true, silenced = true }: { active?: boolean; silenced?: boolean } = {}): Promise<GettableAlert[]> {

@@ -35,8 +35,9 @@ export interface AnomalyStream {
   /**
    * Samples from `start` to `end`, in time order. `run` is one run's cache, shared by the streams of
    * that run: streams read from one source (the client-report aggregates) keep what one read there.
+   * `signal` (the scheduled run's) cuts a read over HTTP short on shutdown.
    */
-  read(start: Date, end: Date, run?: RunCache): Promise<SeriesPoint[]>;
+  read(start: Date, end: Date, run?: RunCache, signal?: AbortSignal): Promise<SeriesPoint[]>;
 }
 
 /** What the streams of one run of the job share (see AnomalyStream.read). */
@@ -58,6 +59,8 @@ export interface AnomalyJobOptions {
   now?: () => Date;
   /** Public URL of the service, for the alerts' generatorURL. */
   publicUrl?: string;
+  /** Aborted when the service stops: the calls to Prometheus and Alertmanager in flight are cut, and no further stream is read. */
+  signal?: AbortSignal;
 }
 
 export interface AnomalyRunResult {
@@ -201,8 +204,8 @@ export function prometheusStreams(prometheus: PrometheusClient, stepSeconds: num
     name: q.id,
     source: 'prometheus' as const,
     description: q.description,
-    async read(start: Date, end: Date) {
-      const series = await prometheus.queryRange(q.expr, start, end, stepSeconds);
+    async read(start: Date, end: Date, _run?: RunCache, signal?: AbortSignal) {
+      const series = await prometheus.queryRange(q.expr, start, end, stepSeconds, signal);
       // Aggregated expressions return one series; no data yields none.
       return (series[0]?.points ?? []).filter((p) => Number.isFinite(p.value));
     },
@@ -240,7 +243,8 @@ function toAlert(anomaly: StoredAnomaly, stream: AnomalyStream, endsAt: Date, pu
 /**
  * Runs detection over every stream once; errors of one stream do not stop the others. Prometheus
  * streams go first (a range query each, cheap), then the client-report streams (a scan of raw rows,
- * which a busy database makes slow), in their order otherwise.
+ * which a busy database makes slow), in their order otherwise. An aborted `signal` ends the run
+ * between streams by throwing its reason (what the streams before found stays stored).
  */
 export async function runAnomalyDetection(options: AnomalyJobOptions, streams: AnomalyStream[]): Promise<AnomalyRunResult> {
   const now = options.now?.() ?? new Date();
@@ -257,6 +261,7 @@ export async function runAnomalyDetection(options: AnomalyJobOptions, streams: A
   const run: RunCache = new Map();
   const ordered = [...streams.filter((s) => s.source === 'prometheus'), ...streams.filter((s) => s.source !== 'prometheus')];
   for (const stream of ordered) {
+    options.signal?.throwIfAborted();
     try {
       const start = new Date(end.getTime() - (stream.lookbackMs ?? lookback));
       // Each run re-reads the window from a later start, and a different warm-up can flag points near an
@@ -264,7 +269,7 @@ export async function runAnomalyDetection(options: AnomalyJobOptions, streams: A
       const judgedTime = await judgedUntil(options.pool, stream.name);
       const firstRun = judgedTime === null;
       const judged = judgedTime?.getTime() ?? Number.NEGATIVE_INFINITY;
-      const points = await stream.read(start, end, run);
+      const points = await stream.read(start, end, run, options.signal);
       result.points += points.length;
       const records: AnomalyRecord[] = [];
       detectAnomalies(points, options.detector).forEach((p) => {
@@ -301,7 +306,7 @@ export async function runAnomalyDetection(options: AnomalyJobOptions, streams: A
       await options.alertmanager.postAlerts([
         ...[...due.values()].map((a) => toAlert(a, stream, endsAt, options.publicUrl)),
         ...active.map((a) => toAlert(a, stream, a.alert_ends_at, options.publicUrl)),
-      ]);
+      ], options.signal);
       await markAlertPosted(options.pool, [...due.keys()], now, endsAt);
       result.posted += due.size;
       result.reposted += active.length;

@@ -1,4 +1,7 @@
-/** JSON over HTTP to Prometheus and Alertmanager: a timeout on every call, responses validated. */
+/**
+ * JSON over HTTP to Prometheus and Alertmanager: a timeout on every call, combined with the caller's
+ * signal when there is one (a scheduled task's, aborted on shutdown); responses validated.
+ */
 import type { z } from 'zod';
 
 export class UpstreamError extends Error {
@@ -16,21 +19,31 @@ export async function fetchJson<T>(
   service: string,
   url: string,
   schema: z.ZodType<T>,
-  { method = 'GET', body, timeoutMs, form }: { method?: string; body?: unknown; timeoutMs: number; form?: URLSearchParams },
+  { method = 'GET', body, timeoutMs, form, signal }: { method?: string; body?: unknown; timeoutMs: number; form?: URLSearchParams; signal?: AbortSignal },
 ): Promise<T> {
+  const failed = (error: unknown) => {
+    const reason = signal?.aborted
+      ? `aborted: ${(signal.reason as Error | undefined)?.message ?? 'aborted'}`
+      : (error as Error).name === 'TimeoutError'
+        ? `no answer within ${timeoutMs} ms`
+        : (error as Error).message;
+    return new UpstreamError(service, `${method} ${url} failed: ${reason}`);
+  };
+  const deadline = AbortSignal.timeout(timeoutMs);
   let response: Response;
+  let text: string;
   try {
     response = await fetch(url, {
       method,
       headers: form ? { 'content-type': 'application/x-www-form-urlencoded' } : body === undefined ? undefined : { 'content-type': 'application/json' },
       body: form ?? (body === undefined ? undefined : JSON.stringify(body)),
-      signal: AbortSignal.timeout(timeoutMs),
+      signal: signal ? AbortSignal.any([signal, deadline]) : deadline,
     });
+    // The body too is under the signal: headers then silence is no answer either.
+    text = await response.text();
   } catch (error) {
-    const reason = (error as Error).name === 'TimeoutError' ? `no answer within ${timeoutMs} ms` : (error as Error).message;
-    throw new UpstreamError(service, `${method} ${url} failed: ${reason}`);
+    throw failed(error);
   }
-  const text = await response.text();
   let json: unknown;
   try {
     json = text === '' ? null : JSON.parse(text);

@@ -33,15 +33,15 @@ export class PrometheusClient {
     return `${this.baseUrl.replace(/\/$/, '')}${path}`;
   }
 
-  async query(expr: string, at?: Date): Promise<InstantSample[]> {
+  async query(expr: string, at?: Date, signal?: AbortSignal): Promise<InstantSample[]> {
     const form = new URLSearchParams({ query: expr, timeout: `${Math.floor(this.timeoutMs / 1000) || 1}s` });
     if (at) form.set('time', String(at.getTime() / 1000));
-    const body = await fetchJson('prometheus', this.url('/api/v1/query'), envelope(z.union([vectorResult, scalarResult])), { method: 'POST', form, timeoutMs: this.timeoutMs });
+    const body = await fetchJson('prometheus', this.url('/api/v1/query'), envelope(z.union([vectorResult, scalarResult])), { method: 'POST', form, timeoutMs: this.timeoutMs, signal });
     const samples = body.data.resultType === 'scalar' ? [{ metric: {}, value: body.data.result }] : body.data.result;
     return samples.map((s) => ({ metric: s.metric, timestamp: s.value[0] * 1000, value: Number(s.value[1]) }));
   }
 
-  async queryRange(expr: string, start: Date, end: Date, stepSeconds: number): Promise<RangeSeries[]> {
+  async queryRange(expr: string, start: Date, end: Date, stepSeconds: number, signal?: AbortSignal): Promise<RangeSeries[]> {
     const form = new URLSearchParams({
       query: expr,
       start: String(start.getTime() / 1000),
@@ -49,7 +49,7 @@ export class PrometheusClient {
       step: String(stepSeconds),
       timeout: `${Math.floor(this.timeoutMs / 1000) || 1}s`,
     });
-    const body = await fetchJson('prometheus', this.url('/api/v1/query_range'), envelope(matrixResult), { method: 'POST', form, timeoutMs: this.timeoutMs });
+    const body = await fetchJson('prometheus', this.url('/api/v1/query_range'), envelope(matrixResult), { method: 'POST', form, timeoutMs: this.timeoutMs, signal });
     return body.data.result.map((s) => ({ metric: s.metric, points: s.values.map(([t, v]) => ({ timestamp: t * 1000, value: Number(v) })) }));
   }
 

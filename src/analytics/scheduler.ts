@@ -1,8 +1,11 @@
 /**
  * Periodic background work (anomaly detection, partition maintenance): runs
  * a task now and then every interval, never two runs of one task at once,
- * timers unref'd so they never keep the process alive; stop() waits for a
- * running task to finish. With a tracer, each run is a root span.
+ * timers unref'd so they never keep the process alive. stop() aborts the
+ * signal every run is given and waits for a running task to finish: a task
+ * passes the signal to what it waits on (HTTP calls) and checks it between
+ * steps, so a shutdown does not wait out its timeouts one after another.
+ * With a tracer, each run is a root span.
  */
 import { SpanKind, SpanStatusCode, type Tracer } from '@opentelemetry/api';
 
@@ -13,6 +16,7 @@ export interface TaskStatus {
   runs: number;
   last_started_at: string | null;
   last_duration_ms: number | null;
+  /** Null when the last run succeeded; a run that stop() cut short: `aborted: ` and why. */
   last_error: string | null;
   /** What the last successful run returned (an object of counts; any other value as `{ value }`). */
   last_result: Record<string, unknown> | null;
@@ -35,6 +39,20 @@ export interface SchedulerOptions {
   onRun?(name: string, ok: boolean, seconds: number): void;
 }
 
+/** The reason stop() aborts running tasks with. */
+export class TaskAbortedError extends Error {
+  constructor() {
+    super('the scheduler is stopping');
+    this.name = 'TaskAbortedError';
+  }
+}
+
+/**
+ * A scheduled task: `signal` is aborted (reason TaskAbortedError) when the scheduler stops. A run that
+ * then rejects with that reason (as fetch and throwIfAborted do) is reported aborted, not failed.
+ */
+export type Task = (signal: AbortSignal) => Promise<unknown>;
+
 interface Entry {
   status: TaskStatus;
   run: () => Promise<void>;
@@ -45,6 +63,7 @@ interface Entry {
 export class Scheduler {
   private readonly tasks = new Map<string, Entry>();
   private stopped = false;
+  private readonly abort = new AbortController();
 
   constructor(
     private readonly log: TaskLog,
@@ -69,7 +88,7 @@ export class Scheduler {
   }
 
   /** Schedules `task` every `intervalMs` (0: runs once, now); the first run starts immediately. */
-  every(name: string, intervalMs: number, task: () => Promise<unknown>): void {
+  every(name: string, intervalMs: number, task: Task): void {
     const status: TaskStatus = { name, interval_ms: intervalMs, running: false, runs: 0, last_started_at: null, last_duration_ms: null, last_error: null, last_result: null };
     const entry: Entry = { status, run: async () => undefined };
     this.tasks.set(name, entry);
@@ -79,14 +98,21 @@ export class Scheduler {
       const started = Date.now();
       entry.status.last_started_at = new Date(started).toISOString();
       let ok = false;
+      const signal = this.abort.signal;
       try {
-        entry.status.last_result = asResult(await this.traced(name, task));
+        entry.status.last_result = asResult(await this.traced(name, () => task(signal)));
         entry.status.last_error = null;
         ok = true;
         this.log.info({ task: name, duration_ms: Date.now() - started, result: entry.status.last_result }, `${name} done`);
       } catch (error) {
-        entry.status.last_error = (error as Error).message;
-        this.log.error({ task: name, err: error }, `${name} failed`);
+        if (signal.aborted && error === signal.reason) {
+          // What a task cut short throws (fetch given the signal, throwIfAborted); any other error is its own failure.
+          entry.status.last_error = `aborted: ${(signal.reason as Error).message}`;
+          this.log.info({ task: name, duration_ms: Date.now() - started, err: error }, `${name} aborted`);
+        } else {
+          entry.status.last_error = (error as Error).message;
+          this.log.error({ task: name, err: error }, `${name} failed`);
+        }
       } finally {
         entry.status.running = false;
         entry.status.runs++;
@@ -129,9 +155,16 @@ export class Scheduler {
     return [...this.tasks.values()].map((t) => ({ ...t.status }));
   }
 
+  /** Names of the tasks with a run in progress. */
+  running(): string[] {
+    return [...this.tasks.values()].filter((t) => t.current).map((t) => t.status.name);
+  }
+
+  /** No more runs; aborts the signal of the runs in progress and waits for them to return. */
   async stop(): Promise<void> {
     this.stopped = true;
     for (const entry of this.tasks.values()) clearInterval(entry.timer);
+    if (!this.abort.signal.aborted) this.abort.abort(new TaskAbortedError());
     await Promise.all([...this.tasks.values()].map((t) => t.current));
   }
 }

@@ -29,6 +29,11 @@ import type { Meter } from '@opentelemetry/api';
 export const SERVICE_VERSION = '0.1.0';
 /** In-flight requests get this long to finish on shutdown before connections are cut. */
 const DRAIN_MS = 10_000;
+/**
+ * close() resolves within this long whatever hangs (Kubernetes kills the pod 30 s after SIGTERM by
+ * default): connections still open are cut, and what had not finished is logged.
+ */
+export const CLOSE_DEADLINE_MS = 20_000;
 const ANOMALY_STEP_SECONDS = 300;
 
 export interface RunningService {
@@ -46,6 +51,8 @@ export interface StartServiceOptions extends AppOptions {
   logger?: Logger;
   /** Clock for the scheduled jobs (tests). */
   now?: () => Date;
+  /** close()'s deadline (default CLOSE_DEADLINE_MS; tests). */
+  closeDeadlineMs?: number;
 }
 
 export function createLogger(level: string): Logger {
@@ -149,11 +156,13 @@ export async function startService(config: Config, options: StartServiceOptions 
     }
     if (config.anomalyIntervalSeconds > 0) {
       const streams = [...clientReportStreams(db.pool, ANOMALY_STEP_SECONDS), ...(prometheus ? prometheusStreams(prometheus, ANOMALY_STEP_SECONDS) : [])];
-      scheduler.every('anomaly-detection', config.anomalyIntervalSeconds * 1000, async () => {
+      scheduler.every('anomaly-detection', config.anomalyIntervalSeconds * 1000, async (signal) => {
         const result = await runAnomalyDetection(
-          { pool: db.pool, prometheus, alertmanager, stepSeconds: ANOMALY_STEP_SECONDS, intervalMs: config.anomalyIntervalSeconds * 1000, now: options.now },
+          { pool: db.pool, prometheus, alertmanager, stepSeconds: ANOMALY_STEP_SECONDS, intervalMs: config.anomalyIntervalSeconds * 1000, now: options.now, signal },
           streams,
         );
+        // Cut short on shutdown (the stream in flight failed with the abort): an aborted run, not a failed one.
+        signal.throwIfAborted();
         // The other streams ran; the run still counts as failed so SocketscopeTaskFailing can say so.
         if (result.errors.length > 0) {
           throw new Error(`${result.errors.length} of ${result.streams} anomaly streams failed: ${result.errors.map((e) => `${e.stream}: ${e.error}`).join('; ')}`);
@@ -173,15 +182,46 @@ export async function startService(config: Config, options: StartServiceOptions 
       close() {
         closing ??= (async () => {
           logger.info('shutting down');
-          const drained = new Promise<void>((resolve) => listening.close(() => resolve()));
-          listening.closeIdleConnections();
-          const timer = setTimeout(() => listening.closeAllConnections(), DRAIN_MS);
-          timer.unref();
-          await drained;
-          clearTimeout(timer);
-          await sched.stop();
-          await db.close();
-          await ownMetrics?.shutdown();
+          // What has not finished yet, for the log line should the deadline pass.
+          const pending = new Set(['requests', 'scheduled tasks', 'database', 'metrics']);
+          const steps = (async () => {
+            const drained = new Promise<void>((resolve) => listening.close(() => resolve())).then(() => pending.delete('requests'));
+            listening.closeIdleConnections();
+            const timer = setTimeout(() => listening.closeAllConnections(), DRAIN_MS);
+            timer.unref();
+            // At once, beside the drain: stop() aborts the running tasks' calls to Prometheus and Alertmanager.
+            const stopped = sched.stop().then(() => pending.delete('scheduled tasks'));
+            try {
+              await Promise.all([drained, stopped]);
+            } finally {
+              clearTimeout(timer);
+            }
+            await db.close();
+            pending.delete('database');
+            await ownMetrics?.shutdown();
+            pending.delete('metrics');
+          })();
+          let deadlineTimer: NodeJS.Timeout | undefined;
+          const deadline = new Promise<'deadline'>((resolve) => {
+            deadlineTimer = setTimeout(() => resolve('deadline'), options.closeDeadlineMs ?? CLOSE_DEADLINE_MS);
+          });
+          try {
+            if ((await Promise.race([steps, deadline])) === 'deadline') {
+              listening.closeAllConnections();
+              // The steps go on in the background (the process usually exits first); their end is only logged.
+              steps.then(
+                () => logger.info('stopped, after the shutdown deadline'),
+                (error: unknown) => logger.error({ err: error }, 'shutdown failed after the deadline'),
+              );
+              logger.warn(
+                { unfinished: [...pending], running_tasks: sched.running(), deadline_ms: options.closeDeadlineMs ?? CLOSE_DEADLINE_MS },
+                'shutdown deadline passed: open connections cut, unfinished steps left behind',
+              );
+              return;
+            }
+          } finally {
+            clearTimeout(deadlineTimer);
+          }
           logger.info('stopped');
         })();
         return closing;

@@ -52,3 +52,23 @@ describe('Scheduler', () => {
     expect(events.every((e, i) => e === `${i % 2 === 0 ? 'start' : 'end'} ${Math.floor(i / 2) + 1}`)).toBe(true);
   });
 });
+
+describe('Scheduler.stop()', () => {
+  it('aborts the signal of the run in progress, and reports that run aborted, not failed', async () => {
+    const logged: string[] = [];
+    scheduler = new Scheduler({ info: (_o, m) => logged.push(`info ${m}`), error: (_o, m) => logged.push(`error ${m}`) });
+    let started: () => void = () => undefined;
+    const running = new Promise<void>((resolve) => (started = resolve));
+    // Waits for its signal only, and rejects with its reason, as a fetch given the signal does.
+    scheduler.every('waits', 60_000, (signal) => {
+      started();
+      return new Promise((_, reject) => signal.addEventListener('abort', () => reject(signal.reason), { once: true }));
+    });
+    await running;
+    expect(scheduler.running()).toEqual(['waits']);
+    await scheduler.stop();
+    expect(scheduler.running()).toEqual([]);
+    expect(scheduler.status()[0]).toMatchObject({ running: false, runs: 1, last_error: 'aborted: the scheduler is stopping' });
+    expect(logged).toEqual(['info waits aborted']);
+  });
+});
