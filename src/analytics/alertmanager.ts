@@ -60,7 +60,12 @@ export class AlertmanagerClient {
     return fetchJson('alertmanager', this.url(`/api/v2/alerts?${query}`), z.array(gettableAlert), { timeoutMs: this.timeoutMs });
   }
 
-  async createSilence(silence: { matchers: Matcher[]; startsAt: Date; endsAt: Date; createdBy: string; comment: string }): Promise<string> {
+  /**
+   * Creates a silence, or with `id` replaces that one. Alertmanager updates it in place (same id) when the
+   * matchers are the same and, for an active silence, the start too; otherwise it expires it and creates
+   * a new one (a new id). Returns the id of the silence that now holds.
+   */
+  async createSilence(silence: { id?: string; matchers: Matcher[]; startsAt: Date; endsAt: Date; createdBy: string; comment: string }): Promise<string> {
     const body = await fetchJson('alertmanager', this.url('/api/v2/silences'), z.object({ silenceID: z.string() }), {
       method: 'POST',
       body: { ...silence, startsAt: silence.startsAt.toISOString(), endsAt: silence.endsAt.toISOString() },

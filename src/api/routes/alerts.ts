@@ -4,7 +4,7 @@
  * when, plus an Alertmanager silence), and the webhook Alertmanager posts to.
  */
 import { z } from 'zod';
-import type { GettableAlert } from '../../analytics/alertmanager.ts';
+import type { GettableAlert, GettableSilence } from '../../analytics/alertmanager.ts';
 import { UpstreamError } from '../../analytics/http-json.ts';
 import {
   type Acknowledgement,
@@ -116,6 +116,23 @@ export const webhookBodySchema = z
   })
   .meta({ id: 'AlertmanagerWebhook', description: 'Alertmanager webhook payload (version 4)' });
 
+/**
+ * The silence of the fingerprint's latest acknowledgement, when it has not ended: by our record (its end
+ * is in the future) and in Alertmanager (still active: not expired there by hand). Undefined otherwise.
+ */
+async function heldSilence(ctx: ApiContext, fingerprint: string, now: Date): Promise<GettableSilence | undefined> {
+  const latest = (await latestAcknowledgements(ctx.database.pool, [fingerprint])).get(fingerprint);
+  if (!latest || !ctx.alertmanager || latest.silence_ends_at.getTime() <= now.getTime()) return undefined;
+  try {
+    const silence = await ctx.alertmanager.silence(latest.silence_id);
+    return silence.status.state === 'active' ? silence : undefined;
+  } catch (error) {
+    // Gone from Alertmanager (its data lost, or garbage-collected): a new silence it is.
+    if (error instanceof UpstreamError && error.status === 404) return undefined;
+    throw error;
+  }
+}
+
 export function alertRoutes(ctx: ApiContext): Route[] {
   return [
     defineRoute({
@@ -188,7 +205,7 @@ export function alertRoutes(ctx: ApiContext): Route[] {
       tag: 'alerts',
       summary: 'Acknowledge a firing alert: records who and when, and silences it in Alertmanager',
       description:
-        'Only an alert Alertmanager has now (firing, silenced or inhibited) can be acknowledged: one it no longer has answers 409 `alert_not_active` (a silence on its labels would mute its next firing), one never seen 404. Without ALERTMANAGER_URL, 503 `alertmanager_not_configured` and nothing is recorded.',
+        'Only an alert Alertmanager has now (firing, silenced or inhibited) can be acknowledged: one it no longer has answers 409 `alert_not_active` (a silence on its labels would mute its next firing), one never seen 404. Acknowledging again while the silence of the latest acknowledgement holds updates that silence (same `silence_id`, the new end, `acknowledged_by` and comment) instead of adding a second one. Without ALERTMANAGER_URL, 503 `alertmanager_not_configured` and nothing is recorded.',
       access: 'admin',
       // No regex flags: the OpenAPI pattern carries the source only (a /i leaked into it as text).
       // Alertmanager writes fingerprints in lowercase and they are compared as text: an id in
@@ -224,9 +241,12 @@ export function alertRoutes(ctx: ApiContext): Route[] {
         const labels = live.labels;
         const startsAt = new Date();
         const endsAt = new Date(startsAt.getTime() + body.duration_minutes * 60_000);
+        // Acknowledged again while the earlier acknowledgement's silence holds: that silence is updated (its
+        // end, who, why), not joined by a second one that would outlive or undercut it unseen.
+        const replaced = await heldSilence(ctx, params.id, startsAt);
         const silenceId = await ctx.alertmanager.createSilence({
-          matchers: Object.entries(labels).map(([name, value]) => ({ name, value, isRegex: false, isEqual: true })),
-          startsAt,
+          // Alertmanager keeps the id only with the same matchers and start as it holds them.
+          ...(replaced ? { id: replaced.id, matchers: replaced.matchers, startsAt: new Date(replaced.startsAt) } : { matchers: Object.entries(labels).map(([name, value]) => ({ name, value, isRegex: false, isEqual: true })), startsAt }),
           endsAt,
           createdBy: body.acknowledged_by,
           comment: body.comment ?? `acknowledged in socketscope by ${body.acknowledged_by}`,
@@ -242,10 +262,20 @@ export function alertRoutes(ctx: ApiContext): Route[] {
             silence_ends_at: endsAt,
           });
         } catch (error) {
-          // Unrecorded, the silence would be orphaned and a retry would add a second one: expire it first.
-          await ctx.alertmanager.expireSilence(silenceId).catch((expireError: unknown) =>
-            ctx.logger.error({ err: expireError, silence_id: silenceId, fingerprint: params.id }, 'acknowledgement not recorded and its Alertmanager silence could not be expired'),
-          );
+          const am = ctx.alertmanager;
+          if (replaced && silenceId === replaced.id) {
+            // The earlier acknowledgement's silence, updated in place: back to what that acknowledgement recorded.
+            await am
+              .createSilence({ id: replaced.id, matchers: replaced.matchers, startsAt: new Date(replaced.startsAt), endsAt: new Date(replaced.endsAt), createdBy: replaced.createdBy, comment: replaced.comment })
+              .catch((restoreError: unknown) =>
+                ctx.logger.error({ err: restoreError, silence_id: silenceId, fingerprint: params.id }, 'acknowledgement not recorded and the Alertmanager silence it updated could not be restored'),
+              );
+          } else {
+            // Unrecorded, the silence would be orphaned and a retry would add a second one: expire it first.
+            await am.expireSilence(silenceId).catch((expireError: unknown) =>
+              ctx.logger.error({ err: expireError, silence_id: silenceId, fingerprint: params.id }, 'acknowledgement not recorded and its Alertmanager silence could not be expired'),
+            );
+          }
           throw error;
         }
         return { alert: fromAlertmanager(live, ack), acknowledgement: ackJson(ack) };

@@ -799,6 +799,38 @@ describe('alerts', () => {
     expect((await silences()).sort()).toEqual(['active', 'expired']);
   });
 
+  it('acknowledging again updates the silence of the earlier acknowledgement: one active silence, with the second end', async () => {
+    const fingerprint = await firingInAlertmanager({ alertname: 'AckedTwice', component: 'ack-test' });
+    type Ack = { silence_id: string; acknowledged_by: string; silence_ends_at: string };
+    const acknowledge = async (body: Record<string, unknown>) => {
+      const response = await admin(`/api/ws/alerts/${fingerprint}/acknowledge`, { method: 'POST', body });
+      expect(response.status).toBe(201);
+      return (response.body as { acknowledgement: Ack }).acknowledgement;
+    };
+    type Silence = { id: string; endsAt: string; createdBy: string; comment: string; matchers: Array<{ name: string; value: string }>; status: { state: string } };
+    const activeSilences = async () =>
+      ((await fetch(`${fx.alertmanagerUrl}/api/v2/silences`).then((r) => r.json())) as Silence[]).filter(
+        (x) => x.status.state === 'active' && x.matchers.some((m) => m.name === 'alertname' && m.value === 'AckedTwice'),
+      );
+
+    const first = await acknowledge({ acknowledged_by: 'grace', comment: 'first look', duration_minutes: 30 });
+    const second = await acknowledge({ acknowledged_by: 'heidi', comment: 'taking over', duration_minutes: 90 });
+    expect(second.silence_id).toBe(first.silence_id);
+    expect(Date.parse(second.silence_ends_at)).toBeGreaterThan(Date.parse(first.silence_ends_at));
+    const [held, ...more] = await activeSilences();
+    expect(more).toEqual([]);
+    expect(held).toMatchObject({ id: first.silence_id, createdBy: 'heidi', comment: 'taking over' });
+    expect(Date.parse(held!.endsAt)).toBe(Date.parse(second.silence_ends_at));
+    const listed = (await admin('/api/ws/alerts')).body as { active: Array<{ id: string; acknowledgement: Ack | null }> };
+    expect(listed.active.find((a) => a.id === fingerprint)?.acknowledgement).toMatchObject({ acknowledged_by: 'heidi', silence_id: first.silence_id, silence_ends_at: second.silence_ends_at });
+
+    // Expired in Alertmanager by hand: the next acknowledgement makes a new silence, again the only active one.
+    expect((await fetch(`${fx.alertmanagerUrl}/api/v2/silence/${first.silence_id}`, { method: 'DELETE' })).status).toBe(200);
+    const third = await acknowledge({ acknowledged_by: 'ivan', duration_minutes: 15 });
+    expect(third.silence_id).not.toBe(first.silence_id);
+    expect((await activeSilences()).map((x) => [x.id, x.createdBy, Date.parse(x.endsAt)])).toEqual([[third.silence_id, 'ivan', Date.parse(third.silence_ends_at)]]);
+  });
+
   it('does not carry an old acknowledgement over to the same alert firing again after its silence ended', async () => {
     const firing = (fingerprint: string, startsAt: string) => ({
       version: '4',
