@@ -34,6 +34,31 @@ async function listenOn127(): Promise<{ server: Server; port: number }> {
   return { server, port: (server.address() as { port: number }).port };
 }
 
+/**
+ * Runs the demo on the embedded database (DATABASE_URL unset for the run) with `options`, hands it
+ * and its progress lines to `check`, and stops it.
+ */
+async function withEmbeddedDemo(
+  options: Omit<Parameters<typeof runDemo>[0], 'dataDir' | 'logLevel' | 'progress'>,
+  check: (demo: Awaited<ReturnType<typeof runDemo>>, lines: string[]) => Promise<void>,
+): Promise<void> {
+  const dataDir = mkdtempSync(join(tmpdir(), 'socketscope-demo-test-'));
+  dirs.push(dataDir);
+  const databaseUrl = process.env.DATABASE_URL;
+  delete process.env.DATABASE_URL;
+  const lines: string[] = [];
+  try {
+    const demo = await runDemo({ ...options, dataDir, logLevel: 'silent', progress: (line) => lines.push(line) });
+    try {
+      await check(demo, lines);
+    } finally {
+      await demo.stop();
+    }
+  } finally {
+    if (databaseUrl !== undefined) process.env.DATABASE_URL = databaseUrl;
+  }
+}
+
 describe('socketscope demo without its optional parts', () => {
   it('names Chromium as missing only when the browser client is asked for', () => {
     const none = () => false;
@@ -43,59 +68,33 @@ describe('socketscope demo without its optional parts', () => {
     expect(missingComponents(true, () => true)).toEqual([]);
   });
 
-  it('runs without Chromium, the collector, Prometheus and Alertmanager, saying so, with --browser on', { timeout: 120_000 }, async () => {
-    const dataDir = mkdtempSync(join(tmpdir(), 'socketscope-demo-test-'));
-    dirs.push(dataDir);
-    const databaseUrl = process.env.DATABASE_URL;
-    delete process.env.DATABASE_URL;
-    const lines: string[] = [];
-    try {
-      const demo = await runDemo({ clients: 2, browser: true, dataDir, logLevel: 'silent', progress: (line) => lines.push(line), installed: () => false });
-      try {
-        expect(lines.filter((line) => line.startsWith('!'))).toEqual([
-          '! socketscope-otelcol is not installed (SDK metrics over OTLP); the demo runs without it. Build it with `npm run setup` (scripts/build-collector.sh needs Go and the Go module proxy).',
-          `! prometheus is not installed (server metrics, dashboards data, alert rules); the demo runs without it. ${APT} prometheus\`).`,
-          `! prometheus-alertmanager is not installed (alert routing and acknowledgement silences); the demo runs without it. ${APT} prometheus-alertmanager\`).`,
-          `! chromium is not installed (one real browser running the web SDK); the demo runs without it. ${APT} chromium\`).`,
-        ]);
-        expect(lines.some((line) => line.includes('Chromium'))).toBe(false);
-        expect(lines).toContain('✓ 2 synthetic clients connecting');
-        expect(demo.urls.missing).toEqual(['socketscope-otelcol', 'prometheus', 'prometheus-alertmanager', 'chromium']);
-        expect([demo.urls.database, demo.urls.prometheus, demo.urls.collector]).toEqual(['embedded', null, null]);
-        const health = await fetch(`${demo.urls.api}/health`);
-        expect(health.status).toBe(200);
-        expect((await fetch(demo.urls.app)).status).toBe(200);
-      } finally {
-        await demo.stop();
-      }
-    } finally {
-      if (databaseUrl !== undefined) process.env.DATABASE_URL = databaseUrl;
-    }
-  });
+  it('runs without Chromium, the collector, Prometheus and Alertmanager, saying so, with --browser on', { timeout: 120_000 }, () =>
+    withEmbeddedDemo({ clients: 2, browser: true, installed: () => false }, async (demo, lines) => {
+      expect(lines.filter((line) => line.startsWith('!'))).toEqual([
+        '! socketscope-otelcol is not installed (SDK metrics over OTLP); the demo runs without it. Build it with `npm run setup` (scripts/build-collector.sh needs Go and the Go module proxy).',
+        `! prometheus is not installed (server metrics, dashboards data, alert rules); the demo runs without it. ${APT} prometheus\`).`,
+        `! prometheus-alertmanager is not installed (alert routing and acknowledgement silences); the demo runs without it. ${APT} prometheus-alertmanager\`).`,
+        `! chromium is not installed (one real browser running the web SDK); the demo runs without it. ${APT} chromium\`).`,
+      ]);
+      expect(lines.some((line) => line.includes('Chromium'))).toBe(false);
+      expect(lines).toContain('✓ 2 synthetic clients connecting');
+      expect(demo.urls.missing).toEqual(['socketscope-otelcol', 'prometheus', 'prometheus-alertmanager', 'chromium']);
+      expect([demo.urls.database, demo.urls.prometheus, demo.urls.collector]).toEqual(['embedded', null, null]);
+      const health = await fetch(`${demo.urls.api}/health`);
+      expect(health.status).toBe(200);
+      expect((await fetch(demo.urls.app)).status).toBe(200);
+    }));
 });
 
 describe('socketscope demo with Chromium but without the collector', () => {
-  it('says the web SDK only reports to the service: there is no collector for its OTLP export', { timeout: 120_000 }, async () => {
-    const dataDir = mkdtempSync(join(tmpdir(), 'socketscope-demo-test-'));
-    dirs.push(dataDir);
-    const databaseUrl = process.env.DATABASE_URL;
-    delete process.env.DATABASE_URL;
-    const lines: string[] = [];
-    try {
-      const demo = await runDemo({ clients: 0, browser: true, dataDir, logLevel: 'silent', progress: (line) => lines.push(line), installed: (name) => name === 'chromium' });
-      try {
-        expect(demo.urls.collector).toBeNull();
-        expect(lines.filter((line) => line.includes('Chromium'))).toEqual([
-          '… opening the demo page in headless Chromium (web SDK)',
-          '✓ Chromium client connected (web SDK reporting to the service only: no collector to export to)',
-        ]);
-      } finally {
-        await demo.stop();
-      }
-    } finally {
-      if (databaseUrl !== undefined) process.env.DATABASE_URL = databaseUrl;
-    }
-  });
+  it('says the web SDK only reports to the service: there is no collector for its OTLP export', { timeout: 120_000 }, () =>
+    withEmbeddedDemo({ clients: 0, browser: true, installed: (name) => name === 'chromium' }, async (demo, lines) => {
+      expect(demo.urls.collector).toBeNull();
+      expect(lines.filter((line) => line.includes('Chromium'))).toEqual([
+        '… opening the demo page in headless Chromium (web SDK)',
+        '✓ Chromium client connected (web SDK reporting to the service only: no collector to export to)',
+      ]);
+    }));
 });
 
 describe('socketscope demo --port', () => {
