@@ -17,13 +17,29 @@ import { ApiError, errorHandler, notFound, zodDetails } from './errors.ts';
 import { buildOpenApiDocument } from './openapi.ts';
 import { perClientLimit } from './rate-limit.ts';
 import { requestLog } from './request-log.ts';
-import { type Route, expressPath } from './route-spec.ts';
+import { type Route, bodyMediaTypes, expressPath } from './route-spec.ts';
 import { alertRoutes } from './routes/alerts.ts';
 import { clientMetricsRoutes } from './routes/client-metrics.ts';
 import { healthRoutes } from './routes/health.ts';
 import { serverMetricsRoutes } from './routes/server-metrics.ts';
 import type { Unavailable } from './routes/unavailable.ts';
 import { routeOf, traceRequests } from './tracing.ts';
+
+/**
+ * 415 for a body in a type the route does not read. The JSON parser skips other types, leaving no body:
+ * without this the answer was 400 `expected object, received undefined`, which hides the cause.
+ */
+function requireMediaType(types: string[]): RequestHandler {
+  return (req, _res, next) => {
+    const type = req.headers['content-type'];
+    // is() is null for a typed request without a body: left to validation (400, the body is missing).
+    if (type === undefined || req.is(types) === false) {
+      next(new ApiError(415, 'unsupported_media_type', `${type ? `Content-Type ${type}` : 'a body without Content-Type'} is not accepted here: send ${types.join(' or ')}`, { accepted: types, received: type ?? null }));
+      return;
+    }
+    next();
+  };
+}
 
 /** The contract's limit for client report bodies. */
 export const INGEST_BODY_LIMIT = '256kb';
@@ -136,7 +152,10 @@ export function createApp(ctx: ApiContext, options: AppOptions = {}): express.Ex
     if (route.access === 'admin') chain.push(adminLimit, adminAuth);
     if (route.access === 'ingest') chain.push(ingestLimit);
     if (route.access === 'webhook') chain.push(webhookLimit, webhookAuth);
-    if (route.method === 'post') chain.push(route.access === 'ingest' ? ingestBody : route.access === 'webhook' ? webhookBody : jsonBody);
+    if (route.method === 'post') {
+      if (route.body) chain.push(requireMediaType(bodyMediaTypes(route)));
+      chain.push(route.access === 'ingest' ? ingestBody : route.access === 'webhook' ? webhookBody : jsonBody);
+    }
     app[route.method](expressPath(route.path), ...chain, handle(route));
   }
 

@@ -62,6 +62,14 @@ export function defineRoute<Q extends z.ZodType | undefined = undefined, P exten
   return definition as unknown as Route;
 }
 
+/**
+ * The Content-Types a route's body is read in: JSON, and for ingest also text/plain, which is what
+ * navigator.sendBeacon sends a string as (application/json would need a CORS preflight it cannot make).
+ */
+export function bodyMediaTypes(route: Pick<Route, 'access'>): string[] {
+  return route.access === 'ingest' ? ['application/json', 'text/plain'] : ['application/json'];
+}
+
 /** /api/ws/alerts/{id}/acknowledge → /api/ws/alerts/:id/acknowledge */
 export function expressPath(path: string): string {
   return path.replace(/\{(\w+)\}/g, ':$1');

@@ -125,6 +125,40 @@ describe('POST /api/ws/client-metrics', () => {
   });
 
   it.each([
+    ['form-urlencoded', 'application/x-www-form-urlencoded', 'Content-Type application/x-www-form-urlencoded'],
+    ['multipart', 'multipart/form-data; boundary=x', 'Content-Type multipart/form-data; boundary=x'],
+    ['no Content-Type', undefined, 'a body without Content-Type'],
+  ])('answers a body sent as %s 415 unsupported_media_type naming the accepted types, and writes nothing', async (_label, type, what) => {
+    const before = await countRows();
+    // Bytes: fetch gives a string body a Content-Type of its own (text/plain).
+    const response = await fetch(`${base}/api/ws/client-metrics`, {
+      method: 'POST',
+      headers: type ? { 'content-type': type } : {},
+      body: new TextEncoder().encode(JSON.stringify(clientReport({ session: 'mediatype' }))),
+    });
+    expect(response.status).toBe(415);
+    expect(await response.json()).toEqual({
+      error: {
+        code: 'unsupported_media_type',
+        message: `${what} is not accepted here: send application/json or text/plain`,
+        details: { accepted: ['application/json', 'text/plain'], received: type ?? null },
+      },
+    });
+    expect(await countRows()).toBe(before);
+  });
+
+  it('answers 415 to an admin JSON route sent form-urlencoded (after auth), naming application/json', async () => {
+    const response = await call(base, '/api/ws/alerts/0123456789abcdef/acknowledge', {
+      method: 'POST',
+      token: ADMIN_TOKEN,
+      rawBody: 'acknowledged_by=alice',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    });
+    expect(response).toMatchObject({ status: 415, body: { error: { code: 'unsupported_media_type', details: { accepted: ['application/json'] } } } });
+    expect((await call(base, '/api/ws/alerts/0123456789abcdef/acknowledge', { method: 'POST', rawBody: 'acknowledged_by=alice', headers: { 'content-type': 'application/x-www-form-urlencoded' } })).status).toBe(401);
+  });
+
+  it.each([
     ['malformed JSON', '{"reports": [', 400, 'malformed_json'],
     ['a wrong type', JSON.stringify(clientReport({ session: 'wrongtype', connection: { attempts: '3' as unknown as number } })), 400, 'validation_failed'],
     ['an unknown key', JSON.stringify({ ...clientReport({ session: 'unknownkey' }), extra: 1 }), 400, 'validation_failed'],
@@ -1263,7 +1297,13 @@ describe('auth, health, OpenAPI, own metrics', () => {
     expect(body('/api/ws/health', 'get', '200')).toEqual({ $ref: '#/components/schemas/Health' });
     expect(body('/health/websocket', 'get', '503')).toEqual({ $ref: '#/components/schemas/WebSocketHealth' });
     expect(body('/api/ws/alerts/{id}/acknowledge', 'post', '503')).toEqual({ $ref: '#/components/schemas/Error' });
-    expect(doc.paths['/api/ws/client-metrics']!.post.responses['415'].description).toBe('Unsupported body encoding or charset (unsupported_encoding, unsupported_charset)');
+    expect(doc.paths['/api/ws/client-metrics']!.post.responses['415'].description).toBe(
+      'Unsupported Content-Type (unsupported_media_type: send application/json or text/plain), body encoding or charset (unsupported_encoding, unsupported_charset)',
+    );
+    expect(doc.paths['/api/ws/alerts/{id}/acknowledge']!.post.responses['415'].description).toBe(
+      'Unsupported Content-Type (unsupported_media_type: send application/json), body encoding or charset (unsupported_encoding, unsupported_charset)',
+    );
+    expect(Object.keys(doc.paths['/api/ws/client-metrics']!.post.requestBody.content)).toEqual(['application/json', 'text/plain']);
     expect(doc.components.schemas.Health.properties.service.properties.tasks.items).toEqual({ $ref: '#/components/schemas/TaskStatus' });
     const taskFields = ['name', 'interval_ms', 'running', 'runs', 'last_started_at', 'last_duration_ms', 'last_error', 'last_result'];
     expect(Object.keys(doc.components.schemas.TaskStatus.properties)).toEqual(taskFields);
