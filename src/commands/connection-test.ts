@@ -1,6 +1,7 @@
 import { Argument, type Command } from 'commander';
 import type { BasicTestOptions, EchoTestOptions, PoolTestOptions } from '../loadtest/index.ts';
 import { collect, EXIT, handshakeFromCli, timeoutMsOption, UsageError, usageExit } from './load.ts';
+import { closeText } from '../loadtest/close-text.ts';
 
 export type TestKind = 'basic' | 'pool' | 'echo';
 
@@ -176,11 +177,6 @@ async function runTest(kind: TestKind, o: TestCliOptions): Promise<number> {
 }
 
 type Result = Awaited<ReturnType<typeof import('../loadtest/index.ts').runConnectionTest>>;
-
-/** The server's close frame: its reason quoted (servers echo ours, which would otherwise read as part of the line), none when empty. */
-function closeText(close: { code: number; reason: string }): string {
-  return close.reason ? `${close.code} ${JSON.stringify(close.reason)}` : String(close.code);
-}
 
 function formatResult(r: Result): string {
   const head = `${r.kind} test ${r.ok ? 'PASSED' : 'FAILED'}  ${r.url}`;

@@ -3,6 +3,7 @@
  * URL from the service (POST /admin/api/connection-tests) and show the
  * result; earlier runs of this visit stay listed below.
  */
+import { closeText } from '../../../loadtest/close-text.ts';
 import type { ConnectionTestBody, ConnectionTestResult } from '../api-types.ts';
 import { type Child, h, replace } from '../dom.ts';
 import { int, ms, when } from '../format.ts';
@@ -32,7 +33,7 @@ export function resultView(result: ConnectionTestResult, at: Date): HTMLElement 
       figures = statGrid([
         { id: 'connect_ms', label: 'Connect', value: ms(result.connect_ms) },
         { id: 'ping_ms', label: 'Ping round trip', value: ms(result.ping_ms) },
-        { id: 'close', label: 'Close', value: result.close ? `${result.close.code}${result.close.reason ? ` ${result.close.reason}` : ''}` : '–' },
+        { id: 'close', label: 'Close', value: result.close ? closeText(result.close) : '–' },
         { id: 'protocol', label: 'Subprotocol', value: result.protocol || 'none' },
       ]);
       break;
