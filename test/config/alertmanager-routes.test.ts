@@ -38,6 +38,7 @@ const cases: Array<[labels: string[], receiver: string]> = [
   [['alertname=AlertmanagerNotificationsFailing', 'severity=critical', 'component=pipeline', 'integration=webhook'], 'platform-critical'],
   [['alertname=PrometheusRuleEvaluationFailures', 'severity=critical', 'component=pipeline'], 'platform-critical'],
   [['alertname=PrometheusConfigReloadFailed', 'severity=warning', 'component=pipeline'], 'analytics-webhook'],
+  [['alertname=PipelineTargetDown', 'severity=warning', 'component=pipeline', 'job=alertmanager'], 'analytics-webhook'],
   // Anything unmatched still reaches the analytics service.
   [['alertname=Custom', 'severity=info'], 'analytics-webhook'],
 ];
