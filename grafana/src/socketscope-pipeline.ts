@@ -1,4 +1,19 @@
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { parse } from 'yaml';
 import { type DashboardSpec, datasourceVariable } from './panels.ts';
+
+/**
+ * The otel-collector scrape's sample_limit, read from prometheus/prometheus.yml
+ * (the one place it is set): past it Prometheus drops the whole scrape.
+ */
+export function collectorSampleLimit(file = fileURLToPath(new URL('../../prometheus/prometheus.yml', import.meta.url))): number {
+  const config = parse(readFileSync(file, 'utf8')) as { scrape_configs: Array<{ job_name: string; sample_limit?: number }> };
+  const limit = config.scrape_configs.find((job) => job.job_name === 'otel-collector')?.sample_limit;
+  if (typeof limit !== 'number') throw new Error(`${file}: the otel-collector job has no sample_limit`);
+  return limit;
+}
+const SAMPLE_LIMIT = collectorSampleLimit();
 
 /** Requests of the analytics service (scraped as job "socketscope"), per second. */
 const REQUESTS = 'http_server_request_duration_seconds_count{job="socketscope"}';
@@ -82,6 +97,18 @@ export const socketscopePipeline: DashboardSpec = {
             { expr: 'sum by (instance) (otelcol_deltatocumulative_streams_tracked)', legendFormat: 'tracked {{instance}}' },
             { expr: 'max by (instance) (otelcol_deltatocumulative_streams_limit)', legendFormat: 'limit {{instance}}' },
           ],
+        },
+        {
+          title: 'Samples per scrape of the collector / sample_limit',
+          type: 'timeseries',
+          unit: 'short',
+          description: `Samples Prometheus takes from the collector's exporter per scrape, against the otel-collector job's sample_limit (${SAMPLE_LIMIT}, prometheus/prometheus.yml): past it Prometheus drops the whole scrape (every SDK metric) and OtelCollectorDown fires. Above 80 % for 15 minutes OtelCollectorScrapeNearSampleLimit warns.`,
+          thresholds: [
+            { value: null, color: 'green' },
+            { value: 0.8 * SAMPLE_LIMIT, color: 'orange' },
+            { value: SAMPLE_LIMIT, color: 'red' },
+          ],
+          targets: [{ expr: 'max by (instance) (scrape_samples_scraped{job="otel-collector"})', legendFormat: 'samples {{instance}}' }],
         },
       ],
     },

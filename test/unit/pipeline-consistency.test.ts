@@ -14,6 +14,7 @@ import { parse } from 'yaml';
 import { catalogueClauses, catalogueCondition, renderCollectorConfig } from '../../collector/browser-catalogue.ts';
 import { renderDashboards } from '../../grafana/build.ts';
 import { DATASOURCE_UIDS, promqlExpressions } from '../../grafana/src/panels.ts';
+import { collectorSampleLimit } from '../../grafana/src/socketscope-pipeline.ts';
 import { ANOMALY_ALERTNAME, ANOMALY_RUNBOOK_URL } from '../../src/analytics/anomaly-job.ts';
 import { CLIENT_METRICS, METRICS, prometheusLabel, prometheusSeries } from '../../src/catalogue.ts';
 import { loadConfig } from '../../src/config.ts';
@@ -44,9 +45,9 @@ const recorded = new Set(rules.flatMap((r) => (r.record ? [r.record] : [])));
 
 const catalogueSeries = new Set(METRICS.flatMap((def) => prometheusSeries(def)));
 const catalogueLabels = new Set(METRICS.flatMap((def) => def.attributes.map(prometheusLabel)));
-// Series that do not come from our SDKs: Prometheus' and Alertmanager's own, and the collector's.
+// Series that do not come from our SDKs: Prometheus' and Alertmanager's own (scrape_*: Prometheus' per-target series), and the collector's.
 const external = (name: string) =>
-  name === 'up' || ['otelcol_', 'traces_span_metrics_', 'prometheus_', 'alertmanager_'].some((prefix) => name.startsWith(prefix));
+  name === 'up' || ['otelcol_', 'traces_span_metrics_', 'prometheus_', 'alertmanager_', 'scrape_'].some((prefix) => name.startsWith(prefix));
 
 /** Metric names a PromQL expression selects (identifiers not followed by `(` and not in label matchers or by-clauses). */
 function metricNames(expr: string): string[] {
@@ -403,6 +404,22 @@ describe('wiring that must agree across files', () => {
     expect(job).toMatchObject({ honor_labels: true, sample_limit: expect.any(Number), label_value_length_limit: expect.any(Number) });
     // The longest label value a browser can set: a folded scope version (4.4.4 digits) or _OTHER, well under the limit.
     expect(job?.label_value_length_limit).toBeGreaterThanOrEqual(256);
+  });
+
+  it("OtelCollectorScrapeNearSampleLimit warns at 80 % of the otel-collector job's sample_limit, and the pipeline dashboard draws that limit", () => {
+    const prometheus = parse(readFileSync(at('prometheus', 'prometheus.yml'), 'utf8')) as { scrape_configs: Array<{ job_name: string; sample_limit?: number }> };
+    const limit = prometheus.scrape_configs.find((c) => c.job_name === 'otel-collector')?.sample_limit ?? NaN;
+    expect(limit).toBeGreaterThan(0);
+    const warning = Math.round(0.8 * limit);
+    const alert = alerts.find((a) => a.alert === 'OtelCollectorScrapeNearSampleLimit');
+    expect(alert?.expr.trim()).toBe(`scrape_samples_scraped{job="otel-collector"} > ${warning}`);
+    expect(alert?.annotations?.description).toContain(`sample_limit (${limit})`);
+    expect(collectorSampleLimit()).toBe(limit);
+    const dashboard = JSON.parse(renderDashboards()['socketscope-pipeline.json'] ?? '{}') as {
+      panels: Array<{ title: string; targets?: Array<{ expr?: string }>; fieldConfig?: { defaults: { thresholds?: { steps: Array<{ value: number | null }> } } } }>;
+    };
+    const panel = dashboard.panels.find((p) => p.targets?.some((t) => t.expr?.includes('scrape_samples_scraped{job="otel-collector"}')));
+    expect(panel?.fieldConfig?.defaults.thresholds?.steps.map((step) => step.value)).toEqual([null, warning, limit]);
   });
 
   it('Prometheus scrapes itself and Alertmanager where the alerting section and the demo expect them', () => {
