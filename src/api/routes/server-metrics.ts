@@ -7,7 +7,7 @@ import { SERVER_QUERIES, SERVER_QUERY_IDS, serverQueries, serverQuery } from '..
 import type { ApiContext } from '../context.ts';
 import { ApiError } from '../errors.ts';
 import { type Route, defineRoute } from '../route-spec.ts';
-import { resolveRange, timeRangeQuery } from '../schemas/common.ts';
+import { resolveRange, stepQuery, timeRangeQuery } from '../schemas/common.ts';
 import { historicalMetricsSchema, serverMetricsSchema } from '../schemas/responses.ts';
 import { type Unavailable, needsPrometheus } from './unavailable.ts';
 
@@ -55,12 +55,10 @@ export function serverMetricsRoutes(ctx: ApiContext, unavailable?: Unavailable):
       summary: 'Server metrics over time (PromQL range queries; points at from, from + step, … up to and including to, as Prometheus evaluates them)',
       access: 'admin',
       query: timeRangeQuery.extend({
-        step: z.coerce
-          .number()
-          .min(1)
-          .max(86_400)
-          .optional()
-          .meta({ description: 'Seconds between points (default: range / 300, at least 15). Rates and quantiles at each point cover the window_s before it: at least 5 minutes, else the step plus one scrape interval' }),
+        step: stepQuery.optional().meta({
+          description:
+            'Time between points, in seconds (300, 1.5) or as a Prometheus duration (30s, 5m, 1h, 1h30m), from 1 s to 1 d (default: range / 300, at least 15 s). Rates and quantiles at each point cover the window_s before it: at least 5 minutes, else the step plus one scrape interval',
+        }),
         metric: metricIds.optional(),
       }),
       status: 200,

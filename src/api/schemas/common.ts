@@ -45,4 +45,42 @@ export function resolveRange(query: { from?: string; to?: string }, now = new Da
   return { from, to };
 }
 
+/** Prometheus' duration units in the order they must come (1h30m, not 30m1h), in seconds. */
+const DURATION_UNITS = [
+  ['y', 365 * 86_400],
+  ['w', 7 * 86_400],
+  ['d', 86_400],
+  ['h', 3_600],
+  ['m', 60],
+  ['s', 1],
+  ['ms', 0.001],
+] as const;
+const DURATION = new RegExp(`^${DURATION_UNITS.map(([unit]) => `(?:(\\d+)${unit})?`).join('')}$`);
+/** A decimal number of seconds, as Prometheus takes a step besides a duration (300, 1.5, 1e3). */
+const SECONDS = /^(?:\d+\.?\d*|\.\d+)(?:e[+-]?\d+)?$/i;
+
+/** Seconds of `text`: a number of seconds or a Prometheus duration (30s, 5m, 1h30m); undefined if it is neither. */
+export function parseStepSeconds(text: string): number | undefined {
+  if (SECONDS.test(text)) return Number(text);
+  const match = text === '' ? null : DURATION.exec(text);
+  if (!match) return undefined;
+  // Whole milliseconds summed, so that 1s500ms is 1.5 exactly.
+  const ms = DURATION_UNITS.reduce((sum, [, seconds], i) => sum + Number(match[i + 1] ?? 0) * seconds * 1000, 0);
+  return ms / 1000;
+}
+
+/** A range query's step: seconds or a Prometheus duration, from 1 s to 1 day. */
+export const stepQuery = z
+  .string()
+  .trim()
+  .transform((text, ctx) => {
+    const seconds = parseStepSeconds(text);
+    if (seconds === undefined) {
+      ctx.addIssue({ code: 'custom', message: `must be seconds (e.g. 300) or a Prometheus duration (e.g. 30s, 5m, 1h, 1h30m), not "${text}"` });
+      return z.NEVER;
+    }
+    return seconds;
+  })
+  .pipe(z.number().min(1, 'must be at least 1 s').max(86_400, 'must be at most 86400 s (1d)'));
+
 export const intervalSchema = z.object({ lower: z.number(), upper: z.number() }).meta({ id: 'Interval', description: '95% confidence interval' });

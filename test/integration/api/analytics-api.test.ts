@@ -621,6 +621,27 @@ describe('server metrics from Prometheus', () => {
     expect(await admin(`/api/ws/metrics/historical?step=-5`)).toMatchObject({ status: 400, body: { error: { code: 'validation_failed', details: [{ path: 'step' }] } } });
   });
 
+  it('GET /api/ws/metrics/historical takes step as a Prometheus duration too', async () => {
+    const [sample] = await waitForSamples(fx.prometheusUrl, 'websocket_server_connection_count');
+    const to = new Date(Math.floor(sample!.value[0]) * 1000).toISOString();
+    const from = new Date(Date.parse(to) - 3 * 3_600_000).toISOString();
+    const historical = (step: string) => admin(`/api/ws/metrics/historical?metric=active_connections&from=${from}&to=${to}&step=${encodeURIComponent(step)}`);
+    for (const [step, seconds] of [['5m', 300], ['1h30m', 5_400], ['30s', 30], ['300', 300]] as const) {
+      expect(await historical(step), step).toMatchObject({ status: 200, body: { step_s: seconds } });
+    }
+    // The same points as the step in seconds.
+    expect((await historical('1h')).body).toEqual((await historical('3600')).body);
+    expect(await historical('5 minutes')).toMatchObject({
+      status: 400,
+      body: { error: { code: 'validation_failed', details: [{ path: 'step', message: 'must be seconds (e.g. 300) or a Prometheus duration (e.g. 30s, 5m, 1h, 1h30m), not "5 minutes"' }] } },
+    });
+    expect(await historical('2d')).toMatchObject({ status: 400, body: { error: { code: 'validation_failed', details: [{ path: 'step', message: 'must be at most 86400 s (1d)' }] } } });
+    const doc = (await call(base, '/api/openapi.json')).body as { paths: Record<string, Record<string, { parameters: Array<{ name: string; description?: string; schema: { type?: string } }> }>> };
+    const param = doc.paths['/api/ws/metrics/historical']!.get!.parameters.find((p) => p.name === 'step');
+    expect(param?.description).toMatch(/^Time between points, in seconds \(300, 1\.5\) or as a Prometheus duration \(30s, 5m, 1h, 1h30m\)/);
+    expect(param?.schema.type).toBe('string');
+  });
+
   it('GET /health/websocket reports the active connections', async () => {
     const response = await call(base, '/health/websocket');
     expect(response.status).toBe(200);
