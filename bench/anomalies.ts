@@ -13,7 +13,9 @@
  *   socketscope       the detector with its defaults (as the service runs it);
  *   no-tail-gate      the same with the gate fixed at the threshold;
  *   no-seasonality    the same with only the rolling and trend baselines.
- * `--subject NAME` runs one of them.
+ * `--subject NAME` runs one of them. `--half even|odd` scores only the streams
+ * at even or odd positions in name order: a change to the detector should help
+ * on both halves, not just on the whole corpus (a guard against tuning to it).
  * Last line: key=value pairs for the default detector.
  */
 import { existsSync, readFileSync } from 'node:fs';
@@ -44,6 +46,12 @@ if (SUBJECTS.length === 0) {
   console.error(`bench anomalies: --subject is one of ${ALL_SUBJECTS.map((s) => s.name).join(', ')}`);
   process.exit(2);
 }
+const halfIndex = process.argv.indexOf('--half');
+const half = halfIndex > 0 ? process.argv[halfIndex + 1] : undefined;
+if (half !== undefined && half !== 'even' && half !== 'odd') {
+  console.error('bench anomalies: --half is even or odd');
+  process.exit(2);
+}
 const THRESHOLDS = Array.from({ length: 121 }, (_, i) => 0.3 + i * 0.005);
 
 interface Stream {
@@ -55,6 +63,7 @@ interface Stream {
 const labels = JSON.parse(readFileSync(labelsPath, 'utf8')) as Record<string, string[][]>;
 const streams: Stream[] = Object.keys(labels)
   .sort()
+  .filter((_, i) => half === undefined || i % 2 === (half === 'even' ? 0 : 1))
   .map((file) => {
     const rows = parseSeriesCsv(readFileSync(join(nabDir, 'data', file), 'utf8'));
     const times = rows.map((r) => r.timestamp);
@@ -63,7 +72,7 @@ const streams: Stream[] = Object.keys(labels)
   });
 const totalWindows = streams.reduce((sum, s) => sum + s.prepared.windows, 0);
 const totalPoints = streams.reduce((sum, s) => sum + s.times.length, 0);
-console.log(`NAB: ${streams.length} streams, ${totalPoints} points, ${totalWindows} windows`);
+console.log(`NAB${half ? ` (${half} half)` : ''}: ${streams.length} streams, ${totalPoints} points, ${totalWindows} windows`);
 
 function corpusScore(scores: Float64Array[], threshold: number, profile: Profile) {
   let raw = 0;
