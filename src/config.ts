@@ -79,6 +79,54 @@ export function parseAllowedHosts(value: string, ctx: z.RefinementCtx): string[]
   return entries.length > 0 ? entries : undefined;
 }
 
+/** An HTTP header name (RFC 9110 token). */
+const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9a-z-]+$/i;
+/** Headers fetch sets itself or that would break the request: not configurable. */
+const RESERVED_HEADERS = new Set(['host', 'content-length', 'content-type', 'transfer-encoding', 'connection', 'keep-alive', 'upgrade', 'expect', 'te', 'trailer']);
+
+/**
+ * PROMETHEUS_HEADERS / ALERTMANAGER_HEADERS → the headers (names lower-cased), in OTEL_EXPORTER_OTLP_HEADERS'
+ * format: comma-separated `name=value`, values URL-encoded (a comma in a value is %2C).
+ */
+export function parseHeaders(value: string, ctx: z.RefinementCtx): Record<string, string> {
+  const headers: Record<string, string> = {};
+  const bad: string[] = [];
+  for (const entry of value.split(',').map((e) => e.trim()).filter(Boolean)) {
+    const eq = entry.indexOf('=');
+    const name = eq < 0 ? '' : entry.slice(0, eq).trim().toLowerCase();
+    let decoded: string | undefined;
+    try {
+      decoded = eq < 0 ? undefined : decodeURIComponent(entry.slice(eq + 1).trim());
+    } catch {
+      bad.push(`${JSON.stringify(entry)} (the value is not URL-encoded correctly)`);
+      continue;
+    }
+    if (eq < 0 || decoded === undefined) bad.push(`${JSON.stringify(entry)} (not name=value)`);
+    else if (!HEADER_NAME.test(name)) bad.push(`${JSON.stringify(entry)} (not a header name)`);
+    else if (RESERVED_HEADERS.has(name)) bad.push(`${JSON.stringify(entry)} (${name} is set by the HTTP client)`);
+    // eslint-disable-next-line no-control-regex -- control characters are what this rejects.
+    else if (/[\u0000-\u0008\u000a-\u001f\u007f]/.test(decoded)) bad.push(`${JSON.stringify(entry)} (control characters in the value)`);
+    else if (name in headers) bad.push(`${JSON.stringify(entry)} (${name} given twice)`);
+    else headers[name] = decoded;
+  }
+  if (bad.length > 0) {
+    ctx.addIssue({ code: 'custom', message: `expected comma-separated name=value pairs with URL-encoded values (e.g. X-Scope-OrgID=tenant-1): ${bad.join(', ')}` });
+    return z.NEVER;
+  }
+  return headers;
+}
+
+/** Whether a URL carries userinfo (user:password@), which the clients send as Basic authentication. */
+function hasUserinfo(url: unknown): boolean {
+  if (typeof url !== 'string') return false;
+  try {
+    const parsed = new URL(url);
+    return parsed.username !== '' || parsed.password !== '';
+  } catch {
+    return false;
+  }
+}
+
 interface Variable {
   env: string;
   key: string;
@@ -102,9 +150,35 @@ export const CONFIG_VARIABLES = [
     description: 'PostgreSQL connection string. Absent: an embedded PostgreSQL (PGlite) in `SOCKETSCOPE_DATA_DIR`.',
   },
   { env: 'SOCKETSCOPE_DATA_DIR', key: 'dataDir', flag: '--data-dir', default: './.data', schema: z.string().min(1), description: 'Where the embedded database lives when `DATABASE_URL` is absent.' },
-  { env: 'PROMETHEUS_URL', key: 'prometheusUrl', schema: optionalUrl, description: 'Prometheus HTTP API base URL (server metrics, anomaly detection over metric streams). Absent: those endpoints answer 503 `prometheus_not_configured`.' },
+  {
+    env: 'PROMETHEUS_URL',
+    key: 'prometheusUrl',
+    schema: optionalUrl,
+    description:
+      'Prometheus HTTP API base URL (server metrics, anomaly detection over metric streams); any compatible API (a Mimir/Cortex query frontend, Thanos, VictoriaMetrics). `user:password@` in it is sent as Basic authentication (and shown nowhere). Absent: those endpoints answer 503 `prometheus_not_configured`.',
+  },
+  {
+    env: 'PROMETHEUS_HEADERS',
+    key: 'prometheusHeaders',
+    default: '',
+    schema: z.string().transform(parseHeaders),
+    description:
+      'Headers sent with every Prometheus call and readiness probe, as comma-separated `name=value` with URL-encoded values (the format of `OTEL_EXPORTER_OTLP_HEADERS`), e.g. `X-Scope-OrgID=tenant-1` for a multi-tenant Mimir or Cortex, or `Authorization=Bearer%20<token>` (not together with `user:password@` in the URL).',
+  },
   { env: 'PROMETHEUS_TIMEOUT_MS', key: 'prometheusTimeoutMs', default: '10000', schema: integer(100, 300_000), description: 'Timeout of one Prometheus or Alertmanager HTTP call.' },
-  { env: 'ALERTMANAGER_URL', key: 'alertmanagerUrl', schema: optionalUrl, description: 'Alertmanager base URL: anomalies are posted there as alerts, acknowledgements create silences there.' },
+  {
+    env: 'ALERTMANAGER_URL',
+    key: 'alertmanagerUrl',
+    schema: optionalUrl,
+    description: 'Alertmanager base URL: anomalies are posted there as alerts, acknowledgements create silences there. `user:password@` in it is sent as Basic authentication (and shown nowhere).',
+  },
+  {
+    env: 'ALERTMANAGER_HEADERS',
+    key: 'alertmanagerHeaders',
+    default: '',
+    schema: z.string().transform(parseHeaders),
+    description: 'Headers sent with every Alertmanager call and readiness probe, in the format of `PROMETHEUS_HEADERS` (e.g. `X-Scope-OrgID=tenant-1` for the Mimir Alertmanager).',
+  },
   { env: 'GRAFANA_URL', key: 'grafanaUrl', schema: optionalUrl, description: 'Grafana base URL: the admin pages link to the socketscope dashboards and to traces in Tempo.' },
   { env: 'COLLECTOR_HEALTH_URL', key: 'collectorHealthUrl', schema: optionalUrl, description: "The collector's health_check extension URL, reported by `/api/ws/health`." },
   {
@@ -193,6 +267,14 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
     const parsed = variable.schema.safeParse(raw);
     if (parsed.success) out[variable.key] = parsed.data;
     else issues.push(`${variable.env}=${JSON.stringify(raw)}: ${parsed.error.issues.map((i) => i.message).join('; ')}`);
+  }
+  // Two sources of one Authorization header: which was meant is not ours to guess.
+  for (const name of ['prometheus', 'alertmanager'] as const) {
+    const headers = out[`${name}Headers`] as Record<string, string> | undefined;
+    if (hasUserinfo(out[`${name}Url`]) && headers?.authorization !== undefined) {
+      const env = name.toUpperCase();
+      issues.push(`${env}_URL has user:password@ and ${env}_HEADERS an Authorization header: give the credentials one way`);
+    }
   }
   if (issues.length > 0) throw new ConfigError(issues);
   return out as Config;

@@ -1,6 +1,6 @@
 /** Alertmanager API v2 client: post alerts, list them, create silences. */
 import { z } from 'zod';
-import { fetchJson, probe } from './http-json.ts';
+import { fetchJson, probe, upstream } from './http-json.ts';
 
 export interface PostableAlert {
   labels: Record<string, string>;
@@ -41,23 +41,31 @@ const gettableSilence = z.object({
 export type GettableSilence = z.infer<typeof gettableSilence>;
 
 export class AlertmanagerClient {
+  /** The URL without credentials (its userinfo is sent as a Basic Authorization header). */
+  readonly baseUrl: string;
+  private readonly headers: Record<string, string>;
+
+  /** `headers` (ALERTMANAGER_HEADERS) go with every call and the readiness probe. */
   constructor(
-    readonly baseUrl: string,
+    url: string,
     private readonly timeoutMs: number,
-  ) {}
+    headers: Readonly<Record<string, string>> = {},
+  ) {
+    ({ baseUrl: this.baseUrl, headers: this.headers } = upstream(url, headers));
+  }
 
   private url(path: string): string {
-    return `${this.baseUrl.replace(/\/$/, '')}${path}`;
+    return `${this.baseUrl}${path}`;
   }
 
   async postAlerts(alerts: readonly PostableAlert[], signal?: AbortSignal): Promise<void> {
     if (alerts.length === 0) return;
-    await fetchJson('alertmanager', this.url('/api/v2/alerts'), z.unknown(), { method: 'POST', body: alerts, timeoutMs: this.timeoutMs, signal });
+    await fetchJson('alertmanager', this.url('/api/v2/alerts'), z.unknown(), { method: 'POST', body: alerts, timeoutMs: this.timeoutMs, headers: this.headers, signal });
   }
 
   async alerts({ active = true, silenced = true }: { active?: boolean; silenced?: boolean } = {}): Promise<GettableAlert[]> {
     const query = new URLSearchParams({ active: String(active), silenced: String(silenced), inhibited: 'true' });
-    return fetchJson('alertmanager', this.url(`/api/v2/alerts?${query}`), z.array(gettableAlert), { timeoutMs: this.timeoutMs });
+    return fetchJson('alertmanager', this.url(`/api/v2/alerts?${query}`), z.array(gettableAlert), { timeoutMs: this.timeoutMs, headers: this.headers });
   }
 
   /**
@@ -70,20 +78,21 @@ export class AlertmanagerClient {
       method: 'POST',
       body: { ...silence, startsAt: silence.startsAt.toISOString(), endsAt: silence.endsAt.toISOString() },
       timeoutMs: this.timeoutMs,
+      headers: this.headers,
     });
     return body.silenceID;
   }
 
   /** Expires a silence (`DELETE /api/v2/silence/{id}`). */
   async expireSilence(id: string): Promise<void> {
-    await fetchJson('alertmanager', this.url(`/api/v2/silence/${encodeURIComponent(id)}`), z.unknown(), { method: 'DELETE', timeoutMs: this.timeoutMs });
+    await fetchJson('alertmanager', this.url(`/api/v2/silence/${encodeURIComponent(id)}`), z.unknown(), { method: 'DELETE', timeoutMs: this.timeoutMs, headers: this.headers });
   }
 
   async silence(id: string): Promise<GettableSilence> {
-    return fetchJson('alertmanager', this.url(`/api/v2/silence/${encodeURIComponent(id)}`), gettableSilence, { timeoutMs: this.timeoutMs });
+    return fetchJson('alertmanager', this.url(`/api/v2/silence/${encodeURIComponent(id)}`), gettableSilence, { timeoutMs: this.timeoutMs, headers: this.headers });
   }
 
   ready(): Promise<{ ok: boolean; detail: string }> {
-    return probe(this.url('/-/ready'), Math.min(this.timeoutMs, 3_000));
+    return probe(this.url('/-/ready'), Math.min(this.timeoutMs, 3_000), this.headers);
   }
 }

@@ -15,11 +15,42 @@ export class UpstreamError extends Error {
   }
 }
 
+/** Where an upstream is reached: its base URL without credentials, and the headers every call and probe sends. */
+export interface Upstream {
+  baseUrl: string;
+  headers: Record<string, string>;
+}
+
+/**
+ * The base URL's userinfo (`http://user:pass@host`) becomes a Basic Authorization header, and leaves the
+ * URL: fetch refuses a URL with credentials, and the URL appears in errors and logs. `headers` (e.g.
+ * Mimir's X-Scope-OrgID) are sent as well; an Authorization among them is not combined with userinfo
+ * (config.ts refuses both at once).
+ */
+export function upstream(url: string, headers: Readonly<Record<string, string>> = {}): Upstream {
+  const parsed = new URL(url);
+  const out = { ...headers };
+  if (parsed.username !== '' || parsed.password !== '') {
+    const credentials = `${decodeURIComponent(parsed.username)}:${decodeURIComponent(parsed.password)}`;
+    out.authorization = `Basic ${Buffer.from(credentials, 'utf8').toString('base64')}`;
+    parsed.username = '';
+    parsed.password = '';
+  }
+  return { baseUrl: parsed.href.replace(/\/$/, ''), headers: out };
+}
+
 export async function fetchJson<T>(
   service: string,
   url: string,
   schema: z.ZodType<T>,
-  { method = 'GET', body, timeoutMs, form, signal }: { method?: string; body?: unknown; timeoutMs: number; form?: URLSearchParams; signal?: AbortSignal },
+  {
+    method = 'GET',
+    body,
+    timeoutMs,
+    form,
+    signal,
+    headers = {},
+  }: { method?: string; body?: unknown; timeoutMs: number; form?: URLSearchParams; signal?: AbortSignal; headers?: Readonly<Record<string, string>> },
 ): Promise<T> {
   const failed = (error: unknown) => {
     const reason = signal?.aborted
@@ -35,7 +66,7 @@ export async function fetchJson<T>(
   try {
     response = await fetch(url, {
       method,
-      headers: form ? { 'content-type': 'application/x-www-form-urlencoded' } : body === undefined ? undefined : { 'content-type': 'application/json' },
+      headers: { ...headers, ...(form ? { 'content-type': 'application/x-www-form-urlencoded' } : body === undefined ? {} : { 'content-type': 'application/json' }) },
       body: form ?? (body === undefined ? undefined : JSON.stringify(body)),
       signal: signal ? AbortSignal.any([signal, deadline]) : deadline,
     });
@@ -60,9 +91,9 @@ export async function fetchJson<T>(
 }
 
 /** GET that answers whether the URL is reachable and 2xx. */
-export async function probe(url: string, timeoutMs: number): Promise<{ ok: boolean; detail: string }> {
+export async function probe(url: string, timeoutMs: number, headers: Readonly<Record<string, string>> = {}): Promise<{ ok: boolean; detail: string }> {
   try {
-    const response = await fetch(url, { signal: AbortSignal.timeout(timeoutMs) });
+    const response = await fetch(url, { headers, signal: AbortSignal.timeout(timeoutMs) });
     await response.body?.cancel();
     return { ok: response.ok, detail: `HTTP ${response.status}` };
   } catch (error) {

@@ -1,6 +1,6 @@
 /** Prometheus HTTP API client (instant and range queries), with timeouts; works against any compatible store (Mimir, Thanos, VictoriaMetrics). */
 import { z } from 'zod';
-import { fetchJson, probe } from './http-json.ts';
+import { fetchJson, probe, upstream } from './http-json.ts';
 
 const sampleValue = z.tuple([z.number(), z.string()]);
 const vectorResult = z.object({ resultType: z.literal('vector'), result: z.array(z.object({ metric: z.record(z.string(), z.string()), value: sampleValue })) });
@@ -24,19 +24,27 @@ export interface RangeSeries {
 export const MAX_RANGE_POINTS = 11_000;
 
 export class PrometheusClient {
+  /** The URL without credentials (its userinfo is sent as a Basic Authorization header). */
+  readonly baseUrl: string;
+  private readonly headers: Record<string, string>;
+
+  /** `headers` (PROMETHEUS_HEADERS) go with every call and the readiness probe. */
   constructor(
-    readonly baseUrl: string,
+    url: string,
     private readonly timeoutMs: number,
-  ) {}
+    headers: Readonly<Record<string, string>> = {},
+  ) {
+    ({ baseUrl: this.baseUrl, headers: this.headers } = upstream(url, headers));
+  }
 
   private url(path: string): string {
-    return `${this.baseUrl.replace(/\/$/, '')}${path}`;
+    return `${this.baseUrl}${path}`;
   }
 
   async query(expr: string, at?: Date, signal?: AbortSignal): Promise<InstantSample[]> {
     const form = new URLSearchParams({ query: expr, timeout: `${Math.floor(this.timeoutMs / 1000) || 1}s` });
     if (at) form.set('time', String(at.getTime() / 1000));
-    const body = await fetchJson('prometheus', this.url('/api/v1/query'), envelope(z.union([vectorResult, scalarResult])), { method: 'POST', form, timeoutMs: this.timeoutMs, signal });
+    const body = await fetchJson('prometheus', this.url('/api/v1/query'), envelope(z.union([vectorResult, scalarResult])), { method: 'POST', form, timeoutMs: this.timeoutMs, headers: this.headers, signal });
     const samples = body.data.resultType === 'scalar' ? [{ metric: {}, value: body.data.result }] : body.data.result;
     return samples.map((s) => ({ metric: s.metric, timestamp: s.value[0] * 1000, value: Number(s.value[1]) }));
   }
@@ -49,11 +57,11 @@ export class PrometheusClient {
       step: String(stepSeconds),
       timeout: `${Math.floor(this.timeoutMs / 1000) || 1}s`,
     });
-    const body = await fetchJson('prometheus', this.url('/api/v1/query_range'), envelope(matrixResult), { method: 'POST', form, timeoutMs: this.timeoutMs, signal });
+    const body = await fetchJson('prometheus', this.url('/api/v1/query_range'), envelope(matrixResult), { method: 'POST', form, timeoutMs: this.timeoutMs, headers: this.headers, signal });
     return body.data.result.map((s) => ({ metric: s.metric, points: s.values.map(([t, v]) => ({ timestamp: t * 1000, value: Number(v) })) }));
   }
 
   ready(): Promise<{ ok: boolean; detail: string }> {
-    return probe(this.url('/-/ready'), Math.min(this.timeoutMs, 3_000));
+    return probe(this.url('/-/ready'), Math.min(this.timeoutMs, 3_000), this.headers);
   }
 }

@@ -104,8 +104,8 @@ export async function startService(config: Config, options: StartServiceOptions 
     if (applied.length > 0) logger.info({ migrations: applied }, 'migrations applied');
     await startupPartitions(database, logger, options.now?.());
 
-    const prometheus = config.prometheusUrl ? new PrometheusClient(config.prometheusUrl, config.prometheusTimeoutMs) : undefined;
-    const alertmanager = config.alertmanagerUrl ? new AlertmanagerClient(config.alertmanagerUrl, config.prometheusTimeoutMs) : undefined;
+    const prometheus = config.prometheusUrl ? new PrometheusClient(config.prometheusUrl, config.prometheusTimeoutMs, config.prometheusHeaders) : undefined;
+    const alertmanager = config.alertmanagerUrl ? new AlertmanagerClient(config.alertmanagerUrl, config.prometheusTimeoutMs, config.alertmanagerHeaders) : undefined;
     if (!prometheus) logger.warn('PROMETHEUS_URL is not set: server metrics and anomaly detection over them are unavailable');
 
     const instruments = apiInstruments(meter);

@@ -81,6 +81,40 @@ describe('TRUST_PROXY', () => {
   });
 });
 
+describe('PROMETHEUS_HEADERS and ALERTMANAGER_HEADERS', () => {
+  const issues = (env: Record<string, string>) => {
+    try {
+      loadConfig(env);
+    } catch (error) {
+      return (error as ConfigError).issues;
+    }
+    return [];
+  };
+
+  it('are empty by default, and take name=value pairs with URL-encoded values (names lower-cased)', () => {
+    expect(loadConfig({})).toMatchObject({ prometheusHeaders: {}, alertmanagerHeaders: {} });
+    expect(loadConfig({ PROMETHEUS_HEADERS: 'X-Scope-OrgID=tenant-1, Authorization=Bearer%20abc%2Cdef', ALERTMANAGER_HEADERS: 'X-Scope-OrgID=t%3D2' })).toMatchObject({
+      prometheusHeaders: { 'x-scope-orgid': 'tenant-1', authorization: 'Bearer abc,def' },
+      alertmanagerHeaders: { 'x-scope-orgid': 't=2' },
+    });
+  });
+
+  it('refuse what is not a header, naming each bad entry and the format', () => {
+    expect(issues({ PROMETHEUS_HEADERS: 'X-Scope-OrgID, bad name=1, x=%zz, Host=h, x-a=a%0Ab, X-A=1, x-a=2' })).toEqual([
+      'PROMETHEUS_HEADERS="X-Scope-OrgID, bad name=1, x=%zz, Host=h, x-a=a%0Ab, X-A=1, x-a=2": expected comma-separated name=value pairs with URL-encoded values (e.g. X-Scope-OrgID=tenant-1): ' +
+        '"X-Scope-OrgID" (not name=value), "bad name=1" (not a header name), "x=%zz" (the value is not URL-encoded correctly), "Host=h" (host is set by the HTTP client), ' +
+        '"x-a=a%0Ab" (control characters in the value), "x-a=2" (x-a given twice)',
+    ]);
+  });
+
+  it('refuse credentials given twice: user:password@ in the URL and an Authorization header', () => {
+    expect(issues({ PROMETHEUS_URL: 'http://u:p@prometheus:9090', PROMETHEUS_HEADERS: 'Authorization=Bearer%20t' })).toEqual([
+      'PROMETHEUS_URL has user:password@ and PROMETHEUS_HEADERS an Authorization header: give the credentials one way',
+    ]);
+    expect(loadConfig({ ALERTMANAGER_URL: 'http://u:p@alertmanager:9093', ALERTMANAGER_HEADERS: 'X-Scope-OrgID=t' })).toMatchObject({ alertmanagerUrl: 'http://u:p@alertmanager:9093' });
+  });
+});
+
 describe('docs/configuration.md', () => {
   it('holds the table generated from CONFIG_VARIABLES', () => {
     const doc = readFileSync(join(REPO_ROOT, 'docs', 'configuration.md'), 'utf8');
