@@ -77,7 +77,7 @@ export const socketscopePipeline: DashboardSpec = {
           type: 'timeseries',
           unit: 'ops',
           description:
-            "Points posted to the public browser receiver that the web SDK never sends and the filter dropped: a metric name outside the web SDK's catalogue, a catalogue name with another instrument type or unit than the catalogue's, non-delta data. A steady rate after a deploy: a page exporting to the wrong receiver or an SDK version mismatch; a burst: someone posting junk to the public port.",
+            "Points posted to the public browser receiver that the web SDK never sends and the filter dropped: a metric name outside the web SDK's catalogue, a catalogue name with another instrument type or unit than the catalogue's, non-delta data, a histogram point with other bucket boundaries than the catalogue's. A steady rate after a deploy: a page exporting to the wrong receiver or an SDK version mismatch; a burst: someone posting junk to the public port.",
           targets: [{ expr: 'sum by (filter) (rate(otelcol_processor_filter_datapoints_filtered[$__rate_interval]))', legendFormat: '{{filter}}' }],
         },
         {

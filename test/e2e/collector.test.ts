@@ -14,8 +14,11 @@
  *   deltas, with the catalogue's attribute keys and values (others become
  *   _OTHER); the servers' receiver passes anything;
  * - so a page cannot fail Prometheus' scrape of the collector with a name or
- *   unit longer than label_value_length_limit, nor take a catalogue name from
- *   the real histogram or counter with a point of another type; and what
+ *   unit longer than label_value_length_limit, nor fill its sample_limit with
+ *   a histogram of 20 000 bucket boundaries (only the catalogue's boundaries
+ *   pass; the dropped points are counted by filter/browser), nor take a
+ *   catalogue name from the real histogram or counter with a point of
+ *   another type; and what
  *   delta_to_cumulative drops past max_streams (the browser still gets 200) is
  *   counted where OtelCollectorDroppingBrowserPoints reads it;
  * - nothing a poster puts on a browser resource or instrumentation scope mints
@@ -30,7 +33,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse, stringify } from 'yaml';
-import { METRICS } from '../../src/catalogue.ts';
+import { CLIENT_METRICS, METRICS } from '../../src/catalogue.ts';
 import { type OtlpSink, startOtlpSink } from '../../src/demo/otlp-sink.ts';
 import { COLLECTOR_CONFIG } from '../../src/stack/collector.ts';
 import { type CollectorHandle, Stack, renderPrometheusConfig, waitFor } from '../../src/stack/index.ts';
@@ -352,6 +355,22 @@ const histogram = (name: string, bounds: number[], counts: number[], total: numb
   },
 });
 
+/** The web SDK's bucket boundaries for a catalogue histogram. */
+const bucketsOf = (name: string): number[] => [...(CLIENT_METRICS.find((def) => def.name === name)?.buckets ?? [])];
+
+/** A histogram delta as the web SDK posts it: the catalogue's boundaries, these observations counted into them. */
+const catalogueHistogram = (name: string, observations: number[], attributes: Record<string, string> = {}) => {
+  const bounds = bucketsOf(name);
+  expect(bounds.length, `${name} has bucket advice`).toBeGreaterThan(0);
+  const counts = new Array<number>(bounds.length + 1).fill(0);
+  for (const value of observations) {
+    const i = bounds.findIndex((bound) => value <= bound);
+    const bucket = i < 0 ? bounds.length : i;
+    counts[bucket] = (counts[bucket] ?? 0) + 1;
+  }
+  return histogram(name, bounds, counts, observations.reduce((a, b) => a + b, 0), attributes);
+};
+
 describe('what a page posts cannot stop the scrape or take a name from the catalogue', () => {
   // A collector of its own: the exporter keeps the first type it sees for a name, so the hostile
   // posts below come before any real one. Prometheus scrapes it with the shipped prometheus.yml
@@ -403,9 +422,9 @@ describe('what a page posts cannot stop the scrape or take a name from the catal
       },
     ]);
     await post(hostile.browserOtlpUrl, job, [
-      histogram('websocket.client.rtt', [0.05], [1, 1], 0.1, { 'network.connection.effective_type': '4g' }),
-      histogram('websocket.client.connect.duration', [0.25], [2, 0], 0.2),
-      histogram('websocket.client.outage.duration', [1], [1, 0], 0.5),
+      catalogueHistogram('websocket.client.rtt', [0.01, 0.09], { 'network.connection.effective_type': '4g' }),
+      catalogueHistogram('websocket.client.connect.duration', [0.1, 0.1]),
+      catalogueHistogram('websocket.client.outage.duration', [0.5]),
       sum('websocket.client.errors', DELTA, [[{ 'error.type': 'send' }, 3]]),
     ]);
     const real = ['websocket_client_rtt_seconds_count', 'websocket_client_connect_duration_seconds_count', 'websocket_client_outage_duration_seconds_count', 'websocket_client_errors_total'];
@@ -434,7 +453,7 @@ describe('what a page posts cannot stop the scrape or take a name from the catal
       sum(`browser.${'a'.repeat(1100)}`, DELTA, [[{}, 1]]),
       { ...sum('websocket.client.connection.drops', DELTA, [[{ 'websocket.close_code.class': 'abnormal' }, 1]]), unit: 'z'.repeat(1100) },
       // The right name and type in another unit: a second family (websocket_client_rtt_milliseconds) beside the catalogue's.
-      { ...histogram('websocket.client.rtt', [50], [1, 0], 10), unit: 'ms' },
+      { ...catalogueHistogram('websocket.client.rtt', [0.01]), unit: 'ms' },
       // A real metric in the same post.
       sum('browser.errors', DELTA, [[{}, 2]]),
     ]);
@@ -455,6 +474,44 @@ describe('what a page posts cannot stop the scrape or take a name from the catal
     expect(exposition).not.toContain('aaaaaaaaaa');
     expect(exposition).not.toContain('zzzzzzzzzz');
     expect(exposition).not.toContain('websocket_client_rtt_milliseconds');
+  });
+
+  it("histogram points with other bucket boundaries than the catalogue's are dropped and counted: 20 000 boundaries make no series, the web SDK's pass", { timeout: 90_000 }, async () => {
+    const job = 'e2e-buckets-web';
+    const name = 'websocket.client.rtt';
+    const catalogue = bucketsOf(name);
+    const filtered = async () =>
+      samples(await scrape(hostile.selfMetricsEndpoint), 'otelcol_processor_filter_datapoints_filtered')
+        .filter((s) => s.labels.filter === 'filter/browser')
+        .reduce((total, s) => total + s.value, 0);
+    const before = await filtered();
+    const started = Date.now();
+    const hostilePoints = [
+      // One point, 20 001 series had it passed: ten such posts filled the scrape's sample_limit.
+      histogram(name, Array.from({ length: 20_000 }, (_, i) => (i + 1) / 1000), [...new Array<number>(20_000).fill(0), 1], 30),
+      // The catalogue's count, other values; and NaN or an infinity among the catalogue's (OTLP/JSON spells them as strings).
+      histogram(name, catalogue.map((bound) => bound * 2), [1, ...new Array<number>(catalogue.length).fill(0)], 0.001),
+      histogram(name, catalogue.map((bound, i) => (i === 3 ? 'NaN' : bound)) as unknown as number[], [1, ...new Array<number>(catalogue.length).fill(0)], 0.001),
+      histogram(name, catalogue.map((bound, i) => (i === catalogue.length - 1 ? 'Infinity' : bound)) as unknown as number[], [1, ...new Array<number>(catalogue.length).fill(0)], 0.001),
+    ];
+    for (const point of hostilePoints) await post(hostile.browserOtlpUrl, job, [point]);
+    // The web SDK's own layout, posted afterwards: only a successful scrape brings it to Prometheus.
+    await post(hostile.browserOtlpUrl, job, [catalogueHistogram(name, [0.02, 0.2, 2])]);
+    expect(values(await waitForSamples(prometheusUrl, `websocket_client_rtt_seconds_count{job="${job}"}`))).toEqual(['3']);
+    await waitFor('the four hostile points counted by filter/browser', async () => (await filtered()) === before + hostilePoints.length);
+
+    // Exactly the catalogue's buckets (and +Inf) for the job, in the exporter and in Prometheus.
+    // As numbers: Prometheus 2 keeps OpenMetrics' spelling (le="1.0"), the text format has le="1".
+    const les = (labels: Array<Record<string, string>>) => labels.map((l) => (l.le === '+Inf' ? Infinity : Number(l.le))).sort((a, b) => a - b);
+    const expected = [...catalogue, Infinity];
+    const buckets = samples(await scrape(hostile.metricsEndpoint), 'websocket_client_rtt_seconds_bucket').filter((s) => s.labels.job === job);
+    expect(les(buckets.map((s) => s.labels))).toEqual(expected);
+    const stored = await promQuery(prometheusUrl, `websocket_client_rtt_seconds_bucket{job="${job}"}`);
+    expect(les(stored.map((s) => s.metric))).toEqual(expected);
+    const window = Math.ceil((Date.now() - started) / 1000) + 2;
+    expect(values(await promQuery(prometheusUrl, `min_over_time(up{job="otel-collector"}[${window}s])`)), 'a failed scrape since the posts').toEqual(['1']);
+    const [scraped] = await promQuery(prometheusUrl, 'scrape_samples_scraped{job="otel-collector"}');
+    expect(Number(scraped?.value[1])).toBeLessThan(20_000);
   });
 
   it('points delta_to_cumulative drops past max_streams (200 to the browser, nothing refused) are counted by error and fire OtelCollectorDroppingBrowserPoints', { timeout: 90_000 }, async () => {

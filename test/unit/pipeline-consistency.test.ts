@@ -11,7 +11,7 @@ import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import { catalogueClauses, catalogueCondition, renderCollectorConfig } from '../../collector/browser-catalogue.ts';
+import { bucketConditions, catalogueClauses, catalogueCondition, goFloat, renderCollectorConfig } from '../../collector/browser-catalogue.ts';
 import { renderDashboards } from '../../grafana/build.ts';
 import { DATASOURCE_UIDS, promqlExpressions } from '../../grafana/src/panels.ts';
 import { collectorSampleLimit } from '../../grafana/src/socketscope-pipeline.ts';
@@ -250,7 +250,7 @@ describe('the collector keeps browser sessions folded and server replicas apart'
       'transform/browser': { metric_statements: Array<{ context: string; conditions?: string[]; statements: string[] }> };
       'transform/browser_traces': { trace_statements: Array<{ context: string; statements: string[] }> };
       'transform/browser_span_metrics': { trace_statements: Array<{ context: string; statements: string[] }> };
-      'filter/browser': { metrics: { metric: string[] } };
+      'filter/browser': { metrics: { metric: string[]; datapoint: string[] } };
     };
     connectors: { span_metrics: { resource_metrics_key_attributes: string[]; histogram: { unit: string } } };
     service: { pipelines: Record<string, { receivers: string[]; processors: string[]; exporters: string[] }> };
@@ -324,6 +324,25 @@ describe('the collector keeps browser sessions folded and server replicas apart'
       expect(clauses.filter((clause) => clause.startsWith(`(name == "${def.name}" and `) && clause.endsWith(` and unit == "${def.unit}")`)), def.name).toHaveLength(1);
     }
     for (const def of METRICS.filter((m) => !CLIENT_METRICS.includes(m))) expect(catalogueCondition()).not.toContain(`"${def.name}"`);
+  });
+
+  it("browser histogram points keep exactly the catalogue's bucket boundaries for their metric (a post with 20 000 boundaries was 20 001 series)", () => {
+    const datapoint = collector.processors['filter/browser'].metrics.datapoint;
+    expect(datapoint).toEqual(bucketConditions());
+    const histograms = CLIENT_METRICS.filter((def) => def.instrument === 'histogram');
+    expect(datapoint).toHaveLength(histograms.length);
+    for (const def of histograms) {
+      const buckets = def.buckets ?? [];
+      expect(buckets.length, `${def.name} has bucket advice`).toBeGreaterThan(0);
+      // The count first (cheap, and never an error), then the text Go's fmt prints for the []float64.
+      expect(datapoint.filter((c) => c.startsWith(`metric.name == "${def.name}" and `)), def.name).toEqual([
+        `metric.name == "${def.name}" and (Len(explicit_bounds) != ${buckets.length} or Format("%v", [explicit_bounds]) != "[${buckets.join(' ')}]")`,
+      ]);
+    }
+    // Go's %v of a float64 (strconv 'g', shortest): plain from 1e-4 up to 1e6, exponents of two digits or more outside.
+    expect([0.005, 1, 2.5, 14400, 28800, 0.0001, 999999, 1e6, 1.5e6, 0.00005, 1e21, 1.25e-7, -0.5].map(goFloat)).toEqual([
+      '0.005', '1', '2.5', '14400', '28800', '0.0001', '999999', '1e+06', '1.5e+06', '5e-05', '1e+21', '1.25e-07', '-0.5',
+    ]);
   });
 
   it('otel-collector-config.yaml holds the browser catalogue block collector/browser-catalogue.ts renders (run `node --import tsx collector/browser-catalogue.ts`)', () => {
