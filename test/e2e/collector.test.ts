@@ -21,6 +21,10 @@
  *   another type; and what
  *   delta_to_cumulative drops past max_streams (the browser still gets 200) is
  *   counted where OtelCollectorDroppingBrowserPoints reads it;
+ * - a server resource with the JS SDK's process.command_args (longer than
+ *   label_value_length_limit as a target_info label) does not fail the
+ *   scrape: transform/server_resource drops the command line and cuts the
+ *   other values;
  * - nothing a poster puts on a browser resource or instrumentation scope mints
  *   a label or a second stream: deltas from two app versions add up in one
  *   monotonic series, service.namespace does not reach `job`, scope
@@ -512,6 +516,37 @@ describe('what a page posts cannot stop the scrape or take a name from the catal
     expect(values(await promQuery(prometheusUrl, `min_over_time(up{job="otel-collector"}[${window}s])`)), 'a failed scrape since the posts').toEqual(['1']);
     const [scraped] = await promQuery(prometheusUrl, 'scrape_samples_scraped{job="otel-collector"}');
     expect(Number(scraped?.value[1])).toBeLessThan(20_000);
+  });
+
+  it("a server resource's long attributes (the JS SDK's process.command_args) do not fail the scrape: the command line goes, other values are cut to 256 characters", { timeout: 60_000 }, async () => {
+    const job = 'e2e-long-resource';
+    const started = Date.now();
+    // What the OTel JS SDK's process detector sets for a node command with a few flags: 1 879 characters as a label.
+    const args = ['/usr/local/bin/node', '--import', 'tsx', ...Array.from({ length: 60 }, (_, i) => `--flag-${i}=${'x'.repeat(20)}`)];
+    const body = {
+      resourceMetrics: [
+        {
+          resource: {
+            attributes: [
+              ...attrs({ 'service.name': job, 'service.instance.id': 'long-0', 'process.command_line': args.join(' '), 'host.description': 'd'.repeat(2000) }),
+              { key: 'process.command_args', value: { arrayValue: { values: args.map((arg) => ({ stringValue: arg })) } } },
+            ],
+          },
+          scopeMetrics: [{ scope: { name: 'e2e' }, metrics: [sum('websocket.server.connection.opened', CUMULATIVE, [[{}, 7]])] }],
+        },
+      ],
+    };
+    expect(JSON.stringify(args).length).toBeGreaterThan(1024);
+    const response = await fetch(`${hostile.otlpHttpUrl}/v1/metrics`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    expect(response.status).toBe(200);
+    // Only a successful scrape brings the series to Prometheus.
+    expect(values(await waitForSamples(prometheusUrl, `websocket_server_connection_opened_total{job="${job}"}`))).toEqual(['7']);
+    const [info] = await waitForSamples(prometheusUrl, `target_info{job="${job}"}`);
+    expect(info?.metric.process_command_args).toBeUndefined();
+    expect(info?.metric.process_command_line).toBeUndefined();
+    expect(info?.metric.host_description).toBe('d'.repeat(256));
+    const window = Math.ceil((Date.now() - started) / 1000) + 2;
+    expect(values(await promQuery(prometheusUrl, `min_over_time(up{job="otel-collector"}[${window}s])`)), 'a failed scrape since the post').toEqual(['1']);
   });
 
   it('points delta_to_cumulative drops past max_streams (200 to the browser, nothing refused) are counted by error and fire OtelCollectorDroppingBrowserPoints', { timeout: 90_000 }, async () => {

@@ -251,6 +251,7 @@ describe('the collector keeps browser sessions folded and server replicas apart'
       'transform/browser_traces': { trace_statements: Array<{ context: string; statements: string[] }> };
       'transform/browser_span_metrics': { trace_statements: Array<{ context: string; statements: string[] }> };
       'filter/browser': { metrics: { metric: string[]; datapoint: string[] } };
+      'transform/server_resource': { metric_statements: Array<{ context: string; statements: string[] }> };
     };
     connectors: { span_metrics: { resource_metrics_key_attributes: string[]; histogram: { unit: string } } };
     service: { pipelines: Record<string, { receivers: string[]; processors: string[]; exporters: string[] }> };
@@ -342,6 +343,16 @@ describe('the collector keeps browser sessions folded and server replicas apart'
     // Go's %v of a float64 (strconv 'g', shortest): plain from 1e-4 up to 1e6, exponents of two digits or more outside.
     expect([0.005, 1, 2.5, 14400, 28800, 0.0001, 999999, 1e6, 1.5e6, 0.00005, 1e21, 1.25e-7, -0.5].map(goFloat)).toEqual([
       '0.005', '1', '2.5', '14400', '28800', '0.0001', '999999', '1e+06', '1.5e+06', '5e-05', '1e+21', '1.25e-07', '-0.5',
+    ]);
+  });
+
+  it("server resources lose the JS SDK's command line and keep values of at most 256 characters (target_info labels under label_value_length_limit)", () => {
+    expect(collector.service.pipelines.metrics?.processors).toEqual(['memory_limiter', 'transform/server_resource', 'batch']);
+    expect(collector.processors['transform/server_resource'].metric_statements).toEqual([
+      {
+        context: 'resource',
+        statements: ['delete_key(attributes, "process.command_args")', 'delete_key(attributes, "process.command_line")', 'truncate_all(attributes, 256)'],
+      },
     ]);
   });
 
