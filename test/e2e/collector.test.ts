@@ -575,6 +575,29 @@ describe('what a page posts cannot stop the scrape or take a name from the catal
   });
 });
 
+describe("CORS on the browsers' receiver", () => {
+  /** The origin a preflight from `origin` is allowed as, or null. */
+  const preflight = async (url: string, origin: string): Promise<string | null> => {
+    const response = await fetch(`${url}/v1/metrics`, { method: 'OPTIONS', headers: { origin, 'access-control-request-method': 'POST', 'access-control-request-headers': 'content-type' } });
+    return response.headers.get('access-control-allow-origin');
+  };
+
+  it('as docker-compose sets it: WEB_SDK_ORIGIN and two more, one with a wildcard; no localhost pages', async () => {
+    const composed = await stack.collector({
+      env: { TRACES_OTLP_ENDPOINT: sink.endpoint, WEB_SDK_ORIGIN: 'https://shop.example.org', WEB_SDK_ORIGIN_2: 'https://*.example.com', WEB_SDK_ORIGIN_3: '' },
+    });
+    const allowed = ['https://shop.example.org', 'https://chat.example.com', 'https://a.b.example.com'];
+    const refused = ['https://example.com', 'https://chat.example.com.evil.org', 'http://chat.example.com', 'http://localhost:5173', 'http://127.0.0.1:8080', 'null'];
+    for (const origin of allowed) expect(await preflight(composed.browserOtlpUrl, origin), origin).toBe(origin);
+    for (const origin of refused) expect(await preflight(composed.browserOtlpUrl, origin), origin).toBeNull();
+  });
+
+  it('the native stack (none of the three set): the local pages on any port, and http://localhost:8080', async () => {
+    for (const origin of ['http://127.0.0.1:41234', 'http://localhost:5173', 'http://localhost:8080']) expect(await preflight(collector.browserOtlpUrl, origin), origin).toBe(origin);
+    expect(await preflight(collector.browserOtlpUrl, 'https://example.com')).toBeNull();
+  });
+});
+
 describe('with the shipped defaults (BROWSER_SERVICE_NAMES and BROWSER_SPAN_NAMES unset)', () => {
   it('random service names and span names from browsers make one _OTHER job and one _OTHER span name', { timeout: 90_000 }, async () => {
     const ownSink = await startOtlpSink();
