@@ -14,8 +14,11 @@
  *   resolution and a fraction of the level.
  * - Robust z = (value − expected) / scale. The gate is the threshold, or the
  *   0.999 quantile of recent |z| outside incidents when that is higher
- *   (heavy-tailed noise). Strength = the larger of |z| / gate and a CUSUM of
- *   z / gate over calm stretches (a run of moderate deviations the same way).
+ *   (heavy-tailed noise). Strength = the largest of |z| / gate, a CUSUM of
+ *   z / gate over calm stretches (a run of moderate deviations the same way),
+ *   and, for a value beyond the whole range seen (incidents' first points left
+ *   out) by more than 15% of it, 1 + the excess in ranges (a level never seen,
+ *   however gradually reached).
  *   score = s² / (s² + 1) for strength s, in [0,1), 0.5 at the gate; halved
  *   for the points of an incident already reported, so score ≥ 0.5 ⇔
  *   is_anomaly.
@@ -90,6 +93,8 @@ const RECURRENCE_JITTER = 1 / 96;
 /** CUSUM in gate units: deviations below RUN_SLACK of the gate do not add up; a run is an incident at RUN_LIMIT. */
 const RUN_SLACK = 0.45;
 const RUN_LIMIT = 2;
+/** A value beyond the range seen so far by more than this share of it is a new level (scale-free, so a steady trend's small daily records are not). */
+const RANGE_MARGIN = 0.15;
 
 interface Baseline {
   name: BaselineName;
@@ -131,6 +136,9 @@ export class SeasonalBaselineDetector {
   /** CUSUM sums of deviations in gate units, up and down. */
   private runUp = 0;
   private runDown = 0;
+  /** Highest and lowest value seen, incidents' first points left out. */
+  private highest = Number.NEGATIVE_INFINITY;
+  private lowest = Number.POSITIVE_INFINITY;
 
   private times: number[] = [];
   private values: number[] = [];
@@ -198,6 +206,11 @@ export class SeasonalBaselineDetector {
     const cleaned = this.cleanForSeasonalMemory(value, forecasts);
     // Clipped like the baselines' errors, so an incident does not widen the band at its phase a cycle later.
     const usedError = point.expected === null || point.upper === null ? Number.NaN : Math.min(Math.abs(value - point.expected), point.upper - point.expected);
+    // An incident's first point does not widen the range, or one glitch would hide every later new level; its sustained points do.
+    if (!point.isAnomaly) {
+      this.highest = Math.max(this.highest, value);
+      this.lowest = Math.min(this.lowest, value);
+    }
     this.learn(timestamp, value, cleaned, forecasts, usedError, point.expected ?? Number.NaN);
     return point;
   }
@@ -208,16 +221,17 @@ export class SeasonalBaselineDetector {
     const gate = this.gate;
     const band = gate * scale;
     const run = this.accumulateRun(deviation / gate);
-    // In gate units: the point's own deviation, or a run of moderate ones the same way, whichever is larger.
-    const strength = Math.max(Math.abs(deviation) / gate, Math.abs(run));
-    const exceeds = Math.abs(deviation) >= gate;
+    const beyond = this.beyondRange(value);
+    // In gate units: the point's own deviation, a run of moderate ones the same way, or a level never seen, whichever is larger.
+    const strength = Math.max(Math.abs(deviation) / gate, Math.abs(run), Math.abs(beyond));
+    const exceeds = Math.abs(deviation) >= gate || beyond !== 0;
     const anomalous = strength >= 1;
     let isAnomaly = false;
     let recovery = false;
     let recurring = false;
     const continues = exceeds && this.lastCandidate === this.count - 1;
     if (anomalous) {
-      const sign = exceeds ? Math.sign(deviation) : Math.sign(run);
+      const sign = beyond !== 0 ? Math.sign(beyond) : exceeds ? Math.sign(deviation) : Math.sign(run);
       const calm = this.count - this.lastCandidate > this.refractory;
       const incident = this.lastIncident;
       if (exceeds && !calm && incident && sign === incident.sign) incident.run++;
@@ -259,6 +273,21 @@ export class SeasonalBaselineDetector {
       state: anomalous ? 'anomalous' : 'normal',
       baseline: baseline.name,
     };
+  }
+
+  /**
+   * Signed strength (1 and up) of a value outside the range seen so far by more
+   * than RANGE_MARGIN of that range, else 0: a level the stream has never shown
+   * is news even when it was reached too gradually (a ramp over hours) for any
+   * one-step forecast to be surprised. Only once the range has as much history
+   * behind it as the tail gate needs.
+   */
+  private beyondRange(value: number): number {
+    const range = this.highest - this.lowest;
+    if (this.count < TAIL_MIN || !(range > 0)) return 0;
+    const over = (value - this.highest) / range - RANGE_MARGIN;
+    const under = (this.lowest - value) / range - RANGE_MARGIN;
+    return over > 0 ? 1 + over : under > 0 ? -(1 + under) : 0;
   }
 
   /**

@@ -81,9 +81,13 @@ describe('SeasonalBaselineDetector behaviour', () => {
 
   it('flags a run of moderate deviations the same way once, where no point reaches the gate; a short run not', () => {
     // Noise within ±1 around 100 (scale 1, gate 5). Ten samples 4 above (z about 4 each), and elsewhere three.
-    const series = noisyFlat(800).map((p, i) => ((i >= 400 && i < 410) || (i >= 600 && i < 603) ? { ...p, value: p.value + 4 } : p));
+    // The stream has been higher before (3 samples 6 above from 200, an incident of its own), so neither
+    // is a level never seen: only the run can make them an incident.
+    const series = noisyFlat(800).map((p, i) =>
+      i >= 200 && i < 203 ? { ...p, value: p.value + 6 } : (i >= 400 && i < 410) || (i >= 600 && i < 603) ? { ...p, value: p.value + 4 } : p,
+    );
     const points = detectAnomalies(series);
-    const flagged = points.flatMap((p, i) => (p.isAnomaly ? [i] : []));
+    const flagged = points.flatMap((p, i) => (p.isAnomaly && i >= 300 ? [i] : []));
     expect(flagged).toHaveLength(1);
     const at = flagged[0] as number;
     // Each point adds what its z exceeds 0.45 of the gate by (about 0.35); the run is an incident at 2.
@@ -93,6 +97,22 @@ describe('SeasonalBaselineDetector behaviour', () => {
     expect(points[at]).toMatchObject({ state: 'anomalous', severity: 'low' });
     expect(points[at]!.score).toBeGreaterThanOrEqual(0.5);
     expect(points.slice(600, 610).every((p) => p.score < 0.5 && !p.isAnomaly)).toBe(true);
+  });
+
+  it('flags a level never seen once, even when reached too gradually for any point to pass the gate; a lone glitch does not hide it', () => {
+    // Noise within ±1 around 100, then a ramp of 0.05 a sample to 110 (the rolling level lags about 0.6: z about 1) that stays there.
+    const ramp = (glitch: boolean) =>
+      noisyFlat(1000).map((p, i) =>
+        glitch && i === 300 ? { ...p, value: p.value + 50 } : i >= 600 ? { ...p, value: p.value + 0.05 * Math.min(200, i - 600) } : p,
+      );
+    for (const glitch of [false, true]) {
+      const points = detectAnomalies(ramp(glitch));
+      const flagged = points.flatMap((p, i) => (p.isAnomaly ? [i] : []));
+      // Past the range seen (about 99–101) by 15% of it: 101.3 and up, about 30 samples into the ramp.
+      expect(flagged).toEqual(glitch ? [300, 628] : [628]);
+      expect(Math.abs(points[628]!.deviation!)).toBeLessThan(DETECTOR_DEFAULTS.threshold / 2);
+      expect(points[628]).toMatchObject({ state: 'anomalous', severity: 'low' });
+    }
   });
 
   it('treats the end of a dropout as its recovery, not a second incident', () => {
