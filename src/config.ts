@@ -91,26 +91,29 @@ const RESERVED_HEADERS = new Set(['host', 'content-length', 'content-type', 'tra
 export function parseHeaders(value: string, ctx: z.RefinementCtx): Record<string, string> {
   const headers: Record<string, string> = {};
   const bad: string[] = [];
-  for (const entry of value.split(',').map((e) => e.trim()).filter(Boolean)) {
+  const entries = value.split(',').map((e) => e.trim()).filter(Boolean);
+  for (const [index, entry] of entries.entries()) {
     const eq = entry.indexOf('=');
     const name = eq < 0 ? '' : entry.slice(0, eq).trim().toLowerCase();
+    // An entry is named by its position and header name, never its value (a credential, often).
+    const which = `entry ${index + 1}${name && HEADER_NAME.test(name) ? ` (${name})` : ''}`;
     let decoded: string | undefined;
     try {
       decoded = eq < 0 ? undefined : decodeURIComponent(entry.slice(eq + 1).trim());
     } catch {
-      bad.push(`${JSON.stringify(entry)} (the value is not URL-encoded correctly)`);
+      bad.push(`${which}: the value is not URL-encoded correctly`);
       continue;
     }
-    if (eq < 0 || decoded === undefined) bad.push(`${JSON.stringify(entry)} (not name=value)`);
-    else if (!HEADER_NAME.test(name)) bad.push(`${JSON.stringify(entry)} (not a header name)`);
-    else if (RESERVED_HEADERS.has(name)) bad.push(`${JSON.stringify(entry)} (${name} is set by the HTTP client)`);
+    if (eq < 0 || decoded === undefined) bad.push(`${which}: not name=value`);
+    else if (!HEADER_NAME.test(name)) bad.push(`${which}: not a header name`);
+    else if (RESERVED_HEADERS.has(name)) bad.push(`${which}: ${name} is set by the HTTP client`);
     // eslint-disable-next-line no-control-regex -- control characters are what this rejects.
-    else if (/[\u0000-\u0008\u000a-\u001f\u007f]/.test(decoded)) bad.push(`${JSON.stringify(entry)} (control characters in the value)`);
-    else if (name in headers) bad.push(`${JSON.stringify(entry)} (${name} given twice)`);
+    else if (/[\u0000-\u0008\u000a-\u001f\u007f]/.test(decoded)) bad.push(`${which}: control characters in the value`);
+    else if (name in headers) bad.push(`${which}: ${name} given twice`);
     else headers[name] = decoded;
   }
   if (bad.length > 0) {
-    ctx.addIssue({ code: 'custom', message: `expected comma-separated name=value pairs with URL-encoded values (e.g. X-Scope-OrgID=tenant-1): ${bad.join(', ')}` });
+    ctx.addIssue({ code: 'custom', message: `expected comma-separated name=value pairs with URL-encoded values (e.g. X-Scope-OrgID=tenant-1): ${bad.join('; ')}` });
     return z.NEVER;
   }
   return headers;
@@ -134,6 +137,17 @@ interface Variable {
   default?: string;
   description: string;
   schema: z.ZodType;
+  /** A credential: an error about it names its length, never its value. */
+  secret?: boolean;
+}
+
+/**
+ * What an error message shows of a value: errors go to stderr and into container logs, so never a
+ * credential (a token, a header value) nor a URL's password.
+ */
+function shownValue(variable: Variable, raw: string): string {
+  if (variable.secret) return `(${raw.length} characters, not shown)`;
+  return JSON.stringify(raw.replace(/\/\/[^/@\s]*@/g, '//***@'));
 }
 
 
@@ -160,6 +174,7 @@ export const CONFIG_VARIABLES = [
   {
     env: 'PROMETHEUS_HEADERS',
     key: 'prometheusHeaders',
+    secret: true,
     default: '',
     schema: z.string().transform(parseHeaders),
     description:
@@ -175,6 +190,7 @@ export const CONFIG_VARIABLES = [
   {
     env: 'ALERTMANAGER_HEADERS',
     key: 'alertmanagerHeaders',
+    secret: true,
     default: '',
     schema: z.string().transform(parseHeaders),
     description: 'Headers sent with every Alertmanager call and readiness probe, in the format of `PROMETHEUS_HEADERS` (e.g. `X-Scope-OrgID=tenant-1` for the Mimir Alertmanager).',
@@ -184,6 +200,7 @@ export const CONFIG_VARIABLES = [
   {
     env: 'SOCKETSCOPE_ADMIN_TOKEN',
     key: 'adminToken',
+    secret: true,
     schema: optionalText.pipe(z.string().min(16, 'must be at least 16 characters').optional()),
     description:
       'Bearer token of the admin API (at least 16 characters). Required when `HOST` is not a loopback address; absent on loopback, a token is generated for the run, written to `<SOCKETSCOPE_DATA_DIR>/admin-token` (mode 0600) and shown on the terminal, never logged.',
@@ -191,6 +208,7 @@ export const CONFIG_VARIABLES = [
   {
     env: 'ALERTMANAGER_WEBHOOK_TOKEN',
     key: 'webhookToken',
+    secret: true,
     schema: optionalText.pipe(z.string().min(16).optional()),
     description:
       '`POST /api/ws/alerts/webhook` requires `Authorization: Bearer` with it (at least 16 characters; Alertmanager sends it through `http_config.authorization`). Required when `HOST` is not a loopback address, as `SOCKETSCOPE_ADMIN_TOKEN` is; absent on loopback, the webhook takes no token.',
@@ -266,7 +284,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
     }
     const parsed = variable.schema.safeParse(raw);
     if (parsed.success) out[variable.key] = parsed.data;
-    else issues.push(`${variable.env}=${JSON.stringify(raw)}: ${parsed.error.issues.map((i) => i.message).join('; ')}`);
+    else issues.push(`${variable.env}=${shownValue(variable, raw)}: ${parsed.error.issues.map((i) => i.message).join('; ')}`);
   }
   // Two sources of one Authorization header: which was meant is not ours to guess.
   for (const name of ['prometheus', 'alertmanager'] as const) {

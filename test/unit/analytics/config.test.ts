@@ -101,9 +101,17 @@ describe('PROMETHEUS_HEADERS and ALERTMANAGER_HEADERS', () => {
 
   it('refuse what is not a header, naming each bad entry and the format', () => {
     expect(issues({ PROMETHEUS_HEADERS: 'X-Scope-OrgID, bad name=1, x=%zz, Host=h, x-a=a%0Ab, X-A=1, x-a=2' })).toEqual([
-      'PROMETHEUS_HEADERS="X-Scope-OrgID, bad name=1, x=%zz, Host=h, x-a=a%0Ab, X-A=1, x-a=2": expected comma-separated name=value pairs with URL-encoded values (e.g. X-Scope-OrgID=tenant-1): ' +
-        '"X-Scope-OrgID" (not name=value), "bad name=1" (not a header name), "x=%zz" (the value is not URL-encoded correctly), "Host=h" (host is set by the HTTP client), ' +
-        '"x-a=a%0Ab" (control characters in the value), "x-a=2" (x-a given twice)',
+      'PROMETHEUS_HEADERS=(65 characters, not shown): expected comma-separated name=value pairs with URL-encoded values (e.g. X-Scope-OrgID=tenant-1): ' +
+        'entry 1: not name=value; entry 2: not a header name; entry 3 (x): the value is not URL-encoded correctly; entry 4 (host): host is set by the HTTP client; ' +
+        'entry 5 (x-a): control characters in the value; entry 7 (x-a): x-a given twice',
+    ]);
+  });
+
+  it('never echo a credential in an error: tokens and headers by length, URLs without their password', () => {
+    expect(issues({ SOCKETSCOPE_ADMIN_TOKEN: 'short-secret', ALERTMANAGER_URL: 'ftp://user:hunter2@am:9093', DATABASE_URL: 'mysql://app:s3cret@db:3306/x' })).toEqual([
+      'DATABASE_URL="mysql://***@db:3306/x": must be a postgres:// URL',
+      'ALERTMANAGER_URL="ftp://***@am:9093": Invalid URL',
+      'SOCKETSCOPE_ADMIN_TOKEN=(12 characters, not shown): must be at least 16 characters',
     ]);
   });
 
