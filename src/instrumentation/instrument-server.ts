@@ -152,13 +152,21 @@ function transmittedBytes(socket: WebSocket, state: ConnectionState): number {
   return state.transmitted;
 }
 
+/** instrumentWebSocketServer on a server that already has a handle (the registered instrumentation leaves such a server alone, quietly). */
+export class AlreadyInstrumentedError extends Error {
+  constructor() {
+    super('instrumentWebSocketServer: this server is already instrumented');
+    this.name = 'AlreadyInstrumentedError';
+  }
+}
+
 export function instrumentWebSocketServer(wss: WebSocketServer, options: InstrumentWebSocketServerOptions = {}): WebSocketServerInstrumentation {
   const server = wss as unknown as Omit<WebSocketServer, 'options'> & ServerInternals;
   if (typeof server.handleUpgrade !== 'function' || !server.options || typeof server.options.WebSocket !== 'function') {
     // options.WebSocket (the class the server builds its sockets from, which we subclass) came in ws 8.5.0.
     throw new TypeError('instrumentWebSocketServer: expected a WebSocketServer of ws >= 8.5 (one with the WebSocket option)');
   }
-  if (server[INSTRUMENTED]) throw new Error('instrumentWebSocketServer: this server is already instrumented');
+  if (server[INSTRUMENTED]) throw new AlreadyInstrumentedError();
   if (options.heartbeat && !server.clients) throw new Error('instrumentWebSocketServer: the heartbeat needs clientTracking: true');
   const maxLatency = options.maxLatencySeconds ?? DEFAULT_MAX_LATENCY_SECONDS;
   if (!(maxLatency > 0)) throw new RangeError('maxLatencySeconds must be > 0');

@@ -14,7 +14,7 @@
  */
 import { InstrumentationBase, type InstrumentationConfig, InstrumentationNodeModuleDefinition, isWrapped } from '@opentelemetry/instrumentation';
 import type { WebSocketServer } from 'ws';
-import { instrumentWebSocketServer } from './instrument-server.ts';
+import { AlreadyInstrumentedError, instrumentWebSocketServer } from './instrument-server.ts';
 import { SCOPE_NAME, SCOPE_VERSION } from './scope.ts';
 import type { InstrumentWebSocketServerOptions, WebSocketServerInstrumentation } from './types.ts';
 
@@ -34,6 +34,8 @@ function serverClass(exports: unknown): ServerClass | undefined {
 export class WsServerInstrumentation extends InstrumentationBase<WebSocketInstrumentationConfig> {
   /** Servers this instrumentation instrumented and that are still open, so disable() can undo them. */
   private readonly handles = new Map<WebSocketServer, { handle: WebSocketServerInstrumentation; onClose: () => void }>();
+  /** Servers instrumentWebSocketServer refused (said once, then left alone). */
+  private readonly refused = new WeakSet<WebSocketServer>();
   /** This instance's wrapper of `handleUpgrade`, when it is the one that patched ws. */
   private wrapper: HandleUpgrade | undefined;
 
@@ -88,16 +90,18 @@ export class WsServerInstrumentation extends InstrumentationBase<WebSocketInstru
     // eslint-disable-next-line @typescript-eslint/no-this-alias -- the wrapper's `this` is the server
     const instrumentation = this;
     return function handleUpgrade(this: WebSocketServer, ...args: Parameters<HandleUpgrade>) {
-      if (!instrumentation.isEnabled() || instrumentation.handles.has(this)) return original.apply(this, args);
+      if (!instrumentation.isEnabled() || instrumentation.handles.has(this) || instrumentation.refused.has(this)) return original.apply(this, args);
       let handle: WebSocketServerInstrumentation;
       try {
         const { enabled: _enabled, ...options } = instrumentation.getConfig();
         handle = instrumentWebSocketServer(this, { ...options, meter: instrumentation.meter, tracer: instrumentation.tracer });
       } catch (error) {
-        // Already instrumented by hand (that handle reports it): leave it as it is. A server we do not
-        // understand (ws < 8.5) is left alone too, but said out loud: it runs without metrics.
-        if (error instanceof TypeError) instrumentation._diag.warn('server not instrumented', error);
-        else instrumentation._diag.debug('server not instrumented', error);
+        // Already instrumented by hand (that handle reports it): leave it as it is. Any other refusal (ws
+        // < 8.5, the heartbeat without clientTracking, a bad option) leaves the server without metrics:
+        // said out loud, once per server.
+        instrumentation.refused.add(this);
+        if (error instanceof AlreadyInstrumentedError) instrumentation._diag.debug('server already instrumented by hand', error);
+        else instrumentation._diag.warn('server not instrumented: it runs without socketscope metrics', error);
         return original.apply(this, args);
       }
       // Kept until the server closes (the handle then releases its part of the report by
