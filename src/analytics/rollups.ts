@@ -27,7 +27,7 @@
  */
 import type pg from 'pg';
 import type { ClusterSums } from './statistics.ts';
-import { inTransaction, readOnly } from './storage/transaction.ts';
+import { inMaintenanceTransaction, maintenanceStatements, readOnly } from './storage/transaction.ts';
 import type { TimeRange } from './time-range.ts';
 
 const HOUR_MS = 3_600_000;
@@ -179,14 +179,14 @@ export async function rollUp(pool: pg.Pool, now = new Date()): Promise<{ hours: 
   const until = await rolledUntil(pool);
   if (until) from = until;
   else {
-    const { rows } = await pool.query<{ oldest: Date | null }>('SELECT min(received_at) AS oldest FROM client_reports');
+    const { rows } = await maintenanceStatements(pool).query<{ oldest: Date | null }>('SELECT min(received_at) AS oldest FROM client_reports');
     from = floorHour(rows[0]?.oldest ?? target);
     await pool.query('INSERT INTO client_report_rollup_state (id, rolled_until) VALUES (1, $1) ON CONFLICT (id) DO NOTHING', [from]);
   }
   let hours = 0;
   while (from < target) {
     const to: Date = new Date(Math.min(target.getTime(), from.getTime() + 24 * HOUR_MS));
-    await inTransaction(pool, async (client) => {
+    await inMaintenanceTransaction(pool, async (client) => {
       const params = [from, to];
       const where = 'received_at >= $1 AND received_at < $2';
       await client.query(
@@ -257,7 +257,7 @@ async function rollUpDays(pool: pg.Pool, hoursUntil: Date): Promise<number> {
   let days = 0;
   for (; day < last; day = new Date(day.getTime() + DAY_MS), days++) {
     const params = [day, new Date(day.getTime() + DAY_MS)];
-    await inTransaction(pool, async (client) => {
+    await inMaintenanceTransaction(pool, async (client) => {
       await client.query(
         `INSERT INTO client_report_daily_rollups (day, country, region, ${SUM_COLUMNS.join(', ')})
          SELECT $1, country, region, ${SUM_COLUMNS.map((c) => (c === 'latency_max' ? `max(${c})` : `sum(${c})`)).join(', ')}
@@ -288,13 +288,13 @@ async function rollUpDays(pool: pg.Pool, hoursUntil: Date): Promise<number> {
   return days;
 }
 
-/** Deletes rollups of hours and days before `cutoff` (retention, with the partitions; `cutoff` is the start of a day). */
+/** Deletes rollups of hours and days before `cutoff` (retention, with the partitions; `cutoff` is the start of a day), with maintenance deadlines. */
 export async function dropRollupsBefore(pool: pg.Pool, cutoff: Date): Promise<void> {
   for (const table of ['client_report_rollups', 'client_report_histograms', 'client_report_session_hours', 'client_report_session_rollups']) {
-    await pool.query(`DELETE FROM ${table} WHERE hour < $1`, [cutoff]);
+    await maintenanceStatements(pool).query(`DELETE FROM ${table} WHERE hour < $1`, [cutoff]);
   }
   for (const table of ['client_report_daily_rollups', 'client_report_daily_histograms', 'client_report_session_day_counts']) {
-    await pool.query(`DELETE FROM ${table} WHERE day < $1`, [cutoff]);
+    await maintenanceStatements(pool).query(`DELETE FROM ${table} WHERE day < $1`, [cutoff]);
   }
 }
 

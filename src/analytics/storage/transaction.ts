@@ -98,3 +98,32 @@ export async function readOnly<R extends pg.QueryResultRow>(
     throw (error as { code?: unknown } | null)?.code === QUERY_CANCELED ? new ReadTimeoutError(timeoutMs, { cause: error }) : error;
   });
 }
+
+/**
+ * statement_timeout of a maintenance statement (a rollup of a day of raw rows, a retention delete):
+ * minutes are legitimate there after a backlog, where the pool's deadline is sized for requests.
+ */
+export const MAINTENANCE_STATEMENT_TIMEOUT_MS = 600_000;
+
+/** What maintenance code runs statements on: a pool or a connection. */
+export interface Statements {
+  query<R extends pg.QueryResultRow = pg.QueryResultRow>(text: string, values?: unknown[]): Promise<pg.QueryResult<R>>;
+}
+
+/**
+ * Statements on `target` with a client deadline above MAINTENANCE_STATEMENT_TIMEOUT_MS instead of the
+ * pool's. On a pool they run outside a transaction: give them their statement_timeout with
+ * inMaintenanceTransaction where the server should cancel them too.
+ */
+export function maintenanceStatements(target: pg.Pool | pg.ClientBase): Statements {
+  const query_timeout = MAINTENANCE_STATEMENT_TIMEOUT_MS + QUERY_DEADLINE_MARGIN_MS;
+  return { query: <R extends pg.QueryResultRow>(text: string, values: unknown[] = []) => target.query<R>({ text, values, query_timeout } as pg.QueryConfig) };
+}
+
+/** inTransaction for maintenance: statement_timeout MAINTENANCE_STATEMENT_TIMEOUT_MS and the deadline above it. */
+export async function inMaintenanceTransaction<T>(pool: pg.Pool, work: (statements: Statements) => Promise<T>): Promise<T> {
+  return inTransaction(pool, async (client) => {
+    await client.query(`SET LOCAL statement_timeout = ${MAINTENANCE_STATEMENT_TIMEOUT_MS}`);
+    return work(maintenanceStatements(client));
+  });
+}
