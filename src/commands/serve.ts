@@ -48,5 +48,8 @@ export function registerServe(program: Command): void {
         process.once('SIGINT', stop);
         process.once('SIGTERM', stop);
       });
+      // close() returns by its deadline; what it left behind (a task deaf to its abort, a statement the
+      // database has not answered) must not keep the process past the orchestrator's grace period.
+      process.exit(process.exitCode ?? 0);
     });
 }
