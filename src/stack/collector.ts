@@ -59,6 +59,9 @@ export async function startCollector(options: StartCollectorOptions): Promise<Co
   const host = '127.0.0.1';
   const env: Record<string, string | undefined> = {
     BROWSER_SERVICE_NAMES: process.env.BROWSER_SERVICE_NAMES ?? NATIVE_BROWSER_SERVICE_NAMES,
+    // The native stack's pages (the demo app, test pages) are on loopback, on ports of their own.
+    WEB_SDK_ORIGIN_2: process.env.WEB_SDK_ORIGIN_2 ?? 'http://127.0.0.1:*',
+    WEB_SDK_ORIGIN_3: process.env.WEB_SDK_ORIGIN_3 ?? 'http://localhost:*',
     OTLP_GRPC_ENDPOINT: `${host}:${grpc}`,
     OTLP_HTTP_ENDPOINT: `${host}:${http}`,
     OTLP_BROWSER_ENDPOINT: `${host}:${browser}`,

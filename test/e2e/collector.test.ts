@@ -592,9 +592,15 @@ describe("CORS on the browsers' receiver", () => {
     for (const origin of refused) expect(await preflight(composed.browserOtlpUrl, origin), origin).toBeNull();
   });
 
-  it('the native stack (none of the three set): the local pages on any port, and http://localhost:8080', async () => {
+  it('the native stack (src/stack sets _2 and _3 to its loopback pages): the local pages on any port, and http://localhost:8080', async () => {
     for (const origin of ['http://127.0.0.1:41234', 'http://localhost:5173', 'http://localhost:8080']) expect(await preflight(collector.browserOtlpUrl, origin), origin).toBe(origin);
     expect(await preflight(collector.browserOtlpUrl, 'https://example.com')).toBeNull();
+  });
+
+  it('deployed another way with WEB_SDK_ORIGIN alone: that origin and nothing else, no loopback pages', async () => {
+    const alone = await stack.collector({ env: { TRACES_OTLP_ENDPOINT: sink.endpoint, WEB_SDK_ORIGIN: 'https://shop.example.org', WEB_SDK_ORIGIN_2: undefined, WEB_SDK_ORIGIN_3: undefined } });
+    expect(await preflight(alone.browserOtlpUrl, 'https://shop.example.org')).toBe('https://shop.example.org');
+    for (const origin of ['http://localhost:5173', 'http://127.0.0.1:8080', 'http://localhost:8080', 'https://example.com']) expect(await preflight(alone.browserOtlpUrl, origin), origin).toBeNull();
   });
 });
 
