@@ -212,10 +212,15 @@ export function prometheusStreams(prometheus: PrometheusClient, stepSeconds: num
   }));
 }
 
-/** A point inside its band is an incident as the latest of a run of moderate deviations the same way. */
+/**
+ * A point inside its band is an incident as the latest of a run of moderate deviations the same way,
+ * or as a level past any the stream had shown (a slow ramp; the detector's range rule).
+ */
 function where(anomaly: StoredAnomaly): string {
   const inside = anomaly.value >= anomaly.lower_bound && anomaly.value <= anomaly.upper_bound;
-  return inside ? `after a run of samples ${anomaly.deviation >= 0 ? 'above' : 'below'} what was expected, inside` : 'outside';
+  if (!inside) return 'outside';
+  const [side, extreme] = anomaly.deviation >= 0 ? ['above', 'above the highest'] : ['below', 'below the lowest'];
+  return `after a run of samples ${side} what was expected or ${extreme} level seen before, inside`;
 }
 
 function toAlert(anomaly: StoredAnomaly, stream: AnomalyStream, endsAt: Date, publicUrl?: string): PostableAlert {

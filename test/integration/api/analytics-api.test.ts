@@ -573,7 +573,7 @@ describe('anomaly detection → storage → Alertmanager → GET /api/ws/client-
     const am = await fetch(`${fx.alertmanagerUrl}/api/v2/alerts?filter=stream%3D%22run_stream%22`).then((r) => r.json() as Promise<Array<{ labels: Record<string, string>; annotations: Record<string, string> }>>);
     expect(am.map((a) => a.labels)).toEqual([{ alertname: 'WebSocketMetricAnomaly', severity: 'info', component: 'anomaly', stream: 'run_stream', source: 'prometheus' }]);
     expect(am[0]?.annotations.description).toBe(
-      `A drifting stream was 105 at ${new Date(points[199]!.timestamp).toISOString()}, after a run of samples above what was expected, inside the expected band [95.95, 106.05] (robust z 3.9604, low).`,
+      `A drifting stream was 105 at ${new Date(points[199]!.timestamp).toISOString()}, after a run of samples above what was expected or above the highest level seen before, inside the expected band [95.95, 106.05] (robust z 3.9604, low).`,
     );
   });
 });
