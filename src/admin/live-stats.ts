@@ -5,7 +5,7 @@
  * one set of queries, and none cost nothing).
  */
 import type { PrometheusClient } from '../analytics/prometheus.ts';
-import { type Unavailable, needsPrometheus } from '../api/routes/unavailable.ts';
+import { type Unavailable, needsPrometheus } from '../api/unavailable.ts';
 import { LIVE_QUERIES } from './performance-queries.ts';
 
 export interface LiveSnapshot {

@@ -14,7 +14,7 @@ import { rangeWindow } from '../analytics/range-window.ts';
 import { requireBearer } from '../api/auth.ts';
 import type { ApiContext } from '../api/context.ts';
 import { ApiError, zodDetails } from '../api/errors.ts';
-import { type Unavailable, needsPrometheus } from '../api/routes/unavailable.ts';
+import { type Unavailable, needsPrometheus } from '../api/unavailable.ts';
 import { resolveRange, timeRangeQuery } from '../api/schemas/common.ts';
 import { anomalyContext, findAnomaly } from './anomaly-context.ts';
 import { ADMIN_DIST, ADMIN_PAGES, type AdminPageName, loadAssetManifest } from './assets.ts';

@@ -22,7 +22,7 @@ import { alertRoutes } from './routes/alerts.ts';
 import { clientMetricsRoutes } from './routes/client-metrics.ts';
 import { healthRoutes } from './routes/health.ts';
 import { serverMetricsRoutes } from './routes/server-metrics.ts';
-import type { Unavailable } from './routes/unavailable.ts';
+import type { Unavailable } from './unavailable.ts';
 import { routeOf, traceRequests } from './tracing.ts';
 
 /**

@@ -17,7 +17,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import type { Page } from 'playwright-core';
 import { startServiceWithAdmin } from '../admin/start.ts';
-import type { Unavailable } from '../api/routes/unavailable.ts';
+import type { Unavailable } from '../api/unavailable.ts';
 import { createLogger, type RunningService } from '../api/service.ts';
 import { loadConfig } from '../config.ts';
 import { renderAlertmanagerConfig } from '../stack/alertmanager.ts';

@@ -11,7 +11,7 @@ import { hasBearer } from '../auth.ts';
 import type { ApiContext } from '../context.ts';
 import { type Route, defineRoute } from '../route-spec.ts';
 import { healthSchema, websocketHealthSchema } from '../schemas/responses.ts';
-import { type OptionalPart, type Unavailable, absentDetail } from './unavailable.ts';
+import { type OptionalPart, type Unavailable, absentDetail } from '../unavailable.ts';
 
 /** The Watchdog repeats every minute (alertmanager/alertmanager.yml); this long without it, the alerting path is broken. */
 export const WATCHDOG_STALE_MS = 5 * 60_000;

@@ -9,7 +9,7 @@ import { ApiError } from '../errors.ts';
 import { type Route, defineRoute } from '../route-spec.ts';
 import { resolveRange, stepQuery, timeRangeQuery } from '../schemas/common.ts';
 import { historicalMetricsSchema, serverMetricsSchema } from '../schemas/responses.ts';
-import { type Unavailable, needsPrometheus } from './unavailable.ts';
+import { type Unavailable, needsPrometheus } from '../unavailable.ts';
 
 export function requirePrometheus(ctx: Pick<ApiContext, 'prometheus'>, unavailable?: Unavailable): PrometheusClient {
   if (!ctx.prometheus) throw new ApiError(503, 'prometheus_not_configured', needsPrometheus('server metrics need', unavailable));
