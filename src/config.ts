@@ -150,7 +150,6 @@ function shownValue(variable: Variable, raw: string): string {
   return JSON.stringify(raw.replace(/\/\/[^/@\s]*@/g, '//***@'));
 }
 
-
 /** pino's levels, for LOG_LEVEL and the commands' --log-level. */
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 export const CONFIG_VARIABLES = [

@@ -82,6 +82,15 @@ function samples(exposition: string, name: string): Sample[] {
   return out;
 }
 
+/** The metric names (sorted, once each) of a job's series in a text exposition. */
+function metricNamesOfJob(exposition: string, job: string): string[] {
+  const names = exposition
+    .split('\n')
+    .filter((line) => !line.startsWith('#') && line.includes(`job="${job}"`))
+    .map((line) => line.split('{')[0] ?? line);
+  return [...new Set(names)].sort();
+}
+
 /** The unit the SDKs export a catalogue metric with ('' for a name outside the catalogue). */
 const unitOf = (name: string): string => METRICS.find((def) => def.name === name)?.unit ?? '';
 
@@ -256,13 +265,7 @@ describe("the browsers' receiver keeps to the web SDK's catalogue", () => {
     ]);
     expect(ofJob('browser_interactions_total').map((s) => s.value)).toEqual([9]);
     // Nothing else of this job reached the exporter.
-    const jobSeries = new Set(
-      exposition
-        .split('\n')
-        .filter((line) => !line.startsWith('#') && line.includes(`job="${job}"`))
-        .map((line) => line.split('{')[0]),
-    );
-    expect([...jobSeries].sort()).toEqual(['browser_interactions_total', 'websocket_client_errors_total']);
+    expect(metricNamesOfJob(exposition, job)).toEqual(['browser_interactions_total', 'websocket_client_errors_total']);
     expect(samples(exposition, 'websocket_server_connection_opened_total').filter((s) => s.labels.job === `${job}-server`).map((s) => s.value)).toEqual([5]);
   });
 
@@ -468,13 +471,7 @@ describe('what a page posts cannot stop the scrape or take a name from the catal
     const window = Math.ceil((Date.now() - started) / 1000) + 2;
     expect(values(await promQuery(prometheusUrl, `min_over_time(up{job="otel-collector"}[${window}s])`)), 'a failed scrape since the post').toEqual(['1']);
     const exposition = await scrape(hostile.metricsEndpoint);
-    const names = new Set(
-      exposition
-        .split('\n')
-        .filter((line) => !line.startsWith('#') && line.includes(`job="${job}"`))
-        .map((line) => line.split('{')[0]),
-    );
-    expect([...names].sort()).toEqual(['browser_errors_total', 'browser_interactions_total']);
+    expect(metricNamesOfJob(exposition, job)).toEqual(['browser_errors_total', 'browser_interactions_total']);
     expect(exposition).not.toContain('aaaaaaaaaa');
     expect(exposition).not.toContain('zzzzzzzzzz');
     expect(exposition).not.toContain('websocket_client_rtt_milliseconds');

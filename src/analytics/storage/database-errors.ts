@@ -48,8 +48,12 @@ const CONNECTION_MESSAGES = [
   /^Client was closed and is not queryable$/,
   /^Cannot use a pool after calling end on the pool$/,
   /^timeout expired$/,
-  /^Query read timeout$/,
 ];
+
+/** node-postgres's error when a statement got no answer within its query_timeout (the client deadline). */
+export function isQueryDeadline(error: unknown): boolean {
+  return error instanceof Error && error.message === 'Query read timeout';
+}
 
 /**
  * An error from the database client meaning the database cannot serve now, whatever was sent: no
@@ -65,5 +69,5 @@ export function isDatabaseUnavailable(error: unknown): boolean {
   const code = (error as { code?: unknown } | null)?.code;
   if (typeof code === 'string' && SOCKET_ERRORS.has(code)) return true;
   const message = error instanceof Error ? error.message : '';
-  return CONNECTION_MESSAGES.some((pattern) => pattern.test(message));
+  return isQueryDeadline(error) || CONNECTION_MESSAGES.some((pattern) => pattern.test(message));
 }

@@ -1,9 +1,5 @@
 import type pg from 'pg';
-
-/** node-postgres's error when a statement got no answer within the pool's query_timeout. */
-export function isQueryDeadline(error: unknown): boolean {
-  return error instanceof Error && error.message === 'Query read timeout';
-}
+import { isQueryDeadline } from './database-errors.ts';
 
 /**
  * Runs `work` on a connection of its own inside a transaction (`begin`, e.g.
