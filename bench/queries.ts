@@ -7,11 +7,16 @@
  * up (as the service's rollup task keeps them). Target: p95 < 200 ms for the summary
  * and geography; UX correlation reads a row per session and hour (its most recent
  * 50 000 sessions), so it is reported against the same target but not held to it.
+ * Then the SQL panels of the "WebSocket clients" Grafana dashboard, run as Grafana
+ * runs them (time macros expanded) over the same two ranges.
  *
  *   npm run bench -- queries [rows=10000000] [runs=20]
  */
+import { readFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import pg from 'pg';
+import { expandTimeMacros, sqlQueries } from '../grafana/src/panels.ts';
+import { grafanaReaderSettings } from '../grafana/src/reader-settings.ts';
 import { openDatabase } from '../src/analytics/storage/database.ts';
 import { migrate } from '../src/analytics/storage/migrate.ts';
 import { rollUp } from '../src/analytics/rollups.ts';
@@ -62,6 +67,45 @@ function percentile(sorted: number[], q: number): number {
   const lo = Math.floor(position);
   const hi = Math.ceil(position);
   return sorted[lo]! + (sorted[hi]! - sorted[lo]!) * (position - lo);
+}
+
+const GRAFANA_RUNS = Math.max(3, Math.ceil(RUNS / 4));
+const GRAFANA_PANELS: Record<string, string> = {
+  'Page load and LCP by WebSocket latency band (client reports)': 'grafana_ux_bands',
+  'Geography: clients, latency and connection success by country (client reports)': 'grafana_geography',
+};
+
+/** p50/p95 of each SQL panel of the clients dashboard, as Grafana runs it (its login's settings), over the last 24 h and since `first`. */
+async function timeGrafanaPanels(url: string, first: Date): Promise<Record<string, number>> {
+  const dashboard = JSON.parse(readFileSync(new URL('../grafana/dashboards/websocket-clients.json', import.meta.url), 'utf8')) as Record<string, unknown>;
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  const results: Record<string, number> = {};
+  try {
+    for (const [name, value] of grafanaReaderSettings()) await client.query(`SET ${name} = ${value}`);
+    const to = new Date();
+    for (const [rangeName, from] of [['24h', new Date(to.getTime() - DAY_MS)], ['30d', first]] as const) {
+      for (const { panel, sql } of sqlQueries(dashboard)) {
+        const key = GRAFANA_PANELS[panel];
+        if (!key) throw new Error(`no bench key for the Grafana panel "${panel}"`);
+        const expanded = expandTimeMacros(sql, from, to);
+        const times: number[] = [];
+        let rows = 0;
+        for (let i = 0; i < GRAFANA_RUNS + 1; i++) {
+          const t = performance.now();
+          rows = (await client.query(expanded)).rowCount ?? 0;
+          if (i >= 1) times.push(performance.now() - t); // one warm-up
+        }
+        times.sort((a, b) => a - b);
+        results[`${key}_${rangeName}_p50_ms`] = percentile(times, 0.5);
+        results[`${key}_${rangeName}_p95_ms`] = percentile(times, 0.95);
+        console.log(`Grafana "${panel}" (${rangeName}, ${GRAFANA_RUNS} runs, ${rows} rows): p50 ${percentile(times, 0.5).toFixed(1)} ms, p95 ${percentile(times, 0.95).toFixed(1)} ms`);
+      }
+    }
+  } finally {
+    await client.end();
+  }
+  return results;
 }
 
 const stack = new Stack('bench-queries');
@@ -147,6 +191,7 @@ try {
   } finally {
     await service.stop();
   }
+  Object.assign(results, await timeGrafanaPanels(postgres.url, first));
   const pairs = Object.entries(results).map(([k, v]) => `${k}=${v.toFixed(1)}`);
   console.log(`${pairs.join(' ')} rows=${ROWS} target_p95_ms=200 loadavg1=${loadavg()[0]!.toFixed(1)}`);
 } finally {

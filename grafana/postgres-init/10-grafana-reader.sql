@@ -17,3 +17,9 @@ ALTER DEFAULT PRIVILEGES FOR ROLE socketscope IN SCHEMA public GRANT SELECT ON T
 -- A dashboard query over a long time range must not hold a connection (and
 -- PostgreSQL's CPU) indefinitely: Grafana's reader gives up after 30 s.
 ALTER ROLE grafana_reader SET statement_timeout = '30s';
+-- The client-report panels send long statements that run in milliseconds over
+-- the rollups, but the planner prices them by every daily partition (their
+-- bounds come from the rollup state, known only when they run), so past
+-- jit_above_cost PostgreSQL would first compile them with LLVM: 9 s per panel
+-- measured, against 0.4 s to run it (docs/benchmarks.md).
+ALTER ROLE grafana_reader SET jit = off;

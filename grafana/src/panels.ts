@@ -183,3 +183,19 @@ export function sqlQueries(dashboard: Record<string, unknown>): Array<{ panel: s
   }
   return out;
 }
+
+/**
+ * Grafana's PostgreSQL time macros for the range [from, to], as Grafana expands
+ * them (`$__timeFilter(column)`, `$__timeFrom()`, `$__timeTo()`), so tests and
+ * benchmarks run a panel's SQL as the dashboard does. Throws on any other macro.
+ */
+export function expandTimeMacros(sql: string, from: Date, to: Date): string {
+  const literal = (at: Date) => `'${at.toISOString()}'`;
+  const expanded = sql
+    .replace(/\$__timeFilter\((\w+)\)/g, (_match, column: string) => `${column} BETWEEN ${literal(from)} AND ${literal(to)}`)
+    .replace(/\$__timeFrom\(\)/g, literal(from))
+    .replace(/\$__timeTo\(\)/g, literal(to));
+  const unknown = /\$__\w+/.exec(expanded);
+  if (unknown) throw new Error(`Grafana macro ${unknown[0]} is not expanded here`);
+  return expanded;
+}

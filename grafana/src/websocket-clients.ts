@@ -1,14 +1,33 @@
+import { SESSION_MEANS_SQL, SESSION_PARTS_SQL } from '../../src/analytics/correlation.ts';
+import { GLOBAL, GROUP_SUMS_SQL, clientsSql, groupHistogramsSql, histogramQuantilesSql, overSpanCte, spanCteSql } from '../../src/analytics/rollups.ts';
 import { type DashboardSpec, JOB, datasourceVariable, labelVariable, quantile, rate } from './panels.ts';
 
+/*
+ * The client-report panels read what the analytics API reads, with the same SQL: whole rolled-up
+ * hours and days from the rollups, raw rows only at the edges of the range and in the hours not
+ * rolled up yet (src/analytics/rollups.ts), so a 30-day dashboard does not scan millions of rows.
+ * Grafana sends one statement, so the rolled-up span is computed in it (spanCteSql).
+ */
+const SPAN = spanCteSql('$__timeFrom()', '$__timeTo()');
 
-/** Per-session rows from client reports, for geography and UX panels (PostgreSQL). */
-const SESSIONS = `SELECT session_id, max(country) AS country,
-    sum(latency_avg_ms * latency_count) / nullif(sum(latency_count), 0) AS latency_ms,
-    sum(latency_avg_ms * latency_count) AS latency_sum_ms, sum(latency_count) FILTER (WHERE latency_avg_ms IS NOT NULL) AS latency_count,
-    sum(opens) AS opens, sum(attempts) AS attempts,
-    max(page_load_ms) AS page_load_ms, max(lcp_ms) AS lcp_ms, max(inp_ms) AS inp_ms,
-    sum(opens)::float8 / nullif(sum(attempts), 0) AS success_rate
-  FROM client_reports WHERE $__timeFilter(received_at) GROUP BY session_id`;
+/** One row per session: mean latency and vitals, as the UX-correlation API pairs them. */
+const SESSIONS = overSpanCte(`SELECT session_id, ${SESSION_MEANS_SQL} FROM ${SESSION_PARTS_SQL} AS parts GROUP BY session_id`);
+
+/** Per country: clients, latency and connection success as /api/ws/client-metrics/geographic computes them (without folding small countries). */
+const COUNTRIES = overSpanCte(`WITH ${SPAN},
+sums AS (SELECT country, sum(latency_sum) AS latency_sum, sum(latency_count) AS latency_count, sum(opens) AS opens, sum(attempts) AS attempts
+           FROM (${GROUP_SUMS_SQL}) AS g GROUP BY country),
+clients AS (SELECT country, clients FROM (${clientsSql(false)}) AS c WHERE region = '${GLOBAL}'),
+quantiles AS (${histogramQuantilesSql(groupHistogramsSql(['latency_p50', 'latency_p95'], false), 'country', [
+  { metric: 'latency_p50', q: 0.5, as: 'p50' },
+  { metric: 'latency_p95', q: 0.95, as: 'p95' },
+])})
+SELECT s.country, coalesce(c.clients, 0) AS clients,
+  round((s.latency_sum / nullif(s.latency_count, 0))::numeric, 1) AS avg_latency_ms,
+  round(q.p50::numeric, 1) AS p50_latency_ms, round(q.p95::numeric, 1) AS p95_latency_ms,
+  round((least(s.opens, s.attempts)::float8 / nullif(s.attempts, 0))::numeric, 3) AS success_rate
+FROM sums s LEFT JOIN clients c USING (country) LEFT JOIN quantiles q USING (country)
+ORDER BY clients DESC, s.country LIMIT 50`);
 
 /** Browser metrics from the web SDK (DELTA, folded by the collector) and client reports in PostgreSQL. */
 export const websocketClients: DashboardSpec = {
@@ -18,7 +37,7 @@ export const websocketClients: DashboardSpec = {
   tags: ['socketscope', 'websocket', 'browser'],
   variables: [datasourceVariable, labelVariable('job', 'Web app', 'websocket_client_connection_attempts_total')],
   links: [{ title: 'WebSocket server', type: 'link', url: '/d/socketscope-websocket-server', keepTime: true }],
-  // The client-report tables scan PostgreSQL over the whole time range: do not poll them every 30 s.
+  // The client-report panels read hourly rollups, which change once an hour; the Prometheus panels poll Prometheus.
   refresh: '5m',
   rows: [
     {
@@ -165,7 +184,8 @@ export const websocketClients: DashboardSpec = {
           datasource: 'postgres',
           targets: [
             {
-              rawSql: `SELECT CASE WHEN latency_ms < 50 THEN '< 50 ms' WHEN latency_ms < 100 THEN '50-100 ms'
+              rawSql: `WITH ${SPAN}
+SELECT CASE WHEN latency_ms < 50 THEN '< 50 ms' WHEN latency_ms < 100 THEN '50-100 ms'
     WHEN latency_ms < 250 THEN '100-250 ms' ELSE '>= 250 ms' END AS latency_band,
   count(*) AS sessions, round(avg(page_load_ms)::numeric, 0) AS avg_page_load_ms,
   round(avg(lcp_ms)::numeric, 0) AS avg_lcp_ms, round(avg(inp_ms)::numeric, 0) AS avg_inp_ms
@@ -182,14 +202,10 @@ GROUP BY 1 ORDER BY min(latency_ms)`,
           datasource: 'postgres',
           targets: [
             {
-              // Pooled over the country's reports, weighted as the geography API computes them (not a mean of per-session values).
-              rawSql: `SELECT country, count(*) AS clients,
-  round((sum(latency_sum_ms) / nullif(sum(latency_count), 0))::numeric, 1) AS avg_latency_ms,
-  round((percentile_cont(0.95) WITHIN GROUP (ORDER BY latency_ms))::numeric, 1) AS p95_session_latency_ms,
-  round((sum(opens)::float8 / nullif(sum(attempts), 0))::numeric, 3) AS success_rate
-FROM (${SESSIONS}) s GROUP BY country ORDER BY clients DESC LIMIT 50`,
+              rawSql: COUNTRIES,
             },
           ],
+          description: 'Clients are distinct sessions; latency is the mean RTT pooled over reports, p50/p95 the percentiles of the reports\' p50/p95 RTT (from histograms within 5% over rolled-up hours); success rate = opens / attempts. As the analytics API (/api/ws/client-metrics/geographic) computes them, which also folds small countries and gives Wilson intervals.',
         },
       ],
     },

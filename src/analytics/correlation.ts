@@ -53,28 +53,36 @@ export interface UxCorrelation {
 export const MAX_SESSIONS = 50_000;
 
 /**
+ * Per-session sums over the range, several rows per session: whole rolled-up hours ($3..$4) from the
+ * per-session hourly sums (client_report_session_rollups: one row per session and hour instead of each
+ * report), the rest of the range ($1..$2) from the raw rows summed the same way; every sum is additive,
+ * so grouped by session they give the raw rows' figures. The Grafana dashboard reads these too.
+ */
+export const SESSION_PARTS_SQL = `(SELECT session_id, last_at, reports, latency_sum, latency_count, page_load_sum, page_load_count, lcp_sum, lcp_count, inp_sum, inp_count,
+               message_errors, messages, ux_errors, drops, ux_interactions
+          FROM client_report_session_rollups WHERE hour >= $3 AND hour < $4
+        UNION ALL
+        SELECT session_id, ${SESSION_SUMS_SQL} FROM ${RAW_EDGES} AS edge GROUP BY session_id)`;
+
+/** A session's means of the latency and the vitals from SESSION_PARTS_SQL's sums, grouped by session. */
+export const SESSION_MEANS_SQL = `sum(latency_sum) / nullif(sum(latency_count::float8), 0) AS latency_ms,
+       sum(page_load_sum) / nullif(sum(page_load_count::float8), 0) AS page_load_ms,
+       sum(lcp_sum) / nullif(sum(lcp_count::float8), 0) AS lcp_ms,
+       sum(inp_sum) / nullif(sum(inp_count::float8), 0) AS inp_ms`;
+
+/**
  * One row per session of the range, the most recent (by last report) first, at most $5 (MAX_SESSIONS),
- * with the number of sessions in the range. Whole rolled-up hours ($3..$4) come from the per-session
- * hourly sums (client_report_session_rollups: one row per session and hour instead of each report),
- * the rest of the range from the raw rows summed the same way; every sum is additive, so the
- * figures are those of the raw rows. Counts are summed as float8 (exact below 2^53): a sum of
+ * with the number of sessions in the range. Counts are summed as float8 (exact below 2^53): a sum of
  * bigints would accumulate in numeric, several times slower.
  */
 const SESSIONS_SQL = `
-SELECT sum(latency_sum) / nullif(sum(latency_count::float8), 0) AS latency_ms,
-       sum(page_load_sum) / nullif(sum(page_load_count::float8), 0) AS page_load_ms,
-       sum(lcp_sum) / nullif(sum(lcp_count::float8), 0) AS lcp_ms,
-       sum(inp_sum) / nullif(sum(inp_count::float8), 0) AS inp_ms,
+SELECT ${SESSION_MEANS_SQL},
        sum(message_errors::float8) / nullif(sum(messages::float8), 0) AS ws_error_rate,
        sum(ux_errors::float8) / sum(reports::float8) AS ux_errors_per_window,
        sum(drops::float8) / sum(reports::float8) AS drops_per_window,
        sum(ux_interactions::float8) / sum(reports::float8) AS interactions_per_window,
        count(*) OVER () AS sessions_in_range
-  FROM (SELECT session_id, last_at, reports, latency_sum, latency_count, page_load_sum, page_load_count, lcp_sum, lcp_count, inp_sum, inp_count,
-               message_errors, messages, ux_errors, drops, ux_interactions
-          FROM client_report_session_rollups WHERE hour >= $3 AND hour < $4
-        UNION ALL
-        SELECT session_id, ${SESSION_SUMS_SQL} FROM ${RAW_EDGES} AS edge GROUP BY session_id) AS parts
+  FROM ${SESSION_PARTS_SQL} AS parts
  GROUP BY session_id
  ORDER BY max(last_at) DESC, session_id DESC
  LIMIT $5`;

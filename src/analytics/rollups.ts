@@ -333,14 +333,48 @@ export async function rolledSpan(pool: pg.Pool, range: TimeRange): Promise<Rolle
   return { start, end, daysFrom, daysTo, newBefore: oldest && oldest > start ? oldest : start };
 }
 
+/**
+ * The same span computed in SQL, for a reader that cannot ask first and must
+ * send one statement (Grafana's panels): a CTE `span` over the range
+ * [fromSql, toSql) with one column per parameter of spanParams (and
+ * new_before, $7 of clientsSql), without rolledSpan's check for data (an
+ * empty rolled-up span reads nothing and the raw edges the rest). Bounds are
+ * clamped so that the edges [from, start) and [end, to) never overlap the
+ * span or leave the range.
+ */
+export function spanCteSql(fromSql: string, toSql: string): string {
+  const origin = "timestamptz '2000-01-01 00:00:00+00'";
+  const ceil = (unit: 'hour' | 'day', at: string) => `date_bin('1 ${unit}', ${at} + interval '1 ${unit}' - interval '1 microsecond', ${origin})`;
+  return `span AS MATERIALIZED (
+  SELECT range_from, range_to, start, "end",
+         CASE WHEN days_from < days_to THEN days_from ELSE "end" END AS days_from,
+         CASE WHEN days_from < days_to THEN days_to ELSE "end" END AS days_to,
+         greatest(start, (SELECT min(hour) FROM client_report_session_hours)) AS new_before
+    FROM (SELECT range_from, range_to, start, "end", ${ceil('day', 'start')} AS days_from,
+                 least(date_bin('1 day', "end", ${origin}), coalesce(days_rolled_until, '-infinity')) AS days_to
+            FROM (SELECT range_from, range_to, start,
+                         greatest(start, least(date_bin('1 hour', range_to, ${origin}), coalesce(rolled_until, '-infinity'))) AS "end", days_rolled_until
+                    FROM (SELECT range_from, range_to, least(${ceil('hour', 'range_from')}, range_to) AS start
+                            FROM (SELECT (${fromSql})::timestamptz AS range_from, (${toSql})::timestamptz AS range_to) AS r) AS b
+                    LEFT JOIN client_report_rollup_state ON id = 1) AS h) AS d
+)`;
+}
+
+const SPAN_COLUMNS = ['range_from', 'range_to', 'start', '"end"', 'days_from', 'days_to', 'new_before'];
+
+/** SQL written for spanParams ($1..$6, and $7 as clientsSql's new-session bound) reading the `span` CTE instead. */
+export function overSpanCte(sql: string): string {
+  return sql.replace(/\$([1-7])(?!\d)/g, (_match, n: string) => `(SELECT ${SPAN_COLUMNS[Number(n) - 1]} FROM span)`);
+}
+
 /** Query parameters of a read over rollups: $1 from, $2 to, $3 start, $4 end, $5 daysFrom, $6 daysTo (and a query's own from $7). */
 export function spanParams(range: TimeRange, span: RolledSpan): Date[] {
   return [range.from, range.to, span.start, span.end, span.daysFrom, span.daysTo];
 }
 
 /** The hourly rows of the span outside its whole days; the daily rows. */
-const IN_HOURS = '((hour >= $3 AND hour < $5) OR (hour >= $6 AND hour < $4))';
-const IN_DAYS = '(day >= $5 AND day < $6)';
+export const IN_HOURS = '((hour >= $3 AND hour < $5) OR (hour >= $6 AND hour < $4))';
+export const IN_DAYS = '(day >= $5 AND day < $6)';
 const FIRST_IN_SPAN = '(prev_hour IS NULL OR prev_hour < $7)';
 
 /**
@@ -355,7 +389,7 @@ export const RAW_EDGES = `(SELECT * FROM client_reports WHERE received_at >= $1 
  * (region GLOBAL), or once under GLOBAL when `global`: sessions first seen in
  * the span, plus sessions of the raw edges with no row in the span.
  */
-function clientsSql(global: boolean): string {
+export function clientsSql(global: boolean): string {
   const filter = global ? `country = '${GLOBAL}'` : `country <> '${GLOBAL}'`;
   // Each raw row counts in its group and in its country's (region GLOBAL), or only under GLOBAL.
   const rawGroup = global
@@ -370,6 +404,35 @@ function clientsSql(global: boolean): string {
            WHERE NOT EXISTS (SELECT 1 FROM client_report_session_hours h
                               WHERE h.session_id = raw.session_id AND h.country = raw.country AND h.region = raw.region AND h.hour >= $3 AND h.hour < $4)) AS parts
    GROUP BY 1, 2`;
+}
+
+/** Sums per (country, region) over the range (parameters of spanParams): rolled-up hours and days, and the raw edges. */
+export const GROUP_SUMS_SQL = `SELECT country, region, ${SUM_COLUMNS.map((c) => (c === 'latency_max' ? `max(${c}) AS ${c}` : `sum(${c}) AS ${c}`)).join(', ')}
+  FROM (SELECT country, region, ${SUM_COLUMNS.join(', ')} FROM client_report_rollups WHERE ${IN_HOURS}
+        UNION ALL
+        SELECT country, region, ${SUM_COLUMNS.join(', ')} FROM client_report_daily_rollups WHERE ${IN_DAYS}
+        UNION ALL
+        SELECT country, coalesce(region, '') AS region, ${RAW_SUMS_SQL} FROM ${RAW_EDGES} AS edge GROUP BY 1, 2) AS parts
+ GROUP BY country, region`;
+
+/**
+ * Histogram bin counts of `metrics` per (country, region), or of all groups together under
+ * (GLOBAL, GLOBAL) when `global`, over the range (parameters of spanParams).
+ */
+export function groupHistogramsSql(metrics: readonly HistogramMetric[], global: boolean): string {
+  if (!global && metrics.some((m) => !GROUP_METRICS.includes(m))) throw new Error(`per-group histograms exist only for ${GROUP_METRICS.join(', ')}`);
+  const ids = HISTOGRAM_METRICS.filter((m) => metrics.includes(m.name)).map((m) => m.id).join(', ');
+  const group = global ? `'${GLOBAL}', '${GLOBAL}'` : `country, coalesce(region, '')`;
+  const filter = `metric IN (${ids}) AND ${global ? `country = '${GLOBAL}'` : `country <> '${GLOBAL}'`}`;
+  return `SELECT country, region, metric, bin, sum(count) AS count
+  FROM (SELECT country, region, metric, bin, count FROM client_report_histograms WHERE ${IN_HOURS} AND ${filter}
+        UNION ALL
+        SELECT country, region, metric, bin, count FROM client_report_daily_histograms WHERE ${IN_DAYS} AND ${filter}
+        UNION ALL
+        SELECT ${group}, m.metric, ${binSql('m.v')}, count(*)
+          FROM ${RAW_EDGES} AS edge CROSS JOIN LATERAL ${metricValuesSql(metrics)} AS m(metric, v)
+         WHERE m.v IS NOT NULL GROUP BY 1, 2, 3, 4) AS parts
+ GROUP BY 1, 2, 3, 4`;
 }
 
 /** A key per group: '' for the summary, `country\tregion` for geography. */
@@ -397,44 +460,11 @@ export async function mergedGroups(
   { global = false }: { global?: boolean } = {},
 ): Promise<MergedGroup[]> {
   const params = spanParams(range, span);
-  const edges = RAW_EDGES;
-  if (!global && metrics.some((m) => !GROUP_METRICS.includes(m))) throw new Error(`per-group histograms exist only for ${GROUP_METRICS.join(', ')}`);
-  const metricIds = HISTOGRAM_METRICS.filter((m) => metrics.includes(m.name));
-  const metricValues = metricValuesSql(metrics);
-  const histogramGroup = global ? `'${GLOBAL}', '${GLOBAL}'` : `country, coalesce(region, '')`;
-  const histogramFilter = global ? `country = '${GLOBAL}'` : `country <> '${GLOBAL}'`;
-  const sumsOf = SUM_COLUMNS.join(', ');
   const [sums, histograms, clientRows] = await Promise.all([
-    readOnly<Record<string, number | string>>(
-      pool,
-      `SELECT country, region, ${SUM_COLUMNS.map((c) => (c === 'latency_max' ? `max(${c}) AS ${c}` : `sum(${c}) AS ${c}`)).join(', ')}
-         FROM (SELECT country, region, ${sumsOf} FROM client_report_rollups WHERE ${IN_HOURS}
-               UNION ALL
-               SELECT country, region, ${sumsOf} FROM client_report_daily_rollups WHERE ${IN_DAYS}
-               UNION ALL
-               SELECT country, coalesce(region, '') AS region, ${RAW_SUMS_SQL} FROM ${edges} AS edge GROUP BY 1, 2) AS parts
-        GROUP BY country, region`,
-      params,
-      { parallel: false },
-    ),
-    metricIds.length === 0
+    readOnly<Record<string, number | string>>(pool, GROUP_SUMS_SQL, params, { parallel: false }),
+    metrics.length === 0
       ? Promise.resolve({ rows: [] as Array<{ country: string; region: string; metric: number; bin: number; count: number }> })
-      : readOnly<{ country: string; region: string; metric: number; bin: number; count: number }>(
-          pool,
-          `SELECT country, region, metric, bin, sum(count) AS count
-             FROM (SELECT country, region, metric, bin, count FROM client_report_histograms
-                    WHERE ${IN_HOURS} AND metric = ANY($7::smallint[]) AND ${histogramFilter}
-                   UNION ALL
-                   SELECT country, region, metric, bin, count FROM client_report_daily_histograms
-                    WHERE ${IN_DAYS} AND metric = ANY($7::smallint[]) AND ${histogramFilter}
-                   UNION ALL
-                   SELECT ${histogramGroup}, m.metric, ${binSql('m.v')}, count(*)
-                     FROM ${edges} AS edge CROSS JOIN LATERAL ${metricValues} AS m(metric, v)
-                    WHERE m.v IS NOT NULL GROUP BY 1, 2, 3, 4) AS parts
-            GROUP BY 1, 2, 3, 4`,
-          [...params, metricIds.map((m) => m.id)],
-          { parallel: false },
-        ),
+      : readOnly<{ country: string; region: string; metric: number; bin: number; count: number }>(pool, groupHistogramsSql(metrics, global), params, { parallel: false }),
     // Without index-only scans: for the raw sessions of an edge the planner prefers reading a day's
     // whole (session_id, received_at) index over the edge's few pages (20 ms per partition).
     readOnly<{ country: string; region: string; clients: number }>(pool, clientsSql(global), [...params, span.newBefore], { parallel: false, indexOnlyScans: false }),
@@ -492,6 +522,32 @@ export function binBounds(bin: number): { lower: number; upper: number } {
   if (bin === LEGACY_UNIT_BIN) return { lower: 0, upper: 1 };
   if (bin < 0) return { lower: BIN_RATIO ** bin, upper: BIN_RATIO ** (bin + 1) };
   return { lower: BIN_RATIO ** (bin - 1), upper: BIN_RATIO ** bin };
+}
+
+/** The value histogramQuantile answers for a bin, in SQL, in the metric's unit (see binBounds). */
+function binValueSql(bin: string, scale: number): string {
+  const ratio = `${BIN_RATIO}::float8`;
+  return `(CASE WHEN ${bin} = ${ZERO_BIN} THEN 0 WHEN ${bin} = ${TINY_BIN} THEN power(${ratio}, ${-FINE_BINS}) / 2 WHEN ${bin} = ${LEGACY_UNIT_BIN} THEN 0.5
+    WHEN ${bin} < 0 THEN sqrt(power(${ratio}, ${bin}) * power(${ratio}, ${bin} + 1)) ELSE sqrt(power(${ratio}, ${bin} - 1) * power(${ratio}, ${bin})) END) / ${scale}`;
+}
+
+/**
+ * histogramQuantile in SQL, for a reader that sends one statement (Grafana's panels): over
+ * `bins`, a relation of (key, metric, bin, count) rows, one row per key with a column per
+ * quantile asked (null where the metric has no values): the same rank ⌈q·n⌉ (at least 1), the
+ * same bin and the same value as histogramQuantile.
+ */
+export function histogramQuantilesSql(bins: string, key: string, quantiles: ReadonlyArray<{ metric: HistogramMetric; q: number; as: string }>): string {
+  const columns = quantiles.map(({ metric, q, as }) => {
+    const definition = HISTOGRAM_METRICS.find((m) => m.name === metric)!;
+    const bin = `min(bin) FILTER (WHERE metric = ${definition.id} AND below >= greatest(1, ceil(${q}::float8 * total)))`;
+    return `${binValueSql(bin, definition.scale)} AS ${as}`;
+  });
+  return `SELECT ${key}, ${columns.join(', ')}
+  FROM (SELECT ${key}, metric, bin, sum(count) OVER (PARTITION BY ${key}, metric ORDER BY bin) AS below, sum(count) OVER (PARTITION BY ${key}, metric)::float8 AS total
+          FROM (SELECT ${key}, metric, bin, sum(count) AS count FROM (${bins}) AS b GROUP BY ${key}, metric, bin) AS per_bin
+         WHERE count > 0) AS ranked
+ GROUP BY ${key}`;
 }
 
 /**

@@ -1,13 +1,17 @@
 /**
  * The SQL panels of the provisioned "WebSocket clients" dashboard, run as
- * Grafana runs them (its `$__timeFilter` macro expanded) against a real
- * PostgreSQL with our migrations and seeded client reports: every query
- * executes, and the two tables give the exact per-session figures, leaving
- * out what lies outside the time range.
+ * Grafana runs them (its time macros expanded) against a real PostgreSQL with
+ * our migrations and seeded client reports: every query executes; the two
+ * tables give the exact figures, leaving out what lies outside the time range;
+ * and once the hours are rolled up they give the same figures from the
+ * rollups, equal to the analytics API's.
  */
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { sqlQueries } from '../../grafana/src/panels.ts';
+import { expandTimeMacros, sqlQueries } from '../../grafana/src/panels.ts';
+import { grafanaReaderSettings } from '../../grafana/src/reader-settings.ts';
+import { geographicDistribution } from '../../src/analytics/geography.ts';
+import { rollUp, rolledSpan } from '../../src/analytics/rollups.ts';
 import { type ClientReportRow, insertClientReports } from '../../src/analytics/storage/client-reports.ts';
 import { type Database, openDatabase } from '../../src/analytics/storage/database.ts';
 import { migrate } from '../../src/analytics/storage/migrate.ts';
@@ -21,13 +25,6 @@ let database: Database;
 
 const dashboard = JSON.parse(readFileSync(new URL('../../grafana/dashboards/websocket-clients.json', import.meta.url), 'utf8')) as Record<string, unknown>;
 const queries = sqlQueries(dashboard);
-
-/** Grafana's `$__timeFilter(column)` for the range [from, to]. */
-function expandMacros(sql: string, from: Date, to: Date): string {
-  const expanded = sql.replace(/\$__timeFilter\((\w+)\)/g, (_match, column: string) => `${column} BETWEEN '${from.toISOString()}' AND '${to.toISOString()}'`);
-  expect(expanded, 'a Grafana macro this test does not expand').not.toMatch(/\$__/);
-  return expanded;
-}
 
 const to = new Date();
 const from = new Date(to.getTime() - DAY);
@@ -58,35 +55,89 @@ afterAll(async () => {
   await stack.stop();
 });
 
-async function run(panel: string): Promise<unknown[]> {
+/** A panel's rows over the range, in a session with the settings of Grafana's login (read-only among them). */
+async function run(panel: string, range = { from, to }): Promise<unknown[]> {
   const query = queries.find((q) => q.panel === panel);
   if (!query) throw new Error(`no SQL panel "${panel}" in websocket-clients.json`);
-  return (await database.pool.query(expandMacros(query.sql, from, to))).rows;
+  const client = await database.pool.connect();
+  try {
+    for (const [name, value] of grafanaReaderSettings()) await client.query(`SET ${name} = ${value}`);
+    return (await client.query(expandTimeMacros(query.sql, range.from, range.to))).rows;
+  } finally {
+    await client.query('RESET ALL');
+    client.release();
+  }
 }
+
+const BANDS = 'Page load and LCP by WebSocket latency band (client reports)';
+const GEOGRAPHY = 'Geography: clients, latency and connection success by country (client reports)';
+
+const expectedBands = [
+  { latency_band: '< 50 ms', sessions: 1, avg_page_load_ms: 800, avg_lcp_ms: 600, avg_inp_ms: 80 },
+  { latency_band: '50-100 ms', sessions: 1, avg_page_load_ms: 1200, avg_lcp_ms: 900, avg_inp_ms: 100 },
+  { latency_band: '>= 250 ms', sessions: 1, avg_page_load_ms: 3000, avg_lcp_ms: 2500, avg_inp_ms: 400 },
+];
+const expectedCountries = [
+  // (400 + 2400 + 600) / (10 + 30 + 20) = 56.7 ms; the reports' p50s [30, 40, 80] → rank 2, 40 ms, in the bin
+  // (1.1^38, 1.1^39]: 1.1^38.5 = 39.2; p95s [30, 40, 80] → rank 3, 80 ms: 1.1^45.5 = 76.4 (rollups.ts, histogramQuantile);
+  // min(opens, attempts) / attempts = (1 + 1 + 1 + 1) / (1 + 2 + 1 + 1) = 0.8.
+  { country: 'NL', clients: 3, avg_latency_ms: 56.7, p50_latency_ms: 39.2, p95_latency_ms: 76.4, success_rate: 0.8 },
+  // c has no latency: 3000 / 10, and 300 ms in (1.1^59, 1.1^60]: 1.1^59.5 = 290.3; (0 + 1) / (2 + 1).
+  { country: 'DE', clients: 2, avg_latency_ms: 300, p50_latency_ms: 290.3, p95_latency_ms: 290.3, success_rate: 0.333 },
+];
 
 describe('Grafana SQL panels (WebSocket clients dashboard)', () => {
   it('every SQL query of the dashboard runs against the migrated schema', async () => {
-    expect(queries.map((q) => q.panel)).toEqual([
-      'Page load and LCP by WebSocket latency band (client reports)',
-      'Geography: clients, latency and connection success by country (client reports)',
-    ]);
-    for (const query of queries) await expect(database.pool.query(expandMacros(query.sql, from, to)), query.panel).resolves.toBeDefined();
+    expect(queries.map((q) => q.panel)).toEqual([BANDS, GEOGRAPHY]);
+    for (const query of queries) await expect(run(query.panel), query.panel).resolves.toBeDefined();
   });
 
-  it('page load and vitals by latency band: one row per band with sessions, from per-session latency', async () => {
-    expect(await run('Page load and LCP by WebSocket latency band (client reports)')).toEqual([
-      { latency_band: '< 50 ms', sessions: 1, avg_page_load_ms: 800, avg_lcp_ms: 600, avg_inp_ms: 80 },
-      { latency_band: '50-100 ms', sessions: 1, avg_page_load_ms: 1200, avg_lcp_ms: 900, avg_inp_ms: 100 },
-      { latency_band: '>= 250 ms', sessions: 1, avg_page_load_ms: 3000, avg_lcp_ms: 2500, avg_inp_ms: 400 },
-    ]);
+  it('page load and vitals by latency band from raw rows: one row per band with sessions, from per-session means', async () => {
+    expect(await run(BANDS)).toEqual(expectedBands);
   });
 
-  it('geography: clients, pooled latency, p95 of session latency and connection success per country', async () => {
-    expect(await run('Geography: clients, latency and connection success by country (client reports)')).toEqual([
-      // (400 + 2400 + 600) / (10 + 30 + 20) = 56.7 ms; p95 of [30, 70] = 68; (1 + 1 + 1 + 1) / (1 + 2 + 1 + 1) = 0.8.
-      { country: 'NL', clients: 3, avg_latency_ms: 56.7, p95_session_latency_ms: 68, success_rate: 0.8 },
-      // c has no latency: 3000 / 10; (0 + 1) / (2 + 1).
-      { country: 'DE', clients: 2, avg_latency_ms: 300, p95_session_latency_ms: 300, success_rate: 0.333 },
-    ]);
+  it('geography from raw rows: clients, pooled latency, report percentiles and connection success per country', async () => {
+    expect(await run(GEOGRAPHY)).toEqual(expectedCountries);
+  });
+
+  describe('once the hours are rolled up', () => {
+    beforeAll(async () => {
+      await rollUp(database.pool, to);
+      // Without the raw rows of the rolled-up hours, only a panel that reads the rollups still has them
+      // (at least the reports of 90 and 120 minutes ago: the rollup reaches the last whole hour before to − 2 min).
+      const deleted = await database.pool.query('DELETE FROM client_reports WHERE received_at < (SELECT rolled_until FROM client_report_rollup_state)');
+      expect(deleted.rowCount).toBeGreaterThanOrEqual(3);
+    });
+
+    it('reads rolled-up hours and days, and gives the same figures', async () => {
+      // The range holds whole rolled-up hours (and over 4 days a whole rolled-up day), so the panels read rollups.
+      expect(await rolledSpan(database.pool, { from, to })).not.toBeNull();
+      expect(await run(BANDS)).toEqual(expectedBands);
+      expect(await run(GEOGRAPHY)).toEqual(expectedCountries);
+      const fourDays = { from: new Date(to.getTime() - 4 * DAY), to };
+      const span = await rolledSpan(database.pool, fourDays);
+      expect(span!.daysTo.getTime() - span!.daysFrom.getTime()).toBeGreaterThanOrEqual(DAY);
+      // 'old' joins NL: 9 attempts and 9 opens, 100 RTTs of 1 ms, p50 and p95 1 ms.
+      expect(await run(GEOGRAPHY, fourDays)).toEqual([
+        // (3400 + 100) / 160 = 21.9 ms; p50s [1, 30, 40, 80] → rank 2, 30 ms in (1.1^35, 1.1^36]: 1.1^35.5 = 29.5; 13 / 14 = 0.929.
+        { country: 'NL', clients: 4, avg_latency_ms: 21.9, p50_latency_ms: 29.5, p95_latency_ms: 76.4, success_rate: 0.929 },
+        expectedCountries[1],
+      ]);
+    });
+
+    it('agrees with the analytics API’s geography over the same range', async () => {
+      for (const range of [{ from, to }, { from: new Date(to.getTime() - 4 * DAY), to }]) {
+        const api = await geographicDistribution(database.pool, range, 1);
+        const fromApi = api.countries.map((c) => ({
+          country: c.country,
+          clients: c.clients,
+          avg_latency_ms: c.latency_ms.avg === null ? null : Math.round(c.latency_ms.avg * 10) / 10,
+          p50_latency_ms: c.latency_ms.p50 === null ? null : Math.round(c.latency_ms.p50 * 10) / 10,
+          p95_latency_ms: c.latency_ms.p95 === null ? null : Math.round(c.latency_ms.p95 * 10) / 10,
+          success_rate: c.connection.success_rate === null ? null : Math.round(c.connection.success_rate * 1000) / 1000,
+        }));
+        expect(await run(GEOGRAPHY, range)).toEqual(fromApi);
+      }
+    });
   });
 });
