@@ -373,8 +373,8 @@ export function spanParams(range: TimeRange, span: RolledSpan): Date[] {
 }
 
 /** The hourly rows of the span outside its whole days; the daily rows. */
-export const IN_HOURS = '((hour >= $3 AND hour < $5) OR (hour >= $6 AND hour < $4))';
-export const IN_DAYS = '(day >= $5 AND day < $6)';
+const IN_HOURS = '((hour >= $3 AND hour < $5) OR (hour >= $6 AND hour < $4))';
+const IN_DAYS = '(day >= $5 AND day < $6)';
 const FIRST_IN_SPAN = '(prev_hour IS NULL OR prev_hour < $7)';
 
 /**
