@@ -13,12 +13,12 @@
  *   scale is 1.4826 × the median absolute (clipped) error, floored by the data's
  *   resolution and a fraction of the level.
  * - Robust z = (value − expected) / scale. The gate is the threshold, or the
- *   0.999 quantile of recent |z| outside incidents when that is higher
- *   (heavy-tailed noise). Strength = the largest of |z| / gate, a CUSUM of
- *   z / gate over calm stretches (a run of moderate deviations the same way),
- *   and, for a value beyond the whole range seen (incidents' first points left
- *   out) by more than 15% of it, 1 + the excess in ranges (a level never seen,
- *   however gradually reached).
+ *   0.999 quantile of recent |z| outside incidents (an incident's start
+ *   counted at the gate) when that is higher (heavy-tailed noise). Strength =
+ *   the largest of |z| / gate, a CUSUM of z / gate over calm stretches (a run
+ *   of moderate deviations the same way), and, for a value beyond the whole
+ *   range seen (incidents' first points left out) by more than 15% of it,
+ *   1 + the excess in ranges (a level never seen, however gradually reached).
  *   score = s² / (s² + 1) for strength s, in [0,1), 0.5 at the gate; halved
  *   for the points of an incident already reported, so score ≥ 0.5 ⇔
  *   is_anomaly.
@@ -256,10 +256,13 @@ export class SeasonalBaselineDetector {
       // A run's later points neither extend an incident nor hold off the next: only points past the gate do.
       if (exceeds || isAnomaly) this.lastCandidate = this.count;
     }
-    // The gate learns what the noise is like: scattered exceedances count; an incident's start, its
-    // sustained points and its recovery do not, or each incident would raise the gate for the next;
-    // nor does a recurring pattern, which is explained by its phase, not by the noise.
-    if (!isAnomaly && !continues && !recovery && !recurring) this.trackDeviation(Math.abs(deviation));
+    // The gate learns what the noise is like: scattered exceedances count; an incident's sustained
+    // points and its recovery do not, nor does a recurring pattern, which is explained by its phase.
+    // An incident's start counts at the gate, not at its size: how often the gate is reached is the
+    // tail's, how far past it an incident went is not, or each incident would raise the gate for the
+    // next; left out altogether, a stream whose bursts keep passing the gate would see its gate fall.
+    if (isAnomaly) this.trackDeviation(Math.min(Math.abs(deviation), gate));
+    else if (!continues && !recovery && !recurring) this.trackDeviation(Math.abs(deviation));
     return {
       timestamp,
       value,
