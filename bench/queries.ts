@@ -15,7 +15,7 @@
 import { readFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import pg from 'pg';
-import { expandTimeMacros, sqlQueries } from '../grafana/src/panels.ts';
+import { expandTimeMacros, sqlQueries, variableDefaults } from '../grafana/src/panels.ts';
 import { grafanaReaderSettings } from '../grafana/src/reader-settings.ts';
 import { openDatabase } from '../src/analytics/storage/database.ts';
 import { migrate } from '../src/analytics/storage/migrate.ts';
@@ -75,7 +75,7 @@ const GRAFANA_PANELS: Record<string, string> = {
   'Geography: clients, latency and connection success by country (client reports)': 'grafana_geography',
 };
 
-/** p50/p95 of each SQL panel of the clients dashboard, as Grafana runs it (its login's settings), over the last 24 h and since `first`. */
+/** p50/p95 of each SQL panel of the clients dashboard, as Grafana runs it (its login's settings, the variables' defaults), over the last 24 h and since `first`. */
 async function timeGrafanaPanels(url: string, first: Date): Promise<Record<string, number>> {
   const dashboard = JSON.parse(readFileSync(new URL('../grafana/dashboards/websocket-clients.json', import.meta.url), 'utf8')) as Record<string, unknown>;
   const client = new pg.Client({ connectionString: url });
@@ -88,7 +88,7 @@ async function timeGrafanaPanels(url: string, first: Date): Promise<Record<strin
       for (const { panel, sql } of sqlQueries(dashboard)) {
         const key = GRAFANA_PANELS[panel];
         if (!key) throw new Error(`no bench key for the Grafana panel "${panel}"`);
-        const expanded = expandTimeMacros(sql, from, to);
+        const expanded = expandTimeMacros(sql, from, to, variableDefaults(dashboard));
         const times: number[] = [];
         let rows = 0;
         for (let i = 0; i < GRAFANA_RUNS + 1; i++) {

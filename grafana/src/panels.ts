@@ -98,6 +98,26 @@ export function labelVariable(name: string, label: string, metric: string): Reco
   };
 }
 
+/** A variable with a fixed list of choices (never free text: Grafana pastes a variable's value into SQL as it is). */
+export function choiceVariable(name: string, label: string, choices: readonly string[], current: string): Record<string, unknown> {
+  if (!choices.includes(current)) throw new Error(`variable ${name}: the default ${current} is not one of ${choices.join(', ')}`);
+  return {
+    name,
+    label,
+    type: 'custom',
+    query: choices.join(','),
+    options: choices.map((value) => ({ text: value, value, selected: value === current })),
+    current: { text: current, value: current },
+    hide: 0,
+  };
+}
+
+/** The default value of each variable of a built dashboard, as Grafana starts it. */
+export function variableDefaults(dashboard: Record<string, unknown>): Record<string, string> {
+  const list = (dashboard.templating as { list: Array<{ name: string; current?: { value?: unknown } }> }).list;
+  return Object.fromEntries(list.flatMap((v) => (typeof v.current?.value === 'string' ? [[v.name, v.current.value]] : [])));
+}
+
 function buildPanel(spec: PanelSpec, id: number, x: number, y: number): Record<string, unknown> {
   const datasource = DATASOURCE_REFS[spec.datasource ?? 'prometheus'];
   const defaults: Record<string, unknown> = { unit: spec.unit ?? 'short' };
@@ -185,17 +205,19 @@ export function sqlQueries(dashboard: Record<string, unknown>): Array<{ panel: s
 }
 
 /**
- * Grafana's PostgreSQL time macros for the range [from, to], as Grafana expands
- * them (`$__timeFilter(column)`, `$__timeFrom()`, `$__timeTo()`), so tests and
- * benchmarks run a panel's SQL as the dashboard does. Throws on any other macro.
+ * A panel's SQL as Grafana sends it for the range [from, to]: its PostgreSQL time
+ * macros expanded (`$__timeFilter(column)`, `$__timeFrom()`, `$__timeTo()`) and
+ * `$name` variables replaced by the values given, so tests and benchmarks run
+ * what the dashboard runs. Throws on any macro or variable left over.
  */
-export function expandTimeMacros(sql: string, from: Date, to: Date): string {
+export function expandTimeMacros(sql: string, from: Date, to: Date, variables: Record<string, string> = {}): string {
   const literal = (at: Date) => `'${at.toISOString()}'`;
   const expanded = sql
     .replace(/\$__timeFilter\((\w+)\)/g, (_match, column: string) => `${column} BETWEEN ${literal(from)} AND ${literal(to)}`)
     .replace(/\$__timeFrom\(\)/g, literal(from))
-    .replace(/\$__timeTo\(\)/g, literal(to));
-  const unknown = /\$__\w+/.exec(expanded);
-  if (unknown) throw new Error(`Grafana macro ${unknown[0]} is not expanded here`);
+    .replace(/\$__timeTo\(\)/g, literal(to))
+    .replace(/\$([A-Za-z]\w*)/g, (match, name: string) => variables[name] ?? match);
+  const unknown = /\$[A-Za-z_]\w*/.exec(expanded);
+  if (unknown) throw new Error(`Grafana macro or variable ${unknown[0]} is not expanded here`);
   return expanded;
 }

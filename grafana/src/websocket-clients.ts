@@ -1,6 +1,8 @@
 import { SESSION_MEANS_SQL, SESSION_PARTS_SQL } from '../../src/analytics/correlation.ts';
+import { OTHER } from '../../src/analytics/geography.ts';
 import { GLOBAL, GROUP_SUMS_SQL, clientsSql, groupHistogramsSql, histogramQuantilesSql, overSpanCte, spanCteSql } from '../../src/analytics/rollups.ts';
-import { type DashboardSpec, JOB, datasourceVariable, labelVariable, quantile, rate } from './panels.ts';
+import { CONFIG_VARIABLES } from '../../src/config.ts';
+import { type DashboardSpec, JOB, choiceVariable, datasourceVariable, labelVariable, quantile, rate } from './panels.ts';
 
 /*
  * The client-report panels read what the analytics API reads, with the same SQL: whole rolled-up
@@ -13,21 +15,29 @@ const SPAN = spanCteSql('$__timeFrom()', '$__timeTo()');
 /** One row per session: mean latency and vitals, as the UX-correlation API pairs them. */
 const SESSIONS = overSpanCte(`SELECT session_id, ${SESSION_MEANS_SQL} FROM ${SESSION_PARTS_SQL} AS parts GROUP BY session_id`);
 
-/** Per country: clients, latency and connection success as /api/ws/client-metrics/geographic computes them (without folding small countries). */
+/** The `min_clients` variable: countries with fewer distinct clients fold into `other`, by default as in the API (GEO_MIN_CLIENTS). */
+const MIN_CLIENTS_DEFAULT = CONFIG_VARIABLES.find((v) => v.env === 'GEO_MIN_CLIENTS')!.default!;
+const minClientsVariable = choiceVariable('min_clients', 'Fold countries under (clients)', [...new Set(['1', '5', MIN_CLIENTS_DEFAULT, '20', '50', '100'])], MIN_CLIENTS_DEFAULT);
+
+/**
+ * Per country: clients, latency and connection success as /api/ws/client-metrics/geographic computes
+ * them, countries with fewer than $min_clients clients folded into `other` (its clients: the sum of theirs).
+ */
 const COUNTRIES = overSpanCte(`WITH ${SPAN},
-sums AS (SELECT country, sum(latency_sum) AS latency_sum, sum(latency_count) AS latency_count, sum(opens) AS opens, sum(attempts) AS attempts
-           FROM (${GROUP_SUMS_SQL}) AS g GROUP BY country),
-clients AS (SELECT country, clients FROM (${clientsSql(false)}) AS c WHERE region = '${GLOBAL}'),
-quantiles AS (${histogramQuantilesSql(groupHistogramsSql(['latency_p50', 'latency_p95'], false), 'country', [
+clients AS (SELECT country, clients, CASE WHEN clients >= $min_clients THEN country ELSE '${OTHER}' END AS label
+              FROM (${clientsSql(false)}) AS c WHERE region = '${GLOBAL}'),
+sums AS (SELECT label, sum(latency_sum) AS latency_sum, sum(latency_count) AS latency_count, sum(opens) AS opens, sum(attempts) AS attempts
+           FROM (${GROUP_SUMS_SQL}) AS g JOIN clients USING (country) GROUP BY label),
+quantiles AS (${histogramQuantilesSql(`SELECT label, metric, bin, count FROM (${groupHistogramsSql(['latency_p50', 'latency_p95'], false)}) AS h JOIN clients USING (country)`, 'label', [
   { metric: 'latency_p50', q: 0.5, as: 'p50' },
   { metric: 'latency_p95', q: 0.95, as: 'p95' },
 ])})
-SELECT s.country, coalesce(c.clients, 0) AS clients,
+SELECT s.label AS country, c.clients,
   round((s.latency_sum / nullif(s.latency_count, 0))::numeric, 1) AS avg_latency_ms,
   round(q.p50::numeric, 1) AS p50_latency_ms, round(q.p95::numeric, 1) AS p95_latency_ms,
   round((least(s.opens, s.attempts)::float8 / nullif(s.attempts, 0))::numeric, 3) AS success_rate
-FROM sums s LEFT JOIN clients c USING (country) LEFT JOIN quantiles q USING (country)
-ORDER BY clients DESC, s.country LIMIT 50`);
+FROM sums s JOIN (SELECT label, sum(clients) AS clients FROM clients GROUP BY label) AS c USING (label) LEFT JOIN quantiles q USING (label)
+ORDER BY s.label = '${OTHER}', c.clients DESC, s.label LIMIT 50`);
 
 /** Browser metrics from the web SDK (DELTA, folded by the collector) and client reports in PostgreSQL. */
 export const websocketClients: DashboardSpec = {
@@ -35,7 +45,7 @@ export const websocketClients: DashboardSpec = {
   title: 'WebSocket clients',
   description: 'What browsers experience: drops, reconnects, RTT by network type, Web Vitals, and geography and UX from client reports.',
   tags: ['socketscope', 'websocket', 'browser'],
-  variables: [datasourceVariable, labelVariable('job', 'Web app', 'websocket_client_connection_attempts_total')],
+  variables: [datasourceVariable, labelVariable('job', 'Web app', 'websocket_client_connection_attempts_total'), minClientsVariable],
   links: [{ title: 'WebSocket server', type: 'link', url: '/d/socketscope-websocket-server', keepTime: true }],
   // The client-report panels read hourly rollups, which change once an hour; the Prometheus panels poll Prometheus.
   refresh: '5m',
@@ -205,7 +215,7 @@ GROUP BY 1 ORDER BY min(latency_ms)`,
               rawSql: COUNTRIES,
             },
           ],
-          description: 'Clients are distinct sessions; latency is the mean RTT pooled over reports, p50/p95 the percentiles of the reports\' p50/p95 RTT (from histograms within 5% over rolled-up hours); success rate = opens / attempts. As the analytics API (/api/ws/client-metrics/geographic) computes them, which also folds small countries and gives Wilson intervals.',
+          description: 'Clients are distinct sessions; latency is the mean RTT pooled over reports, p50/p95 the percentiles of the reports\' p50/p95 RTT (from histograms within 5% over rolled-up hours); success rate = opens / attempts. Countries with fewer clients than the "Fold countries under" choice are summed into other. As the analytics API (/api/ws/client-metrics/geographic) computes them, which also gives regions and Wilson intervals.',
         },
       ],
     },

@@ -8,7 +8,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { expandTimeMacros, sqlQueries } from '../../grafana/src/panels.ts';
+import { expandTimeMacros, sqlQueries, variableDefaults } from '../../grafana/src/panels.ts';
 import { grafanaReaderSettings } from '../../grafana/src/reader-settings.ts';
 import { geographicDistribution } from '../../src/analytics/geography.ts';
 import { rollUp, rolledSpan } from '../../src/analytics/rollups.ts';
@@ -55,14 +55,17 @@ afterAll(async () => {
   await stack.stop();
 });
 
+/** Every country on its own (the dashboard's default folds countries under 10 clients into `other`). */
+const UNFOLDED = { ...variableDefaults(dashboard), min_clients: '1' };
+
 /** A panel's rows over the range, in a session with the settings of Grafana's login (read-only among them). */
-async function run(panel: string, range = { from, to }): Promise<unknown[]> {
+async function run(panel: string, range = { from, to }, variables = UNFOLDED): Promise<unknown[]> {
   const query = queries.find((q) => q.panel === panel);
   if (!query) throw new Error(`no SQL panel "${panel}" in websocket-clients.json`);
   const client = await database.pool.connect();
   try {
     for (const [name, value] of grafanaReaderSettings()) await client.query(`SET ${name} = ${value}`);
-    return (await client.query(expandTimeMacros(query.sql, range.from, range.to))).rows;
+    return (await client.query(expandTimeMacros(query.sql, range.from, range.to, variables))).rows;
   } finally {
     await client.query('RESET ALL');
     client.release();
@@ -100,6 +103,15 @@ describe('Grafana SQL panels (WebSocket clients dashboard)', () => {
     expect(await run(GEOGRAPHY)).toEqual(expectedCountries);
   });
 
+  it('geography folds countries under the dashboard\'s min_clients into other: all of them at the default 10, NL alone from 3', async () => {
+    expect(variableDefaults(dashboard).min_clients).toBe('10');
+    // Both countries: 5 clients; (3400 + 3000) / 70 = 91.4 ms; p50s [30, 40, 80, 300] → rank 2, 40 ms (39.2);
+    // p95s → rank 4, 300 ms (290.3); (4 + 1) / (5 + 3) = 0.625.
+    const both = { country: 'other', clients: 5, avg_latency_ms: 91.4, p50_latency_ms: 39.2, p95_latency_ms: 290.3, success_rate: 0.625 };
+    expect(await run(GEOGRAPHY, { from, to }, variableDefaults(dashboard))).toEqual([both]);
+    expect(await run(GEOGRAPHY, { from, to }, { ...UNFOLDED, min_clients: '3' })).toEqual([expectedCountries[0], { ...expectedCountries[1], country: 'other' }]);
+  });
+
   describe('once the hours are rolled up', () => {
     beforeAll(async () => {
       await rollUp(database.pool, to);
@@ -125,9 +137,9 @@ describe('Grafana SQL panels (WebSocket clients dashboard)', () => {
       ]);
     });
 
-    it('agrees with the analytics API’s geography over the same range', async () => {
-      for (const range of [{ from, to }, { from: new Date(to.getTime() - 4 * DAY), to }]) {
-        const api = await geographicDistribution(database.pool, range, 1);
+    it('agrees with the analytics API’s geography over the same range and folding', async () => {
+      for (const [range, minClients] of [[{ from, to }, 1], [{ from: new Date(to.getTime() - 4 * DAY), to }, 1], [{ from, to }, 3], [{ from, to }, 10]] as const) {
+        const api = await geographicDistribution(database.pool, range, minClients);
         const fromApi = api.countries.map((c) => ({
           country: c.country,
           clients: c.clients,
@@ -136,7 +148,7 @@ describe('Grafana SQL panels (WebSocket clients dashboard)', () => {
           p95_latency_ms: c.latency_ms.p95 === null ? null : Math.round(c.latency_ms.p95 * 10) / 10,
           success_rate: c.connection.success_rate === null ? null : Math.round(c.connection.success_rate * 1000) / 1000,
         }));
-        expect(await run(GEOGRAPHY, range)).toEqual(fromApi);
+        expect(await run(GEOGRAPHY, range, { ...UNFOLDED, min_clients: String(minClients) })).toEqual(fromApi);
       }
     });
   });
