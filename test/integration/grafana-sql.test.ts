@@ -59,7 +59,7 @@ afterAll(async () => {
 const UNFOLDED = { ...variableDefaults(dashboard), min_clients: '1' };
 
 /** A panel's rows over the range, in a session with the settings of Grafana's login (read-only among them). */
-async function run(panel: string, range = { from, to }, variables = UNFOLDED): Promise<unknown[]> {
+async function run(panel: string, range = { from, to }, variables: Record<string, string> = UNFOLDED): Promise<unknown[]> {
   const query = queries.find((q) => q.panel === panel);
   if (!query) throw new Error(`no SQL panel "${panel}" in websocket-clients.json`);
   const client = await database.pool.connect();
