@@ -16,7 +16,7 @@ export const CORRELATION_PAIRS = [
   { id: 'latency_vs_page_load', x: 'latency_ms', y: 'page_load_ms', description: 'WebSocket latency (mean RTT) vs page load time' },
   { id: 'latency_vs_lcp', x: 'latency_ms', y: 'lcp_ms', description: 'WebSocket latency vs Largest Contentful Paint' },
   { id: 'latency_vs_inp', x: 'latency_ms', y: 'inp_ms', description: 'WebSocket latency vs Interaction to Next Paint' },
-  { id: 'error_rate_vs_ux_errors', x: 'ws_error_rate', y: 'ux_errors_per_window', description: 'WebSocket message error rate vs uncaught page errors per report window' },
+  { id: 'error_rate_vs_ux_errors', x: 'ws_error_rate', y: 'ux_errors_per_window', description: 'WebSocket errors (failed connects, socket errors, heartbeat timeouts, failed sends) per message vs uncaught page errors per report window' },
   { id: 'drops_vs_interactions', x: 'drops_per_window', y: 'interactions_per_window', description: 'Connection drops vs user interactions per report window' },
 ] as const;
 

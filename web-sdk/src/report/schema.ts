@@ -80,6 +80,10 @@ export interface ClientReport {
     /** Close code → count; at most 20 keys. */
     close_codes: Record<string, number>;
   };
+  /**
+   * errors: WebSocket errors of every type the monitor reports (failed connects, socket errors,
+   * heartbeat timeouts, failed sends), as `websocket.client.errors` counts them by `error.type`.
+   */
   messages: { sent: number; received: number; queued: number; dropped: number; errors: number };
   /** Heartbeat round-trip times in the window; statistics are null when count = 0. */
   latency_ms: { count: number; avg: number | null; p50: number | null; p95: number | null; max: number | null };

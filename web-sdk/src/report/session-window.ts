@@ -138,6 +138,7 @@ export class SessionWindow implements MonitorSink {
     if (Number.isInteger(count) && count > 0) this.counters.dropped += count;
   }
 
+  /** Every type (connect, socket, heartbeat_timeout, send): the report's `messages.errors` is the client's WebSocket errors. */
   error(): void {
     this.counters.errors++;
   }

@@ -18,7 +18,7 @@ const AXES: Record<string, { label: string; fmt: (v: number | null | undefined) 
   page_load_ms: { label: 'Page load', fmt: ms },
   lcp_ms: { label: 'LCP', fmt: ms },
   inp_ms: { label: 'INP', fmt: ms },
-  ws_error_rate: { label: 'WebSocket error rate', fmt: (v) => percent(v, 1) },
+  ws_error_rate: { label: 'WebSocket errors per message', fmt: (v) => percent(v, 1) },
   ux_errors_per_window: { label: 'Page errors per report', fmt: (v) => num(v) },
   drops_per_window: { label: 'Drops per report', fmt: (v) => num(v) },
   interactions_per_window: { label: 'Interactions per report', fmt: (v) => num(v) },
