@@ -29,11 +29,18 @@ const errorType = (op: '=' | '!=') => `{${prometheusLabel('error.type')}${op}"se
  * quantile is the slowest process's, as WebSocketMessageLatencyHigh reads it.
  */
 const SAMPLED_PER_PROCESS: readonly ServerMetricName[] = ['websocket.server.message.latency', 'websocket.server.process.duration'];
+/**
+ * Fewest timed messages a second for a process's quantile to count, as WebSocketMessageLatencyHigh's
+ * guard (prometheus/rules/websocket-server.yml): below it an idle process's handful of samples would
+ * set the figure.
+ */
+export const MIN_TIMED_PER_SECOND = 0.1;
 
 /** The q-quantile of a server histogram over `window` (a PromQL duration). */
 export function quantileExpr(q: number, name: ServerMetricName, window: string): string {
-  const rate = `rate(${metric(name)}_bucket[${window}])`;
-  return SAMPLED_PER_PROCESS.includes(name) ? `max(histogram_quantile(${q}, sum by (job, instance, le) (${rate})))` : `histogram_quantile(${q}, sum by (le) (${rate}))`;
+  const rate = (series: string) => `rate(${metric(name)}_${series}[${window}])`;
+  if (!SAMPLED_PER_PROCESS.includes(name)) return `histogram_quantile(${q}, sum by (le) (${rate('bucket')}))`;
+  return `max(histogram_quantile(${q}, sum by (job, instance, le) (${rate('bucket')})) and on (job, instance) (sum by (job, instance) (${rate('count')}) >= ${MIN_TIMED_PER_SECOND}))`;
 }
 
 /**

@@ -4,10 +4,11 @@
  * so nothing between two points goes unread; never below 5 minutes or four
  * scrape intervals. The API's server queries and the admin performance endpoint ask Prometheus with it.
  */
+import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MIN_RATE_WINDOW_S, promDuration, rangeStepSeconds, rangeWindow, rateWindowSeconds } from '../../../src/analytics/range-window.ts';
 import { QUANTILE_QUERIES, quantileQueries } from '../../../src/admin/performance-queries.ts';
-import { SERVER_QUERIES, serverQueries } from '../../../src/analytics/server-queries.ts';
+import { MIN_TIMED_PER_SECOND, SERVER_QUERIES, serverQueries } from '../../../src/analytics/server-queries.ts';
 import { type AdminRouterServer, startAdminRouter } from '../../helpers/admin-router.ts';
 
 const HOUR = 3600;
@@ -57,15 +58,20 @@ describe('range step and rate window', () => {
     expect(windowed.every((q) => q.expr.includes('[2031s]') && !q.expr.includes('[5m]'))).toBe(true);
     expect(SERVER_QUERIES.filter((q) => q.expr.includes('rate(')).every((q) => q.expr.includes('[5m]'))).toBe(true);
     expect(serverQueries('2031s').find((q) => q.id === 'message_latency_p95_seconds')?.expr).toBe(
-      'max(histogram_quantile(0.95, sum by (job, instance, le) (rate(websocket_server_message_latency_seconds_bucket[2031s]))))',
+      'max(histogram_quantile(0.95, sum by (job, instance, le) (rate(websocket_server_message_latency_seconds_bucket[2031s]))) and on (job, instance) (sum by (job, instance) (rate(websocket_server_message_latency_seconds_count[2031s])) >= 0.1))',
     );
+  });
+
+  it("counts a process's sampled quantile only at the alert's volume guard", () => {
+    const rules = readFileSync(new URL('../../../prometheus/rules/websocket-server.yml', import.meta.url), 'utf8');
+    expect(rules).toContain(`and on (job, instance) instance:websocket_server_message_latency_seconds_count:rate5m >= ${MIN_TIMED_PER_SECOND}\n`);
   });
 
   it('builds the admin quantile queries with the window; the live ones read 5 minutes', () => {
     const queries = quantileQueries('2031s');
     // Sampled per process: the slowest process's quantile. Every heartbeat is timed: one quantile over all.
     expect(queries.find((q) => q.id === 'message_latency_p50_seconds')?.expr).toBe(
-      'max(histogram_quantile(0.5, sum by (job, instance, le) (rate(websocket_server_message_latency_seconds_bucket[2031s]))))',
+      'max(histogram_quantile(0.5, sum by (job, instance, le) (rate(websocket_server_message_latency_seconds_bucket[2031s]))) and on (job, instance) (sum by (job, instance) (rate(websocket_server_message_latency_seconds_count[2031s])) >= 0.1))',
     );
     expect(queries.find((q) => q.id === 'ping_duration_p99_seconds')?.expr).toBe('histogram_quantile(0.99, sum by (le) (rate(websocket_server_ping_duration_seconds_bucket[2031s])))');
     expect(QUANTILE_QUERIES.every((q) => q.expr.includes('_bucket[5m]'))).toBe(true);
@@ -102,7 +108,8 @@ describe('GET /admin/api/performance', () => {
     expect(calls).toHaveLength(9);
     for (const call of calls) {
       expect(call).toMatchObject({ from, to, step: 2016 });
-      expect(call.expr).toMatch(/_bucket\[2031s\]\)\)\)\)?$/);
+      expect(call.expr).toMatch(/_bucket\[2031s\]\)\)\)$|_count\[2031s\]\)\) >= 0\.1\)\)$/);
+      expect(call.expr).not.toContain('[5m]');
     }
   });
 });
