@@ -37,7 +37,7 @@ SELECT s.label AS country, c.clients,
   round(q.p50::numeric, 1) AS p50_latency_ms, round(q.p95::numeric, 1) AS p95_latency_ms,
   round((least(s.opens, s.attempts)::float8 / nullif(s.attempts, 0))::numeric, 3) AS success_rate
 FROM sums s JOIN (SELECT label, sum(clients) AS clients FROM clients GROUP BY label) AS c USING (label) LEFT JOIN quantiles q USING (label)
-ORDER BY s.label = '${OTHER}', c.clients DESC, s.label LIMIT 50`);
+ORDER BY s.label = '${OTHER}', c.clients DESC, s.label`);
 
 /** Browser metrics from the web SDK (DELTA, folded by the collector) and client reports in PostgreSQL. */
 export const websocketClients: DashboardSpec = {
@@ -215,7 +215,7 @@ GROUP BY 1 ORDER BY min(latency_ms)`,
               rawSql: COUNTRIES,
             },
           ],
-          description: 'Clients are distinct sessions; latency is the mean RTT pooled over reports, p50/p95 the percentiles of the reports\' p50/p95 RTT (from histograms within 5% over rolled-up hours); success rate = opens / attempts. Countries with fewer clients than the "Fold countries under" choice are summed into other. As the analytics API (/api/ws/client-metrics/geographic) computes them, which also gives regions and Wilson intervals.',
+          description: 'Clients are distinct sessions; latency is the mean RTT pooled over reports, p50/p95 the percentiles of the reports\' p50/p95 RTT (always from the 10%-wide histograms: within 5%, where the API is exact over ranges with no rolled-up hour); success rate = opens / attempts. Countries with fewer clients than the "Fold countries under" choice (default 10, GEO_MIN_CLIENTS\'s default, not your service\'s setting) are summed into other. As the analytics API (/api/ws/client-metrics/geographic) computes them, which also gives regions and Wilson intervals.',
         },
       ],
     },

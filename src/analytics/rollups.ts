@@ -344,17 +344,18 @@ export async function rolledSpan(pool: pg.Pool, range: TimeRange): Promise<Rolle
  */
 export function spanCteSql(fromSql: string, toSql: string): string {
   const origin = "timestamptz '2000-01-01 00:00:00+00'";
-  const ceil = (unit: 'hour' | 'day', at: string) => `date_bin('1 ${unit}', ${at} + interval '1 ${unit}' - interval '1 microsecond', ${origin})`;
+  // In hours: '1 day' added to a timestamptz follows the session's time zone across a DST change (23 or 25 hours).
+  const ceil = (hours: 1 | 24, at: string) => `date_bin('${hours} hours', ${at} + interval '${hours} hours' - interval '1 microsecond', ${origin})`;
   return `span AS MATERIALIZED (
   SELECT range_from, range_to, start, "end",
          CASE WHEN days_from < days_to THEN days_from ELSE "end" END AS days_from,
          CASE WHEN days_from < days_to THEN days_to ELSE "end" END AS days_to,
          greatest(start, (SELECT min(hour) FROM client_report_session_hours)) AS new_before
-    FROM (SELECT range_from, range_to, start, "end", ${ceil('day', 'start')} AS days_from,
-                 least(date_bin('1 day', "end", ${origin}), coalesce(days_rolled_until, '-infinity')) AS days_to
+    FROM (SELECT range_from, range_to, start, "end", ${ceil(24, 'start')} AS days_from,
+                 least(date_bin('24 hours', "end", ${origin}), coalesce(days_rolled_until, '-infinity')) AS days_to
             FROM (SELECT range_from, range_to, start,
                          greatest(start, least(date_bin('1 hour', range_to, ${origin}), coalesce(rolled_until, '-infinity'))) AS "end", days_rolled_until
-                    FROM (SELECT range_from, range_to, least(${ceil('hour', 'range_from')}, range_to) AS start
+                    FROM (SELECT range_from, range_to, least(${ceil(1, 'range_from')}, range_to) AS start
                             FROM (SELECT (${fromSql})::timestamptz AS range_from, (${toSql})::timestamptz AS range_to) AS r) AS b
                     LEFT JOIN client_report_rollup_state ON id = 1) AS h) AS d
 )`;

@@ -11,7 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { expandTimeMacros, sqlQueries, variableDefaults } from '../../grafana/src/panels.ts';
 import { grafanaReaderSettings } from '../../grafana/src/reader-settings.ts';
 import { geographicDistribution } from '../../src/analytics/geography.ts';
-import { rollUp, rolledSpan } from '../../src/analytics/rollups.ts';
+import { rollUp, rolledSpan, spanCteSql } from '../../src/analytics/rollups.ts';
 import { type ClientReportRow, insertClientReports } from '../../src/analytics/storage/client-reports.ts';
 import { type Database, openDatabase } from '../../src/analytics/storage/database.ts';
 import { migrate } from '../../src/analytics/storage/migrate.ts';
@@ -135,6 +135,26 @@ describe('Grafana SQL panels (WebSocket clients dashboard)', () => {
         { country: 'NL', clients: 4, avg_latency_ms: 21.9, p50_latency_ms: 29.5, p95_latency_ms: 76.4, success_rate: 0.929 },
         expectedCountries[1],
       ]);
+    });
+
+    it('finds the same rolled-up span whatever the session\'s time zone, across a DST change', async () => {
+      const sql = `WITH ${spanCteSql("'2026-03-08T00:30:00Z'", "'2026-03-10T03:00:00Z'")} SELECT start, "end", days_from, days_to FROM span`;
+      const client = await database.pool.connect();
+      try {
+        for (const zone of ['UTC', 'America/New_York']) {
+          await client.query(`SET TimeZone = '${zone}'`);
+          // New York springs forward on 2026-03-08: a day added there lasts 23 hours, and would start the days an hour early.
+          expect((await client.query(sql)).rows[0], zone).toEqual({
+            start: new Date('2026-03-08T01:00:00Z'),
+            end: new Date('2026-03-10T03:00:00Z'),
+            days_from: new Date('2026-03-09T00:00:00Z'),
+            days_to: new Date('2026-03-10T00:00:00Z'),
+          });
+        }
+      } finally {
+        await client.query('RESET ALL');
+        client.release();
+      }
     });
 
     it('agrees with the analytics API’s geography over the same range and folding', async () => {
