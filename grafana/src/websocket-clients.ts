@@ -26,7 +26,7 @@ const minClientsVariable = choiceVariable('min_clients', 'Fold countries under (
 const COUNTRIES = overSpanCte(`WITH ${SPAN},
 clients AS (SELECT country, clients, CASE WHEN clients >= $min_clients THEN country ELSE '${OTHER}' END AS label
               FROM (${clientsSql(false)}) AS c WHERE region = '${GLOBAL}'),
-sums AS (SELECT label, sum(latency_sum) AS latency_sum, sum(latency_count) AS latency_count, sum(opens) AS opens, sum(attempts) AS attempts
+sums AS (SELECT label, sum(latency_sum) AS latency_sum, sum(latency_count) AS latency_count, max(latency_max) AS latency_max, sum(opens) AS opens, sum(attempts) AS attempts
            FROM (${GROUP_SUMS_SQL}) AS g JOIN clients USING (country) GROUP BY label),
 quantiles AS (${histogramQuantilesSql(`SELECT label, metric, bin, count FROM (${groupHistogramsSql(['latency_p50', 'latency_p95'], false)}) AS h JOIN clients USING (country)`, 'label', [
   { metric: 'latency_p50', q: 0.5, as: 'p50' },
@@ -34,7 +34,7 @@ quantiles AS (${histogramQuantilesSql(`SELECT label, metric, bin, count FROM (${
 ])})
 SELECT s.label AS country, c.clients,
   round((s.latency_sum / nullif(s.latency_count, 0))::numeric, 1) AS avg_latency_ms,
-  round(q.p50::numeric, 1) AS p50_latency_ms, round(q.p95::numeric, 1) AS p95_latency_ms,
+  round(least(q.p50, s.latency_max)::numeric, 1) AS p50_latency_ms, round(least(q.p95, s.latency_max)::numeric, 1) AS p95_latency_ms,
   round((least(s.opens, s.attempts)::float8 / nullif(s.attempts, 0))::numeric, 3) AS success_rate
 FROM sums s JOIN (SELECT label, sum(clients) AS clients FROM clients GROUP BY label) AS c USING (label) LEFT JOIN quantiles q USING (label)
 ORDER BY s.label = '${OTHER}', c.clients DESC, s.label`);

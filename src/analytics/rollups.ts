@@ -551,6 +551,9 @@ export function histogramQuantilesSql(bins: string, key: string, quantiles: Read
  GROUP BY ${key}`;
 }
 
+/** Histogram metrics bounded by the exact `latency_max` of the sums. */
+const LATENCY_METRICS: ReadonlySet<HistogramMetric> = new Set(['latency_p50', 'latency_p95']);
+
 /**
  * The q-quantile of a histogram metric (null when empty), as the raw path's
  * percentile_disc defines it: the value at rank ⌈q·n⌉ (at least 1) of the n
@@ -559,7 +562,8 @@ export function histogramQuantilesSql(bins: string, key: string, quantiles: Read
  * within a factor 1.1^½ of the value (|estimate − value| < 4.9% of it), 0
  * for the zero bin, the middle of the bounds for the bins that start at 0
  * (within 5.5·10^−6 below 1.1·10^−5; 0.5 within [0, 1] for rollups made
- * before the fine bins). Interpolating by rank inside the bin, as this did
+ * before the fine bins), and never above the group's exact latency maximum
+ * for the latency metrics. Interpolating by rank inside the bin, as this did
  * before, is no closer in the worst case (up to 10%), and with one bin for all
  * of [0, 1] read three values of 0.3 as 0.5 and zeros as 0.75.
  */
@@ -581,5 +585,7 @@ export function histogramQuantile(group: MergedGroup, metric: HistogramMetric, q
     }
   }
   const { lower, upper } = binBounds(holding);
-  return (lower > 0 ? Math.sqrt(lower * upper) : (lower + upper) / 2) / definition.scale;
+  const estimate = (lower > 0 ? Math.sqrt(lower * upper) : (lower + upper) / 2) / definition.scale;
+  // A report's latency percentiles are at most its maximum, which the sums keep exactly: a bin's middle may lie above it.
+  return LATENCY_METRICS.has(metric) && Number.isFinite(group.sums.latency_max) ? Math.min(estimate, group.sums.latency_max) : estimate;
 }

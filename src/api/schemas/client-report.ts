@@ -178,6 +178,11 @@ export const clientReportSchema = z
         if (latency[key] === null) ctx.addIssue({ code: 'custom', path: ['latency_ms', key], message: 'required when count > 0' });
       }
     }
+    // Percentiles of the window's round trips, so within its maximum: the rollups' histogram estimates are held to the exact maximum.
+    const { p50, p95, max } = latency;
+    if (p50 !== null && p95 !== null && p50 > p95) ctx.addIssue({ code: 'custom', path: ['latency_ms', 'p50'], message: `must not exceed p95 (${p95}), not ${p50}` });
+    if (p95 !== null && max !== null && p95 > max) ctx.addIssue({ code: 'custom', path: ['latency_ms', 'p95'], message: `must not exceed max (${max}), not ${p95}` });
+    if (p50 !== null && max !== null && p50 > max) ctx.addIssue({ code: 'custom', path: ['latency_ms', 'p50'], message: `must not exceed max (${max}), not ${p50}` });
   });
 
 export type ClientReportInput = z.infer<typeof clientReportSchema>;

@@ -27,6 +27,8 @@ const day = new Date(startOfUtcDay(now).getTime() - 2 * 86_400_000);
 // One whole hour two days ago: no raw edges once it is rolled up.
 const range = { from: new Date(day.getTime() + 10 * HOUR), to: new Date(day.getTime() + 11 * HOUR) };
 
+const capped = { from: new Date(day.getTime() + 12 * HOUR), to: new Date(day.getTime() + 13 * HOUR) };
+
 // Ten reports, DE the first five, FR the rest.
 const P95 = [20, 25, 30, 35, 40, 45, 50, 55, 60, 400];
 const P50 = [100, 200];
@@ -44,7 +46,7 @@ beforeAll(async () => {
       latency_avg_ms: p95,
       latency_p50_ms: P50[i] ?? null,
       latency_p95_ms: p95,
-      latency_max_ms: p95,
+      latency_max_ms: Math.max(p95, P50[i] ?? 0),
       lcp_ms: LCP[i]!,
       inp_ms: i < 3 ? 0.3 : null,
       cls: i < 4 ? 0 : null,
@@ -53,6 +55,13 @@ beforeAll(async () => {
     }),
   );
   await insertClientReports(database, rows);
+  // Another hour: three reports whose p50 = p95 = max = 81 ms, in the bin (1.1^46, 1.1^47] with its middle at 84.1 ms.
+  await insertClientReports(
+    database,
+    [1, 2, 3].map((i) =>
+      storedRow(new Date(capped.from.getTime() + i * 60_000), `capped-session-${i}`, { country: 'NL', latency_count: 1, latency_avg_ms: 81, latency_p50_ms: 81, latency_p95_ms: 81, latency_max_ms: 81 }),
+    ),
+  );
 });
 
 afterAll(async () => {
@@ -109,5 +118,15 @@ describe('percentiles on the raw and the rolled-up path', () => {
       else if (exact < 1.1 ** -120) expect(Math.abs(estimate! - exact)).toBeLessThanOrEqual(1.1 ** -120 / 2);
       else expect(Math.abs(estimate! - exact)).toBeLessThanOrEqual(BOUND * exact);
     }
+  });
+
+  it('from histograms never exceed the exact maximum the rollups keep', async () => {
+    // Rolled up by the test before (it rolls every hour up to now).
+    expect(await rolledSpan(database.pool, capped)).not.toBeNull();
+    expect(middle(47)).toBeCloseTo(84.1, 1);
+    const summary = await clientMetricsSummary(database.pool, capped);
+    expect(summary.latency_ms).toMatchObject({ p50: 81, p95: 81, max: 81 });
+    const geography = await geographicDistribution(database.pool, capped, 1);
+    expect(geography.countries.map((c) => [c.country, c.latency_ms.p50, c.latency_ms.p95])).toEqual([['NL', 81, 81]]);
   });
 });

@@ -100,6 +100,15 @@ describe('client report bounds', () => {
     ]);
   });
 
+  it('hold the latency percentiles within each other and the maximum', () => {
+    expect(issues(report({ latency_ms: { count: 3, avg: 50, p50: 50, p95: 80, max: 80 } }))).toEqual([]);
+    expect(issues(report({ latency_ms: { count: 3, avg: 50, p50: 90, p95: 80, max: 85 } }))).toEqual([
+      { path: 'latency_ms.p50', message: 'must not exceed p95 (80), not 90' },
+      { path: 'latency_ms.p50', message: 'must not exceed max (85), not 90' },
+    ]);
+    expect(issues(report({ latency_ms: { count: 3, avg: 50, p50: 50, p95: 81, max: 80 } }))).toEqual([{ path: 'latency_ms.p95', message: 'must not exceed max (80), not 81' }]);
+  });
+
   it('give a zero-length window (two reports in one millisecond) the burst and a second of time', () => {
     const instant = { window_start: '2026-11-24T10:00:00.000Z' };
     expect(issues(report({ ...instant, connection: { attempts: 60, opens: 60, connected_ms: 1_000 } }))).toEqual([]);
