@@ -147,12 +147,14 @@ export const socketscopePipeline: DashboardSpec = {
           ],
         },
         {
-          title: 'Client reports per second',
+          title: 'Client reports accepted, ingest requests rejected per second',
           type: 'timeseries',
           unit: 'ops',
+          // Different units: accepted counts reports, rejected counts requests ({request}), each of which may have held a batch.
+          description: 'Accepted: reports committed. Rejected: requests refused, by error type; a rejected request may have carried a whole batch of reports.',
           targets: [
-            { expr: 'sum(rate(socketscope_client_reports_accepted_total{job="socketscope"}[$__rate_interval]))', legendFormat: 'accepted' },
-            { expr: 'sum by (error_type) (rate(socketscope_client_reports_rejected_total{job="socketscope"}[$__rate_interval]))', legendFormat: 'rejected {{error_type}}' },
+            { expr: 'sum(rate(socketscope_client_reports_accepted_total{job="socketscope"}[$__rate_interval]))', legendFormat: 'reports accepted' },
+            { expr: 'sum by (error_type) (rate(socketscope_client_reports_rejected_total{job="socketscope"}[$__rate_interval]))', legendFormat: 'requests rejected {{error_type}}' },
           ],
         },
         {

@@ -54,11 +54,13 @@ export const websocketServer: DashboardSpec = {
           type: 'timeseries',
           width: 6,
           unit: 's',
+          // The p50 is the alert's recorded series (10-minute window), so panel and WebSocketShortConnections agree.
           targets: [
-            { expr: quantile(0.5, 'websocket_server_connection_duration_seconds'), legendFormat: 'p50 {{job}}' },
+            { expr: `job:websocket_server_connection_duration_seconds:p50_10m${JOB}`, legendFormat: 'p50 (10 min) {{job}}' },
             { expr: quantile(0.95, 'websocket_server_connection_duration_seconds'), legendFormat: 'p95 {{job}}' },
           ],
-          description: 'Warning when the median is under 1 minute, critical under 30 s (WebSocketShortConnections).',
+          thresholds: [{ value: null, color: 'red' }, { value: 30, color: 'orange' }, { value: 60, color: 'green' }],
+          description: 'Of connections that closed. Warning when the 10-minute median is under 1 minute, critical under 30 s (WebSocketShortConnections, at 0.05 or more closes a second).',
         },
         {
           title: 'Closes by close-code class',
