@@ -35,7 +35,7 @@ quantiles AS (${histogramQuantilesSql(`SELECT label, metric, bin, count FROM (${
 SELECT s.label AS country, c.clients,
   round((s.latency_sum / nullif(s.latency_count, 0))::numeric, 1) AS avg_latency_ms,
   round(least(q.p50, s.latency_max)::numeric, 1) AS p50_latency_ms, round(least(q.p95, s.latency_max)::numeric, 1) AS p95_latency_ms,
-  round((least(s.opens, s.attempts)::float8 / nullif(s.attempts, 0))::numeric, 3) AS success_rate
+  round((least(s.opens, s.attempts)::float8 / nullif(s.attempts, 0))::numeric, 4) AS success_rate
 FROM sums s JOIN (SELECT label, sum(clients) AS clients FROM clients GROUP BY label) AS c USING (label) LEFT JOIN quantiles q USING (label)
 ORDER BY s.label = '${OTHER}', c.clients DESC, s.label`);
 
@@ -215,6 +215,8 @@ GROUP BY 1 ORDER BY min(latency_ms)`,
               rawSql: COUNTRIES,
             },
           ],
+          // Two decimals of a percent, so 0.9996 reads 99.96%, not a perfect score.
+          fieldConfig: { overrides: [{ matcher: { id: 'byName', options: 'success_rate' }, properties: [{ id: 'unit', value: 'percentunit' }, { id: 'decimals', value: 2 }] }] },
           description: 'Clients are distinct sessions; latency is the mean RTT pooled over reports, p50/p95 the percentiles of the reports\' p50/p95 RTT (always from the 10%-wide histograms: within 5%, where the API is exact over ranges with no rolled-up hour); success rate = opens / attempts. Countries with fewer clients than the "Fold countries under" choice (default 10, GEO_MIN_CLIENTS\'s default, not your service\'s setting) are summed into other. As the analytics API (/api/ws/client-metrics/geographic) computes them, which also gives regions and Wilson intervals.',
         },
       ],

@@ -86,7 +86,7 @@ const expectedCountries = [
   // min(opens, attempts) / attempts = (1 + 1 + 1 + 1) / (1 + 2 + 1 + 1) = 0.8.
   { country: 'NL', clients: 3, avg_latency_ms: 56.7, p50_latency_ms: 39.2, p95_latency_ms: 76.4, success_rate: 0.8 },
   // c has no latency: 3000 / 10, and 300 ms in (1.1^59, 1.1^60]: 1.1^59.5 = 290.3; (0 + 1) / (2 + 1).
-  { country: 'DE', clients: 2, avg_latency_ms: 300, p50_latency_ms: 290.3, p95_latency_ms: 290.3, success_rate: 0.333 },
+  { country: 'DE', clients: 2, avg_latency_ms: 300, p50_latency_ms: 290.3, p95_latency_ms: 290.3, success_rate: 0.3333 },
 ];
 
 describe('Grafana SQL panels (WebSocket clients dashboard)', () => {
@@ -131,8 +131,8 @@ describe('Grafana SQL panels (WebSocket clients dashboard)', () => {
       expect(span!.daysTo.getTime() - span!.daysFrom.getTime()).toBeGreaterThanOrEqual(DAY);
       // 'old' joins NL: 9 attempts and 9 opens, 100 RTTs of 1 ms, p50 and p95 1 ms.
       expect(await run(GEOGRAPHY, fourDays)).toEqual([
-        // (3400 + 100) / 160 = 21.9 ms; p50s [1, 30, 40, 80] → rank 2, 30 ms in (1.1^35, 1.1^36]: 1.1^35.5 = 29.5; 13 / 14 = 0.929.
-        { country: 'NL', clients: 4, avg_latency_ms: 21.9, p50_latency_ms: 29.5, p95_latency_ms: 76.4, success_rate: 0.929 },
+        // (3400 + 100) / 160 = 21.9 ms; p50s [1, 30, 40, 80] → rank 2, 30 ms in (1.1^35, 1.1^36]: 1.1^35.5 = 29.5; 13 / 14 = 0.9286.
+        { country: 'NL', clients: 4, avg_latency_ms: 21.9, p50_latency_ms: 29.5, p95_latency_ms: 76.4, success_rate: 0.9286 },
         expectedCountries[1],
       ]);
     });
@@ -166,7 +166,7 @@ describe('Grafana SQL panels (WebSocket clients dashboard)', () => {
           avg_latency_ms: c.latency_ms.avg === null ? null : Math.round(c.latency_ms.avg * 10) / 10,
           p50_latency_ms: c.latency_ms.p50 === null ? null : Math.round(c.latency_ms.p50 * 10) / 10,
           p95_latency_ms: c.latency_ms.p95 === null ? null : Math.round(c.latency_ms.p95 * 10) / 10,
-          success_rate: c.connection.success_rate === null ? null : Math.round(c.connection.success_rate * 1000) / 1000,
+          success_rate: c.connection.success_rate === null ? null : Math.round(c.connection.success_rate * 10_000) / 10_000,
         }));
         expect(await run(GEOGRAPHY, range, { ...UNFOLDED, min_clients: String(minClients) })).toEqual(fromApi);
       }

@@ -36,7 +36,12 @@ export function int(v: Maybe): string {
 
 /** A ratio as a percentage: 0.9512 → "95.1%". */
 export function percent(v: Maybe, decimals = 1): string {
-  return valid(v) ? `${(v * 100).toFixed(decimals)}%` : NO_DATA;
+  if (!valid(v)) return NO_DATA;
+  // A share short of the whole is never shown as the whole: 0.9996 → "99.96%", not "100.0%".
+  let shown = decimals;
+  while (v < 1 && shown < 4 && (v * 100).toFixed(shown) === (100).toFixed(shown)) shown++;
+  if (v < 1 && (v * 100).toFixed(shown) === (100).toFixed(shown)) return '> 99.99%';
+  return `${(v * 100).toFixed(shown)}%`;
 }
 
 /**

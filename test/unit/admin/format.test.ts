@@ -4,7 +4,7 @@
  * zero stays "0", and a deviation past 1000σ is shown as a bound.
  */
 import { describe, expect, it } from 'vitest';
-import { bytesPerSecond, byUnit, deviation, elapsed, ms, num, perSecond, share } from '../../../src/admin/client/format.ts';
+import { bytesPerSecond, byUnit, deviation, elapsed, ms, num, percent, perSecond, share } from '../../../src/admin/client/format.ts';
 
 describe('num', () => {
   it('keeps three significant digits below 1', () => {
@@ -90,5 +90,14 @@ describe('durations', () => {
     expect(share(0.000001)).toBe('< 0.01%');
     expect(share(1)).toBe('100.0%');
     expect(share(null)).toBe('–');
+  });
+
+  it('never rounds a share short of the whole up to 100%', () => {
+    expect(percent(0.9996)).toBe('99.96%');
+    expect(percent(0.99996)).toBe('99.996%');
+    expect(percent(0.9999999)).toBe('> 99.99%');
+    expect(percent(0.9994)).toBe('99.9%');
+    expect(percent(1)).toBe('100.0%');
+    expect(percent(0.98765, 2)).toBe('98.77%');
   });
 });
