@@ -51,7 +51,7 @@ export function summaryView(s: Summary): HTMLElement[] {
         { id: 'messages_sent', label: 'Sent', value: int(s.messages.sent) },
         { id: 'messages_received', label: 'Received', value: int(s.messages.received) },
         { id: 'messages_queued', label: 'Queued while offline', value: int(s.messages.queued), detail: `${int(s.messages.dropped)} dropped` },
-        { id: 'message_error_rate', label: 'WebSocket errors per message', value: percent(s.messages.error_rate, 2), detail: `${int(s.messages.errors)} errors: connects, socket, heartbeat, sends` },
+        { id: 'message_error_rate', label: 'Errors per message', value: percent(s.messages.error_rate, 2), detail: `${int(s.messages.errors)} WebSocket errors` },
         { id: 'latency_avg', label: 'Latency mean', value: ms(s.latency_ms.avg), detail: `${int(s.latency_ms.samples)} samples` },
         { id: 'latency_p50', label: 'Latency p50', value: ms(s.latency_ms.p50) },
         { id: 'latency_p95', label: 'Latency p95', value: ms(s.latency_ms.p95) },
