@@ -21,7 +21,8 @@ const minClientsVariable = choiceVariable('min_clients', 'Fold countries under (
 
 /**
  * Per country: clients, latency and connection success as /api/ws/client-metrics/geographic computes
- * them, countries with fewer than $min_clients clients folded into `other` (its clients: the sum of theirs).
+ * them over rolled-up hours, countries with fewer than $min_clients clients folded into `other` (its clients: the
+ * sum of theirs, as the API's rollup path counts them; its raw path counts a session that moved between two once).
  */
 const COUNTRIES = overSpanCte(`WITH ${SPAN},
 clients AS (SELECT country, clients, CASE WHEN clients >= $min_clients THEN country ELSE '${OTHER}' END AS label
@@ -35,7 +36,7 @@ quantiles AS (${histogramQuantilesSql(`SELECT label, metric, bin, count FROM (${
 SELECT s.label AS country, c.clients,
   round((s.latency_sum / nullif(s.latency_count, 0))::numeric, 1) AS avg_latency_ms,
   round(least(q.p50, s.latency_max)::numeric, 1) AS p50_latency_ms, round(least(q.p95, s.latency_max)::numeric, 1) AS p95_latency_ms,
-  round((least(s.opens, s.attempts)::float8 / nullif(s.attempts, 0))::numeric, 4) AS success_rate
+  CASE WHEN s.opens < s.attempts THEN least(round((s.opens::float8 / s.attempts)::numeric, 4), 0.9999) ELSE round((least(s.opens, s.attempts)::float8 / nullif(s.attempts, 0))::numeric, 4) END AS success_rate
 FROM sums s JOIN (SELECT label, sum(clients) AS clients FROM clients GROUP BY label) AS c USING (label) LEFT JOIN quantiles q USING (label)
 ORDER BY s.label = '${OTHER}', c.clients DESC, s.label`);
 
@@ -215,7 +216,7 @@ GROUP BY 1 ORDER BY min(latency_ms)`,
               rawSql: COUNTRIES,
             },
           ],
-          // Two decimals of a percent, so 0.9996 reads 99.96%, not a perfect score.
+          // Two decimals of a percent, so 0.9996 reads 99.96%; a rate short of the whole is capped at 99.99% (the SQL), never 100%.
           fieldConfig: { overrides: [{ matcher: { id: 'byName', options: 'success_rate' }, properties: [{ id: 'unit', value: 'percentunit' }, { id: 'decimals', value: 2 }] }] },
           description: 'Clients are distinct sessions; latency is the mean RTT pooled over reports, p50/p95 the percentiles of the reports\' p50/p95 RTT (always from the 10%-wide histograms: within 5%, where the API is exact over ranges with no rolled-up hour); success rate = opens / attempts. Countries with fewer clients than the "Fold countries under" choice (default 10, GEO_MIN_CLIENTS\'s default, not your service\'s setting) are summed into other. As the analytics API (/api/ws/client-metrics/geographic) computes them, which also gives regions and Wilson intervals.',
         },

@@ -81,8 +81,8 @@ export function serverQueries(window = '5m'): ServerQuery[] {
     },
     { id: 'bytes_received_per_second', description: 'Bytes received per second', unit: 'By/s', expr: rate('websocket.server.io', direction('receive')), anomalyStream: false },
     { id: 'bytes_sent_per_second', description: 'Bytes sent per second', unit: 'By/s', expr: rate('websocket.server.io', direction('transmit')), anomalyStream: false },
-    { id: 'message_latency_p95_seconds', description: '95th percentile message latency of the slowest server process', unit: 's', expr: quantile(0.95, 'websocket.server.message.latency'), anomalyStream: true },
-    { id: 'process_duration_p95_seconds', description: '95th percentile handler time of the slowest server process', unit: 's', expr: quantile(0.95, 'websocket.server.process.duration'), anomalyStream: false },
+    { id: 'message_latency_p95_seconds', description: '95th percentile message latency of the slowest server process timing at least 0.1 messages/s (none: no value)', unit: 's', expr: quantile(0.95, 'websocket.server.message.latency'), anomalyStream: true },
+    { id: 'process_duration_p95_seconds', description: '95th percentile handler time of the slowest server process timing at least 0.1 messages/s (none: no value)', unit: 's', expr: quantile(0.95, 'websocket.server.process.duration'), anomalyStream: false },
     { id: 'ping_duration_p95_seconds', description: '95th percentile heartbeat round trip', unit: 's', expr: quantile(0.95, 'websocket.server.ping.duration'), anomalyStream: true },
     { id: 'ping_timeouts_per_second', description: 'Heartbeat timeouts per second', unit: '{timeout}/s', expr: rate('websocket.server.ping.timeouts'), anomalyStream: false },
   ];

@@ -29,6 +29,9 @@ const queries = sqlQueries(dashboard);
 const to = new Date();
 const from = new Date(to.getTime() - DAY);
 const at = (minutesAgo: number) => new Date(to.getTime() - minutesAgo * 60_000);
+const HOUR = 3_600_000;
+/** Between `from` and the first whole hour after it. */
+const leftEdge = new Date(from.getTime() + Math.floor((Math.ceil(from.getTime() / HOUR) * HOUR - from.getTime()) / 2));
 const latency = (count: number, avg: number | null): Partial<ClientReportRow> => ({ latency_count: count, latency_avg_ms: avg, latency_p50_ms: avg, latency_p95_ms: avg, latency_max_ms: avg });
 
 beforeAll(async () => {
@@ -41,10 +44,13 @@ beforeAll(async () => {
     storedRow(at(120), 'a', { country: 'NL', attempts: 1, opens: 1, ...latency(10, 40), page_load_ms: 1200, lcp_ms: 900, inp_ms: 100 }),
     storedRow(at(60), 'a', { country: 'NL', attempts: 2, opens: 1, ...latency(30, 80) }),
     storedRow(at(90), 'b', { country: 'NL', attempts: 1, opens: 1, ...latency(20, 30), page_load_ms: 800, lcp_ms: 600, inp_ms: 80 }),
-    storedRow(at(30), 'f', { country: 'NL', attempts: 1, opens: 1 }),
-    // DE: c never connected (no latency), d is slow.
-    storedRow(at(45), 'c', { country: 'DE', attempts: 2, opens: 0, page_load_ms: 2000 }),
+    // f: half a minute ago, after the last rolled-up hour (the raw edge at the end of the range).
+    storedRow(at(0.5), 'f', { country: 'NL', attempts: 1, opens: 1 }),
+    // DE: c never connected (no latency), d is slow. c: before the first whole hour of the range (the raw edge at its start).
+    storedRow(leftEdge, 'c', { country: 'DE', attempts: 2, opens: 0, page_load_ms: 2000 }),
     storedRow(at(15), 'd', { country: 'DE', attempts: 1, opens: 1, ...latency(10, 300), page_load_ms: 3000, lcp_ms: 2500, inp_ms: 400 }),
+    // An hour after the range, for its own range: one failed attempt in 20 000.
+    storedRow(at(-60), 'many', { country: 'SE', attempts: 20_000, opens: 19_999 }),
     // Outside the range: counted nowhere.
     storedRow(new Date(to.getTime() - 3 * DAY + 60_000), 'old', { country: 'NL', attempts: 9, opens: 9, ...latency(100, 1), page_load_ms: 1 }),
   ]);
@@ -112,21 +118,25 @@ describe('Grafana SQL panels (WebSocket clients dashboard)', () => {
     expect(await run(GEOGRAPHY, { from, to }, { ...UNFOLDED, min_clients: '3' })).toEqual([expectedCountries[0], { ...expectedCountries[1], country: 'other' }]);
   });
 
+  it('never shows a success rate short of the whole as 100%: 19 999 of 20 000 reads 99.99%', async () => {
+    expect(await run(GEOGRAPHY, { from: at(-30), to: at(-90) })).toEqual([
+      { country: 'SE', clients: 1, avg_latency_ms: null, p50_latency_ms: null, p95_latency_ms: null, success_rate: 0.9999 },
+    ]);
+  });
+
   describe('once the hours are rolled up', () => {
+    const fourDays = { from: new Date(to.getTime() - 4 * DAY), to };
+
     beforeAll(async () => {
       await rollUp(database.pool, to);
-      // Without the raw rows of the rolled-up hours, only a panel that reads the rollups still has them
-      // (at least the reports of 90 and 120 minutes ago: the rollup reaches the last whole hour before to − 2 min).
-      const deleted = await database.pool.query('DELETE FROM client_reports WHERE received_at < (SELECT rolled_until FROM client_report_rollup_state)');
-      expect(deleted.rowCount).toBeGreaterThanOrEqual(3);
     });
 
-    it('reads rolled-up hours and days, and gives the same figures', async () => {
-      // The range holds whole rolled-up hours (and over 4 days a whole rolled-up day), so the panels read rollups.
+    /** The panels over the last day and four days: the figures of the raw rows, equal to the API's. */
+    async function expectSameFigures(): Promise<void> {
+      // The range holds whole rolled-up hours (and over 4 days whole rolled-up days), so the panels read rollups.
       expect(await rolledSpan(database.pool, { from, to })).not.toBeNull();
       expect(await run(BANDS)).toEqual(expectedBands);
       expect(await run(GEOGRAPHY)).toEqual(expectedCountries);
-      const fourDays = { from: new Date(to.getTime() - 4 * DAY), to };
       const span = await rolledSpan(database.pool, fourDays);
       expect(span!.daysTo.getTime() - span!.daysFrom.getTime()).toBeGreaterThanOrEqual(DAY);
       // 'old' joins NL: 9 attempts and 9 opens, 100 RTTs of 1 ms, p50 and p95 1 ms.
@@ -135,6 +145,31 @@ describe('Grafana SQL panels (WebSocket clients dashboard)', () => {
         { country: 'NL', clients: 4, avg_latency_ms: 21.9, p50_latency_ms: 29.5, p95_latency_ms: 76.4, success_rate: 0.9286 },
         expectedCountries[1],
       ]);
+      for (const [range, minClients] of [[{ from, to }, 1], [fourDays, 1], [{ from, to }, 3], [{ from, to }, 10]] as const) {
+        const api = await geographicDistribution(database.pool, range, minClients);
+        const fromApi = api.countries.map((c) => ({
+          country: c.country,
+          clients: c.clients,
+          avg_latency_ms: c.latency_ms.avg === null ? null : Math.round(c.latency_ms.avg * 10) / 10,
+          p50_latency_ms: c.latency_ms.p50 === null ? null : Math.round(c.latency_ms.p50 * 10) / 10,
+          p95_latency_ms: c.latency_ms.p95 === null ? null : Math.round(c.latency_ms.p95 * 10) / 10,
+          success_rate: c.connection.success_rate === null ? null : Math.round(c.connection.success_rate * 10_000) / 10_000,
+        }));
+        expect(await run(GEOGRAPHY, range, { ...UNFOLDED, min_clients: String(minClients) }), `${minClients} over ${range.from.toISOString()}`).toEqual(fromApi);
+      }
+    }
+
+    it('with the raw rows kept (as until retention): the same figures as from raw rows and the API, nothing counted twice', async () => {
+      await expectSameFigures();
+    });
+
+    it('without the raw rows of the rolled-up hours: still the same figures, so the panels read the rollups there', async () => {
+      // At least the reports of 90 and 120 minutes ago: the rollup reaches the last whole hour before to − 2 min.
+      const deleted = await database.pool.query('DELETE FROM client_reports WHERE received_at >= $1 AND received_at < (SELECT rolled_until FROM client_report_rollup_state)', [
+        new Date(Math.ceil(from.getTime() / HOUR) * HOUR),
+      ]);
+      expect(deleted.rowCount).toBeGreaterThanOrEqual(2);
+      await expectSameFigures();
     });
 
     it('finds the same rolled-up span whatever the session\'s time zone, across a DST change', async () => {
@@ -157,19 +192,5 @@ describe('Grafana SQL panels (WebSocket clients dashboard)', () => {
       }
     });
 
-    it('agrees with the analytics API’s geography over the same range and folding', async () => {
-      for (const [range, minClients] of [[{ from, to }, 1], [{ from: new Date(to.getTime() - 4 * DAY), to }, 1], [{ from, to }, 3], [{ from, to }, 10]] as const) {
-        const api = await geographicDistribution(database.pool, range, minClients);
-        const fromApi = api.countries.map((c) => ({
-          country: c.country,
-          clients: c.clients,
-          avg_latency_ms: c.latency_ms.avg === null ? null : Math.round(c.latency_ms.avg * 10) / 10,
-          p50_latency_ms: c.latency_ms.p50 === null ? null : Math.round(c.latency_ms.p50 * 10) / 10,
-          p95_latency_ms: c.latency_ms.p95 === null ? null : Math.round(c.latency_ms.p95 * 10) / 10,
-          success_rate: c.connection.success_rate === null ? null : Math.round(c.connection.success_rate * 10_000) / 10_000,
-        }));
-        expect(await run(GEOGRAPHY, range, { ...UNFOLDED, min_clients: String(minClients) })).toEqual(fromApi);
-      }
-    });
   });
 });
