@@ -47,6 +47,24 @@ export interface DashboardSpec {
   links?: Array<Record<string, unknown>>;
   /** Auto refresh; default 30s. PostgreSQL-heavy dashboards refresh slower so the database is not polled. */
   refresh?: string;
+  /** Annotation queries on the PostgreSQL datasource (columns time, text, tags), drawn on every time series. */
+  annotations?: Array<{ name: string; rawSql: string; iconColor: string }>;
+}
+
+/**
+ * Anomalies the analytics service stored from one source's streams, as annotations: the incident's
+ * first point, with severity, value and expected band in the text, and the stream as a tag.
+ */
+export function anomalyAnnotation(source: 'prometheus' | 'client_reports'): { name: string; rawSql: string; iconColor: string } {
+  return {
+    name: 'Anomalies (socketscope)',
+    iconColor: 'orange',
+    rawSql: `SELECT observed_at AS time,
+  format('%s anomaly in %s: %s, expected %s (band %s to %s)', severity, stream, round(value::numeric, 3), round(expected::numeric, 3),
+         round(lower_bound::numeric, 3), round(upper_bound::numeric, 3)) AS text,
+  concat_ws(',', 'anomaly', severity, stream) AS tags
+FROM anomalies WHERE source = '${source}' AND $__timeFilter(observed_at) ORDER BY observed_at`,
+  };
 }
 
 /** The service filter every panel applies (the `job` variable). */
@@ -180,7 +198,15 @@ export function buildDashboard(spec: DashboardSpec): Record<string, unknown> {
     timezone: 'browser',
     links: spec.links ?? [],
     templating: { list: spec.variables },
-    annotations: { list: [] },
+    annotations: {
+      list: (spec.annotations ?? []).map((a) => ({
+        name: a.name,
+        enable: true,
+        iconColor: a.iconColor,
+        datasource: DATASOURCE_REFS.postgres,
+        target: { refId: 'Anno', datasource: DATASOURCE_REFS.postgres, editorMode: 'code', format: 'table', rawQuery: true, rawSql: a.rawSql },
+      })),
+    },
     panels,
   };
 }
@@ -195,11 +221,14 @@ export function promqlExpressions(dashboard: Record<string, unknown>): Array<{ p
   return out;
 }
 
-/** Every SQL query of a built dashboard. */
+/** Every SQL query of a built dashboard: its panels', and its annotations' (named by the annotation). */
 export function sqlQueries(dashboard: Record<string, unknown>): Array<{ panel: string; sql: string }> {
   const out: Array<{ panel: string; sql: string }> = [];
   for (const panel of dashboard.panels as Array<{ title: string; targets?: Target[] }>) {
     for (const target of panel.targets ?? []) if (target.rawSql) out.push({ panel: panel.title, sql: target.rawSql });
+  }
+  for (const annotation of (dashboard.annotations as { list: Array<{ name: string; target?: Target }> }).list) {
+    if (annotation.target?.rawSql) out.push({ panel: `annotation: ${annotation.name}`, sql: annotation.target.rawSql });
   }
   return out;
 }

@@ -12,6 +12,7 @@ import { expandTimeMacros, sqlQueries, variableDefaults } from '../../grafana/sr
 import { grafanaReaderSettings } from '../../grafana/src/reader-settings.ts';
 import { geographicDistribution } from '../../src/analytics/geography.ts';
 import { rollUp, rolledSpan, spanCteSql } from '../../src/analytics/rollups.ts';
+import { type AnomalySource, insertAnomalies } from '../../src/analytics/storage/anomalies.ts';
 import { type ClientReportRow, insertClientReports } from '../../src/analytics/storage/client-reports.ts';
 import { type Database, openDatabase } from '../../src/analytics/storage/database.ts';
 import { migrate } from '../../src/analytics/storage/migrate.ts';
@@ -23,7 +24,8 @@ const DAY = 86_400_000;
 const stack = new Stack('grafana-sql');
 let database: Database;
 
-const dashboard = JSON.parse(readFileSync(new URL('../../grafana/dashboards/websocket-clients.json', import.meta.url), 'utf8')) as Record<string, unknown>;
+const load = (name: string) => JSON.parse(readFileSync(new URL(`../../grafana/dashboards/${name}.json`, import.meta.url), 'utf8')) as Record<string, unknown>;
+const dashboard = load('websocket-clients');
 const queries = sqlQueries(dashboard);
 
 const to = new Date();
@@ -79,6 +81,7 @@ async function run(panel: string, range = { from, to }, variables: Record<string
 }
 
 const BANDS = 'Page load and LCP by WebSocket latency band (client reports)';
+const ANOMALIES = 'annotation: Anomalies (socketscope)';
 const GEOGRAPHY = 'Geography: clients, latency and connection success by country (client reports)';
 
 const expectedBands = [
@@ -97,8 +100,30 @@ const expectedCountries = [
 
 describe('Grafana SQL panels (WebSocket clients dashboard)', () => {
   it('every SQL query of the dashboard runs against the migrated schema', async () => {
-    expect(queries.map((q) => q.panel)).toEqual([BANDS, GEOGRAPHY]);
+    expect(queries.map((q) => q.panel)).toEqual([BANDS, GEOGRAPHY, ANOMALIES]);
     for (const query of queries) await expect(run(query.panel), query.panel).resolves.toBeDefined();
+  });
+
+  it("annotates each dashboard with the anomalies of its own streams in the range", async () => {
+    const anomaly = (stream: string, source: AnomalySource, minutesAgo: number) => ({
+      stream, source, observed_at: at(minutesAgo), value: 0.412, expected: 0.05, lower_bound: 0.02, upper_bound: 0.08, score: 0.97, deviation: 12.1, severity: 'high' as const,
+    });
+    await insertAnomalies(database.pool, [
+      anomaly('message_latency_p95_seconds', 'prometheus', 20),
+      anomaly('client_reports_mean_rtt_ms', 'client_reports', 40),
+      anomaly('active_connections', 'prometheus', 3 * 24 * 60),
+    ]);
+    const annotationOf = async (name: string) => {
+      const query = sqlQueries(load(name)).find((q) => q.panel === ANOMALIES)!;
+      return (await database.pool.query(expandTimeMacros(query.sql, from, to, variableDefaults(load(name))))).rows;
+    };
+    expect(await annotationOf('websocket-server')).toEqual([
+      { time: at(20), text: 'high anomaly in message_latency_p95_seconds: 0.412, expected 0.050 (band 0.020 to 0.080)', tags: 'anomaly,high,message_latency_p95_seconds' },
+    ]);
+    expect(await annotationOf('websocket-clients')).toEqual([
+      { time: at(40), text: 'high anomaly in client_reports_mean_rtt_ms: 0.412, expected 0.050 (band 0.020 to 0.080)', tags: 'anomaly,high,client_reports_mean_rtt_ms' },
+    ]);
+    await database.pool.query('DELETE FROM anomalies');
   });
 
   it('page load and vitals by latency band from raw rows: one row per band with sessions, from per-session means', async () => {
