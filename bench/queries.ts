@@ -8,7 +8,8 @@
  * and geography; UX correlation reads a row per session and hour (its most recent
  * 50 000 sessions), so it is reported against the same target but not held to it.
  * Then the SQL panels of the "WebSocket clients" Grafana dashboard, run as Grafana
- * runs them (time macros expanded) over the same two ranges.
+ * runs them (time macros and variables expanded, its login's session settings) over the same
+ * two ranges.
  *
  *   npm run bench -- queries [rows=10000000] [runs=20]
  */
