@@ -285,6 +285,10 @@ describe('/admin/websocket-client-metrics', () => {
     // One series (the stream), drawn with the expected value and band.
     const points = await page.evaluate(() => document.querySelectorAll('#anomaly-detail .chart-summary tbody tr').length);
     expect(points).toBe(1);
+    // Its dashboard in Grafana (client reports: the clients dashboard), an hour either side, where it is annotated.
+    const grafana = new URL((await page.getAttribute('#anomaly-grafana', 'href')) ?? '');
+    expect(`${grafana.origin}${grafana.pathname}`).toBe(`${GRAFANA_URL}/d/socketscope-websocket-clients`);
+    expect(Number(grafana.searchParams.get('to')) - Number(grafana.searchParams.get('from'))).toBe(2 * 3_600_000);
     await screenshot(page, 'websocket-client-metrics-anomalies');
 
     await chooseRange(page, '7d');

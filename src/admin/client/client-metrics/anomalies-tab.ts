@@ -8,18 +8,31 @@ import { timeChart } from '../charts.ts';
 import { rangeQuery } from '../date-range.ts';
 import { h } from '../dom.ts';
 import { deviation, duration, int, num, when } from '../format.ts';
+import { dashboardUrl } from '../grafana-links.ts';
 import { get, latestSignal } from '../http.ts';
 import { load } from '../panel-state.ts';
 import type { TabView } from '../shell.ts';
+import { readSettings } from '../settings.ts';
 import { section, statGrid } from '../stat-cards.ts';
 
 const value = (v: number): string => num(v, Math.abs(v) < 1 ? 4 : 2);
+const HOUR_MS = 3_600_000;
+
+/** The Grafana dashboard of the anomaly's stream, an hour either side of it (the dashboards annotate stored anomalies). */
+function grafanaLink(anomaly: Anomaly): HTMLElement | null {
+  const settings = readSettings();
+  const at = new Date(anomaly.observed_at).getTime();
+  const uid = anomaly.source === 'prometheus' ? settings.dashboards.server : settings.dashboards.clients;
+  const url = dashboardUrl(settings, uid, { from: new Date(at - HOUR_MS), to: new Date(at + HOUR_MS), key: 'custom', label: 'around the anomaly' });
+  return url ? h('a', { id: 'anomaly-grafana', href: url, target: '_blank', rel: 'noopener' }, 'Open in Grafana ↗') : null;
+}
 
 function contextView(anomaly: Anomaly, context: AnomalyContext): HTMLElement {
+  const link = grafanaLink(anomaly);
   return h(
     'div',
     { class: 'anomaly-context', 'data-anomaly': anomaly.id },
-    h('p', { class: 'muted' }, context.description ?? anomaly.stream, ` · one point per ${duration(context.step_s * 1000)}`),
+    h('p', { class: 'muted' }, context.description ?? anomaly.stream, ` · one point per ${duration(context.step_s * 1000)}`, link ? ' · ' : null, link),
     context.note ? h('p', { class: 'notice' }, context.note) : null,
     timeChart(`${anomaly.stream} around ${when(anomaly.observed_at)}`, [{ label: anomaly.stream, points: context.points }], (v) => (v === null || v === undefined ? '–' : value(v)), {
       height: 240,
