@@ -47,15 +47,31 @@ export interface DashboardSpec {
   links?: Array<Record<string, unknown>>;
   /** Auto refresh; default 30s. PostgreSQL-heavy dashboards refresh slower so the database is not polled. */
   refresh?: string;
-  /** Annotation queries on the PostgreSQL datasource (columns time, text, tags), drawn on every time series. */
-  annotations?: Array<{ name: string; rawSql: string; iconColor: string }>;
+  /** Annotations drawn on every time series: PostgreSQL queries (columns time, text, tags) or Prometheus series. */
+  annotations?: AnnotationSpec[];
+}
+
+export type AnnotationSpec =
+  | { name: string; iconColor: string; rawSql: string }
+  | { name: string; iconColor: string; expr: string; titleFormat: string; textFormat: string; tagKeys: string };
+
+/** Alerts of one component while they fire (Prometheus' ALERTS series), as annotations: the alert's name, severity and job. */
+export function firingAlertsAnnotation(component: string): AnnotationSpec {
+  return {
+    name: 'Firing alerts',
+    iconColor: 'red',
+    expr: `ALERTS{alertstate="firing", component="${component}", job=~"$job"}`,
+    titleFormat: '{{alertname}}',
+    textFormat: '{{severity}} on {{job}}',
+    tagKeys: 'severity,job',
+  };
 }
 
 /**
  * Anomalies the analytics service stored from one source's streams, as annotations: the incident's
  * first point, with severity, value and expected band in the text, and the stream as a tag.
  */
-export function anomalyAnnotation(source: 'prometheus' | 'client_reports'): { name: string; rawSql: string; iconColor: string } {
+export function anomalyAnnotation(source: 'prometheus' | 'client_reports'): AnnotationSpec {
   return {
     name: 'Anomalies (socketscope)',
     iconColor: 'orange',
@@ -199,13 +215,17 @@ export function buildDashboard(spec: DashboardSpec): Record<string, unknown> {
     links: spec.links ?? [],
     templating: { list: spec.variables },
     annotations: {
-      list: (spec.annotations ?? []).map((a) => ({
-        name: a.name,
-        enable: true,
-        iconColor: a.iconColor,
-        datasource: DATASOURCE_REFS.postgres,
-        target: { refId: 'Anno', datasource: DATASOURCE_REFS.postgres, editorMode: 'code', format: 'table', rawQuery: true, rawSql: a.rawSql },
-      })),
+      list: (spec.annotations ?? []).map((a) =>
+        'rawSql' in a
+          ? {
+              name: a.name,
+              enable: true,
+              iconColor: a.iconColor,
+              datasource: DATASOURCE_REFS.postgres,
+              target: { refId: 'Anno', datasource: DATASOURCE_REFS.postgres, editorMode: 'code', format: 'table', rawQuery: true, rawSql: a.rawSql },
+            }
+          : { name: a.name, enable: true, iconColor: a.iconColor, datasource: DATASOURCE_REFS.prometheus, expr: a.expr, step: '60s', titleFormat: a.titleFormat, textFormat: a.textFormat, tagKeys: a.tagKeys },
+      ),
     },
     panels,
   };
@@ -217,6 +237,9 @@ export function promqlExpressions(dashboard: Record<string, unknown>): Array<{ p
   for (const panel of dashboard.panels as Array<{ title: string; targets?: Target[]; datasource?: { type: string } }>) {
     if (panel.datasource?.type !== 'prometheus') continue;
     for (const target of panel.targets ?? []) if (target.expr) out.push({ panel: panel.title, expr: target.expr });
+  }
+  for (const annotation of (dashboard.annotations as { list: Array<{ name: string; expr?: string }> }).list) {
+    if (annotation.expr) out.push({ panel: `annotation: ${annotation.name}`, expr: annotation.expr });
   }
   return out;
 }

@@ -2,7 +2,7 @@ import { SESSION_MEANS_SQL, SESSION_PARTS_SQL } from '../../src/analytics/correl
 import { OTHER } from '../../src/analytics/geography.ts';
 import { GLOBAL, GROUP_SUMS_SQL, clientsSql, groupHistogramsSql, histogramQuantilesSql, overSpanCte, spanCteSql } from '../../src/analytics/rollups.ts';
 import { CONFIG_VARIABLES } from '../../src/config.ts';
-import { type DashboardSpec, JOB, anomalyAnnotation, choiceVariable, datasourceVariable, labelVariable, quantile, rate } from './panels.ts';
+import { type DashboardSpec, JOB, anomalyAnnotation, choiceVariable, datasourceVariable, firingAlertsAnnotation, labelVariable, quantile, rate } from './panels.ts';
 
 /*
  * The client-report panels read what the analytics API reads, with the same SQL: whole rolled-up
@@ -48,7 +48,7 @@ export const websocketClients: DashboardSpec = {
   tags: ['socketscope', 'websocket', 'browser'],
   variables: [datasourceVariable, labelVariable('job', 'Web app', 'websocket_client_connection_attempts_total'), minClientsVariable],
   links: [{ title: 'WebSocket server', type: 'link', url: '/d/socketscope-websocket-server', keepTime: true }],
-  annotations: [anomalyAnnotation('client_reports')],
+  annotations: [firingAlertsAnnotation('websocket-client'), anomalyAnnotation('client_reports')],
   // The client-report panels read hourly rollups, which change once an hour; the Prometheus panels poll Prometheus.
   refresh: '5m',
   rows: [

@@ -1,4 +1,4 @@
-import { type DashboardSpec, JOB, anomalyAnnotation, datasourceVariable, labelVariable, quantile, rate } from './panels.ts';
+import { type DashboardSpec, JOB, anomalyAnnotation, datasourceVariable, firingAlertsAnnotation, labelVariable, quantile, rate } from './panels.ts';
 
 const LOAD = 'socketscope_load';
 
@@ -17,7 +17,7 @@ export const websocketServer: DashboardSpec = {
   tags: ['socketscope', 'websocket'],
   variables: [datasourceVariable, labelVariable('job', 'Service', 'websocket_server_connection_count')],
   links: [{ title: 'WebSocket clients', type: 'link', url: '/d/socketscope-websocket-clients', keepTime: true }],
-  annotations: [anomalyAnnotation('prometheus')],
+  annotations: [firingAlertsAnnotation('websocket-server'), anomalyAnnotation('prometheus')],
   rows: [
     {
       title: 'Connection health',

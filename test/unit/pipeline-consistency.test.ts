@@ -47,7 +47,7 @@ const catalogueSeries = new Set(METRICS.flatMap((def) => prometheusSeries(def)))
 const catalogueLabels = new Set(METRICS.flatMap((def) => def.attributes.map(prometheusLabel)));
 // Series that do not come from our SDKs: Prometheus' and Alertmanager's own (scrape_*: Prometheus' per-target series), and the collector's.
 const external = (name: string) =>
-  name === 'up' || ['otelcol_', 'traces_span_metrics_', 'prometheus_', 'alertmanager_', 'scrape_'].some((prefix) => name.startsWith(prefix));
+  name === 'up' || name === 'ALERTS' || ['otelcol_', 'traces_span_metrics_', 'prometheus_', 'alertmanager_', 'scrape_'].some((prefix) => name.startsWith(prefix));
 
 /** Metric names a PromQL expression selects (identifiers not followed by `(` and not in label matchers or by-clauses). */
 function metricNames(expr: string): string[] {
