@@ -55,12 +55,15 @@ export type AnnotationSpec =
   | { name: string; iconColor: string; rawSql: string }
   | { name: string; iconColor: string; expr: string; titleFormat: string; textFormat: string; tagKeys: string };
 
-/** Alerts of one component while they fire (Prometheus' ALERTS series), as annotations: the alert's name, severity and job. */
-export function firingAlertsAnnotation(component: string): AnnotationSpec {
+/**
+ * Alerts of the given components while they fire (Prometheus' ALERTS series), as annotations: the alert's
+ * name, severity and job; `byJob` filters by the dashboard's `job` variable.
+ */
+export function firingAlertsAnnotation(components: readonly string[], { byJob = true }: { byJob?: boolean } = {}): AnnotationSpec {
   return {
     name: 'Firing alerts',
     iconColor: 'red',
-    expr: `ALERTS{alertstate="firing", component="${component}", job=~"$job"}`,
+    expr: `ALERTS{alertstate="firing", component=~"${components.join('|')}"${byJob ? ', job=~"$job"' : ''}}`,
     titleFormat: '{{alertname}}',
     textFormat: '{{severity}} on {{job}}',
     tagKeys: 'severity,job',

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { parse } from 'yaml';
-import { type DashboardSpec, datasourceVariable } from './panels.ts';
+import { type DashboardSpec, datasourceVariable, firingAlertsAnnotation } from './panels.ts';
 
 /**
  * The otel-collector scrape's sample_limit, read from prometheus/prometheus.yml
@@ -25,6 +25,8 @@ export const socketscopePipeline: DashboardSpec = {
   description: 'The collector (accepted, refused, filtered, dropped and failed data, queue, memory) and the analytics service (requests, errors, latency, ingestion, scheduled tasks).',
   tags: ['socketscope', 'pipeline'],
   variables: [datasourceVariable],
+  // The pipeline's own alerts (absent data among them); not the Watchdog (component meta), which always fires.
+  annotations: [firingAlertsAnnotation(['pipeline'], { byJob: false })],
   links: [
     { title: 'WebSocket server', type: 'link', url: '/d/socketscope-websocket-server', keepTime: true },
     { title: 'WebSocket clients', type: 'link', url: '/d/socketscope-websocket-clients', keepTime: true },

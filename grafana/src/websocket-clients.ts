@@ -48,7 +48,7 @@ export const websocketClients: DashboardSpec = {
   tags: ['socketscope', 'websocket', 'browser'],
   variables: [datasourceVariable, labelVariable('job', 'Web app', 'websocket_client_connection_attempts_total'), minClientsVariable],
   links: [{ title: 'WebSocket server', type: 'link', url: '/d/socketscope-websocket-server', keepTime: true }],
-  annotations: [firingAlertsAnnotation('websocket-client'), anomalyAnnotation('client_reports')],
+  annotations: [firingAlertsAnnotation(['websocket-client']), anomalyAnnotation('client_reports')],
   // The client-report panels read hourly rollups, which change once an hour; the Prometheus panels poll Prometheus.
   refresh: '5m',
   rows: [

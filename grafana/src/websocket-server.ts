@@ -17,7 +17,7 @@ export const websocketServer: DashboardSpec = {
   tags: ['socketscope', 'websocket'],
   variables: [datasourceVariable, labelVariable('job', 'Service', 'websocket_server_connection_count')],
   links: [{ title: 'WebSocket clients', type: 'link', url: '/d/socketscope-websocket-clients', keepTime: true }],
-  annotations: [firingAlertsAnnotation('websocket-server'), anomalyAnnotation('prometheus')],
+  annotations: [firingAlertsAnnotation(['websocket-server']), anomalyAnnotation('prometheus')],
   rows: [
     {
       title: 'Connection health',
