@@ -72,6 +72,7 @@ function percentile(sorted: number[], q: number): number {
 
 const GRAFANA_RUNS = Math.max(3, Math.ceil(RUNS / 4));
 const GRAFANA_PANELS: Record<string, string> = {
+  'Client reports at a glance': 'grafana_glance',
   'Page load and LCP by WebSocket latency band (client reports)': 'grafana_ux_bands',
   'Geography: clients, latency and connection success by country (client reports)': 'grafana_geography',
 };

@@ -19,6 +19,33 @@ const SESSIONS = overSpanCte(`SELECT session_id, ${SESSION_MEANS_SQL} FROM ${SES
 const MIN_CLIENTS_DEFAULT = CONFIG_VARIABLES.find((v) => v.env === 'GEO_MIN_CLIENTS')!.default!;
 const minClientsVariable = choiceVariable('min_clients', 'Fold countries under (clients)', [...new Set(['1', '5', MIN_CLIENTS_DEFAULT, '20', '50', '100'])], MIN_CLIENTS_DEFAULT);
 
+/** opens / attempts to four decimals, capped at 0.9999 while any attempt failed (never a perfect score that is not). */
+const successRateSql = (opens: string, attempts: string) =>
+  `CASE WHEN ${opens} < ${attempts} THEN least(round((${opens}::float8 / ${attempts})::numeric, 4), 0.9999) ELSE round((least(${opens}, ${attempts})::float8 / nullif(${attempts}, 0))::numeric, 4) END`;
+
+/** Ratio columns shown as percentages with two decimals (0.9996 reads 99.96%). */
+const percentColumns = (names: readonly string[]) => ({
+  overrides: names.map((name) => ({ matcher: { id: 'byName', options: name }, properties: [{ id: 'unit', value: 'percentunit' }, { id: 'decimals', value: 2 }] })),
+});
+
+/** The range at a glance as /api/ws/client-metrics/summary computes it (percentiles from the histograms). */
+const SUMMARY = overSpanCte(`WITH ${SPAN},
+sums AS (SELECT sum(reports) AS reports, count(DISTINCT country) FILTER (WHERE reports > 0) AS countries, sum(attempts) AS attempts, sum(opens) AS opens,
+                sum(drops) AS drops, sum(connected_ms) AS connected_ms, sum(message_errors) AS errors, sum(messages_sent) + sum(messages_received) AS messages,
+                sum(latency_sum) AS latency_sum, sum(latency_count) AS latency_count, max(latency_max) AS latency_max
+           FROM (${GROUP_SUMS_SQL}) AS g),
+clients AS (SELECT sum(clients) AS clients FROM (${clientsSql(true)}) AS c),
+quantiles AS (${histogramQuantilesSql(groupHistogramsSql(['latency_p50', 'latency_p95'], true), 'country', [
+  { metric: 'latency_p50', q: 0.5, as: 'p50' },
+  { metric: 'latency_p95', q: 0.95, as: 'p95' },
+])})
+SELECT coalesce(s.reports, 0) AS reports, coalesce(c.clients, 0) AS clients, s.countries, ${successRateSql('s.opens', 's.attempts')} AS success_rate,
+  round((s.drops / nullif(s.connected_ms / 3600000, 0))::numeric, 2) AS drops_per_connected_hour,
+  round((s.errors::float8 / nullif(s.messages, 0))::numeric, 4) AS errors_per_message,
+  round((s.latency_sum / nullif(s.latency_count, 0))::numeric, 1) AS avg_latency_ms,
+  round(least(q.p50, s.latency_max)::numeric, 1) AS p50_latency_ms, round(least(q.p95, s.latency_max)::numeric, 1) AS p95_latency_ms
+FROM sums s CROSS JOIN clients c LEFT JOIN quantiles q ON true`);
+
 /**
  * Per country: clients, latency and connection success as /api/ws/client-metrics/geographic computes
  * them over rolled-up hours, countries with fewer than $min_clients clients folded into `other` (its clients: the
@@ -36,7 +63,7 @@ quantiles AS (${histogramQuantilesSql(`SELECT label, metric, bin, count FROM (${
 SELECT s.label AS country, c.clients,
   round((s.latency_sum / nullif(s.latency_count, 0))::numeric, 1) AS avg_latency_ms,
   round(least(q.p50, s.latency_max)::numeric, 1) AS p50_latency_ms, round(least(q.p95, s.latency_max)::numeric, 1) AS p95_latency_ms,
-  CASE WHEN s.opens < s.attempts THEN least(round((s.opens::float8 / s.attempts)::numeric, 4), 0.9999) ELSE round((least(s.opens, s.attempts)::float8 / nullif(s.attempts, 0))::numeric, 4) END AS success_rate
+  ${successRateSql('s.opens', 's.attempts')} AS success_rate
 FROM sums s JOIN (SELECT label, sum(clients) AS clients FROM clients GROUP BY label) AS c USING (label) LEFT JOIN quantiles q USING (label)
 ORDER BY s.label = '${OTHER}', c.clients DESC, s.label`);
 
@@ -190,6 +217,17 @@ export const websocketClients: DashboardSpec = {
           ],
         },
         {
+          title: 'Client reports at a glance',
+          type: 'table',
+          width: 24,
+          height: 4,
+          datasource: 'postgres',
+          targets: [{ rawSql: SUMMARY }],
+          fieldConfig: percentColumns(['success_rate', 'errors_per_message']),
+          description:
+            'As the analytics API (/api/ws/client-metrics/summary) computes them: clients are distinct sessions; success rate = opens / attempts; drops per connected hour; errors per message = WebSocket errors of every type (failed connects, socket errors, heartbeat timeouts, failed sends) over messages sent and received; latency is the heartbeat RTT (mean pooled over reports, p50/p95 of the reports\' p50/p95 from the histograms, within 5%).',
+        },
+        {
           title: 'Page load and LCP by WebSocket latency band (client reports)',
           type: 'table',
           width: 12,
@@ -217,8 +255,7 @@ GROUP BY 1 ORDER BY min(latency_ms)`,
               rawSql: COUNTRIES,
             },
           ],
-          // Two decimals of a percent, so 0.9996 reads 99.96%; a rate short of the whole is capped at 99.99% (the SQL), never 100%.
-          fieldConfig: { overrides: [{ matcher: { id: 'byName', options: 'success_rate' }, properties: [{ id: 'unit', value: 'percentunit' }, { id: 'decimals', value: 2 }] }] },
+          fieldConfig: percentColumns(['success_rate']),
           description: 'Clients are distinct sessions; latency is the mean RTT pooled over reports, p50/p95 the percentiles of the reports\' p50/p95 RTT (always from the 10%-wide histograms: within 5%, where the API is exact over ranges with no rolled-up hour); success rate = opens / attempts. Countries with fewer clients than the "Fold countries under" choice (default 10, GEO_MIN_CLIENTS\'s default, not your service\'s setting) are summed into other. As the analytics API (/api/ws/client-metrics/geographic) computes them, which also gives regions and Wilson intervals.',
         },
       ],

@@ -11,6 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { expandTimeMacros, sqlQueries, variableDefaults } from '../../grafana/src/panels.ts';
 import { grafanaReaderSettings } from '../../grafana/src/reader-settings.ts';
 import { geographicDistribution } from '../../src/analytics/geography.ts';
+import { clientMetricsSummary } from '../../src/analytics/summary.ts';
 import { rollUp, rolledSpan, spanCteSql } from '../../src/analytics/rollups.ts';
 import { type AnomalySource, insertAnomalies } from '../../src/analytics/storage/anomalies.ts';
 import { type ClientReportRow, insertClientReports } from '../../src/analytics/storage/client-reports.ts';
@@ -80,6 +81,7 @@ async function run(panel: string, range = { from, to }, variables: Record<string
   }
 }
 
+const GLANCE = 'Client reports at a glance';
 const BANDS = 'Page load and LCP by WebSocket latency band (client reports)';
 const ANOMALIES = 'annotation: Anomalies (socketscope)';
 const GEOGRAPHY = 'Geography: clients, latency and connection success by country (client reports)';
@@ -89,6 +91,29 @@ const expectedBands = [
   { latency_band: '50-100 ms', sessions: 1, avg_page_load_ms: 1200, avg_lcp_ms: 900, avg_inp_ms: 100 },
   { latency_band: '>= 250 ms', sessions: 1, avg_page_load_ms: 3000, avg_lcp_ms: 2500, avg_inp_ms: 400 },
 ];
+// a (2 reports), b, f, c, d: 5 of 8 attempts opened; (400 + 2400 + 600 + 3000) / 70 = 91.4 ms; the reports' p50s
+// [30, 40, 80, 300] → rank 2, 40 ms (39.2), p95s → rank 4, 300 ms in (1.1^59, 1.1^60] (290.3); no drops, no messages.
+const expectedGlance = {
+  reports: 6, clients: 5, countries: 2, success_rate: 0.625, drops_per_connected_hour: 0, errors_per_message: null, avg_latency_ms: 91.4, p50_latency_ms: 39.2, p95_latency_ms: 290.3,
+};
+
+/** The API's summary of the range in the panel's columns and rounding. */
+async function summaryFromApi(range: { from: Date; to: Date }): Promise<Record<string, unknown>> {
+  const s = await clientMetricsSummary(database.pool, range);
+  const round = (v: number | null, digits: number) => (v === null ? null : Math.round(v * 10 ** digits) / 10 ** digits);
+  return {
+    reports: s.reports,
+    clients: s.clients,
+    countries: s.countries,
+    success_rate: round(s.connection.success_rate, 4),
+    drops_per_connected_hour: round(s.connection.drops_per_hour, 2),
+    errors_per_message: round(s.messages.error_rate, 4),
+    avg_latency_ms: round(s.latency_ms.avg, 1),
+    p50_latency_ms: round(s.latency_ms.p50, 1),
+    p95_latency_ms: round(s.latency_ms.p95, 1),
+  };
+}
+
 const expectedCountries = [
   // (400 + 2400 + 600) / (10 + 30 + 20) = 56.7 ms; the reports' p50s [30, 40, 80] → rank 2, 40 ms, in the bin
   // (1.1^38, 1.1^39]: 1.1^38.5 = 39.2; p95s [30, 40, 80] → rank 3, 80 ms: 1.1^45.5 = 76.4 (rollups.ts, histogramQuantile);
@@ -100,7 +125,7 @@ const expectedCountries = [
 
 describe('Grafana SQL panels (WebSocket clients dashboard)', () => {
   it('every SQL query of the dashboard runs against the migrated schema', async () => {
-    expect(queries.map((q) => q.panel)).toEqual([BANDS, GEOGRAPHY, ANOMALIES]);
+    expect(queries.map((q) => q.panel)).toEqual([GLANCE, BANDS, GEOGRAPHY, ANOMALIES]);
     for (const query of queries) await expect(run(query.panel), query.panel).resolves.toBeDefined();
   });
 
@@ -124,6 +149,10 @@ describe('Grafana SQL panels (WebSocket clients dashboard)', () => {
       { time: at(40), text: 'high anomaly in client_reports_mean_rtt_ms: 0.412, expected 0.050 (band 0.020 to 0.080)', tags: 'anomaly,high,client_reports_mean_rtt_ms' },
     ]);
     await database.pool.query('DELETE FROM anomalies');
+  });
+
+  it('the range at a glance from raw rows: reports, clients, countries, success, drops, errors and latency', async () => {
+    expect(await run(GLANCE)).toEqual([expectedGlance]);
   });
 
   it('page load and vitals by latency band from raw rows: one row per band with sessions, from per-session means', async () => {
@@ -160,8 +189,10 @@ describe('Grafana SQL panels (WebSocket clients dashboard)', () => {
     async function expectSameFigures(): Promise<void> {
       // The range holds whole rolled-up hours (and over 4 days whole rolled-up days), so the panels read rollups.
       expect(await rolledSpan(database.pool, { from, to })).not.toBeNull();
+      expect(await run(GLANCE)).toEqual([expectedGlance]);
       expect(await run(BANDS)).toEqual(expectedBands);
       expect(await run(GEOGRAPHY)).toEqual(expectedCountries);
+      for (const range of [{ from, to }, fourDays]) expect(await run(GLANCE, range), `summary over ${range.from.toISOString()}`).toEqual([await summaryFromApi(range)]);
       const span = await rolledSpan(database.pool, fourDays);
       expect(span!.daysTo.getTime() - span!.daysFrom.getTime()).toBeGreaterThanOrEqual(DAY);
       // 'old' joins NL: 9 attempts and 9 opens, 100 RTTs of 1 ms, p50 and p95 1 ms.
